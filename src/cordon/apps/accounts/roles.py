@@ -1,0 +1,62 @@
+"""Roles and what each may do. This table is the single source of the access rules that
+``cordon.site.access`` enforces on every page, API route, export and CLI path."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CITY_COMMANDER = "city_commander", _("City commander")
+    DISTRICT_COMMANDER = "district_commander", _("District commander")
+    STREET_OFFICER = "street_officer", _("Street officer")
+    GRID_WORKER = "grid_worker", _("Community / grid worker")
+    INVESTIGATOR = "investigator", _("Epidemiological investigator")
+    QUARANTINE_OFFICER = "quarantine_officer", _("Quarantine officer")
+    SCREENING_STAFF = "screening_staff", _("Screening-site staff")
+    LAB_STAFF = "lab_staff", _("Lab staff")
+    CHECKPOINT_STAFF = "checkpoint_staff", _("Checkpoint staff")
+    SERVICE_DISPATCHER = "service_dispatcher", _("Service dispatcher")
+    INDUSTRY_REGULATOR = "industry_regulator", _("Industry regulator")
+    AUDITOR = "auditor", _("Auditor")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class Cap(models.TextChoices):
+    """Capabilities. A route declares the one it needs; a role grants a set."""
+
+    VIEW_JURISDICTIONS = "view_jurisdictions", _("Browse the jurisdiction tree")
+    VIEW_PERSONS = "view_persons", _("Search and open persons")
+    VIEW_PII = "view_pii", _("See full national ID and phone")
+    EDIT_PERSONS = "edit_persons", _("Create and edit persons")
+    VIEW_VENUES = "view_venues", _("Browse venues")
+    EDIT_VENUES = "edit_venues", _("Create and edit venues")
+    IMPORT = "import", _("Import files")
+    EXPORT = "export", _("Export data")
+    VIEW_AUDIT = "view_audit", _("Read the audit trail and access log")
+    ADMIN = "admin", _("Configure the system")
+
+
+_ALL = frozenset(Cap)
+_READ = frozenset({Cap.VIEW_JURISDICTIONS, Cap.VIEW_PERSONS, Cap.VIEW_VENUES})
+
+ROLE_CAPS: dict[str, frozenset[Cap]] = {
+    Role.CITY_COMMANDER: _READ | {Cap.EXPORT},
+    Role.DISTRICT_COMMANDER: _READ | {Cap.EXPORT},
+    Role.STREET_OFFICER: _READ | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.EXPORT},
+    Role.GRID_WORKER: _READ | {Cap.VIEW_PII, Cap.EDIT_PERSONS},
+    Role.INVESTIGATOR: _READ | {Cap.VIEW_PII},
+    Role.QUARANTINE_OFFICER: _READ | {Cap.VIEW_PII},
+    Role.SCREENING_STAFF: frozenset({Cap.VIEW_PERSONS, Cap.VIEW_PII}),
+    Role.LAB_STAFF: frozenset({Cap.VIEW_JURISDICTIONS}),
+    Role.CHECKPOINT_STAFF: frozenset({Cap.VIEW_VENUES}),
+    Role.SERVICE_DISPATCHER: _READ | {Cap.VIEW_PII},
+    Role.INDUSTRY_REGULATOR: _READ | {Cap.EXPORT},
+    Role.AUDITOR: _READ | {Cap.VIEW_AUDIT},
+    Role.ADMINISTRATOR: _ALL,
+}
+
+
+def caps_for(role: str) -> frozenset[Cap]:
+    return ROLE_CAPS.get(role, frozenset())

@@ -1,0 +1,68 @@
+"""The one place that turns a user into what they may see.
+
+Every scoped selector starts from ``Scope.of(user)``. A record outside the scope is reported exactly like a
+missing one: selectors raise ``NotFound`` for both, and pages and the API turn it into the same 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Cap, caps_for
+
+if TYPE_CHECKING:
+    from .models import User
+
+
+class NotFound(Exception):
+    """The record does not exist or is outside the caller's scope (deliberately indistinguishable)."""
+
+    message = _("Not found.")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    user_id: int | None
+    role: str
+    caps: frozenset[Cap]
+    path: str | None  # materialized path of the user's jurisdiction; None sees nothing
+    sector_id: int | None
+
+    @classmethod
+    def of(cls, user: User | Any) -> Scope:
+        if user is None or not getattr(user, "is_authenticated", False):
+            return cls(None, "", frozenset(), None, None)
+        jurisdiction = user.jurisdiction
+        return cls(
+            user_id=user.pk,
+            role=user.role,
+            caps=caps_for(user.role),
+            path=jurisdiction.path if jurisdiction is not None else None,
+            sector_id=user.sector_id,
+        )
+
+    def can(self, cap: Cap) -> bool:
+        return cap in self.caps
+
+    def require(self, cap: Cap) -> None:
+        if cap not in self.caps:
+            raise PermissionDenied(_("Your role does not allow this."))
+
+    def territory(self, field: str = "jurisdiction") -> Q:
+        """A filter keeping rows whose ``field`` jurisdiction lies in the user's subtree."""
+        if self.path is None:
+            return Q(pk__in=[])
+        return Q(**{f"{field}__path__startswith": self.path})
+
+    def filter(
+        self, qs: QuerySet[Any], *, territory: str = "jurisdiction", sector: str | None = None
+    ) -> QuerySet[Any]:
+        qs = qs.filter(self.territory(territory))
+        if sector is not None and self.sector_id is not None:
+            qs = qs.filter(**{sector: self.sector_id})
+        return qs

@@ -1,0 +1,36 @@
+"""Scoped reads of the audit trail and the access log (auditors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models import QuerySet
+
+from cordon.apps.accounts.roles import Cap
+from cordon.apps.accounts.scoping import Scope
+
+from .models import AccessLog, AuditEntry
+
+
+def audit_for_record(user: Any, instance: models.Model) -> QuerySet[AuditEntry]:
+    """The history of one record. The caller has already fetched ``instance`` through its scoped selector."""
+    Scope.of(user).require(Cap.VIEW_AUDIT)
+    return AuditEntry.objects.filter(model=instance._meta.label_lower, object_pk=str(instance.pk))
+
+
+def recent_audit(user: Any) -> QuerySet[AuditEntry]:
+    """Recent changes made by users whose scope lies inside the auditor's (or by the system)."""
+    scope = Scope.of(user)
+    scope.require(Cap.VIEW_AUDIT)
+    if scope.path is None:
+        return AuditEntry.objects.none()
+    return AuditEntry.objects.filter(
+        models.Q(actor__jurisdiction__path__startswith=scope.path) | models.Q(actor__isnull=True)
+    )
+
+
+def access_log_visible_to(user: Any) -> QuerySet[AccessLog]:
+    scope = Scope.of(user)
+    scope.require(Cap.VIEW_AUDIT)
+    return AccessLog.objects.filter(scope.territory("person__jurisdiction")).select_related("person")

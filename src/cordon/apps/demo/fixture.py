@@ -1,0 +1,1 @@
+"""Placeholder until the demo fixture lands (being written now)."""

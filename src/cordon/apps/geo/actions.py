@@ -1,0 +1,132 @@
+"""Every write to the jurisdiction tree, buildings and sectors goes through here (one transaction, audited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cordon.apps.audit import actions as audit
+
+from .models import Building, IndustrySector, Jurisdiction, Level
+
+
+def check_jurisdiction(*, code: str, name: str, level: int, parent: Jurisdiction | None) -> dict[str, str]:
+    """Field errors for a new jurisdiction node (empty when valid). Does not look at existing codes."""
+    errors: dict[str, str] = {}
+    if not code or not code.replace("-", "").replace("_", "").isalnum() or len(code) > 32:
+        errors["code"] = _("A code is 1 to 32 letters, digits, '-' or '_'.")
+    if not name.strip():
+        errors["name"] = _("A name is required.")
+    if level not in Level.values:
+        errors["level"] = _("Unknown level.")
+    elif level == Level.CITY and parent is not None:
+        errors["parent"] = _("A city has no parent.")
+    elif level != Level.CITY and parent is None:
+        errors["parent"] = _("Only a city can be without a parent.")
+    elif parent is not None and parent.level != level - 1:
+        errors["parent"] = _("The parent of a %(level)s must be a %(parent)s.") % {
+            "level": Level(level).label,
+            "parent": Level(level - 1).label,
+        }
+    return errors
+
+
+@transaction.atomic
+def create_jurisdiction(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    level: int,
+    parent: Jurisdiction | None = None,
+    name_en: str = "",
+    source: str = "web",
+) -> Jurisdiction:
+    code, name = code.strip(), name.strip()
+    errors = check_jurisdiction(code=code, name=name, level=level, parent=parent)
+    if not errors and Jurisdiction.objects.filter(code=code).exists():
+        errors["code"] = _("This code is already used.")
+    if errors:
+        raise ValidationError(errors)
+    node = Jurisdiction.objects.create(
+        code=code,
+        name=name,
+        name_en=name_en.strip(),
+        level=level,
+        parent=parent,
+        path=(parent.path if parent else "/") + code + "/",
+    )
+    audit.record_create(actor, node, source=source)
+    return node
+
+
+@transaction.atomic
+def rename_jurisdiction(
+    *, actor: Any, node: Jurisdiction, name: str, name_en: str = "", source: str = "web"
+) -> None:
+    if not name.strip():
+        raise ValidationError({"name": _("A name is required.")})
+    before = audit.snapshot(node)
+    node.name, node.name_en = name.strip(), name_en.strip()
+    node.save(update_fields=["name", "name_en"])
+    audit.record_update(actor, node, before, source=source)
+
+
+def check_building(
+    *, code: str, address: str, latitude: float | None, longitude: float | None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not code.strip():
+        errors["code"] = _("A code is required.")
+    if not address.strip():
+        errors["address"] = _("An address is required.")
+    if latitude is not None and not -90 <= latitude <= 90:
+        errors["latitude"] = _("Latitude must be between -90 and 90.")
+    if longitude is not None and not -180 <= longitude <= 180:
+        errors["longitude"] = _("Longitude must be between -180 and 180.")
+    if (latitude is None) != (longitude is None):
+        errors["latitude"] = _("Give both latitude and longitude, or neither.")
+    return errors
+
+
+@transaction.atomic
+def create_building(
+    *,
+    actor: Any,
+    code: str,
+    address: str,
+    jurisdiction: Jurisdiction,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    footprint: list[list[float]] | None = None,
+    source: str = "web",
+) -> Building:
+    errors = check_building(code=code, address=address, latitude=latitude, longitude=longitude)
+    if not errors and Building.objects.filter(code=code.strip()).exists():
+        errors["code"] = _("This code is already used.")
+    if errors:
+        raise ValidationError(errors)
+    building = Building.objects.create(
+        code=code.strip(),
+        address=address.strip(),
+        jurisdiction=jurisdiction,
+        latitude=latitude,
+        longitude=longitude,
+        footprint=footprint,
+    )
+    audit.record_create(actor, building, source=source)
+    return building
+
+
+@transaction.atomic
+def create_sector(
+    *, actor: Any, code: str, name: str, name_en: str = "", key_industry: bool = False, source: str = "web"
+) -> IndustrySector:
+    if IndustrySector.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("This code is already used.")})
+    sector = IndustrySector.objects.create(code=code, name=name, name_en=name_en, key_industry=key_industry)
+    audit.record_create(actor, sector, source=source)
+    return sector

@@ -1,0 +1,101 @@
+"""The territorial axis (city > district > street > community > grid, buildings) and the industry-sector axis."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class Level(models.IntegerChoices):
+    CITY = 1, _("City")
+    DISTRICT = 2, _("District")
+    STREET = 3, _("Street / township")
+    COMMUNITY = 4, _("Community / village")
+    GRID = 5, _("Grid")
+
+
+class Jurisdiction(models.Model):
+    """A node of the jurisdiction tree. ``path`` is the materialized path of codes ("/110000/110106/") so a
+    subtree is one indexed prefix query; it is maintained by ``geo.actions`` only."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(_("path"), max_length=400, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def display_name(self, language: str | None) -> str:
+        if language and language.startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+    def contains(self, other: Jurisdiction) -> bool:
+        return other.path.startswith(self.path)
+
+
+class IndustrySector(models.Model):
+    """An industry sector: the second axis of responsibility beside territory (属地和行业责任)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    key_industry = models.BooleanField(
+        _("key industry"), default=False, help_text=_("Screened more often (delivery, courier, ...).")
+    )
+
+    class Meta:
+        verbose_name = _("industry sector")
+        verbose_name_plural = _("industry sectors")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def display_name(self, language: str | None) -> str:
+        if language and language.startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+
+class Building(models.Model):
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    address = models.CharField(_("address"), max_length=300)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=pgettext_lazy("building", "grid"),
+        on_delete=models.PROTECT,
+        related_name="buildings",
+    )
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    footprint = models.JSONField(
+        _("footprint"),
+        null=True,
+        blank=True,
+        help_text=_("Polygon as a list of [longitude, latitude] points."),
+    )
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.address

@@ -1,0 +1,102 @@
+"""Households and persons: the resident register."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+    UNKNOWN = "U", _("Unknown")
+
+
+class SpecialGroup(models.TextChoices):
+    ELDERLY_ALONE = "elderly_alone", _("Elderly living alone")
+    DISABLED = "disabled", _("Disabled")
+    PREGNANT = "pregnant", _("Pregnant")
+    DIALYSIS = "dialysis", _("Dialysis or chronic treatment")
+    EXAM_STUDENT = "exam_student", _("Exam student")
+    INFANT = "infant", _("Infant")
+    BEDRIDDEN = "bedridden", _("Bedridden")
+    MENTAL_HEALTH = "mental_health", _("Severe mental illness")
+
+
+class Household(models.Model):
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    building = models.ForeignKey(
+        "geo.Building", verbose_name=_("building"), on_delete=models.PROTECT, related_name="households"
+    )
+    unit = models.CharField(_("unit / room"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.building.address} {self.unit}".strip()
+
+
+class Person(models.Model):
+    """A resident. ``jurisdiction`` is the node the person belongs to for scoping (the home building's grid when
+    there is a building); ``people.actions`` keeps it in step."""
+
+    national_id = models.CharField(_("national ID"), max_length=18, unique=True, null=True, blank=True)
+    name = models.CharField(_("name"), max_length=100, db_index=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    jurisdiction = models.ForeignKey(
+        "geo.Jurisdiction", verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="persons"
+    )
+    home_building = models.ForeignKey(
+        "geo.Building",
+        verbose_name=_("home building"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="residents",
+    )
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    workplace = models.ForeignKey(
+        "venues.Venue",
+        verbose_name=_("workplace"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workers",
+    )
+    workplace_name = models.CharField(_("workplace name"), max_length=200, blank=True)
+    occupation = models.CharField(_("occupation"), max_length=100, blank=True)
+    sector = models.ForeignKey(
+        "geo.IndustrySector",
+        verbose_name=_("industry sector"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="persons",
+    )
+    tags = models.JSONField(_("special groups"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def tag_labels(self) -> list[str]:
+        labels = dict(SpecialGroup.choices)
+        return [str(labels.get(t, t)) for t in self.tags]

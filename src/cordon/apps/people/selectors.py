@@ -1,0 +1,94 @@
+"""Scoped reads of persons and households, and how a person is shown to a given user (masking)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from cordon.apps.accounts.roles import Cap
+from cordon.apps.accounts.scoping import NotFound, Scope
+from cordon.apps.audit import actions as audit
+from cordon.engine import identity
+
+from .models import Household, Person, SpecialGroup
+
+
+def persons_visible_to(user: Any) -> QuerySet[Person]:
+    scope = Scope.of(user)
+    scope.require(Cap.VIEW_PERSONS)
+    return scope.filter(
+        Person.objects.select_related("jurisdiction", "home_building", "sector"), sector="sector_id"
+    )
+
+
+def search_persons(user: Any, query: str) -> QuerySet[Person]:
+    """Name (prefix or contains), national ID (exact or last digits), phone (exact or last digits), address."""
+    qs = persons_visible_to(user)
+    q = query.strip()
+    if not q:
+        return qs
+    normalized = identity.normalize(q)
+    cond = Q(name__icontains=q) | Q(home_building__address__icontains=q) | Q(workplace_name__icontains=q)
+    if len(normalized) == 18:
+        cond |= Q(national_id=normalized)
+    elif len(normalized) >= 4 and normalized.rstrip("X").isdigit():
+        cond |= Q(national_id__endswith=normalized) | Q(phone__endswith=normalized)
+    if q.isdigit() and len(q) >= 4:
+        cond |= Q(phone=q)
+    return qs.filter(cond)
+
+
+def with_special_group(qs: QuerySet[Person], tag: str) -> QuerySet[Person]:
+    """Persons carrying a special-group tag (JSON list membership, same lookup on SQLite and PostgreSQL)."""
+    if tag not in SpecialGroup.values:
+        return qs.none()
+    return qs.filter(tags__icontains=f'"{tag}"')
+
+
+def special_group_counts(user: Any) -> list[tuple[str, str, int]]:
+    """(tag, label, count) for every special group in the user's scope."""
+    qs = persons_visible_to(user)
+    return [(tag, str(label), with_special_group(qs, tag).count()) for tag, label in SpecialGroup.choices]
+
+
+def get_person_for(user: Any, pk: int) -> Person:
+    try:
+        return persons_visible_to(user).select_related("household", "workplace").get(pk=pk)
+    except (Person.DoesNotExist, ValueError):
+        raise NotFound from None
+
+
+def open_person_record(user: Any, pk: int, *, via: str) -> Person:
+    """Fetch a person's full record for display and write the access log entry."""
+    person = get_person_for(user, pk)
+    audit.log_person_access(user, person, via=via)
+    return person
+
+
+def households_visible_to(user: Any) -> QuerySet[Household]:
+    scope = Scope.of(user)
+    scope.require(Cap.VIEW_PERSONS)
+    return scope.filter(Household.objects.select_related("building"), territory="building__jurisdiction")
+
+
+def household_members(user: Any, person: Person) -> QuerySet[Person]:
+    if person.household_id is None:
+        return Person.objects.none()
+    return persons_visible_to(user).filter(household_id=person.household_id).exclude(pk=person.pk)
+
+
+def shows_pii(user: Any) -> bool:
+    return Scope.of(user).can(Cap.VIEW_PII)
+
+
+def national_id_for(user: Any, person: Person) -> str:
+    if not person.national_id:
+        return ""
+    return person.national_id if shows_pii(user) else identity.mask(person.national_id)
+
+
+def phone_for(user: Any, person: Person) -> str:
+    if not person.phone:
+        return ""
+    return person.phone if shows_pii(user) else identity.mask_phone(person.phone)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class Config(AppConfig):
+    name = "cordon.apps.venues"
+    label = "venues"
+    verbose_name = _("Venues")
+    default_auto_field = "django.db.models.BigAutoField"

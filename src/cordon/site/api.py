@@ -1,0 +1,76 @@
+"""The JSON API (django-ninja): one NinjaAPI, a router per app, the same error shapes everywhere.
+
+OpenAPI schema at /api/openapi.json, interactive docs at /api/docs (assets served by the app, no CDN).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, django_auth
+
+from cordon.apps.accounts.models import ApiToken
+from cordon.apps.accounts.scoping import NotFound
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        try:
+            row = ApiToken.objects.select_related("user").get(key_hash=ApiToken.hash(token), revoked=False)
+        except ApiToken.DoesNotExist:
+            return None
+        if not row.user.is_active:
+            return None
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        request.user = row.user
+        return row.user
+
+
+api = NinjaAPI(
+    title="Cordon API",
+    version="1",
+    description="Outbreak-response command platform. Every route is scoped to the caller's jurisdiction and sector.",
+    auth=[TokenAuth(), django_auth],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(NotFound)
+def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    return api.create_response(request, {"detail": str(NotFound.message)}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": _("Your role does not allow this.")}, status=403)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    flat = {k: " ".join(str(m) for m in v) for k, v in errors.items()}
+    return api.create_response(request, {"detail": _("The input is not valid."), "errors": flat}, status=422)
+
+
+def _register() -> None:
+    from cordon.apps.accounts.api import router as accounts
+    from cordon.apps.audit.api import router as audit
+    from cordon.apps.dataio.api import router as dataio
+    from cordon.apps.geo.api import router as geo
+    from cordon.apps.people.api import router as people
+    from cordon.apps.venues.api import router as venues
+
+    api.add_router("/", accounts)
+    api.add_router("/", geo)
+    api.add_router("/", people)
+    api.add_router("/", venues)
+    api.add_router("/", audit)
+    api.add_router("/", dataio)
+
+
+_register()

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from cordon.apps.web import views as web_views
+
+from .api import api
+
+urlpatterns = [
+    path("", include("cordon.apps.web.urls")),
+    path("data/", include("cordon.apps.dataio.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/setlang/", web_views.set_language, name="set_language"),
+]
+
+handler400 = "cordon.apps.web.views.bad_request"
+handler403 = "cordon.apps.web.views.permission_denied"
+handler404 = "cordon.apps.web.views.page_not_found"
+handler500 = "cordon.apps.web.views.server_error"
