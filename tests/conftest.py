@@ -1,0 +1,167 @@
+"""Shared fixtures: a small two-district city built through the real actions, and users per role and scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from cordon.apps.accounts import actions as accounts
+from cordon.apps.geo import actions as geo
+from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction, Level
+from cordon.apps.people import actions as people
+from cordon.apps.people.models import Household, Person
+from cordon.apps.venues import actions as venues
+from cordon.apps.venues.models import Venue
+from cordon.engine import identity
+
+
+@dataclass
+class City:
+    city: Jurisdiction
+    fengtai: Jurisdiction
+    changping: Jurisdiction
+    beigong: Jurisdiction
+    zhangguozhuang: Jurisdiction
+    zgz_grid: Jurisdiction
+    huilongguan: Jurisdiction
+    longxiang: Jurisdiction
+    lx_grid: Jurisdiction
+    ft_building: Building
+    cp_building: Building
+    ft_household: Household
+    ft_person: Person
+    ft_person2: Person
+    cp_person: Person
+    courier: Person
+    ft_venue: Venue
+    cp_venue: Venue
+    courier_sector: IndustrySector
+
+
+def _node(code: str, name: str, level: int, parent: Jurisdiction | None, name_en: str = "") -> Jurisdiction:
+    return geo.create_jurisdiction(
+        actor=None, code=code, name=name, name_en=name_en, level=level, parent=parent
+    )
+
+
+@pytest.fixture
+def city(db: Any) -> City:
+    c = _node("110000", "合成京城", Level.CITY, None, "Synthetic Capital")
+    ft = _node("110106", "丰台区", Level.DISTRICT, c, "Fengtai")
+    cp = _node("110114", "昌平区", Level.DISTRICT, c, "Changping")
+    bg = _node("110106010", "北宫镇", Level.STREET, ft, "Beigong")
+    zgz = _node("110106010201", "张郭庄村", Level.COMMUNITY, bg, "Zhangguozhuang")
+    zgz_g = _node("110106010201-01", "张郭庄村第1网格", Level.GRID, zgz, "Zhangguozhuang grid 1")
+    hlg = _node("110114011", "回龙观街道", Level.STREET, cp, "Huilongguan")
+    lx = _node("110114011005", "龙祥社区东区", Level.COMMUNITY, hlg, "Longxiang East")
+    lx_g = _node("110114011005-01", "龙祥社区东区第1网格", Level.GRID, lx, "Longxiang grid 1")
+    courier = geo.create_sector(actor=None, code="courier", name="快递", name_en="Courier", key_industry=True)
+    ftb = geo.create_building(
+        actor=None,
+        code="B-FT-1",
+        address="丰台区北宫镇张郭庄村1号楼",
+        jurisdiction=zgz_g,
+        latitude=39.86,
+        longitude=116.16,
+    )
+    cpb = geo.create_building(
+        actor=None,
+        code="B-CP-1",
+        address="昌平区回龙观龙祥社区东区3号楼",
+        jurisdiction=lx_g,
+        latitude=40.07,
+        longitude=116.33,
+    )
+    hh = people.create_household(actor=None, code="H-FT-1", building=ftb, unit="1-101")
+    p1 = people.create_person(
+        actor=None,
+        data=people.PersonData(
+            name="张伟",
+            national_id=identity.make("110106", dt.date(1980, 5, 17), 123),
+            phone="13800001111",
+            household=hh,
+        ),
+    )
+    p2 = people.create_person(
+        actor=None,
+        data=people.PersonData(
+            name="王芳",
+            national_id=identity.make("110106", dt.date(1982, 3, 2), 124),
+            phone="13800002222",
+            household=hh,
+            tags=["pregnant"],
+        ),
+    )
+    p3 = people.create_person(
+        actor=None,
+        data=people.PersonData(
+            name="李娜",
+            national_id=identity.make("110114", dt.date(1990, 1, 9), 222),
+            phone="13900003333",
+            home_building=cpb,
+        ),
+    )
+    p4 = people.create_person(
+        actor=None,
+        data=people.PersonData(
+            name="刘洋",
+            national_id=identity.make("110114", dt.date(1995, 7, 30), 331),
+            phone="13900004444",
+            home_building=cpb,
+            occupation="快递员",
+            sector=courier,
+        ),
+    )
+    v1 = venues.create_venue(
+        actor=None,
+        data=venues.VenueData(
+            code="V-FT-1", name="北宫快捷酒店", venue_type="economy_hotel", building=ftb, capacity=80
+        ),
+    )
+    v2 = venues.create_venue(
+        actor=None,
+        data=venues.VenueData(
+            code="V-CP-1",
+            name="回龙观快递站",
+            venue_type="courier_depot",
+            building=cpb,
+            capacity=30,
+            sub_areas=["分拣区", "取件区"],
+            sector=courier,
+        ),
+    )
+    return City(c, ft, cp, bg, zgz, zgz_g, hlg, lx, lx_g, ftb, cpb, hh, p1, p2, p3, p4, v1, v2, courier)
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., Any]:
+    counter = {"n": 0}
+
+    def make(role: str, jurisdiction: Jurisdiction, sector: IndustrySector | None = None, **kw: Any) -> Any:
+        counter["n"] += 1
+        return accounts.create_user(
+            actor=None,
+            username=kw.pop("username", f"{role}-{counter['n']}"),
+            password="pw-test-1",
+            role=role,
+            jurisdiction_code=jurisdiction.code,
+            sector_code=sector.code if sector else None,
+            is_staff=role == "administrator",
+        )
+
+    return make
+
+
+@pytest.fixture
+def client_for() -> Callable[[Any], Client]:
+    def make(user: Any) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

@@ -1,0 +1,209 @@
+"""Walk every URL pattern and every API route with every role (and anonymous) and check allow/deny.
+
+The expectations below are written out by hand, independent of ``accounts/roles.py``: a change to the role table
+that opens or closes a route shows up here. A route without an access rule in code, or without a row here, fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from cordon.apps.accounts.roles import Role
+from cordon.site.access import rule_of
+from cordon.site.api import api
+
+ALL = frozenset(Role.values)
+PUBLIC = "public"  # anyone, signed in or not
+SIGNED_IN = "signed_in"  # any signed-in role
+
+READERS = frozenset(
+    {
+        Role.CITY_COMMANDER,
+        Role.DISTRICT_COMMANDER,
+        Role.STREET_OFFICER,
+        Role.GRID_WORKER,
+        Role.INVESTIGATOR,
+        Role.QUARANTINE_OFFICER,
+        Role.SERVICE_DISPATCHER,
+        Role.INDUSTRY_REGULATOR,
+        Role.AUDITOR,
+        Role.ADMINISTRATOR,
+    }
+)
+PERSON_READERS = READERS | {Role.SCREENING_STAFF}
+JURISDICTION_READERS = READERS | {Role.LAB_STAFF}
+VENUE_READERS = READERS | {Role.CHECKPOINT_STAFF}
+EDITORS = frozenset({Role.STREET_OFFICER, Role.GRID_WORKER, Role.ADMINISTRATOR})
+EXPORTERS = frozenset(
+    {
+        Role.CITY_COMMANDER,
+        Role.DISTRICT_COMMANDER,
+        Role.STREET_OFFICER,
+        Role.INDUSTRY_REGULATOR,
+        Role.ADMINISTRATOR,
+    }
+)
+IMPORTERS = frozenset({Role.ADMINISTRATOR})
+AUDITORS = frozenset({Role.AUDITOR, Role.ADMINISTRATOR})
+
+# Pages: url name -> (method, kwargs from the city fixture, who may).
+PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
+    "home": ("GET", lambda c: {}, SIGNED_IN),
+    "login": ("GET", lambda c: {}, PUBLIC),
+    "logout": ("POST", lambda c: {}, PUBLIC),
+    "healthz": ("GET", lambda c: {}, PUBLIC),
+    "set_language": ("POST", lambda c: {}, PUBLIC),
+    "jurisdictions": ("GET", lambda c: {}, JURISDICTION_READERS),
+    "jurisdiction": ("GET", lambda c: {"code": c.beigong.code}, JURISDICTION_READERS),
+    "persons": ("GET", lambda c: {}, PERSON_READERS),
+    "person-new": ("GET", lambda c: {}, EDITORS),
+    "person": ("GET", lambda c: {"pk": c.ft_person.pk}, PERSON_READERS),
+    "person-edit": ("GET", lambda c: {"pk": c.ft_person.pk}, EDITORS),
+    "venues": ("GET", lambda c: {}, VENUE_READERS),
+    "venue": ("GET", lambda c: {"pk": c.ft_venue.pk}, VENUE_READERS),
+    "audit": ("GET", lambda c: {}, AUDITORS),
+    "access-log": ("GET", lambda c: {}, AUDITORS),
+    "audit-record": ("GET", lambda c: {"kind": "person", "pk": c.ft_person.pk}, AUDITORS),
+    "dataio:index": ("GET", lambda c: {}, IMPORTERS | EXPORTERS),
+    "dataio:upload": ("GET", lambda c: {}, IMPORTERS),
+    "dataio:export": ("GET", lambda c: {"kind": "persons", "fmt": "csv"}, EXPORTERS),
+    "dataio:template": ("GET", lambda c: {"kind": "persons"}, IMPORTERS),
+}
+
+# API operations: (method, path template) -> (params from the city fixture, JSON body, who may).
+API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any] | None, Any]] = {
+    ("GET", "/api/me"): (lambda c: {}, None, SIGNED_IN),
+    ("GET", "/api/jurisdictions"): (lambda c: {}, None, JURISDICTION_READERS),
+    ("GET", "/api/jurisdictions/{code}"): (lambda c: {"code": c.beigong.code}, None, JURISDICTION_READERS),
+    ("GET", "/api/persons"): (lambda c: {}, None, PERSON_READERS),
+    ("GET", "/api/persons/{person_id}"): (lambda c: {"person_id": c.ft_person.pk}, None, PERSON_READERS),
+    ("POST", "/api/persons"): (lambda c: {}, {"name": "测试", "jurisdiction": "110106010201-01"}, EDITORS),
+    ("PATCH", "/api/persons/{person_id}"): (
+        lambda c: {"person_id": c.ft_person.pk},
+        {"occupation": "x"},
+        EDITORS,
+    ),
+    ("GET", "/api/venues"): (lambda c: {}, None, VENUE_READERS),
+    ("GET", "/api/venues/{code}"): (lambda c: {"code": c.ft_venue.code}, None, VENUE_READERS),
+    ("GET", "/api/audit/{kind}/{pk}"): (lambda c: {"kind": "person", "pk": c.ft_person.pk}, None, AUDITORS),
+    ("GET", "/api/access-log"): (lambda c: {}, None, AUDITORS),
+    ("POST", "/api/import/{kind}"): (lambda c: {"kind": "persons"}, None, IMPORTERS),
+    ("GET", "/api/export/{kind}"): (lambda c: {"kind": "persons"}, None, EXPORTERS),
+}
+
+# Routes that are not Cordon views: Django admin (staff only, checked below), the API mount (walked separately).
+SKIPPED_PREFIXES = ("admin/", "api/")
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, Any]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            route = prefix + str(p.pattern)
+            if route.startswith(SKIPPED_PREFIXES):
+                continue
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, route, ns)
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), namespace + (p.name or ""), p.callback
+
+
+def _api_operations() -> Iterator[tuple[str, str, Any]]:
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            full = "/api" + ("/" + prefix.strip("/") if prefix.strip("/") else "") + "/" + path.lstrip("/")
+            full = full.replace("{int:", "{")
+            for op in path_view.operations:
+                for method in op.methods:
+                    yield method, full, op.view_func
+
+
+def _allowed(rule: Any, role: str | None) -> bool:
+    if rule == PUBLIC:
+        return True
+    if role is None:
+        return False
+    if rule == SIGNED_IN:
+        return True
+    return role in rule
+
+
+def test_every_page_has_an_access_rule_and_an_expectation() -> None:
+    seen = set()
+    for route, name, callback in _walk(get_resolver().url_patterns):
+        assert name, f"route {route!r} has no name"
+        assert rule_of(callback) is not None, f"view for {route!r} ({name}) declares no access rule"
+        assert name in PAGES, f"route {route!r} ({name}) has no row in the authorization matrix"
+        seen.add(name)
+    assert seen == set(PAGES), f"matrix rows for routes that no longer exist: {set(PAGES) - seen}"
+
+
+def test_every_api_operation_has_an_access_rule_and_an_expectation() -> None:
+    seen = set()
+    for method, path, func in _api_operations():
+        assert rule_of(func) is not None, f"API {method} {path} declares no access rule"
+        assert (method, path) in API, f"API {method} {path} has no row in the authorization matrix"
+        seen.add((method, path))
+    assert seen == set(API), f"matrix rows for API routes that no longer exist: {set(API) - seen}"
+
+
+@pytest.fixture
+def clients(city: Any, make_user: Callable[..., Any]) -> dict[str | None, Client]:
+    """One client per role, every user scoped to the whole city (scoping itself is tested elsewhere)."""
+    out: dict[str | None, Client] = {None: Client()}
+    for role in Role.values:
+        user = make_user(role, city.city)
+        client = Client()
+        client.force_login(user)
+        out[role] = client
+    return out
+
+
+def test_page_matrix(city: Any, clients: dict[str | None, Client]) -> None:
+    from django.urls import reverse
+
+    problems = []
+    for name, (method, kwargs, rule) in PAGES.items():
+        url = reverse(name, kwargs=kwargs(city))
+        for role, client in clients.items():
+            response = client.get(url) if method == "GET" else client.post(url)
+            ok = _allowed(rule, role)
+            if ok and response.status_code not in (200, 302):
+                problems.append(f"{role} {method} {url}: expected allow, got {response.status_code}")
+            if not ok:
+                if role is None:
+                    denied = response.status_code == 302 and "/login/" in response["Location"]
+                else:
+                    denied = response.status_code == 403
+                if not denied:
+                    problems.append(f"{role} {method} {url}: expected deny, got {response.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+def test_api_matrix(city: Any, clients: dict[str | None, Client]) -> None:
+    problems = []
+    for (method, template), (params, body, rule) in API.items():
+        url = template.format(**params(city))
+        for role, client in clients.items():
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.generic(
+                    method, url, data=__import__("json").dumps(body or {}), content_type="application/json"
+                )
+            ok = _allowed(rule, role)
+            if ok and response.status_code in (401, 403, 404, 405):
+                problems.append(f"{role} {method} {url}: expected allow, got {response.status_code}")
+            if not ok and response.status_code != (401 if role is None else 403):
+                problems.append(f"{role} {method} {url}: expected deny, got {response.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+def test_admin_is_for_administrators_only(city: Any, clients: dict[str | None, Client]) -> None:
+    for role, client in clients.items():
+        status = client.get("/admin/").status_code
+        assert status == (200 if role == Role.ADMINISTRATOR else 302), (role, status)
