@@ -93,7 +93,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         return _fail(f"no such file: {path}")
-    result = services.import_path(user, args.kind, path, progress=True)
+    from django.core.exceptions import PermissionDenied
+
+    try:
+        result = services.import_path(user, args.kind, path, progress=True)
+    except PermissionDenied:
+        return _fail(f"user {args.user} may not import (role: {user.role})")
     print(result.describe())
     return 0 if result.ok else 1
 

@@ -1,5 +1,59 @@
+"""Import and export over the JSON API (token or session)."""
+
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from ninja import Router
 
+from cordon.apps.accounts.roles import Cap
+from cordon.apps.accounts.scoping import NotFound
+from cordon.site.access import api
+
+from . import services, views
+
 router = Router(tags=["import and export"])
+
+
+@router.post(
+    "/import/{kind}",
+    summary="Import a CSV or XLSX file (all or nothing)",
+    description=(
+        "Send the file as multipart field `file`, or as the raw request body with a `filename` query parameter "
+        "(its extension tells CSV from XLSX). 200 with the number created, or 422 with the row-level problems "
+        "(row, column, reason); on 422 nothing was written."
+    ),
+)
+@api(Cap.IMPORT)
+def import_file(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in services.KINDS:
+        raise NotFound
+    upload = request.FILES.get("file")
+    if upload is not None:
+        data, name = upload.read(settings.CORDON_MAX_UPLOAD_BYTES + 1), upload.name or ""
+    elif request.content_type in (
+        "multipart/form-data",
+        "application/json",
+        "application/x-www-form-urlencoded",
+    ):
+        result = services.ImportResult(kind, error=_("send the file as the multipart field 'file'."))
+        return JsonResponse(result.as_dict(), status=422)
+    else:
+        data, name = request.body, request.GET.get("filename", "")
+    result = services.import_file(request.user, kind, data, name)
+    return JsonResponse(result.as_dict(), status=200 if result.ok else 422)
+
+
+@router.get(
+    "/export/{kind}",
+    summary="Export records in your scope as CSV or XLSX",
+    description="`format` is csv (default) or xlsx. National IDs and phones are masked unless your role sees them.",
+)
+@api(Cap.EXPORT)
+def export_file(request: HttpRequest, kind: str, format: str = "csv") -> Any:
+    if kind not in services.KINDS or format not in services.FORMATS:
+        raise NotFound
+    return views.export_response(request.user, kind, format)

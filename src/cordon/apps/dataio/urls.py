@@ -5,4 +5,9 @@ from django.urls import path
 from . import views
 
 app_name = "dataio"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("import/", views.upload, name="upload"),
+    path("export/<slug:kind>.<slug:fmt>", views.export, name="export"),
+    path("template/<slug:kind>.csv", views.template, name="template"),
+]

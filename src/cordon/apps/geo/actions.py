@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -130,3 +131,42 @@ def create_sector(
     sector = IndustrySector.objects.create(code=code, name=name, name_en=name_en, key_industry=key_industry)
     audit.record_create(actor, sector, source=source)
     return sector
+
+
+def bulk_create_jurisdictions(
+    *, actor: Any, rows: Iterable[dict[str, Any]], source: str
+) -> list[Jurisdiction]:
+    """Insert already-checked nodes in bulk, one audit row each. A row's ``parent`` is either an existing
+    ``Jurisdiction`` or the code of another row of the same batch (rows are inserted level by level, so a file
+    may list children before their parents). The caller holds the transaction."""
+    pending = sorted(rows, key=lambda r: r["level"])
+    made: dict[str, Jurisdiction] = {}
+    created: list[Jurisdiction] = []
+    for level in sorted({r["level"] for r in pending}):
+        batch = []
+        for row in (r for r in pending if r["level"] == level):
+            parent = row["parent"]
+            if isinstance(parent, str):
+                parent = made[parent]
+            batch.append(
+                Jurisdiction(
+                    code=row["code"],
+                    name=row["name"],
+                    name_en=row.get("name_en", ""),
+                    level=level,
+                    parent=parent,
+                    path=(parent.path if parent else "/") + row["code"] + "/",
+                )
+            )
+        for node in Jurisdiction.objects.bulk_create(batch, batch_size=1000):
+            made[node.code] = node
+            created.append(node)
+    audit.record_bulk_create(actor, created, source=source)
+    return created
+
+
+def bulk_create_buildings(*, actor: Any, rows: Iterable[dict[str, Any]], source: str) -> list[Building]:
+    """Insert already-checked building values in bulk, one audit row each. The caller holds the transaction."""
+    buildings = Building.objects.bulk_create([Building(**values) for values in rows], batch_size=1000)
+    audit.record_bulk_create(actor, buildings, source=source)
+    return buildings

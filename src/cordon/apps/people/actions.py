@@ -202,3 +202,11 @@ def bulk_create_persons(*, actor: Any, rows: Iterable[dict[str, Any]], source: s
         raise RuntimeError("bulk insert did not return primary keys")
     audit.record_bulk_create(actor, persons, source=source)
     return persons
+
+
+def bulk_create_households(*, actor: Any, rows: Iterable[dict[str, Any]], source: str) -> list[Household]:
+    """Insert already-checked households (code, building, unit) in bulk, one audit row each. The caller holds
+    the transaction."""
+    households = Household.objects.bulk_create([Household(**values) for values in rows], batch_size=1000)
+    audit.record_bulk_create(actor, households, source=source)
+    return households

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,3 +104,11 @@ def update_venue(*, actor: Any, venue: Venue, changes: dict[str, Any], source: s
     venue.save()
     audit.record_update(actor, venue, before, source=source)
     return venue
+
+
+def bulk_create_venues(*, actor: Any, rows: Iterable[dict[str, Any]], source: str) -> list[Venue]:
+    """Insert already-checked venue values (from ``clean_venue``) in bulk, one audit row each. The caller holds
+    the transaction."""
+    venues = Venue.objects.bulk_create([Venue(**values) for values in rows], batch_size=1000)
+    audit.record_bulk_create(actor, venues, source=source)
+    return venues
