@@ -119,12 +119,35 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_createcity(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.exceptions import ValidationError
+
+    from cordon.apps.geo import actions
+    from cordon.apps.geo.models import Level
+
+    try:
+        node = actions.create_jurisdiction(
+            actor=None, code=args.code, name=args.name, name_en=args.name_en, level=Level.CITY, source="cli"
+        )
+    except ValidationError as exc:
+        return _fail("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))
+    print(f"created city {node.code} {node.name}")
+    return 0
+
+
 def cmd_createuser(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.exceptions import ValidationError
 
     from cordon.apps.accounts import actions
 
+    if not args.password:
+        import getpass
+
+        if not sys.stdin.isatty():
+            return _fail("give --password, or run in a terminal to be asked for it")
+        args.password = getpass.getpass(f"Password for {args.username}: ")
     try:
         user = actions.create_user(
             actor=None,
@@ -202,12 +225,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output file (default: CSV to standard output)")
     p.set_defaults(func=cmd_export)
 
+    p = sub.add_parser(
+        "createcity", help="create the root of the jurisdiction tree (first step on an empty database)"
+    )
+    p.add_argument("code", help="e.g. the administrative code 110000")
+    p.add_argument("name")
+    p.add_argument("--name-en", default="")
+    p.set_defaults(func=cmd_createcity)
+
     p = sub.add_parser("createuser", help="create a user with a role and a jurisdiction scope")
     p.add_argument("username")
     p.add_argument("--role", required=True)
     p.add_argument("--jurisdiction", required=True, help="jurisdiction code the user is scoped to")
     p.add_argument("--sector", help="industry sector code (optional second scope)")
-    p.add_argument("--password", required=True)
+    p.add_argument("--password", help="asked for in the terminal when not given")
     p.add_argument("--display-name")
     p.set_defaults(func=cmd_createuser)
 

@@ -1,8 +1,9 @@
 """Access rules for pages and API routes.
 
-Every view and API operation declares exactly one rule with ``@rule(...)``: ``PUBLIC`` (anyone), ``SIGNED_IN``
-(any signed-in user) or a capability from ``cordon.apps.accounts.roles.Cap``. The authorization-matrix test walks
-every route and fails on a route without a rule. Data scoping is not done here but in the apps' selectors.
+Every view and API operation declares exactly one rule with ``@page(...)`` or ``@api(...)``: ``PUBLIC``
+(anyone), ``SIGNED_IN`` (any signed-in user) or a capability from ``cordon.apps.accounts.roles.Cap``. The
+authorization-matrix test walks every route and fails on a route without a rule. Data scoping is not done
+here but in the apps' selectors.
 """
 
 from __future__ import annotations

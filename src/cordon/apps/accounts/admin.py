@@ -21,7 +21,7 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are issued with `cordon token create` (the key is shown once); here they can be revoked."""
+    """Tokens are issued with `cordon token USERNAME --name NAME` (the key is shown once); here they can be revoked."""
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
