@@ -1,0 +1,154 @@
+"""The built-in demo city: what `cordon demo` loads, and that each demo login sees only its own scope."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from django.contrib.auth import authenticate
+from django.test import Client
+
+from cordon import cli
+from cordon.apps.accounts.models import User
+from cordon.apps.accounts.roles import Role
+from cordon.apps.dataio import services
+from cordon.apps.demo import fixture
+from cordon.apps.geo.models import Jurisdiction, Level
+from cordon.apps.people.models import Person
+from cordon.apps.venues.models import Venue
+from cordon.engine import identity
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """Load the demo city once for this module (about a second), and remove it afterwards."""
+    with django_db_blocker.unblock():
+        summary = fixture.load()
+        yield summary
+        fixture.delete()
+
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def test_demo_city_follows_the_scenario(demo: Any) -> None:
+    assert demo.loaded and 2000 <= demo.persons <= 5000
+    names = set(Jurisdiction.objects.values_list("name", flat=True))
+    for name in (
+        "丰台区",
+        "昌平区",
+        "朝阳区",
+        "北宫镇",
+        "张郭庄村",
+        "二七车辆厂社区",
+        "回龙观街道",
+        "龙祥社区东区",
+    ):
+        assert name in names
+    for name in (
+        "大屯街道",
+        "欧陆经典社区",
+        "十八里店乡",
+        "潼城公寓",
+        "南磨房乡",
+        "美景东方小区",
+        "南新园小区",
+    ):
+        assert name in names
+    hotel = Venue.objects.get(venue_type="economy_hotel")
+    assert hotel.jurisdiction.path.startswith("/110000/110105/")  # Chaoyang
+    ids = list(Person.objects.values_list("national_id", flat=True))
+    assert len(ids) == len(set(ids)) == demo.persons
+    for nid in ids:
+        identity.parse(nid or "")  # raises on an invalid number
+    key = Person.objects.filter(sector__key_industry=True).count()
+    assert 0.03 * demo.persons < key < 0.2 * demo.persons
+    assert Person.objects.filter(tags__icontains='"elderly_alone"').exists()
+    assert Person.objects.filter(tags__icontains='"pregnant"').exists()
+
+
+def test_every_role_and_scope_has_a_login(demo: Any) -> None:
+    roles = {login.role for login in fixture.LOGINS}
+    assert roles == set(Role.values)
+    districts = Jurisdiction.objects.filter(level=Level.DISTRICT)
+    streets = Jurisdiction.objects.filter(level=Level.STREET)
+    communities = Jurisdiction.objects.filter(level=Level.COMMUNITY)
+    scopes = {(x.role, x.jurisdiction) for x in fixture.LOGINS}
+    assert all((Role.DISTRICT_COMMANDER, d.code) in scopes for d in districts)
+    assert all((Role.STREET_OFFICER, s.code) in scopes for s in streets)
+    assert all((Role.GRID_WORKER, c.code) in scopes for c in communities)
+    for login in fixture.LOGINS:
+        assert authenticate(username=login.username, password=fixture.PASSWORD) is not None, login
+
+
+def test_loading_again_changes_nothing(demo: Any, capsys: Any) -> None:
+    count = Person.objects.count()
+    again = fixture.load()
+    assert not again.loaded and "already loaded" in again.describe()
+    assert Person.objects.count() == count
+    fixture.print_logins()
+    out = capsys.readouterr().out
+    assert "fengtai" in out and fixture.PASSWORD in out
+
+
+def test_fengtai_commander_cannot_reach_a_changping_person(demo: Any) -> None:
+    fengtai = _client("fengtai")
+    changping_person = Person.objects.filter(jurisdiction__path__startswith="/110000/110114/").first()
+    fengtai_person = Person.objects.filter(jurisdiction__path__startswith="/110000/110106/").first()
+    assert changping_person is not None and fengtai_person is not None
+    missing_id = Person.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+
+    # By URL: the same answer as a person that does not exist.
+    outside = fengtai.get(f"/persons/{changping_person.pk}/")
+    missing = fengtai.get(f"/persons/{missing_id}/")
+    assert outside.status_code == missing.status_code == 404
+    assert fengtai.get(f"/persons/{fengtai_person.pk}/").status_code == 200
+
+    # By API.
+    outside_api = fengtai.get(f"/api/persons/{changping_person.pk}")
+    assert outside_api.status_code == 404
+    assert outside_api.json() == fengtai.get(f"/api/persons/{missing_id}").json()
+
+    # By search, on the page and in the API.
+    page = fengtai.get("/persons/", {"q": changping_person.name}).content.decode()
+    assert f"/persons/{changping_person.pk}/" not in page
+    found = fengtai.get("/api/persons", {"q": changping_person.name}).json()
+    items = found["items"] if isinstance(found, dict) else found
+    assert changping_person.pk not in {item["id"] for item in items}
+    by_id = fengtai.get("/api/persons", {"q": changping_person.national_id}).json()
+    assert not (by_id["items"] if isinstance(by_id, dict) else by_id)
+
+    # By export.
+    body = b"".join(fengtai.get("/data/export/persons.csv").streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    masked = identity.mask(changping_person.national_id or "")
+    assert len(rows) > 1 and all(row[1] != masked for row in rows[1:])
+    assert all(row[5].startswith("110106") for row in rows[1:])  # every row's jurisdiction is in Fengtai
+    buffer = io.BytesIO()
+    services.write_export(User.objects.get(username="fengtai"), "persons", "csv", buffer)
+    assert buffer.getvalue() == body.encode("utf-8-sig")
+
+
+def test_changping_commander_sees_changping(demo: Any) -> None:
+    changping = _client("changping")
+    person = Person.objects.filter(jurisdiction__path__startswith="/110000/110114/").first()
+    assert person is not None
+    assert changping.get(f"/persons/{person.pk}/").status_code == 200
+
+
+def test_cli_demo_without_serving_and_reset(demo: Any, capsys: Any) -> None:
+    assert cli.main(["demo", "--no-serve"]) == 0
+    out = capsys.readouterr().out
+    assert "already loaded" in out and "courier-regulator" in out
+    before = set(Person.objects.values_list("national_id", flat=True))
+    assert cli.main(["demo", "--no-serve", "--reset"]) == 0
+    assert "Loaded the demo city" in capsys.readouterr().out
+    assert set(Person.objects.values_list("national_id", flat=True)) == before  # deterministic
