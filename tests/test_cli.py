@@ -17,7 +17,7 @@ def test_fresh_installation_first_steps(capsys: Any) -> None:
     assert cli.main(["createcity", "310000", "上海市", "--name-en", "Shanghai"]) == 0
     assert Jurisdiction.objects.get(code="310000").path == "/310000/"
     assert cli.main(["createcity", "310000", "again"]) == 2
-    assert "already used" in capsys.readouterr().err
+    assert "code: 该编码已被使用" in capsys.readouterr().err  # the command speaks the default language
     args = [
         "createuser",
         "admin",

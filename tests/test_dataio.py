@@ -78,11 +78,11 @@ def test_import_persons_with_chinese_headers(city: Any, admin: Any, client_for: 
     assert response.status_code == 200, response.content.decode()
     assert "Imported 3 records" in response.content.decode()
     first = Person.objects.get(name="测试0")
-    assert first.jurisdiction == city.zhangguozhuang_grid
+    assert first.jurisdiction == city.zgz_grid
     assert first.household is not None and first.household.code == "H-FT-1"
     assert first.tags == ["dialysis", "pregnant"]
     assert first.sex == identity.parse(first.national_id or "").sex
-    entries = AuditEntry.objects.filter(model="people.person", object_id=str(first.pk))
+    entries = AuditEntry.objects.filter(model="people.person", object_pk=str(first.pk))
     assert [(e.verb, e.source, e.actor_name) for e in entries] == [("create", "import", admin.username)]
 
 
@@ -179,7 +179,7 @@ def test_jurisdiction_tree_buildings_households_and_venues_round_trip(city: Any,
     venues = _csv(
         [
             ["place code", "name", "type", "building code", "capacity", "sub-areas", "sector"],
-            ["V-XC-1", "新村菜市场", "市场", "B-XC-1", "300", "A区; B区", "快递"],
+            ["V-XC-1", "新村菜市场", "农贸市场", "B-XC-1", "300", "A区; B区", "快递"],
         ]
     )
     result = services.import_file(admin, "venues", venues, "v.csv")
@@ -228,7 +228,7 @@ def test_header_problems(city: Any, admin: Any) -> None:
             admin, "persons", _csv([["身份证号", "favourite colour"], ["", "red"]]), "x.csv"
         )
     assert [(p.row, p.column) for p in result.problems] == [(1, "favourite colour"), (1, "姓名")]
-    assert "unknown column" in result.problems[0].reason and "required column" in result.problems[1].reason
+    assert result.problems[0].reason == "未知的列。" and "缺少必填列" in result.problems[1].reason
 
 
 @override_settings(CORDON_MAX_UPLOAD_BYTES=2000)
@@ -337,7 +337,7 @@ def test_cli_import_and_export(city: Any, admin: Any, make_user: Any, tmp_path: 
     assert cli.main(["import", "persons", str(good), "--user", admin.username]) == 0
     assert Person.objects.filter(name__startswith="测试").count() == 2
     assert cli.main(["import", "persons", str(good), "--user", admin.username]) == 1
-    assert "row 2" in capsys.readouterr().out
+    assert "第 2 行，身份证号 列" in capsys.readouterr().out  # the command speaks the default language
 
     out = tmp_path / "fengtai.xlsx"
     assert cli.main(["export", "persons", "--user", "ft-cmd", "--out", str(out)]) == 0

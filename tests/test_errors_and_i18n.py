@@ -54,7 +54,10 @@ def test_unknown_jurisdiction_is_refused_clearly(city: Any, make_user: Any, clie
     assert response.status_code == 422
     assert response.json()["errors"] == {"jurisdiction": "Unknown jurisdiction: 999999."}
     assert client.get("/jurisdictions/999999/").status_code == 404
-    assert client.get("/api/jurisdictions/999999").json() == {"detail": "Not found."}
+    assert client.get("/api/jurisdictions/999999", HTTP_ACCEPT_LANGUAGE="en").json() == {
+        "detail": "Not found."
+    }
+    assert client.get("/api/jurisdictions/999999").json() == {"detail": "未找到。"}  # default language
     page = client.post("/persons/new/", {"name": "赵六", "jurisdiction": "999999"}, HTTP_ACCEPT_LANGUAGE="en")
     assert "Unknown jurisdiction code." in page.content.decode()
 
@@ -64,7 +67,7 @@ def test_unknown_routes_answer_404_with_a_message(city: Any, make_user: Any, cli
     page = client.get("/no/such/page/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 404
     assert "Not found." in page.content.decode()
-    api = client.get("/api/no/such/route")
+    api = client.get("/api/no/such/route", HTTP_ACCEPT_LANGUAGE="en")
     assert api.status_code == 404
     assert api.json() == {"detail": "Not found."}
     assert client.get("/persons/not-a-number/").status_code == 404

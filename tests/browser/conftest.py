@@ -77,3 +77,17 @@ def screenshot() -> Any:
         return path
 
     return take
+
+
+def _login(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw-test-1")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+@pytest.fixture
+def login() -> Any:
+    """Sign a test user (password of the ``make_user`` fixture) in on a page."""
+    return _login

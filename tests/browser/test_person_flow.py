@@ -9,16 +9,8 @@ import pytest
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def login(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-test-1")
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
 def test_login_switch_language_search_and_open_a_person(
-    live_server: Any, page: Any, city: Any, make_user: Any, screenshot: Any
+    live_server: Any, page: Any, city: Any, make_user: Any, screenshot: Any, login: Any
 ) -> None:
     make_user("grid_worker", city.zhangguozhuang, username="zgz.grid")
     base = live_server.url
@@ -55,13 +47,13 @@ def test_login_switch_language_search_and_open_a_person(
 
 
 def test_phone_layout_menu_and_jurisdiction_tree(
-    live_server: Any, phone_page: Any, city: Any, make_user: Any, screenshot: Any
+    live_server: Any, phone_page: Any, city: Any, make_user: Any, screenshot: Any, login: Any
 ) -> None:
     make_user("district_commander", city.fengtai, username="ft.commander")
     base = live_server.url
     page = phone_page
     login(page, base, "ft.commander")
-    nav_link = page.get_by_role("link", name="辖区")
+    nav_link = page.get_by_role("navigation").get_by_role("link", name="辖区", exact=True)
     assert not nav_link.is_visible()  # collapsed behind the menu button on a phone
     page.click("label.nav-toggle-label")
     nav_link.click()

@@ -1,0 +1,51 @@
+"""An administrator imports a resident file in the browser: a bad row is reported, the fixed file goes in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cordon.apps.people.models import Person
+from cordon.engine import identity
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_import_reports_the_bad_row_then_imports_the_fixed_file(
+    live_server: Any, page: Any, city: Any, make_user: Any, screenshot: Any, tmp_path: Path, login: Any
+) -> None:
+    make_user("administrator", city.city, username="admin.user")
+    good = [identity.make("110106", dt.date(1990, 1, n), 300 + n) for n in range(1, 4)]
+    bad = good[1][:-1] + ("1" if good[1][-1] != "1" else "2")
+    rows = [
+        "姓名,身份证号,居住楼栋编码",
+        f"甲一,{good[0]},B-FT-1",
+        f"甲二,{bad},B-FT-1",
+        f"甲三,{good[2]},B-FT-1",
+    ]
+    broken = tmp_path / "residents.csv"
+    broken.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    base = live_server.url
+    login(page, base, "admin.user")
+    page.get_by_role("navigation").get_by_role("link", name="导入/导出").click()
+    page.click("[data-testid=import-link]")
+    page.set_input_files("input[type=file]", str(broken))
+    page.get_by_role("button", name="检查并导入").click()
+    problems = page.locator("[data-testid=import-problems]")
+    problems.wait_for()
+    text = problems.inner_text()
+    assert "未导入任何数据" in text and "3" in text and "身份证号" in text and "校验码错误" in text
+    assert Person.objects.filter(name__startswith="甲").count() == 0
+    screenshot(page, "import-problems-zh")
+
+    fixed = tmp_path / "residents-fixed.csv"
+    fixed.write_text("\n".join([*rows[:2], f"甲二,{good[1]},B-FT-1", rows[3]]) + "\n", encoding="utf-8")
+    page.set_input_files("input[type=file]", str(fixed))
+    page.get_by_role("button", name="检查并导入").click()
+    page.locator("[data-testid=import-ok]").wait_for()
+    assert "已导入 3 条记录" in page.locator("[data-testid=import-ok]").inner_text()
+    assert Person.objects.filter(name__startswith="甲").count() == 3
