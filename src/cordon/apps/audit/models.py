@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEntry(models.Model):
     class Verb(models.TextChoices):
-        CREATE = "create", _("created")
-        UPDATE = "update", _("updated")
-        DELETE = "delete", _("deleted")
+        CREATE = "create", pgettext_lazy("audit", "created")
+        UPDATE = "update", pgettext_lazy("audit", "updated")
+        DELETE = "delete", pgettext_lazy("audit", "deleted")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
