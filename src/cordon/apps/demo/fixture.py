@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -475,18 +476,30 @@ def _household_members(
     return members
 
 
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
 def print_logins() -> None:
-    rows = [
-        (x.username, str(Role(x.role).label), x.jurisdiction + (f" / {x.sector}" if x.sector else ""))
-        for x in LOGINS
-    ]
     names = dict(
         Jurisdiction.objects.filter(code__in=[x.jurisdiction for x in LOGINS]).values_list("code", "name")
     )
-    width = max(len(r[0]) for r in rows)
-    role_width = max(len(r[1]) for r in rows)
+    rows = [
+        (
+            x.username,
+            str(Role(x.role).label),
+            f"{x.jurisdiction} {names.get(x.jurisdiction, '')}" + (f" / {x.sector}" if x.sector else ""),
+        )
+        for x in LOGINS
+    ]
+    user_w = max(_width(r[0]) for r in [*rows, ("user", "", "")])
+    role_w = max(_width(r[1]) for r in [*rows, ("", "role", "")])
     print(f"\nDemo logins (password for all: {PASSWORD})")
-    print(f"  {'user':<{width}}  {'role':<{role_width}}  scope")
-    for (username, role, scope), login in zip(rows, LOGINS, strict=True):
-        print(f"  {username:<{width}}  {role:<{role_width}}  {scope} {names.get(login.jurisdiction, '')}")
+    print(f"  {_pad('user', user_w)}  {_pad('role', role_w)}  scope")
+    for username, role, scope in rows:
+        print(f"  {_pad(username, user_w)}  {_pad(role, role_w)}  {scope}")
     print()
