@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from typing import Any
 
 
 def main() -> int:
@@ -100,7 +101,8 @@ def main() -> int:
                 Person(
                     name=rng.choice(surnames) + rng.choice(given) + rng.choice(given),
                     birth_date=birth,
-                    phone=f"13{rng.randrange(10**9):09d}",
+                    phone=(phone := f"13{rng.randrange(10**9):09d}"),
+                    phone_rev=phone[::-1],
                     jurisdiction_id=b.jurisdiction_id,
                     home_building=b,
                     tags=["elderly_alone"] if rng.random() < 0.02 else [],
@@ -122,9 +124,10 @@ def main() -> int:
     for pid, birth in rows:
         birth = birth if isinstance(birth, dt.date) else dt.date.fromisoformat(birth)
         area = f"{110101 + pid // 1000 % 800:06d}"
-        updates.append(Person(pk=pid, national_id=identity.make(area, birth, pid % 1000)))
+        nid = identity.make(area, birth, pid % 1000)
+        updates.append(Person(pk=pid, national_id=nid, national_id_rev=nid[::-1]))
     for start in range(0, len(updates), 20000):
-        Person.objects.bulk_update(updates[start : start + 20000], ["national_id"])
+        Person.objects.bulk_update(updates[start : start + 20000], ["national_id", "national_id_rev"])
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
@@ -161,6 +164,40 @@ def main() -> int:
             times.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, (url, response.status_code)
         print(f"| {label} | {statistics.median(times):.0f} | {max(times):.0f} |")
+
+    # Search itself, side by side: the indexed search against the previous full-scan query (the baseline).
+    from django.db.models import Q
+
+    from cordon.apps.people import selectors
+
+    def old_search(user: Any, q: str) -> Any:
+        normalized = identity.normalize(q)
+        cond = Q(name__icontains=q) | Q(home_building__address__icontains=q) | Q(workplace_name__icontains=q)
+        if len(normalized) >= 4 and normalized.rstrip("X").isdigit():
+            cond |= Q(national_id__endswith=normalized) | Q(phone__endswith=normalized)
+        return selectors.persons_visible_to(user).filter(cond)
+
+    def run(search: Any, user: Any, q: str) -> float:
+        times = []
+        for _ in range(args.runs):
+            t0 = time.perf_counter()
+            qs = search(user, q)
+            qs.count()
+            list(qs.order_by("name", "id")[:25])
+            times.append((time.perf_counter() - t0) * 1000)
+        return statistics.median(times)
+
+    print(
+        "\n| search (count + first page of 25) | indexed ms | baseline full-scan ms | ratio |\n|---|---:|---:|---:|"
+    )
+    for label, user, q in (
+        ("name, district scope", worker, sample.name),
+        ("last 6 ID digits, district scope", worker, sample.national_id[-6:]),
+        ("last 4 phone digits, district scope", worker, sample.phone[-4:]),
+        ("name, whole city", commander, sample.name),
+    ):
+        new, old = run(selectors.search_persons, user, q), run(old_search, user, q)
+        print(f"| {label} | {new:.1f} | {old:.1f} | {old / new:.1f}x |")
     if connection.vendor == "sqlite":
         print(f"\n(database in {tmp}; delete it when done)")
     return 0

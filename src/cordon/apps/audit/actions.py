@@ -23,10 +23,13 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot(instance: models.Model) -> dict[str, Any]:
-    """Field values of a model instance as plain JSON values (foreign keys as ids)."""
+    """Field values of a model instance as plain JSON values (foreign keys as ids). Derived fields (not
+    editable: materialized paths, search keys) and timestamps are left out."""
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
-        if field.primary_key or getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        if field.primary_key or not field.editable:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             continue
         data[field.attname] = _plain(getattr(instance, field.attname))
     return data

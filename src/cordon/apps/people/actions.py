@@ -18,7 +18,7 @@ from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction
 from cordon.apps.venues.models import Venue
 from cordon.engine import identity
 
-from .models import Household, Person, Sex, SpecialGroup
+from .models import Household, Person, Sex, SpecialGroup, search_keys
 
 _PHONE = re.compile(r"^\+?[0-9][0-9-]{4,18}$")
 
@@ -83,6 +83,7 @@ def clean_person(data: PersonData, *, today: dt.date | None = None) -> tuple[dic
     if phone and not _PHONE.match(phone):
         errors["phone"] = _("A phone number has 5 to 19 digits.")
     values["phone"] = phone
+    values["national_id_rev"], values["phone_rev"] = search_keys(values["national_id"], phone)
 
     building, household = data.home_building, data.household
     if household is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +23,11 @@ class SpecialGroup(models.TextChoices):
     INFANT = "infant", _("Infant")
     BEDRIDDEN = "bedridden", _("Bedridden")
     MENTAL_HEALTH = "mental_health", _("Severe mental illness")
+
+
+def search_keys(national_id: str | None, phone: str) -> tuple[str, str]:
+    """The reversed national ID and the reversed digits of the phone, kept beside a person for suffix search."""
+    return (national_id or "")[::-1], "".join(ch for ch in phone or "" if ch.isdigit())[::-1]
 
 
 class Household(models.Model):
@@ -86,6 +93,9 @@ class Person(models.Model):
         related_name="persons",
     )
     tags = models.JSONField(_("special groups"), default=list, blank=True)
+    # Reversed national ID and phone, indexed, so "the last digits" is a prefix lookup instead of a full scan.
+    national_id_rev = models.CharField(max_length=18, blank=True, default="", db_index=True, editable=False)
+    phone_rev = models.CharField(max_length=20, blank=True, default="", db_index=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -96,6 +106,10 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.national_id_rev, self.phone_rev = search_keys(self.national_id, self.phone)
+        super().save(*args, **kwargs)
 
     def tag_labels(self) -> list[str]:
         labels = dict(SpecialGroup.choices)
