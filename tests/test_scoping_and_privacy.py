@@ -148,3 +148,14 @@ def test_grid_worker_cannot_register_into_another_district(
     assert response.status_code == 422
     assert "building" in response.json()["errors"]
     assert "B-CP-1" in response.json()["errors"]["building"]
+
+
+def test_opening_a_person_in_the_admin_is_access_logged(city: Any, make_user: Any, client_for: Any) -> None:
+    from cordon.apps.audit.models import AccessLog
+
+    admin_user = make_user("administrator", city.city)
+    client = client_for(admin_user)
+    response = client.get(f"/admin/people/person/{city.ft_person.pk}/change/")
+    assert response.status_code == 200
+    entry = AccessLog.objects.get(person=city.ft_person, actor=admin_user)
+    assert entry.via == "admin"
