@@ -123,7 +123,7 @@ def main() -> int:
     updates = []
     for pid, birth in rows:
         birth = birth if isinstance(birth, dt.date) else dt.date.fromisoformat(birth)
-        area = f"{110101 + pid // 1000 % 800:06d}"
+        area = f"{110101 + pid // 1000:06d}"  # unique with pid % 1000 up to 9.8 million persons
         nid = identity.make(area, birth, pid % 1000)
         updates.append(Person(pk=pid, national_id=nid, national_id_rev=nid[::-1]))
     for start in range(0, len(updates), 20000):
