@@ -144,6 +144,15 @@ def test_changping_commander_sees_changping(demo: Any) -> None:
     assert changping.get(f"/persons/{person.pk}/").status_code == 200
 
 
+def test_grid_login_sees_its_grid_only(demo: Any) -> None:
+    grid = _client("grid")
+    mine = Person.objects.filter(jurisdiction__code="110106010201-01").first()
+    sibling = Person.objects.filter(jurisdiction__code="110106010201-02").first()
+    assert mine is not None and sibling is not None
+    assert grid.get(f"/persons/{mine.pk}/").status_code == 200
+    assert grid.get(f"/persons/{sibling.pk}/").status_code == 404
+
+
 def test_cli_demo_without_serving_and_reset(demo: Any, capsys: Any) -> None:
     assert cli.main(["demo", "--no-serve"]) == 0
     out = capsys.readouterr().out

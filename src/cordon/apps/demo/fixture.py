@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import transaction
 
 from cordon.apps.accounts import actions as accounts
@@ -110,6 +111,16 @@ OTHER_JOBS = {
     "hotel": ["前台"],
     "cold_chain": ["搬运工"],
 }
+# How the non-key workers spread over sectors (offices and retail dominate; cold chain is small).
+OTHER_WEIGHTS = {
+    "office": 40,
+    "retail": 16,
+    "medical": 9,
+    "transport": 11,
+    "education": 9,
+    "hotel": 6,
+    "cold_chain": 3,
+}
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 )
@@ -124,6 +135,7 @@ OTHER_LOGINS = [
     ("quarantine", Role.QUARANTINE_OFFICER, "110106", None),
     ("screening", Role.SCREENING_STAFF, "110106010", None),
     ("lab", Role.LAB_STAFF, "110000", None),
+    ("grid", Role.GRID_WORKER, "110106010201-01", None),
     ("checkpoint", Role.CHECKPOINT_STAFF, "110106010201", None),
     ("dispatcher", Role.SERVICE_DISPATCHER, "110106010", None),
     ("courier-regulator", Role.INDUSTRY_REGULATOR, "110000", "courier"),
@@ -141,8 +153,8 @@ class Login:
 
 
 def logins() -> list[Login]:
-    """Every demo login: the other roles, a commander per district, an officer per street, a grid worker per
-    community."""
+    """Every demo login: a commander per district, an officer per street, a grid worker per community (and one
+    at a single Fengtai grid), and one login for each other role."""
     out = [Login(u, r, j, s) for u, r, j, s in OTHER_LOGINS[:1]]
     out += [Login(login, Role.DISTRICT_COMMANDER, code) for code, _n, _e, _c, login in DISTRICTS]
     out += [Login(street[4], Role.STREET_OFFICER, street[0]) for street in STREETS]
@@ -259,7 +271,13 @@ def _build(rng: random.Random, progress: bool) -> Summary:
 
     # The jurisdiction tree, in one bulk insert (parents given by code).
     tree: list[dict[str, Any]] = [
-        {"code": CITY[0], "name": CITY[1], "name_en": CITY[2], "level": Level.CITY, "parent": None}
+        {
+            "code": CITY[0],
+            "name": getattr(settings, "CORDON_CITY_NAME", "") or CITY[1],
+            "name_en": CITY[2],
+            "level": Level.CITY,
+            "parent": None,
+        }
     ]
     centres: dict[str, tuple[float, float]] = {}
     grids: list[tuple[str, str]] = []  # (grid code, district code)
@@ -447,7 +465,7 @@ def _household_members(
                 code = rng.choice(list(KEY_JOBS))
                 occupation = KEY_JOBS[code]
             else:
-                code = rng.choice(list(OTHER_JOBS))
+                code = rng.choices(list(OTHER_JOBS), weights=[OTHER_WEIGHTS[k] for k in OTHER_JOBS])[0]
                 occupation = rng.choice(OTHER_JOBS[code])
             sector = sectors[code]
             matching = [w for w in workplaces if w.sector_id == sector.pk]
