@@ -1,0 +1,469 @@
+"""The agent-based outbreak: one fixed daily pipeline over a synthetic city.
+
+Each day, in order: interventions act (through the protocol in :mod:`.interventions`) -> who may move ->
+the day's visits -> transmission in households, work units, school classes and venue sub-areas -> new infections
+with their source -> cases sampled at fever clinics -> results. People are a struct of arrays; every step is
+vectorised; randomness comes from one seeded generator, so a seed gives the same run.
+
+Transmission (rates from :mod:`.calibration`): a susceptible person's hazard for the day is the sum of
+
+- ``household * sum(w)`` over infectious household members not in centralised isolation,
+- ``work * sum(w)`` over infectious unit colleagues at work that day (and ``school`` for classmates),
+- ``venue * sum(w * overlap minutes)`` over infectious visitors of the same venue sub-area (two attendance
+  check-ins at the same workplace are left to the work setting),
+
+where ``w`` is an infector's relative infectiousness; infection follows with probability ``1 - exp(-hazard)``.
+The infector is drawn in proportion to its share of the hazard, so every recorded infection has a source that
+was infectious and present in the same household, unit, class or venue sub-area at overlapping times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from cordon.engine.sim.calibration import Rates, calibrate, overlap_integral
+from cordon.engine.sim.city import COMMUNITY, City
+from cordon.engine.sim.errors import SimConfigError
+from cordon.engine.sim.interventions import FOUND_BY, CaseList, Controls, Intervention, Report, View
+from cordon.engine.sim.mobility import Mobility, Visits
+from cordon.engine.sim.profile import PathogenProfile, load_profile
+
+I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+
+NEVER = np.iinfo(np.int32).min // 2
+SETTINGS = ("seed", "household", "work", "school", "venue")
+SEED, HOUSEHOLD, WORK, SCHOOL, VENUE = range(5)
+
+VisitHook = Callable[[int, dt.date, Visits], None]
+
+
+@dataclass
+class Infections:
+    """The true infection tree, one row per infection (seeds have source -1)."""
+
+    person: list[I64] = field(default_factory=list)
+    source: list[I64] = field(default_factory=list)
+    day: list[I64] = field(default_factory=list)
+    setting: list[npt.NDArray[np.int8]] = field(default_factory=list)
+    place: list[I64] = field(default_factory=list)  # household, unit, class or venue index
+    subarea: list[I64] = field(default_factory=list)  # venue sub-area, else -1
+    t_start: list[I64] = field(default_factory=list)  # minutes of the day of the shared stay, else -1
+    t_end: list[I64] = field(default_factory=list)
+
+    def add(self, **cols: npt.NDArray[np.generic]) -> None:
+        for key, value in cols.items():
+            getattr(self, key).append(np.asarray(value, np.int8 if key == "setting" else np.int64))
+
+    def table(self) -> dict[str, npt.NDArray[np.generic]]:
+        names = ("person", "source", "day", "setting", "place", "subarea", "t_start", "t_end")
+        return {
+            k: np.concatenate(getattr(self, k)) if getattr(self, k) else np.zeros(0, np.int64) for k in names
+        }
+
+
+@dataclass(frozen=True)
+class DayResult:
+    day: int
+    date: dt.date
+    new_infections: int
+    by_setting: tuple[int, int, int, int, int]
+    infectious: int
+    new_cases: int
+    isolated: int
+    locked_down: int
+    visits: int
+
+
+class Simulation:
+    def __init__(
+        self,
+        city: City,
+        profile: PathogenProfile | None = None,
+        interventions: Sequence[Intervention] = (),
+        seed: int = 1,
+        seed_infections: int | None = None,
+        start_date: dt.date | None = None,
+        rates: Rates | None = None,
+    ) -> None:
+        for iv in interventions:
+            if not callable(getattr(iv, "apply", None)) or not isinstance(getattr(iv, "name", None), str):
+                raise SimConfigError(f"not an intervention (needs a name and apply(view, controls)): {iv!r}")
+        n_seeds = city.config.seed_infections if seed_infections is None else seed_infections
+        if n_seeds < 0 or n_seeds > city.n_persons:
+            raise SimConfigError(f"seed infections must be between 0 and {city.n_persons}, got {n_seeds}")
+        self.city = city
+        self.profile = profile or load_profile()
+        self.interventions = list(interventions)
+        self.seed = seed
+        self.start_date = start_date or dt.date.fromisoformat(city.config.start_date)
+        self.rng = np.random.default_rng([seed, 0x51])
+        self.mobility = Mobility(city)
+        self.rates = rates or calibrate(city, self.mobility, self.profile, seed)
+        n = city.n_persons
+        self.day = 0
+        self.t_inf = np.full(n, NEVER, np.int32)
+        self.inf_start = np.full(n, NEVER, np.int32)
+        self.inf_end = np.full(n, NEVER, np.int32)
+        self.onset = np.full(n, NEVER, np.int32)
+        self.weight = np.zeros(n, np.float32)
+        self.asymptomatic = np.zeros(n, bool)
+        self.isolated_until = np.zeros(n, np.int32)
+        self.centralized = np.zeros(n, bool)
+        self.venue_closed_until = np.zeros(city.n_venues, np.int32)
+        self.building_locked_until = np.zeros(len(city.bld_grid), np.int32)
+        self.case_day = np.full(n, NEVER, np.int32)
+        self._cases: list[tuple[I64, int, int, bool | B]] = []
+        self._care: dict[int, list[I64]] = {}
+        self.infections = Infections()
+        self.results: list[DayResult] = []
+        self.reports: list[Report] = []
+        self._infectious: I64 = np.zeros(0, np.int64)
+        # Group member lists (persons are stored household by household).
+        self._hh_first = np.searchsorted(city.household, np.arange(len(city.hh_building) + 1)).astype(
+            np.int64
+        )
+        self._unit = _Groups(city.unit)
+        self._class = _Groups(city.klass)
+        self._key = city.is_key_worker()
+        self._seed(n_seeds)
+
+    # --- set-up ------------------------------------------------------------------------------------------
+    def _seed(self, count: int) -> None:
+        city = self.city
+        codes = set(city.config.seed_communities)
+        pool = np.arange(city.n_persons)
+        if codes:
+            communities = [
+                i for i, c in enumerate(city.jur_code) if c in codes and city.jur_level[i] == COMMUNITY
+            ]
+            home = city.jur_parent[city.grid]
+            local = np.flatnonzero(np.isin(home, communities))
+            keyed = local[self._key[local]]
+            # Half of the first cases are key-industry workers, who carry the outbreak across districts.
+            first: I64 = (
+                self.rng.choice(keyed, size=min(len(keyed), count // 2), replace=False)
+                if len(keyed)
+                else np.zeros(0, np.int64)
+            )
+            rest = np.setdiff1d(local, first)
+            more = self.rng.choice(rest, size=min(len(rest), count - len(first)), replace=False)
+            pool = np.concatenate((np.asarray(first, np.int64), more))
+            chosen = pool
+        else:
+            chosen = self.rng.choice(pool, size=count, replace=False)
+        chosen = np.sort(chosen.astype(np.int64))
+        days = -self.rng.integers(0, 3, len(chosen))
+        for d in np.unique(days):
+            persons = chosen[days == d]
+            self._infect(persons, int(d))
+            m = len(persons)
+            none = np.full(m, -1, np.int64)
+            self.infections.add(
+                person=persons, source=none, day=np.full(m, d), setting=np.full(m, SEED), place=none, subarea=none,
+                t_start=none, t_end=none,
+            )  # fmt: skip
+
+    def _infect(self, persons: I64, day: int) -> None:
+        h = self.profile.natural_history(self.rng, len(persons))
+        latent = h.latent.astype(np.int64)
+        self.t_inf[persons] = day
+        self.inf_start[persons] = day + latent
+        self.inf_end[persons] = day + latent + h.infectious.astype(np.int64)
+        self.asymptomatic[persons] = h.asymptomatic
+        self.onset[persons] = np.where(h.asymptomatic, np.int64(NEVER), day + h.incubation.astype(np.int64))
+        self.weight[persons] = h.weight
+        seek = h.seeks_care
+        sample = day + h.incubation[seek].astype(np.int64) + h.care_delay[seek]
+        for d in np.unique(sample):
+            self._care.setdefault(int(d), []).append(persons[seek][sample == d])
+
+    # --- what interventions use --------------------------------------------------------------------------
+    def area_mask(self, jurisdictions: I64) -> B:
+        """A mask over jurisdictions: the given ones and everything below them."""
+        city = self.city
+        mask = np.zeros(len(city.jur_code), bool)
+        mask[jurisdictions] = True
+        for i in range(1, len(mask)):  # parents precede children
+            mask[i] |= mask[city.jur_parent[i]]
+        return mask
+
+    def is_case(self, persons: I64) -> B:
+        out: B = self.case_day[persons] != NEVER
+        return out
+
+    def detectable(self, persons: I64) -> B:
+        p = self.profile
+        d = self.day
+        out: B = (self.t_inf[persons] != NEVER) & (
+            self.inf_start[persons] - p.pcr_detectable_before_infectious_days <= d
+        ) & (d < self.inf_end[persons] + p.pcr_detectable_after_infectious_days)  # fmt: skip
+        return out
+
+    def add_cases(self, persons: I64, found_by: str) -> None:
+        persons = np.unique(persons)
+        persons = persons[~self.is_case(persons)]
+        if not len(persons):
+            return
+        under = self.isolated_until[persons] > self.day
+        self.case_day[persons] = self.day
+        kind = FOUND_BY.index(found_by)
+        by = np.where(under & (kind != FOUND_BY.index("screening")), FOUND_BY.index("quarantine"), kind)
+        self._cases.append((persons, self.day, int(kind), under))
+        self._case_by = getattr(self, "_case_by", [])
+        self._case_by.append(by.astype(np.int8))
+
+    def case_list(self) -> CaseList:
+        if not self._cases:
+            z = np.zeros(0, np.int64)
+            return CaseList(z, z, z, np.zeros(0, np.int8), np.zeros(0, bool))
+        person = np.concatenate([c[0] for c in self._cases])
+        sampled = np.concatenate([np.full(len(c[0]), c[1]) for c in self._cases]).astype(np.int64)
+        under = np.concatenate([np.broadcast_to(c[3], len(c[0])) for c in self._cases])
+        return CaseList(person, sampled, sampled + 1, np.concatenate(self._case_by), under)
+
+    # --- the day -----------------------------------------------------------------------------------------
+    def run(self, days: int, progress: Callable[[DayResult], None] | None = None,
+            on_visits: VisitHook | None = None) -> list[DayResult]:  # fmt: skip
+        if days < 0:
+            raise SimConfigError(f"days must not be negative, got {days}")
+        for _ in range(days):
+            result = self.step(on_visits)
+            if progress:
+                progress(result)
+        return self.results
+
+    def step(self, on_visits: VisitHook | None = None) -> DayResult:
+        city, t, rng, rates = self.city, self.day, self.rng, self.rates
+        date = self.start_date + dt.timedelta(days=t)
+        weekday = date.weekday()
+        view = View(self)
+        for iv in self.interventions:
+            iv.apply(view, Controls(self, iv.name))
+        # Who may move today.
+        isolated = self.isolated_until > t
+        locked = (self.building_locked_until > t)[city.building]
+        free = ~isolated & ~locked
+        self.mobility.set_closed(self.venue_closed_until > t)
+        infectious = np.flatnonzero((self.inf_start <= t) & (t < self.inf_end))
+        susceptible = self.t_inf == NEVER
+        entries: list[tuple[I64, F64, int, I64]] = []  # (person, hazard, setting, reference)
+        weight = self.weight.astype(np.float64)
+
+        # Households: everyone except persons in centralised isolation.
+        away = isolated & self.centralized
+        src = infectious[~away[infectious]]
+        if len(src):
+            pressure = np.bincount(city.household[src], weights=weight[src], minlength=len(city.hh_building))
+            homes = np.flatnonzero(pressure > 0)
+            members = _expand(self._hh_first[homes], self._hh_first[homes + 1])
+            members = members[susceptible[members] & ~away[members]]
+            hh = city.household[members].astype(np.int64)
+            entries.append((members, rates.household * pressure[hh], HOUSEHOLD, hh))
+        # Work units and school classes, for those at work or school today.
+        at_work = free & np.where(self._key, weekday < 6, weekday < 5) & (city.unit >= 0)
+        at_school = free & (weekday < 5) & (city.klass >= 0)
+        for groups, present, rate, group_setting in (
+            (self._unit, at_work, rates.work, WORK),
+            (self._class, at_school, rates.school, SCHOOL),
+        ):
+            src = infectious[present[infectious]]
+            if not len(src) or rate == 0:
+                continue
+            gid = groups.of[src]
+            pressure = np.bincount(gid, weights=weight[src], minlength=groups.count)
+            active = np.flatnonzero(pressure > 0)
+            members = groups.members(active)
+            members = members[susceptible[members] & present[members]]
+            g = groups.of[members]
+            entries.append((members, rate * pressure[g], group_setting, g))
+
+        # Venues.
+        visits: Visits | None = None
+        if on_visits is not None or len(infectious):
+            visits = self.mobility.day(rng, weekday, free)
+            if on_visits is not None:
+                on_visits(t, date, visits)
+        venue_src: tuple[I64, I64, I64, F64, B, I64] | None = None
+        if visits is not None and len(infectious) and rates.venue > 0:
+            is_inf = np.zeros(city.n_persons, bool)
+            is_inf[infectious] = True
+            inf_v = np.flatnonzero(is_inf[visits.person])
+            if len(inf_v):
+                group = self.mobility.group(visits)
+                sg, ss, se = (
+                    group[inf_v],
+                    visits.t_in[inf_v].astype(np.int64),
+                    visits.t_out[inf_v].astype(np.int64),
+                )
+                sw = weight[visits.person[inf_v]]
+                satt = visits.attendance[inf_v]
+                venue_src = (sg, ss, se, sw, satt, visits.person[inf_v].astype(np.int64))
+                marked = np.zeros(self.mobility.n_groups, bool)
+                marked[sg] = True
+                q = np.flatnonzero(marked[group] & susceptible[visits.person])
+                if len(q):
+                    qg, qa, qb = group[q], visits.t_in[q].astype(np.int64), visits.t_out[q].astype(np.int64)
+                    vp = overlap_integral(sg, ss, se, sw, qg, qa, qb)
+                    qatt = visits.attendance[q]
+                    if satt.any() and qatt.any():
+                        both = overlap_integral(
+                            sg[satt], ss[satt], se[satt], sw[satt], qg[qatt], qa[qatt], qb[qatt]
+                        )
+                        vp[qatt] -= both
+                    keep = vp > 1e-12
+                    entries.append(
+                        (
+                            visits.person[q[keep]].astype(np.int64),
+                            rates.venue * vp[keep],
+                            VENUE,
+                            q[keep],
+                        )
+                    )
+
+        new_by = [0, 0, 0, 0, 0]
+        if entries:
+            person = np.concatenate([e[0] for e in entries])
+            hazard = np.concatenate([e[1] for e in entries])
+            setting = np.concatenate([np.full(len(e[0]), e[2], np.int8) for e in entries])
+            ref = np.concatenate([e[3] for e in entries])
+            order = np.argsort(person, kind="stable")
+            person, hazard, setting, ref = person[order], hazard[order], setting[order], ref[order]
+            uniq, seg_first = np.unique(person, return_index=True)
+            total = np.add.reduceat(hazard, seg_first)
+            hit = rng.random(len(uniq)) < -np.expm1(-total)
+            if hit.any():
+                ends = np.append(seg_first[1:], len(person))
+                cum = np.cumsum(hazard)
+                before = np.where(seg_first > 0, cum[np.maximum(seg_first - 1, 0)], 0.0)
+                target = before[hit] + rng.random(int(hit.sum())) * total[hit]
+                pick = np.clip(np.searchsorted(cum, target, side="right"), seg_first[hit], ends[hit] - 1)
+                new_persons = person[pick]
+                self._infect(new_persons, t)
+                self._record_sources(new_persons, setting[pick], ref[pick], infectious, weight, away, at_work,
+                                     at_school, visits, venue_src)  # fmt: skip
+                new_by = [int(x) for x in np.bincount(setting[pick], minlength=5)]
+
+        # Symptomatic cases sampled at fever clinics today.
+        new_cases_before = sum(len(c[0]) for c in self._cases)
+        for persons in self._care.pop(t, []):
+            self.add_cases(persons, found_by="fever_clinic")
+        result = DayResult(
+            day=t,
+            date=date,
+            new_infections=sum(new_by),
+            by_setting=(new_by[0], new_by[1], new_by[2], new_by[3], new_by[4]),
+            infectious=len(infectious),
+            new_cases=sum(len(c[0]) for c in self._cases) - new_cases_before,
+            isolated=int(isolated.sum()),
+            locked_down=int(locked.sum()),
+            visits=len(visits) if visits is not None else 0,
+        )
+        self.results.append(result)
+        self.day += 1
+        return result
+
+    def _record_sources(self, persons: I64, setting: npt.NDArray[np.int8], ref: I64, infectious: I64,
+                        weight: F64, away: B, at_work: B, at_school: B, visits: Visits | None,
+                        venue_src: tuple[I64, I64, I64, F64, B, I64] | None) -> None:  # fmt: skip
+        """Draw each new infection's infector among those present, in proportion to their share of the
+        hazard, and record it."""
+        city, rng = self.city, self.rng
+        m = len(persons)
+        source = np.full(m, -1, np.int64)
+        place = ref.copy()
+        subarea = np.full(m, -1, np.int64)
+        t0 = np.full(m, -1, np.int64)
+        t1 = np.full(m, -1, np.int64)
+        for kind, group_of, present in (
+            (HOUSEHOLD, city.household, ~away),
+            (WORK, city.unit, at_work),
+            (SCHOOL, city.klass, at_school),
+        ):
+            sel = np.flatnonzero(setting == kind)
+            if not len(sel):
+                continue
+            src = infectious[present[infectious]]
+            src = src[np.argsort(group_of[src], kind="stable")]
+            g = group_of[src].astype(np.int64)
+            cum = np.cumsum(weight[src])
+            lo = np.searchsorted(g, ref[sel])
+            hi = np.searchsorted(g, ref[sel], side="right")
+            base = np.where(lo > 0, cum[np.maximum(lo - 1, 0)], 0.0)
+            span = cum[hi - 1] - base
+            pick = np.clip(np.searchsorted(cum, base + rng.random(len(sel)) * span, side="right"), lo, hi - 1)
+            source[sel] = src[pick]
+        sel = np.flatnonzero(setting == VENUE)
+        if len(sel) and visits is not None and venue_src is not None:
+            sg, ss, se, sw, satt, spersons = venue_src
+            # Sources sorted by group; the person of each source visit follows the same order.
+            order = np.argsort(sg, kind="stable")
+            sg_o, ss_o, se_o, sw_o, satt_o, sp_o = (
+                sg[order],
+                ss[order],
+                se[order],
+                sw[order],
+                satt[order],
+                spersons[order],
+            )
+            v = ref[sel]
+            qg = self.mobility.group(visits)[v]
+            qa = visits.t_in[v].astype(np.int64)
+            qb = visits.t_out[v].astype(np.int64)
+            qatt = visits.attendance[v]
+            lo = np.searchsorted(sg_o, qg)
+            hi = np.searchsorted(sg_o, qg, side="right")
+            pairs_q = np.repeat(np.arange(len(sel)), hi - lo)
+            pairs_s = _expand(lo, hi)
+            start = np.maximum(qa[pairs_q], ss_o[pairs_s])
+            end = np.minimum(qb[pairs_q], se_o[pairs_s])
+            w = sw_o[pairs_s] * np.maximum(end - start, 0)
+            w[qatt[pairs_q] & satt_o[pairs_s]] = 0.0
+            cum = np.cumsum(w)
+            seg_lo = np.searchsorted(pairs_q, np.arange(len(sel)))
+            seg_hi = np.searchsorted(pairs_q, np.arange(len(sel)), side="right")
+            base = np.where(seg_lo > 0, cum[np.maximum(seg_lo - 1, 0)], 0.0)
+            span = cum[seg_hi - 1] - base
+            pick = np.clip(
+                np.searchsorted(cum, base + rng.random(len(sel)) * span, side="right"), seg_lo, seg_hi - 1
+            )
+            source[sel] = sp_o[pairs_s[pick]]
+            place[sel] = visits.venue[v]
+            subarea[sel] = visits.subarea[v]
+            t0[sel] = start[pick]
+            t1[sel] = end[pick]
+        self.infections.add(
+            person=persons, source=source, day=np.full(m, self.day), setting=setting, place=place,
+            subarea=subarea, t_start=t0, t_end=t1,
+        )  # fmt: skip
+
+
+class _Groups:
+    """Members of numbered groups (units, classes): persons sorted by group, with offsets."""
+
+    def __init__(self, group_of: I32) -> None:
+        self.of = np.where(group_of >= 0, group_of, 0).astype(np.int64)
+        valid = np.flatnonzero(group_of >= 0)
+        self.count = int(group_of.max()) + 1 if len(valid) else 0
+        self.sorted = valid[np.argsort(group_of[valid], kind="stable")]
+        self.first = np.searchsorted(group_of[self.sorted], np.arange(self.count + 1)).astype(np.int64)
+
+    def members(self, groups: I64) -> I64:
+        return self.sorted[_expand(self.first[groups], self.first[groups + 1])]
+
+
+def _expand(lo: I64, hi: I64) -> I64:
+    """Concatenate the ranges ``[lo[i], hi[i])`` without a Python loop."""
+    lengths = hi - lo
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    offsets = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    return np.arange(total, dtype=np.int64) + offsets
