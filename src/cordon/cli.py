@@ -247,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="cli")
     p.set_defaults(func=cmd_token)
 
+    from cordon import sim_cli
+
+    sim_cli.add_parser(sub)
+
     p = sub.add_parser("manage", help="run a Django management command (advanced)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
