@@ -23,8 +23,8 @@ from cordon.engine.sim import (
     load_profile,
     preset,
 )
-from cordon.engine.sim.calibration import overlap_integral
 from cordon.engine.sim.city import COMMUNITY, DISTRICT, GRID, STREET
+from cordon.engine.sim.copresence import overlap_integral
 from cordon.engine.sim.interventions import Controls, View
 from cordon.engine.sim.mobility import Mobility, Visits
 from cordon.engine.sim.outbreak import NEVER, _expand
@@ -354,3 +354,40 @@ def test_profiles_document_every_parameter() -> None:
             assert param.unit and param.source, key
         g = profile.generation_interval()
         assert g.sum() == pytest.approx(1) and g[0] == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(interval, min_size=1, max_size=30),
+    st.lists(interval, min_size=1, max_size=30),
+    st.integers(0, 99),
+)
+def test_source_pick_is_present_at_the_same_time(sources, queries, seed) -> None:  # type: ignore[no-untyped-def]
+    """Who infected whom at a venue: the drawn source shares the query's group and a minute inside both stays,
+    and sources are drawn in proportion to weight times overlap (checked on one query by frequency)."""
+    from cordon.engine.sim.copresence import SourceTable
+
+    g = np.array([r[0] for r in sources], np.int64)
+    s = np.array([r[1] for r in sources], np.int64)
+    e = np.minimum(s + np.array([r[2] for r in sources], np.int64), 1439)
+    w = np.array([r[3] for r in sources])
+    table = SourceTable(g, s, e, w)
+    qg = np.array([r[0] for r in queries], np.int64)
+    qa = np.array([r[1] for r in queries], np.int64)
+    qb = np.minimum(qa + np.array([r[2] for r in queries], np.int64), 1439)
+    positive = table.integral(qg, qa, qb) > 1e-9
+    if not positive.any():
+        return
+    qg, qa, qb = qg[positive], qa[positive], qb[positive]
+    idx, minute = table.pick(qg, qa, qb, np.random.default_rng(seed))
+    assert (idx >= 0).all()
+    assert (g[idx] == qg).all()
+    assert ((qa <= minute) & (minute < qb) & (s[idx] <= minute) & (minute < e[idx])).all()
+    # Frequencies for the first query against w * overlap.
+    reps = 4000
+    many, _ = table.pick(np.repeat(qg[:1], reps), np.repeat(qa[:1], reps), np.repeat(qb[:1], reps),
+                         np.random.default_rng(seed))  # fmt: skip
+    overlap = np.maximum(np.minimum(qb[0], e) - np.maximum(qa[0], s), 0) * (g == qg[0]) * w
+    expected = overlap / overlap.sum()
+    observed = np.bincount(many, minlength=len(g)) / reps
+    assert np.abs(observed - expected).max() < 0.05

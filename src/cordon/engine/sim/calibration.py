@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cordon.engine.sim.city import City
+from cordon.engine.sim.copresence import overlap_integral
 from cordon.engine.sim.errors import SimConfigError
 from cordon.engine.sim.mobility import Mobility, Visits
 from cordon.engine.sim.profile import PathogenProfile
@@ -57,44 +58,6 @@ def copresence_minutes(mobility: Mobility, visits: Visits) -> F64:
     total = total - np.where(att, both, 0.0)
     # Minus each visit's overlap with itself (attendance visits lost it with the colleagues' overlaps).
     return np.maximum(total - np.where(att, 0, b - a), 0.0)
-
-
-def overlap_integral(
-    sg: npt.NDArray[np.int64],
-    ss: npt.NDArray[np.int64],
-    se: npt.NDArray[np.int64],
-    sw: F64,
-    qg: npt.NDArray[np.int64],
-    qa: npt.NDArray[np.int64],
-    qb: npt.NDArray[np.int64],
-) -> F64:
-    """For every query interval ``[qa, qb)`` in group ``qg``: the sum over source intervals ``[ss, se)`` of the
-    same group of ``sw * overlap minutes``, without forming pairs. With ``F(x) = sum w * ((x - s)+ - (x - e)+)``
-    over a group, the answer is ``F(qb) - F(qa)``; each term is a prefix sum over sources sorted by
-    ``(group, time)``, found by binary search. O((sources + queries) log sources)."""
-    if len(sg) == 0 or len(qg) == 0:
-        return np.zeros(len(qg))
-    shift = 11  # minutes < 2048
-    n_groups = int(max(sg.max(), qg.max())) + 1
-
-    def prefix(times: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], F64, F64, F64, F64]:
-        key = (sg << shift) | times
-        order = np.argsort(key, kind="stable")
-        k = key[order]
-        wt = sw[order]
-        cw = np.concatenate(([0.0], np.cumsum(wt)))
-        cwt = np.concatenate(([0.0], np.cumsum(wt * times[order])))
-        # Where each group starts among the sorted sources: one pass of sorted needles, then a gather.
-        first = np.searchsorted(k, np.arange(n_groups, dtype=np.int64) << shift)[qg]
-        return k, cw, cwt, cw[first], cwt[first]
-
-    def f(x: npt.NDArray[np.int64], table: tuple[npt.NDArray[np.int64], F64, F64, F64, F64]) -> F64:
-        k, cw, cwt, cw0, cwt0 = table
-        hi = np.searchsorted(k, (qg << shift) | x)
-        return x * (cw[hi] - cw0) - (cwt[hi] - cwt0)
-
-    starts, ends = prefix(ss), prefix(se)
-    return (f(qb, starts) - f(qb, ends)) - (f(qa, starts) - f(qa, ends))
 
 
 def _composition(group: npt.NDArray[np.int64], types: npt.NDArray[np.int64], n_types: int,

@@ -42,7 +42,12 @@ class Visits:
     def __len__(self) -> int:
         return len(self.person)
 
-    def take(self, mask: B) -> Visits:
+    def by_person(self) -> Visits:
+        """The same visits ordered by person (stable: each person's visits keep their order)."""
+        order = np.argsort(self.person, kind="stable")
+        return self.take(order)
+
+    def take(self, mask: npt.NDArray[np.bool_] | npt.NDArray[np.int64]) -> Visits:
         return Visits(
             self.person[mask], self.venue[mask], self.subarea[mask], self.t_in[mask], self.t_out[mask],
             self.attendance[mask],
@@ -55,14 +60,22 @@ class Mobility:
         self.city = city
         n = city.n_persons
         age = city.age
-        rates = np.array(c.visits_per_day, np.float64)
-        self.rate = np.where(age < 18, rates[0], np.where(age < 65, rates[1], rates[2]))
+        age_class = np.where(age < 18, 0, np.where(age < 65, 1, 2))
+        self.rate_classes = [
+            (np.flatnonzero(age_class == i).astype(np.int32), float(c.visits_per_day[i])) for i in range(3)
+        ]
         self.key_sector = np.array([s.key for s in c.sectors])
         sector = city.sector.astype(np.int64)
         employed = sector >= 0
         work_visits = np.array([s.work_visits for s in c.sectors] + [0.0])
+        self.work_rates = work_visits[:-1]
         self.work_rate = work_visits[sector]
-        self.work_minutes = np.array([s.work_visit_minutes for s in c.sectors] + [1.0])[sector]
+        self.work_classes = [
+            (np.flatnonzero(sector == i).astype(np.int32), float(s.work_visits))
+            for i, s in enumerate(c.sectors)
+            if s.work_visits > 0
+        ]
+        self.work_minutes = np.array([s.work_visit_minutes for s in c.sectors] + [1.0], np.float32)[sector]
         # Attendance: workers with a fixed place (mobile workers make work visits instead).
         self.work_venue = np.full(n, -1, np.int32)
         has_wp = city.workplace >= 0
@@ -89,10 +102,12 @@ class Mobility:
         share = np.array([k.visit_share for k in kinds])
         # Visit kinds by table lookup: 4096 cells, each kind holding cells in proportion to its share.
         cells = np.floor(np.cumsum(share / share.sum()) * 4096 + 0.5).astype(np.int64)
-        self.kind_table = np.repeat(np.arange(len(share)), np.diff(np.concatenate(([0], cells))))
-        self.median = np.array([k.median_minutes for k in kinds])
+        self.kind_table = np.repeat(
+            np.arange(len(share), dtype=np.int32), np.diff(np.concatenate(([0], cells)))
+        )
+        self.median = np.array([k.median_minutes for k in kinds], np.float32)
         kind_index = {k.kind: i for i, k in enumerate(kinds)}
-        self.sector_kinds = [np.array([kind_index[k] for k in s.visit_kinds], np.int64) for s in c.sectors]
+        self.sector_kinds = [np.array([kind_index[k] for k in s.visit_kinds], np.int32) for s in c.sectors]
         self.closed = np.zeros(city.n_venues, bool)
         self._index()
 
@@ -103,126 +118,127 @@ class Mobility:
             self._index()
 
     def _index(self) -> None:
-        """Alias tables (Walker/Vose) for drawing a venue by popularity within each (kind, district) segment
-        and within each kind: O(1) per draw."""
+        """Alias tables (Walker/Vose) for drawing a venue by popularity, O(1) per draw: one table per (kind,
+        district) segment, then one per kind over the whole city, laid end to end in the same arrays."""
         city = self.city
         kinds = len(city.config.venue_kinds)
         d = self.n_districts
+        nv = city.n_venues
         seg = city.venue_kind.astype(np.int64) * d + self.venue_district
         order = np.argsort(seg, kind="stable")
         weight = np.where(self.closed, 0.0, city.venue_popularity)[order]
-        self.sorted_venue = order.astype(np.int32)
         bounds = np.searchsorted(seg[order], np.arange(kinds * d + 1))
-        self.seg_start, self.seg_len = bounds[:-1], np.diff(bounds)
         kb = bounds[::d]
-        self.kind_start, self.kind_len = kb[:-1], np.diff(kb)
-        self.seg_prob, self.seg_alias = _alias(weight, bounds)
-        self.kind_prob, self.kind_alias = _alias(weight, kb)
-        self.seg_open = np.add.reduceat(weight > 0, np.minimum(bounds[:-1], max(len(weight) - 1, 0))) * (
-            self.seg_len > 0
-        )
-        self.kind_open = np.add.reduceat(weight > 0, np.minimum(kb[:-1], max(len(weight) - 1, 0))) * (
-            self.kind_len > 0
-        )
+        seg_prob, seg_alias = _alias(weight, bounds)
+        kind_prob, kind_alias = _alias(weight, kb)
+        self.sorted_venue = np.concatenate((order, order)).astype(np.int32)
+        self.prob = np.concatenate((seg_prob, kind_prob))
+        self.alias = np.concatenate((seg_alias, kind_alias + nv)).astype(np.int32)
+        self.start = np.concatenate((bounds[:-1], kb[:-1] + nv)).astype(np.int32)
+        self.length = np.concatenate((np.diff(bounds), np.diff(kb))).astype(np.int32)
+        open_count = np.concatenate(([0], np.cumsum(weight > 0)))
+        self.open = np.concatenate((open_count[bounds[1:]] - open_count[bounds[:-1]],
+                                    open_count[kb[1:]] - open_count[kb[:-1]])) > 0  # fmt: skip
+        self.kinds_x_districts = kinds * d
 
-    def _pick(self, rng: np.random.Generator, kind: npt.NDArray[np.int64], district: npt.NDArray[np.int64],
-              local: B) -> I32:  # fmt: skip
+    def _pick(self, rng: np.random.Generator, kind: I32, district: I32, local: B | None) -> I32:
+        """A venue for each visit: of the given kind, in the given district when ``local`` (and it has an open
+        venue of that kind), else anywhere in the city; -1 when every venue of the kind is closed."""
         seg = kind * self.n_districts + district
-        use_seg = local & (self.seg_open[seg] > 0)
-        start = np.where(use_seg, self.seg_start[seg], self.kind_start[kind])
-        length = np.where(use_seg, self.seg_len[seg], self.kind_len[kind])
-        u = rng.random(len(kind)) * length
-        slot = u.astype(np.int64)
-        idx = start + np.minimum(slot, np.maximum(length - 1, 0))
-        frac = u - slot
-        prob = np.where(use_seg, self.seg_prob[idx], self.kind_prob[idx])
-        alias = np.where(use_seg, self.seg_alias[idx], self.kind_alias[idx])
-        chosen = np.where(frac < prob, idx, alias)
-        ok = use_seg | (self.kind_open[kind] > 0)
-        return np.where(ok, self.sorted_venue[np.minimum(chosen, len(self.sorted_venue) - 1)], -1).astype(
-            np.int32
+        wide = kind + self.kinds_x_districts
+        seg = (
+            np.where(self.open[seg] & local, seg, wide)
+            if local is not None
+            else np.where(self.open[seg], seg, wide)
         )
+        length = self.length[seg]
+        u = rng.random(len(seg)) * length
+        cell = u.astype(np.int32)
+        idx = self.start[seg] + np.minimum(cell, length - 1)
+        chosen = np.where(u - cell < self.prob[idx], idx, self.alias[idx])
+        return np.where(self.open[seg], self.sorted_venue[chosen], -1).astype(np.int32)
 
     @staticmethod
-    def _slots(rng: np.random.Generator, counts: npt.NDArray[np.int64], start: int, end: int,
-               minutes: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:  # fmt: skip
+    def _slots(rng: np.random.Generator, counts: I32, start: int, end: int,
+               minutes: npt.NDArray[np.float32]) -> tuple[I32, I32]:  # fmt: skip
         """Times for ``counts[p]`` visits of each person, in order through [start, end)."""
         total = int(counts.sum())
-        first = np.repeat(np.cumsum(counts) - counts, counts)
-        rank = np.arange(total) - first
-        k = np.repeat(counts, counts).astype(np.float64)
-        slot = (end - start) / k
+        k = np.repeat(counts, counts).astype(np.float32)
+        rank = np.arange(total, dtype=np.int32) - np.repeat(np.cumsum(counts) - counts, counts)
+        slot = np.float32(end - start) / k
+        slot_start = start + rank * slot
         # Whole minutes: in at or after the slot's start, out by its end, so visits keep their order.
-        t_in = np.ceil(start + rank * slot + rng.random(total) * slot * 0.6).astype(np.int64)
-        stay = minutes * rng.lognormal(0.0, 0.6, total)
-        t_out = np.floor(np.minimum(t_in + np.clip(stay, 2, None), start + (rank + 1) * slot)).astype(
-            np.int64
-        )
-        return t_in, np.maximum(t_out, t_in + 1)
+        t_in = np.ceil(slot_start + rng.random(total, dtype=np.float32) * slot * np.float32(0.6))
+        stay = minutes * np.exp(rng.standard_normal(total, dtype=np.float32) * np.float32(0.6))
+        t_out = np.floor(np.minimum(t_in + np.maximum(stay, 2), slot_start + slot))
+        t_in_i = t_in.astype(np.int32)
+        return t_in_i, np.maximum(t_out.astype(np.int32), t_in_i + 1)
+
+    def _counts(self, rng: np.random.Generator, classes: list[tuple[I32, float]], free: B | None) -> I32:
+        """Poisson counts per person, drawn class by class with one rate each (much faster than per-person
+        rates)."""
+        counts = np.zeros(self.city.n_persons, np.int32)
+        for members, lam in classes:
+            if lam > 0 and len(members):
+                counts[members] = rng.poisson(lam, len(members))
+        if free is not None:
+            counts[~free] = 0
+        return counts
 
     def day(self, rng: np.random.Generator, weekday: int, free: B | None = None) -> Visits:
-        """The visits of one day (``weekday`` 0 = Monday); ``free`` marks who may leave home."""
+        """The visits of one day (``weekday`` 0 = Monday); ``free`` marks who may leave home. Visits come
+        grouped in parts (leisure, work visits, attendance), each ordered by person; see :meth:`Visits.by_person`."""
         city = self.city
         n = city.n_persons
-        weekend = weekday >= 5
-        free_mask = np.ones(n, bool) if free is None else free
+        factor = city.config.weekend_factor if weekday >= 5 else 1.0
+        persons = np.arange(n, dtype=np.int32)
         # Leisure visits.
-        lam = self.rate * (self.city.config.weekend_factor if weekend else 1.0)
-        counts = np.where(free_mask, rng.poisson(lam), 0).astype(np.int64)
-        person_l = np.repeat(np.arange(n, dtype=np.int32), counts)
+        counts = self._counts(rng, [(m, lam * factor) for m, lam in self.rate_classes], free)
+        person_l = np.repeat(persons, counts)
         m = len(person_l)
-        kind_l = self.kind_table[(rng.random(m) * len(self.kind_table)).astype(np.int64)]
-        local = rng.random(m) < city.config.local_visit_share
-        venue_l = self._pick(rng, kind_l, self.home_district[person_l].astype(np.int64), local)
+        kind_l = self.kind_table[(rng.random(m, dtype=np.float32) * len(self.kind_table)).astype(np.int32)]
+        local = rng.random(m, dtype=np.float32) < city.config.local_visit_share
+        venue_l = self._pick(rng, kind_l, self.home_district[person_l], local)
         t_in_l, t_out_l = self._slots(rng, counts, DAY_START, DAY_END, self.median[kind_l])
         # Key workers' work visits (six days a week).
-        works_today = free_mask & (weekday < 6)
-        wcounts = np.where(works_today & (self.work_rate > 0), rng.poisson(self.work_rate), 0).astype(
-            np.int64
-        )
-        person_w = np.repeat(np.arange(n, dtype=np.int32), wcounts)
-        sector_w = city.sector[person_w].astype(np.int64)
-        kind_w = np.zeros(len(person_w), np.int64)
+        wcounts = self._counts(rng, self.work_classes if weekday < 6 else [], free)
+        person_w = np.repeat(persons, wcounts)
+        sector_w = city.sector[person_w]
+        kind_w = np.zeros(len(person_w), np.int32)
         for si, options in enumerate(self.sector_kinds):
-            sel = np.flatnonzero(sector_w == si)
-            if len(sel) and len(options):
+            if len(options) and self.work_rates[si] > 0:
+                sel = np.flatnonzero(sector_w == si)
                 kind_w[sel] = options[rng.integers(0, len(options), len(sel))]
-        venue_w = self._pick(
-            rng, kind_w, self.work_district[person_w].astype(np.int64), np.ones(len(kind_w), bool)
-        )
+        venue_w = self._pick(rng, kind_w, self.work_district[person_w], None)
         t_in_w, t_out_w = self._slots(rng, wcounts, WORK_START, WORK_END, self.work_minutes[person_w])
         # Attendance at fixed workplaces (key industries six days a week, others Monday to Friday).
-        workday = np.where(self.key_worker, weekday < 6, weekday < 5)
-        att = free_mask & self.attends & workday
-        att &= ~self.closed[np.maximum(self.work_venue, 0)]
+        att = self.attends & (self.key_worker if weekday == 5 else weekday < 5)
+        if free is not None:
+            att &= free
+        if self.closed.any():
+            att &= ~self.closed[np.maximum(self.work_venue, 0)]
         person_a = np.flatnonzero(att).astype(np.int32)
         venue_a = self.work_venue[person_a]
-        t_in_a = 480 + rng.integers(0, 90, len(person_a))
-        t_out_a = np.minimum(t_in_a + 480 + rng.integers(0, 120, len(person_a)), 1439)
-        sub_a = city.unit[person_a] % city.venue_subareas[venue_a]
-        # Together, ordered by person.
-        person = np.concatenate((person_l, person_w, person_a))
+        t_in_a = (480 + rng.integers(0, 90, len(person_a))).astype(np.int32)
+        t_out_a = np.minimum(t_in_a + 480 + rng.integers(0, 120, len(person_a)), 1439).astype(np.int32)
+        sub_a = (city.unit[person_a] % city.venue_subareas[venue_a]).astype(np.int8)
+        # Together.
         venue = np.concatenate((venue_l, venue_w, venue_a))
-        t_in = np.concatenate((t_in_l, t_in_w, t_in_a))
-        t_out = np.concatenate((t_out_l, t_out_w, t_out_a))
-        attendance = np.concatenate((np.zeros(m + len(person_w), bool), np.ones(len(person_a), bool)))
         keep = venue >= 0
-        n_sub = city.venue_subareas[np.maximum(venue, 0)]
-        subarea = np.floor(rng.random(len(venue)) * n_sub).astype(np.int8)
-        subarea[m + len(person_w) :] = sub_a
-        # Visits are generated person by person within each part; a stable sort interleaves the parts.
-        order = np.argsort(person[keep], kind="stable")
-        venue = venue[keep][order]
-        subarea = subarea[keep][order]
-        attendance = attendance[keep][order]
-        return Visits(
-            person=person[keep][order].astype(np.int32),
-            venue=venue.astype(np.int32),
+        n_sub = city.venue_subareas[np.maximum(venue[: m + len(person_w)], 0)]
+        sub = (rng.random(len(n_sub), dtype=np.float32) * n_sub).astype(np.int8)
+        subarea = np.concatenate((sub, sub_a))
+        attendance = np.zeros(len(venue), bool)
+        attendance[m + len(person_w) :] = True
+        visits = Visits(
+            person=np.concatenate((person_l, person_w, person_a)),
+            venue=venue,
             subarea=subarea,
-            t_in=np.minimum(t_in[keep][order], 1438).astype(np.int16),
-            t_out=np.minimum(t_out[keep][order], 1439).astype(np.int16),
+            t_in=np.minimum(np.concatenate((t_in_l, t_in_w, t_in_a)), 1438).astype(np.int16),
+            t_out=np.minimum(np.concatenate((t_out_l, t_out_w, t_out_a)), 1439).astype(np.int16),
             attendance=attendance,
         )
+        return visits if keep.all() else visits.take(keep)
 
     def group(self, visits: Visits) -> npt.NDArray[np.int64]:
         """Each visit's (venue, sub-area) group number."""

@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from cordon.engine.sim.calibration import Rates, calibrate, overlap_integral
+from cordon.engine.sim.calibration import Rates, calibrate
 from cordon.engine.sim.city import COMMUNITY, City
+from cordon.engine.sim.copresence import SourceTable
 from cordon.engine.sim.errors import SimConfigError
 from cordon.engine.sim.interventions import FOUND_BY, CaseList, Controls, Intervention, Report, View
 from cordon.engine.sim.mobility import Mobility, Visits
@@ -290,8 +291,8 @@ class Simulation:
         if on_visits is not None or len(infectious):
             visits = self.mobility.day(rng, weekday, free)
             if on_visits is not None:
-                on_visits(t, date, visits)
-        venue_src: tuple[I64, I64, I64, F64, B, I64] | None = None
+                on_visits(t, date, visits.by_person())
+        venue_src: tuple[SourceTable, SourceTable, I64, I64] | None = None
         if visits is not None and len(infectious) and rates.venue > 0:
             is_inf = np.zeros(city.n_persons, bool)
             is_inf[infectious] = True
@@ -304,28 +305,24 @@ class Simulation:
                     visits.t_out[inf_v].astype(np.int64),
                 )
                 sw = weight[visits.person[inf_v]]
-                satt = visits.attendance[inf_v]
-                venue_src = (sg, ss, se, sw, satt, visits.person[inf_v].astype(np.int64))
+                # Two attendance check-ins at one workplace are the work setting's: attendance queries only
+                # count the other visitors.
+                other = ~visits.attendance[inf_v]
+                every = SourceTable(sg, ss, se, sw)
+                visitors = SourceTable(sg[other], ss[other], se[other], sw[other])
+                venue_src = (every, visitors, visits.person[inf_v].astype(np.int64), inf_v[other])
                 marked = np.zeros(self.mobility.n_groups, bool)
                 marked[sg] = True
                 q = np.flatnonzero(marked[group] & susceptible[visits.person])
                 if len(q):
                     qg, qa, qb = group[q], visits.t_in[q].astype(np.int64), visits.t_out[q].astype(np.int64)
-                    vp = overlap_integral(sg, ss, se, sw, qg, qa, qb)
                     qatt = visits.attendance[q]
-                    if satt.any() and qatt.any():
-                        both = overlap_integral(
-                            sg[satt], ss[satt], se[satt], sw[satt], qg[qatt], qa[qatt], qb[qatt]
-                        )
-                        vp[qatt] -= both
+                    vp = np.empty(len(q))
+                    vp[~qatt] = every.integral(qg[~qatt], qa[~qatt], qb[~qatt])
+                    vp[qatt] = visitors.integral(qg[qatt], qa[qatt], qb[qatt])
                     keep = vp > 1e-12
                     entries.append(
-                        (
-                            visits.person[q[keep]].astype(np.int64),
-                            rates.venue * vp[keep],
-                            VENUE,
-                            q[keep],
-                        )
+                        (visits.person[q[keep]].astype(np.int64), rates.venue * vp[keep], VENUE, q[keep])
                     )
 
         new_by = [0, 0, 0, 0, 0]
@@ -372,7 +369,7 @@ class Simulation:
 
     def _record_sources(self, persons: I64, setting: npt.NDArray[np.int8], ref: I64, infectious: I64,
                         weight: F64, away: B, at_work: B, at_school: B, visits: Visits | None,
-                        venue_src: tuple[I64, I64, I64, F64, B, I64] | None) -> None:  # fmt: skip
+                        venue_src: tuple[SourceTable, SourceTable, I64, I64] | None) -> None:  # fmt: skip
         """Draw each new infection's infector among those present, in proportion to their share of the
         hazard, and record it."""
         city, rng = self.city, self.rng
@@ -402,43 +399,25 @@ class Simulation:
             source[sel] = src[pick]
         sel = np.flatnonzero(setting == VENUE)
         if len(sel) and visits is not None and venue_src is not None:
-            sg, ss, se, sw, satt, spersons = venue_src
-            # Sources sorted by group; the person of each source visit follows the same order.
-            order = np.argsort(sg, kind="stable")
-            sg_o, ss_o, se_o, sw_o, satt_o, sp_o = (
-                sg[order],
-                ss[order],
-                se[order],
-                sw[order],
-                satt[order],
-                spersons[order],
-            )
+            every, visitors, source_person, other_visits = venue_src
             v = ref[sel]
-            qg = self.mobility.group(visits)[v]
-            qa = visits.t_in[v].astype(np.int64)
-            qb = visits.t_out[v].astype(np.int64)
+            group = self.mobility.group(visits)
             qatt = visits.attendance[v]
-            lo = np.searchsorted(sg_o, qg)
-            hi = np.searchsorted(sg_o, qg, side="right")
-            pairs_q = np.repeat(np.arange(len(sel)), hi - lo)
-            pairs_s = _expand(lo, hi)
-            start = np.maximum(qa[pairs_q], ss_o[pairs_s])
-            end = np.minimum(qb[pairs_q], se_o[pairs_s])
-            w = sw_o[pairs_s] * np.maximum(end - start, 0)
-            w[qatt[pairs_q] & satt_o[pairs_s]] = 0.0
-            cum = np.cumsum(w)
-            seg_lo = np.searchsorted(pairs_q, np.arange(len(sel)))
-            seg_hi = np.searchsorted(pairs_q, np.arange(len(sel)), side="right")
-            base = np.where(seg_lo > 0, cum[np.maximum(seg_lo - 1, 0)], 0.0)
-            span = cum[seg_hi - 1] - base
-            pick = np.clip(
-                np.searchsorted(cum, base + rng.random(len(sel)) * span, side="right"), seg_lo, seg_hi - 1
-            )
-            source[sel] = sp_o[pairs_s[pick]]
+            for table, mask, persons_of in (
+                (every, ~qatt, source_person),
+                (visitors, qatt, visits.person[other_visits].astype(np.int64)),
+            ):
+                part = sel[mask]
+                if not len(part):
+                    continue
+                pv = v[mask]
+                qa, qb = visits.t_in[pv].astype(np.int64), visits.t_out[pv].astype(np.int64)
+                idx, _minute = table.pick(group[pv], qa, qb, rng)
+                source[part] = persons_of[idx]
+                t0[part] = np.maximum(qa, table.start[idx])
+                t1[part] = np.minimum(qb, table.end[idx])
             place[sel] = visits.venue[v]
             subarea[sel] = visits.subarea[v]
-            t0[sel] = start[pick]
-            t1[sel] = end[pick]
         self.infections.add(
             person=persons, source=source, day=np.full(m, self.day), setting=setting, place=place,
             subarea=subarea, t_start=t0, t_end=t1,

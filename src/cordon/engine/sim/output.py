@@ -177,7 +177,7 @@ def generate_scans(city: City, days: int, start: dt.date, out: Path, seed: int =
     writer = ScanWriter(out, fmt)
     for d in range(days):
         date = start + dt.timedelta(days=d)
-        visits = mobility.day(rng, date.weekday())
+        visits = mobility.day(rng, date.weekday()).by_person()
         writer(d, date, visits)
         if progress:
             progress(d, len(visits))
