@@ -40,7 +40,7 @@ def _client(username: str) -> Client:
 
 
 def test_demo_city_follows_the_scenario(demo: Any) -> None:
-    assert demo.loaded and 2000 <= demo.persons <= 5000
+    assert demo.loaded and demo.persons == 20_000 and demo.scans > 100_000 and demo.cases > 0
     names = set(Jurisdiction.objects.values_list("name", flat=True))
     for name in (
         "丰台区",
@@ -63,7 +63,7 @@ def test_demo_city_follows_the_scenario(demo: Any) -> None:
         "南新园小区",
     ):
         assert name in names
-    hotel = Venue.objects.get(venue_type="economy_hotel")
+    hotel = Venue.objects.get(name="潼城快捷酒店", venue_type="economy_hotel")
     assert hotel.jurisdiction.path.startswith("/110000/110105/")  # Chaoyang
     ids = list(Person.objects.values_list("national_id", flat=True))
     assert len(ids) == len(set(ids)) == demo.persons

@@ -1,10 +1,16 @@
-"""The built-in demo city: the scenario of DOMAIN.md at small scale, until the simulator's ``demo`` preset exists.
+"""The built-in demo city: the simulator's ``demo`` preset (the scenario of DOMAIN.md) loaded into the platform.
 
-A synthetic capital with Fengtai, Changping, Chaoyang and Haidian districts, their streets, communities and grids
-named as in the reports Cordon grew from; buildings with coordinates and footprints; about 3,000 residents in
-households with valid national IDs, a megacity age structure, occupations, key-industry workers and special
-groups; venues with place codes (an economy hotel in Chaoyang, courier depots, markets, a metro station, ...);
-and one login per role and scope. Everything is written through the apps' actions with source ``demo``.
+A synthetic capital with Fengtai, Changping, Chaoyang and Haidian districts, their streets, communities and
+grids named as in the reports Cordon grew from (plus generated ones); buildings with coordinates and footprints;
+about 20,000 residents in households with valid national IDs, a megacity age structure, occupations,
+key-industry workers and special groups; venues with place codes and sub-areas (the economy hotel in Chaoyang,
+courier depots, markets, metro stations, ...); and one login per role and scope. Everything is written
+through the apps' actions with source ``demo``.
+
+The simulator also runs the first two weeks of the outbreak (first cases in the Fengtai and Changping
+communities, cases isolated and their households and work units quarantined as they are reported): the venue check-in scans of those days go to ``<var>/scans`` (Parquet, partitioned by date) and
+the cases and the true infection tree to ``<var>/sim/demo``, where the scan store and case management read
+them; ``persons.parquet`` there maps the simulator's person ids to national IDs.
 
 Deterministic (fixed seed) and idempotent: loading twice does nothing the second time; ``reset`` deletes the demo
 city and loads it again.
@@ -14,10 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shutil
 import sys
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -32,7 +40,7 @@ from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction, Level
 from cordon.apps.people import actions as people
 from cordon.apps.people.models import Household, Person, SpecialGroup
 from cordon.apps.venues import actions as venues
-from cordon.apps.venues.models import Venue, VenueType
+from cordon.apps.venues.models import Venue
 from cordon.engine import identity
 
 SOURCE = "demo"
@@ -74,9 +82,7 @@ STREETS: list[tuple[str, str, str, tuple[float, float], str, list[tuple[str, str
         ("110108001010", "翠微路社区", "Cuiweilu", "cuiweilu"),
     ]),
 ]  # fmt: skip
-GRIDS_PER_COMMUNITY = 2
-BUILDINGS_PER_GRID = 4
-HOUSEHOLDS_PER_BUILDING = 14
+OUTBREAK_DAYS = 14
 
 # code, name, English, key industry
 SECTORS = [
@@ -111,16 +117,6 @@ OTHER_JOBS = {
     "hotel": ["前台"],
     "cold_chain": ["搬运工"],
 }
-# How the non-key workers spread over sectors (offices and retail dominate; cold chain is small).
-OTHER_WEIGHTS = {
-    "office": 40,
-    "retail": 16,
-    "medical": 9,
-    "transport": 11,
-    "education": 9,
-    "hotel": 6,
-    "cold_chain": 3,
-}
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 )
@@ -152,13 +148,33 @@ class Login:
     sector: str | None = None
 
 
+def _demo_city() -> Any:
+    from cordon.engine.sim import generate_city, preset
+
+    return generate_city(preset("demo"), seed=SEED)
+
+
 def logins() -> list[Login]:
     """Every demo login: a commander per district, an officer per street, a grid worker per community (and one
-    at a single Fengtai grid), and one login for each other role."""
+    at a single Fengtai grid), and one login for each other role. Named places keep their short logins;
+    generated streets and communities get ``<district>-street-<code>`` / ``<district>-community-<code>``."""
+    from cordon.engine.sim.city import COMMUNITY, DISTRICT, STREET
+
+    named = {code: login for code, *_rest, login in DISTRICTS}
+    named |= {street[0]: street[4] for street in STREETS}
+    named |= {c[0]: c[3] for street in STREETS for c in street[5]}
+    city = _demo_city()
+    district_login = {code: login for code, *_rest, login in DISTRICTS}
     out = [Login(u, r, j, s) for u, r, j, s in OTHER_LOGINS[:1]]
-    out += [Login(login, Role.DISTRICT_COMMANDER, code) for code, _n, _e, _c, login in DISTRICTS]
-    out += [Login(street[4], Role.STREET_OFFICER, street[0]) for street in STREETS]
-    out += [Login(c[3], Role.GRID_WORKER, c[0]) for street in STREETS for c in street[5]]
+    for level, role, word in (
+        (DISTRICT, Role.DISTRICT_COMMANDER, ""),
+        (STREET, Role.STREET_OFFICER, "street"),
+        (COMMUNITY, Role.GRID_WORKER, "community"),
+    ):
+        for i, code in enumerate(city.jur_code):
+            if city.jur_level[i] == level:
+                name = named.get(code) or f"{district_login[code[:6]]}-{word}-{code[6:]}"
+                out.append(Login(name, role, code))
     out += [Login(u, r, j, s) for u, r, j, s in OTHER_LOGINS[1:]]
     return out
 
@@ -175,6 +191,8 @@ class Summary:
     persons: int = 0
     venues: int = 0
     logins: int = 0
+    scans: int = 0
+    cases: int = 0
 
     def describe(self) -> str:
         if not self.loaded:
@@ -184,7 +202,8 @@ class Summary:
         return (
             f"Loaded the demo city: {self.jurisdictions} jurisdictions, {self.buildings} buildings, "
             f"{self.households:,} households, {self.persons:,} persons, {self.venues} venues, "
-            f"{self.logins} logins."
+            f"{self.logins} logins; the first {OUTBREAK_DAYS} days of the outbreak: {self.scans:,} venue scans, "
+            f"{self.cases} reported cases."
         )
 
 
@@ -253,245 +272,167 @@ def _ensure_logins() -> int:
     return made
 
 
-def _square(lat: float, lon: float, half: float = 0.00025) -> list[list[float]]:
-    return [
-        [round(lon - half, 6), round(lat - half, 6)],
-        [round(lon + half, 6), round(lat - half, 6)],
-        [round(lon + half, 6), round(lat + half, 6)],
-        [round(lon - half, 6), round(lat + half, 6)],
-    ]
-
-
 def _build(rng: random.Random, progress: bool) -> Summary:
+    from cordon.engine.sim import Simulation, built_in, load_profile
+    from cordon.engine.sim.city import SPECIAL_GROUPS
+    from cordon.engine.sim.output import ScanWriter, write_run
+
     summary = Summary(loaded=True)
+    city = _demo_city()
+    config = city.config
+    today = dt.date.today()
     sectors = {
-        code: geo.create_sector(actor=None, code=code, name=name, name_en=en, key_industry=key, source=SOURCE)
-        for code, name, en, key in SECTORS
+        s.code: geo.create_sector(
+            actor=None, code=s.code, name=s.name, name_en=s.name_en, key_industry=s.key, source=SOURCE
+        )
+        for s in config.sectors
     }
 
-    # The jurisdiction tree, in one bulk insert (parents given by code).
-    tree: list[dict[str, Any]] = [
-        {
-            "code": CITY[0],
-            "name": getattr(settings, "CORDON_CITY_NAME", "") or CITY[1],
-            "name_en": CITY[2],
-            "level": Level.CITY,
-            "parent": None,
-        }
-    ]
-    centres: dict[str, tuple[float, float]] = {}
-    grids: list[tuple[str, str]] = []  # (grid code, district code)
-    for code, name, en, centre, _login in DISTRICTS:
-        tree.append({"code": code, "name": name, "name_en": en, "level": Level.DISTRICT, "parent": CITY[0]})
-        centres[code] = centre
-    for s_code, s_name, s_en, s_centre, _login, communities in STREETS:
+    # The jurisdiction tree, in one bulk insert (parents given by code; parents precede children).
+    level_of = {1: Level.CITY, 2: Level.DISTRICT, 3: Level.STREET, 4: Level.COMMUNITY, 5: Level.GRID}
+    tree: list[dict[str, Any]] = []
+    for i, code in enumerate(city.jur_code):
+        parent = int(city.jur_parent[i])
+        name = city.jur_name[i]
+        if i == 0:
+            name = getattr(settings, "CORDON_CITY_NAME", "") or name
         tree.append(
-            {"code": s_code, "name": s_name, "name_en": s_en, "level": Level.STREET, "parent": s_code[:6]}
+            {
+                "code": code,
+                "name": name,
+                "name_en": city.jur_name_en[i],
+                "level": level_of[int(city.jur_level[i])],
+                "parent": city.jur_code[parent] if parent >= 0 else None,
+            }
         )
-        for i, (c_code, c_name, c_en, _l) in enumerate(communities):
-            tree.append(
-                {"code": c_code, "name": c_name, "name_en": c_en, "level": Level.COMMUNITY, "parent": s_code}
-            )
-            for g in range(1, GRIDS_PER_COMMUNITY + 1):
-                g_code = f"{c_code}-{g:02d}"
-                tree.append(
-                    {
-                        "code": g_code,
-                        "name": f"{c_name}第{g}网格",
-                        "name_en": f"{c_en} grid {g}",
-                        "level": Level.GRID,
-                        "parent": c_code,
-                    }
-                )
-                lat = s_centre[0] + (i - 0.5) * 0.006 + (g - 1.5) * 0.002
-                centres[g_code] = (lat, s_centre[1] + (g - 1.5) * 0.003)
-                grids.append((g_code, s_code[:6]))
     nodes = {n.code: n for n in geo.bulk_create_jurisdictions(actor=None, rows=tree, source=SOURCE)}
     summary.jurisdictions = len(nodes)
 
-    # Buildings with coordinates and footprints.
+    # Buildings with coordinates and footprints (residential, then one per venue).
+    numbers: dict[int, int] = {}
     rows = []
-    for g_code, _district in grids:
-        grid = nodes[g_code]
-        lat0, lon0 = centres[g_code]
-        for b in range(1, BUILDINGS_PER_GRID + 1):
-            lat, lon = lat0 + (b % 2) * 0.0008, lon0 + (b // 2) * 0.0008
-            rows.append(
-                {
-                    "code": f"B-{g_code}-{b}",
-                    "address": f"{grid.parent.name if grid.parent else ''}{b}号楼",
-                    "jurisdiction": grid,
-                    "latitude": round(lat, 6),
-                    "longitude": round(lon, 6),
-                    "footprint": _square(lat, lon),
-                }
-            )
+    for b in range(len(city.bld_grid)):
+        grid_i = int(city.bld_grid[b])
+        community = city.jur_name[int(city.jur_parent[grid_i])]
+        numbers[grid_i] = numbers.get(grid_i, 0) + 1
+        rows.append(
+            {
+                "code": f"B{config.code}{b:06d}",
+                "address": f"{community}{numbers[grid_i]}号楼" if city.bld_residential[b] else community,
+                "jurisdiction": nodes[city.jur_code[grid_i]],
+                "latitude": round(float(city.bld_lat[b]), 6),
+                "longitude": round(float(city.bld_lon[b]), 6),
+                "footprint": [[round(x, 6), round(y, 6)] for x, y in city.bld_footprint[b].tolist()],
+            }
+        )
     buildings = geo.bulk_create_buildings(actor=None, rows=rows, source=SOURCE)
     summary.buildings = len(buildings)
 
-    # Venues: a few per street, and the scenario's hubs.
-    venue_rows = _venues(nodes, buildings, sectors, rng)
-    summary.venues = len(venues.bulk_create_venues(actor=None, rows=venue_rows, source=SOURCE))
-    workplaces = list(Venue.objects.filter(code__in=[v["code"] for v in venue_rows]))
+    # Venues with place codes and sub-areas.
+    venue_rows = []
+    for v in range(city.n_venues):
+        values, errors = venues.clean_venue(
+            venues.VenueData(
+                code=city.venue_code(v),
+                name=city.venue_name[v],
+                venue_type=config.venue_kinds[int(city.venue_kind[v])].kind,
+                building=buildings[int(city.venue_building[v])],
+                capacity=int(city.venue_capacity[v]),
+                sub_areas=list(city.venue_subarea_names[v]),
+            )
+        )
+        assert not errors, errors
+        venue_rows.append(values)
+    made_venues = venues.bulk_create_venues(actor=None, rows=venue_rows, source=SOURCE)
+    summary.venues = len(made_venues)
 
     # Households and residents.
     household_rows = [
         {
-            "code": f"H-{b.code[2:]}-{h:02d}",
-            "building": b,
-            "unit": f"{h // 4 + 1}-{(h % 4 + 1) * 100 + h + 1}",
+            "code": f"H{config.code}{h:07d}",
+            "building": buildings[int(b)],
+            "unit": f"{h % 6 + 1}-{h % 30 + 101}",
         }
-        for b in buildings
-        for h in range(HOUSEHOLDS_PER_BUILDING)
+        for h, b in enumerate(city.hh_building.tolist())
     ]
     households = people.bulk_create_households(actor=None, rows=household_rows, source=SOURCE)
     summary.households = len(households)
-    district_of = {b.pk: b.jurisdiction.path.split("/")[2] for b in buildings}
+    district_code = [city.jur_code[d] if d >= 0 else "" for d in city.district_of_jurisdiction().tolist()]
+    person_district = [district_code[g] for g in city.grid.tolist()]
+    used: set[str] = set()
+    national_ids: list[str] = []
     person_rows: list[dict[str, Any]] = []
-    used_ids: set[str] = set()
-    for household in _bar(households, len(households), "residents", progress):
-        for values in _household_members(
-            rng, household, district_of[household.building_id], sectors, workplaces, used_ids
-        ):
-            person_rows.append(values)
-    summary.persons = len(people.bulk_create_persons(actor=None, rows=person_rows, source=SOURCE))
-    summary.logins = _ensure_logins()
-    return summary
-
-
-def _venues(
-    nodes: dict[str, Jurisdiction],
-    buildings: list[Building],
-    sectors: dict[str, IndustrySector],
-    rng: random.Random,
-) -> list[dict[str, Any]]:
-    by_street: dict[str, list[Building]] = {}
-    for b in buildings:
-        by_street.setdefault(b.jurisdiction.path.split("/")[3], []).append(b)
-    specs: list[tuple[str, str, str, str, int, list[str], str | None]] = [
-        # street, name, type, responsible unit, capacity, sub-areas, sector
-        ("110106010", "北宫快递驿站", VenueType.COURIER_DEPOT, "北宫镇快递网点", 40, ["分拣区", "取件区"], "courier"),
-        ("110106010", "张郭庄农贸市场", VenueType.MARKET, "张郭庄村委会", 600, ["蔬菜区", "肉类区", "水产区"], "retail"),  # noqa: E501
-        ("110106010", "二七厂食堂", VenueType.RESTAURANT, "二七车辆厂", 200, ["一楼", "二楼"], "catering"),
-        ("110106002", "太平桥超市", VenueType.SUPERMARKET, "太平桥商贸公司", 300, [], "retail"),
-        ("110106002", "丰台区第一医院", VenueType.HOSPITAL, "丰台区卫健委", 1500, ["门诊", "急诊", "发热门诊"], "medical"),  # noqa: E501
-        ("110114011", "回龙观地铁站", VenueType.TRANSIT, "地铁运营公司", 3000, ["A口", "B口", "站台"], "transport"),
-        ("110114011", "回龙观快递站", VenueType.COURIER_DEPOT, "回龙观快递网点", 60, ["分拣区"], "courier"),
-        ("110114011", "龙祥麻辣烫", VenueType.RESTAURANT, "个体经营", 40, [], "catering"),
-        ("110114011", "龙华园健身房", VenueType.GYM, "健身公司", 120, ["器械区", "操课室"], None),
-        ("110105020", "大屯购物中心", VenueType.MALL, "大屯商业公司", 5000, ["B1", "1F", "2F", "3F"], "retail"),
-        ("110105020", "欧陆经典外卖站", VenueType.COURIER_DEPOT, "外卖平台站点", 80, [], "delivery"),
-        ("110105030", "潼城快捷酒店", VenueType.ECONOMY_HOTEL, "潼城酒店管理公司", 150, ["大堂", "3层", "4层", "5层"], "hotel"),  # noqa: E501
-        ("110105030", "十八里店冷链仓库", VenueType.FACTORY, "冷链物流公司", 100, ["冷库", "装卸区"], "cold_chain"),
-        ("110105040", "南磨房菜市场", VenueType.MARKET, "南磨房乡农贸公司", 500, ["蔬菜区", "熟食区"], "retail"),
-        ("110105040", "美景东方写字楼", VenueType.OFFICE, "物业公司", 800, ["A座", "B座"], "office"),
-        ("110105040", "南新园小区门岗", VenueType.RESIDENTIAL, "南新园物业", 0, ["东门", "西门"], "security"),
-        ("110108001", "翠微路小学", VenueType.SCHOOL, "海淀区教委", 900, ["教学楼", "食堂"], "education"),
-        ("110108001", "万寿路诊所", VenueType.CLINIC, "万寿路社区卫生服务站", 50, [], "medical"),
-    ]  # fmt: skip
-    rows = []
-    for i, (street, name, vtype, unit, capacity, areas, sector) in enumerate(specs, start=1):
-        building = rng.choice(by_street[street])
-        values, errors = venues.clean_venue(
-            venues.VenueData(
-                code=f"V{street}{i:03d}",
-                name=name,
-                venue_type=vtype,
-                building=building,
-                capacity=capacity or None,
-                sub_areas=areas,
-                responsible_unit=unit,
-                sector=sectors[sector] if sector else None,
-            )
-        )
-        assert not errors, errors
-        rows.append(values)
-    return rows
-
-
-def _age(rng: random.Random) -> int:
-    """A megacity age structure: 0-14 12%, 15-24 9%, 25-59 57%, 60+ 22%."""
-    r = rng.random()
-    if r < 0.12:
-        return rng.randrange(0, 15)
-    if r < 0.21:
-        return rng.randrange(15, 25)
-    if r < 0.78:
-        return rng.randrange(25, 60)
-    return min(99, 60 + int(rng.expovariate(1 / 11)))
-
-
-def _household_members(
-    rng: random.Random,
-    household: Household,
-    district: str,
-    sectors: dict[str, IndustrySector],
-    workplaces: list[Venue],
-    used_ids: set[str],
-) -> list[dict[str, Any]]:
-    size = rng.choices([1, 2, 3, 4, 5], weights=[22, 30, 26, 14, 8])[0]
-    surname = rng.choice(SURNAMES)
-    today = dt.date.today()
-    members = []
-    for _ in range(size):
-        age = _age(rng) if size > 1 else max(20, _age(rng))
+    surnames: dict[int, str] = {}
+    for p in _bar(range(city.n_persons), city.n_persons, "residents", progress):
+        age, sex = int(city.age[p]), "M" if city.sex[p] else "F"
+        household = int(city.household[p])
+        surname = surnames.setdefault(household, rng.choice(SURNAMES))
         birth = today - dt.timedelta(days=age * 365 + rng.randrange(365))
-        sex = rng.choice("MF")
         while True:
             seq = rng.randrange(1, 999)
             seq = seq - (seq % 2) + (1 if sex == "M" else 0)
-            nid = identity.make(district, birth, seq % 1000)
-            if nid not in used_ids:
-                used_ids.add(nid)
+            nid = identity.make(person_district[p], birth, seq % 1000)
+            if nid not in used:
+                used.add(nid)
                 break
-        tags = []
-        if size == 1 and age >= 70:
-            tags.append(SpecialGroup.ELDERLY_ALONE)
-        if age < 3:
-            tags.append(SpecialGroup.INFANT)
-        if sex == "F" and 22 <= age <= 40 and rng.random() < 0.05:
-            tags.append(SpecialGroup.PREGNANT)
-        if age in (17, 18) and rng.random() < 0.6:
-            tags.append(SpecialGroup.EXAM_STUDENT)
-        if age >= 40 and rng.random() < 0.006:
-            tags.append(SpecialGroup.DIALYSIS)
-        if rng.random() < 0.015:
-            tags.append(SpecialGroup.DISABLED)
+        national_ids.append(nid)
+        sector_i = int(city.sector[p])
+        sector = config.sectors[sector_i].code if sector_i >= 0 else None
+        if sector in KEY_JOBS:
+            occupation = KEY_JOBS[sector]
+        elif sector:
+            occupation = rng.choice(OTHER_JOBS.get(sector, ["职员"]))
+        elif city.school[p] >= 0:
+            occupation = "学生"
+        else:
+            occupation = "退休" if age >= 60 else ""
+        workplace = int(city.workplace[p])
+        tags = [g for bit, g in enumerate(SPECIAL_GROUPS) if int(city.special[p]) >> bit & 1]
         if age >= 80 and rng.random() < 0.1:
             tags.append(SpecialGroup.BEDRIDDEN)
-        occupation, sector, workplace = "", None, None
-        if 18 <= age < 60 and rng.random() < 0.75:
-            if rng.random() < 0.14:
-                code = rng.choice(list(KEY_JOBS))
-                occupation = KEY_JOBS[code]
-            else:
-                code = rng.choices(list(OTHER_JOBS), weights=[OTHER_WEIGHTS[k] for k in OTHER_JOBS])[0]
-                occupation = rng.choice(OTHER_JOBS[code])
-            sector = sectors[code]
-            matching = [w for w in workplaces if w.sector_id == sector.pk]
-            workplace = rng.choice(matching) if matching and rng.random() < 0.6 else None
-        elif age < 18 and age >= 6:
-            occupation = "学生"
-        elif age >= 60:
-            occupation = "退休"
         values, errors = people.clean_person(
             people.PersonData(
                 name=surname + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))),
                 national_id=nid,
                 sex=sex,
                 phone=f"1{rng.choice('3578')}{rng.randrange(10**9):09d}" if age >= 12 else "",
-                household=household,
-                workplace=workplace,
-                workplace_name="" if workplace else ("某公司" if sector and rng.random() < 0.5 else ""),
+                household=households[household],
+                workplace=made_venues[int(city.wp_venue[workplace])] if workplace >= 0 else None,
                 occupation=occupation,
-                sector=sector,
+                sector=sectors[sector] if sector else None,
                 tags=tags,
             ),
             today=today,
         )
         assert not errors, errors
-        members.append(values)
-    return members
+        person_rows.append(values)
+    summary.persons = len(people.bulk_create_persons(actor=None, rows=person_rows, source=SOURCE))
+    summary.logins = _ensure_logins()
+
+    # The first two weeks of the outbreak: scans for the scan store, cases and the infection tree.
+    out = Path(settings.VAR_DIR)
+    for folder in (out / "scans", out / "sim" / "demo"):
+        shutil.rmtree(folder, ignore_errors=True)
+    sim = Simulation(
+        city,
+        load_profile(),
+        built_in("basic"),
+        seed=SEED,
+        start_date=today - dt.timedelta(days=OUTBREAK_DAYS),
+    )
+    writer = ScanWriter(out)
+    sim.run(OUTBREAK_DAYS, on_visits=writer)
+    write_run(sim, out / "sim" / "demo")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(
+        pa.table({"person_id": list(range(city.n_persons)), "national_id": national_ids}),
+        out / "sim" / "demo" / "persons.parquet",
+    )
+    summary.scans = writer.rows
+    summary.cases = len(sim.case_list().person)
+    return summary
 
 
 def _width(text: str) -> int:
