@@ -391,3 +391,17 @@ def test_source_pick_is_present_at_the_same_time(sources, queries, seed) -> None
     expected = overlap / overlap.sum()
     observed = np.bincount(many, minlength=len(g)) / reps
     assert np.abs(observed - expected).max() < 0.05
+
+
+def test_docs_list_every_profile_parameter_preset_and_cli_command() -> None:
+    from cordon.engine.sim import PRESETS, available_profiles
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "simulator.md").read_text(encoding="utf-8")
+    for name in available_profiles():
+        assert f"`{name}`" in text
+        for key in load_profile(name).parameters:
+            assert f"`{key}`" in text, key
+    for name in PRESETS:
+        assert f"`{name}`" in text
+    for bundle in ("none", "isolate", "basic", "zero-covid"):
+        assert bundle in text
