@@ -48,6 +48,7 @@ def _fail(message: str) -> int:
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Any, dt.date, Path]:
+    """The validated configuration, its first day and the output folder (nothing is created yet)."""
     from cordon.engine.sim import SimConfigError, preset
 
     overrides: dict[str, Any] = {}
@@ -118,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cordon.engine.sim.output import ScanWriter, write_city, write_run
 
     try:
-        config, start, out = _prepare(args)
+        config, _start, out = _prepare(args)
         profile = load_profile(args.profile)
         if args.r0 is not None:
             profile = profile.with_overrides(r0=args.r0)
@@ -148,5 +149,4 @@ def cmd_run(args: argparse.Namespace) -> int:
         "r0": profile.r0, "infections": infections, "cases": len(sim.case_list().person),
         "scans": writer.rows if writer else 0, "seconds": round(elapsed, 1), "out": str(out),
     }, ensure_ascii=False))  # fmt: skip
-    del start
     return 0

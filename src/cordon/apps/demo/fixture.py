@@ -8,9 +8,10 @@ courier depots, markets, metro stations, ...); and one login per role and scope.
 through the apps' actions with source ``demo``.
 
 The simulator also runs the first two weeks of the outbreak (first cases in the Fengtai and Changping
-communities, cases isolated and their households and work units quarantined as they are reported): the venue check-in scans of those days go to ``<var>/scans`` (Parquet, partitioned by date) and
-the cases and the true infection tree to ``<var>/sim/demo``, where the scan store and case management read
-them; ``persons.parquet`` there maps the simulator's person ids to national IDs.
+communities, cases isolated and their households and work units quarantined as they are reported): the venue
+check-in scans of those days go to ``<var>/scans`` (Parquet, partitioned by date) and the cases and the true
+infection tree to ``<var>/sim/demo``, for the scan store and case management to read; ``persons.parquet`` there
+maps the simulator's person ids to national IDs.
 
 Deterministic (fixed seed) and idempotent: loading twice does nothing the second time; ``reset`` deletes the demo
 city and loads it again.

@@ -437,13 +437,13 @@ class _Builder:
         workplace = np.full(n, -1, np.int32)
         wp_venue: list[npt.NDArray[np.int64]] = []
         wp_sector: list[int] = []
-        schools_needed = c.venue_kinds[kind_index["school"]] if "school" in kind_index else None
+        has_schools = "school" in kind_index
         # Schools first: they are venues too (created here), and teachers work at them.
         school = np.full(n, -1, np.int32)
         klass = np.full(n, -1, np.int32)
         students = (age >= c.school_ages[0]) & (age <= c.school_ages[1])
         school_venues: list[int] = []
-        if schools_needed is not None:
+        if has_schools:
             extra_kind: list[int] = []
             extra_grid: list[int] = []
             for d in districts:
@@ -507,7 +507,7 @@ class _Builder:
         self.school_venue = np.array(school_venues, np.int32)
 
     def _append_venues(self, kinds: list[int], grids: list[int]) -> None:
-        c, rng = self.c, self.rng
+        c = self.c
         if not kinds:
             return
         k = np.array(kinds, np.int8)
@@ -526,7 +526,7 @@ class _Builder:
         self.venue_subareas = np.concatenate(
             (self.venue_subareas, np.array([s.subareas[0] for s in spec], np.int8))
         )
-        self.venue_popularity = np.concatenate((self.venue_popularity, np.ones(nv) + rng.random(nv) * 0))
+        self.venue_popularity = np.concatenate((self.venue_popularity, np.ones(nv)))
 
     # --- assembly ----------------------------------------------------------------------------------------
     def city(self, seed: int) -> City:

@@ -20,7 +20,7 @@ screening) plug in here later; the built-in interventions below are simple versi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -293,7 +293,6 @@ class ScreeningRounds:
     pool_size: int = 10
     areas: tuple[int, ...] = ()
     name: str = "screening"
-    _order: I64 | None = field(default=None, repr=False)
 
     def apply(self, view: View, controls: Controls) -> None:
         if view.day < self.start_day or (view.day - self.start_day) % self.every:

@@ -121,7 +121,7 @@ class Simulation:
         self.venue_closed_until = np.zeros(city.n_venues, np.int32)
         self.building_locked_until = np.zeros(len(city.bld_grid), np.int32)
         self.case_day = np.full(n, NEVER, np.int32)
-        self._cases: list[tuple[I64, int, int, bool | B]] = []
+        self._cases: list[tuple[I64, int, npt.NDArray[np.int8], B]] = []
         self._care: dict[int, list[I64]] = {}
         self.infections = Infections()
         self.results: list[DayResult] = []
@@ -213,13 +213,11 @@ class Simulation:
         persons = persons[~self.is_case(persons)]
         if not len(persons):
             return
+        # Found while isolated or quarantined counts as found under control, however the sample was taken.
         under = self.isolated_until[persons] > self.day
         self.case_day[persons] = self.day
-        kind = FOUND_BY.index(found_by)
-        by = np.where(under & (kind != FOUND_BY.index("screening")), FOUND_BY.index("quarantine"), kind)
-        self._cases.append((persons, self.day, int(kind), under))
-        self._case_by = getattr(self, "_case_by", [])
-        self._case_by.append(by.astype(np.int8))
+        by = np.where(under, FOUND_BY.index("quarantine"), FOUND_BY.index(found_by)).astype(np.int8)
+        self._cases.append((persons, self.day, by, under))
 
     def case_list(self) -> CaseList:
         if not self._cases:
@@ -227,8 +225,8 @@ class Simulation:
             return CaseList(z, z, z, np.zeros(0, np.int8), np.zeros(0, bool))
         person = np.concatenate([c[0] for c in self._cases])
         sampled = np.concatenate([np.full(len(c[0]), c[1]) for c in self._cases]).astype(np.int64)
-        under = np.concatenate([np.broadcast_to(c[3], len(c[0])) for c in self._cases])
-        return CaseList(person, sampled, sampled + 1, np.concatenate(self._case_by), under)
+        under = np.concatenate([c[3] for c in self._cases])
+        return CaseList(person, sampled, sampled + 1, np.concatenate([c[2] for c in self._cases]), under)
 
     # --- the day -----------------------------------------------------------------------------------------
     def run(self, days: int, progress: Callable[[DayResult], None] | None = None,
