@@ -409,3 +409,19 @@ def test_docs_list_every_profile_parameter_preset_and_cli_command() -> None:
         assert f"`{name}`" in text
     for bundle in ("none", "isolate", "basic", "zero-covid"):
         assert bundle in text
+
+
+def test_writing_scans_does_not_change_the_outbreak(tmp_path: Path) -> None:
+    city = generate_city(preset("demo", population=5000), seed=4)
+    quiet = Simulation(city, load_profile(), seed=4)
+    quiet.run(15)
+    loud = Simulation(city, load_profile(), seed=4)
+    writer = ScanWriter(tmp_path)
+    loud.run(15, on_visits=writer)
+    assert writer.rows > 15 * 5000
+    a, b = quiet.infections.table(), loud.infections.table()
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    # Scans include everyone free to move, also those already infected or recovered.
+    scans = ds.dataset(tmp_path / "scans", format="parquet", partitioning="hive").to_table()
+    infected = set(a["person"].tolist())
+    assert infected & set(scans.column("person_id").to_numpy().tolist())

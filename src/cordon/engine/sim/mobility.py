@@ -42,6 +42,10 @@ class Visits:
     def __len__(self) -> int:
         return len(self.person)
 
+    @staticmethod
+    def concat(a: Visits, b: Visits) -> Visits:
+        return Visits(*(np.concatenate((getattr(a, f), getattr(b, f))) for f in Visits.__slots__))
+
     def by_person(self) -> Visits:
         """The same visits ordered by person (stable: each person's visits keep their order)."""
         order = np.argsort(self.person, kind="stable")

@@ -106,6 +106,7 @@ class Simulation:
         self.seed = seed
         self.start_date = start_date or dt.date.fromisoformat(city.config.start_date)
         self.rng = np.random.default_rng([seed, 0x51])
+        self._scan_rng = np.random.default_rng([seed, 0x5CA])
         self.mobility = Mobility(city)
         self.rates = rates or calibrate(city, self.mobility, self.profile, seed)
         n = city.n_persons
@@ -285,11 +286,19 @@ class Simulation:
             entries.append((members, rate * pressure[g], group_setting, g))
 
         # Venues.
+        # Only the visits of people who can infect or be infected matter for transmission (presence alone
+        # does not change anyone's hazard); the others' visits are drawn from a separate stream when scans are
+        # wanted, so a run gives the same outbreak with or without its scans.
         visits: Visits | None = None
-        if on_visits is not None or len(infectious):
-            visits = self.mobility.day(rng, weekday, free)
-            if on_visits is not None:
-                on_visits(t, date, visits.by_person())
+        if len(infectious):
+            relevant = free & susceptible
+            relevant[infectious] = free[infectious]
+            visits = self.mobility.day(rng, weekday, relevant)
+        if on_visits is not None:
+            rest = free.copy() if visits is None else free & ~relevant
+            others = self.mobility.day(self._scan_rng, weekday, rest)
+            everyone = others if visits is None else Visits.concat(visits, others)
+            on_visits(t, date, everyone.by_person())
         venue_src: tuple[SourceTable, SourceTable, I64, I64] | None = None
         if visits is not None and len(infectious) and rates.venue > 0:
             is_inf = np.zeros(city.n_persons, bool)
