@@ -425,3 +425,11 @@ def test_writing_scans_does_not_change_the_outbreak(tmp_path: Path) -> None:
     scans = ds.dataset(tmp_path / "scans", format="parquet", partitioning="hive").to_table()
     infected = set(a["person"].tolist())
     assert infected & set(scans.column("person_id").to_numpy().tolist())
+
+
+@given(st.lists(st.integers(0, 2**40), max_size=300))
+def test_order_by_is_a_stable_argsort(keys) -> None:  # type: ignore[no-untyped-def]
+    from cordon.engine.sim.copresence import order_by
+
+    arr = np.array(keys, np.int64)
+    assert order_by(arr).tolist() == np.argsort(arr, kind="stable").tolist()

@@ -21,6 +21,23 @@ F64 = npt.NDArray[np.float64]
 SHIFT = 11  # minutes of the day < 2048
 
 
+def order_by(keys: I64) -> I64:
+    """A stable argsort of non-negative integer keys: the position is packed into the low bits and the packed
+    values sorted with ``np.sort`` (several times faster than a stable ``argsort``); falls back when the keys are
+    too wide to pack."""
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    bits = max(int(n - 1).bit_length(), 1)
+    top = int(keys.max())
+    if int(keys.min()) >= 0 and top.bit_length() + bits <= 62:
+        packed = np.sort((keys.astype(np.int64) << bits) | np.arange(n, dtype=np.int64))
+        out: I64 = packed & ((1 << bits) - 1)
+        return out
+    fallback: I64 = np.argsort(keys, kind="stable")
+    return fallback
+
+
 class SourceTable:
     def __init__(self, group: I64, start: I64, end: I64, weight: F64) -> None:
         self.group, self.start, self.end, self.weight = group, start, end, weight
@@ -30,7 +47,7 @@ class SourceTable:
 
     def _sorted(self, times: I64) -> tuple[I64, I64, F64, F64]:
         key = (self.group << SHIFT) | times
-        order = np.argsort(key, kind="stable")
+        order = order_by(key)
         w = self.weight[order]
         cw = np.concatenate(([0.0], np.cumsum(w)))
         cwt = np.concatenate(([0.0], np.cumsum(w * times[order])))
@@ -53,7 +70,7 @@ class SourceTable:
         if not len(self.group) or not len(qg):
             return np.zeros(len(qg))
         # Sorted queries make the binary searches cache-friendly; the results go back in the callers' order.
-        order = np.argsort((qg << SHIFT) | qa, kind="stable") if len(qg) > 50_000 else None
+        order = order_by((qg << SHIFT) | qa) if len(qg) > 50_000 else None
         if order is not None:
             qg, qa, qb = qg[order], qa[order], qb[order]
         fs, fe = self._group_first(self.ks, qg), self._group_first(self.ke, qg)

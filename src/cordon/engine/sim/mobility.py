@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cordon.engine.sim.city import City
+from cordon.engine.sim.copresence import order_by
 
 I32 = npt.NDArray[np.int32]
 B = npt.NDArray[np.bool_]
@@ -48,8 +49,7 @@ class Visits:
 
     def by_person(self) -> Visits:
         """The same visits ordered by person (stable: each person's visits keep their order)."""
-        order = np.argsort(self.person, kind="stable")
-        return self.take(order)
+        return self.take(order_by(self.person.astype(np.int64)))
 
     def take(self, mask: npt.NDArray[np.bool_] | npt.NDArray[np.int64]) -> Visits:
         return Visits(

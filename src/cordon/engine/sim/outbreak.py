@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from cordon.engine.sim.calibration import Rates, calibrate
 from cordon.engine.sim.city import COMMUNITY, City
-from cordon.engine.sim.copresence import SourceTable
+from cordon.engine.sim.copresence import SourceTable, order_by
 from cordon.engine.sim.errors import SimConfigError
 from cordon.engine.sim.interventions import FOUND_BY, CaseList, Controls, Intervention, Report, View
 from cordon.engine.sim.mobility import Mobility, Visits
@@ -338,7 +338,7 @@ class Simulation:
             hazard = np.concatenate([e[1] for e in entries])
             setting = np.concatenate([np.full(len(e[0]), e[2], np.int8) for e in entries])
             ref = np.concatenate([e[3] for e in entries])
-            order = np.argsort(person, kind="stable")
+            order = order_by(person)
             person, hazard, setting, ref = person[order], hazard[order], setting[order], ref[order]
             uniq, seg_first = np.unique(person, return_index=True)
             total = np.add.reduceat(hazard, seg_first)
