@@ -433,3 +433,19 @@ def test_order_by_is_a_stable_argsort(keys) -> None:  # type: ignore[no-untyped-
 
     arr = np.array(keys, np.int64)
     assert order_by(arr).tolist() == np.argsort(arr, kind="stable").tolist()
+
+
+def test_two_threads_draw_the_same_visits_as_one() -> None:
+    """A large city's day is drawn in two halves with their own streams: the result does not depend on the
+    number of threads (or cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    city = generate_city(preset("city-1m", population=250_000), seed=5)
+    one, two = Mobility(city), Mobility(city)
+    assert len(one.parts) == 2
+    one._pool = ThreadPoolExecutor(max_workers=1)
+    a = one.day(np.random.default_rng(9), weekday=3)
+    b = two.day(np.random.default_rng(9), weekday=3)
+    assert all(
+        np.array_equal(getattr(a, f), getattr(b, f)) for f in ("person", "venue", "subarea", "t_in", "t_out")
+    )

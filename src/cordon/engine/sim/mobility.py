@@ -14,7 +14,9 @@ at midnight).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +29,7 @@ B = npt.NDArray[np.bool_]
 
 DAY_START, DAY_END = 7 * 60, 22 * 60
 WORK_START, WORK_END = 8 * 60, 21 * 60
+PARALLEL_FROM = 200_000  # residents from which a day's visits are drawn in two halves on two threads
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +47,8 @@ class Visits:
         return len(self.person)
 
     @staticmethod
-    def concat(a: Visits, b: Visits) -> Visits:
-        return Visits(*(np.concatenate((getattr(a, f), getattr(b, f))) for f in Visits.__slots__))
+    def concat(*parts: Visits) -> Visits:
+        return Visits(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Visits)))
 
     def by_person(self) -> Visits:
         """The same visits ordered by person (stable: each person's visits keep their order)."""
@@ -114,6 +117,16 @@ class Mobility:
         self.sector_kinds = [np.array([kind_index[k] for k in s.visit_kinds], np.int32) for s in c.sectors]
         self.closed = np.zeros(city.n_venues, bool)
         self._index()
+        # Residents in parts (two in a large city), with each part's classes indexed from its first person.
+        self.parts = [(0, n)] if n < PARALLEL_FROM else [(0, n // 2), (n // 2, n)]
+        self.part_classes = [
+            (
+                [(m[(m >= lo) & (m < hi)] - lo, lam) for m, lam in self.rate_classes],
+                [(m[(m >= lo) & (m < hi)] - lo, lam) for m, lam in self.work_classes],
+            )
+            for lo, hi in self.parts
+        ]
+        self._pool: ThreadPoolExecutor | None = None
 
     def set_closed(self, closed: B) -> None:
         """Venues closed from now on (visits go to other venues of the same kind)."""
@@ -178,10 +191,11 @@ class Mobility:
         t_in_i = t_in.astype(np.int32)
         return t_in_i, np.maximum(t_out.astype(np.int32), t_in_i + 1)
 
-    def _counts(self, rng: np.random.Generator, classes: list[tuple[I32, float]], free: B | None) -> I32:
+    def _counts(self, rng: np.random.Generator, classes: list[tuple[I32, float]], free: B | None,
+                size: int) -> I32:  # fmt: skip
         """Poisson counts per person, drawn class by class with one rate each (much faster than per-person
         rates)."""
-        counts = np.zeros(self.city.n_persons, np.int32)
+        counts = np.zeros(size, np.int32)
         for members, lam in classes:
             if lam > 0 and len(members):
                 counts[members] = rng.poisson(lam, len(members))
@@ -190,14 +204,29 @@ class Mobility:
         return counts
 
     def day(self, rng: np.random.Generator, weekday: int, free: B | None = None) -> Visits:
-        """The visits of one day (``weekday`` 0 = Monday); ``free`` marks who may leave home. Visits come
-        grouped in parts (leisure, work visits, attendance), each ordered by person; see :meth:`Visits.by_person`."""
+        """The visits of one day (``weekday`` 0 = Monday); ``free`` marks who may leave home. In a large city
+        the residents are split in two halves drawn on two threads, each half with its own random stream
+        spawned from ``rng`` (so the result does not depend on how many cores there are). Visits come grouped in
+        parts, each ordered by person; see :meth:`Visits.by_person`."""
+        if len(self.parts) == 1:
+            return self._day_part(rng, weekday, free, 0)
+        streams = rng.spawn(len(self.parts))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=min(len(self.parts), os.cpu_count() or 1))
+        done = list(
+            self._pool.map(lambda k: self._day_part(streams[k], weekday, free, k), range(len(self.parts)))
+        )
+        return Visits.concat(*done)
+
+    def _day_part(self, rng: np.random.Generator, weekday: int, free_all: B | None, part: int) -> Visits:
         city = self.city
-        n = city.n_persons
+        lo, hi = self.parts[part]
+        free = None if free_all is None else free_all[lo:hi]
         factor = city.config.weekend_factor if weekday >= 5 else 1.0
-        persons = np.arange(n, dtype=np.int32)
+        persons = np.arange(lo, hi, dtype=np.int32)
         # Leisure visits.
-        counts = self._counts(rng, [(m, lam * factor) for m, lam in self.rate_classes], free)
+        rate_classes, work_classes = self.part_classes[part]
+        counts = self._counts(rng, [(m, lam * factor) for m, lam in rate_classes], free, hi - lo)
         person_l = np.repeat(persons, counts)
         m = len(person_l)
         kind_l = self.kind_table[(rng.random(m, dtype=np.float32) * len(self.kind_table)).astype(np.int32)]
@@ -205,7 +234,7 @@ class Mobility:
         venue_l = self._pick(rng, kind_l, self.home_district[person_l], local)
         t_in_l, t_out_l = self._slots(rng, counts, DAY_START, DAY_END, self.median[kind_l])
         # Key workers' work visits (six days a week).
-        wcounts = self._counts(rng, self.work_classes if weekday < 6 else [], free)
+        wcounts = self._counts(rng, work_classes if weekday < 6 else [], free, hi - lo)
         person_w = np.repeat(persons, wcounts)
         sector_w = city.sector[person_w]
         kind_w = np.zeros(len(person_w), np.int32)
@@ -216,12 +245,12 @@ class Mobility:
         venue_w = self._pick(rng, kind_w, self.work_district[person_w], None)
         t_in_w, t_out_w = self._slots(rng, wcounts, WORK_START, WORK_END, self.work_minutes[person_w])
         # Attendance at fixed workplaces (key industries six days a week, others Monday to Friday).
-        att = self.attends & (self.key_worker if weekday == 5 else weekday < 5)
+        att = self.attends[lo:hi] & (self.key_worker[lo:hi] if weekday == 5 else weekday < 5)
         if free is not None:
             att &= free
         if self.closed.any():
-            att &= ~self.closed[np.maximum(self.work_venue, 0)]
-        person_a = np.flatnonzero(att).astype(np.int32)
+            att &= ~self.closed[np.maximum(self.work_venue[lo:hi], 0)]
+        person_a = (np.flatnonzero(att) + lo).astype(np.int32)
         venue_a = self.work_venue[person_a]
         t_in_a = (480 + rng.integers(0, 90, len(person_a))).astype(np.int32)
         t_out_a = np.minimum(t_in_a + 480 + rng.integers(0, 120, len(person_a)), 1439).astype(np.int32)
