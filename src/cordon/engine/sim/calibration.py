@@ -8,16 +8,20 @@ schools and venues. Transmission rates per setting follow:
 - work units, school classes: a daily hazard per infectious colleague or classmate on days both attend;
 - venues: a hazard per minute of co-presence with an infectious visitor in the same venue sub-area.
 
-Persons are grouped into types by lasting attributes (industry sector or none, times child / adult / elderly),
-and each type's mean daily venue co-presence minutes are measured on a sample weekday and weekend day. The
-next-generation matrix ``K[I, J]`` (expected infections of type ``J`` caused by one infection of type ``I`` in a
-fully susceptible city) is built from the household, unit and class composition and a mean-field venue term
-``beta_v * W * a_I * A_J / A``; its spectral radius is R0. One common scale for the three non-household rates
-(kept in the profile's shares) is found by bisection so that the spectral radius equals the profile's R0.
-Heterogeneous activity (key-industry workers with many venue visits are both more exposed and more infectious)
-is what the type split captures; a plain average would underestimate growth. Types are not split by a day's
-activity: a chance visit to a hub is not a habit, and splitting by it overstated R0 (the simulated growth came
-out 14-23% below the target with such types, within 2-11% with these).
+Persons are grouped into types by lasting attributes: industry sector or none, child / adult / elderly, and for
+workers the tercile of their team's mean daily venue co-presence (a team shares a workplace and sub-area, so the
+mean is a lasting trait, the crowd at the station they staff, with the day's noise averaged out); each type's
+mean co-presence minutes are measured on a sample weekday and weekend day. The next-generation matrix ``K[I, J]``
+(expected infections of type ``J`` caused by one infection of type ``I`` in a fully susceptible city) is built
+from the household, unit and class composition and a mean-field venue term ``beta_v * W * a_I * A_J / A``; its
+spectral radius is R0. One common scale for the three non-household rates (kept in the profile's shares) is found
+by bisection so that the spectral radius equals the profile's R0.
+
+Why these types: splitting by a single day's activity overstated the spread of activity (a chance visit to a
+hub is not a habit) and the simulated growth came out 14-23% below the target; types by sector and age alone
+missed the lasting difference between teams and came out 25-50% above it in cities of 0.3-1 million, where the
+busiest hubs are busier. With team terciles (and venue popularity capped, see ``city.POPULARITY_CAP``) the
+simulated early growth rate was within 12% of the target at 150,000 (four seeds), 600,000 and 1 million.
 """
 
 from __future__ import annotations
@@ -114,8 +118,21 @@ def calibrate(city: City, mobility: Mobility, profile: PathogenProfile, seed: in
     # Types from lasting attributes (sector, or none, times child / adult / elderly), so that a day's chance
     # visit to a hub does not pass for a lasting habit.
     age_class = np.where(city.age < 18, 0, np.where(city.age < 65, 1, 2)).astype(np.int64)
-    types = (city.sector.astype(np.int64) + 1) * 3 + age_class
-    t = (len(city.config.sectors) + 1) * 3
+    # Workers also by the tercile of their team's mean activity: a team shares its workplace and sub-area, so
+    # the mean is a lasting trait (the crowd at the station they staff) with the day's noise averaged out.
+    tercile = np.zeros(n, np.int64)
+    in_unit = np.flatnonzero(city.unit >= 0)
+    if len(in_unit):
+        unit = city.unit[in_unit]
+        team = np.bincount(unit, weights=activity[in_unit]) / np.maximum(np.bincount(unit), 1)
+        score = team[unit]
+        sector = city.sector[in_unit]
+        for s in np.unique(sector):
+            mine = sector == s
+            edges = np.quantile(score[mine], [1 / 3, 2 / 3])
+            tercile[in_unit[mine]] = np.searchsorted(edges, score[mine], side="right")
+    types = ((city.sector.astype(np.int64) + 1) * 3 + age_class) * 3 + tercile
+    t = (len(city.config.sectors) + 1) * 9
     size = np.bincount(types, minlength=t).astype(np.float64)
     safe = np.maximum(size, 1)[:, None]
     m_h = _composition(city.household.astype(np.int64), types, t, rng) / safe

@@ -27,6 +27,7 @@ CITY, DISTRICT, STREET, COMMUNITY, GRID = 1, 2, 3, 4, 5
 SPECIAL_GROUPS = ("elderly_alone", "infant", "pregnant", "exam_student", "dialysis", "disabled")
 
 Progress = Callable[[str], None]
+POPULARITY_CAP = 60.0  # times the least popular venue of a kind
 
 
 @dataclass
@@ -380,7 +381,9 @@ class _Builder:
         sa_hi = np.array([k.subareas[1] for k in c.venue_kinds])[kind]
         subareas = sa_lo + np.floor(rng.random(nv) * (sa_hi - sa_lo + 1)).astype(np.int64)
         shape = np.array([k.popularity_shape for k in c.venue_kinds])[kind]
-        popularity = (1 + rng.pareto(shape)) * np.array(boosts)
+        # Heavy-tailed but bounded (a station's crowd is limited by its size): without the cap the busiest venue
+        # of a Pareto tail with shape <= 1 grows with the number of venues, and so would the outbreak's speed.
+        popularity = np.minimum(1 + rng.pareto(shape), POPULARITY_CAP) * np.array(boosts)
         for i, sn in enumerate(sub_names):
             if sn:
                 subareas[i] = len(sn)
