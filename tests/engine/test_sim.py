@@ -449,3 +449,19 @@ def test_two_threads_draw_the_same_visits_as_one() -> None:
     assert all(
         np.array_equal(getattr(a, f), getattr(b, f)) for f in ("person", "venue", "subarea", "t_in", "t_out")
     )
+
+
+def test_closing_workplaces_and_schools_stops_team_and_class_transmission() -> None:
+    city = generate_city(preset("demo", population=6000), seed=8)
+
+    class CloseAll:
+        name = "close-all"
+
+        def apply(self, view: View, controls: Controls) -> None:
+            if view.day == 0:
+                controls.close_venues(np.arange(city.n_venues), days=1000)
+
+    sim = Simulation(city, load_profile(), [CloseAll()], seed=8)
+    sim.run(20)
+    assert sum(r.by_setting[2] + r.by_setting[3] + r.by_setting[4] for r in sim.results) == 0
+    assert sum(r.by_setting[1] for r in sim.results) > 0  # households go on

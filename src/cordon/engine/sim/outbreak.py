@@ -270,6 +270,10 @@ class Simulation:
         # Work units and school classes, for those at work or school today.
         at_work = free & np.where(self._key, weekday < 6, weekday < 5) & (city.unit >= 0)
         at_school = free & (weekday < 5) & (city.klass >= 0)
+        closed = self.venue_closed_until > t
+        if closed.any():  # a closed workplace or school sends its team or class home
+            at_work &= ~closed[np.maximum(self.mobility.work_venue, 0)]
+            at_school &= ~closed[city.school_venue[np.maximum(city.school, 0)]]
         for groups, present, rate, group_setting in (
             (self._unit, at_work, rates.work, WORK),
             (self._class, at_school, rates.school, SCHOOL),
