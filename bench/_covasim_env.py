@@ -17,6 +17,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 
 COVASIM_VERSION = "3.1.6"
 
@@ -117,5 +118,10 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="Build the throwaway Covasim venv and print its python.")
-    parser.add_argument("venv_dir", type=pathlib.Path, nargs="?", default=pathlib.Path("/tmp/covasim-venv"))
+    parser.add_argument(
+        "venv_dir",
+        type=pathlib.Path,
+        nargs="?",
+        default=pathlib.Path(tempfile.gettempdir()) / "cordon-bench-covasim",
+    )
     print(ensure_covasim_python(parser.parse_args().venv_dir))

@@ -2,8 +2,8 @@
 
 Run with the python of the throwaway venv that ``bench/_covasim_env.py`` builds (never with Cordon's own):
 
-    python3 bench/_covasim_env.py /tmp/covasim-venv    # builds the venv once, prints its python
-    /tmp/covasim-venv/bin/python bench/covasim_runner.py --pop 1000000 --days 120 --r0 2.5
+    python3 bench/_covasim_env.py VENV_DIR    # builds the venv once, prints its python
+    VENV_DIR/bin/python bench/covasim_runner.py --pop 1000000 --days 120 --r0 2.5
 
 The sim: ``pop_type='hybrid'`` (household, school, work and community layers, the closest to Cordon's city),
 ``pop_size=--pop``, ``n_days=--days``, ``rand_seed=--seed``, ``pop_infected=--pop-infected``, Covasim's
