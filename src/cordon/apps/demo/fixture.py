@@ -20,6 +20,7 @@ city and loads it again.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import shutil
 import sys
@@ -47,60 +48,22 @@ from cordon.engine import identity
 SOURCE = "demo"
 PASSWORD = "cordon-demo"
 SEED = 20221122
-CITY = ("110000", "合成京城（演示）", "Synthetic Capital (demo)")
+CITY_CODE = "110000"  # the demo preset's city code
 
-# district code, name, English, centre (lat, lon), login
-DISTRICTS = [
-    ("110106", "丰台区", "Fengtai", (39.858, 116.287), "fengtai"),
-    ("110114", "昌平区", "Changping", (40.072, 116.331), "changping"),
-    ("110105", "朝阳区", "Chaoyang", (39.921, 116.443), "chaoyang"),
-    ("110108", "海淀区", "Haidian", (39.959, 116.298), "haidian"),
-]
-# street code, name, English, centre, login, [(community code, name, English, login)]
-STREETS: list[tuple[str, str, str, tuple[float, float], str, list[tuple[str, str, str, str]]]] = [
-    ("110106010", "北宫镇", "Beigong", (39.873, 116.201), "beigong", [
-        ("110106010201", "张郭庄村", "Zhangguozhuang", "zhangguozhuang"),
-        ("110106010012", "二七车辆厂社区", "Erqi Vehicle Factory", "erqi"),
-    ]),
-    ("110106002", "太平桥街道", "Taipingqiao", (39.872, 116.316), "taipingqiao", [
-        ("110106002003", "东管头社区", "Dongguantou", "dongguantou"),
-    ]),
-    ("110114011", "回龙观街道", "Huilongguan", (40.076, 116.326), "huilongguan", [
-        ("110114011005", "龙祥社区东区", "Longxiang East", "longxiang"),
-        ("110114011006", "龙华园社区", "Longhuayuan", "longhuayuan"),
-    ]),
-    ("110105020", "大屯街道", "Dadun", (40.004, 116.412), "dadun", [
-        ("110105020010", "欧陆经典社区", "Oulu Jingdian", "oulujingdian"),
-    ]),
-    ("110105030", "十八里店乡", "Shibalidian", (39.851, 116.503), "shibalidian", [
-        ("110105030201", "潼城公寓", "Tongcheng Apartments", "tongcheng"),
-    ]),
-    ("110105040", "南磨房乡", "Nanmofang", (39.879, 116.478), "nanmofang", [
-        ("110105040010", "美景东方小区", "Meijing Dongfang", "meijingdongfang"),
-        ("110105040011", "南新园小区", "Nanxinyuan", "nanxinyuan"),
-    ]),
-    ("110108001", "万寿路街道", "Wanshoulu", (39.909, 116.293), "wanshoulu", [
-        ("110108001010", "翠微路社区", "Cuiweilu", "cuiweilu"),
-    ]),
-]  # fmt: skip
+# Short logins for the named places of the scenario (names, codes and positions live in the simulator's demo
+# preset); generated streets and communities get logins derived from their codes.
+LOGIN_NAMES = {
+    "110106": "fengtai", "110114": "changping", "110105": "chaoyang", "110108": "haidian",
+    "110106010": "beigong", "110106010201": "zhangguozhuang", "110106010012": "erqi",
+    "110106002": "taipingqiao", "110106002003": "dongguantou",
+    "110114011": "huilongguan", "110114011005": "longxiang", "110114011006": "longhuayuan",
+    "110105020": "dadun", "110105020010": "oulujingdian",
+    "110105030": "shibalidian", "110105030201": "tongcheng",
+    "110105040": "nanmofang", "110105040010": "meijingdongfang", "110105040011": "nanxinyuan",
+    "110108001": "wanshoulu", "110108001010": "cuiweilu",
+}  # fmt: skip
 OUTBREAK_DAYS = 14
 
-# code, name, English, key industry
-SECTORS = [
-    ("delivery", "外卖配送", "Food delivery", True),
-    ("courier", "快递物流", "Courier", True),
-    ("maintenance", "维修", "Maintenance", True),
-    ("cleaning", "保洁", "Cleaning", True),
-    ("security", "安保", "Security", True),
-    ("catering", "餐饮", "Catering", True),
-    ("hotel", "住宿", "Hotels", False),
-    ("cold_chain", "冷链", "Cold chain", False),
-    ("medical", "医疗卫生", "Medical", False),
-    ("transport", "交通运输", "Transport", False),
-    ("retail", "商超零售", "Retail", False),
-    ("education", "教育", "Education", False),
-    ("office", "企事业单位", "Offices and public bodies", False),
-]
 KEY_JOBS = {
     "delivery": "外卖骑手",
     "courier": "快递员",
@@ -149,7 +112,9 @@ class Login:
     sector: str | None = None
 
 
+@functools.cache
 def _demo_city() -> Any:
+    """The demo preset's city (deterministic; generated once per process, read-only afterwards)."""
     from cordon.engine.sim import generate_city, preset
 
     return generate_city(preset("demo"), seed=SEED)
@@ -161,11 +126,7 @@ def logins() -> list[Login]:
     generated streets and communities get ``<district>-street-<code>`` / ``<district>-community-<code>``."""
     from cordon.engine.sim.city import COMMUNITY, DISTRICT, STREET
 
-    named = {code: login for code, *_rest, login in DISTRICTS}
-    named |= {street[0]: street[4] for street in STREETS}
-    named |= {c[0]: c[3] for street in STREETS for c in street[5]}
     city = _demo_city()
-    district_login = {code: login for code, *_rest, login in DISTRICTS}
     out = [Login(u, r, j, s) for u, r, j, s in OTHER_LOGINS[:1]]
     for level, role, word in (
         (DISTRICT, Role.DISTRICT_COMMANDER, ""),
@@ -174,7 +135,7 @@ def logins() -> list[Login]:
     ):
         for i, code in enumerate(city.jur_code):
             if city.jur_level[i] == level:
-                name = named.get(code) or f"{district_login[code[:6]]}-{word}-{code[6:]}"
+                name = LOGIN_NAMES.get(code) or f"{LOGIN_NAMES[code[:6]]}-{word}-{code[6:]}"
                 out.append(Login(name, role, code))
     out += [Login(u, r, j, s) for u, r, j, s in OTHER_LOGINS[1:]]
     return out
@@ -221,7 +182,7 @@ def _bar(items: Iterable[T], total: int, desc: str, progress: bool) -> Iterator[
 
 
 def is_loaded() -> bool:
-    return Jurisdiction.objects.filter(code=CITY[0]).exists()
+    return Jurisdiction.objects.filter(code=CITY_CODE).exists()
 
 
 def load(*, reset: bool = False, progress: bool = False) -> Summary:
@@ -230,7 +191,8 @@ def load(*, reset: bool = False, progress: bool = False) -> Summary:
     if is_loaded():
         _ensure_logins()
         return Summary(
-            loaded=False, persons=Person.objects.filter(jurisdiction__path__startswith=f"/{CITY[0]}/").count()
+            loaded=False,
+            persons=Person.objects.filter(jurisdiction__path__startswith=f"/{CITY_CODE}/").count(),
         )
     with transaction.atomic():
         return _build(random.Random(SEED), progress)
@@ -238,7 +200,7 @@ def load(*, reset: bool = False, progress: bool = False) -> Summary:
 
 def delete() -> None:
     """Remove the demo city and its logins (the audit trail keeps its history)."""
-    prefix = f"/{CITY[0]}/"
+    prefix = f"/{CITY_CODE}/"
     with transaction.atomic():
         User.objects.filter(username__in=[login.username for login in LOGINS]).delete()
         AccessLog.objects.filter(person__jurisdiction__path__startswith=prefix).delete()
@@ -248,7 +210,7 @@ def delete() -> None:
         Building.objects.filter(jurisdiction__path__startswith=prefix).delete()
         for level in sorted(Level.values, reverse=True):
             Jurisdiction.objects.filter(path__startswith=prefix, level=level).delete()
-        IndustrySector.objects.filter(code__in=[s[0] for s in SECTORS]).delete()
+        IndustrySector.objects.filter(code__in=[s.code for s in _demo_city().config.sectors]).delete()
 
 
 def _ensure_logins() -> int:
