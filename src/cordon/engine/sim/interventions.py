@@ -83,7 +83,7 @@ class View:
 
     def new_cases(self) -> I64:
         """Persons whose positive result came in yesterday (what a morning meeting acts on)."""
-        return self._sim.case_list().reported_on(self._sim.day - 1)
+        return self._sim.reported_on(self._sim.day - 1)
 
     def household_members(self, persons: I64) -> I64:
         return _members(self._sim.city.household.astype(np.int64), persons)

@@ -123,6 +123,8 @@ class Simulation:
         self.building_locked_until = np.zeros(len(city.bld_grid), np.int32)
         self.case_day = np.full(n, NEVER, np.int32)
         self._cases: list[tuple[I64, int, npt.NDArray[np.int8], B]] = []
+        self._reported: dict[int, list[I64]] = {}  # report day -> persons
+        self._case_count = 0
         self._care: dict[int, list[I64]] = {}
         self.infections = Infections()
         self.results: list[DayResult] = []
@@ -219,6 +221,13 @@ class Simulation:
         self.case_day[persons] = self.day
         by = np.where(under, FOUND_BY.index("quarantine"), FOUND_BY.index(found_by)).astype(np.int8)
         self._cases.append((persons, self.day, by, under))
+        self._reported.setdefault(self.day + 1, []).append(persons)
+        self._case_count += len(persons)
+
+    def reported_on(self, day: int) -> I64:
+        """Persons whose positive result came in on ``day`` (without gathering every case so far)."""
+        parts = self._reported.get(day, [])
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
     def case_list(self) -> CaseList:
         if not self._cases:
@@ -303,7 +312,7 @@ class Simulation:
             others = self.mobility.day(self._scan_rng, weekday, rest)
             everyone = others if visits is None else Visits.concat(visits, others)
             on_visits(t, date, everyone.by_person())
-        venue_src: tuple[SourceTable, SourceTable, I64, I64] | None = None
+        venue_src: tuple[SourceTable, SourceTable, I64, I64, I64] | None = None
         if visits is not None and len(infectious) and rates.venue > 0:
             is_inf = np.zeros(city.n_persons, bool)
             is_inf[infectious] = True
@@ -321,7 +330,7 @@ class Simulation:
                 other = ~visits.attendance[inf_v]
                 every = SourceTable(sg, ss, se, sw)
                 visitors = SourceTable(sg[other], ss[other], se[other], sw[other])
-                venue_src = (every, visitors, visits.person[inf_v].astype(np.int64), inf_v[other])
+                venue_src = (every, visitors, visits.person[inf_v].astype(np.int64), inf_v[other], group)
                 marked = np.zeros(self.mobility.n_groups, bool)
                 marked[sg] = True
                 q = np.flatnonzero(marked[group] & susceptible[visits.person])
@@ -360,7 +369,7 @@ class Simulation:
                 new_by = [int(x) for x in np.bincount(setting[pick], minlength=5)]
 
         # Symptomatic cases sampled at fever clinics today.
-        new_cases_before = sum(len(c[0]) for c in self._cases)
+        new_cases_before = self._case_count
         for persons in self._care.pop(t, []):
             self.add_cases(persons, found_by="fever_clinic")
         result = DayResult(
@@ -369,7 +378,7 @@ class Simulation:
             new_infections=sum(new_by),
             by_setting=(new_by[0], new_by[1], new_by[2], new_by[3], new_by[4]),
             infectious=len(infectious),
-            new_cases=sum(len(c[0]) for c in self._cases) - new_cases_before,
+            new_cases=self._case_count - new_cases_before,
             isolated=int(isolated.sum()),
             locked_down=int(locked.sum()),
             visits=len(visits) if visits is not None else 0,
@@ -380,7 +389,7 @@ class Simulation:
 
     def _record_sources(self, persons: I64, setting: npt.NDArray[np.int8], ref: I64, infectious: I64,
                         weight: F64, away: B, at_work: B, at_school: B, visits: Visits | None,
-                        venue_src: tuple[SourceTable, SourceTable, I64, I64] | None) -> None:  # fmt: skip
+                        venue_src: tuple[SourceTable, SourceTable, I64, I64, I64] | None) -> None:  # fmt: skip
         """Draw each new infection's infector among those present, in proportion to their share of the
         hazard, and record it."""
         city, rng = self.city, self.rng
@@ -410,9 +419,8 @@ class Simulation:
             source[sel] = src[pick]
         sel = np.flatnonzero(setting == VENUE)
         if len(sel) and visits is not None and venue_src is not None:
-            every, visitors, source_person, other_visits = venue_src
+            every, visitors, source_person, other_visits, group = venue_src
             v = ref[sel]
-            group = self.mobility.group(visits)
             qatt = visits.attendance[v]
             for table, mask, persons_of in (
                 (every, ~qatt, source_person),
