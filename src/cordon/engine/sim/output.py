@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,12 @@ def write_city(city: City, out: Path, fmt: str = "parquet") -> list[Path]:
     return [_write(table, out / name, fmt) for name, table in city_tables(city).items()]
 
 
+REPORT_SCHEMA = pa.schema([
+    ("date", pa.date32()), ("intervention", pa.string()), ("action", pa.string()),
+    ("persons", pa.int64()), ("venues", pa.int64()), ("buildings", pa.int64()), ("tests", pa.int64()),
+    ("positives", pa.int64()), ("note", pa.string()),
+])  # fmt: skip
+
 SCAN_SCHEMA = pa.schema([
     ("person_id", pa.int64()),
     ("venue_id", pa.int32()),
@@ -239,21 +246,10 @@ def run_tables(sim: Simulation) -> dict[str, pa.Table]:
             "locked_down": [r.locked_down for r in sim.results],
             "visits": [r.visits for r in sim.results],
         }),
-        "interventions": pa.table({
-            "date": [sim.start_date + dt.timedelta(days=r.day) for r in sim.reports],
-            "intervention": [r.intervention for r in sim.reports],
-            "action": [r.action for r in sim.reports],
-            "persons": [r.persons for r in sim.reports],
-            "venues": [r.venues for r in sim.reports],
-            "buildings": [r.buildings for r in sim.reports],
-            "tests": [r.tests for r in sim.reports],
-            "positives": [r.positives for r in sim.reports],
-            "note": [r.note for r in sim.reports],
-        }, schema=pa.schema([
-            ("date", pa.date32()), ("intervention", pa.string()), ("action", pa.string()),
-            ("persons", pa.int64()), ("venues", pa.int64()), ("buildings", pa.int64()), ("tests", pa.int64()),
-            ("positives", pa.int64()), ("note", pa.string()),
-        ])),
+        "interventions": pa.Table.from_pylist(
+            [{**asdict(r), "date": sim.start_date + dt.timedelta(days=r.day)} for r in sim.reports],
+            schema=REPORT_SCHEMA,
+        ),
     }  # fmt: skip
 
 
