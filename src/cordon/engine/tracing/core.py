@@ -1,0 +1,463 @@
+"""The tracing engine (see the package docstring for the rules)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cordon.engine.scanstore import partition_files
+
+I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+I16 = npt.NDArray[np.int16]
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+
+# Strongest first: the index is the rank used to pick a pair's finding.
+CONTACT_TYPES = (
+    "household",
+    "work_unit",
+    "venue",
+    "trajectory",
+    "secondary_household",
+    "secondary_work_unit",
+    "risk_venue",
+)
+HOUSEHOLD, WORK_UNIT, VENUE, TRAJECTORY, SEC_HOUSEHOLD, SEC_WORK_UNIT, RISK_VENUE = range(7)
+DEGREE_OF_TYPE = np.array([1, 1, 1, 1, 2, 2, 0], np.int8)
+_LOW32 = (1 << 32) - 1
+_CHUNK = 8_000_000  # expanded candidate rows per step (bounds memory)
+
+
+@dataclass(frozen=True)
+class ScanArrays:
+    """Scans as parallel arrays: person, venue, sub-area (-1 unknown), minutes in and out."""
+
+    person: I64
+    venue: I64
+    subarea: I16
+    t_in: I64
+    t_out: I64
+
+    def __len__(self) -> int:
+        return len(self.person)
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table) -> ScanArrays:
+        def minutes(name: str) -> I64:
+            col = table.column(name).cast(pa.timestamp("ms")).cast(pa.int64())
+            return np.asarray(col.to_numpy(), dtype=np.int64) // 60_000
+
+        sub = (
+            table.column("subarea").cast(pa.int16()).fill_null(-1)
+            if "subarea" in table.column_names
+            else None
+        )
+        n = table.num_rows
+        return cls(
+            person=np.asarray(table.column("person_id").cast(pa.int64()).to_numpy(), dtype=np.int64),
+            venue=np.asarray(table.column("venue_id").cast(pa.int64()).to_numpy(), dtype=np.int64),
+            subarea=np.asarray(sub.to_numpy(), dtype=np.int16)
+            if sub is not None
+            else np.full(n, -1, np.int16),
+            t_in=minutes("time_in"),
+            t_out=minutes("time_out"),
+        )
+
+    def take(self, idx: npt.NDArray[np.intp] | I64) -> ScanArrays:
+        return ScanArrays(
+            self.person[idx], self.venue[idx], self.subarea[idx], self.t_in[idx], self.t_out[idx]
+        )
+
+
+@dataclass(frozen=True)
+class CaseWindow:
+    case_id: int
+    person_id: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A trajectory entry typed in by an investigator: the case was at this venue (no scan)."""
+
+    case_id: int
+    venue_id: int
+    subarea: int
+    t_in: int
+    t_out: int
+
+
+@dataclass(frozen=True)
+class Register:
+    """Households and units (work unit or school class) of persons; -1 = none."""
+
+    person_id: I64
+    household_id: I64
+    unit_id: I64
+
+
+@dataclass(frozen=True)
+class Rules:
+    margin_minutes: int = 0
+    hub_venues: frozenset[int] = frozenset()
+    hub_min_overlap_minutes: int = 15
+    min_overlap_minutes: int = 0
+    secondary: bool = True
+
+
+def exposure_window(
+    *,
+    onset: dt.datetime | None,
+    first_positive_sample: dt.datetime | None,
+    isolated_at: dt.datetime | None,
+    days_before: int,
+    now: dt.datetime,
+) -> tuple[dt.datetime, dt.datetime]:
+    """From ``days_before`` days before onset (or the first positive sample without onset) until isolation
+    (or ``now``)."""
+    anchor = onset if onset is not None else first_positive_sample
+    if anchor is None:
+        raise ValueError("an exposure window needs an onset or a first positive sample")
+    if days_before < 0:
+        raise ValueError("days_before cannot be negative")
+    start = anchor - dt.timedelta(days=days_before)
+    end = isolated_at if isolated_at is not None else now
+    return start, max(start, end)
+
+
+class ScanIndex:
+    """Scans sorted once by (venue, time in), with a person order; queries are binary searches."""
+
+    def __init__(self, scans: ScanArrays) -> None:
+        self.t0 = int(scans.t_in.min()) if len(scans) else 0
+        if len(scans) and (int(scans.venue.min()) < 0 or int(scans.venue.max()) >= 1 << 31):
+            raise ValueError("venue ids must lie in 0 .. 2**31 - 1")
+        if len(scans) and int(scans.t_in.max()) - self.t0 > _LOW32:
+            raise ValueError("scans span more than 8,000 years")
+        key = (scans.venue << 32) | (scans.t_in - self.t0)
+        order = np.argsort(key, kind="stable")
+        self.key: I64 = key[order]
+        self.scans = scans.take(order)
+        self.p_order = np.argsort(self.scans.person, kind="stable")
+        self.p_sorted: I64 = self.scans.person[self.p_order]
+        # Longest stay per venue: bounds how far back a search must start.
+        v = self.scans.venue
+        starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]]) if len(v) else np.zeros(0, np.int64)
+        self.venues: I64 = v[starts]
+        stay = self.scans.t_out - self.scans.t_in
+        self.max_stay: I64 = np.maximum.reduceat(stay, starts) if len(v) else np.zeros(0, np.int64)
+
+    def __len__(self) -> int:
+        return len(self.scans)
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table) -> ScanIndex:
+        return cls(ScanArrays.from_arrow(table))
+
+    @classmethod
+    def open(
+        cls,
+        folder: Path,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ScanIndex:
+        """Read a date-partitioned scan folder (the days from ``start`` to ``end``) into an index."""
+        files = partition_files(Path(folder), start, end)
+        parts: list[ScanArrays] = []
+        for i, path in enumerate(files):
+            parts.append(ScanArrays.from_arrow(pq.read_table(path, columns=list(_COLUMNS))))
+            if progress:
+                progress(i + 1, len(files))
+        if not parts:
+            return cls(_empty_scans())
+        return cls(
+            ScanArrays(
+                *(np.concatenate([getattr(p, f) for p in parts]) for f in ScanArrays.__dataclass_fields__)
+            )
+        )
+
+    def visits_of(self, person: int, start: int, end: int) -> ScanArrays:
+        lo, hi = np.searchsorted(self.p_sorted, [person, person + 1])
+        idx = self.p_order[lo:hi]
+        s = self.scans
+        idx = idx[(s.t_in[idx] <= end) & (s.t_out[idx] >= start)]
+        return s.take(np.sort(idx))
+
+    def _ranges(self, venue: I64, a_in: I64, a_out: I64, margin: int) -> tuple[I64, I64]:
+        """For each stay, the positions [lo, hi) of scans at its venue that may overlap it."""
+        n = len(venue)
+        vi = np.searchsorted(self.venues, venue)
+        vi_c = np.minimum(vi, max(len(self.venues) - 1, 0))
+        known = (
+            (vi < len(self.venues)) & (self.venues[vi_c] == venue) if len(self.venues) else np.zeros(n, bool)
+        )
+        max_stay = np.where(known, self.max_stay[vi_c] if len(self.venues) else 0, 0)
+        low = np.clip(a_in - margin - max_stay - self.t0, 0, _LOW32)
+        high = a_out + margin - self.t0
+        empty = ~known | (high < 0)
+        high = np.clip(high, 0, _LOW32)
+        lo = np.searchsorted(self.key, (venue << 32) | low, side="left").astype(np.int64)
+        hi = np.searchsorted(self.key, (venue << 32) | high, side="right").astype(np.int64)
+        hi = np.where(empty, lo, hi)
+        return lo, hi
+
+    def present(self, venue: int, start: int, end: int) -> ScanArrays:
+        lo, hi = self._ranges(np.array([venue], np.int64), np.array([start]), np.array([end]), 0)
+        idx = np.arange(lo[0], hi[0])
+        return self.scans.take(idx[self.scans.t_out[idx] >= start])
+
+
+_COLUMNS = ("person_id", "venue_id", "subarea", "time_in", "time_out")
+
+
+def _empty_scans() -> ScanArrays:
+    z = np.zeros(0, np.int64)
+    return ScanArrays(z, z.copy(), np.zeros(0, np.int16), z.copy(), z.copy())
+
+
+def _expand(lo: I64, hi: I64) -> tuple[I64, I64]:
+    """Flatten ranges: (which range, position) for every position of every [lo, hi)."""
+    counts = hi - lo
+    total = int(counts.sum())
+    which = np.repeat(np.arange(len(lo), dtype=np.int64), counts)
+    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return which, lo[which] + offsets
+
+
+@dataclass
+class _Rows:
+    """Evidence rows under construction (parallel lists of arrays)."""
+
+    parts: dict[str, list[npt.NDArray[Any]]] = field(default_factory=dict)
+
+    def add(self, **cols: npt.NDArray[Any]) -> None:
+        for k, v in cols.items():
+            self.parts.setdefault(k, []).append(v)
+
+    def get(self, name: str, dtype: type) -> npt.NDArray[Any]:
+        chunks = self.parts.get(name, [])
+        return np.concatenate(chunks).astype(dtype) if chunks else np.zeros(0, dtype)
+
+
+_FIELDS = {
+    "case": np.int64, "contact": np.int64, "type": np.int8, "via": np.int64, "venue": np.int64,
+    "subarea": np.int16, "case_in": np.int64, "case_out": np.int64, "contact_in": np.int64,
+    "contact_out": np.int64, "overlap": np.int64, "score": np.float64,
+}  # fmt: skip
+
+
+class Contacts:
+    """The result of :func:`trace`: evidence rows and one row per (case, contact) pair."""
+
+    def __init__(self, case_ids: I64, rows: dict[str, npt.NDArray[Any]]) -> None:
+        self.case_ids = case_ids
+        # Keep, per pair, only the rows of its strongest degree; sort pairs then strength then minutes.
+        r = rows
+        deg_rank = np.array([0, 0, 0, 0, 1, 1, 2], np.int8)[r["type"]]
+        order = np.lexsort((-r["overlap"], r["type"], r["contact"], r["case"]))
+        r = {k: v[order] for k, v in rows.items()}
+        deg_rank = deg_rank[order]
+        n = len(r["case"])
+        first = (
+            np.r_[True, (r["case"][1:] != r["case"][:-1]) | (r["contact"][1:] != r["contact"][:-1])]
+            if n
+            else np.zeros(0, bool)
+        )
+        group = np.cumsum(first) - 1
+        best_deg = deg_rank[first][group] if n else deg_rank
+        keep = deg_rank == best_deg
+        self.rows = {k: v[keep] for k, v in r.items()}
+        self._first = first[keep]
+
+    def _table(self, rows: dict[str, npt.NDArray[Any]]) -> dict[str, pa.Array]:
+        venue_known = rows["venue"] >= 0
+        return {
+            "case_id": pa.array(self.case_ids[rows["case"]]),
+            "contact_id": pa.array(rows["contact"]),
+            "contact_type": pa.array(
+                np.array(CONTACT_TYPES, dtype=object)[rows["type"]].tolist(), pa.string()
+            ),
+            "degree": pa.array(DEGREE_OF_TYPE[rows["type"]]),
+            "via_id": pa.array(rows["via"], mask=rows["via"] < 0),
+            "venue_id": pa.array(rows["venue"], mask=~venue_known),
+            "subarea": pa.array(rows["subarea"], mask=rows["subarea"] < 0),
+            "case_in": pa.array(rows["case_in"], mask=~venue_known),
+            "case_out": pa.array(rows["case_out"], mask=~venue_known),
+            "contact_in": pa.array(rows["contact_in"], mask=~venue_known),
+            "contact_out": pa.array(rows["contact_out"], mask=~venue_known),
+            "overlap_minutes": pa.array(rows["overlap"], mask=~venue_known),
+            "score": pa.array(np.round(rows["score"], 4)),
+        }
+
+    def evidence(self) -> pa.Table:
+        """One row per matched stay (or household / unit / secondary link)."""
+        return pa.table(self._table(self.rows))
+
+    def pairs(self) -> pa.Table:
+        """One row per (case, contact): the strongest finding, its best evidence and totals."""
+        r = self.rows
+        first = self._first
+        group = np.cumsum(first) - 1
+        n_groups = int(first.sum())
+        is_stay = r["venue"] >= 0
+        shared = np.bincount(group, weights=is_stay, minlength=n_groups).astype(np.int64)
+        total = np.bincount(group, weights=np.where(is_stay, r["overlap"], 0), minlength=n_groups).astype(
+            np.int64
+        )
+        score = np.zeros(n_groups)
+        np.maximum.at(score, group, r["score"])
+        cols = self._table({k: v[first] for k, v in r.items()})
+        cols["shared_stays"] = pa.array(shared)
+        cols["total_overlap_minutes"] = pa.array(total)
+        cols["score"] = pa.array(np.round(score, 4))
+        return pa.table(cols)
+
+
+def _stay_score(overlap: I64, same: B) -> F64:
+    factor = np.where(same, 1.0, 0.7)
+    result: F64 = (1 - np.exp(-overlap / 30.0)) * factor
+    return result
+
+
+def _members(reg_person: I64, reg_group: I64, query: I64) -> tuple[I64, I64]:
+    """For each queried person, the other persons of their group: (query index, member)."""
+    order_p = np.argsort(reg_person, kind="stable")
+    ps = reg_person[order_p]
+    pos = np.minimum(np.searchsorted(ps, query), max(len(ps) - 1, 0))
+    found = (len(ps) > 0) & (ps[pos] == query) if len(ps) else np.zeros(len(query), bool)
+    g = np.where(found, reg_group[order_p[pos]] if len(ps) else -1, -1)
+    order_g = np.argsort(reg_group, kind="stable")
+    gs = reg_group[order_g]
+    lo = np.searchsorted(gs, g, side="left").astype(np.int64)
+    hi = np.where(g >= 0, np.searchsorted(gs, g, side="right"), lo).astype(np.int64)
+    which, pos2 = _expand(lo, hi)
+    member = reg_person[order_g[pos2]]
+    keep = member != query[which]
+    return which[keep], member[keep]
+
+
+def trace(
+    index: ScanIndex,
+    cases: Sequence[CaseWindow],
+    *,
+    register: Register | None = None,
+    trajectory: Sequence[Visit] = (),
+    rules: Rules = Rules(),
+) -> Contacts:
+    n_cases = len(cases)
+    case_ids = np.array([c.case_id for c in cases], np.int64)
+    case_person = np.array([c.person_id for c in cases], np.int64)
+    w_start = np.array([c.start for c in cases], np.int64)
+    w_end = np.array([c.end for c in cases], np.int64)
+    s = index.scans
+    rows = _Rows()
+
+    # 1. Case stays: own scans overlapping the window, then typed-in visits.
+    lo = np.searchsorted(index.p_sorted, case_person, side="left").astype(np.int64)
+    hi = np.searchsorted(index.p_sorted, case_person, side="right").astype(np.int64)
+    ci, pos = _expand(lo, hi)
+    idx = index.p_order[pos]
+    inside = (s.t_in[idx] <= w_end[ci]) & (s.t_out[idx] >= w_start[ci])
+    ci, idx = ci[inside], idx[inside]
+    st_case = [ci]
+    st_venue, st_sub, st_in, st_out = [s.venue[idx]], [s.subarea[idx]], [s.t_in[idx]], [s.t_out[idx]]
+    st_traj = [np.zeros(len(ci), bool)]
+    if trajectory:
+        pos_of = {cid: i for i, cid in enumerate(case_ids.tolist())}
+        visits = [v for v in trajectory if v.case_id in pos_of]
+        st_case.append(np.array([pos_of[v.case_id] for v in visits], np.int64))
+        st_venue.append(np.array([v.venue_id for v in visits], np.int64))
+        st_sub.append(np.array([v.subarea for v in visits], np.int16))
+        st_in.append(np.array([v.t_in for v in visits], np.int64))
+        st_out.append(np.array([v.t_out for v in visits], np.int64))
+        st_traj.append(np.ones(len(visits), bool))
+    a_case = np.concatenate(st_case)
+    a_venue, a_sub = np.concatenate(st_venue), np.concatenate(st_sub)
+    a_in, a_out, a_traj = np.concatenate(st_in), np.concatenate(st_out), np.concatenate(st_traj)
+
+    # 2. Co-presence, chunked so that the expanded candidates stay bounded.
+    m = rules.margin_minutes
+    hubs = np.array(sorted(rules.hub_venues), np.int64)
+    r_lo, r_hi = index._ranges(a_venue, a_in, a_out, m)
+    cum = np.cumsum(r_hi - r_lo)
+    begin = 0
+    while begin < len(cum):
+        base = int(cum[begin - 1]) if begin else 0
+        end = max(int(np.searchsorted(cum, base + _CHUNK, side="right")), begin + 1)
+        which, pos = _expand(r_lo[begin:end], r_hi[begin:end])
+        which += begin
+        ok = (s.t_out[pos] >= a_in[which] - m) & (s.person[pos] != case_person[a_case[which]])
+        which, pos = which[ok], pos[ok]
+        b_in, b_out, b_sub = s.t_in[pos], s.t_out[pos], s.subarea[pos]
+        overlap = np.maximum(0, np.minimum(a_out[which], b_out) - np.maximum(a_in[which], b_in))
+        case_sub = a_sub[which]
+        same = (case_sub >= 0) & (case_sub == b_sub)
+        differ = (case_sub >= 0) & (b_sub >= 0) & (case_sub != b_sub)
+        venue = a_venue[which]
+        hub = np.isin(venue, hubs) if len(hubs) else np.zeros(len(venue), bool)
+        # Different known sub-areas never make a close contact; a hub needs the same sub-area or a long
+        # overlap; any venue needs at least min_overlap_minutes together (or the same sub-area at a hub).
+        close = ~differ & np.where(hub, same | (overlap >= rules.hub_min_overlap_minutes),
+                                   overlap >= rules.min_overlap_minutes)  # fmt: skip
+        kinds = np.where(close, np.where(a_traj[which], TRAJECTORY, VENUE), RISK_VENUE).astype(np.int8)
+        score = np.where(close, _stay_score(overlap, same), 0.1)
+        rows.add(
+            case=a_case[which], contact=s.person[pos], type=kinds, via=np.full(len(pos), -1, np.int64),
+            venue=venue, subarea=b_sub, case_in=a_in[which], case_out=a_out[which], contact_in=b_in,
+            contact_out=b_out, overlap=overlap, score=score,
+        )  # fmt: skip
+        begin = end
+
+    # 3. Household and work-unit contacts of the cases; secondary contacts of every close contact.
+    if register is not None and n_cases:
+        for group, kind, score_v in (
+            (register.household_id, HOUSEHOLD, 1.0),
+            (register.unit_id, WORK_UNIT, 0.8),
+        ):
+            which, member = _members(register.person_id, group, case_person)
+            _add_links(
+                rows, which, member, np.full(len(which), -1, np.int64), kind, np.full(len(which), score_v)
+            )
+        if rules.secondary:
+            case_arr = rows.get("case", np.int64)
+            contact_arr = rows.get("contact", np.int64)
+            types = rows.get("type", np.int8)
+            scores = rows.get("score", np.float64)
+            close = DEGREE_OF_TYPE[types] == 1 if len(types) else np.zeros(0, bool)
+            if close.any():
+                key_case, key_contact = case_arr[close], contact_arr[close]
+                order = np.lexsort((-scores[close], key_contact, key_case))
+                kc, kp, ks = key_case[order], key_contact[order], scores[close][order]
+                first = np.r_[True, (kc[1:] != kc[:-1]) | (kp[1:] != kp[:-1])]
+                kc, kp, ks = kc[first], kp[first], ks[first]
+                for group, kind in (
+                    (register.household_id, SEC_HOUSEHOLD),
+                    (register.unit_id, SEC_WORK_UNIT),
+                ):
+                    which, member = _members(register.person_id, group, kp)
+                    keep = member != case_person[kc[which]]
+                    which, member = which[keep], member[keep]
+                    _add_links(rows, kc[which], member, kp[which], kind, 0.5 * ks[which])
+    built = {name: rows.get(name, dtype) for name, dtype in _FIELDS.items()}
+    return Contacts(case_ids, built)
+
+
+def _add_links(rows: _Rows, case: I64, member: I64, via: I64, kind: int, score: F64) -> None:
+    n = len(case)
+    minus = np.full(n, -1, np.int64)
+    rows.add(
+        case=case, contact=member, type=np.full(n, kind, np.int8), via=via, venue=minus,
+        subarea=np.full(n, -1, np.int16), case_in=minus, case_out=minus, contact_in=minus, contact_out=minus,
+        overlap=np.zeros(n, np.int64), score=score,
+    )  # fmt: skip
