@@ -173,3 +173,9 @@ def _fast_password_hashing() -> None:
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _scan_store(tmp_path: Any, settings: Any) -> None:
+    """Every test gets its own empty scan store (never the checkout's var/scans)."""
+    settings.CORDON_SCAN_DIR = tmp_path / "scans"

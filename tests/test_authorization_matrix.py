@@ -49,6 +49,19 @@ EXPORTERS = frozenset(
     }
 )
 IMPORTERS = frozenset({Role.ADMINISTRATOR})
+CASE_VIEWERS = frozenset(
+    {
+        Role.CITY_COMMANDER,
+        Role.DISTRICT_COMMANDER,
+        Role.STREET_OFFICER,
+        Role.INVESTIGATOR,
+        Role.QUARANTINE_OFFICER,
+        Role.ADMINISTRATOR,
+    }
+)
+TRACERS = frozenset({Role.INVESTIGATOR, Role.ADMINISTRATOR})
+LINKAGE = frozenset({Role.DISTRICT_COMMANDER, Role.INVESTIGATOR, Role.QUARANTINE_OFFICER, Role.ADMINISTRATOR})
+INGESTERS = frozenset({Role.ADMINISTRATOR})
 AUDITORS = frozenset({Role.AUDITOR, Role.ADMINISTRATOR})
 
 # Pages: url name -> (method, kwargs from the city fixture, who may).
@@ -73,6 +86,22 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "dataio:upload": ("GET", lambda c: {}, IMPORTERS),
     "dataio:export": ("GET", lambda c: {"kind": "persons", "fmt": "csv"}, EXPORTERS),
     "dataio:template": ("GET", lambda c: {"kind": "persons"}, IMPORTERS),
+    "tracing:cases": ("GET", lambda c: {}, CASE_VIEWERS),
+    "tracing:case-new": ("GET", lambda c: {}, TRACERS),
+    "tracing:case": ("GET", lambda c: {"pk": c.case.pk}, CASE_VIEWERS),
+    "tracing:case-trace": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
+    "tracing:case-decide": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
+    "tracing:case-trajectory": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
+    "tracing:case-autofill": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
+    "tracing:case-investigation": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
+    "tracing:case-cluster": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
+    "tracing:linkage": ("GET", lambda c: {}, LINKAGE),
+    "tracing:linkage-ack": ("POST", lambda c: {}, LINKAGE),
+    "tracing:clusters": ("GET", lambda c: {}, CASE_VIEWERS),
+    "tracing:cluster": ("GET", lambda c: {"code": c.cluster.code}, CASE_VIEWERS),
+    "tracing:cluster-merge": ("POST", lambda c: {"code": c.cluster.code}, TRACERS),
+    "tracing:risk-venues": ("GET", lambda c: {}, CASE_VIEWERS),
+    "tracing:scans": ("GET", lambda c: {}, INGESTERS),
 }
 
 # API operations: (method, path template) -> (params from the city fixture, JSON body, who may).
@@ -94,6 +123,42 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ("GET", "/api/access-log"): (lambda c: {}, None, AUDITORS),
     ("POST", "/api/import/{kind}"): (lambda c: {"kind": "persons"}, None, IMPORTERS),
     ("GET", "/api/export/{kind}"): (lambda c: {"kind": "persons"}, None, EXPORTERS),
+    ("GET", "/api/cases"): (lambda c: {}, None, CASE_VIEWERS),
+    ("GET", "/api/cases/summary"): (lambda c: {}, None, CASE_VIEWERS),
+    ("POST", "/api/cases"): (
+        lambda c: {},
+        {"person_id": 0, "sampled_at": "2026-01-01T08:00:00+08:00", "found_by": "fever_clinic"},
+        TRACERS,
+    ),
+    ("GET", "/api/cases/{case_id}"): (lambda c: {"case_id": c.case.pk}, None, CASE_VIEWERS),
+    ("POST", "/api/cases/{case_id}/trace"): (lambda c: {"case_id": c.case.pk}, None, TRACERS),
+    ("GET", "/api/cases/{case_id}/contacts"): (lambda c: {"case_id": c.case.pk}, None, CASE_VIEWERS),
+    ("POST", "/api/cases/{case_id}/contacts/decide"): (
+        lambda c: {"case_id": c.case.pk},
+        {"contacts": [], "decision": "confirmed"},
+        TRACERS,
+    ),
+    ("GET", "/api/cases/{case_id}/trajectory"): (lambda c: {"case_id": c.case.pk}, None, CASE_VIEWERS),
+    ("POST", "/api/cases/{case_id}/trajectory"): (
+        lambda c: {"case_id": c.case.pk},
+        {"kind": "place", "place": "x", "time_in": "2026-01-01T08:00:00", "time_out": "2026-01-01T07:00:00"},
+        TRACERS,
+    ),
+    ("POST", "/api/cases/{case_id}/trajectory/autofill"): (lambda c: {"case_id": c.case.pk}, None, TRACERS),
+    ("GET", "/api/cases/{case_id}/associations"): (lambda c: {"case_id": c.case.pk}, None, CASE_VIEWERS),
+    ("GET", "/api/linkage"): (lambda c: {}, None, LINKAGE),
+    ("POST", "/api/linkage/{linkage_id}/acknowledge"): (
+        lambda c: {"linkage_id": c.linkage.pk},
+        None,
+        LINKAGE,
+    ),
+    ("GET", "/api/clusters"): (lambda c: {}, None, CASE_VIEWERS),
+    ("POST", "/api/clusters"): (lambda c: {}, {"name": "x", "cases": []}, TRACERS),
+    ("POST", "/api/clusters/{code}/cases"): (lambda c: {"code": c.cluster.code}, {"cases": []}, TRACERS),
+    ("POST", "/api/clusters/{code}/merge"): (lambda c: {"code": c.cluster.code}, {"clusters": []}, TRACERS),
+    ("GET", "/api/clusters/{code}/graph"): (lambda c: {"code": c.cluster.code}, None, CASE_VIEWERS),
+    ("GET", "/api/risk-venues"): (lambda c: {}, None, CASE_VIEWERS),
+    ("POST", "/api/scans"): (lambda c: {}, None, INGESTERS),
 }
 
 # Routes that are not Cordon views: Django admin (staff only, checked below), the API mount (walked separately).
@@ -154,6 +219,7 @@ def test_every_api_operation_has_an_access_rule_and_an_expectation() -> None:
 @pytest.fixture
 def clients(city: Any, make_user: Callable[..., Any]) -> dict[str | None, Client]:
     """One client per role, every user scoped to the whole city (scoping itself is tested elsewhere)."""
+    _tracing_objects(city)
     out: dict[str | None, Client] = {None: Client()}
     for role in Role.values:
         user = make_user(role, city.city)
@@ -162,6 +228,34 @@ def clients(city: Any, make_user: Callable[..., Any]) -> dict[str | None, Client
         client.cordon_user = user  # type: ignore[attr-defined]
         out[role] = client
     return out
+
+
+def _tracing_objects(city: Any) -> None:
+    """A case with a contact handed to Changping, and a cluster: the routes that take an id need one."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cordon.apps.tracing import actions
+    from cordon.apps.tracing.models import Contact, Linkage
+
+    city.case = actions.report_case(
+        actor=None,
+        data=actions.CaseData(
+            person=city.ft_person,
+            onset_date=timezone.localdate() - dt.timedelta(days=1),
+            sampled_at=timezone.now(),
+            found_by="fever_clinic",
+        ),
+    )
+    contact = Contact.objects.create(
+        case=city.case, person=city.cp_person, degree=1, contact_type="venue",
+        jurisdiction=city.lx_grid, district=city.changping, status="confirmed",
+    )  # fmt: skip
+    city.linkage = Linkage.objects.create(
+        contact=contact, from_district=city.fengtai, to_district=city.changping
+    )
+    city.cluster = actions.create_cluster(actor=None, name="matrix", cases=[city.case])
 
 
 def test_page_matrix(city: Any, clients: dict[str | None, Client]) -> None:

@@ -63,6 +63,7 @@ def _register() -> None:
     from cordon.apps.dataio.api import router as dataio
     from cordon.apps.geo.api import router as geo
     from cordon.apps.people.api import router as people
+    from cordon.apps.tracing.api import router as tracing
     from cordon.apps.venues.api import router as venues
 
     api.add_router("/", accounts)
@@ -71,6 +72,7 @@ def _register() -> None:
     api.add_router("/", venues)
     api.add_router("/", audit)
     api.add_router("/", dataio)
+    api.add_router("/", tracing)
 
 
 _register()

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "cordon.apps.venues",
     "cordon.apps.audit",
     "cordon.apps.dataio",
+    "cordon.apps.tracing",
     "cordon.apps.web",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -159,6 +160,16 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 CORDON_CITY_NAME = os.environ.get("CORDON_CITY_NAME", "")
 CORDON_SITE_TITLE = _("Cordon")
 CORDON_PAGE_SIZE = 50
+
+# --- Tracing ------------------------------------------------------------------------------------------
+# The scan store: a Parquet dataset partitioned by date (docs/tracing.md).
+CORDON_SCAN_DIR = Path(os.environ.get("CORDON_SCAN_DIR", VAR_DIR / "scans")).resolve()
+CORDON_SCAN_RETENTION_DAYS = int(os.environ.get("CORDON_SCAN_RETENTION_DAYS", 28))
+CORDON_PATHOGEN_PROFILE = os.environ.get("CORDON_PATHOGEN_PROFILE", "covid19-omicron")
+CORDON_TRACE_MARGIN_MINUTES = int(os.environ.get("CORDON_TRACE_MARGIN_MINUTES", 0))
+CORDON_HUB_MIN_OVERLAP_MINUTES = int(os.environ.get("CORDON_HUB_MIN_OVERLAP_MINUTES", 15))
+CORDON_MIN_OVERLAP_MINUTES = int(os.environ.get("CORDON_MIN_OVERLAP_MINUTES", 0))
+CORDON_LINKAGE_ACK_HOURS = float(os.environ.get("CORDON_LINKAGE_ACK_HOURS", 2))
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ from .api import api
 urlpatterns = [
     path("", include("cordon.apps.web.urls")),
     path("data/", include("cordon.apps.dataio.urls")),
+    path("tracing/", include("cordon.apps.tracing.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", web_views.set_language, name="set_language"),

@@ -34,6 +34,10 @@ class Cap(models.TextChoices):
     EDIT_VENUES = "edit_venues", _("Create and edit venues")
     IMPORT = "import", _("Import files")
     EXPORT = "export", _("Export data")
+    VIEW_CASES = "view_cases", _("See cases, contacts, clusters and risk venues")
+    TRACE = "trace", _("Report cases, investigate, trace and judge contacts")
+    RECEIVE_LINKAGE = "receive_linkage", _("Receive and acknowledge contacts from other districts")
+    INGEST_SCANS = "ingest_scans", _("Load venue check-in scans")
     VIEW_AUDIT = "view_audit", _("Read the audit trail and access log")
     ADMIN = "admin", _("Configure the system")
 
@@ -42,12 +46,12 @@ _ALL = frozenset(Cap)
 _READ = frozenset({Cap.VIEW_JURISDICTIONS, Cap.VIEW_PERSONS, Cap.VIEW_VENUES})
 
 ROLE_CAPS: dict[str, frozenset[Cap]] = {
-    Role.CITY_COMMANDER: _READ | {Cap.EXPORT},
-    Role.DISTRICT_COMMANDER: _READ | {Cap.EXPORT},
-    Role.STREET_OFFICER: _READ | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.EXPORT},
+    Role.CITY_COMMANDER: _READ | {Cap.EXPORT, Cap.VIEW_CASES},
+    Role.DISTRICT_COMMANDER: _READ | {Cap.EXPORT, Cap.VIEW_CASES, Cap.RECEIVE_LINKAGE},
+    Role.STREET_OFFICER: _READ | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.EXPORT, Cap.VIEW_CASES},
     Role.GRID_WORKER: _READ | {Cap.VIEW_PII, Cap.EDIT_PERSONS},
-    Role.INVESTIGATOR: _READ | {Cap.VIEW_PII},
-    Role.QUARANTINE_OFFICER: _READ | {Cap.VIEW_PII},
+    Role.INVESTIGATOR: _READ | {Cap.VIEW_PII, Cap.VIEW_CASES, Cap.TRACE, Cap.RECEIVE_LINKAGE},
+    Role.QUARANTINE_OFFICER: _READ | {Cap.VIEW_PII, Cap.VIEW_CASES, Cap.RECEIVE_LINKAGE},
     Role.SCREENING_STAFF: frozenset({Cap.VIEW_PERSONS, Cap.VIEW_PII}),
     Role.LAB_STAFF: frozenset({Cap.VIEW_JURISDICTIONS}),
     Role.CHECKPOINT_STAFF: frozenset({Cap.VIEW_VENUES}),

@@ -37,6 +37,7 @@ class PersonData:
     household: Household | None = None
     workplace: Venue | None = None
     workplace_name: str = ""
+    work_unit: str = ""
     occupation: str = ""
     sector: IndustrySector | None = None
     tags: Sequence[str] = field(default_factory=list)
@@ -111,6 +112,7 @@ def clean_person(data: PersonData, *, today: dt.date | None = None) -> tuple[dic
     values["workplace_name"] = (
         data.workplace_name or (data.workplace.name if data.workplace else "")
     ).strip()[:200]
+    values["work_unit"] = (data.work_unit or "").strip()[:100]
     values["occupation"] = (data.occupation or "").strip()[:100]
     values["sector"] = data.sector
     return values, errors

@@ -83,6 +83,9 @@ class Person(models.Model):
         related_name="workers",
     )
     workplace_name = models.CharField(_("workplace name"), max_length=200, blank=True)
+    # The department, team or school class inside the workplace: colleagues or classmates of the same unit are
+    # close contacts of each other (tracing); blank when unknown.
+    work_unit = models.CharField(_("work unit / class"), max_length=100, blank=True)
     occupation = models.CharField(_("occupation"), max_length=100, blank=True)
     sector = models.ForeignKey(
         "geo.IndustrySector",
@@ -103,6 +106,7 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("persons")
         ordering = ["id"]
+        indexes = [models.Index(fields=["workplace", "work_unit"], name="person_work_unit")]
 
     def __str__(self) -> str:
         return self.name

@@ -1,0 +1,283 @@
+"""Scoped reads of cases, contacts, linkage, clusters and risk venues.
+
+- A case is seen by users whose territory holds the case's home jurisdiction (``view_cases``).
+- A case's contacts are seen with the case, wherever the contacts live: the investigator who traces a case
+  judges all of them. Users of another district see a contact only through their linkage inbox.
+- A cluster is seen when any of its cases is seen; its graph shows only the cases the user may see.
+- A risk venue is seen by users whose territory holds the venue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from cordon.apps.accounts.roles import Cap
+from cordon.apps.accounts.scoping import NotFound, Scope
+from cordon.apps.geo.models import Jurisdiction
+
+from .models import Case, Cluster, Contact, Control, Decision, Linkage, RiskVenue, ScanBatch
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    scope = Scope.of(user)
+    scope.require(Cap.VIEW_CASES)
+    return scope.filter(
+        Case.objects.select_related("person", "jurisdiction", "district", "cluster", "workplace")
+    )
+
+
+def search_cases(
+    user: Any, *, query: str = "", district: str = "", since: dt.date | None = None, control: str = ""
+) -> QuerySet[Case]:
+    qs = cases_visible_to(user)
+    q = query.strip()
+    if q:
+        qs = qs.filter(Q(code__iexact=q) | Q(person__name__startswith=q) | Q(cluster__code__iexact=q))
+    if district:
+        qs = qs.filter(district__code=district)
+    if since is not None:
+        qs = qs.filter(reported_at__date__gte=since)
+    if control == "community":
+        qs = qs.filter(control=Control.COMMUNITY)
+    elif control == "controlled":
+        qs = qs.exclude(control=Control.COMMUNITY)
+    return qs
+
+
+def get_case_for(user: Any, key: int | str) -> Case:
+    qs = cases_visible_to(user)
+    try:
+        return qs.get(pk=key) if isinstance(key, int) else qs.get(code=key)
+    except (Case.DoesNotExist, ValueError):
+        raise NotFound from None
+
+
+def case_summary(user: Any, day: dt.date | None = None) -> dict[str, int]:
+    """Cases reported on ``day`` (default today) in the user's territory: total, found in the community,
+    found under control."""
+    day = day or timezone.localdate()
+    counts = (
+        cases_visible_to(user)
+        .filter(reported_at__date=day)
+        .aggregate(total=Count("id"), community=Count("id", filter=Q(control=Control.COMMUNITY)))
+    )
+    total, community = counts["total"] or 0, counts["community"] or 0
+    return {"total": total, "community": community, "controlled": total - community}
+
+
+def contacts_of_case(
+    user: Any, case: Case, *, status: str = "", degree: int | None = None
+) -> QuerySet[Contact]:
+    """``case`` must come from ``get_case_for`` (so it is in scope)."""
+    qs = Contact.objects.filter(case=case).select_related("person", "via", "district", "jurisdiction")
+    if status:
+        qs = qs.filter(status=status)
+    if degree is not None:
+        qs = qs.filter(degree=degree)
+    return qs
+
+
+def contact_counts(case: Case) -> dict[str, int]:
+    rows = Contact.objects.filter(case=case).values("degree", "status").annotate(n=Count("id"))
+    out = {"close": 0, "secondary": 0, "risk_venue": 0, "candidates": 0, "confirmed": 0, "dismissed": 0}
+    for row in rows:
+        out[{0: "risk_venue", 1: "close", 2: "secondary"}[row["degree"]]] += row["n"]
+        out[
+            {"candidate": "candidates", "confirmed": "confirmed", "dismissed": "dismissed"}[row["status"]]
+        ] += row["n"]
+    return out
+
+
+def linkage_inbox(user: Any, *, pending_only: bool = False) -> QuerySet[Linkage]:
+    """Contacts handed to the user's district (or any district under the user's node, for the city)."""
+    scope = Scope.of(user)
+    scope.require(Cap.RECEIVE_LINKAGE)
+    qs = scope.filter(
+        Linkage.objects.select_related(
+            "contact__person", "contact__case", "contact__jurisdiction", "from_district", "to_district"
+        ),
+        territory="contact__jurisdiction",
+    )
+    if pending_only:
+        qs = qs.filter(acknowledged_at__isnull=True)
+    return qs
+
+
+def get_linkage_for(user: Any, pk: int) -> Linkage:
+    try:
+        return linkage_inbox(user).get(pk=pk)
+    except Linkage.DoesNotExist:
+        raise NotFound from None
+
+
+def clusters_visible_to(user: Any) -> QuerySet[Cluster]:
+    visible = cases_visible_to(user)
+    return (
+        Cluster.objects.filter(merged_into__isnull=True, cases__in=visible)
+        .distinct()
+        .annotate(n_cases=Count("cases", distinct=True))
+        .order_by("-created_at", "-id")
+    )
+
+
+def get_cluster_for(user: Any, key: int | str) -> Cluster:
+    visible = cases_visible_to(user)
+    qs = Cluster.objects.filter(cases__in=visible).distinct()
+    try:
+        cluster = qs.get(pk=key) if isinstance(key, int) else qs.get(code=key)
+    except (Cluster.DoesNotExist, ValueError):
+        raise NotFound from None
+    return cluster
+
+
+def risk_venues_visible_to(user: Any, *, since: dt.date | None = None) -> QuerySet[RiskVenue]:
+    scope = Scope.of(user)
+    scope.require(Cap.VIEW_CASES)
+    qs = scope.filter(
+        RiskVenue.objects.select_related("venue", "venue__building", "venue__jurisdiction", "case"),
+        territory="venue__jurisdiction",
+    )
+    if since is not None:
+        qs = qs.filter(last_out__date__gte=since)
+    return qs
+
+
+def scan_batches(user: Any) -> QuerySet[ScanBatch]:
+    Scope.of(user).require(Cap.INGEST_SCANS)
+    return ScanBatch.objects.select_related("actor")
+
+
+def pending_decisions(case: Case) -> int:
+    return Contact.objects.filter(case=case, status=Decision.CANDIDATE, degree__gt=0).count()
+
+
+# --- Association comparison (关联比对) and chains ---------------------------------------------------------
+
+
+def associations(user: Any, case: Case) -> list[dict[str, Any]]:
+    """Existing cases (and their clusters) the case connects to, each with its evidence: same household, same
+    workplace, a contact link either way (the contact's evidence: venue, sub-area, times) and a shared risk
+    venue at overlapping times. Linked cases of other districts are listed (code and district), but only cases
+    in the user's scope can be opened."""
+    visible = set(cases_visible_to(user).values_list("pk", flat=True))
+    found: dict[int, dict[str, Any]] = {}
+
+    def add(other: Case, kind: str, evidence: str) -> None:
+        if other.pk == case.pk:
+            return
+        entry = found.setdefault(
+            other.pk,
+            {
+                "case": other,
+                "visible": other.pk in visible,
+                "cluster": other.cluster
+                if other.cluster is not None and other.cluster.merged_into_id is None
+                else None,
+                "links": [],
+            },
+        )
+        entry["links"].append({"kind": kind, "evidence": evidence})
+
+    base = Case.objects.select_related("district", "cluster", "person")
+    person = case.person
+    if person.household_id:
+        for other in base.filter(person__household_id=person.household_id):
+            add(other, "household", person.household.code if person.household else "")
+    if case.workplace_id:
+        for other in base.filter(workplace_id=case.workplace_id):
+            same_unit = bool(person.work_unit) and other.person.work_unit == person.work_unit
+            add(
+                other,
+                "work_unit" if same_unit else "workplace",
+                case.workplace.name if case.workplace else "",
+            )
+    for c in Contact.objects.filter(case=case, person__cases__isnull=False).select_related("person"):
+        for other in base.filter(person_id=c.person_id):
+            add(other, "contact", _evidence_text(c))
+    for c in Contact.objects.filter(person_id=case.person_id).select_related("case"):
+        other = base.get(pk=c.case_id)
+        add(other, "contact_of", _evidence_text(c))
+    mine = list(RiskVenue.objects.filter(case=case).select_related("venue"))
+    for rv in mine:
+        shared = RiskVenue.objects.filter(
+            venue_id=rv.venue_id, first_in__lte=rv.last_out, last_out__gte=rv.first_in
+        ).exclude(case=case)
+        for other_rv in shared.select_related("case"):
+            other = base.get(pk=other_rv.case_id)
+            span = f"{timezone.localtime(max(rv.first_in, other_rv.first_in)):%m-%d %H:%M}"
+            add(other, "venue", f"{rv.venue.name} {span}")
+    return sorted(found.values(), key=lambda e: (-len(e["links"]), e["case"].reported_at))
+
+
+def _evidence_text(contact: Contact) -> str:
+    ev = contact.evidence[0] if contact.evidence else {}
+    if "venue_name" in ev:
+        return (
+            f"{ev['venue_name']} {ev.get('subarea', '')} {ev['contact_in'][5:16].replace('T', ' ')}".strip()
+        )
+    return str(contact.get_contact_type_display())
+
+
+GRAPH_NODE_LIMIT = 1500
+
+
+def cluster_graph(user: Any, cluster: Cluster, *, limit: int = GRAPH_NODE_LIMIT) -> dict[str, Any]:
+    """The transmission-chain graph of a cluster: cases as nodes, contact links between them as edges
+    (from the case whose tracing found the other case's person). Above ``limit`` cases the graph is
+    summarised: one node per street with its case count, edges counted between streets."""
+    cases = list(
+        cases_visible_to(user)
+        .filter(cluster=cluster)
+        .values("pk", "code", "person_id", "district__name", "jurisdiction__path", "reported_at", "control")
+    )
+    by_person = {c["person_id"]: c for c in cases}
+    links = Contact.objects.filter(case__in=[c["pk"] for c in cases], person_id__in=list(by_person)).exclude(
+        status=Decision.DISMISSED
+    )
+    edges = [
+        (row["case_id"], by_person[row["person_id"]]["pk"], row["contact_type"])
+        for row in links.values("case_id", "person_id", "contact_type")
+        if by_person[row["person_id"]]["pk"] != row["case_id"]
+    ]
+    if len(cases) <= limit:
+        return {
+            "summarised": False,
+            "total": len(cases),
+            "nodes": [
+                {
+                    "id": str(c["pk"]),
+                    "label": c["code"],
+                    "district": c["district__name"],
+                    "community": c["control"] == Control.COMMUNITY,
+                }
+                for c in cases
+            ],
+            "edges": [{"source": str(a), "target": str(b), "type": t} for a, b, t in edges],
+        }
+    street_of = {c["pk"]: "/".join(c["jurisdiction__path"].split("/")[:4]) for c in cases}
+    codes = {p.split("/")[-1] for p in street_of.values()}
+    names = dict(Jurisdiction.objects.filter(code__in=codes).values_list("code", "name"))
+    counts: dict[str, int] = {}
+    for key in street_of.values():
+        counts[key] = counts.get(key, 0) + 1
+    pair_counts: dict[tuple[str, str], int] = {}
+    for a, b, _t in edges:
+        pair = (street_of[a], street_of[b])
+        pair_counts[pair] = pair_counts.get(pair, 0) + 1
+    return {
+        "summarised": True,
+        "total": len(cases),
+        "nodes": [
+            {"id": k, "label": f"{names.get(k.split('/')[-1], k)} ({n})", "size": n, "community": False}
+            for k, n in counts.items()
+        ],
+        "edges": [
+            {"source": a, "target": b, "type": "summary", "count": n}
+            for (a, b), n in pair_counts.items()
+            if a != b
+        ],
+    }

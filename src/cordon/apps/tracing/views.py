@@ -1,0 +1,415 @@
+"""Pages of case management and tracing: thin views over selectors and actions."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cordon.apps.accounts.roles import Cap
+from cordon.apps.accounts.scoping import NotFound, Scope
+from cordon.apps.people import selectors as people
+from cordon.apps.venues import selectors as venues
+from cordon.site.access import page
+
+from . import actions, selectors
+from .models import Classification, Control, Decision, FoundBy, TrajectoryKind
+
+PAGE_SIZE = settings.CORDON_PAGE_SIZE
+
+
+def _case(request: HttpRequest, pk: int) -> Any:
+    try:
+        return selectors.get_case_for(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+
+
+def _when(value: str | None) -> dt.datetime | None:
+    """A datetime-local form value (local time) as an aware datetime; None when empty or unparseable."""
+    parsed = parse_datetime((value or "").strip().replace(" ", "T")) if value else None
+    if parsed is None:
+        return None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _errors(exc: ValidationError) -> dict[str, str]:
+    d = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return {k: " ".join(str(m) for m in v) for k, v in d.items()}
+
+
+@page(Cap.VIEW_CASES)
+def case_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")
+    control = request.GET.get("control", "")
+    since = parse_date(request.GET.get("since", "") or "") if request.GET.get("since") else None
+    qs = selectors.search_cases(request.user, query=q, control=control, since=since)
+    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tracing/cases.html",
+        {
+            "page_obj": page_obj,
+            "query": q,
+            "control": control,
+            "since": request.GET.get("since", ""),
+            "today": selectors.case_summary(request.user),
+            "can_trace": Scope.of(request.user).can(Cap.TRACE),
+        },
+    )
+
+
+@page(Cap.TRACE)
+def case_new(request: HttpRequest) -> HttpResponse:
+    values: dict[str, Any] = {"classification": Classification.CONFIRMED, "control": Control.COMMUNITY}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = request.POST.dict()
+        person = None
+        key = values.get("person", "").strip()
+        if key:
+            try:
+                if key.isdigit() and len(key) < 15:
+                    person = people.get_person_for(request.user, int(key))
+                else:
+                    person = people.persons_visible_to(request.user).get(national_id=key.upper())
+            except Exception:
+                errors["person"] = _("No person with this national ID or register number in your area.")
+        sampled = _when(values.get("sampled_at"))
+        data = actions.CaseData(
+            person=person,
+            classification=values.get("classification", ""),
+            onset_date=parse_date(values.get("onset_date") or "") if values.get("onset_date") else None,
+            sampled_at=sampled,
+            reported_at=_when(values.get("reported_at")),
+            found_by=values.get("found_by", ""),
+            control=values.get("control", ""),
+            isolated_at=_when(values.get("isolated_at")),
+        )
+        if not errors:
+            try:
+                case = actions.report_case(actor=request.user, data=data)
+            except ValidationError as exc:
+                errors = _errors(exc)
+            else:
+                messages.success(
+                    request, _("Case %(code)s reported; its investigation is open.") % {"code": case.code}
+                )
+                return redirect("tracing:case", pk=case.pk)
+        status = 422
+    return render(
+        request,
+        "tracing/case_new.html",
+        {
+            "values": values,
+            "errors": errors,
+            "classifications": Classification.choices,
+            "found_by": FoundBy.choices,
+            "controls": Control.choices,
+        },
+        status=status,
+    )
+
+
+@page(Cap.VIEW_CASES)
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    tab = request.GET.get("tab", "close")
+    degree = {"close": 1, "secondary": 2, "risk": 0}.get(tab, 1)
+    status = request.GET.get("status", "")
+    contacts = selectors.contacts_of_case(request.user, case, degree=degree, status=status).select_related(
+        "decided_by"
+    )
+    page_obj = Paginator(contacts, 200).get_page(request.GET.get("page"))
+    scope = Scope.of(request.user)
+    return render(
+        request,
+        "tracing/case.html",
+        {
+            "case": case,
+            "investigation": getattr(case, "investigation", None),
+            "trajectory": case.trajectory.select_related("venue"),
+            "page_obj": page_obj,
+            "tab": tab,
+            "status": status,
+            "counts": selectors.contact_counts(case),
+            "associations": selectors.associations(request.user, case),
+            "risk_venues": case.risk_venues.select_related("venue"),
+            "can_trace": scope.can(Cap.TRACE),
+            "kinds": TrajectoryKind.choices,
+            "national_id": people.national_id_for(request.user, case.person),
+            "window": actions.exposure_window(case),
+            "shows_pii": people.shows_pii(request.user),
+        },
+    )
+
+
+@require_POST
+@page(Cap.TRACE)
+def case_trace(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    result = actions.trace_case(actor=request.user, case=case)
+    messages.success(request, result.describe())
+    return redirect("tracing:case", pk=case.pk)
+
+
+@require_POST
+@page(Cap.TRACE)
+def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    ids = [int(i) for i in request.POST.getlist("contact") if i.isdigit()]
+    decision = request.POST.get("decision", "")
+    try:
+        n = actions.decide_contacts(
+            actor=request.user,
+            case=case,
+            contact_ids=ids,
+            decision=decision,
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(_errors(exc).values()))
+    else:
+        label = dict(Decision.choices).get(decision, decision)
+        messages.success(request, _("%(n)d contacts: %(decision)s.") % {"n": n, "decision": label})
+    tab = request.POST.get("tab", "close")
+    return redirect(f"{case_url(case)}?tab={tab if tab in ('close', 'secondary') else 'close'}#contacts")
+
+
+@require_POST
+@page(Cap.TRACE)
+def case_trajectory(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add one trajectory entry (keyboard-first form: Enter submits, focus returns to the place code)."""
+    case = _case(request, pk)
+    venue = None
+    code = request.POST.get("venue", "").strip()
+    if code:
+        try:
+            venue = venues.get_venue_for(request.user, code)
+        except NotFound:
+            messages.error(request, _("Unknown place code: %(code)s.") % {"code": code})
+            return redirect(f"{case_url(case)}#trajectory")
+    sub = request.POST.get("subarea", "").strip()
+    subarea = None
+    if sub:
+        if venue is not None and sub in venue.sub_areas:
+            subarea = venue.sub_areas.index(sub)
+        elif sub.isdigit():
+            subarea = int(sub)
+    try:
+        actions.add_trajectory_entry(
+            actor=request.user,
+            case=case,
+            data=actions.TrajectoryData(
+                kind=request.POST.get("kind", TrajectoryKind.VENUE) if not venue else TrajectoryKind.VENUE,
+                venue=venue,
+                subarea=subarea,
+                place=request.POST.get("place", ""),
+                address=request.POST.get("address", ""),
+                time_in=_when(request.POST.get("time_in")),
+                time_out=_when(request.POST.get("time_out")),
+            ),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(_errors(exc).values()))
+    else:
+        messages.success(request, _("Trajectory entry added."))
+    return redirect(f"{case_url(case)}?added=1#trajectory")
+
+
+def case_url(case: Any) -> str:
+    from django.urls import reverse
+
+    return reverse("tracing:case", kwargs={"pk": case.pk})
+
+
+@require_POST
+@page(Cap.TRACE)
+def case_autofill(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    n = actions.autofill_trajectory(actor=request.user, case=case)
+    messages.success(request, _("%(n)d visits filled in from check-in scans.") % {"n": n})
+    return redirect(f"{case_url(case)}#trajectory")
+
+
+@require_POST
+@page(Cap.TRACE)
+def case_investigation(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    complete = {"complete": True, "reopen": False}.get(request.POST.get("action", ""))
+    actions.update_investigation(
+        actor=request.user, case=case, notes=request.POST.get("notes"), complete=complete
+    )
+    messages.success(request, _("Investigation saved."))
+    return redirect("tracing:case", pk=case.pk)
+
+
+@require_POST
+@page(Cap.TRACE)
+def case_cluster(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put the case (and the linked cases ticked) into a new cluster or an existing one."""
+    case = _case(request, pk)
+    codes = request.POST.getlist("case")
+    cases = [case]
+    for code in codes:
+        with contextlib.suppress(NotFound):
+            cases.append(selectors.get_case_for(request.user, code))
+    try:
+        existing = request.POST.get("cluster", "").strip()
+        if existing:
+            cluster = selectors.get_cluster_for(request.user, existing)
+            actions.add_to_cluster(actor=request.user, cluster=cluster, cases=cases)
+        else:
+            cluster = actions.create_cluster(
+                actor=request.user, name=request.POST.get("name", ""), cases=cases
+            )
+    except NotFound:
+        messages.error(request, _("Unknown cluster."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(_errors(exc).values()))
+    else:
+        messages.success(request, _("Cluster %(code)s updated.") % {"code": cluster.code})
+    return redirect("tracing:case", pk=case.pk)
+
+
+@page(Cap.RECEIVE_LINKAGE)
+def linkage_inbox(request: HttpRequest) -> HttpResponse:
+    pending = request.GET.get("all") != "1"
+    qs = selectors.linkage_inbox(request.user, pending_only=pending)
+    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tracing/linkage.html",
+        {
+            "page_obj": page_obj,
+            "pending": pending,
+            "now": timezone.now(),
+            "hours": settings.CORDON_LINKAGE_ACK_HOURS,
+        },
+    )
+
+
+@require_POST
+@page(Cap.RECEIVE_LINKAGE)
+def linkage_ack(request: HttpRequest) -> HttpResponse:
+    n = 0
+    for raw in request.POST.getlist("linkage"):
+        try:
+            link = selectors.get_linkage_for(request.user, int(raw))
+        except (NotFound, ValueError):
+            continue
+        actions.acknowledge_linkage(actor=request.user, linkage=link)
+        n += 1
+    messages.success(request, _("%(n)d contacts acknowledged.") % {"n": n})
+    return redirect("tracing:linkage")
+
+
+@page(Cap.VIEW_CASES)
+def cluster_list(request: HttpRequest) -> HttpResponse:
+    page_obj = Paginator(selectors.clusters_visible_to(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "tracing/clusters.html", {"page_obj": page_obj})
+
+
+@page(Cap.VIEW_CASES)
+def cluster_detail(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        cluster = selectors.get_cluster_for(request.user, code)
+    except NotFound:
+        raise Http404 from None
+    if cluster.merged_into is not None:
+        target = cluster.merged_into.code
+        messages.info(request, _("This cluster was merged into %(code)s.") % {"code": target})
+        return redirect("tracing:cluster", code=target)
+    cases = selectors.cases_visible_to(request.user).filter(cluster=cluster)
+    return render(
+        request,
+        "tracing/cluster.html",
+        {
+            "cluster": cluster,
+            "cases": cases[:500],
+            "n_cases": cases.count(),
+            "can_trace": Scope.of(request.user).can(Cap.TRACE),
+            "others": selectors.clusters_visible_to(request.user).exclude(pk=cluster.pk)[:200],
+        },
+    )
+
+
+@require_POST
+@page(Cap.TRACE)
+def cluster_merge(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        target = selectors.get_cluster_for(request.user, code)
+        others = [selectors.get_cluster_for(request.user, c) for c in request.POST.getlist("other")]
+        n = actions.merge_clusters(actor=request.user, target=target, others=others)
+    except NotFound:
+        raise Http404 from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(_errors(exc).values()))
+    else:
+        messages.success(request, _("%(n)d cases moved into %(code)s.") % {"n": n, "code": target.code})
+    return redirect("tracing:cluster", code=code)
+
+
+@page(Cap.VIEW_CASES)
+def risk_venue_list(request: HttpRequest) -> HttpResponse:
+    days = (
+        int(request.GET.get("days", "14") or 14) if (request.GET.get("days", "14") or "14").isdigit() else 14
+    )
+    since = timezone.localdate() - dt.timedelta(days=max(1, min(days, 60)))
+    qs = selectors.risk_venues_visible_to(request.user, since=since)
+    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    points = [
+        {
+            "lat": r.venue.building.latitude,
+            "lon": r.venue.building.longitude,
+            "address": f"{r.venue.name} · {r.case.code} · {timezone.localtime(r.first_in):%m-%d %H:%M}"
+            f"–{timezone.localtime(r.last_out):%m-%d %H:%M}",
+            "code": r.venue.code,
+        }
+        for r in qs[:2000]
+        if r.venue.building and r.venue.building.latitude is not None
+    ]
+    return render(request, "tracing/risk_venues.html", {"page_obj": page_obj, "points": points, "days": days})
+
+
+@page(Cap.INGEST_SCANS)
+def scan_upload(request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {"batches": selectors.scan_batches(request.user)[:20]}
+    status = 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["error"] = _("Choose a file to upload.")
+            status = 422
+        else:
+            name = Path(upload.name or "scans.csv").name
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / name
+                with path.open("wb") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+                try:
+                    context["report"] = actions.ingest_scans(
+                        actor=request.user, source_file=path, filename=name
+                    )
+                except ValueError as exc:
+                    context["error"] = str(exc)
+                    status = 422
+        context["batches"] = selectors.scan_batches(request.user)[:20]
+    return render(request, "tracing/scans.html", context, status=status)
