@@ -251,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim_cli.add_parser(sub)
 
+    from cordon import trace_cli
+
+    trace_cli.add_parsers(sub)
+
     p = sub.add_parser("manage", help="run a Django management command (advanced)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
