@@ -9,9 +9,10 @@ through the apps' actions with source ``demo``.
 
 The simulator also runs the first two weeks of the outbreak (first cases in the Fengtai and Changping
 communities, cases isolated and their households and work units quarantined as they are reported): the venue
-check-in scans of those days go to ``<var>/scans`` (Parquet, partitioned by date) and the cases and the true
-infection tree to ``<var>/sim/demo``, for the scan store and case management to read; ``persons.parquet`` there
-maps the simulator's person ids to national IDs.
+check-in scans of those days go into the scan store (``CORDON_SCAN_DIR``, by default ``<var>/scans``; a reset
+empties it), the reported cases are entered as cases and traced (candidates with evidence, risk venues), and the
+simulator's own tables (true infection tree, daily counts) go to ``<var>/sim/demo``, where ``persons.parquet``
+maps the simulator's person ids to register ids and national IDs.
 
 Deterministic (fixed seed) and idempotent: loading twice does nothing the second time; ``reset`` deletes the demo
 city and loads it again.
@@ -203,6 +204,10 @@ def delete() -> None:
     prefix = f"/{CITY_CODE}/"
     with transaction.atomic():
         User.objects.filter(username__in=[login.username for login in LOGINS]).delete()
+        from cordon.apps.tracing.models import Case, Cluster
+
+        Case.objects.filter(jurisdiction__path__startswith=prefix).delete()
+        Cluster.objects.filter(cases__isnull=True).delete()
         AccessLog.objects.filter(person__jurisdiction__path__startswith=prefix).delete()
         Person.objects.filter(jurisdiction__path__startswith=prefix).delete()
         Household.objects.filter(building__jurisdiction__path__startswith=prefix).delete()
@@ -236,9 +241,7 @@ def _ensure_logins() -> int:
 
 
 def _build(rng: random.Random, progress: bool) -> Summary:
-    from cordon.engine.sim import Simulation, built_in, load_profile
     from cordon.engine.sim.city import SPECIAL_GROUPS
-    from cordon.engine.sim.output import ScanWriter, write_run
 
     summary = Summary(loaded=True)
     city = _demo_city()
@@ -350,6 +353,15 @@ def _build(rng: random.Random, progress: bool) -> Summary:
         else:
             occupation = "退休" if age >= 60 else ""
         workplace = int(city.workplace[p])
+        school = int(city.school[p])
+        if workplace >= 0:
+            workplace_venue = made_venues[int(city.wp_venue[workplace])]
+            work_unit = f"班组{int(city.unit[p])}" if city.unit[p] >= 0 else ""
+        elif school >= 0:
+            workplace_venue = made_venues[int(city.school_venue[school])]
+            work_unit = f"班级{int(city.klass[p])}"
+        else:
+            workplace_venue, work_unit = None, ""
         tags = [g for bit, g in enumerate(SPECIAL_GROUPS) if int(city.special[p]) >> bit & 1]
         if age >= 80 and rng.random() < 0.1:
             tags.append(SpecialGroup.BEDRIDDEN)
@@ -360,7 +372,8 @@ def _build(rng: random.Random, progress: bool) -> Summary:
                 sex=sex,
                 phone=f"1{rng.choice('3578')}{rng.randrange(10**9):09d}" if age >= 12 else "",
                 household=households[household],
-                workplace=made_venues[int(city.wp_venue[workplace])] if workplace >= 0 else None,
+                workplace=workplace_venue,
+                work_unit=work_unit,
                 occupation=occupation,
                 sector=sectors[sector] if sector else None,
                 tags=tags,
@@ -369,13 +382,57 @@ def _build(rng: random.Random, progress: bool) -> Summary:
         )
         assert not errors, errors
         person_rows.append(values)
-    summary.persons = len(people.bulk_create_persons(actor=None, rows=person_rows, source=SOURCE))
+    made_persons = people.bulk_create_persons(actor=None, rows=person_rows, source=SOURCE)
+    summary.persons = len(made_persons)
     summary.logins = _ensure_logins()
 
-    # The first two weeks of the outbreak: scans for the scan store, cases and the infection tree.
+    # The first two weeks of the outbreak: every day's check-in scans into the scan store (simulator ids mapped
+    # to the register's), then the reported cases, traced.
+    _outbreak(city, made_persons, made_venues, national_ids, summary, today, progress)
+    return summary
+
+
+def _outbreak(
+    city: Any,
+    made_persons: list[Person],
+    made_venues: list[Venue],
+    national_ids: list[str],
+    summary: Summary,
+    today: dt.date,
+    progress: bool,
+) -> None:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cordon.apps.tracing import actions as tracing
+    from cordon.apps.tracing.models import Classification, Control, FoundBy
+    from cordon.apps.tracing.store import scan_store
+    from cordon.engine.sim import Simulation, built_in, load_profile
+    from cordon.engine.sim.interventions import FOUND_BY as FOUND_BY_SIM
+    from cordon.engine.sim.outbreak import NEVER as NEVER_SIM
+    from cordon.engine.sim.output import scan_table, write_run
+
     out = Path(settings.VAR_DIR)
-    for folder in (out / "scans", out / "sim" / "demo"):
-        shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(out / "sim" / "demo", ignore_errors=True)
+    store = scan_store()
+    shutil.rmtree(store.root, ignore_errors=True)
+    person_pk = np.array([p.pk for p in made_persons], dtype=np.int64)
+    venue_pk = np.array([v.pk for v in made_venues], dtype=np.int64)
+
+    def on_visits(day: int, date: dt.date, visits: Any) -> None:
+        raw = scan_table(date, visits)
+        table = pa.table(
+            {
+                "person_id": person_pk[raw.column("person_id").to_numpy()],
+                "venue_id": venue_pk[raw.column("venue_id").to_numpy()],
+                "subarea": raw.column("subarea").cast(pa.int16()),
+                "time_in": raw.column("time_in"),
+                "time_out": raw.column("time_out"),
+            }
+        )
+        summary.scans += store.ingest(table).added
+
     sim = Simulation(
         city,
         load_profile(),
@@ -383,19 +440,81 @@ def _build(rng: random.Random, progress: bool) -> Summary:
         seed=SEED,
         start_date=today - dt.timedelta(days=OUTBREAK_DAYS),
     )
-    writer = ScanWriter(out)
-    sim.run(OUTBREAK_DAYS, on_visits=writer)
+    sim.run(OUTBREAK_DAYS, on_visits=on_visits)
     write_run(sim, out / "sim" / "demo")
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     pq.write_table(
-        pa.table({"person_id": list(range(city.n_persons)), "national_id": national_ids}),
+        pa.table(
+            {
+                "person_id": list(range(city.n_persons)),
+                "register_id": person_pk,
+                "national_id": national_ids,
+            }
+        ),
         out / "sim" / "demo" / "persons.parquet",
     )
-    summary.scans = writer.rows
-    summary.cases = len(sim.case_list().person)
-    return summary
+
+    # Reported cases, as investigators would have entered them, then traced (candidates, risk venues).
+    cases = sim.case_list()
+    start = sim.start_date
+    rng = random.Random(SEED + 1)
+    key = city.is_key_worker()
+    found_map = {
+        "fever_clinic": FoundBy.FEVER_CLINIC,
+        "quarantine": FoundBy.IN_QUARANTINE,
+        "seed": FoundBy.SELF_REPORT,
+    }
+    made = []
+    order = np.argsort(cases.reported, kind="stable")
+    for i in order.tolist():
+        p = int(cases.person[i])
+        reported_day = start + dt.timedelta(days=int(cases.reported[i]))
+        if reported_day >= today:
+            continue
+        sampled_day = start + dt.timedelta(days=int(cases.sampled[i]))
+        found = FOUND_BY_SIM[int(cases.found_by[i])]
+        if found == "screening":
+            found_by = FoundBy.KEY_INDUSTRY_SCREENING if key[p] else FoundBy.AREA_SCREENING
+        else:
+            found_by = found_map.get(found, FoundBy.SELF_REPORT)
+        asymptomatic = bool(sim.asymptomatic[p])
+        onset = (
+            None
+            if asymptomatic or sim.onset[p] == NEVER_SIM
+            else start + dt.timedelta(days=int(sim.onset[p]))
+        )
+        if onset is not None and onset > reported_day:
+            onset = reported_day
+        sampled_at = _at(sampled_day, 8 * 60 + rng.randrange(10 * 60))
+        reported_at = max(
+            _at(reported_day, 10 * 60 + rng.randrange(10 * 60)), sampled_at + dt.timedelta(hours=4)
+        )
+        controlled = bool(cases.under_control[i])
+        made.append(
+            tracing.report_case(
+                actor=None,
+                data=tracing.CaseData(
+                    person=made_persons[p],
+                    classification=Classification.ASYMPTOMATIC if onset is None else Classification.CONFIRMED,
+                    onset_date=onset,
+                    sampled_at=sampled_at,
+                    reported_at=reported_at,
+                    found_by=found_by,
+                    control=Control.QUARANTINE if controlled else Control.COMMUNITY,
+                    isolated_at=sampled_at - dt.timedelta(days=2) if controlled else None,
+                ),
+                source=SOURCE,
+            )
+        )
+    if progress:
+        print(f"tracing {len(made)} cases ...", file=sys.stderr, flush=True)
+    tracing.trace_cases(actor=None, cases=made, source=SOURCE)
+    summary.cases = len(made)
+
+
+def _at(day: dt.date, minutes: int) -> dt.datetime:
+    from django.utils import timezone
+
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minutes))
 
 
 def _width(text: str) -> int:

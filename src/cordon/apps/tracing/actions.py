@@ -9,10 +9,11 @@ refreshed, and no decision is ever changed by tracing.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -478,10 +479,19 @@ def _trace_with_index(
     register, _people = _register({c.person_id for c in cases} | close)
     found = engine.trace(index, case_windows, register=register, trajectory=trajectory, rules=rules(True))
     all_pairs, all_evidence = found.pairs(), found.evidence()
+    pairs_of, evidence_of = _by_case(all_pairs), _by_case(all_evidence)
+    empty_pairs, empty_evidence = all_pairs.slice(0, 0), all_evidence.slice(0, 0)
+    venues = Venue.objects.in_bulk(
+        [int(v) for v in pa.compute.unique(all_evidence.column("venue_id").drop_null()).to_pylist() if v >= 0]
+    )
     results = []
     for case in cases:
-        mine = pc_equal(all_pairs, case.pk)
-        added, updated, total = _merge_contacts(case, mine, pc_equal(all_evidence, case.pk))
+        added, updated, total = _merge_contacts(
+            case,
+            pairs_of.get(case.pk, empty_pairs),
+            evidence_of.get(case.pk, empty_evidence),
+            venues,
+        )
         w = windows[case.pk]
         own = index.visits_of(case.person_id, to_minutes(w[0]), to_minutes(w[1]))
         n_risk = _record_risk_venues(case, own)
@@ -494,10 +504,15 @@ def _trace_with_index(
     return results
 
 
-def pc_equal(table: pa.Table, case_id: int) -> pa.Table:
-    import pyarrow.compute as pc
-
-    return table.filter(pc.equal(table.column("case_id"), case_id))
+def _by_case(table: pa.Table) -> dict[int, pa.Table]:
+    """The table's rows split by case (one sort, then slices; not one scan of the table per case)."""
+    if table.num_rows == 0:
+        return {}
+    case = np.asarray(table.column("case_id").to_numpy(zero_copy_only=False), dtype=np.int64)
+    order = np.argsort(case, kind="stable")
+    table, case = table.take(pa.array(order)), case[order]
+    starts = np.r_[0, np.flatnonzero(case[1:] != case[:-1]) + 1, len(case)]
+    return {int(case[a]): table.slice(int(a), int(b - a)) for a, b in itertools.pairwise(starts)}
 
 
 def _evidence_rows(evidence: pa.Table, venues: dict[int, Venue]) -> dict[int, list[dict[str, Any]]]:
@@ -515,6 +530,7 @@ def _evidence_rows(evidence: pa.Table, venues: dict[int, Venue]) -> dict[int, li
     chosen = order[rank < EVIDENCE_PER_CONTACT]
     evidence = evidence.take(pa.array(chosen))
     cols = {name: evidence.column(name).to_pylist() for name in evidence.column_names}
+    iso = lru_cache(maxsize=65536)(lambda minutes: from_minutes(minutes).isoformat())
     for i in range(evidence.num_rows):
         contact_id = int(cols["contact_id"][i])
         venue_id = cols["venue_id"][i]
@@ -529,70 +545,85 @@ def _evidence_rows(evidence: pa.Table, venues: dict[int, Venue]) -> dict[int, li
                 venue_name=venue.name,
                 venue_code=venue.code,
                 subarea=venue.sub_areas[sub] if sub is not None and 0 <= sub < len(venue.sub_areas) else "",
-                case_in=from_minutes(cols["case_in"][i]).isoformat(),
-                case_out=from_minutes(cols["case_out"][i]).isoformat(),
-                contact_in=from_minutes(cols["contact_in"][i]).isoformat(),
-                contact_out=from_minutes(cols["contact_out"][i]).isoformat(),
+                case_in=iso(cols["case_in"][i]),
+                case_out=iso(cols["case_out"][i]),
+                contact_in=iso(cols["contact_in"][i]),
+                contact_out=iso(cols["contact_out"][i]),
                 overlap_minutes=int(cols["overlap_minutes"][i]),
             )
         out[contact_id].append(row)
     return out
 
 
+_CONTACT_COLUMNS = (
+    "case_id", "person_id", "degree", "contact_type", "via_id", "score", "overlap_minutes", "shared_stays",
+    "evidence", "jurisdiction_id", "district_id", "status", "note", "found_at", "updated_at",
+)  # fmt: skip
+
+
+def _insert_contacts(rows: list[tuple[Any, ...]]) -> None:
+    """Insert new contacts in one executemany per batch: a dense case can have tens of thousands of
+    candidates, and building a model instance for each costs more than the database write itself."""
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _CONTACT_COLUMNS)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_CONTACT_COLUMNS))})"
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[i : i + 5000])
+
+
 @transaction.atomic
-def _merge_contacts(case: Case, pairs: pa.Table, evidence: pa.Table) -> tuple[int, int, int]:
+def _merge_contacts(
+    case: Case, pairs: pa.Table, evidence: pa.Table, venues: dict[int, Venue]
+) -> tuple[int, int, int]:
     if pairs.num_rows == 0:
         return 0, 0, Contact.objects.filter(case=case).count()
-    rows = pairs.to_pylist()
-    person_ids = {int(r["contact_id"]) for r in rows}
-    persons = Person.objects.in_bulk(list(person_ids))
-    venue_ids = {int(v) for v in evidence.column("venue_id").to_pylist() if v is not None and v >= 0}
-    venues = Venue.objects.in_bulk(list(venue_ids))
+    cols = {name: pairs.column(name).to_pylist() for name in pairs.column_names}
+    residence: dict[int, int] = {}
+    for part in _chunks(sorted({int(p) for p in cols["contact_id"]})):
+        residence.update(Person.objects.filter(pk__in=part).values_list("pk", "jurisdiction_id"))
     evidence_of = _evidence_rows(evidence, venues)
     existing = {c.person_id: c for c in Contact.objects.filter(case=case)}
-    districts: dict[int, Jurisdiction] = {}
-    jurisdictions = Jurisdiction.objects.in_bulk(list({p.jurisdiction_id for p in persons.values()}))
-    new: list[Contact] = []
-    changed: list[Contact] = []
+    districts = _districts(set(residence.values()))
+    evidence_field = Contact._meta.get_field("evidence")
     now = timezone.now()
-    for r in rows:
-        pid = int(r["contact_id"])
-        person = persons.get(pid)
-        if person is None or pid == case.person_id:
+    stamp = Contact._meta.get_field("found_at").get_db_prep_save(now, connection)
+    new: list[tuple[Any, ...]] = []
+    changed: list[Contact] = []
+    overlap_col = cols.get("total_overlap_minutes") or cols.get("overlap_minutes") or []
+    for i, raw_pid in enumerate(cols["contact_id"]):
+        pid = int(raw_pid)
+        if pid not in residence or pid == case.person_id:
             continue  # scans of persons no longer in the register
-        degree, ctype = int(r["degree"]), str(r["contact_type"])
-        via = r.get("via_id")
-        values = {
-            "degree": degree,
-            "contact_type": ctype,
-            "via_id": int(via) if via is not None and via >= 0 and int(via) in persons else None,
-            "score": float(r["score"]),
-            "overlap_minutes": int(r.get("total_overlap_minutes") or r.get("overlap_minutes") or 0),
-            "shared_stays": int(r.get("shared_stays") or 0),
-            "evidence": evidence_of.get(pid, []),
-        }
+        degree, ctype = int(cols["degree"][i]), str(cols["contact_type"][i])
+        via = cols["via_id"][i]
+        via_id = int(via) if via is not None and via >= 0 and int(via) in residence else None
+        score = float(cols["score"][i])
+        overlap = int(overlap_col[i] or 0) if overlap_col else 0
+        shared = int(cols["shared_stays"][i] or 0) if "shared_stays" in cols else 0
+        rows = evidence_of.get(pid, [])
         old = existing.get(pid)
         if old is None:
-            j = jurisdictions[person.jurisdiction_id]
-            if j.pk not in districts:
-                districts[j.pk] = district_of(j)
+            j = residence[pid]
             new.append(
-                Contact(
-                    case=case, person=person, jurisdiction=j, district=districts[j.pk], found_at=now, **values
+                (
+                    case.pk, pid, degree, ctype, via_id, score, overlap, shared,
+                    evidence_field.get_db_prep_save(rows, connection), j, districts[j],
+                    Decision.CANDIDATE, "", stamp, stamp,
                 )
-            )
+            )  # fmt: skip
             continue
         # Keep the strongest finding; never touch the decision.
         stronger = (_DEGREE_RANK[degree], _TYPE_RANK[ctype]) <= (
             _DEGREE_RANK[old.degree],
             _TYPE_RANK[old.contact_type],
         )
-        if not stronger:
-            values = {"evidence": values["evidence"] or old.evidence}
-        for k, v in values.items():
-            setattr(old, k, v)
+        if stronger:
+            old.degree, old.contact_type, old.via_id, old.score = degree, ctype, via_id, score
+            old.overlap_minutes, old.shared_stays = overlap, shared
+        old.evidence = rows or old.evidence
         changed.append(old)
-    Contact.objects.bulk_create(new, batch_size=1000)
+    _insert_contacts(new)
     if changed:
         Contact.objects.bulk_update(
             changed,
@@ -600,6 +631,18 @@ def _merge_contacts(case: Case, pairs: pa.Table, evidence: pa.Table) -> tuple[in
             batch_size=1000,
         )
     return len(new), len(changed), len(existing) + len(new)
+
+
+def _districts(jurisdiction_ids: set[int]) -> dict[int, int]:
+    """The district of each jurisdiction id (by path: one query for all of them)."""
+    paths = dict(Jurisdiction.objects.filter(pk__in=list(jurisdiction_ids)).values_list("pk", "path"))
+    codes = {pk: [c for c in path.split("/") if c] for pk, path in paths.items()}
+    district_pk = dict(
+        Jurisdiction.objects.filter(code__in={c[1] for c in codes.values() if len(c) > 2}).values_list(
+            "code", "pk"
+        )
+    )
+    return {pk: district_pk[c[1]] if len(c) > 2 else pk for pk, c in codes.items()}
 
 
 def _record_risk_venues(case: Case, own: engine.ScanArrays) -> int:
