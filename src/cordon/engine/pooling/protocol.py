@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -118,7 +119,13 @@ class Protocol:
         for pool in issued:
             pools[pool.key] = pool
         pending = tuple(p for p in self.pending if p.key not in results) + tuple(issued)
-        return Protocol(self._layout, pools, new_results, pending, frozenset(blocks_done))
+        return Protocol(
+            self._layout,
+            MappingProxyType(pools),
+            MappingProxyType(new_results),
+            pending,
+            frozenset(blocks_done),
+        )
 
     def statuses(self) -> tuple[Status, ...]:
         """Every sample's status (see :class:`Status`); pending samples are decided by pools still to test."""
@@ -193,7 +200,7 @@ def plan(design: Design, n_samples: int, results: Mapping[str, bool] | None = No
             Pool(str(j + 1), 1, tuple(range(a, min(a + size, n_samples))), False)
             for j, a in enumerate(range(0, n_samples, size))
         )
-        layout = _Layout(design, n_samples, first, {})
+        layout = _Layout(design, n_samples, first, MappingProxyType({}))
     else:
         first_list: list[Pool] = []
         blocks: dict[int, tuple[str, ...]] = {}
@@ -201,8 +208,10 @@ def plan(design: Design, n_samples: int, results: Mapping[str, bool] | None = No
             pools = _grid_pools(design, b, start, min(start + design.block_size, n_samples))
             blocks[b] = tuple(p.key for p in pools)
             first_list.extend(pools)
-        layout = _Layout(design, n_samples, tuple(first_list), blocks)
-    protocol = Protocol(layout, {p.key: p for p in layout.first}, {}, layout.first)
+        layout = _Layout(design, n_samples, tuple(first_list), MappingProxyType(blocks))
+    protocol = Protocol(
+        layout, MappingProxyType({p.key: p for p in layout.first}), MappingProxyType({}), layout.first
+    )
     if results:
         left = dict(results)
         while left:
