@@ -201,8 +201,10 @@ class Exposure:
         sub-area's bound for visits (``bound``) and for attendance check-ins (``bound_attendance``)."""
         m = self.mobility
         factor = m.city.config.weekend_factor if weekday >= 5 else 1.0
-        segment_p = self._segment_p(bound)
+        # Sub-areas by segment in proportion to popularity times bound, and each segment's chance of a candidate.
         cand = _Choice(self.layout_first, m.group_weight[self.layout_group] * bound[self.layout_group])
+        total = m.segment_total
+        segment_p = np.divide(cand.total, total, out=np.zeros(len(total)), where=total > 0)
         days = [self._stream(rng, self.leisure, self.leisure.rate * factor, segment_p, eligible, cand)]
         if weekday < 6:
             days.append(self._stream(rng, self.work, self.work.rate, segment_p, eligible, cand))
@@ -241,15 +243,6 @@ class Exposure:
             ok &= ~self.mobility.closed[self.mobility.work_venue[pool]]
         return ok
 
-    def _segment_p(self, bound: F64) -> F64:
-        """For every segment, the chance that a visit drawn in it is a candidate."""
-        m = self.mobility
-        seg = np.repeat(np.arange(len(self.layout_first) - 1), np.diff(self.layout_first))
-        g = self.layout_group
-        mass = np.bincount(seg, weights=m.group_weight[g] * bound[g], minlength=len(self.layout_first) - 1)
-        out: F64 = np.divide(mass, m.segment_total, out=np.zeros(len(mass)), where=m.segment_total > 0)
-        return out
-
     def _options(self, stream: _Stream) -> I64:
         """The segment each option draws from today: its district's, if local and open, else its kind's
         city-wide one (as :meth:`.Mobility._pick`)."""
@@ -278,8 +271,9 @@ class Exposure:
         group = self.layout_group[cand.choose(rng, opt_segment[option])]
         order = order_by(who.astype(np.int64))
         who, cls, kind, group = who[order], cls[order], kind[order], group[order]
-        persons, at, per = np.unique(who, return_index=True, return_counts=True)
-        pc = cls[at]
+        at = np.flatnonzero(np.diff(who, prepend=-1))  # each person's first candidate
+        persons, pc = who[at], cls[at]
+        per = np.diff(np.append(at, len(who)))
         others = rng.poisson(rate[pc] * (1 - class_p[pc])).astype(np.int32)
         total = per + others
         rank = _subset_ranks(rng, per.astype(np.int64), total.astype(np.int64)).astype(np.int32)
