@@ -2,7 +2,9 @@
 
 The same scenario on both: 1,000,000 agents, 120 days, R0 2.5, 100 first infections, no interventions.
 Cordon runs the ``city-1m`` preset with the ``sars-cov-2-ancestral`` profile (R0 2.5, transmission in
-households, work units, school classes and venue sub-areas, with daily venue visits generated for everyone);
+households, work units, school classes and venue sub-areas; each day the infectious people's venue visits are
+drawn in full and, of the susceptible people's, the candidates that can infect, which is the same model as
+drawing everyone's, see ``cordon/engine/sim/exposure.py``);
 Covasim runs a ``hybrid`` population (household, school, work and community layers) with ``beta`` set for
 R0 2.5 from the calibration table in ``bench/covasim_runner.py``. Covasim is installed into a throwaway
 virtualenv (``bench/_covasim_env.py``; it is not a dependency of Cordon). Each simulator runs in its own

@@ -279,7 +279,7 @@ def test_custom_intervention_through_the_protocol() -> None:
 
     sim = Simulation(city, load_profile(), [CloseEverythingOnDay3()], seed=2)
     sim.run(6)
-    assert sim.results[2].visits > 0 and sim.results[4].visits == 0
+    assert sim.results[2].infectious_visits > 0 and sim.results[4].infectious_visits == 0
     assert [r.intervention for r in sim.reports] == ["close-all"]
     with pytest.raises(SimConfigError, match="not an intervention"):
         Simulation(city, load_profile(), [object()])  # type: ignore[list-item]
@@ -449,6 +449,77 @@ def test_two_threads_draw_the_same_visits_as_one() -> None:
     assert all(
         np.array_equal(getattr(a, f), getattr(b, f)) for f in ("person", "venue", "subarea", "t_in", "t_out")
     )
+
+
+@pytest.mark.parametrize(("weekday", "closed_share"), [(2, 0.0), (5, 0.3)])
+def test_candidate_visits_infect_as_often_as_the_whole_day(weekday: int, closed_share: float) -> None:
+    """Thinning (exposure.py) keeps the model: the expected venue infections summed over the candidate visits
+    (each counting its infection probability over its bound) equal those summed over a whole day's visits, and
+    candidates plus the completed rest make as many visits of each kind as Mobility.day."""
+    from cordon.engine.sim.copresence import SourceTable
+    from cordon.engine.sim.exposure import Exposure
+
+    city = generate_city(preset("demo", population=6000), seed=3)
+    mobility = Mobility(city)
+    rng = np.random.default_rng(0)
+    mobility.set_closed(rng.random(city.n_venues) < closed_share)
+    exposure = Exposure(mobility)
+    n = city.n_persons
+    infectious = np.sort(rng.choice(n, 250, replace=False)).astype(np.int32)
+    src = mobility.visits_of(rng, weekday, infectious)
+    g, a, b = mobility.group(src), src.t_in.astype(np.int64), src.t_out.astype(np.int64)
+    w = np.where(rng.random(len(src)) < 0.4, 0.58, 1.0)
+    other = ~src.attendance
+    every, visitors = SourceTable(g, a, b, w), SourceTable(g[other], a[other], b[other], w[other])
+    beta = 3e-4
+    stay = w * (b - a)
+    bound = -np.expm1(-beta * np.bincount(g, weights=stay, minlength=mobility.n_groups))
+    bound_att = -np.expm1(-beta * np.bincount(g[other], weights=stay[other], minlength=mobility.n_groups))
+    eligible = np.ones(n, bool)
+    eligible[infectious] = False
+    eligible &= rng.random(n) < 0.9
+
+    def infection_probability(v: Visits) -> np.ndarray:
+        qg, qa, qb, att = mobility.group(v), v.t_in.astype(np.int64), v.t_out.astype(np.int64), v.attendance
+        overlap = np.empty(len(v))
+        overlap[~att] = every.integral(qg[~att], qa[~att], qb[~att])
+        overlap[att] = visitors.integral(qg[att], qa[att], qb[att])
+        return -np.expm1(-beta * overlap)
+
+    def by_kind(v: Visits) -> np.ndarray:
+        kinds = np.bincount(city.venue_kind[v.venue], minlength=len(city.config.venue_kinds))
+        return np.append(kinds, v.attendance.sum())
+
+    whole, thinned, days, completed = [], [], [], []
+    for r in range(150):
+        day = mobility.day(np.random.default_rng([1, r]), weekday, eligible)
+        whole.append(infection_probability(day).sum())
+        days.append(by_kind(day))
+        cands = exposure.candidates(np.random.default_rng([2, r]), weekday, eligible, bound, bound_att)
+        thinned.append((infection_probability(cands.visits) / cands.bound).sum())
+        rest = exposure.complete(np.random.default_rng([3, r]), weekday, eligible, bound, cands)
+        completed.append(by_kind(Visits.concat(cands.visits, rest)))
+    assert np.mean(thinned) > 1
+    se = np.sqrt(np.var(whole) / len(whole) + np.var(thinned) / len(thinned))
+    assert abs(np.mean(thinned) - np.mean(whole)) < 4 * se
+    x, y = np.array(days, float), np.array(completed, float)
+    se_kind = np.sqrt((x.var(0) + y.var(0)) / len(x)) + 1e-9
+    assert (np.abs(x.mean(0) - y.mean(0)) < 4 * se_kind).all()
+
+
+def test_subset_ranks_are_distinct_and_uniform() -> None:
+    from cordon.engine.sim.exposure import _subset_ranks
+
+    take = np.array([1, 2, 3, 5] * 5000, np.int64)
+    total = np.array([4, 5, 3, 9] * 5000, np.int64)
+    ranks = _subset_ranks(np.random.default_rng(1), take, total)
+    owner = np.repeat(np.arange(len(take)), take)
+    assert (ranks >= 0).all() and (ranks < np.repeat(total, take)).all()
+    assert len(np.unique(owner * 100 + ranks)) == len(ranks)
+    for t, k in ((1, 4), (2, 5), (5, 9)):
+        mine = np.repeat((take == t) & (total == k), take)
+        share = np.bincount(ranks[mine], minlength=k) / mine.sum()
+        assert np.abs(share - 1 / k).max() < 0.01
 
 
 def test_closing_workplaces_and_schools_stops_team_and_class_transmission() -> None:

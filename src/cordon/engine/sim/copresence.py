@@ -105,19 +105,22 @@ class SourceTable:
     def pick(self, qg: I64, qa: I64, qb: I64, rng: np.random.Generator) -> tuple[I64, I64]:
         """For each query (with a positive integral), an interval index drawn in proportion to ``w * overlap``,
         and the minute in which they were together."""
+        # Queries in (group, start) order keep the binary searches cache-friendly; results go back in the
+        # callers' order.
+        back = order_by((qg << SHIFT) | qa)
+        qg, qa, qb = qg[back], qa[back], qb[back]
         q = len(qg)
         fs, fe = self._group_first(self.ks, qg), self._group_first(self.ke, qg)
         fa, fb = self.F(qg, qa, fs, fe), self.F(qg, qb, fs, fe)
         y = fa + rng.random(q) * (fb - fa)
         lo, hi = qa.copy(), qb.copy()  # F(lo) <= y <= F(hi); F is linear within each minute
-        while True:
-            open_ = hi - lo > 1
-            if not open_.any():
-                break
-            mid = (lo + hi) // 2
-            go = self.F(qg, mid, fs, fe) < y
-            lo = np.where(open_ & go, mid, lo)
-            hi = np.where(open_ & ~go, mid, hi)
+        todo = np.flatnonzero(hi - lo > 1)
+        while len(todo):
+            mid = (lo[todo] + hi[todo]) // 2
+            go = self.F(qg[todo], mid, fs[todo], fe[todo]) < y[todo]
+            lo[todo[go]] = mid[go]
+            hi[todo[~go]] = mid[~go]
+            todo = todo[hi[todo] - lo[todo] > 1]
         minute = lo
         # Candidates: started by the minute (start side), or still there after it (end side).
         s_hi = np.searchsorted(self.ks, (qg << SHIFT) | minute, side="right")
@@ -151,7 +154,9 @@ class SourceTable:
             if len(cand):
                 w = self.weight[cand]
                 chosen[i] = cand[rng.choice(len(cand), p=w / w.sum())]
-        return chosen, minute
+        out_chosen, out_minute = np.empty_like(chosen), np.empty_like(minute)
+        out_chosen[back], out_minute[back] = chosen, minute
+        return out_chosen, out_minute
 
 
 def overlap_integral(sg: I64, ss: I64, se: I64, sw: F64, qg: I64, qa: I64, qb: I64) -> F64:

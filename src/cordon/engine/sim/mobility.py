@@ -71,6 +71,8 @@ class Mobility:
         self.rate_classes = [
             (np.flatnonzero(age_class == i).astype(np.int32), float(c.visits_per_day[i])) for i in range(3)
         ]
+        self.age_class = age_class.astype(np.int32)
+        self.leisure_rate = np.array([float(x) for x in c.visits_per_day])[age_class]
         self.key_sector = np.array([s.key for s in c.sectors])
         sector = city.sector.astype(np.int64)
         employed = sector >= 0
@@ -104,6 +106,14 @@ class Mobility:
         subareas = city.venue_subareas.astype(np.int64)
         self.group_offset = np.concatenate(([0], np.cumsum(subareas)[:-1])).astype(np.int64)
         self.n_groups = int(subareas.sum())
+        self.group_venue = np.repeat(np.arange(city.n_venues, dtype=np.int32), subareas)
+        self.group_subarea = (np.arange(self.n_groups) - self.group_offset[self.group_venue]).astype(np.int8)
+        # A worker's attendance group (workplace venue and the team's sub-area), -1 for none.
+        self.attendance_group = np.full(n, -1, np.int64)
+        at = np.flatnonzero(self.attends)
+        self.attendance_group[at] = self.group_offset[self.work_venue[at]] + (
+            city.unit[at] % city.venue_subareas[self.work_venue[at]]
+        )
         # Visit kinds for residents and each sector's work visits.
         kinds = c.venue_kinds
         share = np.array([k.visit_share for k in kinds])
@@ -157,6 +167,13 @@ class Mobility:
         self.open = np.concatenate((open_count[bounds[1:]] - open_count[bounds[:-1]],
                                     open_count[kb[1:]] - open_count[kb[:-1]])) > 0  # fmt: skip
         self.kinds_x_districts = kinds * d
+        # The segments' total open popularity, and each sub-area's share of its venue's (for thinning).
+        open_weight = np.where(self.closed, 0.0, city.venue_popularity)
+        self.segment_total = np.concatenate((
+            np.bincount(seg, weights=open_weight, minlength=kinds * d),
+            np.bincount(city.venue_kind.astype(np.int64), weights=open_weight, minlength=kinds),
+        ))  # fmt: skip
+        self.group_weight = (open_weight / city.venue_subareas)[self.group_venue]
 
     def _pick(self, rng: np.random.Generator, kind: I32, district: I32, local: B | None) -> I32:
         """A venue for each visit: of the given kind, in the given district when ``local`` (and it has an open
@@ -182,14 +199,7 @@ class Mobility:
         total = int(counts.sum())
         k = np.repeat(counts, counts).astype(np.float32)
         rank = np.arange(total, dtype=np.int32) - np.repeat(np.cumsum(counts) - counts, counts)
-        slot = np.float32(end - start) / k
-        slot_start = start + rank * slot
-        # Whole minutes: in at or after the slot's start, out by its end, so visits keep their order.
-        t_in = np.ceil(slot_start + rng.random(total, dtype=np.float32) * slot * np.float32(0.6))
-        stay = minutes * np.exp(rng.standard_normal(total, dtype=np.float32) * np.float32(0.6))
-        t_out = np.floor(np.minimum(t_in + np.maximum(stay, 2), slot_start + slot))
-        t_in_i = t_in.astype(np.int32)
-        return t_in_i, np.maximum(t_out.astype(np.int32), t_in_i + 1)
+        return slot_times(rng, rank, k, start, end, minutes)
 
     def _counts(self, rng: np.random.Generator, classes: list[tuple[I32, float]], free: B | None,
                 size: int) -> I32:  # fmt: skip
@@ -219,24 +229,52 @@ class Mobility:
         return Visits.concat(*done)
 
     def _day_part(self, rng: np.random.Generator, weekday: int, free_all: B | None, part: int) -> Visits:
-        city = self.city
         lo, hi = self.parts[part]
         free = None if free_all is None else free_all[lo:hi]
-        factor = city.config.weekend_factor if weekday >= 5 else 1.0
+        factor = self.city.config.weekend_factor if weekday >= 5 else 1.0
         persons = np.arange(lo, hi, dtype=np.int32)
-        # Leisure visits.
         rate_classes, work_classes = self.part_classes[part]
         counts = self._counts(rng, [(m, lam * factor) for m, lam in rate_classes], free, hi - lo)
+        leisure = self._leisure(rng, persons, counts)
+        wcounts = self._counts(rng, work_classes if weekday < 6 else [], free, hi - lo)
+        work = self._work(rng, persons, wcounts)
+        att = self.attends[lo:hi] & (self.key_worker[lo:hi] if weekday == 5 else weekday < 5)
+        if free is not None:
+            att &= free
+        if self.closed.any():
+            att &= ~self.closed[np.maximum(self.work_venue[lo:hi], 0)]
+        return self._together(rng, leisure, work, (np.flatnonzero(att) + lo).astype(np.int32))
+
+    def visits_of(self, rng: np.random.Generator, weekday: int, persons: I32) -> Visits:
+        """All the visits of the given persons (ascending, all free to move) on one day: the same model as
+        :meth:`day`, with per-person Poisson rates, so the cost is in proportion to the persons given."""
+        factor = self.city.config.weekend_factor if weekday >= 5 else 1.0
+        counts = rng.poisson(self.leisure_rate[persons] * factor).astype(np.int32)
+        leisure = self._leisure(rng, persons, counts)
+        if weekday < 6:
+            wcounts = rng.poisson(self.work_rate[persons]).astype(np.int32)
+        else:
+            wcounts = np.zeros(len(persons), np.int32)
+        work = self._work(rng, persons, wcounts)
+        att = self.attends[persons] & (self.key_worker[persons] if weekday == 5 else weekday < 5)
+        if self.closed.any():
+            att &= ~self.closed[np.maximum(self.work_venue[persons], 0)]
+        return self._together(rng, leisure, work, persons[att])
+
+    def _leisure(self, rng: np.random.Generator, persons: I32, counts: I32) -> tuple[I32, I32, I32, I32]:
+        """Leisure visits: (person, venue, time in, time out) for ``counts`` visits of each person."""
         person_l = np.repeat(persons, counts)
         m = len(person_l)
         kind_l = self.kind_table[(rng.random(m, dtype=np.float32) * len(self.kind_table)).astype(np.int32)]
-        local = rng.random(m, dtype=np.float32) < city.config.local_visit_share
+        local = rng.random(m, dtype=np.float32) < self.city.config.local_visit_share
         venue_l = self._pick(rng, kind_l, self.home_district[person_l], local)
         t_in_l, t_out_l = self._slots(rng, counts, DAY_START, DAY_END, self.median[kind_l])
-        # Key workers' work visits (six days a week).
-        wcounts = self._counts(rng, work_classes if weekday < 6 else [], free, hi - lo)
+        return person_l, venue_l, t_in_l, t_out_l
+
+    def _work(self, rng: np.random.Generator, persons: I32, wcounts: I32) -> tuple[I32, I32, I32, I32]:
+        """Key workers' work visits (to the kinds their sector serves, in their work district)."""
         person_w = np.repeat(persons, wcounts)
-        sector_w = city.sector[person_w]
+        sector_w = self.city.sector[person_w]
         kind_w = np.zeros(len(person_w), np.int32)
         for si, options in enumerate(self.sector_kinds):
             if len(options) and self.work_rates[si] > 0:
@@ -244,29 +282,30 @@ class Mobility:
                 kind_w[sel] = options[rng.integers(0, len(options), len(sel))]
         venue_w = self._pick(rng, kind_w, self.work_district[person_w], None)
         t_in_w, t_out_w = self._slots(rng, wcounts, WORK_START, WORK_END, self.work_minutes[person_w])
-        # Attendance at fixed workplaces (key industries six days a week, others Monday to Friday).
-        att = self.attends[lo:hi] & (self.key_worker[lo:hi] if weekday == 5 else weekday < 5)
-        if free is not None:
-            att &= free
-        if self.closed.any():
-            att &= ~self.closed[np.maximum(self.work_venue[lo:hi], 0)]
-        person_a = (np.flatnonzero(att) + lo).astype(np.int32)
+        return person_w, venue_w, t_in_w, t_out_w
+
+    def _together(self, rng: np.random.Generator, leisure: tuple[I32, I32, I32, I32],
+                  work: tuple[I32, I32, I32, I32], person_a: I32) -> Visits:  # fmt: skip
+        """Leisure and work visits with attendance at fixed workplaces (times drawn here), sub-areas drawn for
+        the first two; visits to a kind whose venues are all closed are dropped."""
+        city = self.city
+        person_l, venue_l, t_in_l, t_out_l = leisure
+        person_w, venue_w, t_in_w, t_out_w = work
         venue_a = self.work_venue[person_a]
         t_in_a = (480 + rng.integers(0, 90, len(person_a))).astype(np.int32)
         t_out_a = np.minimum(t_in_a + 480 + rng.integers(0, 120, len(person_a)), 1439).astype(np.int32)
         sub_a = (city.unit[person_a] % city.venue_subareas[venue_a]).astype(np.int8)
-        # Together.
         venue = np.concatenate((venue_l, venue_w, venue_a))
         keep = venue >= 0
-        n_sub = city.venue_subareas[np.maximum(venue[: m + len(person_w)], 0)]
+        drawn = len(person_l) + len(person_w)
+        n_sub = city.venue_subareas[np.maximum(venue[:drawn], 0)]
         sub = (rng.random(len(n_sub), dtype=np.float32) * n_sub).astype(np.int8)
-        subarea = np.concatenate((sub, sub_a))
         attendance = np.zeros(len(venue), bool)
-        attendance[m + len(person_w) :] = True
+        attendance[drawn:] = True
         visits = Visits(
             person=np.concatenate((person_l, person_w, person_a)),
             venue=venue,
-            subarea=subarea,
+            subarea=np.concatenate((sub, sub_a)),
             t_in=np.minimum(np.concatenate((t_in_l, t_in_w, t_in_a)), 1438).astype(np.int16),
             t_out=np.minimum(np.concatenate((t_out_l, t_out_w, t_out_a)), 1439).astype(np.int16),
             attendance=attendance,
@@ -276,6 +315,22 @@ class Mobility:
     def group(self, visits: Visits) -> npt.NDArray[np.int64]:
         """Each visit's (venue, sub-area) group number."""
         return self.group_offset[visits.venue] + visits.subarea
+
+
+def slot_times(rng: np.random.Generator, rank: I32, k: npt.NDArray[np.float32], start: int, end: int,
+               minutes: npt.NDArray[np.float32]) -> tuple[I32, I32]:  # fmt: skip
+    """Times of visits number ``rank`` (from 0) of ``k`` a person makes in [start, end): the window is cut into
+    ``k`` equal slots; the visit comes in during the first 60% of its slot and stays a lognormal time around
+    ``minutes`` (at least 2), cut at the slot's end, so a person's visits keep their order."""
+    total = len(rank)
+    slot = np.float32(end - start) / k
+    slot_start = start + rank * slot
+    # Whole minutes: in at or after the slot's start, out by its end, so visits keep their order.
+    t_in = np.ceil(slot_start + rng.random(total, dtype=np.float32) * slot * np.float32(0.6))
+    stay = minutes * np.exp(rng.standard_normal(total, dtype=np.float32) * np.float32(0.6))
+    t_out = np.floor(np.minimum(t_in + np.maximum(stay, 2), slot_start + slot))
+    t_in_i = t_in.astype(np.int32)
+    return t_in_i, np.maximum(t_out.astype(np.int32), t_in_i + 1)
 
 
 def _alias(weight: npt.NDArray[np.float64], bounds: npt.NDArray[np.int64]) -> tuple[

@@ -13,8 +13,12 @@ Transmission (rates from :mod:`.calibration`): a susceptible person's hazard for
   check-ins at the same workplace are left to the work setting),
 
 where ``w`` is an infector's relative infectiousness; infection follows with probability ``1 - exp(-hazard)``.
-The infector is drawn in proportion to its share of the hazard, so every recorded infection has a source that
-was infectious and present in the same household, unit, class or venue sub-area at overlapping times.
+Each term is a Poisson stream of infection events and the infector is the one behind the first event, so it is
+drawn in proportion to its share of the hazard, and every recorded infection has a source that was infectious
+and present in the same household, unit, class or venue sub-area at overlapping times.
+
+Infectious people's visits are drawn in full; of the susceptible people's visits only the candidates that can
+infect (:mod:`.exposure`, the same model with far fewer draws).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from cordon.engine.sim.calibration import Rates, calibrate
 from cordon.engine.sim.city import COMMUNITY, City
 from cordon.engine.sim.copresence import SourceTable, order_by
 from cordon.engine.sim.errors import SimConfigError
+from cordon.engine.sim.exposure import Candidates, Exposure
 from cordon.engine.sim.interventions import FOUND_BY, CaseList, Controls, Intervention, Report, View
 from cordon.engine.sim.mobility import Mobility, Visits
 from cordon.engine.sim.profile import PathogenProfile, load_profile
@@ -71,6 +76,21 @@ class Infections:
 
 
 @dataclass(frozen=True)
+class _VenueDay:
+    """A day at the venues: the infectious people's visits (the sources, first) and the eligible persons' candidate
+    visits in one table, with the candidates that infect."""
+
+    visits: Visits
+    group: I64  # each row's sub-area
+    every: SourceTable  # all the sources (rows 0 .. n - 1 of visits)
+    visitors: SourceTable  # the sources that are not attendance check-ins
+    visitor_rows: I64  # their rows in visits
+    candidates: Candidates
+    bound: F64  # per sub-area
+    hits: tuple[I64, F64, I64]  # (person, hazard, row) of the candidate visits that infect
+
+
+@dataclass(frozen=True)
 class DayResult:
     day: int
     date: dt.date
@@ -80,7 +100,7 @@ class DayResult:
     new_cases: int
     isolated: int
     locked_down: int
-    visits: int
+    infectious_visits: int  # venue visits by infectious people
 
 
 class Simulation:
@@ -108,6 +128,7 @@ class Simulation:
         self.rng = np.random.default_rng([seed, 0x51])
         self._scan_rng = np.random.default_rng([seed, 0x5CA])
         self.mobility = Mobility(city)
+        self.exposure = Exposure(self.mobility)
         self.rates = rates or calibrate(city, self.mobility, self.profile, seed)
         n = city.n_persons
         self.day = 0
@@ -115,7 +136,7 @@ class Simulation:
         self.inf_start = np.full(n, NEVER, np.int32)
         self.inf_end = np.full(n, NEVER, np.int32)
         self.onset = np.full(n, NEVER, np.int32)
-        self.weight = np.zeros(n, np.float32)
+        self.weight = np.zeros(n, np.float64)
         self.asymptomatic = np.zeros(n, bool)
         self.isolated_until = np.zeros(n, np.int32)
         self.centralized = np.zeros(n, bool)
@@ -137,6 +158,11 @@ class Simulation:
         self._unit = _Groups(city.unit)
         self._class = _Groups(city.klass)
         self._key = city.is_key_worker()
+        self._building = city.building
+        # Who goes to work (Monday to Friday; key industries also on Saturdays) and to school, if free.
+        in_unit = city.unit >= 0
+        self._works = (in_unit, in_unit & self._key)
+        self._studies = city.klass >= 0
         self._seed(n_seeds)
 
     # --- set-up ------------------------------------------------------------------------------------------
@@ -258,13 +284,16 @@ class Simulation:
             iv.apply(view, Controls(self, iv.name))
         # Who may move today.
         isolated = self.isolated_until > t
-        locked = (self.building_locked_until > t)[city.building]
+        locked_buildings = self.building_locked_until > t
+        locked = (
+            locked_buildings[self._building] if locked_buildings.any() else np.zeros(city.n_persons, bool)
+        )
         free = ~isolated & ~locked
         self.mobility.set_closed(self.venue_closed_until > t)
         infectious = np.flatnonzero((self.inf_start <= t) & (t < self.inf_end))
         susceptible = self.t_inf == NEVER
         entries: list[tuple[I64, F64, int, I64]] = []  # (person, hazard, setting, reference)
-        weight = self.weight.astype(np.float64)
+        weight = self.weight
 
         # Households: everyone except persons in centralised isolation.
         away = isolated & self.centralized
@@ -277,8 +306,9 @@ class Simulation:
             hh = city.household[members].astype(np.int64)
             entries.append((members, rates.household * pressure[hh], HOUSEHOLD, hh))
         # Work units and school classes, for those at work or school today.
-        at_work = free & np.where(self._key, weekday < 6, weekday < 5) & (city.unit >= 0)
-        at_school = free & (weekday < 5) & (city.klass >= 0)
+        n = city.n_persons
+        at_work = free & self._works[1 if weekday == 5 else 0] if weekday < 6 else np.zeros(n, bool)
+        at_school = free & self._studies if weekday < 5 else np.zeros(n, bool)
         closed = self.venue_closed_until > t
         if closed.any():  # a closed workplace or school sends its team or class home
             at_work &= ~closed[np.maximum(self.mobility.work_venue, 0)]
@@ -298,54 +328,103 @@ class Simulation:
             g = groups.of[members]
             entries.append((members, rate * pressure[g], group_setting, g))
 
-        # Venues.
-        # Only the visits of people who can infect or be infected matter for transmission (presence alone
-        # does not change anyone's hazard); the others' visits are drawn from a separate stream when scans are
-        # wanted, so a run gives the same outbreak with or without its scans.
-        visits: Visits | None = None
-        if len(infectious):
-            relevant = free & susceptible
-            relevant[infectious] = free[infectious]
-            visits = self.mobility.day(rng, weekday, relevant)
+        # Venues: the infectious people's visits in full, of the susceptible people's only the candidates that
+        # can infect (exposure.py); for the scans, everyone else's from a separate stream, so a run gives the
+        # same outbreak with or without its scans.
+        visits = self.mobility.visits_of(rng, weekday, infectious[free[infectious]].astype(np.int32))
+        infectious_visits = len(visits)
+        eligible = free & susceptible
+        venues = self._venues(visits, weekday, eligible) if len(visits) and rates.venue > 0 else None
         if on_visits is not None:
-            rest = free.copy() if visits is None else free & ~relevant
-            others = self.mobility.day(self._scan_rng, weekday, rest)
-            everyone = others if visits is None else Visits.concat(visits, others)
-            on_visits(t, date, everyone.by_person())
-        venue_src: tuple[SourceTable, SourceTable, I64, I64, I64] | None = None
-        if visits is not None and len(infectious) and rates.venue > 0:
-            is_inf = np.zeros(city.n_persons, bool)
-            is_inf[infectious] = True
-            inf_v = np.flatnonzero(is_inf[visits.person])
-            if len(inf_v):
-                group = self.mobility.group(visits)
-                sg, ss, se = (
-                    group[inf_v],
-                    visits.t_in[inf_v].astype(np.int64),
-                    visits.t_out[inf_v].astype(np.int64),
-                )
-                sw = weight[visits.person[inf_v]]
-                # Two attendance check-ins at one workplace are the work setting's: attendance queries only
-                # count the other visitors.
-                other = ~visits.attendance[inf_v]
-                every = SourceTable(sg, ss, se, sw)
-                visitors = SourceTable(sg[other], ss[other], se[other], sw[other])
-                venue_src = (every, visitors, visits.person[inf_v].astype(np.int64), inf_v[other], group)
-                marked = np.zeros(self.mobility.n_groups, bool)
-                marked[sg] = True
-                q = np.flatnonzero(marked[group] & susceptible[visits.person])
-                if len(q):
-                    qg, qa, qb = group[q], visits.t_in[q].astype(np.int64), visits.t_out[q].astype(np.int64)
-                    qatt = visits.attendance[q]
-                    vp = np.empty(len(q))
-                    vp[~qatt] = every.integral(qg[~qatt], qa[~qatt], qb[~qatt])
-                    vp[qatt] = visitors.integral(qg[qatt], qa[qatt], qb[qatt])
-                    keep = vp > 1e-12
-                    entries.append(
-                        (visits.person[q[keep]].astype(np.int64), rates.venue * vp[keep], VENUE, q[keep])
-                    )
+            everyone = [visits]
+            rest = free.copy()
+            rest[infectious] = False
+            if venues is not None:
+                cands = venues.candidates
+                everyone += [cands.visits, self.exposure.complete(self._scan_rng, weekday, eligible, venues.bound,
+                                                                  cands)]  # fmt: skip
+                rest &= ~eligible
+            everyone.append(self.mobility.day(self._scan_rng, weekday, rest))
+            on_visits(t, date, Visits.concat(*everyone).by_person())
 
         new_by = [0, 0, 0, 0, 0]
+        infected = self._infections(entries, venues.hits if venues is not None else None)
+        if infected is not None:
+            new_persons, setting, ref = infected
+            self._infect(new_persons, t)
+            self._record_sources(new_persons, setting, ref, infectious, weight, away, at_work, at_school,
+                                 venues)  # fmt: skip
+            new_by = [int(x) for x in np.bincount(setting, minlength=5)]
+
+        # Symptomatic cases sampled at fever clinics today.
+        new_cases_before = self._case_count
+        for persons in self._care.pop(t, []):
+            self.add_cases(persons, found_by="fever_clinic")
+        result = DayResult(
+            day=t,
+            date=date,
+            new_infections=sum(new_by),
+            by_setting=(new_by[0], new_by[1], new_by[2], new_by[3], new_by[4]),
+            infectious=len(infectious),
+            new_cases=self._case_count - new_cases_before,
+            isolated=int(isolated.sum()),
+            locked_down=int(locked.sum()),
+            infectious_visits=infectious_visits,
+        )
+        self.results.append(result)
+        self.day += 1
+        return result
+
+    def _venues(self, sources: Visits, weekday: int, eligible: B) -> _VenueDay:
+        """The infectious visits as sources, the eligible (free, susceptible) persons' candidate visits, and
+        which of those infect."""
+        rate = self.rates.venue
+        group = self.mobility.group(sources)
+        start, end = sources.t_in.astype(np.int64), sources.t_out.astype(np.int64)
+        w = self.weight[sources.person]
+        # Two attendance check-ins at one workplace are the work setting's: attendance queries only count the
+        # other visitors.
+        other = np.flatnonzero(~sources.attendance)
+        every = SourceTable(group, start, end, w)
+        visitors = SourceTable(group[other], start[other], end[other], w[other])
+        # A sub-area's bound: the chance of infection of a visit there that stayed with every infectious visitor.
+        stay = w * (end - start)
+        n_groups = self.mobility.n_groups
+        bound = -np.expm1(-rate * np.bincount(group, weights=stay, minlength=n_groups))
+        bound_att = -np.expm1(-rate * np.bincount(group[other], weights=stay[other], minlength=n_groups))
+        cands = self.exposure.candidates(self.rng, weekday, eligible, bound, bound_att)
+        cv = cands.visits
+        qa, qb, att = cv.t_in.astype(np.int64), cv.t_out.astype(np.int64), cv.attendance
+        overlap = np.empty(len(cv))
+        overlap[~att] = every.integral(cands.group[~att], qa[~att], qb[~att])
+        overlap[att] = visitors.integral(cands.group[att], qa[att], qb[att])
+        hazard = rate * overlap
+        hit = np.flatnonzero(self.rng.random(len(cv)) * cands.bound < -np.expm1(-hazard))
+        return _VenueDay(
+            visits=Visits.concat(sources, cv),
+            group=np.concatenate((group, cands.group)),
+            every=every,
+            visitors=visitors,
+            visitor_rows=other,
+            candidates=cands,
+            bound=bound,
+            hits=(cv.person[hit].astype(np.int64), hazard[hit], hit + len(sources)),
+        )
+
+    def _infections(self, entries: list[tuple[I64, F64, int, I64]],
+                    hits: tuple[I64, F64, I64] | None) -> tuple[I64, npt.NDArray[np.int8], I64] | None:  # fmt: skip
+        """Who is infected today, in which setting and by which entry (household, unit, class or visit).
+
+        Each entry's hazard ``h`` is a Poisson process of infection events over the day; a person is infected
+        if any event comes, which happens with probability ``1 - exp(-sum h)``, and by the first event, which
+        belongs to an entry with probability ``h / sum h``. Household, work and school entries are pooled per
+        person (the first of their events comes in a time drawn from the pooled hazard, and belongs to an entry in
+        proportion to its hazard); a venue visit that infects (``hits``, already drawn) has its own first event.
+        Returns (persons ascending, setting, reference) or None."""
+        rng = self.rng
+        who: list[I64] = []
+        when: list[F64] = []
+        pick: list[I64] = []  # entry index (>= 0) or -1 - index into the hits
         if entries:
             person = np.concatenate([e[0] for e in entries])
             hazard = np.concatenate([e[1] for e in entries])
@@ -361,35 +440,34 @@ class Simulation:
                 cum = np.cumsum(hazard)
                 before = np.where(seg_first > 0, cum[np.maximum(seg_first - 1, 0)], 0.0)
                 target = before[hit] + rng.random(int(hit.sum())) * total[hit]
-                pick = np.clip(np.searchsorted(cum, target, side="right"), seg_first[hit], ends[hit] - 1)
-                new_persons = person[pick]
-                self._infect(new_persons, t)
-                self._record_sources(new_persons, setting[pick], ref[pick], infectious, weight, away, at_work,
-                                     at_school, visits, venue_src)  # fmt: skip
-                new_by = [int(x) for x in np.bincount(setting[pick], minlength=5)]
-
-        # Symptomatic cases sampled at fever clinics today.
-        new_cases_before = self._case_count
-        for persons in self._care.pop(t, []):
-            self.add_cases(persons, found_by="fever_clinic")
-        result = DayResult(
-            day=t,
-            date=date,
-            new_infections=sum(new_by),
-            by_setting=(new_by[0], new_by[1], new_by[2], new_by[3], new_by[4]),
-            infectious=len(infectious),
-            new_cases=self._case_count - new_cases_before,
-            isolated=int(isolated.sum()),
-            locked_down=int(locked.sum()),
-            visits=len(visits) if visits is not None else 0,
-        )
-        self.results.append(result)
-        self.day += 1
-        return result
+                chosen = np.clip(np.searchsorted(cum, target, side="right"), seg_first[hit], ends[hit] - 1)
+                who.append(uniq[hit])
+                when.append(_first_event(rng, total[hit]))
+                pick.append(chosen)
+        if hits is not None and len(hits[0]):
+            who.append(hits[0])
+            when.append(_first_event(rng, hits[1]))
+            pick.append(-1 - np.arange(len(hits[0]), dtype=np.int64))
+        if not who:
+            return None
+        persons, times, picks = np.concatenate(who), np.concatenate(when), np.concatenate(pick)
+        order = np.lexsort((times, persons))
+        persons, picks = persons[order], picks[order]
+        first = np.ones(len(persons), bool)
+        first[1:] = persons[1:] != persons[:-1]
+        persons, picks = persons[first], picks[first]
+        by_entry = picks >= 0
+        out_setting = np.full(len(persons), VENUE, np.int8)
+        out_ref = np.empty(len(persons), np.int64)
+        if entries:
+            out_setting[by_entry] = setting[picks[by_entry]]
+            out_ref[by_entry] = ref[picks[by_entry]]
+        if hits is not None:
+            out_ref[~by_entry] = hits[2][-1 - picks[~by_entry]]
+        return persons, out_setting, out_ref
 
     def _record_sources(self, persons: I64, setting: npt.NDArray[np.int8], ref: I64, infectious: I64,
-                        weight: F64, away: B, at_work: B, at_school: B, visits: Visits | None,
-                        venue_src: tuple[SourceTable, SourceTable, I64, I64, I64] | None) -> None:  # fmt: skip
+                        weight: F64, away: B, at_work: B, at_school: B, venues: _VenueDay | None) -> None:  # fmt: skip
         """Draw each new infection's infector among those present, in proportion to their share of the
         hazard, and record it."""
         city, rng = self.city, self.rng
@@ -418,13 +496,13 @@ class Simulation:
             pick = np.clip(np.searchsorted(cum, base + rng.random(len(sel)) * span, side="right"), lo, hi - 1)
             source[sel] = src[pick]
         sel = np.flatnonzero(setting == VENUE)
-        if len(sel) and visits is not None and venue_src is not None:
-            every, visitors, source_person, other_visits, group = venue_src
+        if len(sel) and venues is not None:
+            visits, group = venues.visits, venues.group
             v = ref[sel]
             qatt = visits.attendance[v]
             for table, mask, persons_of in (
-                (every, ~qatt, source_person),
-                (visitors, qatt, visits.person[other_visits].astype(np.int64)),
+                (venues.every, ~qatt, visits.person),
+                (venues.visitors, qatt, visits.person[venues.visitor_rows]),
             ):
                 part = sel[mask]
                 if not len(part):
@@ -441,6 +519,14 @@ class Simulation:
             person=persons, source=source, day=np.full(m, self.day), setting=setting, place=place,
             subarea=subarea, t_start=t0, t_end=t1,
         )  # fmt: skip
+
+
+def _first_event(rng: np.random.Generator, hazard: F64) -> F64:
+    """The time (as a fraction of the day) of the first event of Poisson processes with these daily hazards,
+    given that there is one."""
+    u = rng.random(len(hazard))
+    out: F64 = -np.log1p(-u * -np.expm1(-hazard)) / hazard
+    return out
 
 
 class _Groups:

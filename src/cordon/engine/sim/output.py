@@ -244,7 +244,7 @@ def run_tables(sim: Simulation) -> dict[str, pa.Table]:
             "new_cases": [r.new_cases for r in sim.results],
             "isolated": [r.isolated for r in sim.results],
             "locked_down": [r.locked_down for r in sim.results],
-            "visits": [r.visits for r in sim.results],
+            "infectious_visits": [r.infectious_visits for r in sim.results],
         }),
         "interventions": pa.Table.from_pylist(
             [{**asdict(r), "date": sim.start_date + dt.timedelta(days=r.day)} for r in sim.reports],
