@@ -63,6 +63,22 @@ TRACERS = frozenset({Role.INVESTIGATOR, Role.ADMINISTRATOR})
 LINKAGE = frozenset({Role.DISTRICT_COMMANDER, Role.INVESTIGATOR, Role.QUARANTINE_OFFICER, Role.ADMINISTRATOR})
 INGESTERS = frozenset({Role.ADMINISTRATOR})
 AUDITORS = frozenset({Role.AUDITOR, Role.ADMINISTRATOR})
+CONTROL_VIEWERS = frozenset(
+    {
+        Role.CITY_COMMANDER,
+        Role.DISTRICT_COMMANDER,
+        Role.STREET_OFFICER,
+        Role.GRID_WORKER,
+        Role.INVESTIGATOR,
+        Role.QUARANTINE_OFFICER,
+        Role.SERVICE_DISPATCHER,
+        Role.AUDITOR,
+        Role.ADMINISTRATOR,
+    }
+)
+CONTROLLERS = frozenset({Role.QUARANTINE_OFFICER, Role.ADMINISTRATOR})
+HEALTH_RECORDERS = frozenset({Role.GRID_WORKER, Role.QUARANTINE_OFFICER, Role.ADMINISTRATOR})
+ADMINS = frozenset({Role.ADMINISTRATOR})
 
 # Pages: url name -> (method, kwargs from the city fixture, who may).
 PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
@@ -102,6 +118,33 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "tracing:cluster-merge": ("POST", lambda c: {"code": c.cluster.code}, TRACERS),
     "tracing:risk-venues": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:scans": ("GET", lambda c: {}, INGESTERS),
+    "control:board": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "control:queue": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "control:allocate": ("POST", lambda c: {}, CONTROLLERS),
+    "control:transfers": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "control:transfer-new": ("POST", lambda c: {}, CONTROLLERS),
+    "control:transfer-status": ("POST", lambda c: {"pk": c.transfer.pk}, CONTROLLERS),
+    "control:member-fail": ("POST", lambda c: {"pk": c.member.pk}, CONTROLLERS),
+    "control:orders": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "control:orders-bulk": ("POST", lambda c: {}, CONTROLLERS),
+    "control:orders-pdf": ("POST", lambda c: {}, CONTROL_VIEWERS),
+    "control:order": ("GET", lambda c: {"pk": c.order.pk}, CONTROL_VIEWERS),
+    "control:order-pdf": ("GET", lambda c: {"pk": c.order.pk}, CONTROL_VIEWERS),
+    "control:certificate-pdf": ("GET", lambda c: {"pk": c.order.pk}, CONTROL_VIEWERS),
+    "control:order-health": ("POST", lambda c: {"pk": c.order.pk}, HEALTH_RECORDERS),
+    "control:order-extend": ("POST", lambda c: {"pk": c.order.pk}, CONTROLLERS),
+    "control:alert-handle": ("POST", lambda c: {"pk": c.health.pk}, HEALTH_RECORDERS),
+    "control:sample-result": ("POST", lambda c: {"pk": c.sample.pk}, CONTROLLERS),
+    "control:samples-taken": ("POST", lambda c: {}, HEALTH_RECORDERS),
+    "control:follow-up": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "control:homes": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "control:sites": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "control:site-new": ("GET", lambda c: {}, CONTROLLERS),
+    "control:site": ("GET", lambda c: {"code": c.site.code}, CONTROL_VIEWERS),
+    "control:site-rooms": ("POST", lambda c: {"code": c.site.code}, CONTROLLERS),
+    "control:room-status": ("POST", lambda c: {"pk": c.room.pk}, CONTROLLERS),
+    "control:plans": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "control:plan-edit": ("GET", lambda c: {"applies_to": "close"}, ADMINS),
 }
 
 # API operations: (method, path template) -> (params from the city fixture, JSON body, who may).
@@ -159,6 +202,64 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ("GET", "/api/clusters/{code}/graph"): (lambda c: {"code": c.cluster.code}, None, CASE_VIEWERS),
     ("GET", "/api/risk-venues"): (lambda c: {}, None, CASE_VIEWERS),
     ("POST", "/api/scans"): (lambda c: {}, None, INGESTERS),
+    ("GET", "/api/control/orders"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("GET", "/api/control/queue"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("GET", "/api/control/orders/{order_id}"): (lambda c: {"order_id": c.order.pk}, None, CONTROL_VIEWERS),
+    ("POST", "/api/control/proposals"): (lambda c: {}, {"orders": []}, CONTROLLERS),
+    ("POST", "/api/control/placements"): (lambda c: {}, {"assignments": []}, CONTROLLERS),
+    ("POST", "/api/control/home-placements"): (lambda c: {}, {"orders": []}, CONTROLLERS),
+    ("GET", "/api/control/transfers"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("POST", "/api/control/transfers"): (
+        lambda c: {},
+        {"orders": [], "vehicle": "", "team": ""},
+        CONTROLLERS,
+    ),
+    ("POST", "/api/control/transfers/{task_id}/depart"): (
+        lambda c: {"task_id": c.transfer.pk},
+        {},
+        CONTROLLERS,
+    ),
+    ("POST", "/api/control/transfers/{task_id}/arrive"): (
+        lambda c: {"task_id": c.transfer.pk},
+        {},
+        CONTROLLERS,
+    ),
+    ("POST", "/api/control/transfer-members/{member_id}/fail"): (
+        lambda c: {"member_id": c.member.pk},
+        {"reason": ""},
+        CONTROLLERS,
+    ),
+    ("POST", "/api/control/orders/{order_id}/health"): (
+        lambda c: {"order_id": c.order.pk},
+        {"temperature": 50},
+        HEALTH_RECORDERS,
+    ),
+    ("POST", "/api/control/sample-tasks/{task_id}/result"): (
+        lambda c: {"task_id": c.sample.pk},
+        {"result": ""},
+        CONTROLLERS,
+    ),
+    ("POST", "/api/control/orders/{order_id}/extend"): (
+        lambda c: {"order_id": c.order.pk},
+        {"days": 0, "reason": ""},
+        CONTROLLERS,
+    ),
+    ("POST", "/api/control/home-stage"): (lambda c: {}, {"orders": []}, CONTROLLERS),
+    ("POST", "/api/control/releases"): (lambda c: {}, {"orders": []}, CONTROLLERS),
+    ("GET", "/api/control/board"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("GET", "/api/control/sites"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("POST", "/api/control/sites"): (lambda c: {}, {"code": "", "name": "", "jurisdiction": ""}, CONTROLLERS),
+    ("POST", "/api/control/sites/{code}/rooms"): (
+        lambda c: {"code": c.site.code},
+        {"numbers": ""},
+        CONTROLLERS,
+    ),
+    ("GET", "/api/control/plans"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("POST", "/api/control/plans"): (
+        lambda c: {},
+        {"applies_to": "close", "definition": {}, "note": ""},
+        ADMINS,
+    ),
 }
 
 # Routes that are not Cordon views: Django admin (staff only, checked below), the API mount (walked separately).
@@ -220,6 +321,7 @@ def test_every_api_operation_has_an_access_rule_and_an_expectation() -> None:
 def clients(city: Any, make_user: Callable[..., Any]) -> dict[str | None, Client]:
     """One client per role, every user scoped to the whole city (scoping itself is tested elsewhere)."""
     _tracing_objects(city)
+    _control_objects(city)
     out: dict[str | None, Client] = {None: Client()}
     for role in Role.values:
         user = make_user(role, city.city)
@@ -256,6 +358,27 @@ def _tracing_objects(city: Any) -> None:
         contact=contact, from_district=city.fengtai, to_district=city.changping
     )
     city.cluster = actions.create_cluster(actor=None, name="matrix", cases=[city.case])
+
+
+def _control_objects(city: Any) -> None:
+    """A site with a room, and the Changping contact transferred there: an order with sample tasks, a
+    transfer task with its member, and a health record with an alert."""
+    from cordon.apps.control import actions
+    from cordon.apps.tracing.models import Contact
+
+    city.site = actions.save_site(
+        actor=None, data=actions.SiteData(code="S-M", name="矩阵酒店", jurisdiction=city.changping)
+    )
+    city.room = actions.add_rooms(actor=None, site=city.site, numbers="101-102")[0]
+    (city.order,) = actions.open_orders(actor=None, contacts=[Contact.objects.get(person=city.cp_person)])
+    actions.reserve_rooms(actor=None, assignments=[(city.order, city.room)])
+    city.transfer = actions.create_transfer(
+        actor=None, orders=[city.order], data=actions.TransferData("京A1", "一组", city.order.opened_at)
+    )
+    city.member = city.transfer.members.get()
+    actions.arrive_transfer(actor=None, task=city.transfer)
+    city.sample = city.order.sample_tasks.order_by("due_on").first()
+    city.health = actions.record_health(actor=None, order=city.order, day=None, temperature="38.2")
 
 
 def test_page_matrix(city: Any, clients: dict[str | None, Client]) -> None:

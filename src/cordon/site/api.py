@@ -60,6 +60,7 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 def _register() -> None:
     from cordon.apps.accounts.api import router as accounts
     from cordon.apps.audit.api import router as audit
+    from cordon.apps.control.api import router as control
     from cordon.apps.dataio.api import router as dataio
     from cordon.apps.geo.api import router as geo
     from cordon.apps.people.api import router as people
@@ -73,6 +74,7 @@ def _register() -> None:
     api.add_router("/", audit)
     api.add_router("/", dataio)
     api.add_router("/", tracing)
+    api.add_router("/", control)
 
 
 _register()

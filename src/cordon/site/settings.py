@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "cordon.apps.audit",
     "cordon.apps.dataio",
     "cordon.apps.tracing",
+    "cordon.apps.control",
     "cordon.apps.web",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -170,6 +171,11 @@ CORDON_TRACE_MARGIN_MINUTES = int(os.environ.get("CORDON_TRACE_MARGIN_MINUTES", 
 CORDON_HUB_MIN_OVERLAP_MINUTES = int(os.environ.get("CORDON_HUB_MIN_OVERLAP_MINUTES", 15))
 CORDON_MIN_OVERLAP_MINUTES = int(os.environ.get("CORDON_MIN_OVERLAP_MINUTES", 0))
 CORDON_LINKAGE_ACK_HOURS = float(os.environ.get("CORDON_LINKAGE_ACK_HOURS", 2))
+# Close-contact control: hours a judgment may wait before the contact counts as overdue on the board (the
+# transfer deadline itself comes from the quarantine plan), and the font that PDFs (quarantine orders, release
+# certificates) embed; empty = the first CJK font found on the system (fonts-noto-cjk and others).
+CORDON_JUDGE_HOURS = float(os.environ.get("CORDON_JUDGE_HOURS", 4))
+CORDON_PDF_FONT = os.environ.get("CORDON_PDF_FONT", "")
 
 LOGGING = {
     "version": 1,

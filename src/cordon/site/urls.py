@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("cordon.apps.web.urls")),
     path("data/", include("cordon.apps.dataio.urls")),
     path("tracing/", include("cordon.apps.tracing.urls")),
+    path("control/", include("cordon.apps.control.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", web_views.set_language, name="set_language"),

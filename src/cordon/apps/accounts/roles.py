@@ -38,6 +38,12 @@ class Cap(models.TextChoices):
     TRACE = "trace", _("Report cases, investigate, trace and judge contacts")
     RECEIVE_LINKAGE = "receive_linkage", _("Receive and acknowledge contacts from other districts")
     INGEST_SCANS = "ingest_scans", _("Load venue check-in scans")
+    VIEW_CONTROL = (
+        "view_control",
+        _("See isolation sites, control orders, transfers and the open-items board"),
+    )
+    CONTROL = "control", _("Place, transfer, test and release contacts; manage isolation sites")
+    RECORD_HEALTH = "record_health", _("Record daily health checks and samples of persons under control")
     VIEW_AUDIT = "view_audit", _("Read the audit trail and access log")
     ADMIN = "admin", _("Configure the system")
 
@@ -46,18 +52,21 @@ _ALL = frozenset(Cap)
 _READ = frozenset({Cap.VIEW_JURISDICTIONS, Cap.VIEW_PERSONS, Cap.VIEW_VENUES})
 
 ROLE_CAPS: dict[str, frozenset[Cap]] = {
-    Role.CITY_COMMANDER: _READ | {Cap.EXPORT, Cap.VIEW_CASES},
-    Role.DISTRICT_COMMANDER: _READ | {Cap.EXPORT, Cap.VIEW_CASES, Cap.RECEIVE_LINKAGE},
-    Role.STREET_OFFICER: _READ | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.EXPORT, Cap.VIEW_CASES},
-    Role.GRID_WORKER: _READ | {Cap.VIEW_PII, Cap.EDIT_PERSONS},
-    Role.INVESTIGATOR: _READ | {Cap.VIEW_PII, Cap.VIEW_CASES, Cap.TRACE, Cap.RECEIVE_LINKAGE},
-    Role.QUARANTINE_OFFICER: _READ | {Cap.VIEW_PII, Cap.VIEW_CASES, Cap.RECEIVE_LINKAGE},
+    Role.CITY_COMMANDER: _READ | {Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL},
+    Role.DISTRICT_COMMANDER: _READ | {Cap.EXPORT, Cap.VIEW_CASES, Cap.RECEIVE_LINKAGE, Cap.VIEW_CONTROL},
+    Role.STREET_OFFICER: _READ
+    | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL},
+    Role.GRID_WORKER: _READ | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.VIEW_CONTROL, Cap.RECORD_HEALTH},
+    Role.INVESTIGATOR: _READ
+    | {Cap.VIEW_PII, Cap.VIEW_CASES, Cap.TRACE, Cap.RECEIVE_LINKAGE, Cap.VIEW_CONTROL},
+    Role.QUARANTINE_OFFICER: _READ
+    | {Cap.VIEW_PII, Cap.VIEW_CASES, Cap.RECEIVE_LINKAGE, Cap.VIEW_CONTROL, Cap.CONTROL, Cap.RECORD_HEALTH},
     Role.SCREENING_STAFF: frozenset({Cap.VIEW_PERSONS, Cap.VIEW_PII}),
     Role.LAB_STAFF: frozenset({Cap.VIEW_JURISDICTIONS}),
     Role.CHECKPOINT_STAFF: frozenset({Cap.VIEW_VENUES}),
-    Role.SERVICE_DISPATCHER: _READ | {Cap.VIEW_PII},
+    Role.SERVICE_DISPATCHER: _READ | {Cap.VIEW_PII, Cap.VIEW_CONTROL},
     Role.INDUSTRY_REGULATOR: _READ | {Cap.EXPORT},
-    Role.AUDITOR: _READ | {Cap.VIEW_AUDIT},
+    Role.AUDITOR: _READ | {Cap.VIEW_AUDIT, Cap.VIEW_CONTROL},
     Role.ADMINISTRATOR: _ALL,
 }
 

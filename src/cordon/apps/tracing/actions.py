@@ -711,6 +711,14 @@ def decide_contacts(
             if pending is not None:
                 audit.record_delete(actor, pending, source=source)
                 pending.delete()
+    # Control follows the judgment at once: a confirmed contact waits in their district's queue with a clock;
+    # a judgment taken back cancels what was not yet done.
+    from cordon.apps.control import actions as control
+
+    if decision == Decision.CONFIRMED:
+        control.open_orders(actor=actor, contacts=contacts, source=source)
+    else:
+        control.withdraw_orders(actor=actor, contacts=contacts, source=source)
     return changed
 
 
