@@ -69,6 +69,12 @@ def test_proposals_keep_every_rule(batch: tuple[list[Person], list[Site], list[R
             assert site.takes_children
         if p.special_needs:
             assert site.takes_special_needs and room.accessible
+    # One household (or one person alone) per room.
+    groups_in_room: dict[int, set[int]] = defaultdict(set)
+    for pl in proposal.placements:
+        p = by_person[pl.person]
+        groups_in_room[pl.room].add(p.household if p.household >= 0 else -1 - p.id)
+    assert all(len(g) == 1 for g in groups_in_room.values())
     # A child is in a room with an adult of its household.
     in_room: dict[int, list[Person]] = defaultdict(list)
     for pl in proposal.placements:
@@ -113,7 +119,7 @@ def test_a_nearer_room_for_the_whole_household_is_never_passed_over(
         if group[0].household in proposal.split_households:
             for p in group:
                 if p.id in placements:
-                    free[placements[p.id].room] -= 1
+                    free[placements[p.id].room] = 0
             continue
         mine = [placements[p.id] for p in group if p.id in placements]
         if not mine:
@@ -132,8 +138,8 @@ def test_a_nearer_room_for_the_whole_household_is_never_passed_over(
             assert not any(
                 r.site == s.id and free[r.id] >= len(group) and (r.accessible or not needs) for r in rooms
             )
-        for pl in mine:
-            free[pl.room] -= 1
+        for room in {pl.room for pl in mine}:
+            free[room] = 0
 
 
 def test_a_family_shares_a_room_and_goes_to_the_nearest_site() -> None:

@@ -2,6 +2,8 @@
 
 Rules, in the order they are applied:
 
+- **One household per room** (单人单间, families together): a room goes to one group of the batch, whatever
+  beds it has left; the caller offers only empty rooms.
 - **Households together**: members of one household in the batch go to the same site, in as few rooms as
   possible (one room when one has the beds).
 - **Children with a guardian**: a child goes only to a site that takes children, and only into a room with an
@@ -180,9 +182,11 @@ def propose(persons: Sequence[Person], sites: Sequence[Site], rooms: Sequence[Ro
             packed = _pack(group, rooms_of[s.id], free)
             if packed is None:
                 continue
-            site_free[s.id] -= len(packed)
+            # One household per room: a room taken by this group is closed to the others.
+            for room_id in {room.id for _p, room in packed}:
+                site_free[s.id] -= free[room_id]
+                free[room_id] = 0
             for p, room in packed:
-                free[room.id] -= 1
                 placements.append(Placement(p.id, s.id, room.id, distance_km(p.lon, p.lat, s.lon, s.lat)))
             return True
         return False

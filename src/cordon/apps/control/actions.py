@@ -115,7 +115,7 @@ def save_plan_version(
     if not note.strip():
         raise ValidationError({"note": _("Say why the plan changes.")})
     current = (
-        QuarantinePlan.objects.select_for_update()
+        QuarantinePlan.objects.select_for_update(of=("self",))
         .filter(profile=profile, applies_to=applies_to, in_force=True)
         .first()
     )
@@ -296,7 +296,7 @@ def add_rooms(
 
 @transaction.atomic
 def set_room_status(*, actor: Any, room: Room, status: str, source: str = "web") -> Room:
-    room = Room.objects.select_for_update().get(pk=room.pk)
+    room = Room.objects.select_for_update(of=("self",)).get(pk=room.pk)
     if status not in RoomStatus.values:
         raise ValidationError({"status": _("Unknown room status.")})
     occupied = Placement.objects.filter(room=room, status__in=LIVE_PLACEMENT).exists()
@@ -335,7 +335,7 @@ def open_orders(*, actor: Any, contacts: Sequence[Contact], source: str = "web")
     person_ids = {c.person_id for c in candidates}
     open_by_person = {
         o.person_id: o
-        for o in ControlOrder.objects.select_for_update().filter(
+        for o in ControlOrder.objects.select_for_update(of=("self",)).filter(
             person_id__in=person_ids, status__in=OPEN_ORDER
         )
     }
@@ -410,7 +410,7 @@ def withdraw_orders(*, actor: Any, contacts: Sequence[Contact], source: str = "w
     """A judgment taken back (dismissed, or back to candidate): orders it opened that are not yet under control
     are cancelled (a reserved room is freed). Orders already under control stay; an officer releases them."""
     orders = list(
-        ControlOrder.objects.select_for_update().filter(
+        ControlOrder.objects.select_for_update(of=("self",)).filter(
             contact__in=[c.pk for c in contacts], status__in=NOT_YET_CONTROLLED
         )
     )
@@ -466,7 +466,7 @@ def _lock_orders(orders: Sequence[ControlOrder]) -> dict[int, ControlOrder]:
     ids = sorted({o.pk for o in orders})
     locked = {
         o.pk: o
-        for o in ControlOrder.objects.select_for_update()
+        for o in ControlOrder.objects.select_for_update(of=("self",))
         .filter(pk__in=ids)
         .select_related("person", "plan")
         .order_by("pk")
@@ -492,7 +492,7 @@ def reserve_rooms(
     room_ids = sorted({r.pk for _o, r in assignments})
     rooms = {
         r.pk: r
-        for r in Room.objects.select_for_update()
+        for r in Room.objects.select_for_update(of=("self",))
         .filter(pk__in=room_ids)
         .select_related("site")
         .order_by("pk")
@@ -561,12 +561,13 @@ def reserve_rooms(
                 )
             }
         ) from None
-    changed = []
+    by_site: dict[int, list[int]] = defaultdict(list)
     for o, r in assignments:
         order = orders[o.pk]
         order.status, order.site = OrderStatus.ALLOCATED, rooms[r.pk].site
-        changed.append(order)
-    ControlOrder.objects.bulk_update(changed, ["status", "site"], batch_size=1000)
+        by_site[rooms[r.pk].site_id].append(order.pk)
+    for site_id, ids in by_site.items():  # one UPDATE per site, not a CASE per row
+        ControlOrder.objects.filter(pk__in=ids).update(status=OrderStatus.ALLOCATED, site_id=site_id)
     Room.objects.filter(pk__in=list(by_room)).update(status=RoomStatus.OCCUPIED)
     audit.record_bulk_create(actor, placements, source=source)
     return placements
@@ -649,7 +650,9 @@ def place_at_home(
     day = timezone.localtime(at).date()
     for o in locked.values():
         o.status, o.controlled_at, o.start_date = OrderStatus.HOME, at, day
-    ControlOrder.objects.bulk_update(list(locked.values()), ["status", "controlled_at", "start_date"])
+    ControlOrder.objects.filter(pk__in=list(locked)).update(
+        status=OrderStatus.HOME, controlled_at=at, start_date=day
+    )
     _sync_sample_tasks(list(locked.values()))
     audit.record_bulk_create(actor, placements, source=source)
     return placements
@@ -725,13 +728,13 @@ def create_transfer(
     )
     for o in locked.values():
         o.status = OrderStatus.IN_TRANSFER
-    ControlOrder.objects.bulk_update(list(locked.values()), ["status"])
+    ControlOrder.objects.filter(pk__in=list(locked)).update(status=OrderStatus.IN_TRANSFER)
     audit.record_create(actor, task, source=source)
     return task
 
 
 def _lock_task(task: TransferTask) -> TransferTask:
-    return TransferTask.objects.select_for_update().get(pk=task.pk)
+    return TransferTask.objects.select_for_update(of=("self",)).get(pk=task.pk)
 
 
 @transaction.atomic
@@ -757,7 +760,11 @@ def fail_member(
 ) -> TransferMember:
     """The person could not be picked up: the reserved room is freed and the person goes back to the queue
     (the clock keeps running from the judgment)."""
-    member = TransferMember.objects.select_for_update().select_related("task", "order").get(pk=member.pk)
+    member = (
+        TransferMember.objects.select_for_update(of=("self",))
+        .select_related("task", "order")
+        .get(pk=member.pk)
+    )
     if reason not in FailureReason.values:
         raise ValidationError({"reason": _("Say why the transfer failed.")})
     if member.status != MemberStatus.ASSIGNED:
@@ -766,7 +773,7 @@ def fail_member(
         )
     if member.task.status in (TransferStatus.ARRIVED, TransferStatus.CANCELLED):
         raise ValidationError({"reason": _("The task is closed.")})
-    order = ControlOrder.objects.select_for_update().get(pk=member.order_id)
+    order = ControlOrder.objects.select_for_update(of=("self",)).get(pk=member.order_id)
     before = audit.snapshot(member)
     member.status, member.failure_reason, member.note = MemberStatus.FAILED, reason, note.strip()[:200]
     member.save(update_fields=["status", "failure_reason", "note", "updated_at"])
@@ -811,9 +818,13 @@ def arrive_transfer(
         placements.append(p)
         o = orders[m.order_id]
         o.status, o.controlled_at, o.start_date = OrderStatus.ISOLATED, at, day
-    TransferMember.objects.bulk_update(members, ["status"])
-    Placement.objects.bulk_update(placements, ["status", "started_at"])
-    ControlOrder.objects.bulk_update(list(orders.values()), ["status", "controlled_at", "start_date"])
+    TransferMember.objects.filter(pk__in=[m.pk for m in members]).update(status=MemberStatus.ARRIVED)
+    Placement.objects.filter(pk__in=[p.pk for p in placements]).update(
+        status=PlacementStatus.ACTIVE, started_at=at
+    )
+    ControlOrder.objects.filter(pk__in=list(orders)).update(
+        status=OrderStatus.ISOLATED, controlled_at=at, start_date=day
+    )
     _sync_sample_tasks(list(orders.values()))
     before = audit.snapshot(task)
     if not task.departed_at:
@@ -842,7 +853,7 @@ def record_health(
 ) -> HealthRecord:  # fmt: skip
     """Today's (or an earlier day's) health check; recording the same day again corrects it. A temperature
     of 37.3 °C or more, or any symptom, raises an alert."""
-    order = ControlOrder.objects.select_for_update().select_related("person").get(pk=order.pk)
+    order = ControlOrder.objects.select_for_update(of=("self",)).select_related("person").get(pk=order.pk)
     _controlled(order)
     assert order.start_date is not None
     errors: dict[str, str] = {}
@@ -866,7 +877,7 @@ def record_health(
     if errors:
         raise ValidationError(errors)
     alert = temp >= Decimal(str(FEVER_CELSIUS)) or bool(symptoms)
-    record = HealthRecord.objects.select_for_update().filter(order=order, day=day).first()
+    record = HealthRecord.objects.select_for_update(of=("self",)).filter(order=order, day=day).first()
     before = audit.snapshot(record) if record else None
     record = record or HealthRecord(order=order, day=day)
     record.temperature, record.symptoms, record.note = temp, sorted(set(symptoms)), note.strip()[:200]
@@ -915,8 +926,14 @@ def record_result(
     """A PCR result for a scheduled sample. A positive converts the person into a case found under control
     and traces it at once. An invalid result can be replaced by the result of a re-sample."""
     with transaction.atomic():
-        task = SampleTask.objects.select_for_update().select_related("order__person").get(pk=task.pk)
-        order = ControlOrder.objects.select_for_update().select_related("person").get(pk=task.order_id)
+        task = (
+            SampleTask.objects.select_for_update(of=("self",)).select_related("order__person").get(pk=task.pk)
+        )
+        order = (
+            ControlOrder.objects.select_for_update(of=("self",))
+            .select_related("person")
+            .get(pk=task.order_id)
+        )
         errors: dict[str, str] = {}
         now = timezone.now()
         at = at or now
@@ -958,7 +975,9 @@ def record_samples(
     """Samples taken (results follow from the lab)."""
     at = at or timezone.now()
     locked = list(
-        SampleTask.objects.select_for_update().filter(pk__in=[t.pk for t in tasks], status=SampleStatus.DUE)
+        SampleTask.objects.select_for_update(of=("self",)).filter(
+            pk__in=[t.pk for t in tasks], status=SampleStatus.DUE
+        )
     )
     for t in locked:
         t.status, t.sampled_at, t.recorded_by = SampleStatus.SAMPLED, at, _user(actor)

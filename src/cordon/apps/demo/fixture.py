@@ -156,6 +156,8 @@ class Summary:
     logins: int = 0
     scans: int = 0
     cases: int = 0
+    sites: int = 0
+    orders: int = 0
 
     def describe(self) -> str:
         if not self.loaded:
@@ -166,7 +168,7 @@ class Summary:
             f"Loaded the demo city: {self.jurisdictions} jurisdictions, {self.buildings} buildings, "
             f"{self.households:,} households, {self.persons:,} persons, {self.venues} venues, "
             f"{self.logins} logins; the first {OUTBREAK_DAYS} days of the outbreak: {self.scans:,} venue scans, "
-            f"{self.cases} reported cases."
+            f"{self.cases} reported cases; {self.sites} isolation sites, {self.orders:,} persons under control orders."
         )
 
 
@@ -204,8 +206,12 @@ def delete() -> None:
     prefix = f"/{CITY_CODE}/"
     with transaction.atomic():
         User.objects.filter(username__in=[login.username for login in LOGINS]).delete()
+        from cordon.apps.control.models import ControlOrder, IsolationSite, TransferTask
         from cordon.apps.tracing.models import Case, Cluster
 
+        TransferTask.objects.filter(district__path__startswith=prefix).delete()
+        ControlOrder.objects.filter(jurisdiction__path__startswith=prefix).delete()
+        IsolationSite.objects.filter(jurisdiction__path__startswith=prefix).delete()
         Case.objects.filter(jurisdiction__path__startswith=prefix).delete()
         Cluster.objects.filter(cases__isnull=True).delete()
         AccessLog.objects.filter(person__jurisdiction__path__startswith=prefix).delete()
@@ -389,6 +395,7 @@ def _build(rng: random.Random, progress: bool) -> Summary:
     # The first two weeks of the outbreak: every day's check-in scans into the scan store (simulator ids mapped
     # to the register's), then the reported cases, traced.
     _outbreak(city, made_persons, made_venues, national_ids, summary, today, progress)
+    _control(summary, progress)
     return summary
 
 
@@ -509,6 +516,95 @@ def _outbreak(
         print(f"tracing {len(made)} cases ...", file=sys.stderr, flush=True)
     tracing.trace_cases(actor=None, cases=made, source=SOURCE)
     summary.cases = len(made)
+
+
+CONTROL_CASES = 40  # the most recent cases whose household and work-unit contacts the demo has judged
+
+
+def _control(summary: Summary, progress: bool) -> None:
+    """Close-contact control as of today: an isolation hotel per district; the household and work-unit
+    contacts of the most recent cases judged, with the household members of those contacts as secondary
+    contacts; two thirds of the close contacts placed (half of them arrived), most secondary contacts in home
+    quarantine, the rest still in the queue, so every list of the open-items board has something on it."""
+    from django.db.models import Avg
+    from django.utils import timezone
+
+    from cordon.apps.control import actions as control
+    from cordon.apps.control import selectors as control_reads
+    from cordon.apps.tracing import actions as tracing
+    from cordon.apps.tracing.models import Case, Contact, ContactType, Decision
+
+    prefix = f"/{CITY_CODE}/"
+    for district in Jurisdiction.objects.filter(path__startswith=prefix, level=Level.DISTRICT).order_by(
+        "code"
+    ):
+        where = Building.objects.filter(jurisdiction__path__startswith=district.path).aggregate(
+            lat=Avg("latitude"), lon=Avg("longitude")
+        )
+        site = control.save_site(
+            actor=None,
+            data=control.SiteData(
+                code=f"GLD-{district.code}", name=f"{district.name}集中隔离酒店",
+                name_en=f"{district.name_en or district.name} quarantine hotel", jurisdiction=district,
+                latitude=where["lat"], longitude=where["lon"], takes_special_needs=True,
+                address=f"{district.name}（合成）", phone="010-12345678",
+            ),
+            source=SOURCE,
+        )  # fmt: skip
+        for numbers, beds, accessible in (("1001-1060", 1, False), ("2001-2040", 2, False),
+                                           ("3001-3020", 3, False), ("8001-8008", 2, True)):  # fmt: skip
+            control.add_rooms(
+                actor=None, site=site, numbers=numbers, beds=beds, accessible=accessible, source=SOURCE
+            )
+        summary.sites += 1
+    recent = list(
+        Case.objects.filter(jurisdiction__path__startswith=prefix).order_by("-reported_at")[:CONTROL_CASES]
+    )
+    if progress:
+        print(
+            f"judging the household and work-unit contacts of {len(recent)} cases ...",
+            file=sys.stderr,
+            flush=True,
+        )
+    for case in recent:
+        close = Contact.objects.filter(
+            case=case,
+            status=Decision.CANDIDATE,
+            contact_type__in=[ContactType.HOUSEHOLD, ContactType.WORK_UNIT],
+        )
+        close_people = list(close.values_list("person_id", flat=True))
+        ids = list(close.values_list("pk", flat=True)) + list(
+            Contact.objects.filter(
+                case=case, status=Decision.CANDIDATE, contact_type=ContactType.SECONDARY_HOUSEHOLD,
+                via_id__in=close_people,
+            ).values_list("pk", flat=True)
+        )  # fmt: skip
+        if ids:
+            tracing.decide_contacts(
+                actor=None, case=case, contact_ids=ids, decision=Decision.CONFIRMED, source=SOURCE
+            )
+    officer = User.objects.get(username="admin")
+    waiting = list(control_reads.queue(officer, centralized=True))
+    view = control_reads.propose_placements(officer, waiting[: len(waiting) * 2 // 3])
+    pairs = [(r.order, r.room) for r in view.rows if r.room is not None]
+    if pairs:
+        control.reserve_rooms(actor=None, assignments=pairs, source=SOURCE)
+    by_site: dict[int, list[Any]] = {}
+    for order, room in pairs:
+        by_site.setdefault(room.site_id, []).append(order)
+    now = timezone.now()
+    for n, orders in enumerate(by_site.values()):
+        for i in range(0, len(orders), 20):
+            task = control.create_transfer(
+                actor=None, orders=orders[i : i + 20],
+                data=control.TransferData(f"京A·{10000 + 37 * n + i:05d}", f"转运{n + 1}组", now), source=SOURCE,
+            )  # fmt: skip
+            if (i // 20) % 2 == 0:
+                control.arrive_transfer(actor=None, task=task, source=SOURCE)
+    at_home = [o for o in control_reads.queue(officer, centralized=False) if o.person.home_building_id]
+    if at_home:
+        control.place_at_home(actor=None, orders=at_home[: len(at_home) * 3 // 4], source=SOURCE)
+    summary.orders = control_reads.orders_visible_to(officer).count()
 
 
 def _at(day: dt.date, minutes: int) -> dt.datetime:
