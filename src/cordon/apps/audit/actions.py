@@ -90,6 +90,19 @@ def record_bulk_create(actor: Any, instances: Iterable[models.Model], *, source:
     return len(entries)
 
 
+def record_bulk_update(
+    actor: Any, changes: Iterable[tuple[models.Model, Mapping[str, Any]]], *, source: str
+) -> int:
+    """One update entry per (instance, snapshot before) pair whose fields changed, in one insert."""
+    entries = []
+    for obj, before in changes:
+        diffs = diff(before, snapshot(obj))
+        if diffs:
+            entries.append(_entry(actor, AuditEntry.Verb.UPDATE, obj, diffs, source))
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    return len(entries)
+
+
 def log_person_access(actor: Any, person: Any, *, via: str, detail: str = "") -> None:
     AccessLog.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,

@@ -167,8 +167,9 @@ class ControlOrder(models.Model):
     case = models.ForeignKey(
         "tracing.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="control_orders"
     )
+    # PROTECT like the case: a judged contact with an order is never deleted from under it.
     contact = models.ForeignKey(
-        "tracing.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="control_orders"
+        "tracing.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="control_orders"
     )
     degree = models.SmallIntegerField(_("degree"))
     plan = models.ForeignKey(

@@ -678,7 +678,7 @@ def decide_contacts(
     if not ids:
         raise ValidationError({"contacts": _("Choose at least one contact.")})
     contacts = list(
-        Contact.objects.select_for_update().filter(case=case, pk__in=ids).select_related("person")
+        Contact.objects.select_for_update(of=("self",)).filter(case=case, pk__in=ids).select_related("person")
     )
     if len(contacts) != len(ids):
         raise ValidationError({"contacts": _("Some of the chosen contacts do not belong to this case.")})
@@ -687,30 +687,39 @@ def decide_contacts(
             {"contacts": _("Risk-venue visitors are screened, not judged; leave them out of the selection.")}
         )
     now = timezone.now()
-    changed = 0
+    note = note.strip()[:200]
+    decider = actor if getattr(actor, "pk", None) else None
+    changes = []
     for contact in contacts:
-        if contact.status == decision and contact.note == note.strip()[:200]:
+        if contact.status == decision and contact.note == note:
             continue
         before = audit.snapshot(contact)
-        contact.status = decision
-        contact.note = note.strip()[:200]
-        contact.decided_by = actor if getattr(actor, "pk", None) else None
-        contact.decided_at = now
-        contact.save(update_fields=["status", "note", "decided_by", "decided_at", "updated_at"])
-        audit.record_update(actor, contact, before, source=source)
-        changed += 1
-        if decision == Decision.CONFIRMED and contact.district_id != case.district_id:
-            link, made = Linkage.objects.get_or_create(
-                contact=contact,
-                defaults={"from_district_id": case.district_id, "to_district_id": contact.district_id},
-            )
-            if made:
-                audit.record_create(actor, link, source=source)
-        elif decision != Decision.CONFIRMED:
-            pending = Linkage.objects.filter(contact=contact, acknowledged_at__isnull=True).first()
-            if pending is not None:
-                audit.record_delete(actor, pending, source=source)
-                pending.delete()
+        contact.status, contact.note, contact.decided_by, contact.decided_at = decision, note, decider, now
+        changes.append((contact, before))
+    # One UPDATE for the whole selection (hundreds at once), one audit row per decision.
+    Contact.objects.filter(pk__in=[c.pk for c, _b in changes]).update(
+        status=decision, note=note, decided_by=decider, decided_at=now, updated_at=now
+    )
+    audit.record_bulk_update(actor, changes, source=source)
+    changed = [c for c, _b in changes]
+    if decision == Decision.CONFIRMED:
+        away = [c for c in changed if c.district_id != case.district_id]
+        linked = set(Linkage.objects.filter(contact__in=away).values_list("contact_id", flat=True))
+        links = Linkage.objects.bulk_create(
+            [
+                Linkage(
+                    contact=c, from_district_id=case.district_id, to_district_id=c.district_id, created_at=now
+                )
+                for c in away
+                if c.pk not in linked
+            ]
+        )
+        audit.record_bulk_create(actor, links, source=source)
+    else:
+        pending = list(Linkage.objects.filter(contact__in=changed, acknowledged_at__isnull=True))
+        for link in pending:
+            audit.record_delete(actor, link, source=source)
+        Linkage.objects.filter(pk__in=[link.pk for link in pending]).delete()
     # Control follows the judgment at once: a confirmed contact waits in their district's queue with a clock;
     # a judgment taken back cancels what was not yet done.
     from cordon.apps.control import actions as control
@@ -719,7 +728,7 @@ def decide_contacts(
         control.open_orders(actor=actor, contacts=contacts, source=source)
     else:
         control.withdraw_orders(actor=actor, contacts=contacts, source=source)
-    return changed
+    return len(changed)
 
 
 @transaction.atomic
