@@ -46,6 +46,7 @@ from .core import (
     Visit,
     exposure_window,
     trace,
+    trace_blocks,
 )
 
 __all__ = [
@@ -59,4 +60,5 @@ __all__ = [
     "Visit",
     "exposure_window",
     "trace",
+    "trace_blocks",
 ]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,8 @@ HOUSEHOLD, WORK_UNIT, VENUE, TRAJECTORY, SEC_HOUSEHOLD, SEC_WORK_UNIT, RISK_VENU
 DEGREE_OF_TYPE = np.array([1, 1, 1, 1, 2, 2, 0], np.int8)
 _LOW32 = (1 << 32) - 1
 _CHUNK = 8_000_000  # expanded candidate rows per step (bounds memory)
+_BLOCK = 1_000_000  # candidate rows per block of whole cases (the unit of work of a thread)
+_SCAN_FIELDS = ("person", "venue", "subarea", "t_in", "t_out")
 
 
 @dataclass(frozen=True)
@@ -139,15 +144,27 @@ class ScanIndex:
     """Scans sorted once by (venue, time in), with a person order; queries are binary searches."""
 
     def __init__(self, scans: ScanArrays) -> None:
-        self.t0 = int(scans.t_in.min()) if len(scans) else 0
-        if len(scans) and (int(scans.venue.min()) < 0 or int(scans.venue.max()) >= 1 << 31):
+        self._build({f: getattr(scans, f) for f in _SCAN_FIELDS})
+
+    def _build(self, cols: dict[str, Any]) -> None:
+        """Sort the columns in ``cols`` (replaced one by one, so a caller that hands over the only references
+        needs memory for one column more than the scans, not for a second copy of them)."""
+        n = len(cols["person"])
+        t_in, venue = cols["t_in"], cols["venue"]
+        self.t0 = int(t_in.min()) if n else 0
+        if n and (int(venue.min()) < 0 or int(venue.max()) >= 1 << 31):
             raise ValueError("venue ids must lie in 0 .. 2**31 - 1")
-        if len(scans) and int(scans.t_in.max()) - self.t0 > _LOW32:
+        if n and int(t_in.max()) - self.t0 > _LOW32:
             raise ValueError("scans span more than 8,000 years")
-        key = (scans.venue << 32) | (scans.t_in - self.t0)
+        key = venue << 32
+        key |= t_in - self.t0
         order = np.argsort(key, kind="stable")
         self.key: I64 = key[order]
-        self.scans = scans.take(order)
+        del key, t_in, venue
+        for f in _SCAN_FIELDS:
+            cols[f] = cols[f][order]
+        del order
+        self.scans = ScanArrays(*(cols.pop(f) for f in _SCAN_FIELDS))
         self.p_order = np.argsort(self.scans.person, kind="stable")
         self.p_sorted: I64 = self.scans.person[self.p_order]
         # Longest stay per venue: bounds how far back a search must start.
@@ -174,18 +191,22 @@ class ScanIndex:
     ) -> ScanIndex:
         """Read a date-partitioned scan folder (the days from ``start`` to ``end``) into an index."""
         files = partition_files(Path(folder), start, end)
-        parts: list[ScanArrays] = []
+        parts: list[dict[str, Any]] = []
         for i, path in enumerate(files):
-            parts.append(ScanArrays.from_arrow(pq.read_table(path, columns=list(_COLUMNS))))
+            day = ScanArrays.from_arrow(pq.read_table(path, columns=list(_COLUMNS)))
+            parts.append({f: getattr(day, f) for f in _SCAN_FIELDS})
+            del day
             if progress:
                 progress(i + 1, len(files))
         if not parts:
             return cls(_empty_scans())
-        return cls(
-            ScanArrays(
-                *(np.concatenate([getattr(p, f) for p in parts]) for f in ScanArrays.__dataclass_fields__)
-            )
-        )
+        # Column by column, letting go of each day's arrays as they are joined, then sorted in place (memory:
+        # the scans once plus a column or two, not a second copy).
+        cols = {f: np.concatenate([p.pop(f) for p in parts]) for f in _SCAN_FIELDS}
+        del parts
+        index = cls.__new__(cls)
+        index._build(cols)
+        return index
 
     def visits_of(self, person: int, start: int, end: int) -> ScanArrays:
         lo, hi = np.searchsorted(self.p_sorted, [person, person + 1])
@@ -247,7 +268,7 @@ class _Rows:
 
     def get(self, name: str, dtype: type) -> npt.NDArray[Any]:
         chunks = self.parts.get(name, [])
-        return np.concatenate(chunks).astype(dtype) if chunks else np.zeros(0, dtype)
+        return np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.zeros(0, dtype)
 
 
 _FIELDS = {
@@ -257,71 +278,132 @@ _FIELDS = {
 }  # fmt: skip
 
 
+_DEGREE_RANK = np.array([0, 0, 0, 0, 1, 1, 2], np.int8)  # close, secondary, risk-venue: by contact type
+
+
+def _pair_order(case: I64, contact: I64, kind: npt.NDArray[np.int8], overlap: I64) -> I64:
+    """The order of rows by case, contact, type (strongest first), then overlap (longest first), ties in row
+    order (the result of ``np.lexsort`` on the four keys). Fast paths pack the keys into one 64-bit integer:
+    with the row number in the low bits a plain ``np.sort`` does it (several times faster than an argsort),
+    else one stable argsort of the packed key; ``np.lexsort`` when the values do not fit."""
+    n = len(case)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    c_min = int(case.min())
+    if c_min >= 0 and int(contact.min()) >= 0 and int(overlap.min()) >= 0:
+        c_bits = max(1, (int(case.max()) - c_min).bit_length())
+        p_bits = max(1, int(contact.max()).bit_length())
+        o_bits = max(1, int(overlap.max()).bit_length())
+        i_bits = max(1, (n - 1).bit_length())
+        o_top = (1 << o_bits) - 1
+        if c_bits + p_bits + 3 + o_bits <= 63:
+            key = (case - c_min).astype(np.int64) << (p_bits + 3 + o_bits)
+            key |= contact.astype(np.int64) << (3 + o_bits)
+            key |= kind.astype(np.int64) << o_bits
+            key |= o_top - overlap
+            if c_bits + p_bits + 3 + o_bits + i_bits <= 63:
+                key <<= i_bits
+                key |= np.arange(n, dtype=np.int64)
+                key.sort()
+                key &= (1 << i_bits) - 1
+                return key
+            result: I64 = np.argsort(key, kind="stable")
+            return result
+    out: I64 = np.lexsort((-overlap, kind, contact, case))
+    return out
+
+
+def _strongest(rows: dict[str, npt.NDArray[Any]]) -> tuple[dict[str, npt.NDArray[Any]], B]:
+    """Per (case, contact) pair only the rows of its strongest degree, sorted by case, contact, type (strongest
+    first) and minutes together (longest first); and the first row of each pair."""
+    order = _pair_order(rows["case"], rows["contact"], rows["type"], rows["overlap"])
+    case, contact = rows["case"][order], rows["contact"][order]
+    deg_rank = _DEGREE_RANK[rows["type"][order]]
+    n = len(case)
+    first = np.r_[True, (case[1:] != case[:-1]) | (contact[1:] != contact[:-1])] if n else np.zeros(0, bool)
+    group = np.cumsum(first) - 1
+    best_deg = deg_rank[first][group] if n else deg_rank
+    keep = deg_rank == best_deg
+    idx = order[keep]  # gather each column once, and only the rows kept
+    return {k: v[idx] for k, v in rows.items()}, first[keep]
+
+
+class _Part:
+    """The reduced rows of a block of whole cases, with its pair table made on the worker thread."""
+
+    def __init__(self, rows: dict[str, npt.NDArray[Any]], first: B, case_ids: I64) -> None:
+        self.rows, self.first = rows, first
+        self.pairs = _pair_table(rows, first, case_ids)
+
+
 class Contacts:
     """The result of :func:`trace`: evidence rows and one row per (case, contact) pair."""
 
     def __init__(self, case_ids: I64, rows: dict[str, npt.NDArray[Any]]) -> None:
         self.case_ids = case_ids
-        # Keep, per pair, only the rows of its strongest degree; sort pairs then strength then minutes.
-        r = rows
-        deg_rank = np.array([0, 0, 0, 0, 1, 1, 2], np.int8)[r["type"]]
-        order = np.lexsort((-r["overlap"], r["type"], r["contact"], r["case"]))
-        r = {k: v[order] for k, v in rows.items()}
-        deg_rank = deg_rank[order]
-        n = len(r["case"])
-        first = (
-            np.r_[True, (r["case"][1:] != r["case"][:-1]) | (r["contact"][1:] != r["contact"][:-1])]
-            if n
-            else np.zeros(0, bool)
-        )
-        group = np.cumsum(first) - 1
-        best_deg = deg_rank[first][group] if n else deg_rank
-        keep = deg_rank == best_deg
-        self.rows = {k: v[keep] for k, v in r.items()}
-        self._first = first[keep]
+        self._parts = [_Part(*_strongest(rows), case_ids)]
 
-    def _table(self, rows: dict[str, npt.NDArray[Any]]) -> dict[str, pa.Array]:
-        venue_known = rows["venue"] >= 0
-        return {
-            "case_id": pa.array(self.case_ids[rows["case"]]),
-            "contact_id": pa.array(rows["contact"]),
-            "contact_type": pa.array(
-                np.array(CONTACT_TYPES, dtype=object)[rows["type"]].tolist(), pa.string()
-            ),
-            "degree": pa.array(DEGREE_OF_TYPE[rows["type"]]),
-            "via_id": pa.array(rows["via"], mask=rows["via"] < 0),
-            "venue_id": pa.array(rows["venue"], mask=~venue_known),
-            "subarea": pa.array(rows["subarea"], mask=rows["subarea"] < 0),
-            "case_in": pa.array(rows["case_in"], mask=~venue_known),
-            "case_out": pa.array(rows["case_out"], mask=~venue_known),
-            "contact_in": pa.array(rows["contact_in"], mask=~venue_known),
-            "contact_out": pa.array(rows["contact_out"], mask=~venue_known),
-            "overlap_minutes": pa.array(rows["overlap"], mask=~venue_known),
-            "score": pa.array(np.round(rows["score"], 4)),
-        }
+    @classmethod
+    def _joined(cls, case_ids: I64, parts: Sequence[_Part]) -> Contacts:
+        """From the results of blocks of whole cases, in case order."""
+        out = cls.__new__(cls)
+        out.case_ids = case_ids
+        out._parts = list(parts) or [
+            _Part({name: np.zeros(0, dtype) for name, dtype in _FIELDS.items()}, np.zeros(0, bool), case_ids)
+        ]
+        return out
+
+    @property
+    def rows(self) -> dict[str, npt.NDArray[Any]]:
+        """The evidence rows as arrays (joined on demand)."""
+        return {k: np.concatenate([p.rows[k] for p in self._parts]) for k in self._parts[0].rows}
 
     def evidence(self) -> pa.Table:
         """One row per matched stay (or household / unit / secondary link)."""
-        return pa.table(self._table(self.rows))
+        return pa.concat_tables([pa.table(_columns(p.rows, self.case_ids)) for p in self._parts])
 
     def pairs(self) -> pa.Table:
         """One row per (case, contact): the strongest finding, its best evidence and totals."""
-        r = self.rows
-        first = self._first
-        group = np.cumsum(first) - 1
-        n_groups = int(first.sum())
-        is_stay = r["venue"] >= 0
-        shared = np.bincount(group, weights=is_stay, minlength=n_groups).astype(np.int64)
-        total = np.bincount(group, weights=np.where(is_stay, r["overlap"], 0), minlength=n_groups).astype(
-            np.int64
-        )
-        score = np.zeros(n_groups)
-        np.maximum.at(score, group, r["score"])
-        cols = self._table({k: v[first] for k, v in r.items()})
-        cols["shared_stays"] = pa.array(shared)
-        cols["total_overlap_minutes"] = pa.array(total)
-        cols["score"] = pa.array(np.round(score, 4))
-        return pa.table(cols)
+        return pa.concat_tables([p.pairs for p in self._parts])
+
+
+def _columns(rows: dict[str, npt.NDArray[Any]], case_ids: I64) -> dict[str, pa.Array]:
+    venue_known = rows["venue"] >= 0
+    return {
+        "case_id": pa.array(case_ids[rows["case"]]),
+        "contact_id": pa.array(rows["contact"]),
+        "contact_type": pa.DictionaryArray.from_arrays(
+            pa.array(rows["type"], pa.int8()), pa.array(CONTACT_TYPES)
+        ).cast(pa.string()),
+        "degree": pa.array(DEGREE_OF_TYPE[rows["type"]]),
+        "via_id": pa.array(rows["via"], mask=rows["via"] < 0),
+        "venue_id": pa.array(rows["venue"], mask=~venue_known),
+        "subarea": pa.array(rows["subarea"], mask=rows["subarea"] < 0),
+        "case_in": pa.array(rows["case_in"], mask=~venue_known),
+        "case_out": pa.array(rows["case_out"], mask=~venue_known),
+        "contact_in": pa.array(rows["contact_in"], mask=~venue_known),
+        "contact_out": pa.array(rows["contact_out"], mask=~venue_known),
+        "overlap_minutes": pa.array(rows["overlap"], mask=~venue_known),
+        "score": pa.array(np.round(rows["score"], 4)),
+    }
+
+
+def _pair_table(r: dict[str, npt.NDArray[Any]], first: B, case_ids: I64) -> pa.Table:
+    """One row per (case, contact) of reduced rows: the first (best) row, with totals over the pair's rows."""
+    group = np.cumsum(first) - 1
+    n_groups = int(first.sum())
+    is_stay = r["venue"] >= 0
+    shared = np.bincount(group, weights=is_stay, minlength=n_groups).astype(np.int64)
+    total = np.bincount(group, weights=np.where(is_stay, r["overlap"], 0), minlength=n_groups).astype(
+        np.int64
+    )
+    starts = np.flatnonzero(first)
+    score = np.maximum.reduceat(r["score"], starts) if n_groups else np.zeros(0)
+    cols = _columns({k: v[starts] for k, v in r.items()}, case_ids)
+    cols["shared_stays"] = pa.array(shared)
+    cols["total_overlap_minutes"] = pa.array(total)
+    cols["score"] = pa.array(np.round(score, 4))
+    return pa.table(cols)
 
 
 def _stay_score(overlap: I64, same: B) -> F64:
@@ -330,21 +412,37 @@ def _stay_score(overlap: I64, same: B) -> F64:
     return result
 
 
-def _members(reg_person: I64, reg_group: I64, query: I64) -> tuple[I64, I64]:
-    """For each queried person, the other persons of their group: (query index, member)."""
-    order_p = np.argsort(reg_person, kind="stable")
-    ps = reg_person[order_p]
-    pos = np.minimum(np.searchsorted(ps, query), max(len(ps) - 1, 0))
-    found = (len(ps) > 0) & (ps[pos] == query) if len(ps) else np.zeros(len(query), bool)
-    g = np.where(found, reg_group[order_p[pos]] if len(ps) else -1, -1)
-    order_g = np.argsort(reg_group, kind="stable")
-    gs = reg_group[order_g]
-    lo = np.searchsorted(gs, g, side="left").astype(np.int64)
-    hi = np.where(g >= 0, np.searchsorted(gs, g, side="right"), lo).astype(np.int64)
-    which, pos2 = _expand(lo, hi)
-    member = reg_person[order_g[pos2]]
-    keep = member != query[which]
-    return which[keep], member[keep]
+@dataclass(frozen=True)
+class _Groups:
+    """A register's persons and one grouping (household or unit), sorted once for lookups."""
+
+    order_p: I64
+    persons: I64
+    group_of: I64
+    order_g: I64
+    groups: I64
+    members: I64
+
+    @classmethod
+    def of(cls, reg_person: I64, reg_group: I64) -> _Groups:
+        order_p = np.argsort(reg_person, kind="stable")
+        order_g = np.argsort(reg_group, kind="stable")
+        return cls(
+            order_p, reg_person[order_p], reg_group[order_p], order_g, reg_group[order_g], reg_person[order_g]
+        )
+
+    def members_of(self, query: I64) -> tuple[I64, I64]:
+        """For each queried person, the other persons of their group: (query index, member)."""
+        ps = self.persons
+        pos = np.minimum(np.searchsorted(ps, query), max(len(ps) - 1, 0))
+        found = (ps[pos] == query) if len(ps) else np.zeros(len(query), bool)
+        g = np.where(found, self.group_of[pos] if len(ps) else -1, -1)
+        lo = np.searchsorted(self.groups, g, side="left").astype(np.int64)
+        hi = np.where(g >= 0, np.searchsorted(self.groups, g, side="right"), lo).astype(np.int64)
+        which, pos2 = _expand(lo, hi)
+        member = self.members[pos2]
+        keep = member != query[which]
+        return which[keep], member[keep]
 
 
 def trace(
@@ -354,14 +452,46 @@ def trace(
     register: Register | None = None,
     trajectory: Sequence[Visit] = (),
     rules: Rules = Rules(),
+    workers: int = 2,
 ) -> Contacts:
+    """Close and secondary contacts and risk-venue visitors of ``cases`` (see the package docstring). The
+    cases are worked in blocks of about ``_BLOCK`` candidate rows on ``workers`` threads; the result does not
+    depend on the number of workers."""
+    case_ids = np.array([c.case_id for c in cases], np.int64)
+    parts = list(_parts(index, cases, register, trajectory, rules, workers))
+    return Contacts._joined(case_ids, parts)
+
+
+def trace_blocks(
+    index: ScanIndex,
+    cases: Sequence[CaseWindow],
+    *,
+    register: Register | None = None,
+    trajectory: Sequence[Visit] = (),
+    rules: Rules = Rules(),
+    workers: int = 2,
+) -> Iterator[Contacts]:
+    """The same as :func:`trace`, one :class:`Contacts` per block of whole cases as each is done (in case
+    order), for batches too large to hold every contact's evidence at once."""
+    case_ids = np.array([c.case_id for c in cases], np.int64)
+    for part in _parts(index, cases, register, trajectory, rules, workers):
+        yield Contacts._joined(case_ids, [part])
+
+
+def _parts(
+    index: ScanIndex,
+    cases: Sequence[CaseWindow],
+    register: Register | None,
+    trajectory: Sequence[Visit],
+    rules: Rules,
+    workers: int,
+) -> Iterator[_Part]:
     n_cases = len(cases)
     case_ids = np.array([c.case_id for c in cases], np.int64)
     case_person = np.array([c.person_id for c in cases], np.int64)
     w_start = np.array([c.start for c in cases], np.int64)
     w_end = np.array([c.end for c in cases], np.int64)
     s = index.scans
-    rows = _Rows()
 
     # 1. Case stays: own scans overlapping the window, then typed-in visits.
     lo = np.searchsorted(index.p_sorted, case_person, side="left").astype(np.int64)
@@ -386,50 +516,65 @@ def trace(
     a_venue, a_sub = np.concatenate(st_venue), np.concatenate(st_sub)
     a_in, a_out, a_traj = np.concatenate(st_in), np.concatenate(st_out), np.concatenate(st_traj)
 
-    # 2. Co-presence, chunked so that the expanded candidates stay bounded.
+    # Stays in case order, so that a block of whole cases is a slice of them.
+    by_case = np.argsort(a_case, kind="stable")
+    a_case, a_venue, a_sub = a_case[by_case], a_venue[by_case], a_sub[by_case]
+    a_in, a_out, a_traj = a_in[by_case], a_out[by_case], a_traj[by_case]
     m = rules.margin_minutes
     hubs = np.array(sorted(rules.hub_venues), np.int64)
     r_lo, r_hi = index._ranges(a_venue, a_in, a_out, m)
-    cum = np.cumsum(r_hi - r_lo)
-    begin = 0
-    while begin < len(cum):
-        base = int(cum[begin - 1]) if begin else 0
-        end = max(int(np.searchsorted(cum, base + _CHUNK, side="right")), begin + 1)
-        which, pos = _expand(r_lo[begin:end], r_hi[begin:end])
-        which += begin
-        ok = (s.t_out[pos] >= a_in[which] - m) & (s.person[pos] != case_person[a_case[which]])
-        which, pos = which[ok], pos[ok]
-        b_in, b_out, b_sub = s.t_in[pos], s.t_out[pos], s.subarea[pos]
-        overlap = np.maximum(0, np.minimum(a_out[which], b_out) - np.maximum(a_in[which], b_in))
-        case_sub = a_sub[which]
-        same = (case_sub >= 0) & (case_sub == b_sub)
-        differ = (case_sub >= 0) & (b_sub >= 0) & (case_sub != b_sub)
-        venue = a_venue[which]
-        hub = np.isin(venue, hubs) if len(hubs) else np.zeros(len(venue), bool)
-        # Different known sub-areas never make a close contact; a hub needs the same sub-area or a long
-        # overlap; any venue needs at least min_overlap_minutes together (or the same sub-area at a hub).
-        close = ~differ & np.where(hub, same | (overlap >= rules.hub_min_overlap_minutes),
-                                   overlap >= rules.min_overlap_minutes)  # fmt: skip
-        kinds = np.where(close, np.where(a_traj[which], TRAJECTORY, VENUE), RISK_VENUE).astype(np.int8)
-        score = np.where(close, _stay_score(overlap, same), 0.1)
-        rows.add(
-            case=a_case[which], contact=s.person[pos], type=kinds, via=np.full(len(pos), -1, np.int64),
-            venue=venue, subarea=b_sub, case_in=a_in[which], case_out=a_out[which], contact_in=b_in,
-            contact_out=b_out, overlap=overlap, score=score,
-        )  # fmt: skip
-        begin = end
+    groups = (
+        [
+            (_Groups.of(register.person_id, register.household_id), HOUSEHOLD, SEC_HOUSEHOLD, 1.0),
+            (_Groups.of(register.person_id, register.unit_id), WORK_UNIT, SEC_WORK_UNIT, 0.8),
+        ]
+        if register is not None
+        else []
+    )
 
-    # 3. Household and work-unit contacts of the cases; secondary contacts of every close contact.
-    if register is not None and n_cases:
-        for group, kind, score_v in (
-            (register.household_id, HOUSEHOLD, 1.0),
-            (register.unit_id, WORK_UNIT, 0.8),
-        ):
-            which, member = _members(register.person_id, group, case_person)
-            _add_links(
-                rows, which, member, np.full(len(which), -1, np.int64), kind, np.full(len(which), score_v)
-            )
-        if rules.secondary:
+    def block(c0: int, c1: int) -> _Part:
+        """Everything found for cases c0 .. c1 - 1."""
+        rows = _Rows()
+        s0, s1 = (int(x) for x in np.searchsorted(a_case, [c0, c1]))
+        # 2. Co-presence, chunked so that the expanded candidates stay bounded.
+        cum = np.cumsum(r_hi[s0:s1] - r_lo[s0:s1])
+        begin = 0
+        while begin < len(cum):
+            base = int(cum[begin - 1]) if begin else 0
+            end = max(int(np.searchsorted(cum, base + _CHUNK, side="right")), begin + 1)
+            which, pos = _expand(r_lo[s0 + begin : s0 + end], r_hi[s0 + begin : s0 + end])
+            which += s0 + begin
+            ok = (s.t_out[pos] >= a_in[which] - m) & (s.person[pos] != case_person[a_case[which]])
+            which, pos = which[ok], pos[ok]
+            b_in, b_out, b_sub = s.t_in[pos], s.t_out[pos], s.subarea[pos]
+            overlap = np.maximum(0, np.minimum(a_out[which], b_out) - np.maximum(a_in[which], b_in))
+            case_sub = a_sub[which]
+            same = (case_sub >= 0) & (case_sub == b_sub)
+            differ = (case_sub >= 0) & (b_sub >= 0) & (case_sub != b_sub)
+            venue = a_venue[which]
+            hub = np.isin(venue, hubs) if len(hubs) else np.zeros(len(venue), bool)
+            # Different known sub-areas never make a close contact; a hub needs the same sub-area or a long
+            # overlap; any venue needs at least min_overlap_minutes together (or the same sub-area at a hub).
+            close = ~differ & np.where(hub, same | (overlap >= rules.hub_min_overlap_minutes),
+                                       overlap >= rules.min_overlap_minutes)  # fmt: skip
+            kinds = np.where(close, np.where(a_traj[which], TRAJECTORY, VENUE), RISK_VENUE).astype(np.int8)
+            score = np.where(close, _stay_score(overlap, same), 0.1)
+            rows.add(
+                case=a_case[which], contact=s.person[pos], type=kinds, via=np.full(len(pos), -1, np.int64),
+                venue=venue, subarea=b_sub, case_in=a_in[which], case_out=a_out[which], contact_in=b_in,
+                contact_out=b_out, overlap=overlap, score=score,
+            )  # fmt: skip
+            begin = end
+        # 3. Household and work-unit contacts of the cases; secondary contacts of every close contact.
+        if groups:
+            mine = np.arange(c0, c1, dtype=np.int64)
+            for g, kind, _secondary, score_v in groups:
+                which, member = g.members_of(case_person[mine])
+                _add_links(
+                    rows, mine[which], member, np.full(len(which), -1, np.int64), kind,
+                    np.full(len(which), score_v),
+                )  # fmt: skip
+        if groups and rules.secondary:
             case_arr = rows.get("case", np.int64)
             contact_arr = rows.get("contact", np.int64)
             types = rows.get("type", np.int8)
@@ -441,16 +586,34 @@ def trace(
                 kc, kp, ks = key_case[order], key_contact[order], scores[close][order]
                 first = np.r_[True, (kc[1:] != kc[:-1]) | (kp[1:] != kp[:-1])]
                 kc, kp, ks = kc[first], kp[first], ks[first]
-                for group, kind in (
-                    (register.household_id, SEC_HOUSEHOLD),
-                    (register.unit_id, SEC_WORK_UNIT),
-                ):
-                    which, member = _members(register.person_id, group, kp)
+                for g, _kind, secondary, _score in groups:
+                    which, member = g.members_of(kp)
                     keep = member != case_person[kc[which]]
                     which, member = which[keep], member[keep]
-                    _add_links(rows, kc[which], member, kp[which], kind, 0.5 * ks[which])
-    built = {name: rows.get(name, dtype) for name, dtype in _FIELDS.items()}
-    return Contacts(case_ids, built)
+                    _add_links(rows, kc[which], member, kp[which], secondary, 0.5 * ks[which])
+        return _Part(*_strongest({name: rows.get(name, dtype) for name, dtype in _FIELDS.items()}), case_ids)
+
+    # Blocks of whole cases of about _BLOCK candidate rows each, on ``workers`` threads (numpy lets go of the
+    # GIL in the heavy steps); the results are joined in case order, so any number of workers gives the same.
+    per_case = np.bincount(a_case, weights=r_hi - r_lo, minlength=n_cases)
+    cuts = np.searchsorted(
+        np.cumsum(per_case), np.arange(_BLOCK, per_case.sum() + _BLOCK, _BLOCK), side="right"
+    )
+    bounds = sorted({0, n_cases, *(int(c) for c in cuts if 0 < c < n_cases)})
+    spans = list(itertools.pairwise(bounds))
+    if workers <= 1 or len(spans) <= 1:
+        for c0, c1 in spans:
+            yield block(c0, c1)
+        return
+    # At most two blocks per worker in flight, so a consumer that writes blocks away keeps memory bounded.
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[_Part]] = deque()
+        for span in spans:
+            pending.append(pool.submit(block, *span))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _add_links(rows: _Rows, case: I64, member: I64, via: I64, kind: int, score: F64) -> None:
