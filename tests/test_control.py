@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import translation
 
@@ -23,6 +24,7 @@ from cordon.apps.control.models import (
     OrderStatus,
     Placement,
     PlacementStatus,
+    QuarantinePlan,
     Room,
     RoomStatus,
     SampleStatus,
@@ -517,6 +519,15 @@ def test_plan_versions_are_stamped_on_placements(city: Any, make_user: Any, clie
     assert r.status_code == 201 and r.json()["version"] == old.version + 1
     (order,) = _judged(city, [city.ft_person2])
     assert order.plan.version == old.version + 1 and order.plan.plan.total_days == 5
+
+
+def test_profile_defaults_apply_where_no_plan_was_ever_set_but_a_withdrawn_plan_refuses(city: Any) -> None:
+    QuarantinePlan.objects.all().delete()  # a database without the installation's data
+    (order,) = _judged(city, [city.ft_person2])
+    assert order.plan.version == 1 and order.plan.note == "profile default"
+    QuarantinePlan.objects.filter(applies_to="close").update(in_force=False)  # withdrawn by an administrator
+    with translation.override("en"), pytest.raises(ValidationError, match="an administrator must set one"):
+        actions.plan_in_force("close")
 
 
 @pytest.mark.django_db(transaction=True)

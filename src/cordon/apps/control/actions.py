@@ -82,9 +82,14 @@ def profile_id() -> str:
 
 
 def plan_in_force(applies_to: str, profile: str | None = None) -> QuarantinePlan:
-    plan = QuarantinePlan.objects.filter(
-        profile=profile or profile_id(), applies_to=applies_to, in_force=True
-    ).first()
+    """The plan in force for ``applies_to``. Where no plan was ever set for the profile (a database flushed or
+    restored without the installation's data), the profile's default is put in force; a profile whose plans an
+    administrator has all withdrawn stays without one, and judgment is refused with the reason."""
+    profile = profile or profile_id()
+    plan = QuarantinePlan.objects.filter(profile=profile, applies_to=applies_to, in_force=True).first()
+    if plan is None and not QuarantinePlan.objects.filter(profile=profile, applies_to=applies_to).exists():
+        load_default_plans(profile)
+        plan = QuarantinePlan.objects.filter(profile=profile, applies_to=applies_to, in_force=True).first()
     if plan is None:
         raise ValidationError(
             {"plan": _("No quarantine plan is in force for %(who)s; an administrator must set one.")
