@@ -2,8 +2,9 @@
 
 Generates (or reuses) a synthetic city's venue check-in scans, about 100 million over 14 days by default
 (``cordon.engine.sim``, as bench_scans.py), picks a batch of cases among persons with scans (seeded), gives each
-the exposure window "the last 6 days of the data", and finds every person who was at the same venue at an
-overlapping time (``b_in <= a_out + margin and b_out >= a_in - margin``):
+the exposure window "the last 6 days of the data", lays the scans out as the platform's scan store does (a
+folder per date, each file sorted by venue and time in, zstd, its row groups), and finds every person who was
+at the same venue at an overlapping time (``b_in <= a_out + margin and b_out >= a_in - margin``):
 
 1. Cordon: ``ScanIndex.open`` on the Parquet folder (timed separately), then ``trace`` for the whole batch, and
    the latency of one case (median and 95th percentile over single-case calls).
@@ -55,7 +56,7 @@ def main() -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from cordon.engine.scanstore import partition_files
+    from cordon.engine.scanstore import BATCH_ROWS, SCHEMA, partition_files
     from cordon.engine.sim import generate_city, preset
     from cordon.engine.sim.output import generate_scans
     from cordon.engine.tracing import CaseWindow, Rules, ScanIndex, trace, trace_blocks
@@ -70,6 +71,22 @@ def main() -> int:
         rows = generate_scans(city, args.days, start_day, root, seed=args.seed)
         print(f"generated {rows:,} scans in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         del city
+    # The scan store's layout: a folder per date, each file sorted by venue and time in (what ingestion
+    # writes); both engines read these files. Laid out once, not timed.
+    store_dir = root / "store"
+    if not store_dir.exists():
+        t0 = time.perf_counter()
+        for f in partition_files(scans_dir):
+            (store_dir / f.parent.name).mkdir(parents=True, exist_ok=True)
+            table = pq.read_table(f).select(SCHEMA.names).cast(SCHEMA)
+            table = table.sort_by(
+                [(c, "ascending") for c in ("venue_id", "time_in", "person_id", "time_out")]
+            )
+            pq.write_table(
+                table, store_dir / f.parent.name / f.name, compression="zstd", row_group_size=BATCH_ROWS
+            )
+        print(f"laid out as the scan store in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    scans_dir = store_dir
     files = partition_files(scans_dir)
     days = sorted({f.parent.name[5:] for f in files})
     last = dt.date.fromisoformat(days[-1])

@@ -322,3 +322,75 @@ def test_pair_order_is_lexsort(rows: list[tuple[int, int, int, int]]) -> None:
     assert np.array_equal(_pair_order(case, contact, kind, overlap), expected)
     small = contact % 1000  # fits with the row number: the plain-sort path
     assert np.array_equal(_pair_order(case, small, kind, overlap), np.lexsort((-overlap, kind, small, case)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(worlds(), st.integers(1, 3), st.booleans(), st.integers(1, 4))
+def test_open_equals_the_index_of_the_same_scans(
+    tmp_path_factory: Any, w: dict[str, Any], files_per_day: int, store_sorted: bool, row_group: int
+) -> None:
+    """A folder read by ScanIndex.open, with days in several files (sorted by venue and time in as the scan
+    store writes them, or not) and small row groups, gives the index of the same scans."""
+    root = tmp_path_factory.mktemp("scans")
+    scans = w["scans"]
+    epoch = dt.datetime(1970, 1, 1) + dt.timedelta(days=20_000)
+    by_day: dict[int, list[Scan]] = {}
+    for row in scans:
+        by_day.setdefault(row[3] // DAY, []).append(row)
+    for day, rows in by_day.items():
+        folder = root / f"date={(epoch + dt.timedelta(days=day)).date().isoformat()}"
+        folder.mkdir()
+        for k in range(files_per_day):
+            part = rows[k::files_per_day]
+            if store_sorted:
+                part = sorted(part, key=lambda r: (r[1], r[3]))
+            pq.write_table(
+                pa.table(
+                    {
+                        "person_id": pa.array([r[0] for r in part], pa.int64()),
+                        "venue_id": pa.array([r[1] for r in part], pa.int32()),
+                        "subarea": pa.array([None if r[2] < 0 else r[2] for r in part], pa.int8()),
+                        "time_in": pa.array(
+                            [epoch + dt.timedelta(minutes=r[3]) for r in part], pa.timestamp("ms")
+                        ),
+                        "time_out": pa.array(
+                            [epoch + dt.timedelta(minutes=r[4]) for r in part], pa.timestamp("ms")
+                        ),
+                    }
+                ),
+                folder / f"part-{k}.parquet",
+                row_group_size=row_group,
+            )
+    opened = ScanIndex.open(root)
+    shift = 20_000 * DAY
+    built = index_of([(p, v, s, i + shift, o + shift) for p, v, s, i, o in scans])
+    assert np.array_equal(opened.key, built.key)
+    assert np.array_equal(opened.venues, built.venues) and np.array_equal(opened.max_stay, built.max_stay)
+
+    def listed(ix: ScanIndex, idx: Any) -> list[tuple[int, ...]]:
+        s = ix.scans
+        return sorted(
+            zip(*(a[idx].tolist() for a in (s.person, s.venue, s.subarea, s.t_in, s.t_out)), strict=True)
+        )
+
+    everything = np.arange(len(scans))
+    assert listed(opened, everything) == listed(built, everything)
+    for person in {r[0] for r in scans}:
+        lo, hi = np.searchsorted(opened.p_sorted, [person, person + 1])
+        assert (opened.p_sorted[lo:hi] == person).all()
+        assert listed(opened, opened.p_order[lo:hi]) == sorted(
+            (p, v, s, i + shift, o + shift) for p, v, s, i, o in scans if p == person
+        )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-5, 2**62), max_size=50), st.booleans())
+def test_person_order_is_a_stable_argsort(persons: list[int], small: bool) -> None:
+    from cordon.engine.tracing.core import _person_order
+
+    p = np.array(persons, dtype=np.int64)
+    if small:
+        p = np.abs(p) % 7  # fits with the position: the packed path
+    order, sorted_ = _person_order(p)
+    expected = np.argsort(p, kind="stable")
+    assert np.array_equal(order, expected) and np.array_equal(sorted_, p[expected])

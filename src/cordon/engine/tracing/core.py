@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cordon.engine.scanstore import partition_files
@@ -40,6 +41,13 @@ _LOW32 = (1 << 32) - 1
 _CHUNK = 8_000_000  # expanded candidate rows per step (bounds memory)
 _BLOCK = 1_000_000  # candidate rows per block of whole cases (the unit of work of a thread)
 _SCAN_FIELDS = ("person", "venue", "subarea", "t_in", "t_out")
+_SCAN_DTYPES = {
+    "person": np.int64,
+    "venue": np.int64,
+    "subarea": np.int16,
+    "t_in": np.int64,
+    "t_out": np.int64,
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,31 @@ class ScanArrays:
             t_in=minutes("time_in"),
             t_out=minutes("time_out"),
         )
+
+    @staticmethod
+    def fill(table: pa.Table, out: dict[str, Any]) -> None:
+        """Convert ``table``'s scans into the given arrays (one per field, of its length), chunk by chunk."""
+        for name in ("person_id", "venue_id", "time_in", "time_out"):
+            if table.column(name).null_count:
+                raise ValueError(f"{table.column(name).null_count} scans without {name}")
+        at = 0
+        for batch in table.to_batches():
+            b = at + batch.num_rows
+            np.copyto(
+                out["person"][at:b], batch.column("person_id").cast(pa.int64()).to_numpy(), casting="unsafe"
+            )
+            np.copyto(
+                out["venue"][at:b], batch.column("venue_id").cast(pa.int64()).to_numpy(), casting="unsafe"
+            )
+            if "subarea" in batch.schema.names:
+                sub = pc.fill_null(batch.column("subarea").cast(pa.int16()), -1)
+                np.copyto(out["subarea"][at:b], sub.to_numpy(), casting="unsafe")
+            else:
+                out["subarea"][at:b] = -1
+            for name, f in (("time_in", "t_in"), ("time_out", "t_out")):
+                ms = batch.column(name).cast(pa.timestamp("ms")).cast(pa.int64()).to_numpy()
+                np.floor_divide(ms, 60_000, out=out[f][at:b])
+            at = b
 
     def take(self, idx: npt.NDArray[np.intp] | I64) -> ScanArrays:
         return ScanArrays(
@@ -148,7 +181,9 @@ class ScanIndex:
 
     def _build(self, cols: dict[str, Any]) -> None:
         """Sort the columns in ``cols`` (replaced one by one, so a caller that hands over the only references
-        needs memory for one column more than the scans, not for a second copy of them)."""
+        needs memory for one column more than the scans, not for a second copy of them). Scans already in
+        (venue, time in) order, or in a few runs of it (the scan store's files, each sorted so), cost a merge,
+        not a full sort."""
         n = len(cols["person"])
         t_in, venue = cols["t_in"], cols["venue"]
         self.t0 = int(t_in.min()) if n else 0
@@ -158,15 +193,17 @@ class ScanIndex:
             raise ValueError("scans span more than 8,000 years")
         key = venue << 32
         key |= t_in - self.t0
-        order = np.argsort(key, kind="stable")
-        self.key: I64 = key[order]
-        del key, t_in, venue
-        for f in _SCAN_FIELDS:
-            cols[f] = cols[f][order]
-        del order
+        del t_in, venue
+        if n > 1 and not bool((key[1:] >= key[:-1]).all()):
+            # Stable: timsort, which merges runs that are sorted already.
+            order = np.argsort(key, kind="stable")
+            key = key[order]
+            for f in _SCAN_FIELDS:
+                cols[f] = cols[f][order]
+            del order
+        self.key: I64 = key
         self.scans = ScanArrays(*(cols.pop(f) for f in _SCAN_FIELDS))
-        self.p_order = np.argsort(self.scans.person, kind="stable")
-        self.p_sorted: I64 = self.scans.person[self.p_order]
+        self.p_order, self.p_sorted = _person_order(self.scans.person)
         # Longest stay per venue: bounds how far back a search must start.
         v = self.scans.venue
         starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]]) if len(v) else np.zeros(0, np.int64)
@@ -191,19 +228,23 @@ class ScanIndex:
     ) -> ScanIndex:
         """Read a date-partitioned scan folder (the days from ``start`` to ``end``) into an index."""
         files = partition_files(Path(folder), start, end)
-        parts: list[dict[str, Any]] = []
-        for i, path in enumerate(files):
-            day = ScanArrays.from_arrow(pq.read_table(path, columns=list(_COLUMNS)))
-            parts.append({f: getattr(day, f) for f in _SCAN_FIELDS})
-            del day
+        if not files:
+            return cls(_empty_scans())
+        # Each file's columns are converted straight into their place in arrays allocated once for all the
+        # scans (no per-day arrays to join: at 100 million scans that alone took longer than the sort).
+        sizes = [pq.ParquetFile(path).metadata.num_rows for path in files]
+        total = sum(sizes)
+        cols: dict[str, Any] = {f: np.empty(total, _SCAN_DTYPES[f]) for f in _SCAN_FIELDS}
+        at = 0
+        for i, (path, size) in enumerate(zip(files, sizes, strict=True)):
+            table = pq.read_table(path, columns=list(_COLUMNS))
+            if table.num_rows != size:
+                raise ValueError(f"{path.name}: {table.num_rows} rows read, its metadata says {size}")
+            ScanArrays.fill(table, {f: c[at : at + size] for f, c in cols.items()})
+            at += size
+            del table
             if progress:
                 progress(i + 1, len(files))
-        if not parts:
-            return cls(_empty_scans())
-        # Column by column, letting go of each day's arrays as they are joined, then sorted in place (memory:
-        # the scans once plus a column or two, not a second copy).
-        cols = {f: np.concatenate([p.pop(f) for p in parts]) for f in _SCAN_FIELDS}
-        del parts
         index = cls.__new__(cls)
         index._build(cols)
         return index
@@ -239,6 +280,25 @@ class ScanIndex:
         return self.scans.take(idx[self.scans.t_out[idx] >= start])
 
 
+def _person_order(person: I64) -> tuple[I64, I64]:
+    """Positions of the scans in person order (ties in position order) and the persons so sorted. With the
+    position packed below the person one plain sort does it, several times faster than a stable argsort."""
+    n = len(person)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pos_bits = max(int(n - 1).bit_length(), 1)
+    lo, hi = int(person.min()), int(person.max())
+    if lo >= 0 and hi.bit_length() + pos_bits <= 63:
+        packed = person << pos_bits
+        packed |= np.arange(n, dtype=np.int64)
+        packed.sort()
+        order = packed & ((1 << pos_bits) - 1)
+        packed >>= pos_bits
+        return order, packed
+    order = np.argsort(person, kind="stable")
+    return order, person[order]
+
+
 _COLUMNS = ("person_id", "venue_id", "subarea", "time_in", "time_out")
 
 
@@ -272,10 +332,49 @@ class _Rows:
 
 
 _FIELDS = {
-    "case": np.int64, "contact": np.int64, "type": np.int8, "via": np.int64, "venue": np.int64,
-    "subarea": np.int16, "case_in": np.int64, "case_out": np.int64, "contact_in": np.int64,
-    "contact_out": np.int64, "overlap": np.int64, "score": np.float64,
+    "case": np.int64, "contact": np.int64, "type": np.int8, "via": np.int64, "stay": np.int64, "scan": np.int64,
+    "overlap": np.int64, "score": np.float64,
 }  # fmt: skip
+"""Rows as found: a co-presence row points at the case's stay and the contact's scan (-1 for the household,
+unit and secondary links); the evidence columns (venue, sub-area, times) are read through them only for the
+rows asked for, so a batch whose pairs are all it needs never gathers them."""
+
+_EVIDENCE = (
+    "case", "contact", "type", "via", "venue", "subarea", "case_in", "case_out", "contact_in", "contact_out",
+    "overlap", "score",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Stays:
+    """The batch's case stays (own scans in the window and typed-in visits), in case order."""
+
+    venue: I64
+    t_in: I64
+    t_out: I64
+
+
+def _evidence(
+    rows: dict[str, npt.NDArray[Any]], sel: npt.NDArray[Any] | slice, stays: _Stays, scans: ScanArrays
+) -> dict[str, npt.NDArray[Any]]:
+    """The evidence columns of the rows ``sel``."""
+    out = {k: rows[k][sel] for k in ("case", "contact", "type", "via", "overlap", "score")}
+    stay, scan = rows["stay"][sel], rows["scan"][sel]
+    has = stay >= 0
+    st, sc = (stay, scan) if has.all() else (stay[has], scan[has])
+    every = bool(has.all())
+    for name, src, at, dtype in (
+        ("venue", stays.venue, st, np.int64), ("case_in", stays.t_in, st, np.int64),
+        ("case_out", stays.t_out, st, np.int64), ("subarea", scans.subarea, sc, np.int16),
+        ("contact_in", scans.t_in, sc, np.int64), ("contact_out", scans.t_out, sc, np.int64),
+    ):  # fmt: skip
+        if every:
+            out[name] = src[at]
+        else:
+            col = np.full(len(stay), -1, dtype)
+            col[has] = src[at]
+            out[name] = col
+    return out
 
 
 _DEGREE_RANK = np.array([0, 0, 0, 0, 1, 1, 2], np.int8)  # close, secondary, risk-venue: by contact type
@@ -286,9 +385,17 @@ def _pair_order(case: I64, contact: I64, kind: npt.NDArray[np.int8], overlap: I6
     order (the result of ``np.lexsort`` on the four keys). Fast paths pack the keys into one 64-bit integer:
     with the row number in the low bits a plain ``np.sort`` does it (several times faster than an argsort),
     else one stable argsort of the packed key; ``np.lexsort`` when the values do not fit."""
+    return _pair_sort(case, contact, kind, overlap)[0]
+
+
+def _pair_sort(
+    case: I64, contact: I64, kind: npt.NDArray[np.int8], overlap: I64
+) -> tuple[I64, I64 | None, I64 | None]:
+    """:func:`_pair_order`, and on the fastest path also, in that order, a number per (case, contact) that
+    changes exactly where the pair does and each row's type, read off the sorted key (no gathers)."""
     n = len(case)
     if n == 0:
-        return np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), None, None
     c_min = int(case.min())
     if c_min >= 0 and int(contact.min()) >= 0 and int(overlap.min()) >= 0:
         c_bits = max(1, (int(case.max()) - c_min).bit_length())
@@ -305,62 +412,84 @@ def _pair_order(case: I64, contact: I64, kind: npt.NDArray[np.int8], overlap: I6
                 key <<= i_bits
                 key |= np.arange(n, dtype=np.int64)
                 key.sort()
+                pair = key >> (3 + o_bits + i_bits)
+                kinds = (key >> (o_bits + i_bits)) & 7
                 key &= (1 << i_bits) - 1
-                return key
+                return key, pair, kinds
             result: I64 = np.argsort(key, kind="stable")
-            return result
+            return result, None, None
     out: I64 = np.lexsort((-overlap, kind, contact, case))
-    return out
+    return out, None, None
 
 
-def _strongest(rows: dict[str, npt.NDArray[Any]]) -> tuple[dict[str, npt.NDArray[Any]], B]:
-    """Per (case, contact) pair only the rows of its strongest degree, sorted by case, contact, type (strongest
-    first) and minutes together (longest first); and the first row of each pair."""
-    order = _pair_order(rows["case"], rows["contact"], rows["type"], rows["overlap"])
-    case, contact = rows["case"][order], rows["contact"][order]
-    deg_rank = _DEGREE_RANK[rows["type"][order]]
-    n = len(case)
-    first = np.r_[True, (case[1:] != case[:-1]) | (contact[1:] != contact[:-1])] if n else np.zeros(0, bool)
+def _strongest(rows: dict[str, npt.NDArray[Any]]) -> tuple[dict[str, npt.NDArray[Any]], I64, B]:
+    """Per (case, contact) pair only the rows of its strongest degree: ``rows`` as they are, the positions of
+    the rows kept sorted by case, contact, type (strongest first) and minutes together (longest first), and
+    which of those is the first row of its pair (the columns are gathered later, only as far as needed)."""
+    order, pair, kinds = _pair_sort(rows["case"], rows["contact"], rows["type"], rows["overlap"])
+    n = len(order)
+    if n == 0:
+        return rows, order, np.zeros(0, bool)
+    if pair is None or kinds is None:
+        case, contact = rows["case"][order], rows["contact"][order]
+        first = np.r_[True, (case[1:] != case[:-1]) | (contact[1:] != contact[:-1])]
+        deg_rank = _DEGREE_RANK[rows["type"][order]]
+    else:
+        first = np.r_[True, pair[1:] != pair[:-1]]
+        deg_rank = _DEGREE_RANK[kinds]
     group = np.cumsum(first) - 1
-    best_deg = deg_rank[first][group] if n else deg_rank
-    keep = deg_rank == best_deg
-    idx = order[keep]  # gather each column once, and only the rows kept
-    return {k: v[idx] for k, v in rows.items()}, first[keep]
+    keep = deg_rank == deg_rank[first][group]
+    if keep.all():
+        return rows, order, first
+    return rows, order[keep], first[keep]
 
 
 class _Part:
     """The reduced rows of a block of whole cases, with its pair table made on the worker thread."""
 
-    def __init__(self, rows: dict[str, npt.NDArray[Any]], first: B, case_ids: I64) -> None:
-        self.rows, self.first = rows, first
-        self.pairs = _pair_table(rows, first, case_ids)
+    def __init__(
+        self,
+        rows: dict[str, npt.NDArray[Any]],
+        idx: I64,
+        first: B,
+        case_ids: I64,
+        stays: _Stays,
+        scans: ScanArrays,
+    ) -> None:
+        self.rows, self.idx, self.first, self.stays, self.scans = rows, idx, first, stays, scans
+        self.pairs = _pair_table(rows, idx, first, case_ids, stays, scans)
+
+    def evidence(self) -> dict[str, npt.NDArray[Any]]:
+        return _evidence(self.rows, self.idx, self.stays, self.scans)
 
 
 class Contacts:
     """The result of :func:`trace`: evidence rows and one row per (case, contact) pair."""
 
-    def __init__(self, case_ids: I64, rows: dict[str, npt.NDArray[Any]]) -> None:
-        self.case_ids = case_ids
-        self._parts = [_Part(*_strongest(rows), case_ids)]
+    case_ids: I64
+    _parts: list[_Part]
 
     @classmethod
     def _joined(cls, case_ids: I64, parts: Sequence[_Part]) -> Contacts:
         """From the results of blocks of whole cases, in case order."""
         out = cls.__new__(cls)
         out.case_ids = case_ids
+        none = np.zeros(0, np.int64)
         out._parts = list(parts) or [
-            _Part({name: np.zeros(0, dtype) for name, dtype in _FIELDS.items()}, np.zeros(0, bool), case_ids)
-        ]
+            _Part({name: np.zeros(0, dtype) for name, dtype in _FIELDS.items()}, none, np.zeros(0, bool),
+                  case_ids, _Stays(none, none, none), _empty_scans())
+        ]  # fmt: skip
         return out
 
     @property
     def rows(self) -> dict[str, npt.NDArray[Any]]:
         """The evidence rows as arrays (joined on demand)."""
-        return {k: np.concatenate([p.rows[k] for p in self._parts]) for k in self._parts[0].rows}
+        parts = [p.evidence() for p in self._parts]
+        return {k: np.concatenate([p[k] for p in parts]) for k in _EVIDENCE}
 
     def evidence(self) -> pa.Table:
         """One row per matched stay (or household / unit / secondary link)."""
-        return pa.concat_tables([pa.table(_columns(p.rows, self.case_ids)) for p in self._parts])
+        return pa.concat_tables([pa.table(_columns(p.evidence(), self.case_ids)) for p in self._parts])
 
     def pairs(self) -> pa.Table:
         """One row per (case, contact): the strongest finding, its best evidence and totals."""
@@ -388,18 +517,20 @@ def _columns(rows: dict[str, npt.NDArray[Any]], case_ids: I64) -> dict[str, pa.A
     }
 
 
-def _pair_table(r: dict[str, npt.NDArray[Any]], first: B, case_ids: I64) -> pa.Table:
-    """One row per (case, contact) of reduced rows: the first (best) row, with totals over the pair's rows."""
-    group = np.cumsum(first) - 1
-    n_groups = int(first.sum())
-    is_stay = r["venue"] >= 0
-    shared = np.bincount(group, weights=is_stay, minlength=n_groups).astype(np.int64)
-    total = np.bincount(group, weights=np.where(is_stay, r["overlap"], 0), minlength=n_groups).astype(
-        np.int64
-    )
+def _pair_table(
+    r: dict[str, npt.NDArray[Any]], idx: I64, first: B, case_ids: I64, stays: _Stays, scans: ScanArrays
+) -> pa.Table:
+    """One row per (case, contact) of the rows ``idx`` (sorted, ``first`` marking each pair's first and best
+    row): that row's evidence, with totals over the pair's rows."""
     starts = np.flatnonzero(first)
-    score = np.maximum.reduceat(r["score"], starts) if n_groups else np.zeros(0)
-    cols = _columns({k: v[starts] for k, v in r.items()}, case_ids)
+    cols = _columns(_evidence(r, idx[starts], stays, scans), case_ids)
+    if len(starts):
+        is_stay = r["stay"][idx] >= 0
+        shared = np.add.reduceat(is_stay.astype(np.int64), starts)
+        total = np.add.reduceat(np.where(is_stay, r["overlap"][idx], 0), starts)
+        score = np.maximum.reduceat(r["score"][idx], starts)
+    else:
+        shared, total, score = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     cols["shared_stays"] = pa.array(shared)
     cols["total_overlap_minutes"] = pa.array(total)
     cols["score"] = pa.array(np.round(score, 4))
@@ -523,6 +654,8 @@ def _parts(
     m = rules.margin_minutes
     hubs = np.array(sorted(rules.hub_venues), np.int64)
     r_lo, r_hi = index._ranges(a_venue, a_in, a_out, m)
+    stays = _Stays(a_venue, a_in, a_out)
+    stay_person = case_person[a_case]
     groups = (
         [
             (_Groups.of(register.person_id, register.household_id), HOUSEHOLD, SEC_HOUSEHOLD, 1.0),
@@ -544,10 +677,15 @@ def _parts(
             end = max(int(np.searchsorted(cum, base + _CHUNK, side="right")), begin + 1)
             which, pos = _expand(r_lo[s0 + begin : s0 + end], r_hi[s0 + begin : s0 + end])
             which += s0 + begin
-            ok = (s.t_out[pos] >= a_in[which] - m) & (s.person[pos] != case_person[a_case[which]])
-            which, pos = which[ok], pos[ok]
-            b_in, b_out, b_sub = s.t_in[pos], s.t_out[pos], s.subarea[pos]
-            overlap = np.maximum(0, np.minimum(a_out[which], b_out) - np.maximum(a_in[which], b_in))
+            b_out, person = s.t_out[pos], s.person[pos]
+            c_in = a_in[which]
+            ok = (b_out >= c_in - m) & (person != stay_person[which])
+            if not ok.all():
+                which, pos, b_out, person, c_in = which[ok], pos[ok], b_out[ok], person[ok], c_in[ok]
+            b_in, b_sub = s.t_in[pos], s.subarea[pos]
+            overlap = np.minimum(a_out[which], b_out)
+            overlap -= np.maximum(c_in, b_in)
+            np.maximum(overlap, 0, out=overlap)
             case_sub = a_sub[which]
             same = (case_sub >= 0) & (case_sub == b_sub)
             differ = (case_sub >= 0) & (b_sub >= 0) & (case_sub != b_sub)
@@ -560,9 +698,8 @@ def _parts(
             kinds = np.where(close, np.where(a_traj[which], TRAJECTORY, VENUE), RISK_VENUE).astype(np.int8)
             score = np.where(close, _stay_score(overlap, same), 0.1)
             rows.add(
-                case=a_case[which], contact=s.person[pos], type=kinds, via=np.full(len(pos), -1, np.int64),
-                venue=venue, subarea=b_sub, case_in=a_in[which], case_out=a_out[which], contact_in=b_in,
-                contact_out=b_out, overlap=overlap, score=score,
+                case=a_case[which], contact=person, type=kinds, via=np.full(len(pos), -1, np.int64),
+                stay=which, scan=pos, overlap=overlap, score=score,
             )  # fmt: skip
             begin = end
         # 3. Household and work-unit contacts of the cases; secondary contacts of every close contact.
@@ -591,7 +728,8 @@ def _parts(
                     keep = member != case_person[kc[which]]
                     which, member = which[keep], member[keep]
                     _add_links(rows, kc[which], member, kp[which], secondary, 0.5 * ks[which])
-        return _Part(*_strongest({name: rows.get(name, dtype) for name, dtype in _FIELDS.items()}), case_ids)
+        found, idx, first = _strongest({name: rows.get(name, dtype) for name, dtype in _FIELDS.items()})
+        return _Part(found, idx, first, case_ids, stays, s)
 
     # Blocks of whole cases of about _BLOCK candidate rows each, on ``workers`` threads (numpy lets go of the
     # GIL in the heavy steps); the results are joined in case order, so any number of workers gives the same.
@@ -620,7 +758,6 @@ def _add_links(rows: _Rows, case: I64, member: I64, via: I64, kind: int, score: 
     n = len(case)
     minus = np.full(n, -1, np.int64)
     rows.add(
-        case=case, contact=member, type=np.full(n, kind, np.int8), via=via, venue=minus,
-        subarea=np.full(n, -1, np.int16), case_in=minus, case_out=minus, contact_in=minus, contact_out=minus,
+        case=case, contact=member, type=np.full(n, kind, np.int8), via=via, stay=minus, scan=minus,
         overlap=np.zeros(n, np.int64), score=score,
     )  # fmt: skip
