@@ -328,6 +328,8 @@ class _Rows:
 
     def get(self, name: str, dtype: type) -> npt.NDArray[Any]:
         chunks = self.parts.get(name, [])
+        if len(chunks) == 1:  # most blocks: no copy
+            return chunks[0].astype(dtype, copy=False)
         return np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.zeros(0, dtype)
 
 
