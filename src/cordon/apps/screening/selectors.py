@@ -124,12 +124,18 @@ def site_status(site: SamplingSite, now: dt.datetime | None = None) -> dict[str,
 # --- Coverage (应检尽检) -------------------------------------------------------------------------------------
 
 
-def target_filter(round: ScreeningRound) -> Q:
+def target_filter(round: ScreeningRound, subtree: dict[int, str] | None = None) -> Q:
     """Persons in the round's target population: living in its areas or buildings, or working in its
-    sectors."""
-    q = Q(pk__in=[])
-    for path in round.jurisdictions.values_list("path", flat=True):
-        q |= Q(jurisdiction__path__startswith=path)
+    sectors. With ``subtree`` (jurisdiction id -> path of the node being looked at), the area part becomes a
+    list of jurisdiction ids, so counts read the persons' jurisdiction index without a join."""
+    areas = list(round.jurisdictions.values_list("path", flat=True))
+    if subtree is None:
+        q = Q(pk__in=[])
+        for path in areas:
+            q |= Q(jurisdiction__path__startswith=path)
+    else:
+        ids = [i for i, path in subtree.items() if any(path.startswith(a) for a in areas)]
+        q = Q(jurisdiction_id__in=ids) if ids else Q(pk__in=[])
     buildings = list(round.buildings.values_list("id", flat=True))
     if buildings:
         q |= Q(home_building_id__in=buildings)
@@ -137,6 +143,10 @@ def target_filter(round: ScreeningRound) -> Q:
     if sectors:
         q |= Q(sector_id__in=sectors)
     return q
+
+
+def _subtree(node: Jurisdiction) -> dict[int, str]:
+    return dict(Jurisdiction.objects.filter(path__startswith=node.path).values_list("id", "path"))
 
 
 def coverage_node(user: Any, round: ScreeningRound, code: str = "") -> Jurisdiction:
@@ -181,7 +191,7 @@ class Coverage:
 def coverage(user: Any, round: ScreeningRound, node: Jurisdiction) -> Coverage:
     """Live counts under ``node`` (which must come from ``coverage_node``), per child jurisdiction."""
     _scope(user)
-    subtree = dict(Jurisdiction.objects.filter(path__startswith=node.path).values_list("id", "path"))
+    subtree = _subtree(node)
     children = list(node.children.order_by("code"))
     rows = {c.path: CoverageRow(c) for c in children}
     total = CoverageRow(node)
@@ -193,7 +203,7 @@ def coverage(user: Any, round: ScreeningRound, node: Jurisdiction) -> Coverage:
 
     ids = list(subtree)
     target = (
-        Person.objects.filter(target_filter(round), jurisdiction_id__in=ids)
+        Person.objects.filter(target_filter(round, subtree), jurisdiction_id__in=ids)
         .values("jurisdiction_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -229,10 +239,10 @@ def not_sampled(
     """The next ``limit`` persons of the target population under ``node`` not yet sampled in the round, by
     person id after ``after`` (keyset pagination)."""
     _scope(user)
-    ids = list(Jurisdiction.objects.filter(path__startswith=node.path).values_list("id", flat=True))
+    subtree = _subtree(node)
     sampled = Binding.objects.filter(round=round, person_id=OuterRef("pk"), resample__isnull=True)
     return list(
-        Person.objects.filter(target_filter(round), jurisdiction_id__in=ids, pk__gt=after)
+        Person.objects.filter(target_filter(round, subtree), jurisdiction_id__in=list(subtree), pk__gt=after)
         .filter(~Exists(sampled))
         .select_related("jurisdiction", "home_building")
         .order_by("pk")[: max(1, min(limit, 500))]
