@@ -165,6 +165,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "screening:round-new": ("POST", lambda c: {}, SCREENING_MANAGERS),
     "screening:round": ("GET", lambda c: {"code": c.round.code}, SCREENING_VIEWERS),
     "screening:round-close": ("POST", lambda c: {"code": c.round.code}, SCREENING_MANAGERS),
+    "screening:round-recount": ("POST", lambda c: {"code": c.round.code}, SCREENING_MANAGERS),
     "screening:site-new": ("POST", lambda c: {"code": c.round.code}, SCREENING_MANAGERS),
     "screening:coverage": ("GET", lambda c: {"code": c.round.code}, SCREENING_VIEWERS),
     "screening:tubes-issue": ("POST", lambda c: {"pk": c.sampling_site.pk}, SCREENING_MANAGERS),
@@ -304,6 +305,11 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ),
     ("GET", "/api/screening/rounds/{code}"): (lambda c: {"code": c.round.code}, None, SCREENING_VIEWERS),
     ("POST", "/api/screening/rounds/{code}/close"): (
+        lambda c: {"code": c.round.code},
+        {},
+        SCREENING_MANAGERS,
+    ),
+    ("POST", "/api/screening/rounds/{code}/recount"): (
         lambda c: {"code": c.round.code},
         {},
         SCREENING_MANAGERS,

@@ -108,6 +108,18 @@ class World:
 
 
 @pytest.fixture
+def client_for(client_for: Any) -> Any:
+    """Clients that ask for English (the messages checked below)."""
+
+    def make(user: Any) -> Any:
+        client = client_for(user)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return make
+
+
+@pytest.fixture
 def world(city: Any, make_user: Any, client_for: Any) -> World:
     return World(city, make_user, client_for)
 
@@ -279,6 +291,9 @@ def test_a_person_outside_the_scope_is_bound_and_flagged(city: Any, make_user: A
 
 def test_coverage_counts_the_not_yet_sampled_list_and_district_scoping(world: World, city: Any) -> None:
     extra = _people(city, 4)
+    # Persons registered after the round opened count once the target population is counted again.
+    assert world.cmd.get("/api/screening/rounds/R1/coverage").json()["node"]["target"] == 4
+    assert post(world.cmd, "/api/screening/rounds/R1/recount", {}).json() == {"code": "R1", "target": 8}
     world.bind("S-FT", [("FT001", city.ft_person.national_id), ("FT001", f"P{extra[0].pk}")])
     cov = world.cmd.get("/api/screening/rounds/R1/coverage").json()
     assert cov["node"] == {"code": city.city.code, "name": city.city.name, "target": 8, "sampled": 2,

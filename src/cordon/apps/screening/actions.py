@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,7 +39,9 @@ from .models import (
     Lab,
     ResampleTask,
     Result,
+    RoundCount,
     RoundStatus,
+    RoundTarget,
     SamplingSite,
     ScreeningRound,
     TaskStatus,
@@ -137,7 +140,36 @@ def create_round(*, actor: Any, data: RoundData, source: str = "web") -> Screeni
     row.buildings.set(data.buildings)
     row.sectors.set(data.sectors)
     audit.record_create(actor, row, source=source)
+    _count_target(row)
     return row
+
+
+def _count_target(round: ScreeningRound) -> int:
+    from .selectors import target_filter
+
+    RoundTarget.objects.filter(round=round).delete()
+    rows = (
+        Person.objects.filter(target_filter(round))
+        .values("jurisdiction_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    made = RoundTarget.objects.bulk_create(
+        [RoundTarget(round=round, jurisdiction_id=r["jurisdiction_id"], persons=r["n"]) for r in rows],
+        batch_size=2000,
+    )
+    round.counted_at = timezone.now()
+    round.save(update_fields=["counted_at"])
+    return sum(t.persons for t in made)
+
+
+@transaction.atomic
+def recount_target(*, actor: Any, round: ScreeningRound, source: str = "web") -> int:
+    """Count the round's target population from the register again (after moves or new registrations)."""
+    before = audit.snapshot(round)
+    total = _count_target(round)
+    audit.record_update(actor, round, before, source=source)
+    return total
 
 
 @transaction.atomic
@@ -330,6 +362,93 @@ def _copy_bindings(rows: list[tuple[Any, ...]]) -> None:
     Binding.objects.bulk_create([Binding(**dict(zip(cols, r, strict=True))) for r in rows], batch_size=500)
 
 
+_PERSON_FIELDS = (
+    "id",
+    "national_id",
+    "jurisdiction_id",
+    "jurisdiction__path",
+    "home_building_id",
+    "sector_id",
+)
+
+
+def _persons(nids: set[str], pks: set[int]) -> list[dict[str, Any]]:
+    """The register rows a batch names, by national ID or pass (one query; ``= ANY`` on PostgreSQL, where
+    thousands of ``IN`` placeholders cost more to build than to run)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT p.id, p.national_id, p.jurisdiction_id, j.path, p.home_building_id, p.sector_id "
+                f"FROM {Person._meta.db_table} p JOIN {Jurisdiction._meta.db_table} j ON j.id = p.jurisdiction_id "
+                "WHERE p.national_id = ANY(%s) OR p.id = ANY(%s)",
+                [list(nids), list(pks)],
+            )
+            return [dict(zip(_PERSON_FIELDS, r, strict=True)) for r in cur.fetchall()]
+    out = list(Person.objects.filter(national_id__in=nids).values(*_PERSON_FIELDS)) if nids else []
+    out += list(Person.objects.filter(pk__in=pks).values(*_PERSON_FIELDS)) if pks else []
+    return out
+
+
+def _sampled(round_id: int, person_ids: set[int]) -> set[int]:
+    """Who of these persons already has a (first) sample in the round."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT person_id FROM {Binding._meta.db_table} WHERE round_id = %s AND resample_id IS NULL "
+                "AND person_id = ANY(%s)",
+                [round_id, list(person_ids)],
+            )
+            return {r[0] for r in cur.fetchall()}
+    return set(
+        Binding.objects.filter(
+            round_id=round_id, person_id__in=person_ids, resample__isnull=True
+        ).values_list("person_id", flat=True)
+    )
+
+
+def _update_tubes(tubes: list[Tube]) -> None:
+    """The tubes' counters and states in one statement (``UPDATE ... FROM (VALUES ...)`` on PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        Tube.objects.bulk_update(tubes, ["bound", "status"], batch_size=500)
+        return
+    values = ", ".join(["(%s::bigint, %s::integer, %s::varchar)"] * len(tubes))
+    params: list[Any] = []
+    for t in sorted(tubes, key=lambda t: t.pk):
+        params += [t.pk, t.bound, t.status]
+    table = Tube._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} t SET bound = v.bound, status = v.status FROM (VALUES {values}) AS v(id, bound, status) "
+            "WHERE t.id = v.id",
+            params,
+        )
+
+
+def _add_counts(round_id: int, rows: list[tuple[Any, ...]]) -> None:
+    """Add a batch's first samples to the round's counts per jurisdiction (one upsert, in jurisdiction order
+    so concurrent batches lock the counter rows in the same order)."""
+    counts: dict[int, list[int]] = {}
+    for r in rows:
+        if r[6] is not None:  # a re-sample
+            continue
+        c = counts.setdefault(r[4], [0, 0])
+        c[1 if r[7] else 0] += 1
+    if not counts:
+        return
+    table = RoundCount._meta.db_table
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(counts))
+    params: list[Any] = []
+    for jid in sorted(counts):
+        params += [round_id, jid, counts[jid][0], counts[jid][1]]
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (round_id, jurisdiction_id, sampled, outside) VALUES {values} "
+            f"ON CONFLICT (round_id, jurisdiction_id) DO UPDATE SET sampled = {table}.sampled + "
+            "excluded.sampled, outside = " + table + ".outside + excluded.outside",
+            params,
+        )
+
+
 @transaction.atomic
 def bind_samples(
     *, actor: Any, site: SamplingSite, rows: Sequence[BindingIn], source: str = "api",
@@ -360,24 +479,13 @@ def bind_samples(
     }
     nids, pks = _person_keys(r.person for r in rows)
     persons: dict[str, dict[str, Any]] = {}
-    fields = ("id", "national_id", "jurisdiction_id", "jurisdiction__path", "home_building_id", "sector_id")
-    if nids:
-        for p in Person.objects.filter(national_id__in=nids).values(*fields):
-            persons[p["national_id"]] = p
-    if pks:
-        for p in Person.objects.filter(pk__in=pks).values(*fields):
-            persons[f"{PASS_PREFIX}{p['id']}"] = p
-    person_ids = {p["id"] for p in persons.values()}
-    sampled = set(
-        Binding.objects.filter(round=rnd, person_id__in=person_ids, resample__isnull=True).values_list(
-            "person_id", flat=True
-        )
-    )
-    tasks = dict(
-        ResampleTask.objects.filter(round=rnd, person_id__in=person_ids, status=TaskStatus.DUE).values_list(
-            "person_id", "id"
-        )
-    )
+    for found in _persons(nids, pks):
+        persons[found["national_id"]] = found
+        persons[f"{PASS_PREFIX}{found['id']}"] = found
+    person_ids = {x["id"] for x in persons.values()}
+    sampled = _sampled(rnd.pk, person_ids)
+    due = ResampleTask.objects.filter(round=rnd, status=TaskStatus.DUE)
+    tasks = dict(due.filter(person_id__in=person_ids).values_list("person_id", "id")) if due.exists() else {}
     paths, building_ids, sector_ids = round_scope(rnd)
     districts = _district_ids()
     actor_id = getattr(_user(actor), "pk", None)
@@ -447,7 +555,8 @@ def bind_samples(
             out.flagged.append(i)
     if copy_rows:
         _copy_bindings(copy_rows)
-        Tube.objects.bulk_update(list(touched.values()), ["bound", "status"], batch_size=1000)
+        _add_counts(rnd.pk, copy_rows)
+        _update_tubes(list(touched.values()))
         if tasks_taken:
             ResampleTask.objects.filter(pk__in=tasks_taken).update(status=TaskStatus.SAMPLED)
         audit.record_batch(

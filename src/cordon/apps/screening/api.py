@@ -132,6 +132,15 @@ def close_round(request: HttpRequest, code: str) -> Any:
     return {"code": r.code, "status": r.status}
 
 
+@router.post(
+    "/screening/rounds/{code}/recount", summary="Count the target population from the register again"
+)
+@api(Cap.MANAGE_SCREENING)
+def recount(request: HttpRequest, code: str) -> Any:
+    r = selectors.get_round_for(request.user, code, Cap.MANAGE_SCREENING)
+    return {"code": r.code, "target": actions.recount_target(actor=request.user, round=r, source="api")}
+
+
 class SiteIn(Schema):
     code: str
     name: str

@@ -59,6 +59,7 @@ class ScreeningRound(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    counted_at = models.DateTimeField(_("target population counted"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("screening round")
@@ -173,20 +174,39 @@ class Binding(models.Model):
     """One person's sample in one tube. ``district`` and ``jurisdiction`` are the person's residence when
     sampled (coverage counts are grouped aggregates over them)."""
 
-    round = models.ForeignKey(ScreeningRound, on_delete=models.CASCADE, related_name="bindings")
-    tube = models.ForeignKey(Tube, on_delete=models.CASCADE, related_name="bindings")
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="screening_samples")
-    site = models.ForeignKey(SamplingSite, on_delete=models.PROTECT, related_name="+")
-    jurisdiction = models.ForeignKey("geo.Jurisdiction", on_delete=models.PROTECT, related_name="+")
-    district = models.ForeignKey("geo.Jurisdiction", on_delete=models.PROTECT, related_name="+")
-    resample = models.ForeignKey(
-        "ResampleTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="bindings"
+    # Few indexes: every one costs on the hot insert path. The unique (person, round) index leads with the
+    # person so that a batch's "already sampled?" lookup is an index probe per person whatever the round's
+    # size and its statistics; (person, bound_at) serves the frequency rules, (site, bound_at) the site's
+    # rate; residence columns are not searched (coverage reads RoundCount).
+    # The person and the tube are checked by the database; the round, site and residence columns are copied
+    # from the tube and the person row in the same transaction, so they carry no foreign-key constraint of
+    # their own (each one costs a lookup per row at commit on the hot insert path).
+    round = models.ForeignKey(
+        ScreeningRound, on_delete=models.CASCADE, related_name="bindings", db_index=False, db_constraint=False
     )
+    tube = models.ForeignKey(Tube, on_delete=models.CASCADE, related_name="bindings")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="screening_samples", db_index=False
+    )
+    site = models.ForeignKey(
+        SamplingSite, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    jurisdiction = models.ForeignKey(
+        "geo.Jurisdiction", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    district = models.ForeignKey(
+        "geo.Jurisdiction", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    resample = models.ForeignKey(
+        "ResampleTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="bindings",
+        db_index=False, db_constraint=False,
+    )  # fmt: skip
     out_of_scope = models.BooleanField(_("outside the round's scope"), default=False)
     bound_at = models.DateTimeField(_("sampled"), default=timezone.now)
     bound_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False, db_constraint=False,
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("sample")
@@ -194,12 +214,12 @@ class Binding(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["round", "person"], condition=Q(resample__isnull=True), name="one_sample_per_round"
+                fields=["person", "round"], condition=Q(resample__isnull=True), name="one_sample_per_round"
             )
         ]
         indexes = [
-            models.Index(fields=["round", "district", "jurisdiction"], name="binding_coverage"),
             models.Index(fields=["person", "bound_at"], name="binding_person_time"),
+            models.Index(fields=["site", "bound_at"], name="binding_site_time"),
         ]
 
     def __str__(self) -> str:
@@ -279,6 +299,43 @@ class TemporaryControl(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} @ {self.building_id}"
+
+
+class RoundTarget(models.Model):
+    """The round's target population per jurisdiction (the residence of each person), counted from the
+    register when the round opens and again on request: the denominator of coverage without counting a
+    million residents on every page view."""
+
+    round = models.ForeignKey(ScreeningRound, on_delete=models.CASCADE, related_name="targets")
+    jurisdiction = models.ForeignKey("geo.Jurisdiction", on_delete=models.CASCADE, related_name="+")
+    persons = models.PositiveIntegerField(_("persons to screen"))
+
+    class Meta:
+        verbose_name = _("target population")
+        verbose_name_plural = _("target populations")
+        constraints = [models.UniqueConstraint(fields=["round", "jurisdiction"], name="round_target_once")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}:{self.jurisdiction_id}={self.persons}"
+
+
+class RoundCount(models.Model):
+    """Samples of a round per jurisdiction (first samples only, not re-samples), kept by the binding action in
+    the same transaction as the samples themselves: ``sampled`` for persons in the round's scope,
+    ``outside`` for those bound although outside it."""
+
+    round = models.ForeignKey(ScreeningRound, on_delete=models.CASCADE, related_name="counts")
+    jurisdiction = models.ForeignKey("geo.Jurisdiction", on_delete=models.CASCADE, related_name="+")
+    sampled = models.PositiveIntegerField(default=0)
+    outside = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("sample count")
+        verbose_name_plural = _("sample counts")
+        constraints = [models.UniqueConstraint(fields=["round", "jurisdiction"], name="round_count_once")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}:{self.jurisdiction_id}={self.sampled}"
 
 
 class FrequencyRule(models.Model):

@@ -33,6 +33,8 @@ from .models import (
     FrequencyRule,
     Lab,
     ResampleTask,
+    RoundCount,
+    RoundTarget,
     SamplingSite,
     ScreeningRound,
     TaskStatus,
@@ -189,7 +191,9 @@ class Coverage:
 
 
 def coverage(user: Any, round: ScreeningRound, node: Jurisdiction) -> Coverage:
-    """Live counts under ``node`` (which must come from ``coverage_node``), per child jurisdiction."""
+    """Counts under ``node`` (which must come from ``coverage_node``), per child jurisdiction: the target
+    population as counted when the round opened (or was recounted) and the samples as of now (counters kept
+    with the samples)."""
     _scope(user)
     subtree = _subtree(node)
     children = list(node.children.order_by("code"))
@@ -202,33 +206,25 @@ def coverage(user: Any, round: ScreeningRound, node: Jurisdiction) -> Coverage:
         return rows.get("/".join(parts[: depth + 1]) + "/") if len(parts) > depth + 1 else None
 
     ids = list(subtree)
-    target = (
-        Person.objects.filter(target_filter(round, subtree), jurisdiction_id__in=ids)
-        .values("jurisdiction_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for r in target:
-        total.target += r["n"]
-        if (row := child_of(subtree[r["jurisdiction_id"]])) is not None:
-            row.target += r["n"]
-    samples = (
-        Binding.objects.filter(round=round, resample__isnull=True, jurisdiction_id__in=ids)
-        .values("jurisdiction_id", "out_of_scope")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
     out = Coverage(node=node, total=total)
-    for r in samples:
-        if r["out_of_scope"]:
-            out.outside_scope += r["n"]
-            continue
-        total.sampled += r["n"]
-        if (row := child_of(subtree[r["jurisdiction_id"]])) is not None:
-            row.sampled += r["n"]
-    out.resampled = Binding.objects.filter(
-        round=round, resample__isnull=False, jurisdiction_id__in=ids
-    ).count()
+    for jid, n in RoundTarget.objects.filter(round=round, jurisdiction_id__in=ids).values_list(
+        "jurisdiction_id", "persons"
+    ):
+        total.target += n
+        if (row := child_of(subtree[jid])) is not None:
+            row.target += n
+    for jid, n, outside in RoundCount.objects.filter(round=round, jurisdiction_id__in=ids).values_list(
+        "jurisdiction_id", "sampled", "outside"
+    ):
+        out.outside_scope += outside
+        total.sampled += n
+        if (row := child_of(subtree[jid])) is not None:
+            row.sampled += n
+    out.resampled = (
+        ResampleTask.objects.filter(round=round, jurisdiction_id__in=ids)
+        .exclude(status__in=[TaskStatus.DUE, TaskStatus.CANCELLED])
+        .count()
+    )
     out.rows = [r for r in rows.values() if r.target or r.sampled]
     return out
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("rounds/new/", views.round_new, name="round-new"),
     path("rounds/<str:code>/", views.round_detail, name="round"),
     path("rounds/<str:code>/close/", views.round_close, name="round-close"),
+    path("rounds/<str:code>/recount/", views.round_recount, name="round-recount"),
     path("rounds/<str:code>/sites/", views.site_new, name="site-new"),
     path("rounds/<str:code>/coverage/", views.coverage, name="coverage"),
     path("sites/<int:pk>/tubes/", views.tubes_issue, name="tubes-issue"),

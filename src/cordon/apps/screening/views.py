@@ -154,6 +154,15 @@ def round_close(request: HttpRequest, code: str) -> HttpResponse:
 
 @page(Cap.MANAGE_SCREENING)
 @require_POST
+def round_recount(request: HttpRequest, code: str) -> HttpResponse:
+    r = _found(lambda: selectors.get_round_for(request.user, code, Cap.MANAGE_SCREENING))
+    n = actions.recount_target(actor=request.user, round=r)
+    messages.success(request, _("%(n)d persons to screen, counted from the register.") % {"n": n})
+    return redirect("screening:coverage", code=r.code)
+
+
+@page(Cap.MANAGE_SCREENING)
+@require_POST
 def site_new(request: HttpRequest, code: str) -> HttpResponse:
     r = _found(lambda: selectors.get_round_for(request.user, code, Cap.MANAGE_SCREENING))
     p = request.POST
@@ -228,6 +237,7 @@ def coverage(request: HttpRequest, code: str) -> HttpResponse:
                 else ""
             ),
             "parent": node.parent if node.parent_id and node.path != r.owner.path else None,
+            "can_manage": Scope.of(request.user).can(Cap.MANAGE_SCREENING),
         },
     )
 
