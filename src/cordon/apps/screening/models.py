@@ -135,7 +135,7 @@ class Tube(models.Model):
 
     barcode = models.CharField(_("barcode"), max_length=40, unique=True)
     round = models.ForeignKey(ScreeningRound, on_delete=models.CASCADE, related_name="tubes")
-    site = models.ForeignKey(SamplingSite, on_delete=models.PROTECT, related_name="tubes")
+    site = models.ForeignKey(SamplingSite, on_delete=models.RESTRICT, related_name="tubes")
     size = models.PositiveSmallIntegerField(_("samples per tube"))
     status = models.CharField(
         _("status"), max_length=20, choices=TubeStatus.choices, default=TubeStatus.ISSUED
@@ -189,7 +189,7 @@ class Binding(models.Model):
         "people.Person", on_delete=models.PROTECT, related_name="screening_samples", db_index=False
     )
     site = models.ForeignKey(
-        SamplingSite, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+        SamplingSite, on_delete=models.RESTRICT, related_name="+", db_index=False, db_constraint=False
     )
     jurisdiction = models.ForeignKey(
         "geo.Jurisdiction", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
