@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone, translation
 
 from cordon.apps.audit.models import AuditEntry
+from cordon.apps.screening import actions
 from cordon.apps.screening.models import (
     Binding,
     ResampleTask,
+    RoundCount,
     ScreeningRound,
     TaskStatus,
     TemporaryControl,
@@ -375,3 +379,46 @@ def test_advisor_and_station_pages(world: World, city: Any) -> None:
     for url in ("/screening/", "/screening/alerts/", f"/screening/sites/{sid}/station/"):
         assert world.staff.get(url).status_code == 200
     assert world.lab_staff.get("/screening/lab/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+def test_two_stations_binding_the_same_person_at_once_end_with_one_sample(city: Any) -> None:
+    now = timezone.now()
+    rnd = actions.create_round(
+        actor=None,
+        data=actions.RoundData(
+            code="RACE", name="race", owner=city.city, starts_at=now - dt.timedelta(hours=1),
+            ends_at=now + dt.timedelta(hours=1), design="5-in-1", jurisdictions=[city.city],
+        ),
+    )  # fmt: skip
+    sites = [
+        actions.add_site(actor=None, round=rnd, data=actions.SiteData(c, c, city.zgz_grid)) for c in "AB"
+    ]
+    for site in sites:
+        actions.issue_tubes(actor=None, site=site, barcodes=f"{site.code}01-{site.code}02")
+    barrier = threading.Barrier(2)
+    outcomes: list[Any] = []
+
+    def bind(site: Any) -> None:
+        try:
+            barrier.wait()
+            with translation.override("en"):
+                res = actions.bind_samples(
+                    actor=None,
+                    site=site,
+                    rows=[actions.BindingIn(f"{site.code}01", city.ft_person.national_id)],
+                )
+            outcomes.append(res.refused[0][1] if res.refused else "bound")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=bind, args=(s,)) for s in sites]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["already_sampled", "bound"], outcomes
+    assert Binding.objects.filter(round=rnd).count() == 1
+    assert sum(Tube.objects.filter(round=rnd).values_list("bound", flat=True)) == 1
+    assert RoundCount.objects.get(round=rnd).sampled == 1

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -352,10 +352,9 @@ def _copy_bindings(rows: list[tuple[Any, ...]]) -> None:
         "bound_by_id",
     )
     if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            raw = cur.cursor
+        with connection.cursor() as cur, connection.wrap_database_errors:  # psycopg's errors as Django's
             sql = f"COPY {Binding._meta.db_table} ({', '.join(cols)}) FROM STDIN"
-            with raw.copy(sql) as copy:
+            with cur.cursor.copy(sql) as copy:
                 for r in rows:
                     copy.write_row(r)
         return
@@ -462,13 +461,33 @@ def bind_samples(
     if len(rows) > MAX_BATCH:
         raise ValidationError({"bindings": _("At most %(n)d samples per batch.") % {"n": MAX_BATCH}})
     rnd = site.round
-    out = BatchResult()
     if not rnd.accepting(now):
         msg = (
             _("The round is closed.") if rnd.status == RoundStatus.CLOSED else _("The round is not open now.")
         )
-        out.refused = [(i, "round_closed", msg) for i in range(len(rows))]
-        return out
+        return BatchResult(refused=[(i, "round_closed", msg) for i in range(len(rows))])
+    # Two stations binding the same person at the same moment both find them unsampled; the unique (person,
+    # round) index makes the second wait for the first and fail. Check the batch again then (the first has
+    # committed, so the person is now refused as already sampled) instead of failing the whole batch.
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _bind(actor, site, rnd, rows, source, now)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _bind(
+    actor: Any,
+    site: SamplingSite,
+    rnd: ScreeningRound,
+    rows: Sequence[BindingIn],
+    source: str,
+    now: dt.datetime,
+) -> BatchResult:
+    out = BatchResult()
     barcodes = {r.tube.strip() for r in rows}
     tubes = {
         t.barcode: t
