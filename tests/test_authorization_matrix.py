@@ -171,6 +171,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "screening:tubes-issue": ("POST", lambda c: {"pk": c.sampling_site.pk}, SCREENING_MANAGERS),
     "screening:station": ("GET", lambda c: {"pk": c.sampling_site.pk}, SAMPLERS),
     "screening:station-bind": ("POST", lambda c: {"pk": c.sampling_site.pk}, SAMPLERS),
+    "screening:station-seal": ("POST", lambda c: {"pk": c.sampling_site.pk}, SAMPLERS),
     "screening:station-queue": ("POST", lambda c: {"pk": c.sampling_site.pk}, SAMPLERS),
     "screening:lab": ("GET", lambda c: {}, LABS),
     "screening:lab-submit": ("POST", lambda c: {}, LABS),

@@ -376,6 +376,10 @@ def test_advisor_and_station_pages(world: World, city: Any) -> None:
         follow=True,
     )
     assert "already sampled" in r.content.decode()
+    # Sealing the tube before it is full: the next scan into it is refused.
+    r = world.staff.post(f"/screening/sites/{sid}/station/seal/", {"tube": "FT001"}, follow=True)
+    assert "Tube FT001 is sealed with 1 samples." in r.content.decode()
+    assert world.bind("S-FT", [("FT001", city.ft_person2.national_id)])["refused"][0]["code"] == "tube_closed"
     for url in ("/screening/", "/screening/alerts/", f"/screening/sites/{sid}/station/"):
         assert world.staff.get(url).status_code == 200
     assert world.lab_staff.get("/screening/lab/").status_code == 200

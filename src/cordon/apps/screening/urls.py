@@ -16,6 +16,7 @@ urlpatterns = [
     path("sites/<int:pk>/tubes/", views.tubes_issue, name="tubes-issue"),
     path("sites/<int:pk>/station/", views.station, name="station"),
     path("sites/<int:pk>/station/bind/", views.station_bind, name="station-bind"),
+    path("sites/<int:pk>/station/seal/", views.station_seal, name="station-seal"),
     path("sites/<int:pk>/station/queue/", views.station_queue, name="station-queue"),
     path("lab/", views.lab, name="lab"),
     path("lab/submit/", views.lab_submit, name="lab-submit"),

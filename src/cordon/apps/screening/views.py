@@ -301,6 +301,26 @@ def station_bind(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page(Cap.SAMPLE)
 @require_POST
+def station_seal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Seal the current tube before it is full (the end of a shift, the last persons of the day)."""
+    site = _found(lambda: selectors.get_site_for(request.user, pk, Cap.SAMPLE))
+    tube = Tube.objects.filter(site=site, barcode=request.POST.get("tube", "").strip()).first()
+    if tube is None:
+        messages.error(request, _("Scan a tube first."))
+        return redirect(_station_url(site.pk, ""))
+    try:
+        actions.seal_tube(actor=request.user, tube=tube)
+    except ValidationError as exc:
+        messages.error(request, _messages(exc))
+        return redirect(_station_url(site.pk, tube.barcode))
+    messages.success(
+        request, _("Tube %(t)s is sealed with %(n)d samples.") % {"t": tube.barcode, "n": tube.bound}
+    )
+    return redirect(_station_url(site.pk, ""))
+
+
+@page(Cap.SAMPLE)
+@require_POST
 def station_queue(request: HttpRequest, pk: int) -> HttpResponse:
     site = _found(lambda: selectors.get_site_for(request.user, pk, Cap.SAMPLE))
     try:
