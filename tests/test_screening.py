@@ -334,6 +334,12 @@ def test_results_file_reports_row_level_errors_and_records_the_rest(world: World
         {"row": 5, "message": "Result must be negative, positive or invalid."},
         {"row": 6, "message": "Ct value abc is not a number."},
     ]
+    twice = world.results_file("barcode,result\nFT001,negative\n")
+    assert twice["unchanged"] == 1
+    world.bind("S-FT", [("FTS01", city.ft_person2.national_id)])
+    twice = world.results_file("barcode,result\nFTS01,positive\nFTS01,positive\n")
+    assert twice["done"] == 1 and twice["errors"] == [{"row": 3, "message": "Tube FTS01 is listed twice."}]
+    assert not Case.objects.exists()  # the confirmation is a later re-test
     bad = world.results_file("code,outcome\n1,2\n")
     assert bad["errors"] == [{"row": 1, "message": "The file needs the columns barcode and result."}]
 

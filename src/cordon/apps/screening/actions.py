@@ -742,6 +742,7 @@ def record_results(
         t.barcode: t
         for t in Tube.objects.select_for_update().select_related("round").filter(barcode__in=codes)
     }
+    seen: set[str] = set()
     for n, r in enumerate(rows, start=first_line):
         t = tubes.get(r.tube.strip())
         result = r.result.strip().lower()
@@ -760,8 +761,10 @@ def record_results(
         if any(not 0 < v < 50 for v in r.ct.values()):
             report.errors.append((n, _("Ct values lie between 0 and 50.")))
             continue
-        if result == Result.POSITIVE and t.size > 1 and not r.ct:
-            pass  # a pool positive without Ct values is still positive
+        if t.barcode in seen:  # twice in one list: a confirmation is a re-test, never the same report
+            report.errors.append((n, _("Tube %(t)s is listed twice.") % {"t": t.barcode}))
+            continue
+        seen.add(t.barcode)
         before = audit.snapshot(t)
         if t.awaiting_confirmation:
             if result == Result.INVALID:
