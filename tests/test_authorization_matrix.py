@@ -335,6 +335,7 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
         {"persons": -1},
         SAMPLERS,
     ),
+    ("POST", "/api/screening/tubes/{barcode}/seal"): (lambda c: {"barcode": c.tube.barcode}, {}, SAMPLERS),
     ("POST", "/api/screening/bindings"): (lambda c: {}, {"site": 0, "bindings": []}, SAMPLERS),
     ("POST", "/api/screening/labs"): (
         lambda c: {},
@@ -477,6 +478,7 @@ def _screening_objects(city: Any) -> None:
     from django.utils import timezone
 
     from cordon.apps.screening import actions
+    from cordon.apps.screening.models import Tube
 
     now = timezone.now()
     city.round = actions.create_round(
@@ -490,6 +492,8 @@ def _screening_objects(city: Any) -> None:
         actor=None, round=city.round, data=actions.SiteData("S-M", "矩阵采样点", city.zgz_grid)
     )
     city.lab = actions.create_lab(actor=None, code="LAB-M", name="矩阵实验室", jurisdiction=city.city)
+    actions.issue_tubes(actor=None, site=city.sampling_site, barcodes="M001-M002")
+    city.tube = Tube.objects.get(barcode="M001")
 
 
 def test_page_matrix(city: Any, clients: dict[str | None, Client]) -> None:

@@ -382,6 +382,10 @@ def test_advisor_and_station_pages(world: World, city: Any) -> None:
         follow=True,
     )
     assert "already sampled" in r.content.decode()
+    # Through the API, only a tube in use can be sealed.
+    r = post(world.staff, "/api/screening/tubes/FT002/seal", {})
+    assert r.status_code == 422 and r.json()["errors"] == {"tube": "Only a tube in use can be sealed."}
+    assert world.staff.post("/api/screening/tubes/NOPE/seal").status_code == 404
     # Sealing the tube before it is full: the next scan into it is refused.
     r = world.staff.post(f"/screening/sites/{sid}/station/seal/", {"tube": "FT001"}, follow=True)
     assert "Tube FT001 is sealed with 1 samples." in r.content.decode()

@@ -227,6 +227,14 @@ def bind(request: HttpRequest, payload: BatchIn) -> Any:
     }
 
 
+@router.post("/screening/tubes/{barcode}/seal", summary="Seal a tube before it is full")
+@api(Cap.SAMPLE)
+def seal(request: HttpRequest, barcode: str) -> Any:
+    tube = selectors.get_tube_for(request.user, barcode, Cap.SAMPLE)
+    actions.seal_tube(actor=request.user, tube=tube, source="api")
+    return {"tube": tube.barcode, "status": tube.status, "samples": tube.bound}
+
+
 class LabIn(Schema):
     code: str
     name: str
