@@ -362,7 +362,7 @@ def test_key_industry_workers_overdue_per_sector(
 
 def test_advisor_and_station_pages(world: World, city: Any) -> None:
     r = world.cmd.get("/api/screening/advice?prevalence=0.001")
-    assert r.status_code == 200 and r.json()["design"] in {"5-in-1", "10-in-1", "20-in-1"}
+    assert r.status_code == 200 and r.json()["station_design"] in {"5-in-1", "10-in-1", "20-in-1"}
     assert world.cmd.get("/api/screening/advice?prevalence=2").status_code == 422
     page = world.cmd.get("/screening/rounds/R1/?prevalence=0.1")
     assert page.status_code == 200 and 'data-testid="advice"' in page.content.decode()

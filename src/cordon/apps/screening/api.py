@@ -404,7 +404,10 @@ def advice(request: HttpRequest, prevalence: float = 0.0, population: int | None
         rec = selectors.advice(prevalence, population)
     except ValueError as exc:
         raise ValidationError({"prevalence": str(exc)}) from None
+    station = selectors.station_choice(rec)
     return {
+        "station_design": station.design.label,
+        "station_tests_per_person": station.tests_per_person,
         "design": rec.design.label,
         "tests_per_person": rec.tests_per_person,
         "missed_per_10000": rec.missed_per_10000,

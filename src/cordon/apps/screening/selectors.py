@@ -29,6 +29,7 @@ from cordon.apps.people.models import Person
 from cordon.engine import pooling
 
 from .models import (
+    TUBE_SIZES,
     Binding,
     FrequencyRule,
     Lab,
@@ -352,3 +353,14 @@ def advice(prevalence: float, population: int | None = None) -> pooling.Recommen
         allowed_pool_sizes=pooling.VALIDATED_POOL_SIZES,
         population=population,
     )
+
+
+def runs_at_stations(design: pooling.Design) -> bool:
+    """Designs the station and lab workflow runs: one tube of 1, 5, 10 or 20 per pool, single re-tests."""
+    return isinstance(design, pooling.Individual | pooling.Dorfman) and design.tube_size in TUBE_SIZES
+
+
+def station_choice(rec: pooling.Recommendation) -> pooling.Assessment:
+    """The advisor's cheapest feasible design among those the stations run (individual testing always is)."""
+    options = [a for a in (rec.choice, *rec.alternatives) if a.feasible and runs_at_stations(a.design)]
+    return min(options, key=lambda a: (a.tests_per_person, a.max_pool_size))

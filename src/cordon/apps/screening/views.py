@@ -116,11 +116,13 @@ def round_detail(request: HttpRequest, code: str) -> HttpResponse:
     r = _found(lambda: selectors.get_round_for(request.user, code))
     sites = [(s, selectors.site_status(s)) for s in selectors.sites_visible_to(request.user).filter(round=r)]
     advice = None
+    station = None
     advice_error = ""
     raw = request.GET.get("prevalence", "").strip()
     if raw:
         try:
             advice = selectors.advice(float(raw) / 100)
+            station = selectors.station_choice(advice)
         except ValueError:
             advice_error = _("Give the expected prevalence as a percentage between 0 and 100.")
     scope = Scope.of(request.user)
@@ -131,6 +133,14 @@ def round_detail(request: HttpRequest, code: str) -> HttpResponse:
             "round": r,
             "sites": sites,
             "advice": advice,
+            "station": station,
+            "runnable": {
+                a.design.label
+                for a in (advice.choice, *advice.alternatives)
+                if selectors.runs_at_stations(a.design)
+            }
+            if advice
+            else set(),
             "advice_error": advice_error,
             "prevalence": raw,
             "can_manage": scope.can(Cap.MANAGE_SCREENING),
