@@ -78,6 +78,22 @@ CONTROL_VIEWERS = frozenset(
 )
 CONTROLLERS = frozenset({Role.QUARANTINE_OFFICER, Role.ADMINISTRATOR})
 HEALTH_RECORDERS = frozenset({Role.GRID_WORKER, Role.QUARANTINE_OFFICER, Role.ADMINISTRATOR})
+SCREENING_VIEWERS = frozenset(
+    {
+        Role.CITY_COMMANDER,
+        Role.DISTRICT_COMMANDER,
+        Role.STREET_OFFICER,
+        Role.GRID_WORKER,
+        Role.QUARANTINE_OFFICER,
+        Role.SCREENING_STAFF,
+        Role.INDUSTRY_REGULATOR,
+        Role.AUDITOR,
+        Role.ADMINISTRATOR,
+    }
+)
+SCREENING_MANAGERS = frozenset({Role.CITY_COMMANDER, Role.DISTRICT_COMMANDER, Role.ADMINISTRATOR})
+SAMPLERS = frozenset({Role.SCREENING_STAFF, Role.ADMINISTRATOR})
+LABS = frozenset({Role.LAB_STAFF, Role.ADMINISTRATOR})
 ADMINS = frozenset({Role.ADMINISTRATOR})
 
 # Pages: url name -> (method, kwargs from the city fixture, who may).
@@ -145,6 +161,22 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "control:room-status": ("POST", lambda c: {"pk": c.room.pk}, CONTROLLERS),
     "control:plans": ("GET", lambda c: {}, CONTROL_VIEWERS),
     "control:plan-edit": ("GET", lambda c: {"applies_to": "close"}, ADMINS),
+    "screening:rounds": ("GET", lambda c: {}, SCREENING_VIEWERS),
+    "screening:round-new": ("POST", lambda c: {}, SCREENING_MANAGERS),
+    "screening:round": ("GET", lambda c: {"code": c.round.code}, SCREENING_VIEWERS),
+    "screening:round-close": ("POST", lambda c: {"code": c.round.code}, SCREENING_MANAGERS),
+    "screening:round-recount": ("POST", lambda c: {"code": c.round.code}, SCREENING_MANAGERS),
+    "screening:site-new": ("POST", lambda c: {"code": c.round.code}, SCREENING_MANAGERS),
+    "screening:coverage": ("GET", lambda c: {"code": c.round.code}, SCREENING_VIEWERS),
+    "screening:tubes-issue": ("POST", lambda c: {"pk": c.sampling_site.pk}, SCREENING_MANAGERS),
+    "screening:station": ("GET", lambda c: {"pk": c.sampling_site.pk}, SAMPLERS),
+    "screening:station-bind": ("POST", lambda c: {"pk": c.sampling_site.pk}, SAMPLERS),
+    "screening:station-seal": ("POST", lambda c: {"pk": c.sampling_site.pk}, SAMPLERS),
+    "screening:station-queue": ("POST", lambda c: {"pk": c.sampling_site.pk}, SAMPLERS),
+    "screening:lab": ("GET", lambda c: {}, LABS),
+    "screening:lab-submit": ("POST", lambda c: {}, LABS),
+    "screening:alerts": ("GET", lambda c: {}, SCREENING_VIEWERS),
+    "screening:overdue": ("GET", lambda c: {}, SCREENING_VIEWERS),
 }
 
 # API operations: (method, path template) -> (params from the city fixture, JSON body, who may).
@@ -260,6 +292,63 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
         {"applies_to": "close", "definition": {}, "note": ""},
         ADMINS,
     ),
+    ("GET", "/api/screening/rounds"): (lambda c: {}, None, SCREENING_VIEWERS),
+    ("POST", "/api/screening/rounds"): (
+        lambda c: {},
+        {
+            "code": "",
+            "name": "",
+            "owner": "",
+            "starts_at": "2026-01-01T08:00:00",
+            "ends_at": "2026-01-01T07:00:00",
+        },
+        SCREENING_MANAGERS,
+    ),
+    ("GET", "/api/screening/rounds/{code}"): (lambda c: {"code": c.round.code}, None, SCREENING_VIEWERS),
+    ("POST", "/api/screening/rounds/{code}/close"): (
+        lambda c: {"code": c.round.code},
+        {},
+        SCREENING_MANAGERS,
+    ),
+    ("POST", "/api/screening/rounds/{code}/recount"): (
+        lambda c: {"code": c.round.code},
+        {},
+        SCREENING_MANAGERS,
+    ),
+    ("POST", "/api/screening/rounds/{code}/sites"): (
+        lambda c: {"code": c.round.code},
+        {"code": "", "name": "", "jurisdiction": ""},
+        SCREENING_MANAGERS,
+    ),
+    ("GET", "/api/screening/rounds/{code}/coverage"): (
+        lambda c: {"code": c.round.code},
+        None,
+        SCREENING_VIEWERS,
+    ),
+    ("POST", "/api/screening/sites/{site_id}/tubes"): (
+        lambda c: {"site_id": c.sampling_site.pk},
+        {"barcodes": ""},
+        SCREENING_MANAGERS,
+    ),
+    ("POST", "/api/screening/sites/{site_id}/queue"): (
+        lambda c: {"site_id": c.sampling_site.pk},
+        {"persons": -1},
+        SAMPLERS,
+    ),
+    ("POST", "/api/screening/tubes/{barcode}/seal"): (lambda c: {"barcode": c.tube.barcode}, {}, SAMPLERS),
+    ("POST", "/api/screening/bindings"): (lambda c: {}, {"site": 0, "bindings": []}, SAMPLERS),
+    ("POST", "/api/screening/labs"): (
+        lambda c: {},
+        {"code": "", "name": "", "jurisdiction": ""},
+        SCREENING_MANAGERS,
+    ),
+    ("POST", "/api/screening/labs/{code}/manifests"): (lambda c: {"code": c.lab.code}, {"tubes": []}, LABS),
+    ("POST", "/api/screening/labs/{code}/results"): (lambda c: {"code": c.lab.code}, {"results": []}, LABS),
+    ("POST", "/api/screening/labs/{code}/results-file"): (lambda c: {"code": c.lab.code}, None, LABS),
+    ("GET", "/api/screening/alerts"): (lambda c: {}, None, SCREENING_VIEWERS),
+    ("GET", "/api/screening/overdue"): (lambda c: {}, None, SCREENING_VIEWERS),
+    ("POST", "/api/screening/rules"): (lambda c: {}, {"sector": "", "every_days": 0}, SCREENING_MANAGERS),
+    ("GET", "/api/screening/advice"): (lambda c: {}, None, SCREENING_VIEWERS),
 }
 
 # Routes that are not Cordon views: Django admin (staff only, checked below), the API mount (walked separately).
@@ -322,6 +411,7 @@ def clients(city: Any, make_user: Callable[..., Any]) -> dict[str | None, Client
     """One client per role, every user scoped to the whole city (scoping itself is tested elsewhere)."""
     _tracing_objects(city)
     _control_objects(city)
+    _screening_objects(city)
     out: dict[str | None, Client] = {None: Client()}
     for role in Role.values:
         user = make_user(role, city.city)
@@ -379,6 +469,31 @@ def _control_objects(city: Any) -> None:
     actions.arrive_transfer(actor=None, task=city.transfer)
     city.sample = city.order.sample_tasks.order_by("due_on").first()
     city.health = actions.record_health(actor=None, order=city.order, day=None, temperature="38.2")
+
+
+def _screening_objects(city: Any) -> None:
+    """A city-wide round with a site and a lab."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cordon.apps.screening import actions
+    from cordon.apps.screening.models import Tube
+
+    now = timezone.now()
+    city.round = actions.create_round(
+        actor=None,
+        data=actions.RoundData(
+            code="R-M", name="矩阵筛查", owner=city.city, starts_at=now - dt.timedelta(hours=1),
+            ends_at=now + dt.timedelta(hours=8), jurisdictions=[city.city],
+        ),
+    )  # fmt: skip
+    city.sampling_site = actions.add_site(
+        actor=None, round=city.round, data=actions.SiteData("S-M", "矩阵采样点", city.zgz_grid)
+    )
+    city.lab = actions.create_lab(actor=None, code="LAB-M", name="矩阵实验室", jurisdiction=city.city)
+    actions.issue_tubes(actor=None, site=city.sampling_site, barcodes="M001-M002")
+    city.tube = Tube.objects.get(barcode="M001")
 
 
 def test_page_matrix(city: Any, clients: dict[str | None, Client]) -> None:

@@ -153,6 +153,21 @@ def test_grid_login_sees_its_grid_only(demo: Any) -> None:
     assert grid.get(f"/persons/{sibling.pk}/").status_code == 404
 
 
+def test_demo_screening_round_with_one_positive_pool(demo: Any) -> None:
+    from cordon.apps.screening.models import Binding, ResampleTask, ScreeningRound, TemporaryControl, Tube
+
+    (rnd,) = ScreeningRound.objects.filter(owner__code="110106")
+    assert demo.samples == fixture.SCREENED == Binding.objects.filter(round=rnd).count()
+    (positive,) = Tube.objects.filter(round=rnd, result="positive")
+    held = TemporaryControl.objects.filter(tube=positive, lifted_at__isnull=True)
+    assert held.count() == positive.bound == ResampleTask.objects.filter(source_tube=positive).count()
+    assert all(t.district.code == "110106" for t in held)
+    body = _client("fengtai").get(f"/api/screening/rounds/{rnd.code}/coverage").json()
+    assert body["node"]["sampled"] == fixture.SCREENED
+    assert _client("changping").get("/api/screening/alerts").json()["temporary_controls"] == []
+    assert len(_client("fengtai").get("/api/screening/alerts").json()["temporary_controls"]) == positive.bound
+
+
 def test_cli_demo_without_serving_and_reset(demo: Any, capsys: Any) -> None:
     assert cli.main(["demo", "--no-serve"]) == 0
     out = capsys.readouterr().out

@@ -64,6 +64,7 @@ def _register() -> None:
     from cordon.apps.dataio.api import router as dataio
     from cordon.apps.geo.api import router as geo
     from cordon.apps.people.api import router as people
+    from cordon.apps.screening.api import router as screening
     from cordon.apps.tracing.api import router as tracing
     from cordon.apps.venues.api import router as venues
 
@@ -75,6 +76,7 @@ def _register() -> None:
     api.add_router("/", dataio)
     api.add_router("/", tracing)
     api.add_router("/", control)
+    api.add_router("/", screening)
 
 
 _register()

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "cordon.apps.dataio",
     "cordon.apps.tracing",
     "cordon.apps.control",
+    "cordon.apps.screening",
     "cordon.apps.web",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -176,6 +177,8 @@ CORDON_LINKAGE_ACK_HOURS = float(os.environ.get("CORDON_LINKAGE_ACK_HOURS", 2))
 # certificates) embed; empty = the first CJK font found on the system (fonts-noto-cjk and others).
 CORDON_JUDGE_HOURS = float(os.environ.get("CORDON_JUDGE_HOURS", 4))
 CORDON_PDF_FONT = os.environ.get("CORDON_PDF_FONT", "")
+# Mass screening: hours within which a person of a positive pool must be re-sampled in a single tube.
+CORDON_RESAMPLE_HOURS = float(os.environ.get("CORDON_RESAMPLE_HOURS", 6))
 
 LOGGING = {
     "version": 1,

@@ -44,6 +44,10 @@ class Cap(models.TextChoices):
     )
     CONTROL = "control", _("Place, transfer, test and release contacts; manage isolation sites")
     RECORD_HEALTH = "record_health", _("Record daily health checks and samples of persons under control")
+    VIEW_SCREENING = "view_screening", _("See screening rounds, coverage and the follow-up of positives")
+    MANAGE_SCREENING = "manage_screening", _("Organise screening rounds, sites, tubes and frequency rules")
+    SAMPLE = "sample", _("Bind samples to tubes at a sampling site")
+    LAB = "lab", _("Receive tubes and record lab results")
     VIEW_AUDIT = "view_audit", _("Read the audit trail and access log")
     ADMIN = "admin", _("Configure the system")
 
@@ -52,21 +56,39 @@ _ALL = frozenset(Cap)
 _READ = frozenset({Cap.VIEW_JURISDICTIONS, Cap.VIEW_PERSONS, Cap.VIEW_VENUES})
 
 ROLE_CAPS: dict[str, frozenset[Cap]] = {
-    Role.CITY_COMMANDER: _READ | {Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL},
-    Role.DISTRICT_COMMANDER: _READ | {Cap.EXPORT, Cap.VIEW_CASES, Cap.RECEIVE_LINKAGE, Cap.VIEW_CONTROL},
+    Role.CITY_COMMANDER: _READ
+    | {Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING, Cap.MANAGE_SCREENING},
+    Role.DISTRICT_COMMANDER: _READ
+    | {
+        Cap.EXPORT,
+        Cap.VIEW_CASES,
+        Cap.RECEIVE_LINKAGE,
+        Cap.VIEW_CONTROL,
+        Cap.VIEW_SCREENING,
+        Cap.MANAGE_SCREENING,
+    },
     Role.STREET_OFFICER: _READ
-    | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL},
-    Role.GRID_WORKER: _READ | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.VIEW_CONTROL, Cap.RECORD_HEALTH},
+    | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING},
+    Role.GRID_WORKER: _READ
+    | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.VIEW_CONTROL, Cap.RECORD_HEALTH, Cap.VIEW_SCREENING},
     Role.INVESTIGATOR: _READ
     | {Cap.VIEW_PII, Cap.VIEW_CASES, Cap.TRACE, Cap.RECEIVE_LINKAGE, Cap.VIEW_CONTROL},
     Role.QUARANTINE_OFFICER: _READ
-    | {Cap.VIEW_PII, Cap.VIEW_CASES, Cap.RECEIVE_LINKAGE, Cap.VIEW_CONTROL, Cap.CONTROL, Cap.RECORD_HEALTH},
-    Role.SCREENING_STAFF: frozenset({Cap.VIEW_PERSONS, Cap.VIEW_PII}),
-    Role.LAB_STAFF: frozenset({Cap.VIEW_JURISDICTIONS}),
+    | {
+        Cap.VIEW_PII,
+        Cap.VIEW_CASES,
+        Cap.RECEIVE_LINKAGE,
+        Cap.VIEW_CONTROL,
+        Cap.CONTROL,
+        Cap.RECORD_HEALTH,
+        Cap.VIEW_SCREENING,
+    },
+    Role.SCREENING_STAFF: frozenset({Cap.VIEW_PERSONS, Cap.VIEW_PII, Cap.VIEW_SCREENING, Cap.SAMPLE}),
+    Role.LAB_STAFF: frozenset({Cap.VIEW_JURISDICTIONS, Cap.LAB}),
     Role.CHECKPOINT_STAFF: frozenset({Cap.VIEW_VENUES}),
     Role.SERVICE_DISPATCHER: _READ | {Cap.VIEW_PII, Cap.VIEW_CONTROL},
-    Role.INDUSTRY_REGULATOR: _READ | {Cap.EXPORT},
-    Role.AUDITOR: _READ | {Cap.VIEW_AUDIT, Cap.VIEW_CONTROL},
+    Role.INDUSTRY_REGULATOR: _READ | {Cap.EXPORT, Cap.VIEW_SCREENING},
+    Role.AUDITOR: _READ | {Cap.VIEW_AUDIT, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING},
     Role.ADMINISTRATOR: _ALL,
 }
 

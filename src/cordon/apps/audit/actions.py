@@ -15,7 +15,7 @@ from .models import AccessLog, AuditEntry
 def _plain(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return str(value)
@@ -101,6 +101,23 @@ def record_bulk_update(
             entries.append(_entry(actor, AuditEntry.Verb.UPDATE, obj, diffs, source))
     AuditEntry.objects.bulk_create(entries, batch_size=1000)
     return len(entries)
+
+
+def record_batch(
+    actor: Any, *, model: str, key: str, description: str, changes: dict[str, Any], source: str
+) -> None:
+    """One entry for a whole batch of rows written together (e.g. thousands of screening samples): what was
+    written is in ``changes`` (counts, ids or ranges), so the trail stays one row per request."""
+    AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=_actor_name(actor),
+        verb=AuditEntry.Verb.CREATE,
+        model=model,
+        object_pk=key[:40],
+        object_repr=description[:200],
+        changes=changes,
+        source=source,
+    )
 
 
 def log_person_access(actor: Any, person: Any, *, via: str, detail: str = "") -> None:

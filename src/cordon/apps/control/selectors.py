@@ -593,6 +593,8 @@ ITEMS = (
     "missed_tests",
     "alerts",
     "releases",
+    "temporary_controls",
+    "resamples",
 )
 
 
@@ -684,6 +686,12 @@ def open_items(user: Any, now: dt.datetime | None = None) -> dict[str, Any]:
     due = releases_due(user, today)
     for o in due:
         bump(o.district_id, "releases", 1)
+    # Screening: persons of positive pools under temporary control, re-sample tasks overdue.
+    from cordon.apps.screening.selectors import open_items_by_district
+
+    for district_id, n in open_items_by_district(user, now).items():
+        bump(district_id, "temporary_controls", n["temporary_controls"])
+        bump(district_id, "resamples", n["overdue_resamples"], n["overdue_resamples"])
     sites: dict[int, dict[str, Any]] = {}
     for r in (
         missed.exclude(order__site__isnull=True)

@@ -158,6 +158,7 @@ class Summary:
     cases: int = 0
     sites: int = 0
     orders: int = 0
+    samples: int = 0
 
     def describe(self) -> str:
         if not self.loaded:
@@ -168,7 +169,8 @@ class Summary:
             f"Loaded the demo city: {self.jurisdictions} jurisdictions, {self.buildings} buildings, "
             f"{self.households:,} households, {self.persons:,} persons, {self.venues} venues, "
             f"{self.logins} logins; the first {OUTBREAK_DAYS} days of the outbreak: {self.scans:,} venue scans, "
-            f"{self.cases} reported cases; {self.sites} isolation sites, {self.orders:,} persons under control orders."
+            f"{self.cases} reported cases; {self.sites} isolation sites, {self.orders:,} persons under control orders; "
+            f"a screening round in Fengtai with {self.samples} samples bound."
         )
 
 
@@ -207,7 +209,12 @@ def delete() -> None:
     with transaction.atomic():
         User.objects.filter(username__in=[login.username for login in LOGINS]).delete()
         from cordon.apps.control.models import ControlOrder, IsolationSite, TransferTask
+        from cordon.apps.screening.models import Lab, ScreeningRound, TemporaryControl
         from cordon.apps.tracing.models import Case, Cluster
+
+        TemporaryControl.objects.filter(jurisdiction__path__startswith=prefix).delete()
+        ScreeningRound.objects.filter(owner__path__startswith=prefix).delete()
+        Lab.objects.filter(jurisdiction__path__startswith=prefix).delete()
 
         TransferTask.objects.filter(district__path__startswith=prefix).delete()
         ControlOrder.objects.filter(jurisdiction__path__startswith=prefix).delete()
@@ -396,6 +403,7 @@ def _build(rng: random.Random, progress: bool) -> Summary:
     # to the register's), then the reported cases, traced.
     _outbreak(city, made_persons, made_venues, national_ids, summary, today, progress)
     _control(summary, progress)
+    _screening(summary, progress)
     return summary
 
 
@@ -605,6 +613,66 @@ def _control(summary: Summary, progress: bool) -> None:
     if at_home:
         control.place_at_home(actor=None, orders=at_home[: len(at_home) * 3 // 4], source=SOURCE)
     summary.orders = control_reads.orders_visible_to(officer).count()
+
+
+SCREENED = 300  # Zhangguozhuang residents sampled in the demo round (ten to a tube)
+
+
+def _screening(summary: Summary, progress: bool) -> None:
+    """Mass screening as of today: a 10-in-1 round over Fengtai with a sampling site in Beigong, the first
+    residents of Zhangguozhuang bound to tubes, the tubes received by the city lab and their results: one pool
+    positive (its persons under temporary control at home with their single-tube re-sample tasks); frequency
+    rules for delivery riders (daily) and couriers (every 2 days)."""
+    from django.utils import timezone
+
+    from cordon.apps.screening import actions as screening
+
+    if progress:
+        print("screening a Fengtai community ...", file=sys.stderr, flush=True)
+    fengtai = Jurisdiction.objects.get(code="110106")
+    now = timezone.now()
+    rnd = screening.create_round(
+        actor=None,
+        data=screening.RoundData(
+            code=f"FT-{timezone.localdate():%Y%m%d}", name="丰台区全员核酸筛查", owner=fengtai,
+            starts_at=now - dt.timedelta(hours=2), ends_at=now + dt.timedelta(hours=12), design="10-in-1",
+            jurisdictions=[fengtai],
+        ),
+        source=SOURCE,
+    )  # fmt: skip
+    site = screening.add_site(
+        actor=None,
+        round=rnd,
+        data=screening.SiteData(
+            "BG-01", "北宫镇张郭庄村采样点", Jurisdiction.objects.get(code="110106010"), staff=4
+        ),
+        source=SOURCE,
+    )
+    screening.issue_tubes(actor=None, site=site, barcodes="FT000001-FT000100", source=SOURCE)
+    screening.issue_tubes(actor=None, site=site, barcodes="FS000001-FS000050", size=1, source=SOURCE)
+    ids = list(
+        Person.objects.filter(jurisdiction__path__startswith="/110000/110106/110106010/110106010201/")
+        .exclude(national_id__isnull=True)
+        .order_by("pk")
+        .values_list("national_id", flat=True)[:SCREENED]
+    )
+    rows = [screening.BindingIn(f"FT{i // 10 + 1:06d}", nid or "") for i, nid in enumerate(ids)]
+    summary.samples = len(screening.bind_samples(actor=None, site=site, rows=rows, source=SOURCE).bound)
+    tubes = sorted({r.tube for r in rows})
+    lab = screening.create_lab(
+        actor=None, code="LAB-110000", name="合成京城核酸检测基地",
+        jurisdiction=Jurisdiction.objects.get(code=CITY_CODE), source=SOURCE,
+    )  # fmt: skip
+    screening.receive_tubes(actor=None, lab=lab, barcodes=tubes, source=SOURCE)
+    results = [screening.ResultIn(t, "negative") for t in tubes]
+    results[len(results) // 3] = screening.ResultIn(
+        tubes[len(tubes) // 3], "positive", {"ORF1ab": 31.5, "N": 30.8}
+    )
+    screening.record_results(actor=None, rows=results[:-3], lab=lab, source=SOURCE)  # the last three pending
+    for code, days in (("delivery", 1), ("courier", 2)):
+        sector = IndustrySector.objects.filter(code=code).first()
+        if sector is not None:
+            screening.save_rule(actor=None, sector=sector, every_days=days, source=SOURCE)
 
 
 def _at(day: dt.date, minutes: int) -> dt.datetime:

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class Config(AppConfig):
+    name = "cordon.apps.screening"
+    label = "screening"
+    verbose_name = _("Mass screening")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,366 @@
+"""Scoped reads of mass screening: rounds, sites, tubes, coverage (应检尽检), the not-yet-sampled list,
+temporary controls and re-sample tasks, overdue key-industry workers, and the per-district open items the
+control board shows.
+
+- A round is seen by users whose territory holds its organiser, or lies under it (a district sees a
+  city-wide round, and within it only its own district).
+- Coverage, the not-yet-sampled list, temporary controls and re-sample tasks are limited to the user's
+  territory (by the person's residence).
+- Tubes and sites are seen by users whose territory holds the site; a lab sees the tubes it received.
+
+Coverage is counted with grouped aggregates over indexed columns (persons by jurisdiction, samples by round and
+jurisdiction) and rolled up over the jurisdiction tree in Python; the not-yet-sampled list is read a page at a
+time by person id (keyset), never by loading the population.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from cordon.apps.accounts.roles import Cap
+from cordon.apps.accounts.scoping import NotFound, Scope
+from cordon.apps.geo.models import IndustrySector, Jurisdiction
+from cordon.apps.people.models import Person
+from cordon.engine import pooling
+
+from .models import (
+    TUBE_SIZES,
+    Binding,
+    FrequencyRule,
+    Lab,
+    ResampleTask,
+    RoundCount,
+    RoundTarget,
+    SamplingSite,
+    ScreeningRound,
+    TaskStatus,
+    TemporaryControl,
+    Tube,
+)
+
+
+def _scope(user: Any, cap: Cap = Cap.VIEW_SCREENING) -> Scope:
+    scope = Scope.of(user)
+    scope.require(cap)
+    return scope
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+
+
+def rounds_visible_to(user: Any, cap: Cap = Cap.VIEW_SCREENING) -> QuerySet[ScreeningRound]:
+    scope = _scope(user, cap)
+    if scope.path is None:
+        return ScreeningRound.objects.none()
+    return ScreeningRound.objects.filter(
+        scope.territory("owner") | Q(owner__path__in=_ancestors(scope.path))
+    ).select_related("owner")
+
+
+def get_round_for(user: Any, code: str, cap: Cap = Cap.VIEW_SCREENING) -> ScreeningRound:
+    try:
+        return rounds_visible_to(user, cap).get(code=code)
+    except ScreeningRound.DoesNotExist:
+        raise NotFound from None
+
+
+def sites_visible_to(user: Any, cap: Cap = Cap.VIEW_SCREENING) -> QuerySet[SamplingSite]:
+    scope = _scope(user, cap)
+    return SamplingSite.objects.filter(scope.territory("jurisdiction")).select_related(
+        "round", "jurisdiction"
+    )
+
+
+def get_site_for(user: Any, pk: int, cap: Cap = Cap.VIEW_SCREENING) -> SamplingSite:
+    try:
+        return sites_visible_to(user, cap).get(pk=pk)
+    except (SamplingSite.DoesNotExist, ValueError):
+        raise NotFound from None
+
+
+def labs_visible_to(user: Any, cap: Cap = Cap.LAB) -> QuerySet[Lab]:
+    scope = _scope(user, cap)
+    return Lab.objects.filter(scope.territory("jurisdiction"))
+
+
+def get_lab_for(user: Any, code: str, cap: Cap = Cap.LAB) -> Lab:
+    try:
+        return labs_visible_to(user, cap).get(code=code)
+    except Lab.DoesNotExist:
+        raise NotFound from None
+
+
+def get_tube_for(user: Any, barcode: str, cap: Cap = Cap.VIEW_SCREENING) -> Tube:
+    scope = _scope(user, cap)
+    try:
+        return Tube.objects.select_related("site", "round").get(
+            scope.territory("site__jurisdiction"), barcode=barcode.strip()
+        )
+    except Tube.DoesNotExist:
+        raise NotFound from None
+
+
+def site_status(site: SamplingSite, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Samples taken today and in the last 15 minutes, and the live queue estimate: the persons reported
+    queueing over the recent rate (or 2 minutes per person per sampler without a recent rate)."""
+    now = now or timezone.now()
+    recent = Binding.objects.filter(site=site, bound_at__gte=now - dt.timedelta(minutes=15)).count()
+    today = Binding.objects.filter(site=site, bound_at__date=timezone.localtime(now).date()).count()
+    per_minute = recent / 15 if recent else site.staff / 2
+    wait = round(site.queue_length / per_minute) if site.queue_length else 0
+    local = timezone.localtime(now).time()
+    return {
+        "today": today,
+        "per_hour": round(per_minute * 60),
+        "wait_minutes": wait,
+        "open_now": site.opens <= local <= site.closes and site.round.accepting(now),
+    }
+
+
+# --- Coverage (应检尽检) -------------------------------------------------------------------------------------
+
+
+def target_filter(round: ScreeningRound, subtree: dict[int, str] | None = None) -> Q:
+    """Persons in the round's target population: living in its areas or buildings, or working in its
+    sectors. With ``subtree`` (jurisdiction id -> path of the node being looked at), the area part becomes a
+    list of jurisdiction ids, so counts read the persons' jurisdiction index without a join."""
+    areas = list(round.jurisdictions.values_list("path", flat=True))
+    if subtree is None:
+        q = Q(pk__in=[])
+        for path in areas:
+            q |= Q(jurisdiction__path__startswith=path)
+    else:
+        ids = [i for i, path in subtree.items() if any(path.startswith(a) for a in areas)]
+        q = Q(jurisdiction_id__in=ids) if ids else Q(pk__in=[])
+    buildings = list(round.buildings.values_list("id", flat=True))
+    if buildings:
+        q |= Q(home_building_id__in=buildings)
+    sectors = list(round.sectors.values_list("id", flat=True))
+    if sectors:
+        q |= Q(sector_id__in=sectors)
+    return q
+
+
+def _subtree(node: Jurisdiction) -> dict[int, str]:
+    return dict(Jurisdiction.objects.filter(path__startswith=node.path).values_list("id", "path"))
+
+
+def coverage_node(user: Any, round: ScreeningRound, code: str = "") -> Jurisdiction:
+    """The jurisdiction a coverage page breaks down: ``code`` when it lies in the user's territory, by
+    default the deeper of the round's organiser and the user's own jurisdiction."""
+    scope = _scope(user)
+    if code:
+        node = Jurisdiction.objects.filter(code=code).first()
+        if node is None or scope.path is None or not node.path.startswith(scope.path):
+            raise NotFound
+        return node
+    user_node = user.jurisdiction
+    if user_node is None:
+        raise NotFound
+    return user_node if user_node.path.startswith(round.owner.path) else round.owner
+
+
+@dataclass
+class CoverageRow:
+    jurisdiction: Jurisdiction
+    target: int = 0
+    sampled: int = 0
+
+    @property
+    def missing(self) -> int:
+        return max(self.target - self.sampled, 0)
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.sampled / self.target, 1) if self.target else 0.0
+
+
+@dataclass
+class Coverage:
+    node: Jurisdiction
+    rows: list[CoverageRow] = field(default_factory=list)
+    total: CoverageRow | None = None
+    outside_scope: int = 0  # sampled here although outside the round's scope (flagged)
+    resampled: int = 0
+
+
+def coverage(user: Any, round: ScreeningRound, node: Jurisdiction) -> Coverage:
+    """Counts under ``node`` (which must come from ``coverage_node``), per child jurisdiction: the target
+    population as counted when the round opened (or was recounted) and the samples as of now (counters kept
+    with the samples)."""
+    _scope(user)
+    subtree = _subtree(node)
+    children = list(node.children.order_by("code"))
+    rows = {c.path: CoverageRow(c) for c in children}
+    total = CoverageRow(node)
+    depth = node.path.count("/")
+
+    def child_of(path: str) -> CoverageRow | None:
+        parts = path.split("/")
+        return rows.get("/".join(parts[: depth + 1]) + "/") if len(parts) > depth + 1 else None
+
+    ids = list(subtree)
+    out = Coverage(node=node, total=total)
+    for jid, n in RoundTarget.objects.filter(round=round, jurisdiction_id__in=ids).values_list(
+        "jurisdiction_id", "persons"
+    ):
+        total.target += n
+        if (row := child_of(subtree[jid])) is not None:
+            row.target += n
+    for jid, n, outside in RoundCount.objects.filter(round=round, jurisdiction_id__in=ids).values_list(
+        "jurisdiction_id", "sampled", "outside"
+    ):
+        out.outside_scope += outside
+        total.sampled += n
+        if (row := child_of(subtree[jid])) is not None:
+            row.sampled += n
+    out.resampled = (
+        ResampleTask.objects.filter(round=round, jurisdiction_id__in=ids)
+        .exclude(status__in=[TaskStatus.DUE, TaskStatus.CANCELLED])
+        .count()
+    )
+    out.rows = [r for r in rows.values() if r.target or r.sampled]
+    return out
+
+
+def not_sampled(
+    user: Any, round: ScreeningRound, node: Jurisdiction, *, after: int = 0, limit: int = 50
+) -> list[Person]:
+    """The next ``limit`` persons of the target population under ``node`` not yet sampled in the round, by
+    person id after ``after`` (keyset pagination)."""
+    _scope(user)
+    subtree = _subtree(node)
+    sampled = Binding.objects.filter(round=round, person_id=OuterRef("pk"), resample__isnull=True)
+    return list(
+        Person.objects.filter(target_filter(round, subtree), jurisdiction_id__in=list(subtree), pk__gt=after)
+        .filter(~Exists(sampled))
+        .select_related("jurisdiction", "home_building")
+        .order_by("pk")[: max(1, min(limit, 500))]
+    )
+
+
+# --- Follow-up of positives -------------------------------------------------------------------------------
+
+
+def temporary_controls(user: Any, *, open_only: bool = True) -> QuerySet[TemporaryControl]:
+    scope = _scope(user)
+    qs = TemporaryControl.objects.filter(scope.territory("jurisdiction"))
+    if open_only:
+        qs = qs.filter(lifted_at__isnull=True)
+    return qs.select_related("person", "building", "district", "tube", "round", "case")
+
+
+def resample_tasks(user: Any, *, open_only: bool = True) -> QuerySet[ResampleTask]:
+    scope = _scope(user)
+    qs = ResampleTask.objects.filter(scope.territory("jurisdiction"))
+    if open_only:
+        qs = qs.filter(status__in=[TaskStatus.DUE, TaskStatus.SAMPLED])
+    return qs.select_related("person", "district", "source_tube", "round")
+
+
+def marked_buildings(user: Any) -> list[dict[str, Any]]:
+    """Buildings with persons under temporary control (marked for the grid workers), with how many."""
+    rows = (
+        temporary_controls(user)
+        .exclude(building__isnull=True)
+        .values("building_id", "building__code", "building__address", "district__name")
+        .annotate(n=Count("id"))
+        .order_by("building__code")
+    )
+    return [dict(r) for r in rows]
+
+
+def open_items_by_district(user: Any, now: dt.datetime | None = None) -> dict[int, dict[str, int]]:
+    """Per district id: open temporary controls and overdue re-sample tasks (for the control board); empty
+    for a user who may not see screening."""
+    scope = Scope.of(user)
+    if not scope.can(Cap.VIEW_SCREENING):
+        return {}
+    now = now or timezone.now()
+    out: dict[int, dict[str, int]] = {}
+
+    def slot(d: int) -> dict[str, int]:
+        return out.setdefault(d, {"temporary_controls": 0, "overdue_resamples": 0})
+
+    for r in (
+        TemporaryControl.objects.filter(scope.territory("jurisdiction"), lifted_at__isnull=True)
+        .values("district_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        slot(r["district_id"])["temporary_controls"] = r["n"]
+    for r in (
+        ResampleTask.objects.filter(scope.territory("jurisdiction"), status=TaskStatus.DUE, due_at__lt=now)
+        .values("district_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        slot(r["district_id"])["overdue_resamples"] = r["n"]
+    return out
+
+
+# --- Key industries ----------------------------------------------------------------------------------------
+
+
+def rules(user: Any) -> QuerySet[FrequencyRule]:
+    _scope(user)
+    return FrequencyRule.objects.select_related("sector")
+
+
+def overdue_workers(
+    user: Any, *, sector: IndustrySector | None = None, now: dt.datetime | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Per key-industry sector with a frequency rule: the workers in the user's territory (and sector, for a
+    regulator) whose last sample is older than the rule allows, or who were never sampled."""
+    scope = _scope(user)
+    now = now or timezone.now()
+    out = []
+    qs_rules = rules(user)
+    if scope.sector_id is not None:
+        qs_rules = qs_rules.filter(sector_id=scope.sector_id)
+    if sector is not None:
+        qs_rules = qs_rules.filter(sector=sector)
+    for rule in qs_rules:
+        since = now - dt.timedelta(days=rule.every_days)
+        workers = (
+            Person.objects.filter(scope.territory("jurisdiction"), sector=rule.sector)
+            .annotate(last=Max("screening_samples__bound_at"))
+            .filter(Q(last__isnull=True) | Q(last__lt=since))
+            .select_related("jurisdiction")
+            .order_by("last", "pk")
+        )
+        total = workers.count()
+        out.append({"rule": rule, "sector": rule.sector, "overdue": total, "workers": list(workers[:limit])})
+    return out
+
+
+# --- Advisor -----------------------------------------------------------------------------------------------
+
+
+def advice(prevalence: float, population: int | None = None) -> pooling.Recommendation:
+    """The pool-design advisor over the validated station designs (N-in-1 with N in 1, 5, 10, 20; two lab
+    rounds); ValueError for a prevalence out of range."""
+    return pooling.advise(
+        prevalence,
+        max_rounds=2,
+        allowed_pool_sizes=pooling.VALIDATED_POOL_SIZES,
+        population=population,
+    )
+
+
+def runs_at_stations(design: pooling.Design) -> bool:
+    """Designs the station and lab workflow runs: one tube of 1, 5, 10 or 20 per pool, single re-tests."""
+    return isinstance(design, pooling.Individual | pooling.Dorfman) and design.tube_size in TUBE_SIZES
+
+
+def station_choice(rec: pooling.Recommendation) -> pooling.Assessment:
+    """The advisor's cheapest feasible design among those the stations run (individual testing always is)."""
+    options = [a for a in (rec.choice, *rec.alternatives) if a.feasible and runs_at_stations(a.design)]
+    return min(options, key=lambda a: (a.tests_per_person, a.max_pool_size))
