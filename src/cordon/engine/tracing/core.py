@@ -334,12 +334,12 @@ class _Rows:
 
 
 _FIELDS = {
-    "case": np.int64, "contact": np.int64, "type": np.int8, "via": np.int64, "stay": np.int64, "scan": np.int64,
-    "overlap": np.int64, "score": np.float64,
+    "case": np.int64, "contact": np.int64, "type": np.int8, "via": np.int64, "stay": np.int64,
+    "subarea": np.int16, "contact_in": np.int64, "contact_out": np.int64, "overlap": np.int64, "score": np.float64,
 }  # fmt: skip
-"""Rows as found: a co-presence row points at the case's stay and the contact's scan (-1 for the household,
-unit and secondary links); the evidence columns (venue, sub-area, times) are read through them only for the
-rows asked for, so a batch whose pairs are all it needs never gathers them."""
+"""Rows as found: a co-presence row points at the case's stay (-1 for the household, unit and secondary links)
+and carries the contact's scan (read in scan order while finding it: the 100-million-row columns are never read
+again in another order); the stay's columns (venue, times) are gathered only for the rows asked for."""
 
 _EVIDENCE = (
     "case", "contact", "type", "via", "venue", "subarea", "case_in", "case_out", "contact_in", "contact_out",
@@ -357,24 +357,33 @@ class _Stays:
 
 
 def _evidence(
-    rows: dict[str, npt.NDArray[Any]], sel: npt.NDArray[Any] | slice, stays: _Stays, scans: ScanArrays
+    rows: dict[str, npt.NDArray[Any]], sel: npt.NDArray[Any] | slice, stays: _Stays
 ) -> dict[str, npt.NDArray[Any]]:
     """The evidence columns of the rows ``sel``."""
-    out = {k: rows[k][sel] for k in ("case", "contact", "type", "via", "overlap", "score")}
-    stay, scan = rows["stay"][sel], rows["scan"][sel]
+    out = {
+        k: rows[k][sel]
+        for k in (
+            "case",
+            "contact",
+            "type",
+            "via",
+            "subarea",
+            "contact_in",
+            "contact_out",
+            "overlap",
+            "score",
+        )
+    }
+    stay = rows["stay"][sel]
     has = stay >= 0
-    st, sc = (stay, scan) if has.all() else (stay[has], scan[has])
     every = bool(has.all())
-    for name, src, at, dtype in (
-        ("venue", stays.venue, st, np.int64), ("case_in", stays.t_in, st, np.int64),
-        ("case_out", stays.t_out, st, np.int64), ("subarea", scans.subarea, sc, np.int16),
-        ("contact_in", scans.t_in, sc, np.int64), ("contact_out", scans.t_out, sc, np.int64),
-    ):  # fmt: skip
+    st = stay if every else stay[has]
+    for name, src in (("venue", stays.venue), ("case_in", stays.t_in), ("case_out", stays.t_out)):
         if every:
-            out[name] = src[at]
+            out[name] = src[st]
         else:
-            col = np.full(len(stay), -1, dtype)
-            col[has] = src[at]
+            col = np.full(len(stay), -1, np.int64)
+            col[has] = src[st]
             out[name] = col
     return out
 
@@ -456,13 +465,12 @@ class _Part:
         first: B,
         case_ids: I64,
         stays: _Stays,
-        scans: ScanArrays,
     ) -> None:
-        self.rows, self.idx, self.first, self.stays, self.scans = rows, idx, first, stays, scans
-        self.pairs = _pair_table(rows, idx, first, case_ids, stays, scans)
+        self.rows, self.idx, self.first, self.stays = rows, idx, first, stays
+        self.pairs = _pair_table(rows, idx, first, case_ids, stays)
 
     def evidence(self) -> dict[str, npt.NDArray[Any]]:
-        return _evidence(self.rows, self.idx, self.stays, self.scans)
+        return _evidence(self.rows, self.idx, self.stays)
 
 
 class Contacts:
@@ -479,7 +487,7 @@ class Contacts:
         none = np.zeros(0, np.int64)
         out._parts = list(parts) or [
             _Part({name: np.zeros(0, dtype) for name, dtype in _FIELDS.items()}, none, np.zeros(0, bool),
-                  case_ids, _Stays(none, none, none), _empty_scans())
+                  case_ids, _Stays(none, none, none))
         ]  # fmt: skip
         return out
 
@@ -519,13 +527,11 @@ def _columns(rows: dict[str, npt.NDArray[Any]], case_ids: I64) -> dict[str, pa.A
     }
 
 
-def _pair_table(
-    r: dict[str, npt.NDArray[Any]], idx: I64, first: B, case_ids: I64, stays: _Stays, scans: ScanArrays
-) -> pa.Table:
+def _pair_table(r: dict[str, npt.NDArray[Any]], idx: I64, first: B, case_ids: I64, stays: _Stays) -> pa.Table:
     """One row per (case, contact) of the rows ``idx`` (sorted, ``first`` marking each pair's first and best
     row): that row's evidence, with totals over the pair's rows."""
     starts = np.flatnonzero(first)
-    cols = _columns(_evidence(r, idx[starts], stays, scans), case_ids)
+    cols = _columns(_evidence(r, idx[starts], stays), case_ids)
     if len(starts):
         is_stay = r["stay"][idx] >= 0
         shared = np.add.reduceat(is_stay.astype(np.int64), starts)
@@ -701,7 +707,7 @@ def _parts(
             score = np.where(close, _stay_score(overlap, same), 0.1)
             rows.add(
                 case=a_case[which], contact=person, type=kinds, via=np.full(len(pos), -1, np.int64),
-                stay=which, scan=pos, overlap=overlap, score=score,
+                stay=which, subarea=b_sub, contact_in=b_in, contact_out=b_out, overlap=overlap, score=score,
             )  # fmt: skip
             begin = end
         # 3. Household and work-unit contacts of the cases; secondary contacts of every close contact.
@@ -731,7 +737,7 @@ def _parts(
                     which, member = which[keep], member[keep]
                     _add_links(rows, kc[which], member, kp[which], secondary, 0.5 * ks[which])
         found, idx, first = _strongest({name: rows.get(name, dtype) for name, dtype in _FIELDS.items()})
-        return _Part(found, idx, first, case_ids, stays, s)
+        return _Part(found, idx, first, case_ids, stays)
 
     # Blocks of whole cases of about _BLOCK candidate rows each, on ``workers`` threads (numpy lets go of the
     # GIL in the heavy steps); the results are joined in case order, so any number of workers gives the same.
@@ -760,6 +766,7 @@ def _add_links(rows: _Rows, case: I64, member: I64, via: I64, kind: int, score: 
     n = len(case)
     minus = np.full(n, -1, np.int64)
     rows.add(
-        case=case, contact=member, type=np.full(n, kind, np.int8), via=via, stay=minus, scan=minus,
-        overlap=np.zeros(n, np.int64), score=score,
+        case=case, contact=member, type=np.full(n, kind, np.int8), via=via, stay=minus,
+        subarea=np.full(n, -1, np.int16), contact_in=minus, contact_out=minus, overlap=np.zeros(n, np.int64),
+        score=score,
     )  # fmt: skip
