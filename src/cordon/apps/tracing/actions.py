@@ -351,36 +351,33 @@ def _chunks(values: list[int], size: int = 5000) -> list[list[int]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-def _register(person_ids: Iterable[int]) -> tuple[engine.Register, dict[int, Person]]:
-    """Households and work units of the given persons and of everyone sharing one with them."""
-    core = list(
-        Person.objects.filter(pk__in=list(person_ids)).only("pk", "household_id", "workplace_id", "work_unit")
-    )
-    households = {p.household_id for p in core if p.household_id}
-    units = {(p.workplace_id, p.work_unit) for p in core if p.workplace_id and p.work_unit}
+def _register(person_ids: Iterable[int]) -> engine.Register:
+    """Households and work units of the given persons and of everyone sharing one with them (plain rows, not
+    model instances: a large case's close contacts bring a hundred thousand household and unit members)."""
     fields = ("pk", "household_id", "workplace_id", "work_unit")
-    found: dict[int, Person] = {p.pk: p for p in core}
+    found: dict[int, tuple[int | None, int | None, str]] = {}
+    for part in _chunks(sorted(set(person_ids))):
+        found.update(
+            (pk, (hh, w, u)) for pk, hh, w, u in Person.objects.filter(pk__in=part).values_list(*fields)
+        )
+    households = {hh for hh, _w, _u in found.values() if hh}
+    units = {(w, u) for _hh, w, u in found.values() if w and u}
     for part in _chunks(sorted(households)):
-        found.update((p.pk, p) for p in Person.objects.filter(household_id__in=part).only(*fields))
+        rows = Person.objects.filter(household_id__in=part).values_list(*fields)
+        found.update((pk, (hh, w, u)) for pk, hh, w, u in rows)
     workplaces = sorted({w for w, _u in units})
     for part in _chunks(workplaces):
-        for p in Person.objects.filter(workplace_id__in=part).exclude(work_unit="").only(*fields):
-            if (p.workplace_id, p.work_unit) in units:
-                found[p.pk] = p
-    people = list(found.values())
+        rows = Person.objects.filter(workplace_id__in=part).exclude(work_unit="").values_list(*fields)
+        found.update((pk, (hh, w, u)) for pk, hh, w, u in rows if (w, u) in units)
     unit_ids: dict[tuple[int, str], int] = {}
-    pid = np.array([p.pk for p in people], dtype=np.int64)
-    hh = np.array([p.household_id or -1 for p in people], dtype=np.int64)
-    unit = np.array(
-        [
-            unit_ids.setdefault((p.workplace_id, p.work_unit), len(unit_ids))
-            if p.workplace_id and p.work_unit
-            else -1
-            for p in people
-        ],
+    pid = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
+    hh = np.fromiter((h or -1 for h, _w, _u in found.values()), dtype=np.int64, count=len(found))
+    unit = np.fromiter(
+        (unit_ids.setdefault((w, u), len(unit_ids)) if w and u else -1 for _h, w, u in found.values()),
         dtype=np.int64,
+        count=len(found),
     )
-    return engine.Register(person_id=pid, household_id=hh, unit_id=unit), {p.pk: p for p in people}
+    return engine.Register(person_id=pid, household_id=hh, unit_id=unit)
 
 
 def _trajectory_visits(case: Case) -> list[engine.Visit]:
@@ -476,7 +473,7 @@ def _trace_with_index(
         )
         if d == 1
     }
-    register, _people = _register({c.person_id for c in cases} | close)
+    register = _register({c.person_id for c in cases} | close)
     found = engine.trace(index, case_windows, register=register, trajectory=trajectory, rules=rules(True))
     all_pairs, all_evidence = found.pairs(), found.evidence()
     pairs_of, evidence_of = _by_case(all_pairs), _by_case(all_evidence)
