@@ -571,3 +571,24 @@ def test_selectors_scope_sites_and_orders(city: Any, make_user: Any) -> None:
     actions.reserve_rooms(actor=None, assignments=[(order, ft_room)])
     assert list(selectors.orders_visible_to(ft_officer)) == [order]
     assert cp_room.site not in selectors.sites_visible_to(ft_officer)
+
+
+def test_the_transfer_board_keeps_a_task_that_arrived_today_with_a_pickup_past_midnight(
+    city: Any, make_user: Any
+) -> None:
+    """Late in the evening the default pickup (in half an hour) falls on tomorrow; once arrived, the task
+    still shows on today's board."""
+    officer = make_user("quarantine_officer", city.fengtai, username="ft.q")
+    evening = dt.datetime(2026, 11, 20, 23, 50, tzinfo=TZ)
+    with time_machine.travel(evening, tick=False):
+        (order,) = _judged(city, [city.ft_person2])
+        actions.reserve_rooms(actor=None, assignments=[(order, _room(city))])
+        task = actions.create_transfer(
+            actor=None,
+            orders=[ControlOrder.objects.get(pk=order.pk)],
+            data=actions.TransferData("京A·12345", "丰台转运一组", evening + dt.timedelta(minutes=30)),
+        )
+        actions.depart_transfer(actor=None, task=task)
+        actions.arrive_transfer(actor=None, task=task)
+        board = selectors.transfer_board(officer, evening.date())
+        assert [t.pk for t in board["columns"]["arrived"]] == [task.pk]

@@ -372,7 +372,12 @@ def transfer_board(user: Any, day: dt.date | None = None) -> dict[str, Any]:
         entry["orders"].append(o)
     tasks = list(
         transfers_visible_to(user)
-        .filter(Q(status__in=[TransferStatus.ASSIGNED, TransferStatus.EN_ROUTE]) | Q(pickup_at__date=day))
+        # Open tasks, the day's pickups, and what arrived that day (a pickup planned past midnight included).
+        .filter(
+            Q(status__in=[TransferStatus.ASSIGNED, TransferStatus.EN_ROUTE])
+            | Q(pickup_at__date=day)
+            | Q(arrived_at__date=day)
+        )
         .annotate(
             n=Count("members"),
             failed=Count("members", filter=Q(members__status=MemberStatus.FAILED)),
