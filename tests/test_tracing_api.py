@@ -423,7 +423,7 @@ def test_pages(world: World, city: Any, ft_investigator: Any, cp_investigator: A
             "person": city.ft_person.national_id,
             "classification": "confirmed",
             "onset_date": _day(-1).isoformat(),
-            "sampled_at": f"{_day(0)}T08:00",
+            "sampled_at": f"{_day(-1)}T08:00",
             "found_by": "fever_clinic",
             "control": "community",
         },

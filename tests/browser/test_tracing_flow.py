@@ -42,7 +42,7 @@ def test_report_trace_confirm_and_hand_over(
     ft.click("[data-testid=case-new]")
     ft.fill("#person", city.ft_person.national_id)
     ft.fill("#onset_date", (timezone.localdate() - dt.timedelta(days=1)).isoformat())
-    ft.fill("#sampled_at", f"{timezone.localdate()}T08:00")
+    ft.fill("#sampled_at", f"{timezone.localdate() - dt.timedelta(days=1)}T08:00")
     ft.select_option("#found_by", "fever_clinic")
     ft.click("[data-testid=case-submit]")
     ft.wait_for_selector("[data-testid=trace]")
