@@ -341,11 +341,6 @@ _FIELDS = {
 and carries the contact's scan (read in scan order while finding it: the 100-million-row columns are never read
 again in another order); the stay's columns (venue, times) are gathered only for the rows asked for."""
 
-_EVIDENCE = (
-    "case", "contact", "type", "via", "venue", "subarea", "case_in", "case_out", "contact_in", "contact_out",
-    "overlap", "score",
-)  # fmt: skip
-
 
 @dataclass(frozen=True)
 class _Stays:
@@ -466,7 +461,7 @@ class _Part:
         case_ids: I64,
         stays: _Stays,
     ) -> None:
-        self.rows, self.idx, self.first, self.stays = rows, idx, first, stays
+        self.rows, self.idx, self.stays = rows, idx, stays
         self.pairs = _pair_table(rows, idx, first, case_ids, stays)
 
     def evidence(self) -> dict[str, npt.NDArray[Any]]:
@@ -490,12 +485,6 @@ class Contacts:
                   case_ids, _Stays(none, none, none))
         ]  # fmt: skip
         return out
-
-    @property
-    def rows(self) -> dict[str, npt.NDArray[Any]]:
-        """The evidence rows as arrays (joined on demand)."""
-        parts = [p.evidence() for p in self._parts]
-        return {k: np.concatenate([p[k] for p in parts]) for k in _EVIDENCE}
 
     def evidence(self) -> pa.Table:
         """One row per matched stay (or household / unit / secondary link)."""
