@@ -206,6 +206,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     def write(table: Any, path: Path) -> None:
         tmp = path.with_name(path.name + ".tmp")
+        i = table.column_names.index("contact_type")
+        table = table.set_column(i, "contact_type", table.column(i).cast(pa.string()))
         if path.suffix.lower() == ".parquet":
             pq.write_table(table, tmp)
         else:

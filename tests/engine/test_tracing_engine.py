@@ -4,6 +4,7 @@ reading a date-partitioned scan folder."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from pathlib import Path
 from typing import Any
@@ -197,26 +198,21 @@ def test_blocks_and_threads_do_not_change_the_result(w: dict[str, Any], chunk: i
     )
     index = index_of(w["scans"])
     whole = trace(index, w["cases"], register=register, trajectory=w["visits"], rules=rules, workers=1)
-    saved = core._CHUNK
-    core._CHUNK = chunk
+    saved = core._BLOCK
+    core._BLOCK = chunk
     try:
         split = trace(
             index, w["cases"], register=register, trajectory=w["visits"], rules=rules, workers=workers
         )
-    finally:
-        core._CHUNK = saved
-    assert split.pairs().equals(whole.pairs())
-    assert split.evidence().equals(whole.evidence())
-    saved = core._CHUNK, core._BLOCK
-    core._CHUNK = core._BLOCK = chunk
-    try:
         blocks = list(
             trace_blocks(
                 index, w["cases"], register=register, trajectory=w["visits"], rules=rules, workers=workers
             )
         )
     finally:
-        core._CHUNK, core._BLOCK = saved
+        core._BLOCK = saved
+    assert split.pairs().equals(whole.pairs())
+    assert split.evidence().equals(whole.evidence())
     if blocks:
         assert pa.concat_tables([b.pairs() for b in blocks]).equals(whole.pairs())
     else:
@@ -305,23 +301,53 @@ def test_open_reads_only_the_dates_asked_for(tmp_path: Path) -> None:
     assert len(ScanIndex.open(tmp_path / "missing")) == 0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.integers(0, 40), st.integers(0, 2**40), st.integers(0, 6), st.integers(0, 2000)),
-        max_size=60,
+        st.tuples(
+            st.integers(0, 6),  # case (block of cases 0 .. 6)
+            st.sampled_from([0, 1, 2, 3, 2**40, -5]),  # contact: hash collisions are likely
+            st.integers(0, 6),  # type
+            st.integers(0, 30),  # minutes together
+            st.integers(-1, 3),  # stay (-1: a household, unit or secondary link)
+            st.sampled_from([0.1, 0.25, 0.5, 0.9]),  # score
+        ),
+        max_size=80,
     )
 )
-def test_pair_order_is_lexsort(rows: list[tuple[int, int, int, int]]) -> None:
-    """The packed-key orders (plain sort, stable argsort) equal np.lexsort on the four keys, ties included."""
-    from cordon.engine.tracing.core import _pair_order
+def test_group_pairs_is_a_lexsort_reduction(rows: list[tuple[int, int, int, int, int, float]]) -> None:
+    """The compiled grouping equals the plain formulation: rows sorted by case, contact, type, minutes
+    together (longest first), row order (np.lexsort), per pair only the rows of its best row's degree, and
+    per pair the stays, minutes and highest score of those. Pairs come within their case in the order first
+    found, not by contact."""
+    from cordon.engine.tracing.kernels import group_pairs
 
-    a = np.array(rows, dtype=np.int64).reshape(-1, 4)
-    case, contact, kind, overlap = a[:, 0], a[:, 1], a[:, 2].astype(np.int8), a[:, 3]
-    expected = np.lexsort((-overlap, kind, contact, case))
-    assert np.array_equal(_pair_order(case, contact, kind, overlap), expected)
-    small = contact % 1000  # fits with the row number: the plain-sort path
-    assert np.array_equal(_pair_order(case, small, kind, overlap), np.lexsort((-overlap, kind, small, case)))
+    a = np.array([r[:5] for r in rows], dtype=np.int64).reshape(-1, 5)
+    case, contact, kind, overlap, stay = a[:, 0], a[:, 1], a[:, 2].astype(np.int8), a[:, 3], a[:, 4]
+    score = np.array([r[5] for r in rows], np.float64)
+    idx, first, shared, total, best = group_pairs(case, contact, kind, overlap, stay, score, 0, 7)
+
+    deg = np.array([0, 0, 0, 0, 1, 1, 2])
+    want: dict[tuple[int, int], list[int]] = {}
+    for i in np.lexsort((-overlap, kind, contact, case)).tolist():
+        want.setdefault((int(case[i]), int(contact[i])), []).append(i)
+    want = {k: [i for i in v if deg[kind[i]] == deg[kind[v[0]]]] for k, v in want.items()}
+    starts = [*np.flatnonzero(first).tolist(), len(idx)]
+    got = {
+        (int(case[idx[s]]), int(contact[idx[s]])): idx[s:e].tolist() for s, e in itertools.pairwise(starts)
+    }
+    assert got == want and len(starts) - 1 == len(want)
+    # Cases in order; within a case, pairs in the order first found.
+    order = [(int(case[idx[s]]), int(contact[idx[s]])) for s in starts[:-1]]
+    first_seen = {}
+    for i in range(len(case)):
+        first_seen.setdefault((int(case[i]), int(contact[i])), i)
+    assert order == sorted(order, key=lambda k: (k[0], first_seen[k]))
+    for p, key in enumerate(order):
+        kept = want[key]
+        assert shared[p] == sum(1 for i in kept if stay[i] >= 0)
+        assert total[p] == sum(int(overlap[i]) for i in kept if stay[i] >= 0)
+        assert best[p] == max(score[i] for i in kept)
 
 
 @settings(max_examples=100, deadline=None)

@@ -38,7 +38,9 @@ CONTACT_TYPES = (
 HOUSEHOLD, WORK_UNIT, VENUE, TRAJECTORY, SEC_HOUSEHOLD, SEC_WORK_UNIT, RISK_VENUE = range(7)
 DEGREE_OF_TYPE = np.array([1, 1, 1, 1, 2, 2, 0], np.int8)
 _LOW32 = (1 << 32) - 1
-_CHUNK = 8_000_000  # expanded candidate rows per step (bounds memory)
+# The score of a stay shared for m minutes, before the sub-area factor: 1 - exp(-m / 30) (a table: at 70
+# million findings computing exp took a quarter of the co-presence step).
+_DECAY = 1 - np.exp(-np.arange(2048) / 30.0)
 _BLOCK = 1_000_000  # candidate rows per block of whole cases (the unit of work of a thread)
 _SCAN_FIELDS = ("person", "venue", "subarea", "t_in", "t_out")
 _SCAN_DTYPES = {
@@ -383,89 +385,12 @@ def _evidence(
     return out
 
 
-_DEGREE_RANK = np.array([0, 0, 0, 0, 1, 1, 2], np.int8)  # close, secondary, risk-venue: by contact type
-
-
-def _pair_order(case: I64, contact: I64, kind: npt.NDArray[np.int8], overlap: I64) -> I64:
-    """The order of rows by case, contact, type (strongest first), then overlap (longest first), ties in row
-    order (the result of ``np.lexsort`` on the four keys). Fast paths pack the keys into one 64-bit integer:
-    with the row number in the low bits a plain ``np.sort`` does it (several times faster than an argsort),
-    else one stable argsort of the packed key; ``np.lexsort`` when the values do not fit."""
-    return _pair_sort(case, contact, kind, overlap)[0]
-
-
-def _pair_sort(
-    case: I64, contact: I64, kind: npt.NDArray[np.int8], overlap: I64
-) -> tuple[I64, I64 | None, I64 | None]:
-    """:func:`_pair_order`, and on the fastest path also, in that order, a number per (case, contact) that
-    changes exactly where the pair does and each row's type, read off the sorted key (no gathers)."""
-    n = len(case)
-    if n == 0:
-        return np.zeros(0, np.int64), None, None
-    c_min = int(case.min())
-    if c_min >= 0 and int(contact.min()) >= 0 and int(overlap.min()) >= 0:
-        c_bits = max(1, (int(case.max()) - c_min).bit_length())
-        p_bits = max(1, int(contact.max()).bit_length())
-        o_bits = max(1, int(overlap.max()).bit_length())
-        i_bits = max(1, (n - 1).bit_length())
-        o_top = (1 << o_bits) - 1
-        if c_bits + p_bits + 3 + o_bits <= 63:
-            key = (case - c_min).astype(np.int64) << (p_bits + 3 + o_bits)
-            key |= contact.astype(np.int64) << (3 + o_bits)
-            key |= kind.astype(np.int64) << o_bits
-            key |= o_top - overlap
-            if c_bits + p_bits + 3 + o_bits + i_bits <= 63:
-                key <<= i_bits
-                key |= np.arange(n, dtype=np.int64)
-                key.sort()
-                pair = key >> (3 + o_bits + i_bits)
-                kinds = (key >> (o_bits + i_bits)) & 7
-                key &= (1 << i_bits) - 1
-                return key, pair, kinds
-            result: I64 = np.argsort(key, kind="stable")
-            return result, None, None
-    out: I64 = np.lexsort((-overlap, kind, contact, case))
-    return out, None, None
-
-
-def _strongest(rows: dict[str, npt.NDArray[Any]]) -> tuple[dict[str, npt.NDArray[Any]], I64, B]:
-    """Per (case, contact) pair only the rows of its strongest degree: ``rows`` as they are, the positions of
-    the rows kept sorted by case, contact, type (strongest first) and minutes together (longest first), and
-    which of those is the first row of its pair (the columns are gathered later, only as far as needed)."""
-    order, pair, kinds = _pair_sort(rows["case"], rows["contact"], rows["type"], rows["overlap"])
-    n = len(order)
-    if n == 0:
-        return rows, order, np.zeros(0, bool)
-    if pair is None or kinds is None:
-        case, contact = rows["case"][order], rows["contact"][order]
-        first = np.r_[True, (case[1:] != case[:-1]) | (contact[1:] != contact[:-1])]
-        deg_rank = _DEGREE_RANK[rows["type"][order]]
-    else:
-        first = np.r_[True, pair[1:] != pair[:-1]]
-        deg_rank = _DEGREE_RANK[kinds]
-    group = np.cumsum(first) - 1
-    keep = deg_rank == deg_rank[first][group]
-    if keep.all():
-        return rows, order, first
-    return rows, order[keep], first[keep]
-
-
 class _Part:
-    """The reduced rows of a block of whole cases, with its pair table made on the worker thread."""
+    """A block of whole cases: its pair table (made on the worker thread) and its evidence rows, made when
+    asked for."""
 
-    def __init__(
-        self,
-        rows: dict[str, npt.NDArray[Any]],
-        idx: I64,
-        first: B,
-        case_ids: I64,
-        stays: _Stays,
-    ) -> None:
-        self.rows, self.idx, self.stays = rows, idx, stays
-        self.pairs = _pair_table(rows, idx, first, case_ids, stays)
-
-    def evidence(self) -> dict[str, npt.NDArray[Any]]:
-        return _evidence(self.rows, self.idx, self.stays)
+    def __init__(self, pairs: pa.Table, evidence: Callable[[], dict[str, npt.NDArray[Any]]]) -> None:
+        self.pairs, self.evidence = pairs, evidence
 
 
 class Contacts:
@@ -480,10 +405,12 @@ class Contacts:
         out = cls.__new__(cls)
         out.case_ids = case_ids
         none = np.zeros(0, np.int64)
-        out._parts = list(parts) or [
-            _Part({name: np.zeros(0, dtype) for name, dtype in _FIELDS.items()}, none, np.zeros(0, bool),
-                  case_ids, _Stays(none, none, none))
-        ]  # fmt: skip
+        if not parts:
+            rows = {name: np.zeros(0, dtype) for name, dtype in _FIELDS.items()}
+            none_stays = _Stays(none, none, none)
+            parts = [_Part(_pair_table(rows, none, none, case_ids, none_stays),
+                           lambda: _evidence(rows, slice(None), none_stays))]  # fmt: skip
+        out._parts = list(parts)
         return out
 
     def evidence(self) -> pa.Table:
@@ -495,49 +422,44 @@ class Contacts:
         return pa.concat_tables([p.pairs for p in self._parts])
 
 
+_TYPE_NAMES = pa.array(CONTACT_TYPES)
+
+
+def _masked(values: npt.NDArray[Any], invalid: B) -> pa.Array:
+    """``values`` as an Arrow array, null where ``invalid`` (no validity mask at all when none is)."""
+    return pa.array(values, mask=invalid) if invalid.any() else pa.array(values)
+
+
 def _columns(rows: dict[str, npt.NDArray[Any]], case_ids: I64) -> dict[str, pa.Array]:
-    venue_known = rows["venue"] >= 0
+    unknown = rows["venue"] < 0
     return {
         "case_id": pa.array(case_ids[rows["case"]]),
         "contact_id": pa.array(rows["contact"]),
-        "contact_type": pa.DictionaryArray.from_arrays(
-            pa.array(rows["type"], pa.int8()), pa.array(CONTACT_TYPES)
-        ).cast(pa.string()),
+        # Dictionary-encoded (the seven type names, an 8-bit index per row): reads as strings, costs no string
+        # per row. `cordon trace` writes plain strings.
+        "contact_type": pa.DictionaryArray.from_arrays(pa.array(rows["type"], pa.int8()), _TYPE_NAMES),
         "degree": pa.array(DEGREE_OF_TYPE[rows["type"]]),
-        "via_id": pa.array(rows["via"], mask=rows["via"] < 0),
-        "venue_id": pa.array(rows["venue"], mask=~venue_known),
-        "subarea": pa.array(rows["subarea"], mask=rows["subarea"] < 0),
-        "case_in": pa.array(rows["case_in"], mask=~venue_known),
-        "case_out": pa.array(rows["case_out"], mask=~venue_known),
-        "contact_in": pa.array(rows["contact_in"], mask=~venue_known),
-        "contact_out": pa.array(rows["contact_out"], mask=~venue_known),
-        "overlap_minutes": pa.array(rows["overlap"], mask=~venue_known),
+        "via_id": _masked(rows["via"], rows["via"] < 0),
+        "venue_id": _masked(rows["venue"], unknown),
+        "subarea": _masked(rows["subarea"], rows["subarea"] < 0),
+        "case_in": _masked(rows["case_in"], unknown),
+        "case_out": _masked(rows["case_out"], unknown),
+        "contact_in": _masked(rows["contact_in"], unknown),
+        "contact_out": _masked(rows["contact_out"], unknown),
+        "overlap_minutes": _masked(rows["overlap"], unknown),
         "score": pa.array(np.round(rows["score"], 4)),
     }
 
 
-def _pair_table(r: dict[str, npt.NDArray[Any]], idx: I64, first: B, case_ids: I64, stays: _Stays) -> pa.Table:
-    """One row per (case, contact) of the rows ``idx`` (sorted, ``first`` marking each pair's first and best
-    row): that row's evidence, with totals over the pair's rows."""
-    starts = np.flatnonzero(first)
-    cols = _columns(_evidence(r, idx[starts], stays), case_ids)
-    if len(starts):
-        is_stay = r["stay"][idx] >= 0
-        shared = np.add.reduceat(is_stay.astype(np.int64), starts)
-        total = np.add.reduceat(np.where(is_stay, r["overlap"][idx], 0), starts)
-        score = np.maximum.reduceat(r["score"][idx], starts)
-    else:
-        shared, total, score = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+def _pair_table(
+    r: dict[str, npt.NDArray[Any]], shared: I64, total: I64, case_ids: I64, stays: _Stays
+) -> pa.Table:
+    """The pair table of pair rows ``r`` (each its pair's best evidence and highest score), with the stays
+    shared and their minutes."""
+    cols = _columns(_evidence(r, slice(None), stays), case_ids)
     cols["shared_stays"] = pa.array(shared)
     cols["total_overlap_minutes"] = pa.array(total)
-    cols["score"] = pa.array(np.round(score, 4))
     return pa.table(cols)
-
-
-def _stay_score(overlap: I64, same: B) -> F64:
-    factor = np.where(same, 1.0, 0.7)
-    result: F64 = (1 - np.exp(-overlap / 30.0)) * factor
-    return result
 
 
 @dataclass(frozen=True)
@@ -614,6 +536,10 @@ def _parts(
     rules: Rules,
     workers: int,
 ) -> Iterator[_Part]:
+    # Imported here: loading numba and the compiled kernels takes half a second, which a process that never
+    # traces (most management commands) need not pay.
+    from cordon.engine.tracing import kernels
+
     n_cases = len(cases)
     case_ids = np.array([c.case_id for c in cases], np.int64)
     case_person = np.array([c.person_id for c in cases], np.int64)
@@ -650,9 +576,10 @@ def _parts(
     a_in, a_out, a_traj = a_in[by_case], a_out[by_case], a_traj[by_case]
     m = rules.margin_minutes
     hubs = np.array(sorted(rules.hub_venues), np.int64)
+    a_hub = np.isin(a_venue, hubs) if len(hubs) else np.zeros(len(a_venue), bool)
     r_lo, r_hi = index._ranges(a_venue, a_in, a_out, m)
     stays = _Stays(a_venue, a_in, a_out)
-    stay_person = case_person[a_case]
+    case_stays = np.searchsorted(a_case, np.arange(n_cases + 1)).astype(np.int64)
     groups = (
         [
             (_Groups.of(register.person_id, register.household_id), HOUSEHOLD, SEC_HOUSEHOLD, 1.0),
@@ -664,41 +591,18 @@ def _parts(
 
     def block(c0: int, c1: int) -> _Part:
         """Everything found for cases c0 .. c1 - 1."""
+        # 2. Co-presence: one compiled pass over the cases' stays and their candidate ranges, grouped into
+        # pairs as found (kernels.copresence); without links that is the result, and the evidence rows are
+        # made again only when asked for.
+        if not groups:
+            pairs, shared, total, _ = copresence(c0, c1, want_rows=False)
+            return _Part(
+                _pair_table(pairs, shared, total, case_ids, stays),
+                lambda: _evidence(copresence(c0, c1, want_rows=True)[3], slice(None), stays),
+            )
+        copresent = copresence(c0, c1, want_rows=True)[3]
         rows = _Rows()
-        s0, s1 = (int(x) for x in np.searchsorted(a_case, [c0, c1]))
-        # 2. Co-presence, chunked so that the expanded candidates stay bounded.
-        cum = np.cumsum(r_hi[s0:s1] - r_lo[s0:s1])
-        begin = 0
-        while begin < len(cum):
-            base = int(cum[begin - 1]) if begin else 0
-            end = max(int(np.searchsorted(cum, base + _CHUNK, side="right")), begin + 1)
-            which, pos = _expand(r_lo[s0 + begin : s0 + end], r_hi[s0 + begin : s0 + end])
-            which += s0 + begin
-            b_out, person = s.t_out[pos], s.person[pos]
-            c_in = a_in[which]
-            ok = (b_out >= c_in - m) & (person != stay_person[which])
-            if not ok.all():
-                which, pos, b_out, person, c_in = which[ok], pos[ok], b_out[ok], person[ok], c_in[ok]
-            b_in, b_sub = s.t_in[pos], s.subarea[pos]
-            overlap = np.minimum(a_out[which], b_out)
-            overlap -= np.maximum(c_in, b_in)
-            np.maximum(overlap, 0, out=overlap)
-            case_sub = a_sub[which]
-            same = (case_sub >= 0) & (case_sub == b_sub)
-            differ = (case_sub >= 0) & (b_sub >= 0) & (case_sub != b_sub)
-            venue = a_venue[which]
-            hub = np.isin(venue, hubs) if len(hubs) else np.zeros(len(venue), bool)
-            # Different known sub-areas never make a close contact; a hub needs the same sub-area or a long
-            # overlap; any venue needs at least min_overlap_minutes together (or the same sub-area at a hub).
-            close = ~differ & np.where(hub, same | (overlap >= rules.hub_min_overlap_minutes),
-                                       overlap >= rules.min_overlap_minutes)  # fmt: skip
-            kinds = np.where(close, np.where(a_traj[which], TRAJECTORY, VENUE), RISK_VENUE).astype(np.int8)
-            score = np.where(close, _stay_score(overlap, same), 0.1)
-            rows.add(
-                case=a_case[which], contact=person, type=kinds, via=np.full(len(pos), -1, np.int64),
-                stay=which, subarea=b_sub, contact_in=b_in, contact_out=b_out, overlap=overlap, score=score,
-            )  # fmt: skip
-            begin = end
+        rows.add(**copresent)
         # 3. Household and work-unit contacts of the cases; secondary contacts of every close contact.
         if groups:
             mine = np.arange(c0, c1, dtype=np.int64)
@@ -725,11 +629,50 @@ def _parts(
                     keep = member != case_person[kc[which]]
                     which, member = which[keep], member[keep]
                     _add_links(rows, kc[which], member, kp[which], secondary, 0.5 * ks[which])
-        found, idx, first = _strongest({name: rows.get(name, dtype) for name, dtype in _FIELDS.items()})
-        return _Part(found, idx, first, case_ids, stays)
+        # Co-presence rows (each pair's already reduced to its strongest degree: the rows left out would be
+        # left out here too) and links, grouped together.
+        every = {name: rows.get(name, dtype) for name, dtype in _FIELDS.items()}
+        idx, first, shared, total, best = kernels.group_pairs(
+            every["case"], every["contact"], every["type"], every["overlap"], every["stay"], every["score"], c0, c1
+        )  # fmt: skip
+        pair_rows = {name: col[idx[first]] for name, col in every.items()}
+        pair_rows["score"] = best
+        return _Part(
+            _pair_table(pair_rows, shared, total, case_ids, stays), lambda: _evidence(every, idx, stays)
+        )
 
-    # Blocks of whole cases of about _BLOCK candidate rows each, on ``workers`` threads (numpy lets go of the
-    # GIL in the heavy steps); the results are joined in case order, so any number of workers gives the same.
+    def copresence(c0: int, c1: int, want_rows: bool) -> tuple[dict[str, Any], I64, I64, dict[str, Any]]:
+        """kernels.copresence for cases c0 .. c1 - 1: the pair rows (each pair's best evidence and highest
+        score), stays shared and minutes together per pair, and with ``want_rows`` the evidence rows."""
+        s0, s1 = int(case_stays[c0]), int(case_stays[c1])
+        cap = int((r_hi[s0:s1] - r_lo[s0:s1]).sum())
+        p = {name: np.empty(cap, dtype) for name, dtype in _FIELDS.items() if name != "via"}
+        shared, total = np.empty(cap, np.int64), np.empty(cap, np.int64)
+        r = {
+            name: np.empty(cap if want_rows else 0, dtype) for name, dtype in _FIELDS.items() if name != "via"
+        }
+        first = np.zeros(cap if want_rows else 0, bool)
+        n_pairs, n_rows = kernels.copresence(
+            c0, c1, case_stays, r_lo, r_hi, a_in, a_out, a_sub, a_traj, a_hub, case_person,
+            s.t_in, s.t_out, s.person, s.subarea, m, rules.hub_min_overlap_minutes, rules.min_overlap_minutes,
+            _DECAY,
+            p["case"], p["contact"], p["type"], p["stay"], p["subarea"], p["contact_in"], p["contact_out"],
+            p["overlap"], p["score"], shared, total,
+            want_rows, r["case"], r["contact"], r["type"], r["stay"], r["subarea"], r["contact_in"],
+            r["contact_out"], r["overlap"], r["score"], first,
+        )  # fmt: skip
+        # Shrunk in place to what was written (the ranges hold several times more scans than match).
+        for col in (*p.values(), shared, total):
+            col.resize(n_pairs, refcheck=False)
+        for col in (*r.values(), first):
+            col.resize(n_rows, refcheck=False)
+        p["via"] = np.full(n_pairs, -1, np.int64)
+        r["via"] = np.full(n_rows, -1, np.int64)
+        return p, shared, total, r
+
+    # Blocks of whole cases of about _BLOCK candidate rows each, on ``workers`` threads (the compiled kernels
+    # and numpy let go of the GIL); the results are joined in case order, so any number of workers gives the
+    # same.
     per_case = np.bincount(a_case, weights=r_hi - r_lo, minlength=n_cases)
     cuts = np.searchsorted(
         np.cumsum(per_case), np.arange(_BLOCK, per_case.sum() + _BLOCK, _BLOCK), side="right"
