@@ -113,6 +113,9 @@ def main() -> int:
     t_open = time.perf_counter() - t0
     rss_after_open = rss_gb()
     print(f"index open: {t_open:.1f} s, peak RSS {rss_after_open:.1f} GiB", file=sys.stderr, flush=True)
+    # One case first: the engine's compiled kernels are compiled once per machine and cached, so a first call
+    # after the source changed would time the compiler.
+    trace(index, cases[:1], rules=Rules(margin_minutes=args.margin, secondary=False)).pairs()
     # The batch block by block (trace_blocks: the same engine as trace, each block's contacts handed over as it
     # is done, so 10,000 cases' evidence never has to sit in memory at once); the pair keys are kept.
     t0 = time.perf_counter()

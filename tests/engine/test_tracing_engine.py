@@ -410,13 +410,16 @@ def test_open_equals_the_index_of_the_same_scans(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(-5, 2**62), max_size=50), st.booleans())
-def test_person_order_is_a_stable_argsort(persons: list[int], small: bool) -> None:
+@given(st.lists(st.integers(-5, 2**62), max_size=50), st.sampled_from(["any", "small", "dense"]))
+def test_person_order_is_a_stable_argsort(persons: list[int], kind: str) -> None:
     from cordon.engine.tracing.core import _person_order
 
     p = np.array(persons, dtype=np.int64)
-    if small:
+    if kind == "small":
         p = np.abs(p) % 7  # fits with the position: the packed path
+    elif kind == "dense":
+        # Ids in a range of at most 4x the scans, repeated to 1,024 scans or more: the counting sort.
+        p = np.resize(p % 3000 - 1000, max(1024, len(p) * 30)) if len(p) else p
     order, sorted_ = _person_order(p)
     expected = np.argsort(p, kind="stable")
     assert np.array_equal(order, expected) and np.array_equal(sorted_, p[expected])

@@ -283,13 +283,19 @@ class ScanIndex:
 
 
 def _person_order(person: I64) -> tuple[I64, I64]:
-    """Positions of the scans in person order (ties in position order) and the persons so sorted. With the
-    position packed below the person one plain sort does it, several times faster than a stable argsort."""
+    """Positions of the scans in person order (ties in position order) and the persons so sorted. Persons
+    with ids in a range not much larger than the scans (a register's ids): a compiled counting sort, about
+    three times faster than the next way; else, with the position packed below the person, one plain sort,
+    several times faster than a stable argsort, which is what is left when the two do not fit in 63 bits."""
     n = len(person)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     pos_bits = max(int(n - 1).bit_length(), 1)
     lo, hi = int(person.min()), int(person.max())
+    if n >= 1024 and hi - lo <= 4 * n:
+        from cordon.engine.tracing import kernels
+
+        return kernels.person_order(person, lo, hi)
     if lo >= 0 and hi.bit_length() + pos_bits <= 63:
         packed = person << pos_bits
         packed |= np.arange(n, dtype=np.int64)
