@@ -305,6 +305,211 @@ def test_hub_venue_visitors_without_subarea_match_are_listed_for_screening(
     assert {r["venue"] for r in risk} == {city.ft_venue.code, "V-FT-METRO"}
 
 
+def _written_world(world: World, city: Any) -> dict[str, Any]:
+    """The World plus a restaurant whose name and sub-areas need escaping (quotes, a backslash, a tab: the
+    COPY text format and JSON both escape them), where 李娜 shares a longer stay with the case in the same
+    sub-area, a metro station where a passer-by is a risk-venue visitor, and work units."""
+    from cordon.apps.venues import actions as venues
+
+    restaurant = venues.create_venue(
+        actor=None,
+        data=venues.VenueData(
+            code="V-FT-FOOD",
+            name='老"王"记\\面馆\t二店',
+            venue_type="restaurant",
+            building=city.ft_building,
+            sub_areas=["大厅\\A", '包间"1"'],
+        ),
+    )
+    station = venues.create_venue(
+        actor=None,
+        data=venues.VenueData(
+            code="V-FT-METRO", name="北宫地铁站", venue_type="transit", building=city.ft_building,
+            sub_areas=["A口", "B口"],
+        ),
+    )  # fmt: skip
+    passer = people.create_person(
+        actor=None,
+        data=people.PersonData(
+            name="乘客",
+            national_id=identity.make("110106", dt.date(1990, 1, 1), 800),
+            home_building=city.ft_building,
+        ),
+    )
+    # Work units (by name within a workplace; names that need escaping in an array literal too): the case's
+    # colleague is a close contact, 李娜's a secondary one, a worker of another unit neither.
+    unit = '分拣,"A"组{1}\\'
+    city.ft_person.workplace, city.ft_person.work_unit = city.cp_venue, unit
+    city.ft_person.save()
+    city.cp_person.workplace, city.cp_person.work_unit = city.cp_venue, "取件组"
+    city.cp_person.save()
+
+    def worker(name: str, n: int, work_unit: str) -> Any:
+        return people.create_person(
+            actor=None,
+            data=people.PersonData(
+                name=name, national_id=identity.make("110114", dt.date(1985, 1, 1), n),
+                home_building=city.cp_building, workplace=city.cp_venue, work_unit=work_unit,
+            ),
+        )  # fmt: skip
+
+    colleague, lina_colleague = worker("赵磊", 901, unit), worker("周八", 902, "取件组")
+    worker("钱七", 903, "分拣组")
+    d = _day(-2)
+    scan_store().ingest(
+        scans(
+            [
+                (city.ft_person.pk, restaurant.pk, 1, _t(d, "18:00"), _t(d, "19:00")),
+                (city.cp_person.pk, restaurant.pk, 1, _t(d, "18:15"), _t(d, "19:30")),  # 45 min, same room
+                (city.ft_person.pk, station.pk, 0, _t(d, "08:00"), _t(d, "08:20")),
+                (passer.pk, station.pk, 1, _t(d, "08:05"), _t(d, "08:09")),  # other entrance, 4 min
+            ]
+        )
+    )
+    return {
+        "restaurant": restaurant, "station": station, "passer": passer, "day": d, "colleague": colleague,
+        "lina_colleague": lina_colleague,
+    }  # fmt: skip
+
+
+_FIELDS = (
+    "case_id", "person_id", "degree", "contact_type", "via_id", "score", "overlap_minutes", "shared_stays",
+    "evidence", "jurisdiction_id", "district_id", "status", "note", "decided_by_id", "decided_at",
+)  # fmt: skip
+
+
+def _written(case_id: int) -> dict[int, dict[str, Any]]:
+    return {r["person_id"]: r for r in Contact.objects.filter(case_id=case_id).values(*_FIELDS)}
+
+
+@pytest.mark.parametrize("path", ["copy", "executemany"])
+def test_new_contacts_are_written_with_every_field_and_their_evidence(
+    path: str, world: World, city: Any, ft_investigator: Any, client_for: Any, monkeypatch: Any
+) -> None:
+    """What tracing writes for each kind of contact, field by field, through either write path: COPY (the
+    default on PostgreSQL) and executemany (SQLite; also forced on PostgreSQL to hold it to the same)."""
+    import math
+
+    from django.db import connection
+
+    from cordon.apps.tracing import actions
+
+    if path == "copy":
+        if connection.vendor != "postgresql":
+            pytest.skip("COPY is PostgreSQL's")
+        assert actions._use_copy()
+    else:
+        monkeypatch.setattr(actions, "_use_copy", lambda: False)
+    extra = _written_world(world, city)
+    ft = client_for(ft_investigator)
+    case = post(ft, "/api/cases", world.case_payload(city.ft_person)).json()
+    assert post(ft, f"/api/cases/{case['id']}/trace", {}).json()["added"] == 7
+    rows = _written(case["id"])
+    stamps = Contact.objects.filter(case_id=case["id"]).values_list("found_at", "updated_at")
+    assert all(found == updated is not None for found, updated in stamps)
+
+    def at(hhmm: str) -> str:
+        return timezone.make_aware(_t(extra["day"], hhmm)).isoformat()
+
+    r, hotel, station = extra["restaurant"], city.ft_venue, extra["station"]
+    common = {
+        "case_id": case["id"],
+        "status": "candidate",
+        "note": "",
+        "decided_by_id": None,
+        "decided_at": None,
+    }
+    ft_home = {"jurisdiction_id": city.zgz_grid.pk, "district_id": city.fengtai.pk}
+    cp_home = {"jurisdiction_id": city.lx_grid.pk, "district_id": city.changping.pk}
+    lina = 1 - math.exp(-45 / 30)  # the longest: same sub-area, factor 1
+    expected = {
+        city.ft_person2.pk: {  # 王芳, same household
+            **common, **ft_home, "degree": 1, "contact_type": "household", "via_id": None, "score": 1.0,
+            "overlap_minutes": 0, "shared_stays": 0, "evidence": [{"type": "household"}],
+        },
+        city.cp_person.pk: {  # 李娜: two shared stays, the longest first
+            **common, **cp_home, "degree": 1, "contact_type": "venue", "via_id": None, "score": lina,
+            "overlap_minutes": 75, "shared_stays": 2,
+            "evidence": [
+                {"type": "venue", "venue": r.pk, "venue_name": '老"王"记\\面馆\t二店', "venue_code": "V-FT-FOOD",
+                 "subarea": '包间"1"', "case_in": at("18:00"), "case_out": at("19:00"), "contact_in": at("18:15"),
+                 "contact_out": at("19:30"), "overlap_minutes": 45},
+                {"type": "venue", "venue": hotel.pk, "venue_name": hotel.name, "venue_code": hotel.code,
+                 "subarea": "", "case_in": at("10:00"), "case_out": at("12:00"), "contact_in": at("11:30"),
+                 "contact_out": at("13:00"), "overlap_minutes": 30},
+            ],
+        },
+        world.touching.pk: {  # 周杰: arrived as the case left
+            **common, **ft_home, "degree": 1, "contact_type": "venue", "via_id": None, "score": 0.0,
+            "overlap_minutes": 0, "shared_stays": 1,
+            "evidence": [
+                {"type": "venue", "venue": hotel.pk, "venue_name": hotel.name, "venue_code": hotel.code,
+                 "subarea": "", "case_in": at("10:00"), "case_out": at("12:00"), "contact_in": at("12:00"),
+                 "contact_out": at("12:30"), "overlap_minutes": 0},
+            ],
+        },
+        world.cp_mate.pk: {  # 李明, 李娜's household: secondary, half her score
+            **common, **cp_home, "degree": 2, "contact_type": "secondary_household", "via_id": city.cp_person.pk,
+            "score": lina / 2, "overlap_minutes": 0, "shared_stays": 0,
+            "evidence": [{"type": "secondary_household", "via": city.cp_person.pk}],
+        },
+        extra["colleague"].pk: {  # the case's work unit
+            **common, **cp_home, "degree": 1, "contact_type": "work_unit", "via_id": None, "score": 0.8,
+            "overlap_minutes": 0, "shared_stays": 0, "evidence": [{"type": "work_unit"}],
+        },
+        extra["lina_colleague"].pk: {  # 李娜's work unit: secondary
+            **common, **cp_home, "degree": 2, "contact_type": "secondary_work_unit", "via_id": city.cp_person.pk,
+            "score": lina / 2, "overlap_minutes": 0, "shared_stays": 0,
+            "evidence": [{"type": "secondary_work_unit", "via": city.cp_person.pk}],
+        },
+        extra["passer"].pk: {  # another entrance of a hub, 4 minutes: screened, not a close contact
+            **common, **ft_home, "degree": 0, "contact_type": "risk_venue", "via_id": None, "score": 0.1,
+            "overlap_minutes": 4, "shared_stays": 1,
+            "evidence": [
+                {"type": "risk_venue", "venue": station.pk, "venue_name": "北宫地铁站", "venue_code": "V-FT-METRO",
+                 "subarea": "B口", "case_in": at("08:00"), "case_out": at("08:20"), "contact_in": at("08:05"),
+                 "contact_out": at("08:09"), "overlap_minutes": 4},
+            ],
+        },
+    }  # fmt: skip
+    for person, want in expected.items():
+        want["score"] = pytest.approx(round(want["score"], 4), abs=1e-9)
+        want["person_id"] = person
+    assert rows == expected
+    # The API shows the same evidence.
+    api = {c["name"]: c for c in ft.get(f"/api/cases/{case['id']}/contacts").json()}
+    assert api["李娜"]["evidence"] == expected[city.cp_person.pk]["evidence"]
+    if connection.vendor == "sqlite":  # the stored text is what the JSON field itself would write
+        with connection.cursor() as cur:
+            cur.execute("SELECT person_id, evidence FROM tracing_contact WHERE case_id = %s", [case["id"]])
+            assert {p: json.loads(text) for p, text in cur.fetchall()} == {
+                p: want["evidence"] for p, want in expected.items()
+            }
+            cur.execute("SELECT evidence FROM tracing_contact WHERE person_id = %s", [city.cp_person.pk])
+            assert cur.fetchone()[0] == json.dumps(expected[city.cp_person.pk]["evidence"])
+
+
+def test_copy_writes_what_executemany_writes(
+    world: World, city: Any, ft_investigator: Any, client_for: Any, monkeypatch: Any
+) -> None:
+    """The same case traced with COPY, then (its contacts deleted) with executemany: the same rows."""
+    from django.db import connection
+
+    from cordon.apps.tracing import actions
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    _written_world(world, city)
+    ft = client_for(ft_investigator)
+    case = post(ft, "/api/cases", world.case_payload(city.ft_person)).json()
+    assert post(ft, f"/api/cases/{case['id']}/trace", {}).json()["added"] == 7
+    by_copy = _written(case["id"])
+    Contact.objects.filter(case_id=case["id"]).delete()
+    monkeypatch.setattr(actions, "_use_copy", lambda: False)
+    assert post(ft, f"/api/cases/{case['id']}/trace", {}).json()["added"] == 7
+    assert _written(case["id"]) == by_copy
+
+
 def test_trajectory_autofill_and_manual_entry(
     world: World, city: Any, ft_investigator: Any, client_for: Any
 ) -> None:

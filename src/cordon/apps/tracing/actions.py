@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -351,24 +352,67 @@ def _chunks(values: list[int], size: int = 5000) -> list[list[int]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-def _register(person_ids: Iterable[int]) -> engine.Register:
+# A register row as tracing needs it: id, household, workplace, work unit, residence (jurisdiction).
+_PersonRow = tuple[int, int | None, int | None, str, int]
+_PERSON_FIELDS = ("pk", "household_id", "workplace_id", "work_unit", "jurisdiction_id")
+
+
+def _person_rows(where: str, values: list[Any]) -> list[_PersonRow]:
+    """Register rows by ids (``where="id"``), by households (``"household"``) or by (workplace, work unit) pairs
+    (``"unit"``). On PostgreSQL one query with arrays (``= ANY``, ``unnest``): the thousands of ``IN``
+    placeholders of a large case cost more to build than to run; elsewhere ``IN`` lists in chunks."""
+    if not values:
+        return []
+    if connection.vendor == "postgresql":
+        table = Person._meta.db_table
+        cols = "p.id, p.household_id, p.workplace_id, p.work_unit, p.jurisdiction_id"
+        if where == "unit":
+            sql = (
+                f"SELECT {cols} FROM {table} p JOIN unnest(%s::bigint[], %s::text[]) AS u(w, n) "
+                "ON p.workplace_id = u.w AND p.work_unit = u.n ORDER BY p.id"
+            )
+            params: list[Any] = [[w for w, _n in values], [n for _w, n in values]]
+        else:
+            column = "household_id" if where == "household" else "id"
+            sql = f"SELECT {cols} FROM {table} p WHERE p.{column} = ANY(%s) ORDER BY p.id"
+            params = [values]
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+    out: list[_PersonRow] = []
+    if where == "unit":
+        units = set(values)
+        for part in _chunks(sorted({w for w, _n in units})):
+            rows = (
+                Person.objects.filter(workplace_id__in=part)
+                .exclude(work_unit="")
+                .values_list(*_PERSON_FIELDS)
+            )
+            out += [r for r in rows if (r[2], r[3]) in units]
+        return out
+    lookup = "household_id__in" if where == "household" else "pk__in"
+    for part in _chunks(values):
+        out += Person.objects.filter(**{lookup: part}).values_list(*_PERSON_FIELDS)
+    return out
+
+
+def _register(person_ids: Iterable[int]) -> tuple[engine.Register, dict[int, int]]:
     """Households and work units of the given persons and of everyone sharing one with them (plain rows, not
-    model instances: a large case's close contacts bring a hundred thousand household and unit members)."""
-    fields = ("pk", "household_id", "workplace_id", "work_unit")
+    model instances: a large case's close contacts bring a hundred thousand household and unit members), and
+    the residence (jurisdiction id) of everyone read, so that the contacts found need no second lookup."""
     found: dict[int, tuple[int | None, int | None, str]] = {}
-    for part in _chunks(sorted(set(person_ids))):
-        found.update(
-            (pk, (hh, w, u)) for pk, hh, w, u in Person.objects.filter(pk__in=part).values_list(*fields)
-        )
+    residence: dict[int, int] = {}
+
+    def add(rows: list[_PersonRow]) -> None:
+        for pk, hh, w, u, j in rows:
+            found[pk] = (hh, w, u)
+            residence[pk] = j
+
+    add(_person_rows("id", sorted(set(person_ids))))
     households = {hh for hh, _w, _u in found.values() if hh}
     units = {(w, u) for _hh, w, u in found.values() if w and u}
-    for part in _chunks(sorted(households)):
-        rows = Person.objects.filter(household_id__in=part).values_list(*fields)
-        found.update((pk, (hh, w, u)) for pk, hh, w, u in rows)
-    workplaces = sorted({w for w, _u in units})
-    for part in _chunks(workplaces):
-        rows = Person.objects.filter(workplace_id__in=part).exclude(work_unit="").values_list(*fields)
-        found.update((pk, (hh, w, u)) for pk, hh, w, u in rows if (w, u) in units)
+    add(_person_rows("household", sorted(households)))
+    add(_person_rows("unit", sorted(units)))
     unit_ids: dict[tuple[int, str], int] = {}
     pid = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
     hh = np.fromiter((h or -1 for h, _w, _u in found.values()), dtype=np.int64, count=len(found))
@@ -377,7 +421,17 @@ def _register(person_ids: Iterable[int]) -> engine.Register:
         dtype=np.int64,
         count=len(found),
     )
-    return engine.Register(person_id=pid, household_id=hh, unit_id=unit)
+    return engine.Register(person_id=pid, household_id=hh, unit_id=unit), residence
+
+
+def _residence(person_ids: list[int], known: dict[int, int]) -> dict[int, int]:
+    """The residence (jurisdiction id) of each of the persons still in the register: from ``known`` (the
+    register read for tracing: the close and secondary contacts), one lookup for the others (the risk-venue
+    visitors)."""
+    out = {p: known[p] for p in person_ids if p in known}
+    missing = [p for p in person_ids if p not in known]
+    out.update((pk, j) for pk, _hh, _w, _u, j in _person_rows("id", missing))
+    return out
 
 
 def _trajectory_visits(case: Case) -> list[engine.Visit]:
@@ -473,12 +527,15 @@ def _trace_with_index(
         )
         if d == 1
     }
-    register = _register({c.person_id for c in cases} | close)
+    register, known = _register({c.person_id for c in cases} | close)
     found = engine.trace(index, case_windows, register=register, trajectory=trajectory, rules=rules(True))
     all_pairs, all_evidence = found.pairs(), found.evidence()
+    contact_ids = np.unique(np.asarray(all_pairs.column("contact_id").to_numpy(zero_copy_only=False)))
+    residence = _residence(contact_ids.tolist(), known)
+    districts = _districts(set(residence.values()))
     pairs_of, evidence_of = _by_case(all_pairs), _by_case(all_evidence)
     empty_pairs, empty_evidence = all_pairs.slice(0, 0), all_evidence.slice(0, 0)
-    venues = Venue.objects.in_bulk(
+    venues = _EvidenceVenues(
         [int(v) for v in pa.compute.unique(all_evidence.column("venue_id").drop_null()).to_pylist() if v >= 0]
     )
     results = []
@@ -488,6 +545,8 @@ def _trace_with_index(
             pairs_of.get(case.pk, empty_pairs),
             evidence_of.get(case.pk, empty_evidence),
             venues,
+            residence,
+            districts,
         )
         w = windows[case.pk]
         own = index.visits_of(case.person_id, to_minutes(w[0]), to_minutes(w[1]))
@@ -512,10 +571,44 @@ def _by_case(table: pa.Table) -> dict[int, pa.Table]:
     return {int(case[a]): table.slice(int(a), int(b - a)) for a, b in itertools.pairwise(starts)}
 
 
-def _evidence_rows(evidence: pa.Table, venues: dict[int, Venue]) -> dict[int, list[dict[str, Any]]]:
-    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+class _EvidenceVenues:
+    """The venues named by evidence, each with the JSON text of its part of an evidence row (venue, name,
+    place code, sub-area name), made once per venue and sub-area."""
+
+    def __init__(self, venue_ids: list[int]) -> None:
+        self._venues: dict[int, tuple[str, str, list[Any]]] = {}
+        for part in _chunks(venue_ids):
+            rows = Venue.objects.filter(pk__in=part).values_list("pk", "name", "code", "sub_areas")
+            self._venues.update((pk, (name, code, subs or [])) for pk, name, code, subs in rows)
+        self._text: dict[tuple[int, int | None], str | None] = {}
+
+    def text(self, venue_id: int, sub: int | None) -> str | None:
+        """``, "venue": .., "venue_name": .., "venue_code": .., "subarea": ..`` (the sub-area's name, empty
+        when not known), or None for a venue no longer in the register."""
+        key = (venue_id, sub)
+        if key not in self._text:
+            venue = self._venues.get(venue_id)
+            if venue is None:
+                self._text[key] = None
+            else:
+                name, code, subs = venue
+                subarea = subs[sub] if sub is not None and 0 <= sub < len(subs) else ""
+                self._text[key] = (
+                    f', "venue": {venue_id}, "venue_name": {json.dumps(name)}, '
+                    f'"venue_code": {json.dumps(code)}, "subarea": {json.dumps(subarea)}'
+                )
+        return self._text[key]
+
+
+def _evidence_json(evidence: pa.Table, venues: _EvidenceVenues) -> dict[int, str]:
+    """Each contact's evidence as the JSON text of a list: its longest shared stays first, at most
+    EVIDENCE_PER_CONTACT, each ``{"type", "via" (through a close contact), and at a venue of the register
+    "venue", "venue_name", "venue_code", "subarea", "case_in", "case_out", "contact_in", "contact_out",
+    "overlap_minutes"}``. The text is exactly what ``json.dumps`` makes of that list of dicts (what the JSON
+    field writes), put together from pieces made once per type, venue, sub-area and minute rather than a dict
+    and its encoding per row (a dense case has tens of thousands of contacts)."""
     if evidence.num_rows == 0:
-        return out
+        return {}
     # The longest shared stays first, at most EVIDENCE_PER_CONTACT per contact (vectorised; a case can have
     # hundreds of thousands of evidence rows in a dense city).
     contact = np.asarray(evidence.column("contact_id").to_numpy(zero_copy_only=False), dtype=np.int64)
@@ -526,30 +619,34 @@ def _evidence_rows(evidence: pa.Table, venues: dict[int, Venue]) -> dict[int, li
     rank = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
     chosen = order[rank < EVIDENCE_PER_CONTACT]
     evidence = evidence.take(pa.array(chosen))
-    cols = {name: evidence.column(name).to_pylist() for name in evidence.column_names}
-    iso = lru_cache(maxsize=65536)(lambda minutes: from_minutes(minutes).isoformat())
-    for i in range(evidence.num_rows):
-        contact_id = int(cols["contact_id"][i])
-        venue_id = cols["venue_id"][i]
-        venue = venues.get(int(venue_id)) if venue_id is not None and venue_id >= 0 else None
-        row: dict[str, Any] = {"type": cols["contact_type"][i]}
-        if cols.get("via_id") and cols["via_id"][i] is not None and cols["via_id"][i] >= 0:
-            row["via"] = int(cols["via_id"][i])
-        if venue is not None:
-            sub = cols["subarea"][i]
-            row.update(
-                venue=venue.pk,
-                venue_name=venue.name,
-                venue_code=venue.code,
-                subarea=venue.sub_areas[sub] if sub is not None and 0 <= sub < len(venue.sub_areas) else "",
-                case_in=iso(cols["case_in"][i]),
-                case_out=iso(cols["case_out"][i]),
-                contact_in=iso(cols["contact_in"][i]),
-                contact_out=iso(cols["contact_out"][i]),
-                overlap_minutes=int(cols["overlap_minutes"][i]),
+    names = ("contact_id", "contact_type", "via_id", "venue_id", "subarea", "case_in", "case_out",
+             "contact_in", "contact_out", "overlap_minutes")  # fmt: skip
+    cols = [
+        evidence.column(n).to_pylist() if n in evidence.column_names else [None] * evidence.num_rows
+        for n in names
+    ]
+    dumps = json.dumps
+    iso = lru_cache(maxsize=65536)(lambda minutes: dumps(from_minutes(minutes).isoformat()))
+    heads: dict[str, str] = {}
+    pieces: dict[int, list[str]] = defaultdict(list)
+    for contact_id, ctype, via, venue_id, sub, case_in, case_out, contact_in, contact_out, minutes in zip(
+        *cols, strict=True
+    ):
+        head = heads.get(ctype)
+        if head is None:
+            head = heads[ctype] = '{"type": ' + dumps(ctype)
+        if via is not None and via >= 0:
+            head += f', "via": {int(via)}'
+        where = venues.text(int(venue_id), sub) if venue_id is not None and venue_id >= 0 else None
+        if where is None:
+            pieces[int(contact_id)].append(head + "}")
+        else:
+            pieces[int(contact_id)].append(
+                f'{head}{where}, "case_in": {iso(case_in)}, "case_out": {iso(case_out)}, '
+                f'"contact_in": {iso(contact_in)}, "contact_out": {iso(contact_out)}, '
+                f'"overlap_minutes": {int(minutes)}}}'
             )
-        out[contact_id].append(row)
-    return out
+    return {c: "[" + ", ".join(p) + "]" for c, p in pieces.items()}
 
 
 _CONTACT_COLUMNS = (
@@ -558,11 +655,25 @@ _CONTACT_COLUMNS = (
 )  # fmt: skip
 
 
+def _use_copy() -> bool:
+    """New contacts are written with ``COPY`` on PostgreSQL, with ``executemany`` elsewhere (SQLite)."""
+    return connection.vendor == "postgresql"
+
+
 def _insert_contacts(rows: list[tuple[Any, ...]]) -> None:
-    """Insert new contacts in one executemany per batch: a dense case can have tens of thousands of
-    candidates, and building a model instance for each costs more than the database write itself."""
+    """Insert new contacts (values in the order of ``_CONTACT_COLUMNS``, ``evidence`` as JSON text) without
+    building model instances: a dense case can have tens of thousands of candidates. On PostgreSQL one
+    ``COPY ... FROM STDIN`` (text format: the JSON text goes in as it is, escaped by psycopg), several times
+    faster than ``executemany``; elsewhere one ``executemany`` per batch."""
     table = connection.ops.quote_name(Contact._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _CONTACT_COLUMNS)
+    if _use_copy():
+        sql = f"COPY {table} ({columns}) FROM STDIN"
+        # connection.wrap_database_errors: psycopg's errors as Django's (an IntegrityError stays one).
+        with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_CONTACT_COLUMNS))})"
     with connection.cursor() as cursor:
         for i in range(0, len(rows), 5000):
@@ -571,42 +682,46 @@ def _insert_contacts(rows: list[tuple[Any, ...]]) -> None:
 
 @transaction.atomic
 def _merge_contacts(
-    case: Case, pairs: pa.Table, evidence: pa.Table, venues: dict[int, Venue]
+    case: Case,
+    pairs: pa.Table,
+    evidence: pa.Table,
+    venues: _EvidenceVenues,
+    residence: dict[int, int],
+    districts: dict[int, int],
 ) -> tuple[int, int, int]:
+    """Merge one case's pairs into its contacts. ``residence``: the jurisdiction of every contact still in the
+    register (the others are skipped), ``districts``: the district of those jurisdictions."""
     if pairs.num_rows == 0:
         return 0, 0, Contact.objects.filter(case=case).count()
-    cols = {name: pairs.column(name).to_pylist() for name in pairs.column_names}
-    residence: dict[int, int] = {}
-    for part in _chunks(sorted({int(p) for p in cols["contact_id"]})):
-        residence.update(Person.objects.filter(pk__in=part).values_list("pk", "jurisdiction_id"))
-    evidence_of = _evidence_rows(evidence, venues)
+    names = ("contact_id", "degree", "contact_type", "via_id", "score", "total_overlap_minutes",
+             "overlap_minutes", "shared_stays")  # fmt: skip
+    cols = {n: pairs.column(n).to_pylist() for n in names if n in pairs.column_names}
+    contact_ids = [int(p) for p in cols["contact_id"]]
+    here = {p: residence[p] for p in contact_ids if p in residence}  # this case's contacts in the register
+    evidence_of = _evidence_json(evidence, venues)
     existing = {c.person_id: c for c in Contact.objects.filter(case=case)}
-    districts = _districts(set(residence.values()))
-    evidence_field = Contact._meta.get_field("evidence")
     now = timezone.now()
     stamp = Contact._meta.get_field("found_at").get_db_prep_save(now, connection)
+    candidate = str(Decision.CANDIDATE.value)
     new: list[tuple[Any, ...]] = []
     changed: list[Contact] = []
     overlap_col = cols.get("total_overlap_minutes") or cols.get("overlap_minutes") or []
-    for i, raw_pid in enumerate(cols["contact_id"]):
-        pid = int(raw_pid)
-        if pid not in residence or pid == case.person_id:
+    for i, pid in enumerate(contact_ids):
+        if pid not in here or pid == case.person_id:
             continue  # scans of persons no longer in the register
         degree, ctype = int(cols["degree"][i]), str(cols["contact_type"][i])
         via = cols["via_id"][i]
-        via_id = int(via) if via is not None and via >= 0 and int(via) in residence else None
+        via_id = int(via) if via is not None and via >= 0 and int(via) in here else None
         score = float(cols["score"][i])
         overlap = int(overlap_col[i] or 0) if overlap_col else 0
         shared = int(cols["shared_stays"][i] or 0) if "shared_stays" in cols else 0
-        rows = evidence_of.get(pid, [])
         old = existing.get(pid)
         if old is None:
-            j = residence[pid]
+            j = here[pid]
             new.append(
                 (
-                    case.pk, pid, degree, ctype, via_id, score, overlap, shared,
-                    evidence_field.get_db_prep_save(rows, connection), j, districts[j],
-                    Decision.CANDIDATE, "", stamp, stamp,
+                    case.pk, pid, degree, ctype, via_id, score, overlap, shared, evidence_of.get(pid, "[]"), j,
+                    districts[j], candidate, "", stamp, stamp,
                 )
             )  # fmt: skip
             continue
@@ -618,7 +733,8 @@ def _merge_contacts(
         if stronger:
             old.degree, old.contact_type, old.via_id, old.score = degree, ctype, via_id, score
             old.overlap_minutes, old.shared_stays = overlap, shared
-        old.evidence = rows or old.evidence
+        if pid in evidence_of:
+            old.evidence = json.loads(evidence_of[pid])
         changed.append(old)
     _insert_contacts(new)
     if changed:
