@@ -38,8 +38,8 @@ CONTACT_TYPES = (
 HOUSEHOLD, WORK_UNIT, VENUE, TRAJECTORY, SEC_HOUSEHOLD, SEC_WORK_UNIT, RISK_VENUE = range(7)
 DEGREE_OF_TYPE = np.array([1, 1, 1, 1, 2, 2, 0], np.int8)
 _LOW32 = (1 << 32) - 1
-# The score of a stay shared for m minutes, before the sub-area factor: 1 - exp(-m / 30) (a table: at 70
-# million findings computing exp took a quarter of the co-presence step).
+# The score of a stay shared for m minutes, before the sub-area factor: 1 - exp(-m / 30), looked up by the
+# co-presence kernel instead of an exp per finding (longer stays are computed).
 _DECAY = 1 - np.exp(-np.arange(2048) / 30.0)
 _BLOCK = 1_000_000  # candidate rows per block of whole cases (the unit of work of a thread)
 _SCAN_FIELDS = ("person", "venue", "subarea", "t_in", "t_out")
