@@ -36,6 +36,71 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
 
 
 @_compiled
+def _pair_up(
+    who: I64,
+    kind: I8,
+    overlap: I64,
+    k: int,
+    table: I64,
+    pair_contact: I64,
+    pair_of: I64,
+    end: I64,
+    placed: I64,
+) -> int:
+    """Findings ``0 .. k - 1`` of one case (contact, type, minutes together) grouped into pairs: hashed by
+    contact (pairs numbered in the order first found; ``table`` at least 2k long, so at most half full and
+    small enough to stay in cache), then ``placed`` pair by pair, each pair's findings by type (strongest
+    first), then minutes (longest first), then finding order. Returns the number of pairs; pair ``e`` is
+    ``placed[end[e - 1] : end[e]]`` (from 0 for the first), its contact ``pair_contact[e]``."""
+    bits = 1
+    while (1 << bits) < 2 * k:
+        bits += 1
+    mask = (1 << bits) - 1
+    shift = np.uint64(64 - bits)
+    table[: mask + 1] = -1
+    pairs = 0
+    for x in range(k):
+        w = who[x]
+        h = np.int64((np.uint64(w) * _GOLDEN) >> shift)
+        while True:
+            e = table[h]
+            if e < 0:
+                table[h] = e = pairs
+                pair_contact[pairs] = w
+                end[pairs] = 0
+                pairs += 1
+                break
+            if pair_contact[e] == w:
+                break
+            h = (h + 1) & mask
+        pair_of[x] = e
+        end[e] += 1
+    at = 0
+    for e in range(pairs):
+        n_e = end[e]
+        end[e] = at
+        at += n_e
+    for x in range(k):
+        e = pair_of[x]
+        placed[end[e]] = x
+        end[e] += 1
+    lo = 0
+    for e in range(pairs):
+        hi = end[e]
+        for x in range(lo + 1, hi):
+            r = placed[x]
+            y = x - 1
+            while y >= lo and (
+                kind[placed[y]] > kind[r] or (kind[placed[y]] == kind[r] and overlap[placed[y]] < overlap[r])
+            ):
+                placed[y + 1] = placed[y]
+                y -= 1
+            placed[y + 1] = r
+        lo = hi
+    return pairs
+
+
+@_compiled
 def copresence(
     c0: int, c1: int, case_stays: I64, r_lo: I64, r_hi: I64, a_in: I64, a_out: I64, a_sub: I16, a_traj: B,
     a_hub: B, case_person: I64, t_in: I64, t_out: I64, person: I64, subarea: I16, margin: int, hub_min: int,
@@ -64,7 +129,7 @@ def copresence(
         for j in range(case_stays[c], case_stays[c + 1]):
             n_c += r_hi[j] - r_lo[j]
         largest = max(largest, n_c)
-    # A case's findings (stay, contact, the contact's scan, type, minutes, score, pair) and its hash table.
+    # A case's findings (stay, contact, the contact's scan, type, minutes, score) and _pair_up's scratch.
     f_in = np.empty(largest, np.int64)
     f_out = np.empty(largest, np.int64)
     f_sub = np.empty(largest, np.int16)
@@ -72,11 +137,11 @@ def copresence(
     f_kind = np.empty(largest, np.int8)
     f_overlap = np.empty(largest, np.int64)
     f_score = np.empty(largest, np.float64)
-    f_pair = np.empty(largest, np.int64)
     f_who = np.empty(largest, np.int64)
+    pair_of = np.empty(largest, np.int64)
     placed = np.empty(largest, np.int64)
     pair_contact = np.empty(largest, np.int64)
-    count = np.empty(largest + 1, np.int64)
+    end = np.empty(largest, np.int64)
     bits = 1
     while (1 << bits) < 2 * largest:
         bits += 1
@@ -122,54 +187,12 @@ def copresence(
                 f_stay[k], f_overlap[k], f_who[k] = j, ov, who
                 f_in[k], f_out[k], f_sub[k] = b_in, b_out, b_sub
                 k += 1
-        # 2. Findings hashed into pairs (first found first; the table at most half full, so it stays small).
-        bits = 1
-        while (1 << bits) < 2 * k:
-            bits += 1
-        mask = (1 << bits) - 1
-        shift = np.uint64(64 - bits)
-        table[: mask + 1] = -1
-        pairs = 0
-        for x in range(k):
-            who = f_who[x]
-            h = np.int64((np.uint64(who) * _GOLDEN) >> shift)
-            while True:
-                e = table[h]
-                if e < 0:
-                    table[h] = e = pairs
-                    pair_contact[pairs] = who
-                    count[pairs] = 0
-                    pairs += 1
-                    break
-                if pair_contact[e] == who:
-                    break
-                h = (h + 1) & mask
-            f_pair[x] = e
-            count[e] += 1
-        # 3. Pair by pair (findings in order), each pair's findings by type, then minutes (longest first).
-        at = 0
-        for e in range(pairs):
-            n_e = count[e]
-            count[e] = at
-            at += n_e
-        for x in range(k):
-            e = f_pair[x]
-            placed[count[e]] = x
-            count[e] += 1
+        # 2. Findings grouped into pairs, each pair's best first.
+        pairs = _pair_up(f_who, f_kind, f_overlap, k, table, pair_contact, pair_of, end, placed)
         lo = 0
         for e in range(pairs):
-            hi = count[e]
-            for x in range(lo + 1, hi):
-                r = placed[x]
-                y = x - 1
-                while y >= lo and (
-                    f_kind[placed[y]] > f_kind[r]
-                    or (f_kind[placed[y]] == f_kind[r] and f_overlap[placed[y]] < f_overlap[r])
-                ):
-                    placed[y + 1] = placed[y]
-                    y -= 1
-                placed[y + 1] = r
-            # 4. The pair: its best finding; the totals over its findings of the strongest degree, and those
+            hi = end[e]
+            # 3. The pair: its best finding; the totals over its findings of the strongest degree, and those
             # findings as rows when asked for.
             first = placed[lo]
             rank = _DEGREE_RANK[f_kind[first]]
@@ -242,63 +265,32 @@ def group_pairs(
             c = case[i] - c0
             by_case[fill[c]] = i
             fill[c] += 1
-    # 2. Per case, rows hashed into pairs (first found first), then placed pair by pair. The hash table is
-    # sized to the case (at most half full), so a small case's probes stay in cache; an entry is the case that
-    # wrote it (stale entries of earlier cases count as free), the contact and its pair number.
+    # 2. Per case, its rows grouped into pairs (_pair_up, on copies of their contact, type and minutes).
     bits = 1
     while (1 << bits) < 2 * largest:
         bits += 1
-    table = np.full((1 << bits, 3), -1, np.int64)
-    slot_of = np.empty(largest, np.int64)
-    count = np.empty(largest + 1, np.int64)
+    table = np.empty(1 << bits, np.int64)
+    who = np.empty(largest, np.int64)
+    kinds = np.empty(largest, np.int8)
+    minutes = np.empty(largest, np.int64)
+    pair_contact = np.empty(largest, np.int64)
+    pair_of = np.empty(largest, np.int64)
+    end = np.empty(largest, np.int64)
+    placed = np.empty(largest, np.int64)
     order = np.empty(n, np.int64)  # all rows, sorted
     first = np.zeros(n, np.bool_)
     for c in range(n_cases):
         a, b = start[c], start[c + 1]
-        bits = 1
-        while (1 << bits) < 2 * (b - a):
-            bits += 1
-        mask = (1 << bits) - 1
-        shift = np.uint64(64 - bits)
-        pairs = 0
-        for k in range(a, b):
-            who = contact[by_case[k]]
-            h = np.int64((np.uint64(who) * _GOLDEN) >> shift)
-            while table[h, 0] == c and table[h, 1] != who:
-                h = (h + 1) & mask
-            if table[h, 0] != c:
-                table[h, 0], table[h, 1], table[h, 2] = c, who, pairs
-                count[pairs] = 0
-                pairs += 1
-            s = table[h, 2]
-            slot_of[k - a] = s
-            count[s] += 1
-        # Offsets of the pairs within the case; rows placed in row order.
-        at = a
-        for s in range(pairs):
-            m = count[s]
-            count[s] = at
-            at += m
-        count[pairs] = b
-        for k in range(a, b):
-            s = slot_of[k - a]
-            order[count[s]] = by_case[k]
-            count[s] += 1
-        # count[s] is now the end of pair s (= the start of pair s + 1); insertion-sort each pair's rows.
-        lo = a
-        for s in range(pairs):
-            hi = count[s]
-            first[lo] = True
-            for x in range(lo + 1, hi):
-                r = order[x]
-                y = x - 1
-                while y >= lo and (
-                    kind[order[y]] > kind[r] or (kind[order[y]] == kind[r] and overlap[order[y]] < overlap[r])
-                ):
-                    order[y + 1] = order[y]
-                    y -= 1
-                order[y + 1] = r
-            lo = hi
+        for x in range(b - a):
+            r = by_case[a + x]
+            who[x], kinds[x], minutes[x] = contact[r], kind[r], overlap[r]
+        pairs = _pair_up(who, kinds, minutes, b - a, table, pair_contact, pair_of, end, placed)
+        for x in range(b - a):
+            order[a + x] = by_case[a + placed[x]]
+        lo = 0
+        for e in range(pairs):
+            first[a + lo] = True
+            lo = end[e]
     # 3. Keep the rows of each pair's strongest degree; totals per pair over them.
     n_pairs = 0
     for i in range(n):
