@@ -41,7 +41,7 @@ def main() -> int:
     from django.db import connection, transaction
 
     from cordon.apps.accounts import actions as accounts
-    from cordon.apps.dataio import services
+    from cordon.apps.dataio import actions, selectors
     from cordon.apps.geo import actions as geo
     from cordon.apps.geo.models import Building, Level
     from cordon.apps.people import actions as people
@@ -92,7 +92,7 @@ def main() -> int:
     data = buffer.getvalue().encode()
 
     t0 = time.perf_counter()
-    result = services.import_file(admin, "persons", data, "persons.csv")
+    result = actions.import_file(actor=admin, kind="persons", data=data, filename="persons.csv")
     t_import = time.perf_counter() - t0
     assert result.ok and result.created == len(rows), result.describe()
 
@@ -120,7 +120,7 @@ def main() -> int:
     for fmt in ("csv", "xlsx"):
         out = io.BytesIO()
         t0 = time.perf_counter()
-        count = services.write_export(admin, "persons", fmt, out)
+        count = selectors.write_export(admin, "persons", fmt, out)
         exports[fmt] = (time.perf_counter() - t0, count, len(out.getvalue()))
 
     n = len(rows)

@@ -387,7 +387,7 @@ scan_rows = st.tuples(
 )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(scan_rows, max_size=12), min_size=1, max_size=3))
 def test_store_holds_exactly_the_distinct_valid_rows(
     tmp_path_factory: pytest.TempPathFactory, batches: list[list[tuple[int, int, int | None, int, int]]]
@@ -408,3 +408,99 @@ def test_store_holds_exactly_the_distinct_valid_rows(
         seen |= valid
     assert rows_of(store) == seen and store.count() == len(seen)
     assert store.dates() == sorted({r[3].date() for r in seen})
+
+
+# --- reports ----------------------------------------------------------------------------------------------------
+
+
+def test_reports_read_as_sentences() -> None:
+    from cordon.engine.scanstore import IngestReport, PurgeReport
+
+    one = IngestReport(1, 1, 0, {}, [], [D], "b1")
+    assert one.describe() == (
+        f"Read 1 row: 1 scan added on {D.isoformat()}; 0 were already in the store or repeated within the batch."
+    )
+    many = IngestReport(
+        1205, 1000, 1, {"missing person": 3, "bad time": 201}, [(2, "missing person"), (5, "bad time")] * 4,
+        [D, NEXT, NEXT + dt.timedelta(days=1)],
+    )  # fmt: skip
+    text = many.describe()
+    assert text.startswith("Read 1,205 rows: 1,000 scans added on 3 dates from 2026-11-20 to 2026-11-22; ")
+    assert "; 1 was already in the store or repeated within the batch; " in text
+    assert "204 rows rejected (missing person 3, bad time 201), first at rows " in text
+    assert text.endswith(
+        "2 (missing person), 5 (bad time), 2 (missing person), 5 (bad time), 2 (missing person)."
+    )
+    assert many.rejected_total == 204
+    none = IngestReport(0, 0, 0, {}, [], [])
+    assert (
+        none.describe()
+        == "Read 0 rows: 0 scans added; 0 were already in the store or repeated within the batch."
+    )
+    again = IngestReport(7, 0, 7, {}, [], [], "b1", already_ingested=True)
+    assert again.describe() == "This file was already ingested; nothing was read or added (7 rows last time)."
+    assert IngestReport(1, 0, 1, {}, [], [], already_ingested=True).describe().endswith("(1 row last time).")
+    purged = PurgeReport(NEXT, [D - dt.timedelta(days=1), D], 1)
+    assert purged.partitions == 2
+    assert purged.describe() == (
+        "Removed 2 date partitions (2026-11-19 to 2026-11-20) holding 1 scan; scans from 2026-11-21 on are kept."
+    )
+    assert (
+        PurgeReport(NEXT, [], 0).describe() == "Nothing to purge: the store holds no scans before 2026-11-21."
+    )
+    assert (
+        PurgeReport(NEXT, [D], 3).describe().startswith("Removed 1 date partition (2026-11-20 to 2026-11-20)")
+    )
+
+
+def test_only_named_date_folders_with_visible_parquet_files_are_partitions(tmp_path: Path) -> None:
+    store = ScanStore(tmp_path / "store")
+    assert store.dates() == [] and store.files() == [] and store.count() == 0
+    store.ingest(
+        table([(1, 5, 0, at("10:00", D), at("11:00", D)), (2, 5, 0, at("10:00", NEXT), at("11:00", NEXT))])
+    )
+    root = store.root
+    (root / "date=2026-11-25").mkdir()  # empty
+    (root / "date=2026-11-26").mkdir()  # only hidden or private files
+    for name in (".part-x.parquet.tmp", "_meta.parquet", ".hidden.parquet", "notes.txt"):
+        (root / "date=2026-11-26" / name).write_bytes(b"x")
+    (root / "date=2026-11-27" / "part-0.parquet").mkdir(parents=True)  # a folder, not a file
+    for odd in ("date=2026-11-5", "2026-11-28", "date=2026-11-29x"):
+        (root / odd).mkdir()
+        pq.write_table(table([(3, 5, 0, at("10:00"), at("11:00"))]), root / odd / "part-0.parquet")
+    (root / "date=2026-11-30").write_text("a file named like a partition")
+    assert store.dates() == [D, NEXT]
+    assert store.count() == 2 and store.count(start=NEXT) == 1 and store.count(end=D) == 1
+    before, after = D - dt.timedelta(days=1), NEXT + dt.timedelta(days=1)
+    assert (
+        store.count(start=before)
+        == store.count(start=D)
+        == store.count(end=after)
+        == store.count(end=NEXT)
+        == 2
+    )
+    assert [f.parent.name for f in store.files(start=NEXT)] == ["date=2026-11-21"]
+    assert [f.parent.name for f in store.files(end=D)] == ["date=2026-11-20"]
+    assert store.files(start=NEXT, end=D) == []
+    assert len(store.files(D, NEXT + dt.timedelta(days=10))) == 2
+    assert partition_files(root) == store.files()
+
+
+def test_the_same_bytes_in_another_format_are_read_again(tmp_path: Path) -> None:
+    f = tmp_path / "scans.csv"
+    f.write_text(
+        "person_id,venue_id,time_in,time_out\n1,5,2026-11-20 08:00,2026-11-20 09:00\n", encoding="utf-8"
+    )
+    store = ScanStore(tmp_path / "store")
+    assert store.ingest(f).added == 1
+    assert store.ingest(f).already_ingested
+    assert store.ingest(f, fmt=".CSV").already_ingested  # the same format, however it is named
+    with pytest.raises(ValueError, match="is not a JSON object"):  # not taken as ingested: read, and refused
+        store.ingest(f, fmt="jsonl")
+    with pytest.raises(ValueError, match=r"no such file: gone\.csv"):
+        store.ingest(tmp_path / "gone.csv")
+    for hours in (1, 24):
+        assert ScanStore(tmp_path / f"h{hours}").ingest(f, max_stay_hours=hours).added == 1
+    for hours in (0, 25, 2.5):
+        with pytest.raises(ValueError, match="max_stay_hours must be from 1 to 24"):
+            store.ingest(f, max_stay_hours=hours)  # type: ignore[arg-type]

@@ -109,23 +109,15 @@ def _pack(
     if fitting:
         room = min(fitting, key=lambda r: (free[r.id], r.id))
         return [(p, room) for p in group]
-    # Otherwise guardian units, largest first, each into one room (units with special needs: accessible).
+    # Otherwise guardian units (special needs first, then the largest), each into one room: accessible for a
+    # unit with special needs, and for the others a plain room when one fits, so accessible rooms are kept for
+    # those who need them; among those, the one with the fewest beds left that fits.
     left = dict(free)
     out: list[tuple[Person, Room]] = []
     units = sorted(_units(group), key=lambda u: (-any(p.special_needs for p in u), -len(u)))
     for unit in units:
         unit_needs = any(p.special_needs for p in unit)
         candidates = [r for r in open_rooms if left[r.id] >= len(unit) and (r.accessible or not unit_needs)]
-        if not candidates and not any(p.child for p in unit):
-            # Adults alone may take separate rooms.
-            for p in unit:
-                single = [r for r in open_rooms if left[r.id] >= 1 and (r.accessible or not p.special_needs)]
-                if not single:
-                    return None
-                room = min(single, key=lambda r: (r.accessible and not p.special_needs, left[r.id], r.id))
-                left[room.id] -= 1
-                out.append((p, room))
-            continue
         if not candidates:
             return None
         room = min(candidates, key=lambda r: (r.accessible and not unit_needs, left[r.id], r.id))

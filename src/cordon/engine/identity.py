@@ -77,9 +77,13 @@ def make(area_code: str, birth_date: dt.date, sequence: int) -> str:
 
 
 def mask(number: str) -> str:
-    """Show the area's first digits and the last four characters only: 110106********123X."""
+    """Show the area's first digits and the last four characters only: 110106********123X. Shorter numbers (a
+    passport, a typo) keep only their last four characters, and eight or fewer keep none, so at least four
+    characters are always hidden."""
     if len(number) <= 8:
         return "*" * len(number)
+    if len(number) < 14:
+        return "*" * (len(number) - 4) + number[-4:]
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 

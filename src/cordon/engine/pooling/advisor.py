@@ -99,7 +99,7 @@ def useful_pool_bound(prevalence: float) -> int:
     """The smallest ``n`` from which ``m * (1-p)**m <= 1`` for every ``m >= n``: first-stage pools of that size
     or more never pay (see the module docstring)."""
     p = prevalence
-    if not 0.0 < p < 1.0:
+    if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 < p < 1.0:
         raise ValueError(f"prevalence must be a share strictly between 0 and 1 (got {p!r})")
     log_q = math.log1p(-p)
 
@@ -131,7 +131,8 @@ class _Limits:
     max_block: int | None  # population: a grid block is not larger
 
     def size_ok(self, m: int) -> bool:
-        return m == 1 or (m <= self.limit and (self.allowed is None or m in self.allowed))
+        # Individual tests (m = 1) always pass: the limit is at least 1 and ``allowed`` always holds 1.
+        return m <= self.limit and (self.allowed is None or m in self.allowed)
 
     def sensitive_enough(self, sens: float) -> bool:
         return self.min_sensitivity is None or sens >= self.min_sensitivity - 1e-12
@@ -169,38 +170,11 @@ def advise(
         max_missed_share,
         allowed_pool_sizes,
     )
-    families: list[tuple[str, Design]] = [("individual testing", Individual())]
-    if (n := _best_dorfman(limits)) is not None:
-        families.append(("the best Dorfman N-in-1", Dorfman(n)))
-    if (chain := _best_chain(limits)) is not None and len(chain) > 2:
-        families.append(("the best nested design", Nested(chain)))
-    if (rc := _best_array(limits)) is not None:
-        families.append(("the best array", Array(*rc)))
-    if (sd := _best_hypercube(limits)) is not None:
-        families.append(("the best hypercube", Hypercube(*sd)))
-    assessed = [_assess(d, limits, f"{what} within the limits") for what, d in families]
-    for n in (5, 10, 20):
-        standard = Dorfman(n)
-        if all(a.design != standard for a in assessed):
-            assessed.append(_assess(standard, limits, "validated in practice"))
+    assessed = _candidates(limits)
     feasible = [a for a in assessed if a.feasible]
     choice = min(feasible, key=_rank)
     alternatives = tuple(sorted((a for a in assessed if a is not choice), key=_rank))
-
-    notes: list[str] = []
-    if isinstance(choice.design, Individual):
-        notes.append(
-            "No pooled design within the limits needs fewer tests than testing everyone alone"
-            + (" while missing no more positives than allowed." if max_missed_share is not None else ".")
-        )
-    elif choice.tests_per_person > 0.8:
-        notes.append("Pooling saves little at this prevalence (it pays at low prevalence).")
-    if dilution is not None:
-        notes.append(
-            f"Under the dilution model it misses about {1000 * choice.missed_share:.0f} of every 1,000 "
-            f"positives ({choice.missed_per_10000:.2f} per 10,000 people screened); re-test each positive "
-            "sample before it becomes a case."
-        )
+    notes = _notes(choice, dilution, max_missed_share)
     expected_tests = expected_missed = None
     within: bool | None = None
     if population is not None:
@@ -224,6 +198,44 @@ def advise(
         within_capacity=within,
         notes=tuple(notes),
     )
+
+
+def _candidates(limits: _Limits) -> list[Assessment]:
+    """The best design of each family within the limits, and the validated Dorfman designs, assessed."""
+    families: list[tuple[str, Design]] = [("individual testing", Individual())]
+    if (n := _best_dorfman(limits)) is not None:
+        families.append(("the best Dorfman N-in-1", Dorfman(n)))
+    if (chain := _best_chain(limits)) is not None and len(chain) > 2:
+        families.append(("the best nested design", Nested(chain)))
+    if (rc := _best_array(limits)) is not None:
+        families.append(("the best array", Array(*rc)))
+    if (sd := _best_hypercube(limits)) is not None:
+        families.append(("the best hypercube", Hypercube(*sd)))
+    assessed = [_assess(d, limits, f"{what} within the limits") for what, d in families]
+    for n in (5, 10, 20):
+        standard = Dorfman(n)
+        if all(a.design != standard for a in assessed):
+            assessed.append(_assess(standard, limits, "validated in practice"))
+    return assessed
+
+
+def _notes(choice: Assessment, dilution: DilutionModel | None, max_missed_share: float | None) -> list[str]:
+    """What to tell about the chosen design: when pooling does not pay, and what it misses under dilution."""
+    notes: list[str] = []
+    if isinstance(choice.design, Individual):
+        notes.append(
+            "No pooled design within the limits needs fewer tests than testing everyone alone"
+            + (" while missing no more positives than allowed." if max_missed_share is not None else ".")
+        )
+    elif choice.tests_per_person > 0.8:
+        notes.append("Pooling saves little at this prevalence (it pays at low prevalence).")
+    if dilution is not None:
+        notes.append(
+            f"Under the dilution model it misses about {1000 * choice.missed_share:.0f} of every 1,000 "
+            f"positives ({choice.missed_per_10000:.2f} per 10,000 people screened); re-test each positive "
+            "sample before it becomes a case."
+        )
+    return notes
 
 
 def _rank(a: Assessment) -> tuple[float, int, int, str]:
@@ -407,11 +419,10 @@ def _best_chain(lim: _Limits) -> tuple[int, ...] | None:
     def useless(chain: tuple[int, ...], d: int) -> bool:
         # Dropping the last level b (parent a, child d) costs no more, takes a round less and finds at least
         # as many positives: (1-q**b) >= (1-q**a) (1 - d/b); for a first level: d >= b q**b.
-        b = chain[-1]
-        if len(chain) == 1:
+        *outer, b = chain
+        if not outer:
             return d >= b * q**b
-        a = chain[-2]
-        return bool(table.positive[b] >= table.positive[a] * (1 - d / b))
+        return bool(table.positive[b] >= table.positive[outer[-1]] * (1 - d / b))
 
     def grow(chain: tuple[int, ...], cost: float) -> None:
         if not lim.sensitive_enough(chain_sensitivity((*chain, 1), lim.p, lim.dilution)):

@@ -34,8 +34,8 @@ VALIDATED_POOL_SIZES: tuple[int, ...] = (1, 5, 10, 20)
 
 def entropy_bound(prevalence: float) -> float:
     """H(p) in bits: no design using tests with a yes/no answer needs fewer expected tests per person."""
-    p = prevalence
-    if p <= 0.0 or p >= 1.0:
+    p = _share(prevalence)
+    if p in (0.0, 1.0):
         return 0.0
     return -p * math.log2(p) - (1 - p) * math.log2(1 - p)
 
@@ -294,13 +294,15 @@ def parse_design(label: str) -> Design:
 
 
 def _share(prevalence: float) -> float:
-    if not (isinstance(prevalence, int | float) and 0.0 <= prevalence <= 1.0):
+    """The prevalence as a float, refused unless a number from 0 to 1 (1.5 is not a share; nor is True)."""
+    if isinstance(prevalence, bool) or not (isinstance(prevalence, int | float) and 0.0 <= prevalence <= 1.0):
         raise ValueError(f"prevalence must be a share between 0 and 1 (got {prevalence!r})")
     return float(prevalence)
 
 
 def chain_tests(levels: tuple[int, ...], p: float, dilution: DilutionModel | None = None) -> float:
     """Expected tests per person of the hierarchical chain ``levels`` (e.g. ``(20, 4, 1)``)."""
+    p = _share(p)
     total = 1.0 / levels[0]
     for i in range(1, len(levels)):
         total += _all_detected(levels[:i], p, dilution) / levels[i]
@@ -309,6 +311,7 @@ def chain_tests(levels: tuple[int, ...], p: float, dilution: DilutionModel | Non
 
 def chain_sensitivity(levels: tuple[int, ...], p: float, dilution: DilutionModel | None = None) -> float:
     """Share of positives found by the chain: every pool on a positive's path must be detected."""
+    p = _share(p)
     if dilution is None:
         return 1.0
     pooled = levels[:-1]
@@ -356,12 +359,12 @@ def _all_detected(
     tail = [1.0] * (k + 1)  # tail[0] is the total probability
     for j in range(k - 1, -1, -1):
         ring = counts[j] - (counts[j + 1] if j + 1 < k else 0)
-        for v in range(1, k + 1):
+        # Bands above j+1 are ruled out from here on (their tail is 0) and never read again: only tail[0 .. j+1]
+        # are kept up to date.
+        for v in range(1, j + 2):
             tail[v] *= (1.0 - strong[v - 1]) ** ring
         # Pool j (band index j+1) must hold a member of band <= j+1.
         cut = tail[j + 1]
         for v in range(j + 1):
             tail[v] -= cut
-        for v in range(j + 1, k + 1):
-            tail[v] = 0.0
     return max(0.0, tail[0])

@@ -16,9 +16,10 @@ again (no test-to-test noise).
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -49,8 +50,6 @@ class DilutionModel:
     limit_ct: float = 40.0
     ct_quantiles: tuple[tuple[float, float], ...] = DEFAULT_CT_QUANTILES
     cycles_per_doubling: float = 1.0
-    _shares: tuple[float, ...] = field(init=False, repr=False, compare=False)
-    _cts: tuple[float, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -77,8 +76,14 @@ class DilutionModel:
                 )
         if problems:
             raise ValueError("; ".join(problems))
-        object.__setattr__(self, "_shares", tuple(float(s) for s, _ in knots))
-        object.__setattr__(self, "_cts", tuple(float(c) for _, c in knots))
+
+    @functools.cached_property
+    def _shares(self) -> tuple[float, ...]:
+        return tuple(float(s) for s, _ in self.ct_quantiles)
+
+    @functools.cached_property
+    def _cts(self) -> tuple[float, ...]:
+        return tuple(float(c) for _, c in self.ct_quantiles)
 
     def shift(self, pool_size: int) -> float:
         """Ct shift of one positive diluted in a pool of ``pool_size`` samples."""

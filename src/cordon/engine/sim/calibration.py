@@ -26,6 +26,7 @@ simulated early growth rate was within 12% of the target at 150,000 (four seeds)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,7 @@ from cordon.engine.sim.mobility import Mobility, Visits
 from cordon.engine.sim.profile import PathogenProfile
 
 F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,34 +94,40 @@ def _radius(k: F64) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(k))))
 
 
-def calibrate(city: City, mobility: Mobility, profile: PathogenProfile, seed: int = 0) -> Rates:
-    rng = np.random.default_rng([seed, 0xCA1])
-    n = city.n_persons
-    hist = profile.natural_history(rng, 200_000)
-    w_total = hist.weight.astype(np.float64) * hist.infectious  # integrated infectiousness per infection
-    mean_w = float(w_total.mean())
+def _pair_probability(w_total: F64, beta: float, fraction: float = 1.0) -> float:
+    """The chance that an infection passes to one contact exposed at daily rate ``beta`` for ``fraction`` of
+    the days of the infectious period, averaged over natural histories (``w_total``: integrated infectiousness
+    per infection)."""
+    return float(np.mean(1 - np.exp(-beta * w_total * fraction)))
 
-    def pair_probability(beta: float, fraction: float = 1.0) -> float:
-        return float(np.mean(1 - np.exp(-beta * w_total * fraction)))
 
-    # Household: the daily hazard that gives the SAR.
-    lo, hi = 0.0, 20.0
-    for _ in range(80):
+def _bisect(below: Callable[[float], bool], lo: float, hi: float, steps: int) -> float:
+    """The point where ``below`` turns false in [lo, hi], found by ``steps`` halvings."""
+    for _ in range(steps):
         mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if pair_probability(mid) < profile.household_sar else (lo, mid)
-    beta_h = (lo + hi) / 2
+        lo, hi = (mid, hi) if below(mid) else (lo, mid)
+    return (lo + hi) / 2
 
-    # Venue activity: mean co-presence minutes a day (5 weekdays, 2 weekend days).
+
+def _venue_activity(mobility: Mobility, rng: np.random.Generator, n: int) -> F64:
+    """Each person's mean co-presence minutes a day at venues (5 weekdays, 2 weekend days)."""
     activity = np.zeros(n)
     for weekday, share in ((2, 5 / 7), (6, 2 / 7)):
         visits = mobility.day(rng, weekday)
         minutes = copresence_minutes(mobility, visits)
         activity += share * np.bincount(visits.person, weights=minutes, minlength=n)
-    # Types from lasting attributes (sector, or none, times child / adult / elderly), so that a day's chance
-    # visit to a hub does not pass for a lasting habit.
+    return activity
+
+
+def _person_types(city: City, activity: F64) -> tuple[I64, int]:
+    """Each person's type for the next-generation matrix, and the number of types.
+
+    Types come from lasting attributes (sector, or none, times child / adult / elderly), so that a day's chance
+    visit to a hub does not pass for a lasting habit; workers also by the tercile of their team's mean
+    activity: a team shares its workplace and sub-area, so the mean is a lasting trait (the crowd at the station
+    they staff) with the day's noise averaged out."""
+    n = city.n_persons
     age_class = np.where(city.age < 18, 0, np.where(city.age < 65, 1, 2)).astype(np.int64)
-    # Workers also by the tercile of their team's mean activity: a team shares its workplace and sub-area, so
-    # the mean is a lasting trait (the crowd at the station they staff) with the day's noise averaged out.
     tercile = np.zeros(n, np.int64)
     in_unit = np.flatnonzero(city.unit >= 0)
     if len(in_unit):
@@ -132,7 +140,18 @@ def calibrate(city: City, mobility: Mobility, profile: PathogenProfile, seed: in
             edges = np.quantile(score[mine], [1 / 3, 2 / 3])
             tercile[in_unit[mine]] = np.searchsorted(edges, score[mine], side="right")
     types = ((city.sector.astype(np.int64) + 1) * 3 + age_class) * 3 + tercile
-    t = (len(city.config.sectors) + 1) * 9
+    return types, (len(city.config.sectors) + 1) * 9
+
+
+def calibrate(city: City, mobility: Mobility, profile: PathogenProfile, seed: int = 0) -> Rates:
+    rng = np.random.default_rng([seed, 0xCA1])
+    hist = profile.natural_history(rng, 200_000)
+    w_total = hist.weight.astype(np.float64) * hist.infectious  # integrated infectiousness per infection
+    # Household: the daily hazard that gives the SAR.
+    beta_h = _bisect(lambda b: _pair_probability(w_total, b) < profile.household_sar, 0.0, 20.0, 80)
+    activity = _venue_activity(mobility, rng, city.n_persons)
+    types, t = _person_types(city, activity)
+    # Contacts of each type per person of each type: household, work unit, class, and venue co-presence.
     size = np.bincount(types, minlength=t).astype(np.float64)
     safe = np.maximum(size, 1)[:, None]
     m_h = _composition(city.household.astype(np.int64), types, t, rng) / safe
@@ -143,12 +162,27 @@ def calibrate(city: City, mobility: Mobility, profile: PathogenProfile, seed: in
     # Work days: key industries six a week, others five; schools five.
     work_fraction = np.where(city.is_key_worker(), 6 / 7, 5 / 7)
     wf = float(work_fraction[city.unit >= 0].mean()) if (city.unit >= 0).any() else 5 / 7
-    h_matrix = m_h * pair_probability(beta_h)
+    h_matrix = m_h * _pair_probability(w_total, beta_h)
     if _radius(h_matrix) >= profile.r0:
         raise SimConfigError(
             f"the household attack rate {profile.household_sar} alone gives R = {_radius(h_matrix):.2f}, "
             f"not below R0 = {profile.r0}"
         )
+    return _scale_to_r0(profile, w_total, beta_h, h_matrix, (m_w, m_s, m_v), wf)
+
+
+def _scale_to_r0(
+    profile: PathogenProfile,
+    w_total: F64,
+    beta_h: float,
+    h_matrix: F64,
+    matrices: tuple[F64, F64, F64],
+    wf: float,
+) -> Rates:
+    """The work, school and venue rates, sharing one scale split by the profile's setting shares, with the
+    scale found by bisection so that the next-generation matrix's spectral radius is R0."""
+    m_w, m_s, m_v = matrices
+    mean_w = float(w_total.mean())
     shares = profile.setting_shares
     unit_w = _radius(m_w) * mean_w * wf or 1.0
     unit_s = _radius(m_s) * mean_w * 5 / 7 or 1.0
@@ -163,16 +197,19 @@ def calibrate(city: City, mobility: Mobility, profile: PathogenProfile, seed: in
 
     def radius(scale: float) -> float:
         bw, bs, bv = rates(scale)
-        k = h_matrix + m_w * pair_probability(bw, wf) + m_s * pair_probability(bs, 5 / 7) + m_v * bv * mean_w
+        k = (
+            h_matrix
+            + m_w * _pair_probability(w_total, bw, wf)
+            + m_s * _pair_probability(w_total, bs, 5 / 7)
+            + m_v * bv * mean_w
+        )
         return _radius(k)
 
-    lo, hi = 0.0, profile.r0
+    hi = profile.r0
     while radius(hi) < profile.r0:
         hi *= 2
         if hi > 1e6:
             raise SimConfigError(f"R0 = {profile.r0} cannot be reached in this city")
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if radius(mid) < profile.r0 else (lo, mid)
-    bw, bs, bv = rates((lo + hi) / 2)
-    return Rates(beta_h, bw, bs, bv, radius((lo + hi) / 2))
+    scale = _bisect(lambda x: radius(x) < profile.r0, 0.0, hi, 60)
+    bw, bs, bv = rates(scale)
+    return Rates(beta_h, bw, bs, bv, radius(scale))

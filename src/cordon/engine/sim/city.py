@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
+from cordon.engine.sim.citydata import CITY, COMMUNITY, DISTRICT, GRID, SPECIAL_GROUPS, STREET, City
 from cordon.engine.sim.config import CityConfig, validate
 from cordon.engine.sim.errors import SimConfigError
 
@@ -21,118 +21,8 @@ I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
-# Jurisdiction levels, as in the platform.
-CITY, DISTRICT, STREET, COMMUNITY, GRID = 1, 2, 3, 4, 5
-# Special groups, as bits of ``City.special``.
-SPECIAL_GROUPS = ("elderly_alone", "infant", "pregnant", "exam_student", "dialysis", "disabled")
-
 Progress = Callable[[str], None]
 POPULARITY_CAP = 60.0  # times the least popular venue of a kind
-
-
-@dataclass
-class City:
-    config: CityConfig
-    seed: int
-    # Jurisdictions: index 0 is the city; parents come before children.
-    jur_code: list[str]
-    jur_name: list[str]
-    jur_name_en: list[str]
-    jur_level: npt.NDArray[np.int8]
-    jur_parent: I32
-    jur_lon: F64
-    jur_lat: F64
-    # Buildings (residential first, then one per venue).
-    bld_grid: I32
-    bld_lon: F64
-    bld_lat: F64
-    bld_footprint: npt.NDArray[np.float64]  # (n, 4, 2): longitude, latitude corners
-    bld_residential: npt.NDArray[np.bool_]
-    # Households.
-    hh_building: I32
-    # Persons.
-    household: I32
-    age: npt.NDArray[np.int8]
-    sex: npt.NDArray[np.int8]  # 1 male, 0 female
-    special: npt.NDArray[np.int16]
-    sector: npt.NDArray[np.int8]  # index into config.sectors, -1 not employed
-    workplace: I32  # -1 none
-    unit: I32  # workplace unit (team), -1 none
-    school: I32  # -1 none
-    klass: I32  # school class, -1 none
-    # Workplaces and schools (each located at a venue).
-    wp_venue: I32
-    wp_sector: npt.NDArray[np.int8]
-    school_venue: I32
-    # Venues.
-    venue_kind: npt.NDArray[np.int8]  # index into config.venue_kinds
-    venue_building: I32
-    venue_name: list[str]
-    venue_capacity: I32
-    venue_subareas: npt.NDArray[np.int8]
-    venue_popularity: npt.NDArray[np.float64]
-    venue_subarea_names: list[tuple[str, ...]] = field(default_factory=list)
-
-    # --- derived views -----------------------------------------------------------------------------------
-    @property
-    def n_persons(self) -> int:
-        return len(self.household)
-
-    @property
-    def n_venues(self) -> int:
-        return len(self.venue_kind)
-
-    @property
-    def building(self) -> I32:
-        return self.hh_building[self.household]
-
-    @property
-    def grid(self) -> I32:
-        return self.bld_grid[self.building]
-
-    def district_of_jurisdiction(self) -> I32:
-        """For every jurisdiction, the index of its district (-1 for the city)."""
-        out = np.full(len(self.jur_code), -1, np.int32)
-        for i in range(1, len(self.jur_code)):
-            out[i] = i if self.jur_level[i] == DISTRICT else out[self.jur_parent[i]]
-        return out
-
-    @property
-    def district(self) -> I32:
-        """Every person's home district (jurisdiction index)."""
-        return self.district_of_jurisdiction()[self.grid]
-
-    @property
-    def venue_grid(self) -> I32:
-        return self.bld_grid[self.venue_building]
-
-    @property
-    def venue_district(self) -> I32:
-        return self.district_of_jurisdiction()[self.venue_grid]
-
-    def districts(self) -> I32:
-        return np.flatnonzero(self.jur_level == DISTRICT).astype(np.int32)
-
-    def venue_code(self, index: int) -> str:
-        return f"V{self.config.code}{index:07d}"
-
-    def is_key_worker(self) -> npt.NDArray[np.bool_]:
-        key = np.array([s.key for s in self.config.sectors] + [False])
-        return key[self.sector]  # -1 indexes the trailing False
-
-    def summary(self) -> dict[str, int]:
-        named = ((DISTRICT, "districts"), (STREET, "streets"), (COMMUNITY, "communities"), (GRID, "grids"))
-        levels = {name: int((self.jur_level == lv).sum()) for lv, name in named}
-        return {
-            "persons": self.n_persons,
-            "households": len(self.hh_building),
-            "buildings": len(self.bld_grid),
-            **levels,
-            "workplaces": len(self.wp_venue),
-            "schools": len(self.school_venue),
-            "venues": self.n_venues,
-            "key_industry_workers": int(self.is_key_worker().sum()),
-        }
 
 
 def generate_city(config: CityConfig, seed: int = 1, progress: Progress | None = None) -> City:
@@ -392,15 +282,16 @@ class _Builder:
         for i in range(nv):
             if names[i]:
                 full_names.append(names[i])
-                continue
-            key = (int(grid[i]), int(kind[i]))
-            counters[key] = counters.get(key, 0) + 1
-            community = self.name[parent[grid[i]]]
-            full_names.append(f"{community}{c.venue_kinds[kind[i]].name}{counters[key]}号")
-            options = c.venue_kinds[kind[i]].subarea_names
-            sub_names[i] = tuple(
-                options[j % len(options)] if options else f"{j + 1}区" for j in range(subareas[i])
-            )
+            else:
+                key = (int(grid[i]), int(kind[i]))
+                counters[key] = counters.get(key, 0) + 1
+                community = self.name[parent[grid[i]]]
+                full_names.append(f"{community}{c.venue_kinds[kind[i]].name}{counters[key]}号")
+            if not sub_names[i]:  # a named venue given no sub-area names gets them as the others do
+                options = c.venue_kinds[kind[i]].subarea_names
+                sub_names[i] = tuple(
+                    options[j % len(options)] if options else f"{j + 1}区" for j in range(subareas[i])
+                )
         self.venue_kind = kind
         self.venue_grid = grid
         self.venue_name = full_names
@@ -411,19 +302,37 @@ class _Builder:
 
     # --- work and school ---------------------------------------------------------------------------------
     def work_and_school(self) -> None:
-        c, rng = self.c, self.rng
-        n = c.population
+        c = self.c
         age = self.age.astype(np.int64)
         grid_of_person = self.bld_grid[self.hh_building[self.household]]
         home_district = self.district_of[grid_of_person]
         districts = np.flatnonzero(np.array(self.level) == DISTRICT)
+        kind_index = {k.kind: i for i, k in enumerate(c.venue_kinds)}
+        sector, work_district = self._employment(age, home_district, districts)
+        # Schools first: they are venues too (created here), and teachers work at them.
+        school, klass, school_venues = self._schools(age, home_district, districts, kind_index)
+        workplace, wp_venue, wp_sector = self._workplaces(sector, work_district, districts, kind_index)
+        self.sector = sector
+        self.workplace = workplace
+        self.unit = self._units(workplace)
+        self.school = school
+        self.klass = klass
+        self.wp_venue = np.concatenate(wp_venue).astype(np.int32) if wp_venue else np.zeros(0, np.int32)
+        self.wp_sector = np.array(wp_sector, np.int8)
+        self.school_venue = np.array(school_venues, np.int32)
+
+    def _employment(
+        self, age: npt.NDArray[np.int64], home_district: I32, districts: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int8], I32]:
+        """Who works, in which sector (-1 none), and in which district: mostly the home district, otherwise any
+        district by size; commute links on top."""
+        c, rng = self.c, self.rng
+        n = c.population
         d_shares = np.array([d.share for d in c.districts])
-        # Employment and sector.
         employed = (age >= 18) & (age <= 64) & (rng.random(n) < c.employment_rate)
         shares = np.array([s.share for s in c.sectors])
         sector = np.full(n, -1, np.int8)
         sector[employed] = rng.choice(len(shares), size=int(employed.sum()), p=shares / shares.sum())
-        # Where they work: mostly the home district, otherwise any district by size; commute links on top.
         work_district = home_district.copy()
         away = employed & (rng.random(n) >= c.work_in_home_district)
         work_district[away] = districts[rng.choice(len(districts), size=int(away.sum()), p=d_shares)]
@@ -434,46 +343,67 @@ class _Builder:
             chosen = (home_district == code_index[link.home_district]) & np.isin(sector, secs)
             chosen &= rng.random(n) < link.share
             work_district[chosen] = code_index[link.work_district]
-        # Workplaces per (sector, district), located at venues of the sector's workplace kind; heavy-tailed sizes.
-        venue_district = self.district_of[self.venue_grid]
-        kind_index = {k.kind: i for i, k in enumerate(c.venue_kinds)}
-        workplace = np.full(n, -1, np.int32)
-        wp_venue: list[npt.NDArray[np.int64]] = []
-        wp_sector: list[int] = []
-        has_schools = "school" in kind_index
-        # Schools first: they are venues too (created here), and teachers work at them.
+        return sector, work_district
+
+    def _schools(
+        self,
+        age: npt.NDArray[np.int64],
+        home_district: I32,
+        districts: npt.NDArray[np.int64],
+        kind_index: dict[str, int],
+    ) -> tuple[I32, I32, list[int]]:
+        """Schools in each district for its pupils (new venues), and classes of ``class_size`` pupils of the
+        same school and age: (school per person, class per person, the schools' venues)."""
+        c, rng = self.c, self.rng
+        n = c.population
         school = np.full(n, -1, np.int32)
         klass = np.full(n, -1, np.int32)
-        students = (age >= c.school_ages[0]) & (age <= c.school_ages[1])
         school_venues: list[int] = []
-        if has_schools:
-            extra_kind: list[int] = []
-            extra_grid: list[int] = []
-            for d in districts:
-                mine = np.flatnonzero(students & (home_district == d))
-                if len(mine) == 0:
-                    continue
-                n_schools = max(1, round(len(mine) / c.school_size))
-                grids_here = np.flatnonzero(self.district_of[np.array(self.grid_index)] == d)
-                first = len(school_venues)
-                for _ in range(n_schools):
-                    school_venues.append(len(self.venue_kind) + len(extra_kind))
-                    extra_kind.append(kind_index["school"])
-                    extra_grid.append(self.grid_index[int(grids_here[rng.integers(len(grids_here))])])
-                school[mine] = first + rng.integers(0, n_schools, len(mine))
-            self._append_venues(extra_kind, extra_grid)
-            venue_district = self.district_of[self.venue_grid]
-            # Classes: same school and age, class_size each.
-            idx = np.flatnonzero(school >= 0)
-            key = school[idx].astype(np.int64) * 128 + age[idx]
-            order = np.argsort(key, kind="stable")
-            sk = key[order]
-            grp_first = np.searchsorted(sk, sk)
-            rank = np.arange(len(sk)) - grp_first
-            ck = sk * 1000 + rank // c.class_size
-            _, class_id = np.unique(ck, return_inverse=True)
-            klass[idx[order]] = class_id.astype(np.int32)
+        if "school" not in kind_index:
+            return school, klass, school_venues
+        students = (age >= c.school_ages[0]) & (age <= c.school_ages[1])
+        extra_kind: list[int] = []
+        extra_grid: list[int] = []
+        for d in districts:
+            mine = np.flatnonzero(students & (home_district == d))
+            if len(mine) == 0:
+                continue
+            n_schools = max(1, round(len(mine) / c.school_size))
+            grids_here = np.flatnonzero(self.district_of[np.array(self.grid_index)] == d)
+            first = len(school_venues)
+            for _ in range(n_schools):
+                school_venues.append(len(self.venue_kind) + len(extra_kind))
+                extra_kind.append(kind_index["school"])
+                extra_grid.append(self.grid_index[int(grids_here[rng.integers(len(grids_here))])])
+            school[mine] = first + rng.integers(0, n_schools, len(mine))
+        self._append_venues(extra_kind, extra_grid)
+        # Classes: same school and age, class_size each.
+        idx = np.flatnonzero(school >= 0)
+        key = school[idx].astype(np.int64) * 128 + age[idx]
+        order = np.argsort(key, kind="stable")
+        sk = key[order]
+        grp_first = np.searchsorted(sk, sk)
+        rank = np.arange(len(sk)) - grp_first
+        ck = sk * 1000 + rank // c.class_size
+        _, class_id = np.unique(ck, return_inverse=True)
+        klass[idx[order]] = class_id.astype(np.int32)
+        return school, klass, school_venues
+
+    def _workplaces(
+        self,
+        sector: npt.NDArray[np.int8],
+        work_district: I32,
+        districts: npt.NDArray[np.int64],
+        kind_index: dict[str, int],
+    ) -> tuple[I32, list[npt.NDArray[np.int64]], list[int]]:
+        """Workplaces per (sector, district), located at venues of the sector's workplace kind, with
+        heavy-tailed sizes: (workplace per person, the workplaces' venues in chunks, their sectors)."""
+        c, rng = self.c, self.rng
+        venue_district = self.district_of[self.venue_grid]
         venue_kind = self.venue_kind
+        workplace = np.full(c.population, -1, np.int32)
+        wp_venue: list[npt.NDArray[np.int64]] = []
+        wp_sector: list[int] = []
         for si, spec in enumerate(c.sectors):
             for d in districts:
                 workers = np.flatnonzero((sector == si) & (work_district == d))
@@ -491,23 +421,19 @@ class _Builder:
                 workplace[workers] = first + np.minimum(pick, count - 1)
                 wp_venue.append(candidates[rng.integers(0, len(candidates), count)])
                 wp_sector.extend([si] * count)
-        # Units: unit_size colleagues per team within a workplace.
-        unit = np.full(n, -1, np.int32)
+        return workplace, wp_venue, wp_sector
+
+    def _units(self, workplace: I32) -> I32:
+        """Units: ``unit_size`` colleagues per team within a workplace."""
+        unit = np.full(self.c.population, -1, np.int32)
         idx = np.flatnonzero(workplace >= 0)
         if len(idx):
             order = np.argsort(workplace[idx], kind="stable")
             wk = workplace[idx][order].astype(np.int64)
             rank = np.arange(len(wk)) - np.searchsorted(wk, wk)
-            _, unit_id = np.unique(wk * 100_000 + rank // c.unit_size, return_inverse=True)
+            _, unit_id = np.unique(wk * 100_000 + rank // self.c.unit_size, return_inverse=True)
             unit[idx[order]] = unit_id.astype(np.int32)
-        self.sector = sector
-        self.workplace = workplace
-        self.unit = unit
-        self.school = school
-        self.klass = klass
-        self.wp_venue = np.concatenate(wp_venue).astype(np.int32) if wp_venue else np.zeros(0, np.int32)
-        self.wp_sector = np.array(wp_sector, np.int8)
-        self.school_venue = np.array(school_venues, np.int32)
+        return unit
 
     def _append_venues(self, kinds: list[int], grids: list[int]) -> None:
         c = self.c
@@ -591,3 +517,16 @@ class _Builder:
             venue_popularity=self.venue_popularity,
             venue_subarea_names=self.venue_subarea_names,
         )
+
+
+__all__ = [
+    "CITY",
+    "COMMUNITY",
+    "DISTRICT",
+    "GRID",
+    "POPULARITY_CAP",
+    "SPECIAL_GROUPS",
+    "STREET",
+    "City",
+    "generate_city",
+]

@@ -244,6 +244,14 @@ def validate(config: CityConfig) -> None:
     codes = [d.code for d in config.districts]
     if len(set(codes)) != len(codes):
         p.append("districts: codes must be unique")
+    _check_sectors_and_venues(config, p)
+    _check_places(config, p)
+    if p:
+        raise SimConfigError(p)
+
+
+def _check_sectors_and_venues(config: CityConfig, p: list[str]) -> None:
+    """The sectors' shares and work visits, and the venue kinds' counts, ranges and visit shares."""
     if not config.sectors or not math.isclose(sum(s.share for s in config.sectors), 1, abs_tol=1e-6):
         p.append("sectors: shares must sum to 1")
     kinds = {k.kind for k in config.venue_kinds}
@@ -251,6 +259,10 @@ def validate(config: CityConfig) -> None:
         _probability(p, f"sectors.{s.code}.share", s.share)
         if s.work_visits < 0:
             p.append(f"sectors.{s.code}.work_visits: must not be negative")
+        if s.work_visit_minutes < 0:
+            p.append(f"sectors.{s.code}.work_visit_minutes: must not be negative")
+        if not s.workplace_size > 0:
+            p.append(f"sectors.{s.code}.workplace_size: must be positive")
         for kind in (*s.visit_kinds, s.workplace_kind):
             if kind not in kinds:
                 p.append(f"sectors.{s.code}: unknown venue kind {kind!r}")
@@ -268,6 +280,11 @@ def validate(config: CityConfig) -> None:
             p.append(f"venue_kinds.{k.kind}: capacity and sub-area ranges must be 1 <= low <= high")
     if not math.isclose(sum(k.visit_share for k in config.venue_kinds), 1, abs_tol=1e-6):
         p.append("venue_kinds: visit shares must sum to 1")
+
+
+def _check_places(config: CityConfig, p: list[str]) -> None:
+    """Named venues, commute links and seed communities refer to places and sectors the city has."""
+    kinds = {k.kind for k in config.venue_kinds}
     known = {c.code for d in config.districts for s in d.streets for c in s.communities}
     districts = {d.code for d in config.districts}
     sectors = {s.code for s in config.sectors}
@@ -283,8 +300,6 @@ def validate(config: CityConfig) -> None:
     for code in config.seed_communities:
         if code not in known:
             p.append(f"seed_communities: {code!r} is not a named community of this city")
-    if p:
-        raise SimConfigError(p)
 
 
 # --- presets -----------------------------------------------------------------------------------------------

@@ -21,53 +21,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from cordon.engine.sim.errors import SimConfigError
-
-if TYPE_CHECKING:
-    from cordon.engine.sim.outbreak import Simulation
+from cordon.engine.sim.state import FOUND_BY, CaseList, Outbreak, Report
 
 I64 = npt.NDArray[np.int64]
-
-FOUND_BY = ("fever_clinic", "screening", "quarantine", "seed")
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    day: int
-    intervention: str
-    action: str
-    persons: int = 0
-    venues: int = 0
-    buildings: int = 0
-    tests: int = 0
-    positives: int = 0
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class CaseList:
-    """Cases reported (sampled positive) so far: persons, sampling day and how they were found."""
-
-    person: I64
-    sampled: I64
-    reported: I64
-    found_by: npt.NDArray[np.int8]  # index into FOUND_BY
-    under_control: npt.NDArray[np.bool_]
-
-    def reported_on(self, day: int) -> I64:
-        out: I64 = self.person[self.reported == day]
-        return out
 
 
 class View:
     """What an intervention may read. Arrays are copies or read-only views."""
 
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(self, sim: Outbreak) -> None:
         self._sim = sim
 
     @property
@@ -130,7 +98,7 @@ def _members(group: I64, persons: I64) -> I64:
 class Controls:
     """What an intervention may do; every call returns a :class:`Report` and is kept by the simulation."""
 
-    def __init__(self, sim: Simulation, name: str) -> None:
+    def __init__(self, sim: Outbreak, name: str) -> None:
         self._sim = sim
         self._name = name
 
@@ -322,3 +290,20 @@ def built_in(name: str) -> list[Intervention]:
         "screening": ScreeningRounds(),
     }
     return [made[k] for k in BUILT_IN[name]]
+
+
+__all__ = [
+    "BUILT_IN",
+    "FOUND_BY",
+    "CaseList",
+    "CloseVenueKinds",
+    "Controls",
+    "Intervention",
+    "IsolateCases",
+    "LockdownCaseAreas",
+    "QuarantineContacts",
+    "Report",
+    "ScreeningRounds",
+    "View",
+    "built_in",
+]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,9 +36,10 @@ from cordon.engine.sim.city import COMMUNITY, City
 from cordon.engine.sim.copresence import SourceTable, order_by
 from cordon.engine.sim.errors import SimConfigError
 from cordon.engine.sim.exposure import Candidates, Exposure
-from cordon.engine.sim.interventions import FOUND_BY, CaseList, Controls, Intervention, Report, View
+from cordon.engine.sim.interventions import Controls, Intervention, View
 from cordon.engine.sim.mobility import Mobility, Visits
 from cordon.engine.sim.profile import PathogenProfile, load_profile
+from cordon.engine.sim.state import FOUND_BY, CaseList, Report
 
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
@@ -49,6 +51,8 @@ SETTINGS = ("seed", "household", "work", "school", "venue")
 SEED, HOUSEHOLD, WORK, SCHOOL, VENUE = range(5)
 
 VisitHook = Callable[[int, dt.date, Visits], None]
+# An entry of the day's hazards: persons, their hazards, the setting, and the household, unit or class.
+_Entry = tuple[I64, npt.NDArray[np.floating[Any]], int, I64]
 
 
 @dataclass
@@ -88,6 +92,20 @@ class _VenueDay:
     candidates: Candidates
     bound: F64  # per sub-area
     hits: tuple[I64, F64, I64]  # (person, hazard, row) of the candidate visits that infect
+
+
+@dataclass(frozen=True)
+class _Today:
+    """Who is where on one day."""
+
+    isolated: B
+    locked: B  # their building is locked down
+    free: B  # neither isolated nor locked down: they move about
+    away: B  # in centralised isolation: out of the household too
+    at_work: B
+    at_school: B
+    infectious: I64
+    susceptible: B
 
 
 @dataclass(frozen=True)
@@ -276,84 +294,30 @@ class Simulation:
         return self.results
 
     def step(self, on_visits: VisitHook | None = None) -> DayResult:
-        city, t, rng, rates = self.city, self.day, self.rng, self.rates
+        t = self.day
         date = self.start_date + dt.timedelta(days=t)
         weekday = date.weekday()
         view = View(self)
         for iv in self.interventions:
             iv.apply(view, Controls(self, iv.name))
-        # Who may move today.
-        isolated = self.isolated_until > t
-        locked_buildings = self.building_locked_until > t
-        locked = (
-            locked_buildings[self._building] if locked_buildings.any() else np.zeros(city.n_persons, bool)
-        )
-        free = ~isolated & ~locked
-        self.mobility.set_closed(self.venue_closed_until > t)
-        infectious = np.flatnonzero((self.inf_start <= t) & (t < self.inf_end))
-        susceptible = self.t_inf == NEVER
-        entries: list[tuple[I64, F64, int, I64]] = []  # (person, hazard, setting, reference)
-        weight = self.weight
-
-        # Households: everyone except persons in centralised isolation.
-        away = isolated & self.centralized
-        src = infectious[~away[infectious]]
-        if len(src):
-            pressure = np.bincount(city.household[src], weights=weight[src], minlength=len(city.hh_building))
-            homes = np.flatnonzero(pressure > 0)
-            members = _expand(self._hh_first[homes], self._hh_first[homes + 1])
-            members = members[susceptible[members] & ~away[members]]
-            hh = city.household[members].astype(np.int64)
-            entries.append((members, rates.household * pressure[hh], HOUSEHOLD, hh))
-        # Work units and school classes, for those at work or school today.
-        n = city.n_persons
-        at_work = free & self._works[1 if weekday == 5 else 0] if weekday < 6 else np.zeros(n, bool)
-        at_school = free & self._studies if weekday < 5 else np.zeros(n, bool)
-        closed = self.venue_closed_until > t
-        if closed.any():  # a closed workplace or school sends its team or class home
-            at_work &= ~closed[np.maximum(self.mobility.work_venue, 0)]
-            at_school &= ~closed[city.school_venue[np.maximum(city.school, 0)]]
-        for groups, present, rate, group_setting in (
-            (self._unit, at_work, rates.work, WORK),
-            (self._class, at_school, rates.school, SCHOOL),
-        ):
-            src = infectious[present[infectious]]
-            if not len(src) or rate == 0:
-                continue
-            gid = groups.of[src]
-            pressure = np.bincount(gid, weights=weight[src], minlength=groups.count)
-            active = np.flatnonzero(pressure > 0)
-            members = groups.members(active)
-            members = members[susceptible[members] & present[members]]
-            g = groups.of[members]
-            entries.append((members, rate * pressure[g], group_setting, g))
-
+        today = self._today(t, weekday)
+        infectious, free = today.infectious, today.free
+        entries = self._household_entries(today) + self._group_entries(today)
         # Venues: the infectious people's visits in full, of the susceptible people's only the candidates that
         # can infect (exposure.py); for the scans, everyone else's from a separate stream, so a run gives the
         # same outbreak with or without its scans.
-        visits = self.mobility.visits_of(rng, weekday, infectious[free[infectious]].astype(np.int32))
-        infectious_visits = len(visits)
-        eligible = free & susceptible
-        venues = self._venues(visits, weekday, eligible) if len(visits) and rates.venue > 0 else None
+        visits = self.mobility.visits_of(self.rng, weekday, infectious[free[infectious]].astype(np.int32))
+        eligible = free & today.susceptible
+        venues = self._venues(visits, weekday, eligible) if len(visits) and self.rates.venue > 0 else None
         if on_visits is not None:
-            everyone = [visits]
-            rest = free.copy()
-            rest[infectious] = False
-            if venues is not None:
-                cands = venues.candidates
-                everyone += [cands.visits, self.exposure.complete(self._scan_rng, weekday, eligible, venues.bound,
-                                                                  cands)]  # fmt: skip
-                rest &= ~eligible
-            everyone.append(self.mobility.day(self._scan_rng, weekday, rest))
-            on_visits(t, date, Visits.concat(*everyone).by_person())
+            on_visits(t, date, self._everyone_visits(weekday, today, visits, venues))
 
         new_by = [0, 0, 0, 0, 0]
         infected = self._infections(entries, venues.hits if venues is not None else None)
         if infected is not None:
             new_persons, setting, ref = infected
             self._infect(new_persons, t)
-            self._record_sources(new_persons, setting, ref, infectious, weight, away, at_work, at_school,
-                                 venues)  # fmt: skip
+            self._record_sources(new_persons, setting, ref, today, venues)
             new_by = [int(x) for x in np.bincount(setting, minlength=5)]
 
         # Symptomatic cases sampled at fever clinics today.
@@ -367,13 +331,90 @@ class Simulation:
             by_setting=(new_by[0], new_by[1], new_by[2], new_by[3], new_by[4]),
             infectious=len(infectious),
             new_cases=self._case_count - new_cases_before,
-            isolated=int(isolated.sum()),
-            locked_down=int(locked.sum()),
-            infectious_visits=infectious_visits,
+            isolated=int(today.isolated.sum()),
+            locked_down=int(today.locked.sum()),
+            infectious_visits=len(visits),
         )
         self.results.append(result)
         self.day += 1
         return result
+
+    def _today(self, t: int, weekday: int) -> _Today:
+        """Who may move today, who is infectious or susceptible, and who is at work or school."""
+        city = self.city
+        n = city.n_persons
+        isolated = self.isolated_until > t
+        locked_buildings = self.building_locked_until > t
+        locked = locked_buildings[self._building] if locked_buildings.any() else np.zeros(n, bool)
+        free = ~isolated & ~locked
+        self.mobility.set_closed(self.venue_closed_until > t)
+        # Work: Monday to Friday, key industries also on Saturdays; school Monday to Friday.
+        at_work = free & self._works[1 if weekday == 5 else 0] if weekday < 6 else np.zeros(n, bool)
+        at_school = free & self._studies if weekday < 5 else np.zeros(n, bool)
+        closed = self.venue_closed_until > t
+        if closed.any():  # a closed workplace or school sends its team or class home
+            at_work &= ~closed[np.maximum(self.mobility.work_venue, 0)]
+            at_school &= ~closed[city.school_venue[np.maximum(city.school, 0)]]
+        return _Today(
+            isolated=isolated,
+            locked=locked,
+            free=free,
+            away=isolated & self.centralized,
+            at_work=at_work,
+            at_school=at_school,
+            infectious=np.flatnonzero((self.inf_start <= t) & (t < self.inf_end)),
+            susceptible=self.t_inf == NEVER,
+        )
+
+    def _household_entries(self, today: _Today) -> list[_Entry]:
+        """Household hazards: from every infectious member except those in centralised isolation, to every
+        susceptible member except those."""
+        city, weight, away = self.city, self.weight, today.away
+        src = today.infectious[~away[today.infectious]]
+        if not len(src):
+            return []
+        pressure = np.bincount(city.household[src], weights=weight[src], minlength=len(city.hh_building))
+        homes = np.flatnonzero(pressure > 0)
+        members = _expand(self._hh_first[homes], self._hh_first[homes + 1])
+        members = members[today.susceptible[members] & ~away[members]]
+        hh = city.household[members].astype(np.int64)
+        return [(members, self.rates.household * pressure[hh], HOUSEHOLD, hh)]
+
+    def _group_entries(self, today: _Today) -> list[_Entry]:
+        """Work-unit and school-class hazards, among those at work or school today."""
+        entries: list[_Entry] = []
+        for groups, present, rate, group_setting in (
+            (self._unit, today.at_work, self.rates.work, WORK),
+            (self._class, today.at_school, self.rates.school, SCHOOL),
+        ):
+            src = today.infectious[present[today.infectious]]
+            if not len(src) or rate == 0:
+                continue
+            gid = groups.of[src]
+            pressure = np.bincount(gid, weights=self.weight[src], minlength=groups.count)
+            active = np.flatnonzero(pressure > 0)
+            members = groups.members(active)
+            members = members[today.susceptible[members] & present[members]]
+            g = groups.of[members]
+            entries.append((members, rate * pressure[g], group_setting, g))
+        return entries
+
+    def _everyone_visits(
+        self, weekday: int, today: _Today, visits: Visits, venues: _VenueDay | None
+    ) -> Visits:
+        """Every visit of the day, for the scans: the infectious people's and the candidates, and the rest of
+        everyone free to move drawn from the scan stream (so writing scans does not change the outbreak)."""
+        everyone = [visits]
+        rest = today.free.copy()
+        rest[today.infectious] = False
+        if venues is not None:
+            eligible = today.free & today.susceptible
+            cands = venues.candidates
+            everyone += [cands.visits, self.exposure.complete(self._scan_rng, weekday, eligible, venues.bound,
+                                                              cands)]  # fmt: skip
+            rest &= ~eligible
+        everyone.append(self.mobility.day(self._scan_rng, weekday, rest))
+        return Visits.concat(*everyone).by_person()
 
     def _venues(self, sources: Visits, weekday: int, eligible: B) -> _VenueDay:
         """The infectious visits as sources, the eligible (free, susceptible) persons' candidate visits, and
@@ -411,7 +452,7 @@ class Simulation:
             hits=(cv.person[hit].astype(np.int64), hazard[hit], hit + len(sources)),
         )
 
-    def _infections(self, entries: list[tuple[I64, F64, int, I64]],
+    def _infections(self, entries: list[_Entry],
                     hits: tuple[I64, F64, I64] | None) -> tuple[I64, npt.NDArray[np.int8], I64] | None:  # fmt: skip
         """Who is infected today, in which setting and by which entry (household, unit, class or visit).
 
@@ -466,11 +507,11 @@ class Simulation:
             out_ref[~by_entry] = hits[2][-1 - picks[~by_entry]]
         return persons, out_setting, out_ref
 
-    def _record_sources(self, persons: I64, setting: npt.NDArray[np.int8], ref: I64, infectious: I64,
-                        weight: F64, away: B, at_work: B, at_school: B, venues: _VenueDay | None) -> None:  # fmt: skip
+    def _record_sources(self, persons: I64, setting: npt.NDArray[np.int8], ref: I64, today: _Today,
+                        venues: _VenueDay | None) -> None:  # fmt: skip
         """Draw each new infection's infector among those present, in proportion to their share of the
         hazard, and record it."""
-        city, rng = self.city, self.rng
+        city, rng, infectious, weight = self.city, self.rng, today.infectious, self.weight
         m = len(persons)
         source = np.full(m, -1, np.int64)
         place = ref.copy()
@@ -478,9 +519,9 @@ class Simulation:
         t0 = np.full(m, -1, np.int64)
         t1 = np.full(m, -1, np.int64)
         for kind, group_of, present in (
-            (HOUSEHOLD, city.household, ~away),
-            (WORK, city.unit, at_work),
-            (SCHOOL, city.klass, at_school),
+            (HOUSEHOLD, city.household, ~today.away),
+            (WORK, city.unit, today.at_work),
+            (SCHOOL, city.klass, today.at_school),
         ):
             sel = np.flatnonzero(setting == kind)
             if not len(sel):

@@ -31,23 +31,19 @@ How it is fast: :class:`ScanIndex` sorts the scans once by a packed key ``venue 
 stay then needs two binary searches (its venue from ``a_in - margin - longest stay at that venue`` to
 ``a_out + margin``); the ranges of all stays of all cases are expanded and filtered with vectorised numpy (in
 chunks that bound memory), never a Python loop per stay or per case.
+
+The modules: :mod:`.model` (the inputs, contact types and rules), :mod:`.index` (scans as arrays and the
+index), :mod:`.core` (a batch of cases in blocks on threads), :mod:`.kernels` (the compiled inner loops,
+imported on first use through :mod:`.lazy`), :mod:`.links` (household and work-unit links) and :mod:`.results`
+(the evidence and pair tables).
 """
 
 from __future__ import annotations
 
-from .core import (
-    CONTACT_TYPES,
-    CaseWindow,
-    Contacts,
-    Register,
-    Rules,
-    ScanArrays,
-    ScanIndex,
-    Visit,
-    exposure_window,
-    trace,
-    trace_blocks,
-)
+from .core import trace, trace_blocks
+from .index import ScanArrays, ScanIndex
+from .model import CONTACT_TYPES, CaseWindow, Register, Rules, Visit, exposure_window
+from .results import Contacts
 
 __all__ = [
     "CONTACT_TYPES",

@@ -29,7 +29,7 @@ def _compiled(fn: _F) -> _F:
     return cast(_F, numba.njit(nogil=True, cache=True)(fn))
 
 
-# Contact types as in core.CONTACT_TYPES.
+# Contact types as in model.CONTACT_TYPES.
 _VENUE, _TRAJECTORY, _RISK_VENUE = 2, 3, 6
 _DEGREE_RANK = np.array([0, 0, 0, 0, 1, 1, 2], np.int8)  # close, secondary, risk-venue: by contact type
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
@@ -100,6 +100,10 @@ def _pair_up(
     return pairs
 
 
+# One piece: on purpose (131 lines), the loop over a case's stays and candidate scans, the grouping of its
+# findings into pairs and the writing of its pairs and rows all run while that case's findings are in cache,
+# and the per-case scratch arrays are allocated once for the block. Split into compiled helpers, each step
+# would take a dozen of the 40 arrays and walk the findings again from memory.
 @_compiled
 def copresence(
     c0: int, c1: int, case_stays: I64, r_lo: I64, r_hi: I64, a_in: I64, a_out: I64, a_sub: I16, a_traj: B,
@@ -245,9 +249,42 @@ def group_pairs(
     (and best) row; and per pair the number of stays shared, their minutes together and the highest score, of
     the kept rows. No global sort: rows are counted into cases, and a case's rows hashed into pairs."""
     n = len(case)
-    n_cases = c1 - c0
-    # 1. Rows by case (a stable counting sort; none needed when the rows come in case order, as co-presence
-    # rows do).
+    start, by_case, largest = _rows_by_case(case, c0, c1 - c0)
+    # Per case, its rows grouped into pairs (_pair_up, on copies of their contact, type and minutes).
+    bits = 1
+    while (1 << bits) < 2 * largest:
+        bits += 1
+    table = np.empty(1 << bits, np.int64)
+    who = np.empty(largest, np.int64)
+    kinds = np.empty(largest, np.int8)
+    minutes = np.empty(largest, np.int64)
+    pair_contact = np.empty(largest, np.int64)
+    pair_of = np.empty(largest, np.int64)
+    end = np.empty(largest, np.int64)
+    placed = np.empty(largest, np.int64)
+    order = np.empty(n, np.int64)  # all rows, sorted
+    first = np.zeros(n, np.bool_)
+    for c in range(c1 - c0):
+        a, b = start[c], start[c + 1]
+        for x in range(b - a):
+            r = by_case[a + x]
+            who[x], kinds[x], minutes[x] = contact[r], kind[r], overlap[r]
+        pairs = _pair_up(who, kinds, minutes, b - a, table, pair_contact, pair_of, end, placed)
+        for x in range(b - a):
+            order[a + x] = by_case[a + placed[x]]
+        lo = 0
+        for e in range(pairs):
+            first[a + lo] = True
+            lo = end[e]
+    return _strongest_degree(order, first, kind, overlap, stay, score)
+
+
+@_compiled
+def _rows_by_case(case: I64, c0: int, n_cases: int) -> tuple[I64, I64, int]:
+    """Rows by case, a stable counting sort (none needed when the rows come in case order, as co-presence rows
+    do): the first position of each case (and one past the last), the rows in case order, and the most rows
+    of one case."""
+    n = len(case)
     start = np.zeros(n_cases + 1, np.int64)
     in_order = True
     for i in range(n):
@@ -265,33 +302,16 @@ def group_pairs(
             c = case[i] - c0
             by_case[fill[c]] = i
             fill[c] += 1
-    # 2. Per case, its rows grouped into pairs (_pair_up, on copies of their contact, type and minutes).
-    bits = 1
-    while (1 << bits) < 2 * largest:
-        bits += 1
-    table = np.empty(1 << bits, np.int64)
-    who = np.empty(largest, np.int64)
-    kinds = np.empty(largest, np.int8)
-    minutes = np.empty(largest, np.int64)
-    pair_contact = np.empty(largest, np.int64)
-    pair_of = np.empty(largest, np.int64)
-    end = np.empty(largest, np.int64)
-    placed = np.empty(largest, np.int64)
-    order = np.empty(n, np.int64)  # all rows, sorted
-    first = np.zeros(n, np.bool_)
-    for c in range(n_cases):
-        a, b = start[c], start[c + 1]
-        for x in range(b - a):
-            r = by_case[a + x]
-            who[x], kinds[x], minutes[x] = contact[r], kind[r], overlap[r]
-        pairs = _pair_up(who, kinds, minutes, b - a, table, pair_contact, pair_of, end, placed)
-        for x in range(b - a):
-            order[a + x] = by_case[a + placed[x]]
-        lo = 0
-        for e in range(pairs):
-            first[a + lo] = True
-            lo = end[e]
-    # 3. Keep the rows of each pair's strongest degree; totals per pair over them.
+    return start, by_case, largest
+
+
+@_compiled
+def _strongest_degree(
+    order: I64, first: B, kind: I8, overlap: I64, stay: I64, score: F64
+) -> tuple[I64, B, I64, I64, F64]:
+    """Of the rows in pair ``order`` (``first`` marks each pair's first row), those of each pair's strongest
+    degree, which of them is first, and per pair the stays shared, their minutes and the highest score."""
+    n = len(order)
     n_pairs = 0
     for i in range(n):
         if first[i]:
