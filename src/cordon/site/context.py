@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from cordon.apps.accounts.roles import Cap
+from cordon.core.roles import Cap
 
 
 def cordon(request: HttpRequest) -> dict[str, Any]:

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "cordon.apps.control",
     "cordon.apps.screening",
     "cordon.apps.web",
+    "cordon.apps.demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -7,8 +7,15 @@ from cordon.apps.web import views as web_views
 
 from .api import api
 
+# Each app serves its own pages. The register, venue, jurisdiction and audit pages are included at the root
+# without a namespace, so their URL names ("person", "venue", "jurisdiction", "audit-record", ...) stay as
+# they were when the web app held them.
 urlpatterns = [
     path("", include("cordon.apps.web.urls")),
+    path("", include("cordon.apps.people.urls")),
+    path("", include("cordon.apps.venues.urls")),
+    path("", include("cordon.apps.geo.urls")),
+    path("", include("cordon.apps.audit.urls")),
     path("data/", include("cordon.apps.dataio.urls")),
     path("tracing/", include("cordon.apps.tracing.urls")),
     path("control/", include("cordon.apps.control.urls")),

@@ -1,24 +1,30 @@
-"""Every write to users and API tokens goes through here (one transaction, audited)."""
+"""Every write to users and API tokens goes through here (one ``@action`` each: one transaction, audited)."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
 from cordon.apps.geo.models import IndustrySector, Jurisdiction
+from cordon.core.actions import action
+from cordon.core.actors import Actor
+from cordon.core.roles import Role
 
 from .models import ApiToken, User
-from .roles import Role
+
+# A token's ``last_used_at`` is written (and audited) at most this often: token use shows in the audit trail
+# without a row per request.
+TOKEN_STAMP_EVERY = dt.timedelta(minutes=1)
 
 
-@transaction.atomic
+@action
 def create_user(
     *,
-    actor: Any,
+    actor: Actor | None,
     username: str,
     password: str,
     role: str,
@@ -31,10 +37,10 @@ def create_user(
     errors: dict[str, str] = {}
     if role not in Role.values:
         errors["role"] = _("Unknown role. Choose one of: %(roles)s.") % {"roles": ", ".join(Role.values)}
-    jurisdiction = Jurisdiction.objects.filter(code=jurisdiction_code).first()
+    jurisdiction: Jurisdiction | None = Jurisdiction.objects.filter(code=jurisdiction_code).first()
     if jurisdiction is None:
         errors["jurisdiction"] = _("Unknown jurisdiction code.")
-    sector = None
+    sector: IndustrySector | None = None
     if sector_code:
         sector = IndustrySector.objects.filter(code=sector_code).first()
         if sector is None:
@@ -57,15 +63,26 @@ def create_user(
         is_superuser=is_staff and role == Role.ADMINISTRATOR,
     )
     user.set_password(password)
-    user.save()
-    audit.record_create(actor, user, source=source)
-    return user
+    return audit.save_new(actor, user, source=source)
 
 
-@transaction.atomic
-def issue_api_token(*, actor: Any, user: User, name: str, source: str = "web") -> str:
+@action
+def issue_api_token(*, actor: Actor | None, user: User, name: str, source: str = "web") -> str:
     """Create a token and return its key; only its hash is stored."""
     key = ApiToken.generate()
-    token = ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash(key), prefix=key[:8])
-    audit.record_create(actor, token, source=source)
+    audit.create(
+        actor, ApiToken, source=source, user=user, name=name, key_hash=ApiToken.hash(key), prefix=key[:8]
+    )
     return key
+
+
+@action
+def stamp_token_use(
+    *, actor: Actor | None, token: ApiToken, now: dt.datetime | None = None, source: str = "api"
+) -> bool:
+    """Note that ``token`` was used (``last_used_at``), at most once per ``TOKEN_STAMP_EVERY``; returns whether
+    it wrote. The caller is the token's user."""
+    now = now or timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < TOKEN_STAMP_EVERY:
+        return False
+    return audit.change(actor, token, source=source, last_used_at=now)

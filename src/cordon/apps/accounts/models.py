@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .roles import Cap, Role, caps_for
+from cordon.core.roles import Cap, Role, caps_for
 
 
 class User(AbstractUser):

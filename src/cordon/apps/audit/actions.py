@@ -1,21 +1,52 @@
-"""Writing the audit trail and the access log. Called by every other app's actions, inside their transaction."""
+"""Writing the audit trail and the access log: the one way every other app's actions record what they change.
+
+The write helpers change a record *and* audit it, so an action never saves without an audit row:
+
+- ``create(actor, Model, source=..., **fields)``: insert one record, audit its values;
+- ``change(actor, instance, source=..., **fields)``: set the fields, save exactly those fields (and the
+  record's ``auto_now`` timestamps) with ``update_fields``, audit old -> new; nothing is saved or audited when no
+  value changes;
+- ``change_many(actor, instances, source=..., **fields)``: the same for many records with one ``bulk_update``
+  and one audit row per changed record, inserted in bulk;
+- ``delete(actor, instance, source=...)`` / ``delete_many``: audit the values, then delete.
+
+Lower-level recorders (``record_create``, ``record_update``, ``record_bulk_create``, ...) remain for rows the
+action writes itself (``bulk_create`` of new records, the bulk writer of ``cordon.core.bulk``); ``record_batch``
+writes one row for a whole batch on the few hot paths documented in docs/architecture.md.
+All of them run inside the calling action's transaction.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable, Mapping
-from typing import Any
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
-from django.db import models
+from django.db import connection, models
+from django.utils import timezone
+
+from cordon.core.actors import Actor, actor_name, user_or_none
+from cordon.core.bulk import insert_rows
 
 from .models import AccessLog, AuditEntry
+
+M = TypeVar("M", bound=models.Model)
+
+
+# Fields whose values never go into the trail (credentials): a change shows as a different short fingerprint.
+SECRET_FIELDS = frozenset({"password", "key_hash"})
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
-    if isinstance(value, dt.datetime | dt.date | dt.time):
+    if isinstance(value, dt.datetime):
+        # One instant, one text: aware datetimes in UTC, so a value read back in another time zone is no change.
+        return (value.astimezone(dt.UTC) if value.tzinfo else value).isoformat()
+    if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return str(value)
@@ -31,7 +62,10 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
             continue
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             continue
-        data[field.attname] = _plain(getattr(instance, field.attname))
+        value = getattr(instance, field.attname)
+        if field.attname in SECRET_FIELDS and value:
+            value = "hidden:" + hashlib.sha256(str(value).encode()).hexdigest()[:8]
+        data[field.attname] = _plain(value)
     return data
 
 
@@ -39,16 +73,12 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
-def _actor_name(actor: Any) -> str:
-    if actor is None:
-        return "system"
-    return str(getattr(actor, "username", actor))
-
-
-def _entry(actor: Any, verb: str, instance: models.Model, changes: dict[str, Any], source: str) -> AuditEntry:
+def _entry(
+    actor: Actor | None, verb: str, instance: models.Model, changes: dict[str, Any], source: str
+) -> AuditEntry:
     return AuditEntry(
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=_actor_name(actor),
+        actor=user_or_none(actor),
+        actor_name=actor_name(actor),
         verb=verb,
         model=instance._meta.label_lower,
         object_pk=str(instance.pk),
@@ -58,59 +88,243 @@ def _entry(actor: Any, verb: str, instance: models.Model, changes: dict[str, Any
     )
 
 
-def record_create(actor: Any, instance: models.Model, *, source: str = "web") -> None:
-    changes = {k: [None, v] for k, v in snapshot(instance).items() if v not in (None, "", [], {})}
-    _entry(actor, AuditEntry.Verb.CREATE, instance, changes, source).save()
+def _values(instance: models.Model) -> dict[str, Any]:
+    """The record's non-empty values (what a create or a delete records)."""
+    return {k: v for k, v in snapshot(instance).items() if v not in (None, "", [], {})}
+
+
+def _created(instance: models.Model) -> dict[str, Any]:
+    return {k: [None, v] for k, v in _values(instance).items()}
+
+
+def _deleted(instance: models.Model) -> dict[str, Any]:
+    return {k: [v, None] for k, v in _values(instance).items()}
+
+
+def _timestamps(model: type[models.Model]) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+
+
+# --- Write and audit --------------------------------------------------------------------------------------
+
+
+def create(actor: Actor | None, model: type[M], *, source: str, **fields: Any) -> M:
+    """Insert one ``model`` record with ``fields`` and audit it."""
+    instance = model._default_manager.create(**fields)
+    record_create(actor, instance, source=source)
+    return instance
+
+
+def save_new(actor: Actor | None, instance: M, *, source: str) -> M:
+    """Insert a record built by the caller (``instance.pk`` unset) and audit it."""
+    if instance.pk is not None and not instance._state.adding:
+        raise ValueError("save_new is for new records; use change() for existing ones.")
+    instance.save(force_insert=True)
+    record_create(actor, instance, source=source)
+    return instance
+
+
+def change(actor: Actor | None, instance: models.Model, *, source: str, **fields: Any) -> bool:
+    """Set ``fields`` on ``instance``, save only those fields when a value changed, audit old -> new.
+    Returns whether anything changed."""
+    before = snapshot(instance)
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    changes = diff(before, snapshot(instance))
+    if not changes and not _touches_derived(instance, fields):
+        return False
+    instance.save(update_fields=[*fields, *_timestamps(type(instance))])
+    if changes:
+        _entry(actor, AuditEntry.Verb.UPDATE, instance, changes, source).save(force_insert=True)
+    return True
+
+
+def _touches_derived(instance: models.Model, fields: Mapping[str, Any]) -> bool:
+    """Whether ``fields`` names a field the snapshot leaves out (derived or not editable): those are saved
+    even though the audit row, which records only editable values, has nothing to say."""
+    opts = instance._meta
+    for name in fields:
+        field = opts.get_field(name)
+        if not getattr(field, "editable", True):
+            return True
+    return False
+
+
+def change_many(
+    actor: Actor | None, instances: Sequence[M], *, source: str, batch: int = 1000, **fields: Any
+) -> list[M]:
+    """Set the same ``fields`` on every instance; one ``UPDATE ... WHERE id IN (...)`` per batch of the changed
+    ones, one audit row per changed record (inserted in bulk). Returns the changed instances."""
+    changed, entries = _apply(instances, lambda _obj: fields)
+    if changed:
+        model = type(changed[0])
+        stamps = dict.fromkeys(_timestamps(model), timezone.now())
+        for obj in changed:
+            for name, value in stamps.items():
+                setattr(obj, name, value)
+        for i in range(0, len(changed), batch):
+            chunk = [obj.pk for obj in changed[i : i + batch]]
+            model._default_manager.filter(pk__in=chunk).update(**fields, **stamps)
+        _insert(actor, source, entries)
+    return changed
+
+
+def change_each(
+    actor: Actor | None,
+    instances: Sequence[M],
+    values: Any,
+    *,
+    source: str,
+    batch: int = 1000,
+) -> list[M]:
+    """Like ``change_many`` with values per record: ``values(instance) -> {field: value}`` (one
+    ``bulk_update``). All records must be of one model; the fields written are the union of the fields named."""
+    changed, entries = _apply(instances, values)
+    if changed:
+        names: dict[str, None] = {}
+        for obj in changed:
+            names.update(dict.fromkeys(values(obj)))
+        model = type(changed[0])
+        model._default_manager.bulk_update(changed, [*names, *_timestamps(model)], batch_size=batch)
+        _insert(actor, source, entries)
+    return changed
+
+
+def _apply(
+    instances: Sequence[M], values: Any
+) -> tuple[list[M], list[tuple[str, str, Any, str, Mapping[str, Any]]]]:
+    """Set each record's values; the records that changed and their audit entries."""
+    changed: list[M] = []
+    entries = []
+    for obj in instances:
+        before = snapshot(obj)
+        for name, value in values(obj).items():
+            setattr(obj, name, value)
+        changes = diff(before, snapshot(obj))
+        if changes:
+            changed.append(obj)
+            entries.append(_of(AuditEntry.Verb.UPDATE, obj, changes))
+    return changed, entries
+
+
+def delete(actor: Actor | None, instance: models.Model, *, source: str) -> None:
+    record_delete(actor, instance, source=source)
+    instance.delete()
+
+
+def delete_many(actor: Actor | None, instances: Iterable[M], *, source: str) -> int:
+    """Audit and delete the records (one audit row each, inserted in bulk; one DELETE)."""
+    items = list(instances)
+    if not items:
+        return 0
+    _insert(actor, source, (_of(AuditEntry.Verb.DELETE, obj, _deleted(obj)) for obj in items))
+    model = type(items[0])
+    model._default_manager.filter(pk__in=[obj.pk for obj in items]).delete()
+    return len(items)
+
+
+# --- Recorders for rows the action wrote itself ------------------------------------------------------------
+
+
+def record_create(actor: Actor | None, instance: models.Model, *, source: str = "web") -> None:
+    _entry(actor, AuditEntry.Verb.CREATE, instance, _created(instance), source).save(force_insert=True)
 
 
 def record_update(
-    actor: Any, instance: models.Model, before: Mapping[str, Any], *, source: str = "web"
+    actor: Actor | None, instance: models.Model, before: Mapping[str, Any], *, source: str = "web"
 ) -> bool:
     """Record the fields that changed since ``before`` (a ``snapshot``); returns False when nothing changed."""
     changes = diff(before, snapshot(instance))
     if not changes:
         return False
-    _entry(actor, AuditEntry.Verb.UPDATE, instance, changes, source).save()
+    _entry(actor, AuditEntry.Verb.UPDATE, instance, changes, source).save(force_insert=True)
     return True
 
 
-def record_delete(actor: Any, instance: models.Model, *, source: str = "web") -> None:
-    changes = {k: [v, None] for k, v in snapshot(instance).items() if v not in (None, "", [], {})}
-    _entry(actor, AuditEntry.Verb.DELETE, instance, changes, source).save()
+def record_delete(actor: Actor | None, instance: models.Model, *, source: str = "web") -> None:
+    _entry(actor, AuditEntry.Verb.DELETE, instance, _deleted(instance), source).save(force_insert=True)
 
 
-def record_bulk_create(actor: Any, instances: Iterable[models.Model], *, source: str) -> int:
-    entries = [
-        _entry(
-            actor, AuditEntry.Verb.CREATE, obj, {k: [None, v] for k, v in snapshot(obj).items() if v}, source
-        )
-        for obj in instances
-    ]
-    AuditEntry.objects.bulk_create(entries, batch_size=1000)
-    return len(entries)
+def record_bulk_create(actor: Actor | None, instances: Iterable[models.Model], *, source: str) -> int:
+    return _insert(actor, source, (_of(AuditEntry.Verb.CREATE, obj, _created(obj)) for obj in instances))
 
 
 def record_bulk_update(
-    actor: Any, changes: Iterable[tuple[models.Model, Mapping[str, Any]]], *, source: str
+    actor: Actor | None, changes: Iterable[tuple[models.Model, Mapping[str, Any]]], *, source: str
 ) -> int:
     """One update entry per (instance, snapshot before) pair whose fields changed, in one insert."""
     entries = []
     for obj, before in changes:
         diffs = diff(before, snapshot(obj))
         if diffs:
-            entries.append(_entry(actor, AuditEntry.Verb.UPDATE, obj, diffs, source))
-    AuditEntry.objects.bulk_create(entries, batch_size=1000)
-    return len(entries)
+            entries.append(_of(AuditEntry.Verb.UPDATE, obj, diffs))
+    return _insert(actor, source, entries)
+
+
+def record_rows(
+    actor: Actor | None,
+    model: type[models.Model],
+    rows: Iterable[tuple[Any, str, Mapping[str, Any]]],
+    *,
+    verb: str = AuditEntry.Verb.CREATE,
+    source: str,
+) -> int:
+    """One entry per row written without model instances (the bulk writer): ``(pk, description, changes)``."""
+    label = model._meta.label_lower
+    return _insert(
+        actor, source, ((verb, label, pk, description, changes) for pk, description, changes in rows)
+    )
+
+
+_ROW_COLUMNS = (
+    "at",
+    "actor_id",
+    "actor_name",
+    "verb",
+    "model",
+    "object_pk",
+    "object_repr",
+    "changes",
+    "source",
+)
+
+
+def _insert(
+    actor: Actor | None, source: str, entries: Iterable[tuple[str, str, Any, str, Mapping[str, Any]]]
+) -> int:
+    """Write audit entries ``(verb, model label, pk, description, changes)`` with the bulk writer (``COPY`` on
+    PostgreSQL), as values rather than ``AuditEntry`` instances: bulk paths audit tens of thousands of records
+    at once (a trace's contacts, a transfer's sample tasks), and ``bulk_create`` of that many instances cost more
+    than the writes it audits. The same columns and values as ``bulk_create`` would write (``changes`` encoded
+    as the JSON field encodes it, one ``at`` for the whole call)."""
+    user = user_or_none(actor)
+    at = AuditEntry._meta.get_field("at").get_db_prep_save(timezone.now(), connection)
+    uid, name = (user.pk if user is not None else None), actor_name(actor)
+    return insert_rows(
+        AuditEntry,
+        _ROW_COLUMNS,
+        (
+            (at, uid, name, str(verb), label, str(pk), description[:200], json.dumps(dict(changes)), source)
+            for verb, label, pk, description, changes in entries
+        ),
+    )
+
+
+def _of(
+    verb: str, instance: models.Model, changes: Mapping[str, Any]
+) -> tuple[str, str, Any, str, Mapping[str, Any]]:
+    return (verb, instance._meta.label_lower, instance.pk, str(instance), changes)
 
 
 def record_batch(
-    actor: Any, *, model: str, key: str, description: str, changes: dict[str, Any], source: str
+    actor: Actor | None, *, model: str, key: str, description: str, changes: dict[str, Any], source: str
 ) -> None:
-    """One entry for a whole batch of rows written together (e.g. thousands of screening samples): what was
-    written is in ``changes`` (counts, ids or ranges), so the trail stays one row per request."""
+    """One entry for a whole batch of rows written together (thousands of screening samples at a station):
+    what was written is in ``changes`` (counts, ids or ranges), so the trail stays one row per request. Only for
+    the hot paths listed in docs/architecture.md; every other write is audited per record."""
     AuditEntry.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=_actor_name(actor),
+        actor=user_or_none(actor),
+        actor_name=actor_name(actor),
         verb=AuditEntry.Verb.CREATE,
         model=model,
         object_pk=key[:40],
@@ -120,20 +334,28 @@ def record_batch(
     )
 
 
-def log_person_access(actor: Any, person: Any, *, via: str, detail: str = "") -> None:
+def log_person_access(actor: Actor | None, person: models.Model, *, via: str, detail: str = "") -> None:
     AccessLog.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=_actor_name(actor),
-        person=person,
+        actor=user_or_none(actor),
+        actor_name=actor_name(actor),
+        person_id=person.pk,
         via=via,
         detail=detail[:200],
     )
 
 
-def log_person_access_bulk(actor: Any, person_ids: Iterable[int], *, via: str, detail: str = "") -> None:
+def log_person_access_bulk(
+    actor: Actor | None, person_ids: Iterable[int], *, via: str, detail: str = ""
+) -> None:
     AccessLog.objects.bulk_create(
         [
-            AccessLog(actor=actor, actor_name=_actor_name(actor), person_id=pid, via=via, detail=detail[:200])
+            AccessLog(
+                actor=user_or_none(actor),
+                actor_name=actor_name(actor),
+                person_id=pid,
+                via=via,
+                detail=detail[:200],
+            )
             for pid in person_ids
         ],
         batch_size=1000,

@@ -1,16 +1,16 @@
+"""The audit API: a record's history and the personal-data access log (auditors)."""
+
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
-from cordon.apps.accounts.roles import Cap
-from cordon.apps.geo import selectors as geo
-from cordon.apps.people import selectors as people
-from cordon.apps.venues import selectors as venues
-from cordon.site.access import api
+from cordon.core import records
+from cordon.core.access import AuthedRequest, api
+from cordon.core.roles import Cap
 
 from . import selectors
+from .models import AccessLog, AuditEntry
 
 router = Router(tags=["audit"])
 
@@ -25,6 +25,19 @@ class AuditOut(Schema):
     changes: dict[str, Any]
     source: str
 
+    @classmethod
+    def of(cls, e: AuditEntry) -> "AuditOut":
+        return cls(
+            at=e.at,
+            actor=e.actor_name,
+            verb=e.verb,
+            model=e.model,
+            object_pk=e.object_pk,
+            object_repr=e.object_repr,
+            changes=e.changes,
+            source=e.source,
+        )
+
 
 class AccessOut(Schema):
     at: dt.datetime
@@ -32,49 +45,22 @@ class AccessOut(Schema):
     person_id: int
     via: str
 
-
-RECORD_GETTERS: dict[str, Any] = {
-    "person": lambda user, pk: people.get_person_for(user, int(pk)),
-    "venue": lambda user, pk: venues.get_venue_for(user, int(pk)),
-    "jurisdiction": lambda user, pk: geo.get_jurisdiction_for(user, int(pk)),
-    "building": lambda user, pk: geo.get_building_for(user, int(pk)),
-}
+    @classmethod
+    def of(cls, a: AccessLog) -> "AccessOut":
+        return cls(at=a.at, actor=a.actor_name, person_id=a.person_id, via=a.via)
 
 
 @router.get("/audit/{kind}/{int:pk}", response=list[AuditOut], summary="History of one record (auditors)")
 @api(Cap.VIEW_AUDIT)
-def record_history(request: HttpRequest, kind: str, pk: int) -> Any:
-    from cordon.apps.accounts.scoping import NotFound
-
-    getter = RECORD_GETTERS.get(kind)
-    if getter is None:
-        raise NotFound
-    instance = getter(request.user, pk)
-    return [_audit_out(e) for e in selectors.audit_for_record(request.user, instance)[:500]]
-
-
-def _audit_out(e: Any) -> dict[str, Any]:
-    return {
-        "at": e.at,
-        "actor": e.actor_name,
-        "verb": e.verb,
-        "model": e.model,
-        "object_pk": e.object_pk,
-        "object_repr": e.object_repr,
-        "changes": e.changes,
-        "source": e.source,
-    }
+def record_history(request: AuthedRequest, kind: str, pk: int) -> list[AuditOut]:
+    instance = records.fetch(request.user, kind, pk)
+    return [AuditOut.of(e) for e in selectors.audit_for_record(request.user, instance)[:500]]
 
 
 @router.get(
     "/access-log", response=list[AccessOut], summary="Who opened which person's full record (auditors)"
 )
 @api(Cap.VIEW_AUDIT)
-def access_log(request: HttpRequest, person: int | None = None, limit: int = 100) -> Any:
-    qs = selectors.access_log_visible_to(request.user)
-    if person is not None:
-        qs = qs.filter(person_id=person)
-    return [
-        {"at": a.at, "actor": a.actor_name, "person_id": a.person_id, "via": a.via}
-        for a in qs[: max(1, min(limit, 1000))]
-    ]
+def access_log(request: AuthedRequest, person: int | None = None, limit: int = 100) -> list[AccessOut]:
+    qs = selectors.access_log_visible_to(request.user, person=person)
+    return [AccessOut.of(a) for a in qs[: max(1, min(limit, 1000))]]

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.db.models import QuerySet
 
-from cordon.apps.accounts.roles import Cap
-from cordon.apps.accounts.scoping import Scope
+from cordon.core.actors import Actor
+from cordon.core.roles import Cap
+from cordon.core.scoping import Scope
 
 from .models import AccessLog, AuditEntry
 
 
-def audit_for_record(user: Any, instance: models.Model) -> QuerySet[AuditEntry]:
+def audit_for_record(user: Actor, instance: models.Model) -> QuerySet[AuditEntry]:
     """The history of one record. The caller has already fetched ``instance`` through its scoped selector."""
     Scope.of(user).require(Cap.VIEW_AUDIT)
     return AuditEntry.objects.filter(model=instance._meta.label_lower, object_pk=str(instance.pk))
 
 
-def recent_audit(user: Any) -> QuerySet[AuditEntry]:
+def recent_audit(user: Actor) -> QuerySet[AuditEntry]:
     """Recent changes made by users whose scope lies inside the auditor's (or by the system)."""
     scope = Scope.of(user)
     scope.require(Cap.VIEW_AUDIT)
@@ -30,7 +29,10 @@ def recent_audit(user: Any) -> QuerySet[AuditEntry]:
     )
 
 
-def access_log_visible_to(user: Any) -> QuerySet[AccessLog]:
+def access_log_visible_to(user: Actor, *, person: int | None = None) -> QuerySet[AccessLog]:
+    """Openings of persons' records in the auditor's territory; only those of one person when ``person`` (an
+    id) is given."""
     scope = Scope.of(user)
     scope.require(Cap.VIEW_AUDIT)
-    return AccessLog.objects.filter(scope.territory("person__jurisdiction")).select_related("person")
+    qs = AccessLog.objects.filter(scope.territory("person__jurisdiction")).select_related("person")
+    return qs if person is None else qs.filter(person_id=person)

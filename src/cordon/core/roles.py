@@ -1,5 +1,5 @@
 """Roles and what each may do. This table is the single source of the access rules that
-``cordon.site.access`` enforces on every page, API route, export and CLI path."""
+``cordon.core.access`` enforces on every page, API route, export and CLI path."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Access rules for pages and API routes.
 
 Every view and API operation declares exactly one rule with ``@page(...)`` or ``@api(...)``: ``PUBLIC``
-(anyone), ``SIGNED_IN`` (any signed-in user) or a capability from ``cordon.apps.accounts.roles.Cap``. The
+(anyone), ``SIGNED_IN`` (any signed-in user) or a capability from ``cordon.core.roles.Cap``. The
 authorization-matrix test walks every route and fails on a route without a rule. Data scoping is not done
 here but in the apps' selectors.
 """
@@ -14,13 +14,22 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 
-from cordon.apps.accounts.roles import Cap
+from .actors import Actor
+from .roles import Cap
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AuthedRequest(HttpRequest):
+    """The request a view or API operation behind ``page(<capability>)``, ``page(SIGNED_IN)`` or ``api(...)``
+    receives: the decorator has already turned anonymous callers away, so ``request.user`` is an ``Actor``."""
+
+    user: Actor  # type: ignore[assignment]  # narrower than Django's AbstractBaseUser | AnonymousUser
 
 
 def rule_of(func: Any) -> str | None:

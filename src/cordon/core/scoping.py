@@ -7,16 +7,14 @@ missing one: selectors raise ``NotFound`` for both, and pages and the API turn i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from .actors import Actor
 from .roles import Cap, caps_for
-
-if TYPE_CHECKING:
-    from .models import User
 
 
 class NotFound(Exception):
@@ -34,7 +32,8 @@ class Scope:
     sector_id: int | None
 
     @classmethod
-    def of(cls, user: User | Any) -> Scope:
+    def of(cls, user: Actor | Any | None) -> Scope:
+        """The scope of a user; an anonymous user (or ``None``) sees nothing."""
         if user is None or not getattr(user, "is_authenticated", False):
             return cls(None, "", frozenset(), None, None)
         jurisdiction = user.jurisdiction

@@ -1,0 +1,39 @@
+"""The audit pages: recent changes, the history of one record, the personal-data access log (auditors)."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from cordon.core import records
+from cordon.core.access import AuthedRequest, page
+from cordon.core.pages import found
+from cordon.core.roles import Cap
+
+from . import selectors
+
+PAGE_SIZE = 50
+
+
+@page(Cap.VIEW_AUDIT)
+def audit_recent(request: AuthedRequest) -> HttpResponse:
+    page_obj = Paginator(selectors.recent_audit(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audit/audit.html", {"page_obj": page_obj, "record": None})
+
+
+@page(Cap.VIEW_AUDIT)
+def audit_record(request: AuthedRequest, kind: str, pk: int) -> HttpResponse:
+    """A record's history; the record is fetched through its own app's scoped selector first (``records``)."""
+    record = found(lambda: records.fetch(request.user, kind, pk))
+    history = selectors.audit_for_record(request.user, record)
+    page_obj = Paginator(history, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audit/audit.html", {"page_obj": page_obj, "record": record, "kind": kind})
+
+
+@page(Cap.VIEW_AUDIT)
+def access_log(request: AuthedRequest) -> HttpResponse:
+    person = request.GET.get("person", "")
+    qs = selectors.access_log_visible_to(request.user, person=int(person) if person.isdigit() else None)
+    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audit/access_log.html", {"page_obj": page_obj})

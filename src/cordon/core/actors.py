@@ -1,0 +1,47 @@
+"""Who acts and who reads: the typed edge between the web, API and CLI layers and the apps.
+
+Actions take ``actor: Actor | None`` (``None`` is the system: migrations, the demo loader, scheduled work) and
+selectors take ``user: Actor``. ``Actor`` is structural, so this layer, which sits under every app, needs no
+import of the user model; ``cordon.apps.accounts.models.User`` is an ``Actor``, and a test checks it stays one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+
+class HasPath(Protocol):
+    @property
+    def path(self) -> str: ...
+
+
+@runtime_checkable
+class Actor(Protocol):
+    """What actions and selectors may read of a signed-in user."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def is_authenticated(self) -> bool: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def jurisdiction(self) -> HasPath | None: ...
+
+    @property
+    def sector_id(self) -> int | None: ...
+
+
+def user_or_none(actor: Actor | None) -> Any:
+    """The actor as a value for a ``ForeignKey`` to the user model (``None`` for the system)."""
+    return actor if actor is not None and getattr(actor, "pk", None) else None
+
+
+def actor_name(actor: Actor | None) -> str:
+    return "system" if actor is None else str(getattr(actor, "username", actor))

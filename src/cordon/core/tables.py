@@ -1,0 +1,117 @@
+"""The one reader of uploaded tables: CSV (UTF-8, comma or tab) and XLSX, as a header and numbered rows.
+
+Every upload that carries rows (register imports, lab result files) reads them here, so they share one set of
+rules and one set of messages: the size limit (``CORDON_MAX_UPLOAD_BYTES``), UTF-8 with or without a BOM, the
+delimiter taken from the first line, old ``.xls`` and binary files refused, cells stripped, empty rows skipped,
+row numbers as a spreadsheet shows them (the header is row 1). A file that cannot be read at all raises
+``FileProblem`` with a message for the person who uploaded it.
+
+(The scan store reads its own, far larger, files with pyarrow's streaming reader: see ``engine.scanstore``.)
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read (format, encoding, size, header)."""
+
+
+Row = tuple[int, list[str]]
+
+
+def cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_table(data: bytes, filename: str = "") -> tuple[list[str], list[Row]]:
+    """The header and the non-empty data rows (with their row numbers) of a CSV or XLSX file."""
+    limit = settings.CORDON_MAX_UPLOAD_BYTES
+    if len(data) > limit:
+        raise FileProblem(
+            _("the file is larger than the limit of %(mb).0f MB; split it into smaller files.")
+            % {"mb": limit / 1024 / 1024}
+        )
+    if not data.strip():
+        raise FileProblem(_("the file is empty."))
+    suffix = Path(filename).suffix.lower()
+    if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
+        raise FileProblem(_("old Excel .xls files are not supported; save it as .xlsx or as CSV (UTF-8)."))
+    rows = _read_xlsx(data) if data.startswith(b"PK\x03\x04") or suffix == ".xlsx" else _read_csv(data)
+    numbered = [(i, r) for i, r in enumerate(rows, start=1)]
+    if not numbered:
+        raise FileProblem(_("the file is empty."))
+    header = [h.strip() for h in numbered[0][1]]
+    body = [(n, r) for n, r in numbered[1:] if any(c.strip() for c in r)]
+    if not body:
+        raise FileProblem(_("the file has a header but no data rows."))
+    return header, body
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileProblem(
+            _(
+                "the file is not UTF-8 text (first bad byte at position %(pos)d). Save it as "
+                "'CSV UTF-8' (in Excel: Save As > CSV UTF-8) or upload the .xlsx file."
+            )
+            % {"pos": exc.start}
+        ) from None
+    if "\x00" in text:
+        raise FileProblem(_("the file is not a CSV text file (it contains NUL bytes)."))
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    try:
+        return [
+            [c.strip() for c in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        ]
+    except csv.Error as exc:
+        raise FileProblem(_("the CSV file is malformed: %(reason)s") % {"reason": exc}) from None
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+        raise FileProblem(_("the file is not a valid .xlsx workbook.")) from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    except Exception:  # openpyxl raises many kinds on damaged sheets
+        raise FileProblem(
+            _("the .xlsx workbook could not be read; save it again from your spreadsheet.")
+        ) from None
+    finally:
+        workbook.close()
+    while rows and not any(rows[-1]):
+        rows.pop()
+    return rows
+
+
+def records(header: list[str], rows: list[Row]) -> list[tuple[int, dict[str, str]]]:
+    """Each row as ``{column: value}`` by the header's names (lower-cased), with its row number."""
+    names = [h.strip().lower() for h in header]
+    return [(n, {k: (r[i] if i < len(r) else "") for i, k in enumerate(names) if k}) for n, r in rows]
