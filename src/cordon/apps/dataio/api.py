@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from cordon.apps.accounts.roles import Cap
-from cordon.apps.accounts.scoping import NotFound
-from cordon.site.access import api
+from cordon.core.access import AuthedRequest, api
+from cordon.core.roles import Cap
+from cordon.core.scoping import NotFound
 
-from . import services, views
+from . import actions, selectors
+from .kinds import FORMATS, KINDS
 
 router = Router(tags=["import and export"])
 
@@ -28,8 +27,8 @@ router = Router(tags=["import and export"])
     ),
 )
 @api(Cap.IMPORT)
-def import_file(request: HttpRequest, kind: str) -> HttpResponse:
-    if kind not in services.KINDS:
+def import_file(request: AuthedRequest, kind: str) -> JsonResponse:
+    if kind not in KINDS:
         raise NotFound
     upload = request.FILES.get("file")
     if upload is not None:
@@ -39,11 +38,11 @@ def import_file(request: HttpRequest, kind: str) -> HttpResponse:
         "application/json",
         "application/x-www-form-urlencoded",
     ):
-        result = services.ImportResult(kind, error=_("send the file as the multipart field 'file'."))
+        result = actions.ImportResult(kind, error=_("send the file as the multipart field 'file'."))
         return JsonResponse(result.as_dict(), status=422)
     else:
         data, name = request.body, request.GET.get("filename", "")
-    result = services.import_file(request.user, kind, data, name)
+    result = actions.import_file(actor=request.user, kind=kind, data=data, filename=name)
     return JsonResponse(result.as_dict(), status=200 if result.ok else 422)
 
 
@@ -53,7 +52,10 @@ def import_file(request: HttpRequest, kind: str) -> HttpResponse:
     description="`format` is csv (default) or xlsx. National IDs and phones are masked unless your role sees them.",
 )
 @api(Cap.EXPORT)
-def export_file(request: HttpRequest, kind: str, format: str = "csv") -> Any:
-    if kind not in services.KINDS or format not in services.FORMATS:
+def export_file(request: AuthedRequest, kind: str, format: str = "csv") -> FileResponse:
+    if kind not in KINDS or format not in FORMATS:
         raise NotFound
-    return views.export_response(request.user, kind, format)
+    found = selectors.export_file(request.user, kind, format)
+    return FileResponse(
+        found.file, as_attachment=True, filename=found.filename, content_type=found.content_type
+    )

@@ -1,29 +1,29 @@
-"""Import and export pages: thin views over ``services``."""
+"""Import and export pages: thin views over ``actions`` (import) and ``selectors`` (export)."""
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cordon.apps.accounts.roles import Cap
-from cordon.apps.accounts.scoping import Scope
-from cordon.site.access import SIGNED_IN, page
+from cordon.core.access import SIGNED_IN, AuthedRequest, page
+from cordon.core.roles import Cap
+from cordon.core.scoping import Scope
 
-from . import services
+from . import actions, selectors
+from .kinds import FORMATS, KINDS, Kind
 
 
-def _kinds() -> list[services.Kind]:
-    return list(services.KINDS.values())
+def _kinds() -> list[Kind]:
+    return list(KINDS.values())
 
 
 @page(SIGNED_IN)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedRequest) -> HttpResponse:
     """What the user may import and export. Needs either capability."""
     scope = Scope.of(request.user)
     if not (scope.can(Cap.IMPORT) or scope.can(Cap.EXPORT)):
@@ -36,51 +36,40 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @page(Cap.IMPORT)
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthedRequest) -> HttpResponse:
     kind = request.POST.get("kind") or request.GET.get("kind") or "persons"
-    if kind not in services.KINDS:
+    if kind not in KINDS:
         kind = "persons"
-    context: dict[str, Any] = {"kinds": _kinds(), "kind": services.KINDS[kind]}
+    context: dict[str, Any] = {"kinds": _kinds(), "kind": KINDS[kind]}
     status = 200
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            context["result"] = services.ImportResult(kind, error=_("choose a file to upload."))
+            context["result"] = actions.ImportResult(kind, error=_("choose a file to upload."))
         else:
-            data = upload.read(services.settings.CORDON_MAX_UPLOAD_BYTES + 1)
-            context["result"] = services.import_file(request.user, kind, data, upload.name or "")
+            data = upload.read(settings.CORDON_MAX_UPLOAD_BYTES + 1)
+            context["result"] = actions.import_file(
+                actor=request.user, kind=kind, data=data, filename=upload.name or ""
+            )
             context["filename"] = upload.name
         status = 200 if context["result"].ok else 422
     return render(request, "dataio/upload.html", context, status=status)
 
 
 @page(Cap.EXPORT)
-def export(request: HttpRequest, kind: str, fmt: str) -> FileResponse:
-    if kind not in services.KINDS or fmt not in services.FORMATS:
+def export(request: AuthedRequest, kind: str, fmt: str) -> FileResponse:
+    if kind not in KINDS or fmt not in FORMATS:
         raise Http404
-    return export_response(request.user, kind, fmt)
-
-
-def export_response(user: Any, kind: str, fmt: str) -> FileResponse:
-    """Spool the export to a temporary file (on disk past 8 MB) and stream it."""
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by FileResponse)
-    services.write_export(user, kind, fmt, spool)  # type: ignore[arg-type]
-    spool.seek(0)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    content_type = (
-        "text/csv; charset=utf-8"
-        if fmt == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    found = selectors.export_file(request.user, kind, fmt)
     return FileResponse(
-        spool, as_attachment=True, filename=f"cordon-{kind}-{stamp}.{fmt}", content_type=content_type
+        found.file, as_attachment=True, filename=found.filename, content_type=found.content_type
     )
 
 
 @page(Cap.IMPORT)
-def template(request: HttpRequest, kind: str) -> HttpResponse:
-    if kind not in services.KINDS:
+def template(request: AuthedRequest, kind: str) -> HttpResponse:
+    if kind not in KINDS:
         raise Http404
-    response = HttpResponse(services.template_csv(kind), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(selectors.template_csv(kind), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="cordon-{kind}-template.csv"'
     return response

@@ -1,4 +1,5 @@
-"""Every write to the jurisdiction tree, buildings and sectors goes through here (one transaction, audited)."""
+"""Every write to the jurisdiction tree, buildings and sectors goes through here (one ``@action`` each: one
+transaction, audited)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
+from cordon.core.actions import action
+from cordon.core.actors import Actor
 
 from .models import Building, IndustrySector, Jurisdiction, Level
 
@@ -35,10 +37,10 @@ def check_jurisdiction(*, code: str, name: str, level: int, parent: Jurisdiction
     return errors
 
 
-@transaction.atomic
+@action
 def create_jurisdiction(
     *,
-    actor: Any,
+    actor: Actor | None,
     code: str,
     name: str,
     level: int,
@@ -52,7 +54,10 @@ def create_jurisdiction(
         errors["code"] = _("This code is already used.")
     if errors:
         raise ValidationError(errors)
-    node = Jurisdiction.objects.create(
+    return audit.create(
+        actor,
+        Jurisdiction,
+        source=source,
         code=code,
         name=name,
         name_en=name_en.strip(),
@@ -60,20 +65,15 @@ def create_jurisdiction(
         parent=parent,
         path=(parent.path if parent else "/") + code + "/",
     )
-    audit.record_create(actor, node, source=source)
-    return node
 
 
-@transaction.atomic
+@action
 def rename_jurisdiction(
-    *, actor: Any, node: Jurisdiction, name: str, name_en: str = "", source: str = "web"
+    *, actor: Actor | None, node: Jurisdiction, name: str, name_en: str = "", source: str = "web"
 ) -> None:
     if not name.strip():
         raise ValidationError({"name": _("A name is required.")})
-    before = audit.snapshot(node)
-    node.name, node.name_en = name.strip(), name_en.strip()
-    node.save(update_fields=["name", "name_en"])
-    audit.record_update(actor, node, before, source=source)
+    audit.change(actor, node, source=source, name=name.strip(), name_en=name_en.strip())
 
 
 def check_building(
@@ -93,10 +93,10 @@ def check_building(
     return errors
 
 
-@transaction.atomic
+@action
 def create_building(
     *,
-    actor: Any,
+    actor: Actor | None,
     code: str,
     address: str,
     jurisdiction: Jurisdiction,
@@ -110,7 +110,10 @@ def create_building(
         errors["code"] = _("This code is already used.")
     if errors:
         raise ValidationError(errors)
-    building = Building.objects.create(
+    return audit.create(
+        actor,
+        Building,
+        source=source,
         code=code.strip(),
         address=address.strip(),
         jurisdiction=jurisdiction,
@@ -118,27 +121,32 @@ def create_building(
         longitude=longitude,
         footprint=footprint,
     )
-    audit.record_create(actor, building, source=source)
-    return building
 
 
-@transaction.atomic
+@action
 def create_sector(
-    *, actor: Any, code: str, name: str, name_en: str = "", key_industry: bool = False, source: str = "web"
+    *,
+    actor: Actor | None,
+    code: str,
+    name: str,
+    name_en: str = "",
+    key_industry: bool = False,
+    source: str = "web",
 ) -> IndustrySector:
     if IndustrySector.objects.filter(code=code).exists():
         raise ValidationError({"code": _("This code is already used.")})
-    sector = IndustrySector.objects.create(code=code, name=name, name_en=name_en, key_industry=key_industry)
-    audit.record_create(actor, sector, source=source)
-    return sector
+    return audit.create(
+        actor, IndustrySector, source=source, code=code, name=name, name_en=name_en, key_industry=key_industry
+    )
 
 
+@action
 def bulk_create_jurisdictions(
-    *, actor: Any, rows: Iterable[dict[str, Any]], source: str
+    *, actor: Actor | None, rows: Iterable[dict[str, Any]], source: str = "web"
 ) -> list[Jurisdiction]:
     """Insert already-checked nodes in bulk, one audit row each. A row's ``parent`` is either an existing
     ``Jurisdiction`` or the code of another row of the same batch (rows are inserted level by level, so a file
-    may list children before their parents). The caller holds the transaction."""
+    may list children before their parents). An import holds the outer transaction (all or nothing per file)."""
     pending = sorted(rows, key=lambda r: r["level"])
     made: dict[str, Jurisdiction] = {}
     created: list[Jurisdiction] = []
@@ -165,8 +173,12 @@ def bulk_create_jurisdictions(
     return created
 
 
-def bulk_create_buildings(*, actor: Any, rows: Iterable[dict[str, Any]], source: str) -> list[Building]:
-    """Insert already-checked building values in bulk, one audit row each. The caller holds the transaction."""
+@action
+def bulk_create_buildings(
+    *, actor: Actor | None, rows: Iterable[dict[str, Any]], source: str = "web"
+) -> list[Building]:
+    """Insert already-checked building values in bulk, one audit row each (an import holds the outer
+    transaction)."""
     buildings = Building.objects.bulk_create([Building(**values) for values in rows], batch_size=1000)
     audit.record_bulk_create(actor, buildings, source=source)
     return buildings

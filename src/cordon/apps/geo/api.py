@@ -1,12 +1,14 @@
-from typing import Any
+"""The jurisdiction API: the tree from the caller's root down, with rolled-up figures."""
 
-from django.http import HttpRequest
+from collections.abc import Mapping
+
 from ninja import Router, Schema
 
-from cordon.apps.accounts.roles import Cap
-from cordon.site.access import api
+from cordon.core.access import AuthedRequest, api
+from cordon.core.roles import Cap
 
 from . import selectors
+from .models import Jurisdiction
 
 router = Router(tags=["jurisdictions"])
 
@@ -23,39 +25,40 @@ class JurisdictionOut(Schema):
     buildings: int = 0
     venues: int = 0
 
-
-def _out(node: Any, counts: dict[int, dict[str, int]]) -> dict[str, Any]:
-    return {
-        "id": node.pk,
-        "code": node.code,
-        "name": node.name,
-        "name_en": node.name_en,
-        "level": node.level,
-        "parent": node.parent.code if node.parent_id else None,
-        **counts.get(node.pk, {}),
-    }
+    @classmethod
+    def of(cls, node: Jurisdiction, counts: Mapping[int, Mapping[str, int]]) -> "JurisdictionOut":
+        """A node with its rolled-up figures (from ``selectors.subtree_counts``)."""
+        return cls(
+            id=node.pk,
+            code=node.code,
+            name=node.name,
+            name_en=node.name_en,
+            level=node.level,
+            parent=node.parent.code if node.parent is not None else None,
+            **counts.get(node.pk, {}),
+        )
 
 
 @router.get(
     "/jurisdictions", response=list[JurisdictionOut], summary="Children of a node (default: your root)"
 )
 @api(Cap.VIEW_JURISDICTIONS)
-def list_jurisdictions(request: HttpRequest, parent: str | None = None) -> Any:
-    node: Any
+def list_jurisdictions(request: AuthedRequest, parent: str | None = None) -> list[JurisdictionOut]:
+    node: Jurisdiction | None
     if parent:
         node = selectors.get_jurisdiction_for(request.user, parent)
-        children = list(node.children.select_related("parent"))
+        children = list(selectors.children_of(request.user, node))
     else:
         node = selectors.root_for(request.user)
         if node is None:
             return []
         children = [node]
     counts = selectors.subtree_counts(request.user, node)
-    return [_out(child, counts) for child in children]
+    return [JurisdictionOut.of(child, counts) for child in children]
 
 
 @router.get("/jurisdictions/{code}", response=JurisdictionOut, summary="One node with rolled-up counts")
 @api(Cap.VIEW_JURISDICTIONS)
-def get_jurisdiction(request: HttpRequest, code: str) -> Any:
+def get_jurisdiction(request: AuthedRequest, code: str) -> JurisdictionOut:
     node = selectors.get_jurisdiction_for(request.user, code)
-    return _out(node, selectors.subtree_counts(request.user, node))
+    return JurisdictionOut.of(node, selectors.subtree_counts(request.user, node))

@@ -7,20 +7,21 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
-from cordon.apps.accounts.roles import Cap
-from cordon.apps.accounts.scoping import NotFound, Scope
+from cordon.core import rollups
+from cordon.core.actors import Actor
+from cordon.core.scoping import NotFound, Scope
 
 from .models import Building, IndustrySector, Jurisdiction
 
 
-def jurisdictions_visible_to(user: Any) -> QuerySet[Jurisdiction]:
+def jurisdictions_visible_to(user: Actor) -> QuerySet[Jurisdiction]:
     scope = Scope.of(user)
     if scope.path is None:
         return Jurisdiction.objects.none()
     return Jurisdiction.objects.filter(path__startswith=scope.path)
 
 
-def get_jurisdiction_for(user: Any, key: int | str) -> Jurisdiction:
+def get_jurisdiction_for(user: Actor, key: int | str) -> Jurisdiction:
     """By id (int) or code (str); NotFound when missing or out of scope."""
     qs = jurisdictions_visible_to(user)
     try:
@@ -31,15 +32,34 @@ def get_jurisdiction_for(user: Any, key: int | str) -> Jurisdiction:
         raise NotFound from None
 
 
-def root_for(user: Any) -> Jurisdiction | None:
-    return getattr(user, "jurisdiction", None) if Scope.of(user).path else None
+def root_for(user: Actor) -> Jurisdiction | None:
+    """The user's own node (the root of what they see); ``None`` for a user without a jurisdiction."""
+    root: Jurisdiction | None = getattr(user, "jurisdiction", None)
+    return root if Scope.of(user).path else None
 
 
-def buildings_visible_to(user: Any) -> QuerySet[Building]:
+def children_of(user: Actor, node: Jurisdiction) -> QuerySet[Jurisdiction]:
+    """The nodes directly under ``node`` that the user sees (all of them when ``node`` is in scope)."""
+    return jurisdictions_visible_to(user).filter(parent=node).select_related("parent")
+
+
+def ancestors_within(user: Actor, node: Jurisdiction) -> list[Jurisdiction]:
+    """The nodes above ``node`` up to the user's root (included), top first: the page's breadcrumbs."""
+    root = root_for(user)
+    ancestors = []
+    parent = node.parent
+    while parent is not None and root is not None and root.contains(parent):
+        ancestors.append(parent)
+        parent = parent.parent
+    ancestors.reverse()
+    return ancestors
+
+
+def buildings_visible_to(user: Actor) -> QuerySet[Building]:
     return Scope.of(user).filter(Building.objects.select_related("jurisdiction"))
 
 
-def get_building_for(user: Any, key: int | str) -> Building:
+def get_building_for(user: Actor, key: int | str) -> Building:
     qs = buildings_visible_to(user)
     try:
         return qs.get(pk=key) if isinstance(key, int) else qs.get(code=key)
@@ -47,39 +67,68 @@ def get_building_for(user: Any, key: int | str) -> Building:
         raise NotFound from None
 
 
+def building_points(user: Actor, node: Jurisdiction, *, limit: int = 2000) -> list[dict[str, Any]]:
+    """Buildings with coordinates under ``node`` (among its first ``limit`` buildings), for the map."""
+    rows = buildings_visible_to(user).filter(jurisdiction__path__startswith=node.path)[:limit]
+    return [
+        {
+            "code": b.code,
+            "address": b.address,
+            "lat": b.latitude,
+            "lon": b.longitude,
+            "footprint": b.footprint,
+        }
+        for b in rows
+        if b.latitude is not None
+    ]
+
+
+def district_of(node: Jurisdiction) -> Jurisdiction:
+    """The district (second level of the tree) a jurisdiction lies in; the node itself above that level."""
+    codes = [c for c in node.path.split("/") if c]
+    if len(codes) <= 2:
+        return node
+    return Jurisdiction.objects.get(code=codes[1])
+
+
 def sectors() -> QuerySet[IndustrySector]:
     """Sectors are reference data, visible to every signed-in user."""
     return IndustrySector.objects.all()
 
 
-def subtree_counts(user: Any, node: Jurisdiction) -> dict[int, dict[str, int]]:
-    """Rolled-up counts of persons, households, buildings and venues for ``node`` and every node under it
-    (in the user's scope), keyed by jurisdiction id. One grouped query per kind, summed up the tree in Python."""
-    from cordon.apps.people.models import Household, Person
-    from cordon.apps.venues.models import Venue
+def get_sector(code: str) -> IndustrySector:
+    """A sector by code (reference data, unscoped); ``NotFound`` when there is none."""
+    try:
+        return sectors().get(code=code)
+    except IndustrySector.DoesNotExist:
+        raise NotFound from None
 
+
+def subtree_counts(user: Actor, node: Jurisdiction) -> dict[int, dict[str, int]]:
+    """Rolled-up figures (persons, households, buildings, venues: whatever the apps register in
+    ``cordon.core.rollups``) for ``node`` and every node under it in the user's scope, keyed by jurisdiction id.
+    One grouped query per figure, summed up the tree in Python."""
     scope = Scope.of(user)
     nodes = list(jurisdictions_visible_to(user).filter(path__startswith=node.path).values("id", "parent_id"))
     parents = {n["id"]: n["parent_id"] for n in nodes}
-    totals: dict[int, dict[str, int]] = defaultdict(
-        lambda: {"persons": 0, "households": 0, "buildings": 0, "venues": 0}
-    )
-    sources: list[tuple[str, QuerySet[Any], str]] = [
-        ("persons", Person.objects.all(), "jurisdiction_id"),
-        ("households", Household.objects.all(), "building__jurisdiction_id"),
-        ("buildings", Building.objects.all(), "jurisdiction_id"),
-        ("venues", Venue.objects.all(), "jurisdiction_id"),
-    ]
-    for key, qs, field in sources:
-        territory = field.rsplit("_id", 1)[0]
-        sector = "sector_id" if key in ("persons", "venues") and scope.can(Cap.VIEW_PERSONS) else None
-        qs = scope.filter(qs, territory=territory, sector=sector)
-        rows = (
-            qs.filter(**{f"{territory}__path__startswith": node.path}).values(field).annotate(n=Count("id"))
-        )
-        for row in rows:
-            jid = row[field]
-            while jid is not None and jid in parents:
-                totals[jid][key] += row["n"]
-                jid = parents[jid]
+    shown = [f for f in rollups.figures() if scope.can(f.capability)]
+    totals: dict[int, dict[str, int]] = defaultdict(lambda: {f.key: 0 for f in shown})
+    for figure in shown:
+        for jid, n in figure.count(user, node.path).items():
+            at: int | None = jid
+            while at is not None and at in parents:
+                totals[at][figure.key] += n
+                at = parents[at]
     return totals
+
+
+def buildings_by_jurisdiction(user: Actor, path: str) -> dict[int, int]:
+    """Buildings placed directly at each jurisdiction under ``path`` (a figure of ``subtree_counts``)."""
+    rows = (
+        buildings_visible_to(user)
+        .filter(jurisdiction__path__startswith=path)
+        .values("jurisdiction_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {r["jurisdiction_id"]: r["n"] for r in rows}

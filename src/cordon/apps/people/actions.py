@@ -1,4 +1,4 @@
-"""Every write to households and persons goes through here (one transaction, audited)."""
+"""Every write to households and persons goes through here (one ``@action`` each: one transaction, audited)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from cordon.apps.audit import actions as audit
 from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction
 from cordon.apps.venues.models import Venue
+from cordon.core.actions import action
+from cordon.core.actors import Actor
 from cordon.engine import identity
 
 from .models import Household, Person, Sex, SpecialGroup, search_keys
@@ -137,23 +138,24 @@ def _id_taken(national_id: str | None, exclude_pk: int | None = None) -> bool:
     return qs.exists()
 
 
+DERIVED_KEYS = ("national_id_rev", "phone_rev")  # set by clean_person from the ID and the phone
 ID_TAKEN = gettext_noop("A person with this national ID is already registered.")
 
 
-@transaction.atomic
-def create_person(*, actor: Any, data: PersonData, source: str = "web") -> Person:
+@action
+def create_person(*, actor: Actor | None, data: PersonData, source: str = "web") -> Person:
     values, errors = clean_person(data)
     if "national_id" not in errors and _id_taken(values["national_id"]):
         errors["national_id"] = _(ID_TAKEN)
     if errors:
         raise ValidationError(errors)
-    person = Person.objects.create(**values)
-    audit.record_create(actor, person, source=source)
-    return person
+    return audit.create(actor, Person, source=source, **values)
 
 
-@transaction.atomic
-def update_person(*, actor: Any, person: Person, changes: dict[str, Any], source: str = "web") -> Person:
+@action
+def update_person(
+    *, actor: Actor | None, person: Person, changes: dict[str, Any], source: str = "web"
+) -> Person:
     """Apply ``changes`` (PersonData field names) to ``person`` and record old -> new values."""
     known = {f.name for f in fields(PersonData)}
     unknown = set(changes) - known
@@ -169,37 +171,36 @@ def update_person(*, actor: Any, person: Person, changes: dict[str, Any], source
         errors["national_id"] = _(ID_TAKEN)
     if errors:
         raise ValidationError(errors)
-    before = audit.snapshot(person)
-    for key, value in values.items():
-        setattr(person, key, value)
-    person.save()
-    audit.record_update(actor, person, before, source=source)
+    # The search keys follow the national ID and the phone: write them only when they change, so an edit that
+    # changes nothing writes nothing (and one that changes the ID or phone writes its keys with it).
+    for key in DERIVED_KEYS:
+        if values[key] == getattr(person, key):
+            del values[key]
+    audit.change(actor, person, source=source, **values)
     return person
 
 
-@transaction.atomic
-def delete_person(*, actor: Any, person: Person, source: str = "web") -> None:
-    audit.record_delete(actor, person, source=source)
-    person.delete()
+@action
+def delete_person(*, actor: Actor | None, person: Person, source: str = "web") -> None:
+    audit.delete(actor, person, source=source)
 
 
-@transaction.atomic
+@action
 def create_household(
-    *, actor: Any, code: str, building: Building, unit: str = "", source: str = "web"
+    *, actor: Actor | None, code: str, building: Building, unit: str = "", source: str = "web"
 ) -> Household:
     code = code.strip()
     if not code:
         raise ValidationError({"code": _("A code is required.")})
     if Household.objects.filter(code=code).exists():
         raise ValidationError({"code": _("This code is already used.")})
-    household = Household.objects.create(code=code, building=building, unit=unit.strip())
-    audit.record_create(actor, household, source=source)
-    return household
+    return audit.create(actor, Household, source=source, code=code, building=building, unit=unit.strip())
 
 
-def bulk_create_persons(*, actor: Any, rows: Iterable[dict[str, Any]], source: str) -> list[Person]:
-    """Insert already-cleaned person values (from ``clean_person``) in bulk, with one audit row each. The caller
-    holds the transaction (imports are all-or-nothing per file)."""
+@action
+def bulk_create_persons(*, actor: Actor | None, rows: Iterable[dict[str, Any]], source: str) -> list[Person]:
+    """Insert already-cleaned person values (from ``clean_person``) in bulk, with one audit row each (imports
+    are all-or-nothing per file: the import holds the outer transaction)."""
     persons = Person.objects.bulk_create([Person(**values) for values in rows], batch_size=1000)
     if persons and persons[0].pk is None:  # backends that do not return ids
         raise RuntimeError("bulk insert did not return primary keys")
@@ -207,7 +208,10 @@ def bulk_create_persons(*, actor: Any, rows: Iterable[dict[str, Any]], source: s
     return persons
 
 
-def bulk_create_households(*, actor: Any, rows: Iterable[dict[str, Any]], source: str) -> list[Household]:
+@action
+def bulk_create_households(
+    *, actor: Actor | None, rows: Iterable[dict[str, Any]], source: str
+) -> list[Household]:
     """Insert already-checked households (code, building, unit) in bulk, one audit row each. The caller holds
     the transaction."""
     households = Household.objects.bulk_create([Household(**values) for values in rows], batch_size=1000)

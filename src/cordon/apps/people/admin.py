@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from cordon.apps.audit import actions as audit
-from cordon.apps.audit.admin import AuditedAdmin
+from cordon.apps.audit.admin import AuditedAdmin, admin_actor
 
 from .models import Household, Person
 
@@ -30,5 +30,5 @@ class PersonAdmin(AuditedAdmin):
         if request.method == "GET":
             person = self.get_object(request, object_id)
             if person is not None:
-                audit.log_person_access(request.user, person, via="admin")
+                audit.log_person_access(admin_actor(request), person, via="admin")
         return super().change_view(request, object_id, form_url, extra_context)

@@ -1,20 +1,29 @@
+"""The persons API: search, a person's record (access-logged), register and change persons."""
+
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
-from cordon.apps.accounts.roles import Cap
-from cordon.apps.accounts.scoping import NotFound
 from cordon.apps.geo import selectors as geo
+from cordon.apps.geo.models import IndustrySector
 from cordon.apps.venues import selectors as venues
-from cordon.site.access import api
+from cordon.core.access import AuthedRequest, api
+from cordon.core.actors import Actor
+from cordon.core.paging import Paging, page
+from cordon.core.roles import Cap
+from cordon.core.scoping import NotFound
 
 from . import actions, selectors
+from .models import Person
 
 router = Router(tags=["persons"])
+
+PERSONS_CAP = 500
+T = TypeVar("T")
 
 
 class PersonOut(Schema):
@@ -32,6 +41,26 @@ class PersonOut(Schema):
     sector: str | None
     tags: list[str]
     masked: bool
+
+    @classmethod
+    def of(cls, user: Actor, p: Person) -> "PersonOut":
+        """A person as ``user`` may see them: national ID and phone masked for roles without ``view_pii``."""
+        return cls(
+            id=p.pk,
+            name=p.name,
+            national_id=selectors.national_id_for(user, p),
+            sex=p.sex,
+            birth_date=p.birth_date,
+            phone=selectors.phone_for(user, p),
+            jurisdiction=p.jurisdiction.code,
+            address=p.home_building.address if p.home_building is not None else None,
+            household=p.household.code if p.household is not None else None,
+            workplace=p.workplace_name,
+            occupation=p.occupation,
+            sector=p.sector.code if p.sector is not None else None,
+            tags=list(p.tags),
+            masked=not selectors.shows_pii(user),
+        )
 
 
 class PersonIn(Schema):
@@ -64,32 +93,11 @@ class PersonPatch(Schema):
     tags: list[str] | None = None
 
 
-class Page(Schema):
+class PersonQuery(Paging):
     q: str = ""
-    limit: int = 50
-    offset: int = 0
 
 
-def _out(user: Any, p: Any) -> dict[str, Any]:
-    return {
-        "id": p.pk,
-        "name": p.name,
-        "national_id": selectors.national_id_for(user, p),
-        "sex": p.sex,
-        "birth_date": p.birth_date,
-        "phone": selectors.phone_for(user, p),
-        "jurisdiction": p.jurisdiction.code,
-        "address": p.home_building.address if p.home_building_id else None,
-        "household": p.household.code if p.household_id else None,
-        "workplace": p.workplace_name,
-        "occupation": p.occupation,
-        "sector": p.sector.code if p.sector_id else None,
-        "tags": list(p.tags),
-        "masked": not selectors.shows_pii(user),
-    }
-
-
-def _resolve(user: Any, field: str, getter: Any, key: str | None) -> Any:
+def _resolve(user: Actor, field: str, getter: Callable[[Actor, str], T], key: str | None) -> T | None:
     """Look a reference up through the caller's scope; out of scope reads as unknown."""
     if not key:
         return None
@@ -101,41 +109,34 @@ def _resolve(user: Any, field: str, getter: Any, key: str | None) -> Any:
         ) from None
 
 
-def _household(user: Any, code: str) -> Any:
-    try:
-        return selectors.households_visible_to(user).get(code=code)
-    except Exception:
-        raise NotFound from None
-
-
-def _sector(user: Any, code: str) -> Any:
-    try:
-        return geo.sectors().get(code=code)
-    except Exception:
-        raise NotFound from None
+def _sector(user: Actor, code: str) -> IndustrySector:
+    return geo.get_sector(code)  # reference data: the same for every user
 
 
 @router.get(
-    "/persons", response=list[PersonOut], summary="Search persons (name, national ID, phone, address)"
+    "/persons",
+    response=list[PersonOut],
+    summary="Search persons (name, national ID, phone, address)",
+    description=f"Ordered by id; at most {PERSONS_CAP} rows per call (a larger limit is lowered).",
 )
 @api(Cap.VIEW_PERSONS)
-def list_persons(request: HttpRequest, page: Query[Page]) -> Any:
-    limit = max(1, min(page.limit, 500))
-    qs = selectors.search_persons(request.user, page.q).select_related("household")
-    return [_out(request.user, p) for p in qs.order_by("id")[page.offset : page.offset + limit]]
+def list_persons(request: AuthedRequest, filters: Query[PersonQuery]) -> list[PersonOut]:
+    qs = selectors.search_persons(request.user, filters.q).select_related("household").order_by("id")
+    rows: list[Person] = page(qs, filters, cap=PERSONS_CAP)
+    return [PersonOut.of(request.user, p) for p in rows]
 
 
 @router.get(
     "/persons/{int:person_id}", response=PersonOut, summary="A person's record (written to the access log)"
 )
 @api(Cap.VIEW_PERSONS)
-def get_person(request: HttpRequest, person_id: int) -> Any:
-    return _out(request.user, selectors.open_person_record(request.user, person_id, via="api"))
+def get_person(request: AuthedRequest, person_id: int) -> PersonOut:
+    return PersonOut.of(request.user, selectors.open_person_record(request.user, person_id, via="api"))
 
 
 @router.post("/persons", response={201: PersonOut}, summary="Register a person")
 @api(Cap.EDIT_PERSONS)
-def create_person(request: HttpRequest, payload: PersonIn) -> Any:
+def create_person(request: AuthedRequest, payload: PersonIn) -> Status[PersonOut]:
     user = request.user
     data = actions.PersonData(
         name=payload.name,
@@ -145,7 +146,7 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
         phone=payload.phone,
         jurisdiction=_resolve(user, "jurisdiction", geo.get_jurisdiction_for, payload.jurisdiction),
         home_building=_resolve(user, "building", geo.get_building_for, payload.building),
-        household=_resolve(user, "household", _household, payload.household),
+        household=_resolve(user, "household", selectors.get_household_for, payload.household),
         workplace=_resolve(user, "workplace_venue", venues.get_venue_for, payload.workplace_venue),
         workplace_name=payload.workplace_name,
         occupation=payload.occupation,
@@ -153,21 +154,20 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
         tags=payload.tags,
     )
     person = actions.create_person(actor=user, data=data, source="api")
-    return Status(201, _out(user, person))
+    return Status(201, PersonOut.of(user, person))
 
 
 @router.patch("/persons/{int:person_id}", response=PersonOut, summary="Change a person's record (audited)")
 @api(Cap.EDIT_PERSONS)
-def update_person(request: HttpRequest, person_id: int, payload: PersonPatch) -> Any:
+def update_person(request: AuthedRequest, person_id: int, payload: PersonPatch) -> PersonOut:
     user = request.user
     person = selectors.get_person_for(user, person_id)
-    given = payload.model_dump(exclude_unset=True)
     changes: dict[str, Any] = {}
-    for key, value in given.items():
+    for key, value in payload.model_dump(exclude_unset=True).items():
         if key == "building":
             changes["home_building"] = _resolve(user, "building", geo.get_building_for, value)
         elif key == "household":
-            changes["household"] = _resolve(user, "household", _household, value)
+            changes["household"] = _resolve(user, "household", selectors.get_household_for, value)
         elif key == "sector":
             changes["sector"] = _resolve(user, "sector", _sector, value)
         else:
@@ -175,4 +175,4 @@ def update_person(request: HttpRequest, person_id: int, payload: PersonPatch) ->
                 value if value is not None else ("" if key in ("phone", "workplace_name") else value)
             )
     person = actions.update_person(actor=user, person=person, changes=changes, source="api")
-    return _out(user, person)
+    return PersonOut.of(user, person)

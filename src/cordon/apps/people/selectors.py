@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from cordon.apps.accounts.roles import Cap
-from cordon.apps.accounts.scoping import NotFound, Scope
 from cordon.apps.audit import actions as audit
 from cordon.apps.geo.models import Building
+from cordon.core.actors import Actor
+from cordon.core.roles import Cap
+from cordon.core.scoping import NotFound, Scope
 from cordon.engine import identity
 
 from .models import Household, Person, SpecialGroup
 
 
-def persons_visible_to(user: Any) -> QuerySet[Person]:
+def persons_visible_to(user: Actor) -> QuerySet[Person]:
     scope = Scope.of(user)
     scope.require(Cap.VIEW_PERSONS)
     return scope.filter(
@@ -33,7 +34,7 @@ def _prefix(field: str, value: str) -> Q:
     return Q(**{f"{field}__startswith": value})
 
 
-def search_persons(user: Any, query: str) -> QuerySet[Person]:
+def search_persons(user: Actor, query: str) -> QuerySet[Person]:
     """Name (start of the name), national ID (whole or last digits), phone (whole or last digits), or part of
     the home address (for queries that are not only digits). Every term but the address is answered from an
     index, so search stays fast with a city's register; the address term scans buildings, far fewer than persons."""
@@ -60,49 +61,90 @@ def with_special_group(qs: QuerySet[Person], tag: str) -> QuerySet[Person]:
     return qs.filter(tags__icontains=f'"{tag}"')
 
 
-def special_group_counts(user: Any) -> list[tuple[str, str, int]]:
+def find_persons(user: Actor, query: str, tag: str = "") -> QuerySet[Person] | None:
+    """The person search of the register page: ``search_persons`` narrowed to a special group, by name;
+    ``None`` when there is neither a query nor a group (the page then asks for one)."""
+    if not query and not tag:
+        return None
+    results = search_persons(user, query)
+    if tag:
+        results = with_special_group(results, tag)
+    return results.order_by("name", "id")
+
+
+def special_group_counts(user: Actor) -> list[tuple[str, str, int]]:
     """(tag, label, count) for every special group in the user's scope."""
     qs = persons_visible_to(user)
     return [(tag, str(label), with_special_group(qs, tag).count()) for tag, label in SpecialGroup.choices]
 
 
-def get_person_for(user: Any, pk: int) -> Person:
+def get_person_for(user: Actor, pk: int) -> Person:
     try:
         return persons_visible_to(user).select_related("household", "workplace").get(pk=pk)
     except (Person.DoesNotExist, ValueError):
         raise NotFound from None
 
 
-def open_person_record(user: Any, pk: int, *, via: str) -> Person:
+def open_person_record(user: Actor, pk: int, *, via: str) -> Person:
     """Fetch a person's full record for display and write the access log entry."""
     person = get_person_for(user, pk)
     audit.log_person_access(user, person, via=via)
     return person
 
 
-def households_visible_to(user: Any) -> QuerySet[Household]:
+def households_visible_to(user: Actor) -> QuerySet[Household]:
     scope = Scope.of(user)
     scope.require(Cap.VIEW_PERSONS)
     return scope.filter(Household.objects.select_related("building"), territory="building__jurisdiction")
 
 
-def household_members(user: Any, person: Person) -> QuerySet[Person]:
+def get_household_for(user: Actor, code: str) -> Household:
+    """A household by code in the user's territory; ``NotFound`` when missing or out of scope."""
+    try:
+        return households_visible_to(user).get(code=code)
+    except Household.DoesNotExist:
+        raise NotFound from None
+
+
+def household_members(user: Actor, person: Person) -> QuerySet[Person]:
     if person.household_id is None:
         return Person.objects.none()
     return persons_visible_to(user).filter(household_id=person.household_id).exclude(pk=person.pk)
 
 
-def shows_pii(user: Any) -> bool:
+def shows_pii(user: Actor) -> bool:
     return Scope.of(user).can(Cap.VIEW_PII)
 
 
-def national_id_for(user: Any, person: Person) -> str:
+def national_id_for(user: Actor, person: Person) -> str:
     if not person.national_id:
         return ""
     return person.national_id if shows_pii(user) else identity.mask(person.national_id)
 
 
-def phone_for(user: Any, person: Person) -> str:
+def phone_for(user: Actor, person: Person) -> str:
     if not person.phone:
         return ""
     return person.phone if shows_pii(user) else identity.mask_phone(person.phone)
+
+
+def _per_jurisdiction(qs: QuerySet[Any], field: str) -> dict[int, int]:
+    rows = qs.values(field).annotate(n=Count("id")).order_by()
+    return {r[field]: r["n"] for r in rows}
+
+
+def persons_by_jurisdiction(user: Actor, path: str) -> dict[int, int]:
+    """Residents placed directly at each jurisdiction under ``path``, in the user's territory (and sector, for a
+    role that sees persons): a figure of the jurisdiction roll-ups."""
+    scope = Scope.of(user)
+    sector = "sector_id" if scope.can(Cap.VIEW_PERSONS) else None
+    qs = scope.filter(Person.objects.all(), sector=sector).filter(jurisdiction__path__startswith=path)
+    return _per_jurisdiction(qs, "jurisdiction_id")
+
+
+def households_by_jurisdiction(user: Actor, path: str) -> dict[int, int]:
+    """Households by the jurisdiction of their building, under ``path``, in the user's territory."""
+    qs = Scope.of(user).filter(Household.objects.all(), territory="building__jurisdiction")
+    return _per_jurisdiction(
+        qs.filter(building__jurisdiction__path__startswith=path), "building__jurisdiction_id"
+    )

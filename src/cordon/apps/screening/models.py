@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cordon.core.actions import BATCH, DERIVED
 from cordon.engine import pooling
 
 TUBE_SIZES = pooling.VALIDATED_POOL_SIZES  # (1, 5, 10, 20)
@@ -181,6 +182,11 @@ class Binding(models.Model):
     # The person and the tube are checked by the database; the round, site and residence columns are copied
     # from the tube and the person row in the same transaction, so they carry no foreign-key constraint of
     # their own (each one costs a lookup per row at commit on the hot insert path).
+
+    # Audited per batch: a station's batch of samples (thousands per request, the documented hot path of
+    # docs/architecture.md) has one ``record_batch`` row naming its site, count, tubes, refusals and flags;
+    # the tubes it fills and the re-sample tasks it takes are audited per record.
+    audit_policy = BATCH
     round = models.ForeignKey(
         ScreeningRound, on_delete=models.CASCADE, related_name="bindings", db_index=False, db_constraint=False
     )
@@ -306,6 +312,10 @@ class RoundTarget(models.Model):
     register when the round opens and again on request: the denominator of coverage without counting a
     million residents on every page view."""
 
+    # Derived: a count of the (audited) register as of the round's ``counted_at`` (audited on the round),
+    # taken again by ``recount_target``.
+    audit_policy = DERIVED
+
     round = models.ForeignKey(ScreeningRound, on_delete=models.CASCADE, related_name="targets")
     jurisdiction = models.ForeignKey("geo.Jurisdiction", on_delete=models.CASCADE, related_name="+")
     persons = models.PositiveIntegerField(_("persons to screen"))
@@ -323,6 +333,10 @@ class RoundCount(models.Model):
     """Samples of a round per jurisdiction (first samples only, not re-samples), kept by the binding action in
     the same transaction as the samples themselves: ``sampled`` for persons in the round's scope,
     ``outside`` for those bound although outside it."""
+
+    # Derived: the samples (``Binding``) of the round grouped by jurisdiction and scope flag, kept in step by
+    # the binding action and recomputable from them at any time.
+    audit_policy = DERIVED
 
     round = models.ForeignKey(ScreeningRound, on_delete=models.CASCADE, related_name="counts")
     jurisdiction = models.ForeignKey("geo.Jurisdiction", on_delete=models.CASCADE, related_name="+")

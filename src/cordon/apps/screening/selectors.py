@@ -11,6 +11,9 @@ control board shows.
 Coverage is counted with grouped aggregates over indexed columns (persons by jurisdiction, samples by round and
 jurisdiction) and rolled up over the jurisdiction tree in Python; the not-yet-sampled list is read a page at a
 time by person id (keyset), never by loading the population.
+
+The reads of a station's batch (register rows by ID or pass, who is already sampled, due re-sample tasks, the
+round's scope) are unscoped, as their docstrings say: the binding action checks the batch itself.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from cordon.apps.accounts.roles import Cap
-from cordon.apps.accounts.scoping import NotFound, Scope
-from cordon.apps.geo.models import IndustrySector, Jurisdiction
+from cordon.apps.geo.models import IndustrySector, Jurisdiction, Level
 from cordon.apps.people.models import Person
+from cordon.core.actors import Actor
+from cordon.core.roles import Cap
+from cordon.core.scoping import NotFound, Scope
 from cordon.engine import pooling
 
 from .models import (
@@ -44,7 +49,7 @@ from .models import (
 )
 
 
-def _scope(user: Any, cap: Cap = Cap.VIEW_SCREENING) -> Scope:
+def _scope(user: Actor, cap: Cap = Cap.VIEW_SCREENING) -> Scope:
     scope = Scope.of(user)
     scope.require(cap)
     return scope
@@ -55,7 +60,7 @@ def _ancestors(path: str) -> list[str]:
     return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
 
 
-def rounds_visible_to(user: Any, cap: Cap = Cap.VIEW_SCREENING) -> QuerySet[ScreeningRound]:
+def rounds_visible_to(user: Actor, cap: Cap = Cap.VIEW_SCREENING) -> QuerySet[ScreeningRound]:
     scope = _scope(user, cap)
     if scope.path is None:
         return ScreeningRound.objects.none()
@@ -64,40 +69,40 @@ def rounds_visible_to(user: Any, cap: Cap = Cap.VIEW_SCREENING) -> QuerySet[Scre
     ).select_related("owner")
 
 
-def get_round_for(user: Any, code: str, cap: Cap = Cap.VIEW_SCREENING) -> ScreeningRound:
+def get_round_for(user: Actor, code: str, cap: Cap = Cap.VIEW_SCREENING) -> ScreeningRound:
     try:
         return rounds_visible_to(user, cap).get(code=code)
     except ScreeningRound.DoesNotExist:
         raise NotFound from None
 
 
-def sites_visible_to(user: Any, cap: Cap = Cap.VIEW_SCREENING) -> QuerySet[SamplingSite]:
+def sites_visible_to(user: Actor, cap: Cap = Cap.VIEW_SCREENING) -> QuerySet[SamplingSite]:
     scope = _scope(user, cap)
     return SamplingSite.objects.filter(scope.territory("jurisdiction")).select_related(
         "round", "jurisdiction"
     )
 
 
-def get_site_for(user: Any, pk: int, cap: Cap = Cap.VIEW_SCREENING) -> SamplingSite:
+def get_site_for(user: Actor, pk: int, cap: Cap = Cap.VIEW_SCREENING) -> SamplingSite:
     try:
         return sites_visible_to(user, cap).get(pk=pk)
     except (SamplingSite.DoesNotExist, ValueError):
         raise NotFound from None
 
 
-def labs_visible_to(user: Any, cap: Cap = Cap.LAB) -> QuerySet[Lab]:
+def labs_visible_to(user: Actor, cap: Cap = Cap.LAB) -> QuerySet[Lab]:
     scope = _scope(user, cap)
     return Lab.objects.filter(scope.territory("jurisdiction"))
 
 
-def get_lab_for(user: Any, code: str, cap: Cap = Cap.LAB) -> Lab:
+def get_lab_for(user: Actor, code: str, cap: Cap = Cap.LAB) -> Lab:
     try:
         return labs_visible_to(user, cap).get(code=code)
     except Lab.DoesNotExist:
         raise NotFound from None
 
 
-def get_tube_for(user: Any, barcode: str, cap: Cap = Cap.VIEW_SCREENING) -> Tube:
+def get_tube_for(user: Actor, barcode: str, cap: Cap = Cap.VIEW_SCREENING) -> Tube:
     scope = _scope(user, cap)
     try:
         return Tube.objects.select_related("site", "round").get(
@@ -105,6 +110,13 @@ def get_tube_for(user: Any, barcode: str, cap: Cap = Cap.VIEW_SCREENING) -> Tube
         )
     except Tube.DoesNotExist:
         raise NotFound from None
+
+
+def tube_at_site(site: SamplingSite, barcode: str) -> Tube | None:
+    """The tube with this barcode issued to ``site`` (which comes from ``get_site_for``, so is in the user's
+    scope), or ``None``: the station page reads its current tube here."""
+    barcode = barcode.strip()
+    return Tube.objects.filter(site=site, barcode=barcode).first() if barcode else None
 
 
 def site_status(site: SamplingSite, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -152,7 +164,7 @@ def _subtree(node: Jurisdiction) -> dict[int, str]:
     return dict(Jurisdiction.objects.filter(path__startswith=node.path).values_list("id", "path"))
 
 
-def coverage_node(user: Any, round: ScreeningRound, code: str = "") -> Jurisdiction:
+def coverage_node(user: Actor, round: ScreeningRound, code: str = "") -> Jurisdiction:
     """The jurisdiction a coverage page breaks down: ``code`` when it lies in the user's territory, by
     default the deeper of the round's organiser and the user's own jurisdiction."""
     scope = _scope(user)
@@ -161,10 +173,17 @@ def coverage_node(user: Any, round: ScreeningRound, code: str = "") -> Jurisdict
         if node is None or scope.path is None or not node.path.startswith(scope.path):
             raise NotFound
         return node
-    user_node = user.jurisdiction
-    if user_node is None:
+    own = user.jurisdiction
+    if own is None:
         raise NotFound
-    return user_node if user_node.path.startswith(round.owner.path) else round.owner
+    if not own.path.startswith(round.owner.path):
+        return round.owner
+    if isinstance(own, Jurisdiction):  # a signed-in user's own node, already loaded
+        return own
+    node = Jurisdiction.objects.filter(path=own.path).first()
+    if node is None:
+        raise NotFound
+    return node
 
 
 @dataclass
@@ -191,7 +210,7 @@ class Coverage:
     resampled: int = 0
 
 
-def coverage(user: Any, round: ScreeningRound, node: Jurisdiction) -> Coverage:
+def coverage(user: Actor, round: ScreeningRound, node: Jurisdiction) -> Coverage:
     """Counts under ``node`` (which must come from ``coverage_node``), per child jurisdiction: the target
     population as counted when the round opened (or was recounted) and the samples as of now (counters kept
     with the samples)."""
@@ -230,11 +249,20 @@ def coverage(user: Any, round: ScreeningRound, node: Jurisdiction) -> Coverage:
     return out
 
 
+NOT_SAMPLED_CAP = 500  # persons per page of the not-yet-sampled list, at most
+MAX_KEY = 2**63 - 1  # the largest person id (a bigint): the list pages by id, ``after`` goes up to this
+
+
+def not_sampled_limit(limit: int) -> int:
+    """How many persons a page of the not-yet-sampled list holds for a requested ``limit`` (1 to the cap)."""
+    return max(1, min(limit, NOT_SAMPLED_CAP))
+
+
 def not_sampled(
-    user: Any, round: ScreeningRound, node: Jurisdiction, *, after: int = 0, limit: int = 50
+    user: Actor, round: ScreeningRound, node: Jurisdiction, *, after: int = 0, limit: int = 50
 ) -> list[Person]:
-    """The next ``limit`` persons of the target population under ``node`` not yet sampled in the round, by
-    person id after ``after`` (keyset pagination)."""
+    """The next ``limit`` persons (at most ``NOT_SAMPLED_CAP``) of the target population under ``node`` not yet
+    sampled in the round, by person id after ``after`` (keyset pagination)."""
     _scope(user)
     subtree = _subtree(node)
     sampled = Binding.objects.filter(round=round, person_id=OuterRef("pk"), resample__isnull=True)
@@ -242,14 +270,14 @@ def not_sampled(
         Person.objects.filter(target_filter(round, subtree), jurisdiction_id__in=list(subtree), pk__gt=after)
         .filter(~Exists(sampled))
         .select_related("jurisdiction", "home_building")
-        .order_by("pk")[: max(1, min(limit, 500))]
+        .order_by("pk")[: not_sampled_limit(limit)]
     )
 
 
 # --- Follow-up of positives -------------------------------------------------------------------------------
 
 
-def temporary_controls(user: Any, *, open_only: bool = True) -> QuerySet[TemporaryControl]:
+def temporary_controls(user: Actor, *, open_only: bool = True) -> QuerySet[TemporaryControl]:
     scope = _scope(user)
     qs = TemporaryControl.objects.filter(scope.territory("jurisdiction"))
     if open_only:
@@ -257,7 +285,7 @@ def temporary_controls(user: Any, *, open_only: bool = True) -> QuerySet[Tempora
     return qs.select_related("person", "building", "district", "tube", "round", "case")
 
 
-def resample_tasks(user: Any, *, open_only: bool = True) -> QuerySet[ResampleTask]:
+def resample_tasks(user: Actor, *, open_only: bool = True) -> QuerySet[ResampleTask]:
     scope = _scope(user)
     qs = ResampleTask.objects.filter(scope.territory("jurisdiction"))
     if open_only:
@@ -265,7 +293,7 @@ def resample_tasks(user: Any, *, open_only: bool = True) -> QuerySet[ResampleTas
     return qs.select_related("person", "district", "source_tube", "round")
 
 
-def marked_buildings(user: Any) -> list[dict[str, Any]]:
+def marked_buildings(user: Actor) -> list[dict[str, Any]]:
     """Buildings with persons under temporary control (marked for the grid workers), with how many."""
     rows = (
         temporary_controls(user)
@@ -277,45 +305,40 @@ def marked_buildings(user: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def open_items_by_district(user: Any, now: dt.datetime | None = None) -> dict[int, dict[str, int]]:
-    """Per district id: open temporary controls and overdue re-sample tasks (for the control board); empty
-    for a user who may not see screening."""
-    scope = Scope.of(user)
-    if not scope.can(Cap.VIEW_SCREENING):
-        return {}
-    now = now or timezone.now()
-    out: dict[int, dict[str, int]] = {}
-
-    def slot(d: int) -> dict[str, int]:
-        return out.setdefault(d, {"temporary_controls": 0, "overdue_resamples": 0})
-
-    for r in (
+def temporary_controls_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Persons of positive pools under temporary control, not yet lifted (open, none overdue)."""
+    scope = _scope(user)
+    rows = (
         TemporaryControl.objects.filter(scope.territory("jurisdiction"), lifted_at__isnull=True)
         .values("district_id")
         .annotate(n=Count("id"))
         .order_by()
-    ):
-        slot(r["district_id"])["temporary_controls"] = r["n"]
-    for r in (
+    )
+    return {r["district_id"]: (r["n"], 0) for r in rows}
+
+
+def overdue_resamples_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Single-tube re-samples past their deadline (all overdue)."""
+    scope = _scope(user)
+    rows = (
         ResampleTask.objects.filter(scope.territory("jurisdiction"), status=TaskStatus.DUE, due_at__lt=now)
         .values("district_id")
         .annotate(n=Count("id"))
         .order_by()
-    ):
-        slot(r["district_id"])["overdue_resamples"] = r["n"]
-    return out
+    )
+    return {r["district_id"]: (r["n"], r["n"]) for r in rows}
 
 
 # --- Key industries ----------------------------------------------------------------------------------------
 
 
-def rules(user: Any) -> QuerySet[FrequencyRule]:
+def rules(user: Actor) -> QuerySet[FrequencyRule]:
     _scope(user)
     return FrequencyRule.objects.select_related("sector")
 
 
 def overdue_workers(
-    user: Any, *, sector: IndustrySector | None = None, now: dt.datetime | None = None, limit: int = 500
+    user: Actor, *, sector: IndustrySector | None = None, now: dt.datetime | None = None, limit: int = 500
 ) -> list[dict[str, Any]]:
     """Per key-industry sector with a frequency rule: the workers in the user's territory (and sector, for a
     regulator) whose last sample is older than the rule allows, or who were never sampled."""
@@ -339,6 +362,76 @@ def overdue_workers(
         total = workers.count()
         out.append({"rule": rule, "sector": rule.sector, "overdue": total, "workers": list(workers[:limit])})
     return out
+
+
+# --- The station's batch (unscoped reads of the binding action) -------------------------------------------
+
+BATCH_PERSON_FIELDS = (
+    "id",
+    "national_id",
+    "jurisdiction_id",
+    "jurisdiction__path",
+    "home_building_id",
+    "sector_id",
+)
+
+
+def batch_persons(nids: set[str], pks: set[int]) -> list[dict[str, Any]]:
+    """Unscoped (a station binds whoever it scans): the register rows a batch names, by national ID or pass
+    key, as ``BATCH_PERSON_FIELDS``. One query; ``= ANY`` on PostgreSQL, where thousands of ``IN``
+    placeholders cost more to build than to run."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT p.id, p.national_id, p.jurisdiction_id, j.path, p.home_building_id, p.sector_id "
+                f"FROM {Person._meta.db_table} p JOIN {Jurisdiction._meta.db_table} j ON j.id = p.jurisdiction_id "
+                "WHERE p.national_id = ANY(%s) OR p.id = ANY(%s)",
+                [list(nids), list(pks)],
+            )
+            return [dict(zip(BATCH_PERSON_FIELDS, r, strict=True)) for r in cur.fetchall()]
+    out = list(Person.objects.filter(national_id__in=nids).values(*BATCH_PERSON_FIELDS)) if nids else []
+    out += list(Person.objects.filter(pk__in=pks).values(*BATCH_PERSON_FIELDS)) if pks else []
+    return out
+
+
+def sampled_in_round(round_id: int, person_ids: set[int]) -> set[int]:
+    """Unscoped: who of these persons already has a (first) sample in the round."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT person_id FROM {Binding._meta.db_table} WHERE round_id = %s AND resample_id IS NULL "
+                "AND person_id = ANY(%s)",
+                [round_id, list(person_ids)],
+            )
+            return {r[0] for r in cur.fetchall()}
+    return set(
+        Binding.objects.filter(
+            round_id=round_id, person_id__in=person_ids, resample__isnull=True
+        ).values_list("person_id", flat=True)
+    )
+
+
+def due_resample_tasks(round: ScreeningRound, person_ids: set[int]) -> dict[int, int]:
+    """Unscoped: person id -> their re-sample task due in the round, for these persons (no second query when
+    the round has none due)."""
+    due = ResampleTask.objects.filter(round=round, status=TaskStatus.DUE)
+    if not due.exists():
+        return {}
+    return dict(due.filter(person_id__in=person_ids).values_list("person_id", "id"))
+
+
+def round_scope(round: ScreeningRound) -> tuple[list[str], set[int], set[int]]:
+    """The round's scope as plain values: area paths, building ids, sector ids."""
+    return (
+        list(round.jurisdictions.values_list("path", flat=True)),
+        set(round.buildings.values_list("id", flat=True)),
+        set(round.sectors.values_list("id", flat=True)),
+    )
+
+
+def district_ids() -> dict[str, int]:
+    """Unscoped: every district's id by its code."""
+    return dict(Jurisdiction.objects.filter(level=Level.DISTRICT).values_list("code", "id"))
 
 
 # --- Advisor -----------------------------------------------------------------------------------------------

@@ -5,55 +5,35 @@ one after another; each Enter binds and the page comes back ready for the next s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cordon.apps.accounts.roles import Cap
-from cordon.apps.accounts.scoping import NotFound, Scope
 from cordon.apps.geo import selectors as geo
-from cordon.site.access import page
+from cordon.apps.geo.models import Jurisdiction
+from cordon.core.access import AuthedRequest, page
+from cordon.core.pages import error_text, found, local_datetime
+from cordon.core.roles import Cap
+from cordon.core.scoping import NotFound, Scope
 
 from . import actions, selectors
-from .models import Tube, TubeStatus
+from .models import TubeStatus
 
 NOT_SAMPLED_PAGE = 50
-
-
-def _found(fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except NotFound:
-        raise Http404 from None
-
-
-def _messages(exc: ValidationError) -> str:
-    d = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return " ".join(str(m) for v in d.values() for m in v)
-
-
-def _when(value: str | None) -> dt.datetime | None:
-    parsed = parse_datetime((value or "").strip().replace(" ", "T")) if value else None
-    if parsed is None:
-        return None
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 # --- Rounds ------------------------------------------------------------------------------------------------
 
 
 @page(Cap.VIEW_SCREENING)
-def rounds(request: HttpRequest) -> HttpResponse:
+def rounds(request: AuthedRequest) -> HttpResponse:
     scope = Scope.of(request.user)
     now = timezone.localtime()
     return render(
@@ -74,10 +54,10 @@ def rounds(request: HttpRequest) -> HttpResponse:
 
 @page(Cap.MANAGE_SCREENING)
 @require_POST
-def round_new(request: HttpRequest) -> HttpResponse:
+def round_new(request: AuthedRequest) -> HttpResponse:
     p = request.POST
 
-    def nodes(name: str) -> list[Any]:
+    def nodes(name: str) -> list[Jurisdiction]:
         out = []
         for code in p.get(name, "").replace(",", " ").split():
             try:
@@ -97,23 +77,23 @@ def round_new(request: HttpRequest) -> HttpResponse:
                 code=p.get("code", ""),
                 name=p.get("name", ""),
                 owner=owner,
-                starts_at=_when(p.get("starts_at")),
-                ends_at=_when(p.get("ends_at")),
+                starts_at=local_datetime(p.get("starts_at")),
+                ends_at=local_datetime(p.get("ends_at")),
                 design=p.get("design", "10-in-1"),
                 jurisdictions=nodes("areas"),
                 sectors=list(geo.sectors().filter(code__in=p.getlist("sectors"))),
             ),
         )
     except ValidationError as exc:
-        messages.error(request, _messages(exc))
+        messages.error(request, error_text(exc))
         return redirect("screening:rounds")
     messages.success(request, _("Round %(code)s is open.") % {"code": r.code})
     return redirect("screening:round", code=r.code)
 
 
 @page(Cap.VIEW_SCREENING)
-def round_detail(request: HttpRequest, code: str) -> HttpResponse:
-    r = _found(lambda: selectors.get_round_for(request.user, code))
+def round_detail(request: AuthedRequest, code: str) -> HttpResponse:
+    r = found(lambda: selectors.get_round_for(request.user, code))
     sites = [(s, selectors.site_status(s)) for s in selectors.sites_visible_to(request.user).filter(round=r)]
     advice = None
     station = None
@@ -151,12 +131,12 @@ def round_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @page(Cap.MANAGE_SCREENING)
 @require_POST
-def round_close(request: HttpRequest, code: str) -> HttpResponse:
-    r = _found(lambda: selectors.get_round_for(request.user, code, Cap.MANAGE_SCREENING))
+def round_close(request: AuthedRequest, code: str) -> HttpResponse:
+    r = found(lambda: selectors.get_round_for(request.user, code, Cap.MANAGE_SCREENING))
     try:
         actions.close_round(actor=request.user, round=r)
     except ValidationError as exc:
-        messages.error(request, _messages(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Round %(code)s is closed.") % {"code": r.code})
     return redirect("screening:round", code=r.code)
@@ -164,8 +144,8 @@ def round_close(request: HttpRequest, code: str) -> HttpResponse:
 
 @page(Cap.MANAGE_SCREENING)
 @require_POST
-def round_recount(request: HttpRequest, code: str) -> HttpResponse:
-    r = _found(lambda: selectors.get_round_for(request.user, code, Cap.MANAGE_SCREENING))
+def round_recount(request: AuthedRequest, code: str) -> HttpResponse:
+    r = found(lambda: selectors.get_round_for(request.user, code, Cap.MANAGE_SCREENING))
     n = actions.recount_target(actor=request.user, round=r)
     messages.success(request, _("%(n)d persons to screen, counted from the register.") % {"n": n})
     return redirect("screening:coverage", code=r.code)
@@ -173,8 +153,8 @@ def round_recount(request: HttpRequest, code: str) -> HttpResponse:
 
 @page(Cap.MANAGE_SCREENING)
 @require_POST
-def site_new(request: HttpRequest, code: str) -> HttpResponse:
-    r = _found(lambda: selectors.get_round_for(request.user, code, Cap.MANAGE_SCREENING))
+def site_new(request: AuthedRequest, code: str) -> HttpResponse:
+    r = found(lambda: selectors.get_round_for(request.user, code, Cap.MANAGE_SCREENING))
     p = request.POST
     try:
         try:
@@ -192,7 +172,7 @@ def site_new(request: HttpRequest, code: str) -> HttpResponse:
     except ValueError:
         messages.error(request, _("Check the opening hours and the number of samplers."))
     except ValidationError as exc:
-        messages.error(request, _messages(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Sampling site added."))
     return redirect("screening:round", code=r.code)
@@ -200,8 +180,8 @@ def site_new(request: HttpRequest, code: str) -> HttpResponse:
 
 @page(Cap.MANAGE_SCREENING)
 @require_POST
-def tubes_issue(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _found(lambda: selectors.get_site_for(request.user, pk, Cap.MANAGE_SCREENING))
+def tubes_issue(request: AuthedRequest, pk: int) -> HttpResponse:
+    site = found(lambda: selectors.get_site_for(request.user, pk, Cap.MANAGE_SCREENING))
     try:
         size = int(request.POST.get("size") or site.round.tube_size)
         n = actions.issue_tubes(
@@ -210,7 +190,7 @@ def tubes_issue(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError:
         messages.error(request, _("A tube holds 1, 5, 10 or 20 samples."))
     except ValidationError as exc:
-        messages.error(request, _messages(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("%(n)d tubes issued to %(site)s.") % {"n": n, "site": site.name})
     return redirect("screening:round", code=site.round.code)
@@ -220,11 +200,11 @@ def tubes_issue(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @page(Cap.VIEW_SCREENING)
-def coverage(request: HttpRequest, code: str) -> HttpResponse:
-    r = _found(lambda: selectors.get_round_for(request.user, code))
-    node = _found(lambda: selectors.coverage_node(request.user, r, request.GET.get("node", "")))
+def coverage(request: AuthedRequest, code: str) -> HttpResponse:
+    r = found(lambda: selectors.get_round_for(request.user, code))
+    node = found(lambda: selectors.coverage_node(request.user, r, request.GET.get("node", "")))
     try:
-        after = max(0, int(request.GET.get("after") or 0))
+        after = min(max(0, int(request.GET.get("after") or 0)), selectors.MAX_KEY)
     except ValueError:
         after = 0
     cov = selectors.coverage(request.user, r, node)
@@ -242,7 +222,7 @@ def coverage(request: HttpRequest, code: str) -> HttpResponse:
             "next_url": (
                 reverse("screening:coverage", args=[r.code])
                 + "?"
-                + urlencode({"node": node.code, "after": nxt})
+                + urlencode({"node": node.code, "after": str(nxt)})
                 if nxt
                 else ""
             ),
@@ -261,10 +241,10 @@ def _station_url(site_pk: int, tube: str) -> str:
 
 
 @page(Cap.SAMPLE)
-def station(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _found(lambda: selectors.get_site_for(request.user, pk, Cap.SAMPLE))
+def station(request: AuthedRequest, pk: int) -> HttpResponse:
+    site = found(lambda: selectors.get_site_for(request.user, pk, Cap.SAMPLE))
     barcode = request.GET.get("tube", "").strip()
-    tube = Tube.objects.filter(site=site, barcode=barcode).first() if barcode else None
+    tube = selectors.tube_at_site(site, barcode)
     return render(
         request,
         "screening/station.html",
@@ -274,18 +254,18 @@ def station(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page(Cap.SAMPLE)
 @require_POST
-def station_bind(request: HttpRequest, pk: int) -> HttpResponse:
+def station_bind(request: AuthedRequest, pk: int) -> HttpResponse:
     """One scan: a tube barcode (the tube to fill next) or a person's pass or ID (bound to the current tube)."""
-    site = _found(lambda: selectors.get_site_for(request.user, pk, Cap.SAMPLE))
+    site = found(lambda: selectors.get_site_for(request.user, pk, Cap.SAMPLE))
     barcode = request.POST.get("tube", "").strip()
     token = request.POST.get("person", "").strip()
-    if token and Tube.objects.filter(site=site, barcode=token).exists():
+    if token and selectors.tube_at_site(site, token) is not None:
         barcode, token = token, ""  # a tube scanned into the person field: switch tubes
     if not barcode:
         messages.error(request, _("Scan a tube first."))
         return redirect(_station_url(site.pk, ""))
     if not token:
-        tube = Tube.objects.filter(site=site, barcode=barcode).first()
+        tube = selectors.tube_at_site(site, barcode)
         if tube is None:
             messages.error(request, _("Unknown tube %(t)s.") % {"t": barcode})
             return redirect(_station_url(site.pk, ""))
@@ -302,7 +282,7 @@ def station_bind(request: HttpRequest, pk: int) -> HttpResponse:
         messages.warning(request, _("Bound, but this person is outside the round's scope (flagged)."))
     else:
         messages.success(request, _("Bound to %(t)s.") % {"t": barcode})
-    tube = Tube.objects.filter(site=site, barcode=barcode).first()
+    tube = selectors.tube_at_site(site, barcode)
     if tube is not None and tube.is_full:
         messages.info(request, _("Tube %(t)s is full: scan the next tube.") % {"t": barcode})
         barcode = ""
@@ -311,17 +291,17 @@ def station_bind(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page(Cap.SAMPLE)
 @require_POST
-def station_seal(request: HttpRequest, pk: int) -> HttpResponse:
+def station_seal(request: AuthedRequest, pk: int) -> HttpResponse:
     """Seal the current tube before it is full (the end of a shift, the last persons of the day)."""
-    site = _found(lambda: selectors.get_site_for(request.user, pk, Cap.SAMPLE))
-    tube = Tube.objects.filter(site=site, barcode=request.POST.get("tube", "").strip()).first()
+    site = found(lambda: selectors.get_site_for(request.user, pk, Cap.SAMPLE))
+    tube = selectors.tube_at_site(site, request.POST.get("tube", ""))
     if tube is None:
         messages.error(request, _("Scan a tube first."))
         return redirect(_station_url(site.pk, ""))
     try:
         actions.seal_tube(actor=request.user, tube=tube)
     except ValidationError as exc:
-        messages.error(request, _messages(exc))
+        messages.error(request, error_text(exc))
         return redirect(_station_url(site.pk, tube.barcode))
     messages.success(
         request, _("Tube %(t)s is sealed with %(n)d samples.") % {"t": tube.barcode, "n": tube.bound}
@@ -331,8 +311,8 @@ def station_seal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page(Cap.SAMPLE)
 @require_POST
-def station_queue(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _found(lambda: selectors.get_site_for(request.user, pk, Cap.SAMPLE))
+def station_queue(request: AuthedRequest, pk: int) -> HttpResponse:
+    site = found(lambda: selectors.get_site_for(request.user, pk, Cap.SAMPLE))
     try:
         actions.report_queue(actor=request.user, site=site, persons=int(request.POST.get("persons") or 0))
     except (ValueError, ValidationError):
@@ -344,14 +324,14 @@ def station_queue(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @page(Cap.LAB)
-def lab(request: HttpRequest) -> HttpResponse:
+def lab(request: AuthedRequest) -> HttpResponse:
     labs = list(selectors.labs_visible_to(request.user))
     return render(request, "screening/lab.html", {"labs": labs, "report": None})
 
 
 @page(Cap.LAB)
 @require_POST
-def lab_submit(request: HttpRequest) -> HttpResponse:
+def lab_submit(request: AuthedRequest) -> HttpResponse:
     try:
         the_lab = selectors.get_lab_for(request.user, request.POST.get("lab", ""))
     except NotFound:
@@ -367,7 +347,7 @@ def lab_submit(request: HttpRequest) -> HttpResponse:
         if upload is None:
             messages.error(request, _("Choose a results file."))
             return redirect("screening:lab")
-        rows, errors = actions.parse_results_file(upload.read())
+        rows, errors = actions.parse_results_file(upload.read(), upload.name or "")
         report = actions.record_results(actor=request.user, rows=rows, lab=the_lab, first_line=2)
         report.errors = sorted(errors + report.errors)
     labs = list(selectors.labs_visible_to(request.user))
@@ -378,7 +358,7 @@ def lab_submit(request: HttpRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_SCREENING)
-def alerts(request: HttpRequest) -> HttpResponse:
+def alerts(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "screening/alerts.html",
@@ -392,7 +372,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_SCREENING)
-def overdue(request: HttpRequest) -> HttpResponse:
+def overdue(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "screening/overdue.html",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cordon.apps.audit.admin import AuditedAdmin
+from cordon.apps.audit.admin import AuditedAdmin, ReadOnlyAdmin
 
 from .models import Case, Cluster, Contact, Linkage, RiskVenue, ScanBatch
 
@@ -33,5 +33,19 @@ class LinkageAdmin(AuditedAdmin):
     raw_id_fields = ["contact", "from_district", "to_district", "acknowledged_by"]
 
 
-admin.site.register(RiskVenue)
-admin.site.register(ScanBatch)
+@admin.register(RiskVenue)
+class RiskVenueAdmin(ReadOnlyAdmin):
+    """Read-only: risk venues are derived by tracing (every trace of the case replaces them), so an edit by
+    hand would be silently undone; re-trace the case instead."""
+
+    list_display = ["venue", "case", "first_in", "last_out", "visits"]
+    raw_id_fields = ["venue", "case"]
+
+
+@admin.register(ScanBatch)
+class ScanBatchAdmin(ReadOnlyAdmin):
+    """Read-only: a scan batch is the record of one ingestion (what the store took in, skipped and why);
+    changing it would falsify that record."""
+
+    list_display = ["created_at", "filename", "source", "actor", "rows_read", "added", "duplicates"]
+    raw_id_fields = ["actor"]

@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cordon.core.actions import DERIVED
+
 
 class Classification(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed case")
@@ -284,6 +286,11 @@ class Linkage(models.Model):
 
 class RiskVenue(models.Model):
     """A venue a case visited while infectious (风险点位), with the time window of those visits."""
+
+    # Derived, not judged: every trace of the case deletes its risk venues and makes them again from the case's
+    # scans in its exposure window (no one edits or decides them); the trace itself is audited (the case's
+    # window and trace time), so these rows are a cache of what the scans say.
+    audit_policy = DERIVED
 
     venue = models.ForeignKey("venues.Venue", on_delete=models.PROTECT, related_name="risk_points")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="risk_venues")

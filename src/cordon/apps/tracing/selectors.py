@@ -10,19 +10,41 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from cordon.apps.accounts.roles import Cap
-from cordon.apps.accounts.scoping import NotFound, Scope
 from cordon.apps.geo.models import Jurisdiction
+from cordon.apps.people import selectors as people
+from cordon.apps.people.models import Person
+from cordon.core.actors import Actor
+from cordon.core.roles import Cap
+from cordon.core.scoping import NotFound, Scope
+from cordon.engine import tracing as engine
+from cordon.engine.sim.profile import load_profile
 
-from .models import Case, Cluster, Contact, Control, Decision, Linkage, RiskVenue, ScanBatch
+from .models import (
+    Case,
+    Cluster,
+    Contact,
+    Control,
+    Decision,
+    Investigation,
+    Linkage,
+    RiskVenue,
+    ScanBatch,
+    TrajectoryEntry,
+)
+from .store import local_naive
+from .store import (
+    scan_store as scan_store,  # the scan store, for the CLI and the demo (tracing.store is private)
+)
 
 
-def cases_visible_to(user: Any) -> QuerySet[Case]:
+def cases_visible_to(user: Actor) -> QuerySet[Case]:
     scope = Scope.of(user)
     scope.require(Cap.VIEW_CASES)
     return scope.filter(
@@ -31,7 +53,7 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
 
 
 def search_cases(
-    user: Any, *, query: str = "", district: str = "", since: dt.date | None = None, control: str = ""
+    user: Actor, *, query: str = "", district: str = "", since: dt.date | None = None, control: str = ""
 ) -> QuerySet[Case]:
     qs = cases_visible_to(user)
     q = query.strip()
@@ -48,7 +70,7 @@ def search_cases(
     return qs
 
 
-def get_case_for(user: Any, key: int | str) -> Case:
+def get_case_for(user: Actor, key: int | str) -> Case:
     qs = cases_visible_to(user)
     try:
         return qs.get(pk=key) if isinstance(key, int) else qs.get(code=key)
@@ -56,7 +78,38 @@ def get_case_for(user: Any, key: int | str) -> Case:
         raise NotFound from None
 
 
-def case_summary(user: Any, day: dt.date | None = None) -> dict[str, int]:
+def person_by_national_id(user: Actor, national_id: str) -> Person:
+    """The person of the register with this national ID (any case of letters, spaces around it ignored), in
+    the user's scope: ``NotFound`` when there is none or it is out of scope (a case is reported for a person
+    from the register)."""
+    try:
+        return people.persons_visible_to(user).get(national_id=national_id.strip().upper())
+    except Person.DoesNotExist:
+        raise NotFound from None
+
+
+def investigation_of(case: Case) -> Investigation | None:
+    """``case`` must come from ``get_case_for`` (so it is in scope)."""
+    return Investigation.objects.filter(case=case).select_related("investigator").first()
+
+
+def trajectory_of(case: Case) -> QuerySet[TrajectoryEntry]:
+    """The case's trajectory in time order; ``case`` must come from ``get_case_for``."""
+    return case.trajectory.select_related("venue")
+
+
+def risk_venues_of(case: Case) -> QuerySet[RiskVenue]:
+    """The venues the case visited in its window (as of its last trace); ``case`` must come from
+    ``get_case_for``."""
+    return case.risk_venues.select_related("venue")
+
+
+def cases_in_cluster(user: Actor, cluster: Cluster) -> QuerySet[Case]:
+    """The cluster's cases that the user may see."""
+    return cases_visible_to(user).filter(cluster=cluster)
+
+
+def case_summary(user: Actor, day: dt.date | None = None) -> dict[str, int]:
     """Cases reported on ``day`` (default today) in the user's territory: total, found in the community,
     found under control."""
     day = day or timezone.localdate()
@@ -70,7 +123,7 @@ def case_summary(user: Any, day: dt.date | None = None) -> dict[str, int]:
 
 
 def contacts_of_case(
-    user: Any, case: Case, *, status: str = "", degree: int | None = None
+    user: Actor, case: Case, *, status: str = "", degree: int | None = None
 ) -> QuerySet[Contact]:
     """``case`` must come from ``get_case_for`` (so it is in scope)."""
     qs = Contact.objects.filter(case=case).select_related("person", "via", "district", "jurisdiction")
@@ -92,7 +145,7 @@ def contact_counts(case: Case) -> dict[str, int]:
     return out
 
 
-def linkage_inbox(user: Any, *, pending_only: bool = False) -> QuerySet[Linkage]:
+def linkage_inbox(user: Actor, *, pending_only: bool = False) -> QuerySet[Linkage]:
     """Contacts handed to the user's district (or any district under the user's node, for the city)."""
     scope = Scope.of(user)
     scope.require(Cap.RECEIVE_LINKAGE)
@@ -107,14 +160,14 @@ def linkage_inbox(user: Any, *, pending_only: bool = False) -> QuerySet[Linkage]
     return qs
 
 
-def get_linkage_for(user: Any, pk: int) -> Linkage:
+def get_linkage_for(user: Actor, pk: int) -> Linkage:
     try:
         return linkage_inbox(user).get(pk=pk)
     except Linkage.DoesNotExist:
         raise NotFound from None
 
 
-def clusters_visible_to(user: Any) -> QuerySet[Cluster]:
+def clusters_visible_to(user: Actor) -> QuerySet[Cluster]:
     visible = cases_visible_to(user)
     return (
         Cluster.objects.filter(merged_into__isnull=True, cases__in=visible)
@@ -124,7 +177,7 @@ def clusters_visible_to(user: Any) -> QuerySet[Cluster]:
     )
 
 
-def get_cluster_for(user: Any, key: int | str) -> Cluster:
+def get_cluster_for(user: Actor, key: int | str) -> Cluster:
     visible = cases_visible_to(user)
     qs = Cluster.objects.filter(cases__in=visible).distinct()
     try:
@@ -134,7 +187,13 @@ def get_cluster_for(user: Any, key: int | str) -> Cluster:
     return cluster
 
 
-def risk_venues_visible_to(user: Any, *, since: dt.date | None = None) -> QuerySet[RiskVenue]:
+def cluster_size(cluster: Cluster) -> int:
+    """How many cases the cluster holds, wherever they are (unscoped: a count, for a cluster the user may
+    see)."""
+    return cluster.cases.count()
+
+
+def risk_venues_visible_to(user: Actor, *, since: dt.date | None = None) -> QuerySet[RiskVenue]:
     scope = Scope.of(user)
     scope.require(Cap.VIEW_CASES)
     qs = scope.filter(
@@ -146,7 +205,7 @@ def risk_venues_visible_to(user: Any, *, since: dt.date | None = None) -> QueryS
     return qs
 
 
-def scan_batches(user: Any) -> QuerySet[ScanBatch]:
+def scan_batches(user: Actor) -> QuerySet[ScanBatch]:
     Scope.of(user).require(Cap.INGEST_SCANS)
     return ScanBatch.objects.select_related("actor")
 
@@ -158,7 +217,7 @@ def pending_decisions(case: Case) -> int:
 # --- Association comparison (关联比对) and chains ---------------------------------------------------------
 
 
-def associations(user: Any, case: Case) -> list[dict[str, Any]]:
+def associations(user: Actor, case: Case) -> list[dict[str, Any]]:
     """Existing cases (and their clusters) the case connects to, each with its evidence: same household, same
     workplace, a contact link either way (the contact's evidence: venue, sub-area, times) and a shared risk
     venue at overlapping times. Linked cases of other districts are listed (code and district), but only cases
@@ -225,7 +284,7 @@ def _evidence_text(contact: Contact) -> str:
 GRAPH_NODE_LIMIT = 1500
 
 
-def cluster_graph(user: Any, cluster: Cluster, *, limit: int = GRAPH_NODE_LIMIT) -> dict[str, Any]:
+def cluster_graph(user: Actor, cluster: Cluster, *, limit: int = GRAPH_NODE_LIMIT) -> dict[str, Any]:
     """The transmission-chain graph of a cluster: cases as nodes, contact links between them as edges
     (from the case whose tracing found the other case's person). Above ``limit`` cases the graph is
     summarised: one node per street with its case count, edges counted between streets."""
@@ -281,3 +340,57 @@ def cluster_graph(user: Any, cluster: Cluster, *, limit: int = GRAPH_NODE_LIMIT)
             if a != b
         ],
     }
+
+
+# --- Exposure window ----------------------------------------------------------------------------------------
+
+
+@cache
+def _profile_days_before() -> int:
+    return int(load_profile(settings.CORDON_PATHOGEN_PROFILE).exposure_window_days_before_onset)
+
+
+def exposure_window(case: Case, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """From the profile's days before onset (or before the first positive sample for an asymptomatic
+    infection) until isolation (or the report, when the case was not isolated before it)."""
+    onset = dt.datetime.combine(case.onset_date, dt.time()) if case.onset_date else None
+    end = case.isolated_at or case.reported_at
+    start, stop = engine.exposure_window(
+        onset=onset,
+        first_positive_sample=None if onset else local_naive(case.sampled_at),
+        isolated_at=local_naive(end),
+        days_before=_profile_days_before(),
+        now=local_naive(now or timezone.now()),
+    )
+    return timezone.make_aware(start), timezone.make_aware(stop)
+
+
+# --- Tracing's kinds of open item (registered in hooks.py) ---------------------------------------------------
+
+
+def _grouped(qs: QuerySet[Any], field: str, late: Q) -> dict[int, tuple[int, int]]:
+    rows = qs.values(field).annotate(n=Count("id"), late=Count("id", filter=late)).order_by()
+    return {r[field]: (r["n"], r["late"]) for r in rows}
+
+
+def untraced_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Cases not traced yet; overdue once the judgment deadline after the report has passed."""
+    judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
+    qs = cases_visible_to(user).filter(traced_at__isnull=True)
+    return _grouped(qs, "district_id", Q(reported_at__lt=now - judge))
+
+
+def to_judge_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Candidate close and secondary contacts not judged, by the district of their case."""
+    judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
+    qs = Contact.objects.filter(case__in=cases_visible_to(user), status=Decision.CANDIDATE, degree__gt=0)
+    return _grouped(qs, "case__district_id", Q(found_at__lt=now - judge))
+
+
+def linkage_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Handovers from other districts not acknowledged, by the receiving district."""
+    scope = Scope.of(user)
+    scope.require(Cap.VIEW_CASES)
+    ack = dt.timedelta(hours=settings.CORDON_LINKAGE_ACK_HOURS)
+    qs = Linkage.objects.filter(scope.territory("to_district"), acknowledged_at__isnull=True)
+    return _grouped(qs, "to_district_id", Q(created_at__lt=now - ack))

@@ -12,47 +12,42 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cordon.apps.accounts.roles import Cap
-from cordon.apps.accounts.scoping import NotFound, Scope
 from cordon.apps.people import selectors as people
+from cordon.apps.people.models import Person
 from cordon.apps.venues import selectors as venues
-from cordon.site.access import page
+from cordon.core.access import AuthedRequest, page
+from cordon.core.pages import error_fields, error_text, found, local_datetime
+from cordon.core.roles import Cap
+from cordon.core.scoping import NotFound, Scope
 
 from . import actions, selectors
-from .models import Classification, Control, Decision, FoundBy, TrajectoryKind
+from .models import Case, Classification, Control, Decision, FoundBy, TrajectoryKind
 
 PAGE_SIZE = settings.CORDON_PAGE_SIZE
 
 
-def _case(request: HttpRequest, pk: int) -> Any:
-    try:
-        return selectors.get_case_for(request.user, pk)
-    except NotFound:
-        raise Http404 from None
+def _case(request: AuthedRequest, pk: int) -> Case:
+    return found(lambda: selectors.get_case_for(request.user, pk))
 
 
-def _when(value: str | None) -> dt.datetime | None:
-    """A datetime-local form value (local time) as an aware datetime; None when empty or unparseable."""
-    parsed = parse_datetime((value or "").strip().replace(" ", "T")) if value else None
-    if parsed is None:
-        return None
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
-
-
-def _errors(exc: ValidationError) -> dict[str, str]:
-    d = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return {k: " ".join(str(m) for m in v) for k, v in d.items()}
+def _person(request: AuthedRequest, key: str) -> Person:
+    """The person a case is reported for: a register number (digits, shorter than a national ID) or a national
+    ID, in the user's scope; ``NotFound`` otherwise."""
+    if key.isdigit() and len(key) < 15:
+        return people.get_person_for(request.user, int(key))
+    return selectors.person_by_national_id(request.user, key)
 
 
 @page(Cap.VIEW_CASES)
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     control = request.GET.get("control", "")
     since = parse_date(request.GET.get("since", "") or "") if request.GET.get("since") else None
@@ -73,7 +68,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @page(Cap.TRACE)
-def case_new(request: HttpRequest) -> HttpResponse:
+def case_new(request: AuthedRequest) -> HttpResponse:
     values: dict[str, Any] = {"classification": Classification.CONFIRMED, "control": Control.COMMUNITY}
     errors: dict[str, str] = {}
     status = 200
@@ -83,28 +78,25 @@ def case_new(request: HttpRequest) -> HttpResponse:
         key = values.get("person", "").strip()
         if key:
             try:
-                if key.isdigit() and len(key) < 15:
-                    person = people.get_person_for(request.user, int(key))
-                else:
-                    person = people.persons_visible_to(request.user).get(national_id=key.upper())
-            except Exception:
+                person = _person(request, key)
+            except NotFound:
                 errors["person"] = _("No person with this national ID or register number in your area.")
-        sampled = _when(values.get("sampled_at"))
+        sampled = local_datetime(values.get("sampled_at"))
         data = actions.CaseData(
             person=person,
             classification=values.get("classification", ""),
             onset_date=parse_date(values.get("onset_date") or "") if values.get("onset_date") else None,
             sampled_at=sampled,
-            reported_at=_when(values.get("reported_at")),
+            reported_at=local_datetime(values.get("reported_at")),
             found_by=values.get("found_by", ""),
             control=values.get("control", ""),
-            isolated_at=_when(values.get("isolated_at")),
+            isolated_at=local_datetime(values.get("isolated_at")),
         )
         if not errors:
             try:
                 case = actions.report_case(actor=request.user, data=data)
             except ValidationError as exc:
-                errors = _errors(exc)
+                errors = error_fields(exc)
             else:
                 messages.success(
                     request, _("Case %(code)s reported; its investigation is open.") % {"code": case.code}
@@ -126,7 +118,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_CASES)
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     tab = request.GET.get("tab", "close")
     degree = {"close": 1, "secondary": 2, "risk": 0}.get(tab, 1)
@@ -141,18 +133,18 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tracing/case.html",
         {
             "case": case,
-            "investigation": getattr(case, "investigation", None),
-            "trajectory": case.trajectory.select_related("venue"),
+            "investigation": selectors.investigation_of(case),
+            "trajectory": selectors.trajectory_of(case),
             "page_obj": page_obj,
             "tab": tab,
             "status": status,
             "counts": selectors.contact_counts(case),
             "associations": selectors.associations(request.user, case),
-            "risk_venues": case.risk_venues.select_related("venue"),
+            "risk_venues": selectors.risk_venues_of(case),
             "can_trace": scope.can(Cap.TRACE),
             "kinds": TrajectoryKind.choices,
             "national_id": people.national_id_for(request.user, case.person),
-            "window": actions.exposure_window(case),
+            "window": selectors.exposure_window(case),
             "shows_pii": people.shows_pii(request.user),
         },
     )
@@ -160,7 +152,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @page(Cap.TRACE)
-def case_trace(request: HttpRequest, pk: int) -> HttpResponse:
+def case_trace(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     result = actions.trace_case(actor=request.user, case=case)
     messages.success(request, result.describe())
@@ -169,7 +161,7 @@ def case_trace(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @page(Cap.TRACE)
-def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def case_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     ids = [int(i) for i in request.POST.getlist("contact") if i.isdigit()]
     decision = request.POST.get("decision", "")
@@ -182,7 +174,7 @@ def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
             note=request.POST.get("note", ""),
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(_errors(exc).values()))
+        messages.error(request, error_text(exc))
     else:
         label = dict(Decision.choices).get(decision, decision)
         messages.success(request, _("%(n)d contacts: %(decision)s.") % {"n": n, "decision": label})
@@ -192,7 +184,7 @@ def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @page(Cap.TRACE)
-def case_trajectory(request: HttpRequest, pk: int) -> HttpResponse:
+def case_trajectory(request: AuthedRequest, pk: int) -> HttpResponse:
     """Add one trajectory entry (keyboard-first form: Enter submits, focus returns to the place code)."""
     case = _case(request, pk)
     venue = None
@@ -220,26 +212,24 @@ def case_trajectory(request: HttpRequest, pk: int) -> HttpResponse:
                 subarea=subarea,
                 place=request.POST.get("place", ""),
                 address=request.POST.get("address", ""),
-                time_in=_when(request.POST.get("time_in")),
-                time_out=_when(request.POST.get("time_out")),
+                time_in=local_datetime(request.POST.get("time_in")),
+                time_out=local_datetime(request.POST.get("time_out")),
             ),
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(_errors(exc).values()))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Trajectory entry added."))
     return redirect(f"{case_url(case)}?added=1#trajectory")
 
 
-def case_url(case: Any) -> str:
-    from django.urls import reverse
-
+def case_url(case: Case) -> str:
     return reverse("tracing:case", kwargs={"pk": case.pk})
 
 
 @require_POST
 @page(Cap.TRACE)
-def case_autofill(request: HttpRequest, pk: int) -> HttpResponse:
+def case_autofill(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     n = actions.autofill_trajectory(actor=request.user, case=case)
     messages.success(request, _("%(n)d visits filled in from check-in scans.") % {"n": n})
@@ -248,7 +238,7 @@ def case_autofill(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @page(Cap.TRACE)
-def case_investigation(request: HttpRequest, pk: int) -> HttpResponse:
+def case_investigation(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     complete = {"complete": True, "reopen": False}.get(request.POST.get("action", ""))
     actions.update_investigation(
@@ -260,7 +250,7 @@ def case_investigation(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @page(Cap.TRACE)
-def case_cluster(request: HttpRequest, pk: int) -> HttpResponse:
+def case_cluster(request: AuthedRequest, pk: int) -> HttpResponse:
     """Put the case (and the linked cases ticked) into a new cluster or an existing one."""
     case = _case(request, pk)
     codes = request.POST.getlist("case")
@@ -280,14 +270,14 @@ def case_cluster(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         messages.error(request, _("Unknown cluster."))
     except ValidationError as exc:
-        messages.error(request, " ".join(_errors(exc).values()))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Cluster %(code)s updated.") % {"code": cluster.code})
     return redirect("tracing:case", pk=case.pk)
 
 
 @page(Cap.RECEIVE_LINKAGE)
-def linkage_inbox(request: HttpRequest) -> HttpResponse:
+def linkage_inbox(request: AuthedRequest) -> HttpResponse:
     pending = request.GET.get("all") != "1"
     qs = selectors.linkage_inbox(request.user, pending_only=pending)
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -305,7 +295,7 @@ def linkage_inbox(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @page(Cap.RECEIVE_LINKAGE)
-def linkage_ack(request: HttpRequest) -> HttpResponse:
+def linkage_ack(request: AuthedRequest) -> HttpResponse:
     n = 0
     for raw in request.POST.getlist("linkage"):
         try:
@@ -319,7 +309,7 @@ def linkage_ack(request: HttpRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_CASES)
-def cluster_list(request: HttpRequest) -> HttpResponse:
+def cluster_list(request: AuthedRequest) -> HttpResponse:
     page_obj = Paginator(selectors.clusters_visible_to(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -327,16 +317,13 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_CASES)
-def cluster_detail(request: HttpRequest, code: str) -> HttpResponse:
-    try:
-        cluster = selectors.get_cluster_for(request.user, code)
-    except NotFound:
-        raise Http404 from None
+def cluster_detail(request: AuthedRequest, code: str) -> HttpResponse:
+    cluster = found(lambda: selectors.get_cluster_for(request.user, code))
     if cluster.merged_into is not None:
         target = cluster.merged_into.code
         messages.info(request, _("This cluster was merged into %(code)s.") % {"code": target})
         return redirect("tracing:cluster", code=target)
-    cases = selectors.cases_visible_to(request.user).filter(cluster=cluster)
+    cases = selectors.cases_in_cluster(request.user, cluster)
     return render(
         request,
         "tracing/cluster.html",
@@ -352,7 +339,7 @@ def cluster_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @page(Cap.TRACE)
-def cluster_merge(request: HttpRequest, code: str) -> HttpResponse:
+def cluster_merge(request: AuthedRequest, code: str) -> HttpResponse:
     try:
         target = selectors.get_cluster_for(request.user, code)
         others = [selectors.get_cluster_for(request.user, c) for c in request.POST.getlist("other")]
@@ -360,14 +347,14 @@ def cluster_merge(request: HttpRequest, code: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except ValidationError as exc:
-        messages.error(request, " ".join(_errors(exc).values()))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("%(n)d cases moved into %(code)s.") % {"n": n, "code": target.code})
     return redirect("tracing:cluster", code=code)
 
 
 @page(Cap.VIEW_CASES)
-def risk_venue_list(request: HttpRequest) -> HttpResponse:
+def risk_venue_list(request: AuthedRequest) -> HttpResponse:
     days = (
         int(request.GET.get("days", "14") or 14) if (request.GET.get("days", "14") or "14").isdigit() else 14
     )
@@ -389,7 +376,7 @@ def risk_venue_list(request: HttpRequest) -> HttpResponse:
 
 
 @page(Cap.INGEST_SCANS)
-def scan_upload(request: HttpRequest) -> HttpResponse:
+def scan_upload(request: AuthedRequest) -> HttpResponse:
     context: dict[str, Any] = {"batches": selectors.scan_batches(request.user)[:20]}
     status = 200
     if request.method == "POST":

@@ -1,4 +1,4 @@
-"""Every write to venues goes through here (one transaction, audited)."""
+"""Every write to venues goes through here (one ``@action`` each: one transaction, audited)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
 from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction
+from cordon.core.actions import action
+from cordon.core.actors import Actor
 
 from .models import Venue, VenueType
 
@@ -64,20 +65,19 @@ def clean_venue(data: VenueData) -> tuple[dict[str, Any], dict[str, str]]:
     return values, errors
 
 
-@transaction.atomic
-def create_venue(*, actor: Any, data: VenueData, source: str = "web") -> Venue:
+@action
+def create_venue(*, actor: Actor | None, data: VenueData, source: str = "web") -> Venue:
     values, errors = clean_venue(data)
     if "code" not in errors and Venue.objects.filter(code=values["code"]).exists():
         errors["code"] = _("This place code is already used.")
     if errors:
         raise ValidationError(errors)
-    venue = Venue.objects.create(**values)
-    audit.record_create(actor, venue, source=source)
-    return venue
+    return audit.create(actor, Venue, source=source, **values)
 
 
-@transaction.atomic
-def update_venue(*, actor: Any, venue: Venue, changes: dict[str, Any], source: str = "web") -> Venue:
+@action
+def update_venue(*, actor: Actor | None, venue: Venue, changes: dict[str, Any], source: str = "web") -> Venue:
+    """Apply ``changes`` (VenueData field names) to ``venue`` and record old -> new values."""
     current = VenueData(
         code=venue.code,
         name=venue.name,
@@ -98,17 +98,16 @@ def update_venue(*, actor: Any, venue: Venue, changes: dict[str, Any], source: s
         errors["code"] = _("This place code is already used.")
     if errors:
         raise ValidationError(errors)
-    before = audit.snapshot(venue)
-    for key, value in values.items():
-        setattr(venue, key, value)
-    venue.save()
-    audit.record_update(actor, venue, before, source=source)
+    audit.change(actor, venue, source=source, **values)
     return venue
 
 
-def bulk_create_venues(*, actor: Any, rows: Iterable[dict[str, Any]], source: str) -> list[Venue]:
-    """Insert already-checked venue values (from ``clean_venue``) in bulk, one audit row each. The caller holds
-    the transaction."""
+@action
+def bulk_create_venues(
+    *, actor: Actor | None, rows: Iterable[dict[str, Any]], source: str = "web"
+) -> list[Venue]:
+    """Insert already-checked venue values (from ``clean_venue``) in bulk, one audit row each (an import holds
+    the outer transaction)."""
     venues = Venue.objects.bulk_create([Venue(**values) for values in rows], batch_size=1000)
     audit.record_bulk_create(actor, venues, source=source)
     return venues

@@ -1,14 +1,17 @@
-from typing import Any
+"""The venues API: look venues up by name, place code or address, in the caller's scope."""
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from cordon.apps.accounts.roles import Cap
-from cordon.site.access import api
+from cordon.core.access import AuthedRequest, api
+from cordon.core.paging import Paging, page
+from cordon.core.roles import Cap
 
 from . import selectors
+from .models import Venue
 
 router = Router(tags=["venues"])
+
+VENUES_CAP = 500
 
 
 class VenueOut(Schema):
@@ -23,37 +26,41 @@ class VenueOut(Schema):
     responsible_unit: str
     sector: str | None
 
+    @classmethod
+    def of(cls, v: Venue) -> "VenueOut":
+        return cls(
+            id=v.pk,
+            code=v.code,
+            name=v.name,
+            venue_type=v.venue_type,
+            jurisdiction=v.jurisdiction.code,
+            address=v.building.address if v.building is not None else None,
+            capacity=v.capacity,
+            sub_areas=list(v.sub_areas),
+            responsible_unit=v.responsible_unit,
+            sector=v.sector.code if v.sector is not None else None,
+        )
 
-class Page(Schema):
+
+class VenueQuery(Paging):
     q: str = ""
-    limit: int = 50
-    offset: int = 0
 
 
-def _out(v: Any) -> dict[str, Any]:
-    return {
-        "id": v.pk,
-        "code": v.code,
-        "name": v.name,
-        "venue_type": v.venue_type,
-        "jurisdiction": v.jurisdiction.code,
-        "address": v.building.address if v.building_id else None,
-        "capacity": v.capacity,
-        "sub_areas": list(v.sub_areas),
-        "responsible_unit": v.responsible_unit,
-        "sector": v.sector.code if v.sector_id else None,
-    }
-
-
-@router.get("/venues", response=list[VenueOut], summary="Search venues in your scope")
+@router.get(
+    "/venues",
+    response=list[VenueOut],
+    summary="Search venues in your scope",
+    description=f"Ordered by place code; at most {VENUES_CAP} rows per call (a larger limit is lowered).",
+)
 @api(Cap.VIEW_VENUES)
-def list_venues(request: HttpRequest, page: Query[Page]) -> Any:
-    limit = max(1, min(page.limit, 500))
-    qs = selectors.search_venues(request.user, page.q).order_by("code")[page.offset : page.offset + limit]
-    return [_out(v) for v in qs]
+def list_venues(request: AuthedRequest, filters: Query[VenueQuery]) -> list[VenueOut]:
+    rows: list[Venue] = page(
+        selectors.search_venues(request.user, filters.q).order_by("code"), filters, cap=VENUES_CAP
+    )
+    return [VenueOut.of(v) for v in rows]
 
 
 @router.get("/venues/{code}", response=VenueOut, summary="One venue by place code")
 @api(Cap.VIEW_VENUES)
-def get_venue(request: HttpRequest, code: str) -> Any:
-    return _out(selectors.get_venue_for(request.user, code))
+def get_venue(request: AuthedRequest, code: str) -> VenueOut:
+    return VenueOut.of(selectors.get_venue_for(request.user, code))

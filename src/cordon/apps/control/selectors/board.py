@@ -1,0 +1,274 @@
+"""The clocks of recent cases and the open-items board (每日清零), with control's own kinds of open item
+(registered in ``hooks.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
+
+from cordon.apps.geo.models import Jurisdiction, Level
+from cordon.apps.tracing.models import Case, Contact, Decision
+from cordon.core import openitems
+from cordon.core.actors import Actor
+from cordon.core.roles import Cap
+from cordon.core.scoping import Scope
+
+from ..models import (
+    NOT_YET_CONTROLLED,
+    ControlOrder,
+    OrderStatus,
+    SampleStatus,
+    SampleTask,
+    TransferStatus,
+    TransferTask,
+)
+from .follow_up import open_alerts, releases_due
+from .orders import _scope, orders_visible_to
+from .transfers import transfers_visible_to
+
+
+@dataclass
+class Clock:
+    confirmed_at: dt.datetime
+    judged_at: dt.datetime | None
+    transferred_at: dt.datetime | None
+    isolated_at: dt.datetime | None
+    to_judge: int
+    close_confirmed: int
+    close_transferred: int
+    confirmed: int
+    controlled: int
+    traced: bool = True
+
+    @staticmethod
+    def hours(start: dt.datetime, end: dt.datetime | None) -> float | None:
+        return None if end is None else round((end - start).total_seconds() / 3600, 1)
+
+    @property
+    def judge_hours(self) -> float | None:
+        return self.hours(self.confirmed_at, self.judged_at)
+
+    @property
+    def transfer_hours(self) -> float | None:
+        return self.hours(self.confirmed_at, self.transferred_at)
+
+    @property
+    def isolate_hours(self) -> float | None:
+        return self.hours(self.confirmed_at, self.isolated_at)
+
+
+def case_clocks(cases: Sequence[Case]) -> dict[int, Clock]:
+    """For each case, from its confirmation (report): when every candidate close or secondary contact was
+    judged, when every confirmed close contact arrived in centralised isolation (transferred), and when every
+    confirmed contact was under control (isolated, at home, or already closed). None: not yet."""
+    ids = [c.pk for c in cases]
+    contacts: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in Contact.objects.filter(case_id__in=ids, degree__gt=0).values(
+        "case_id", "person_id", "degree", "status", "decided_at"
+    ):
+        contacts[row["case_id"]].append(dict(row))
+    person_ids = {r["person_id"] for rows in contacts.values() for r in rows}
+    # The first time each person came under control after being judged (any order of theirs).
+    controlled: dict[int, dt.datetime] = {}
+    for first in (
+        ControlOrder.objects.filter(person_id__in=person_ids, controlled_at__isnull=False)
+        .values("person_id")
+        .annotate(first=Min("controlled_at"))
+    ):
+        controlled[first["person_id"]] = first["first"]
+    converted = set(
+        ControlOrder.objects.filter(person_id__in=person_ids, status=OrderStatus.CONVERTED).values_list(
+            "person_id", flat=True
+        )
+    )
+    out = {}
+    for case in cases:
+        rows = contacts.get(case.pk, [])
+        to_judge = sum(1 for r in rows if r["status"] == Decision.CANDIDATE)
+        decided = [r["decided_at"] for r in rows if r["status"] != Decision.CANDIDATE and r["decided_at"]]
+        judged_at = (max(decided) if decided else case.traced_at) if case.traced_at and not to_judge else None
+        confirmed = [r for r in rows if r["status"] == Decision.CONFIRMED]
+        close = [r for r in confirmed if r["degree"] == 1]
+
+        def done(rs: list[dict[str, Any]]) -> tuple[int, dt.datetime | None]:
+            times = [controlled.get(r["person_id"]) for r in rs]
+            n = sum(1 for t, r in zip(times, rs, strict=True) if t is not None or r["person_id"] in converted)
+            known = [t for t in times if t is not None]
+            return n, (max(known) if known else None) if n == len(rs) else None
+
+        n_close, t_close = done(close)
+        n_all, t_all = done(confirmed)
+        if judged_at is None:
+            t_close = t_all = None
+        out[case.pk] = Clock(
+            confirmed_at=case.reported_at,
+            judged_at=judged_at,
+            transferred_at=(t_close or judged_at) if judged_at else None,
+            isolated_at=(t_all or judged_at) if judged_at and (t_all or not confirmed) else None,
+            to_judge=to_judge,
+            close_confirmed=len(close),
+            close_transferred=n_close,
+            confirmed=len(confirmed),
+            controlled=n_all,
+            traced=case.traced_at is not None,
+        )
+        if confirmed and t_all is None:
+            out[case.pk].isolated_at = None
+        if close and t_close is None:
+            out[case.pk].transferred_at = None
+    return out
+
+
+@dataclass
+class BoardRow:
+    district: Jurisdiction
+    counts: dict[str, int]
+    overdue: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _board_districts(scope: Scope) -> dict[int, Jurisdiction]:
+    """The districts in the user's subtree, or the one district a street or community user lies in."""
+    path = scope.path or "\0"
+    ancestors = ["/".join(path.split("/")[:i]) + "/" for i in range(2, path.count("/"))]
+    return {
+        d.pk: d
+        for d in Jurisdiction.objects.filter(level=Level.DISTRICT)
+        .filter(Q(path__startswith=path) | Q(path__in=ancestors))
+        .order_by("code")
+    }
+
+
+def open_items(user: Actor, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Every open item per district, the lists that must reach zero each day: every kind of open item the apps
+    register (``cordon.core.openitems``) that the user may see, with how many are overdue. Also the tests
+    missed and alerts per isolation site, and the transfers per team."""
+    scope = _scope(user)
+    now = now or timezone.now()
+    kinds = [k for k in openitems.kinds() if scope.can(k.capability)]
+    keys = [k.key for k in kinds]
+    districts = _board_districts(scope)
+    rows = {pk: BoardRow(d, dict.fromkeys(keys, 0), dict.fromkeys(keys, 0)) for pk, d in districts.items()}
+    for kind in kinds:
+        for district_id, (n, late) in kind.count(user, now).items():
+            if district_id in rows:
+                rows[district_id].counts[kind.key] += n
+                rows[district_id].overdue[kind.key] += late
+    board = list(rows.values())
+    total = BoardRow(Jurisdiction(name="", code=""), dict.fromkeys(keys, 0), dict.fromkeys(keys, 0))
+    for row in board:
+        for k in keys:
+            total.counts[k] += row.counts[k]
+            total.overdue[k] += row.overdue[k]
+    return {
+        "rows": board,
+        "total": total,
+        "items": keys,
+        "labels": {k.key: k.label for k in kinds},
+        "sites": _site_items(user, timezone.localtime(now).date()),
+        "teams": _team_items(user, now),
+        "now": now,
+    }
+
+
+# --- Control's kinds of open item (registered in hooks.py) ---------------------------------------------------
+
+
+def _grouped(qs: QuerySet[Any], field: str, late: Q | None = None) -> dict[int, tuple[int, int]]:
+    annotations: dict[str, Any] = {"n": Count("id")}
+    if late is not None:
+        annotations["late"] = Count("id", filter=late)
+    return {
+        r[field]: (r["n"], r["late"] if late is not None else r["n"])
+        for r in qs.values(field).annotate(**annotations).order_by()
+    }
+
+
+def waiting_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Persons judged but not yet under control; overdue past their transfer deadline."""
+    qs = orders_visible_to(user).filter(status__in=NOT_YET_CONTROLLED)
+    return _grouped(qs, "district_id", Q(due_at__lt=now))
+
+
+def transfers_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for t in _open_transfers(user):
+        out[t.district_id][0] += 1
+        out[t.district_id][1] += int(t.overdue(now))
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def _open_transfers(user: Actor) -> list[TransferTask]:
+    return list(
+        transfers_visible_to(user).filter(status__in=[TransferStatus.ASSIGNED, TransferStatus.EN_ROUTE])
+    )
+
+
+def _missed_tests(user: Actor, today: dt.date) -> QuerySet[SampleTask]:
+    return SampleTask.objects.filter(
+        order__in=orders_visible_to(user).filter(status__in=[OrderStatus.ISOLATED, OrderStatus.HOME]),
+        status=SampleStatus.DUE,
+        due_on__lt=today,
+    )
+
+
+def missed_tests_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Scheduled samples not taken by their day (all overdue)."""
+    return _grouped(_missed_tests(user, timezone.localtime(now).date()), "order__district_id")
+
+
+def alerts_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Health alerts not handled (all overdue)."""
+    return _grouped(open_alerts(user), "order__district_id")
+
+
+def releases_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """Persons whose plan has reached its last day (due, not overdue)."""
+    out: dict[int, int] = defaultdict(int)
+    for o in releases_due(user, timezone.localtime(now).date()):
+        out[o.district_id] += 1
+    return {k: (n, 0) for k, n in out.items()}
+
+
+def _site_items(user: Actor, today: dt.date) -> list[dict[str, Any]]:
+    sites: dict[int, dict[str, Any]] = {}
+    for key, qs in (("missed_tests", _missed_tests(user, today)), ("alerts", open_alerts(user))):
+        for r in (
+            qs.exclude(order__site__isnull=True)
+            .values("order__site_id", "order__site__name")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            site = sites.setdefault(
+                r["order__site_id"], {"name": r["order__site__name"], "missed_tests": 0, "alerts": 0}
+            )
+            site[key] = r["n"]
+    return sorted(sites.values(), key=lambda s: -(s["missed_tests"] + s["alerts"]))
+
+
+def _team_items(user: Actor, now: dt.datetime) -> list[dict[str, Any]]:
+    teams: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "overdue": 0})
+    for t in _open_transfers(user):
+        teams[t.team]["open"] += 1
+        teams[t.team]["overdue"] += int(t.overdue(now))
+    return sorted(({"team": k, **v} for k, v in teams.items()), key=lambda t: -t["overdue"])
+
+
+def recent_cases_with_clocks(user: Actor, days: int = 3) -> list[tuple[Case, Clock]]:
+    """Cases reported in the last ``days`` days in the user's territory, with their clocks."""
+    scope = Scope.of(user)
+    if not scope.can(Cap.VIEW_CASES):
+        return []
+    since = timezone.now() - dt.timedelta(days=days)
+    cases = list(scope.filter(Case.objects.select_related("district")).filter(reported_at__gte=since)[:500])
+    clocks = case_clocks(cases)
+    return [(c, clocks[c.pk]) for c in cases]

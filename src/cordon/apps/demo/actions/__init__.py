@@ -1,0 +1,109 @@
+"""The built-in demo city: the simulator's ``demo`` preset (the scenario of DOMAIN.md) loaded into the platform.
+
+A synthetic capital with Fengtai, Changping, Chaoyang and Haidian districts, their streets, communities and
+grids named as in the reports Cordon grew from (plus generated ones); buildings with coordinates and footprints;
+about 20,000 residents in households with valid national IDs, a megacity age structure, occupations,
+key-industry workers and special groups; venues with place codes and sub-areas (the economy hotel in Chaoyang,
+courier depots, markets, metro stations, ...); and one login per role and scope. Everything is written
+through the apps' actions with source ``demo``.
+
+The simulator also runs the first two weeks of the outbreak (first cases in the Fengtai and Changping
+communities, cases isolated and their households and work units quarantined as they are reported): the venue
+check-in scans of those days go into the scan store (``CORDON_SCAN_DIR``, by default ``<var>/scans``; a reset
+empties it), the reported cases are entered as cases and traced (candidates with evidence, risk venues), and the
+simulator's own tables (true infection tree, daily counts) go to ``<var>/sim/demo``, where ``persons.parquet``
+maps the simulator's person ids to register ids and national IDs. Then control (isolation hotels, contacts
+judged, placed and transferred) and a screening round in Fengtai, as of today.
+
+Deterministic (fixed seed) and idempotent: loading twice does nothing the second time (``cordon demo --reset``
+discards the demo database first: see ``cordon.cli.demo``). One module per step: ``city``, ``logins``,
+``outbreak``, ``control``, ``screening``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from cordon.core.actions import action
+from cordon.core.actors import Actor
+
+from .. import selectors
+from ..scenario import LOGINS, PASSWORD, SCREENED, SEED, SOURCE, Login, Summary, demo_city
+from ..scenario import logins as logins_of
+from .city import build_city
+from .control import set_up_control
+from .logins import ensure_logins
+from .outbreak import run_outbreak
+from .screening import screen_fengtai
+
+if TYPE_CHECKING:
+    from cordon.engine.sim.city import City
+
+__all__ = [
+    "LOGINS",
+    "PASSWORD",
+    "SCREENED",
+    "SEED",
+    "SOURCE",
+    "Login",
+    "Summary",
+    "build",
+    "build_city",
+    "ensure_logins",
+    "load",
+    "logins_of",
+    "run_outbreak",
+    "screen_fengtai",
+    "set_up_control",
+]
+
+
+@action(atomic=False)
+def load(
+    *,
+    progress: bool = False,
+    city: City | None = None,
+    actor: Actor | None = None,
+    source: str = SOURCE,
+) -> Summary:
+    """Load the demo city unless it is loaded (then only the missing logins are made). ``city`` is the
+    simulator's city to load: the demo preset's by default (tests pass a smaller one).
+
+    Not one transaction: the load is ``build``, one transaction of its own, so a load that fails leaves no
+    half-built city; making the missing logins of a loaded city is another."""
+    city = city or demo_city()
+    city_logins = LOGINS if city is demo_city() else logins_of(city)
+    if selectors.is_loaded():
+        ensure_logins(actor=actor, logins=city_logins, source=source)
+        return Summary(loaded=False, persons=selectors.persons_loaded())
+    return build(actor=actor, city=city, logins=city_logins, progress=progress, source=source)
+
+
+@action
+def build(
+    *,
+    actor: Actor | None,
+    city: City,
+    logins: Sequence[Login],
+    progress: bool = False,
+    source: str = SOURCE,
+) -> Summary:
+    """The whole demo in one transaction: the register, the logins, the first days of the outbreak traced,
+    control and screening as of today."""
+    summary = Summary(loaded=True)
+    today = dt.date.today()
+    register = build_city(
+        actor=actor, city=city, rng=random.Random(SEED), today=today, summary=summary, progress=progress,
+        source=source,
+    )  # fmt: skip
+    summary.logins = ensure_logins(actor=actor, logins=logins, source=source)
+    run_outbreak(
+        actor=actor, city=city, register=register, today=today, summary=summary, progress=progress,
+        source=source,
+    )  # fmt: skip
+    set_up_control(actor=actor, summary=summary, progress=progress, source=source)
+    screen_fengtai(actor=actor, summary=summary, progress=progress, source=source)
+    return summary

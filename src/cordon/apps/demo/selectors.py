@@ -1,0 +1,138 @@
+"""What the demo loader reads, and the demo logins as a table. Unscoped: the loader runs as the system, over the
+demo city only (everything under ``/<CITY_CODE>/``)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+from django.db.models import Avg, QuerySet
+
+from cordon.apps.accounts.models import User
+from cordon.apps.audit.models import AuditEntry
+from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction, Level
+from cordon.apps.people.models import Person
+from cordon.apps.tracing.models import Case, Contact, ContactType, Decision
+from cordon.core.roles import Role
+
+from .scenario import CITY_CODE, LOGINS, OFFICER, PASSWORD, SOURCE, Login
+
+PREFIX = f"/{CITY_CODE}/"  # the materialized path under which everything of the demo city lies
+
+
+def is_loaded() -> bool:
+    return Jurisdiction.objects.filter(code=CITY_CODE).exists()
+
+
+def data_outside_demo() -> bool:
+    """Whether the database holds anything the demo loader did not make (then a reset, which discards the whole
+    database, is refused): a root of the jurisdiction tree that the loader did not create (its creation is not
+    in the audit trail with the demo's source), or a user who is not a demo login. A database where people
+    worked in the demo city through the pages still counts as the demo's."""
+    roots = [str(pk) for pk in Jurisdiction.objects.filter(parent__isnull=True).values_list("pk", flat=True)]
+    made = AuditEntry.objects.filter(
+        model="geo.jurisdiction", verb=AuditEntry.Verb.CREATE, source=SOURCE, object_pk__in=roots
+    )
+    return (
+        made.count() < len(roots) or User.objects.exclude(username__in=[x.username for x in LOGINS]).exists()
+    )
+
+
+def persons_loaded() -> int:
+    return Person.objects.filter(jurisdiction__path__startswith=PREFIX).count()
+
+
+def existing_logins(logins: Sequence[Login]) -> set[str]:
+    """Which of the logins are already users."""
+    return set(
+        User.objects.filter(username__in=[x.username for x in logins]).values_list("username", flat=True)
+    )
+
+
+def officer() -> User:
+    """The administrator login, whose whole-city scope the loader reads through (control's queue)."""
+    return User.objects.get(username=OFFICER)
+
+
+def jurisdiction(code: str) -> Jurisdiction:
+    return Jurisdiction.objects.get(code=code)
+
+
+def sector(code: str) -> IndustrySector | None:
+    return IndustrySector.objects.filter(code=code).first()
+
+
+def districts() -> QuerySet[Jurisdiction]:
+    return Jurisdiction.objects.filter(path__startswith=PREFIX, level=Level.DISTRICT).order_by("code")
+
+
+def centre_of(district: Jurisdiction) -> tuple[float | None, float | None]:
+    """The mean position of the district's buildings (where the demo puts its isolation hotel)."""
+    where = Building.objects.filter(jurisdiction__path__startswith=district.path).aggregate(
+        lat=Avg("latitude"), lon=Avg("longitude")
+    )
+    return where["lat"], where["lon"]
+
+
+def recent_cases(count: int) -> list[Case]:
+    return list(Case.objects.filter(jurisdiction__path__startswith=PREFIX).order_by("-reported_at")[:count])
+
+
+def close_contacts(case: Case) -> list[int]:
+    """The case's household and work-unit candidates, and the secondary household candidates reached through
+    them (the ids of the contacts)."""
+    close = Contact.objects.filter(
+        case=case,
+        status=Decision.CANDIDATE,
+        contact_type__in=[ContactType.HOUSEHOLD, ContactType.WORK_UNIT],
+    )
+    close_people = list(close.values_list("person_id", flat=True))
+    return list(close.values_list("pk", flat=True)) + list(
+        Contact.objects.filter(
+            case=case, status=Decision.CANDIDATE, contact_type=ContactType.SECONDARY_HOUSEHOLD,
+            via_id__in=close_people,
+        ).values_list("pk", flat=True)
+    )  # fmt: skip
+
+
+def national_ids_in(path: str, count: int) -> list[str | None]:
+    """The national IDs of the first ``count`` registered persons under ``path`` (by id)."""
+    return list(
+        Person.objects.filter(jurisdiction__path__startswith=path)
+        .exclude(national_id__isnull=True)
+        .order_by("pk")
+        .values_list("national_id", flat=True)[:count]
+    )
+
+
+# --- The logins as a table -----------------------------------------------------------------------------------
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def print_logins(logins: Sequence[Login] = LOGINS) -> None:
+    """Print the demo logins with their role and scope (for ``cordon demo``)."""
+    names = dict(
+        Jurisdiction.objects.filter(code__in=[x.jurisdiction for x in logins]).values_list("code", "name")
+    )
+    rows = [
+        (
+            x.username,
+            str(Role(x.role).label),
+            f"{x.jurisdiction} {names.get(x.jurisdiction, '')}" + (f" / {x.sector}" if x.sector else ""),
+        )
+        for x in logins
+    ]
+    user_w = max(_width(r[0]) for r in [*rows, ("user", "", "")])
+    role_w = max(_width(r[1]) for r in [*rows, ("", "role", "")])
+    print(f"\nDemo logins (password for all: {PASSWORD})")
+    print(f"  {_pad('user', user_w)}  {_pad('role', role_w)}  scope")
+    for username, role, scope in rows:
+        print(f"  {_pad(username, user_w)}  {_pad(role, role_w)}  {scope}")
+    print()

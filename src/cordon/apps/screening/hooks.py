@@ -1,0 +1,16 @@
+"""What the screening app plugs into the platform: its kinds of open item on the daily-zero board."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from cordon.core import openitems
+from cordon.core.roles import Cap
+
+from . import selectors
+
+for key, label, order, count in (
+    ("temporary_controls", _("Under temporary control"), 90, selectors.temporary_controls_by_district),
+    ("resamples", _("Re-samples overdue"), 100, selectors.overdue_resamples_by_district),
+):
+    openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_SCREENING, count))
