@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _django
+
 TRACE_HELP = (
     "trace contacts of cases from a scan folder and files (no database); one row per case-contact pair"
 )
@@ -49,11 +51,6 @@ def add_parsers(sub: Any) -> None:
     q.set_defaults(func=cmd_scans_purge)
     q = ssub.add_parser("info", help="dates and row counts in the scan store")
     q.set_defaults(func=cmd_scans_info)
-
-
-def _fail(message: str, code: int = 2) -> int:
-    print(f"cordon: {message}", file=sys.stderr)
-    return code
 
 
 def _read(path: Path) -> Any:
@@ -160,16 +157,16 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     scans, out = Path(args.scans), Path(args.out)
     if not scans.is_dir():
-        return _fail(f"no scan folder {scans}")
+        return _django.fail(f"no scan folder {scans}")
     for name in ("cases", "persons", "venues"):
         value = getattr(args, name)
         if value and not Path(value).is_file():
-            return _fail(f"no such file: {value}")
+            return _django.fail(f"no such file: {value}")
     for target in filter(None, (out, Path(args.evidence) if args.evidence else None)):
         if target.suffix.lower() not in (".csv", ".parquet"):
-            return _fail(f"{target.name}: the output must end in .csv or .parquet")
+            return _django.fail(f"{target.name}: the output must end in .csv or .parquet")
     if args.margin < 0 or args.hub_overlap < 0:
-        return _fail("--margin and --hub-overlap cannot be negative")
+        return _django.fail("--margin and --hub-overlap cannot be negative")
     try:
         profile = load_profile(args.profile)
         windows = case_windows(_read(Path(args.cases)), profile.exposure_window_days_before_onset)
@@ -182,9 +179,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
             hub_ids = venues.filter(venues.column("hub").cast(pa.bool_())).column("venue_id")
             hubs = frozenset(int(v) for v in hub_ids.to_pylist())
     except (ValueError, SimConfigError, pa.ArrowInvalid) as exc:
-        return _fail(str(exc))
+        return _django.fail(str(exc))
     if not windows:
-        return _fail("the cases file has no rows")
+        return _django.fail("the cases file has no rows")
     first_day = dt.date(1970, 1, 1) + dt.timedelta(days=min(w.start for w in windows) // 1440 - 1)
     last_day = dt.date(1970, 1, 1) + dt.timedelta(days=max(w.end for w in windows) // 1440 + 1)
     t0 = time.perf_counter()
@@ -226,25 +223,23 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_scans_ingest(args: argparse.Namespace) -> int:
-    from cordon.cli import _setup_django, _user
-
-    _setup_django()
+    _django.setup()
     from django.core.exceptions import PermissionDenied
     from tqdm import tqdm
 
-    from cordon.apps.accounts.roles import Cap
-    from cordon.apps.accounts.scoping import Scope
     from cordon.apps.tracing import actions
+    from cordon.core.roles import Cap
+    from cordon.core.scoping import Scope
 
-    user = _user(args.user)
+    user = _django.user(args.user)
     try:
         Scope.of(user).require(Cap.INGEST_SCANS)
     except PermissionDenied:
-        return _fail(f"user {args.user} may not load scans (role: {user.role})")
+        return _django.fail(f"user {args.user} may not load scans (role: {user.role})")
     paths = [Path(f) for f in args.files]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        return _fail(f"no such file: {', '.join(missing)}")
+        return _django.fail(f"no such file: {', '.join(missing)}")
     status = 0
     for path in paths:
         bar = tqdm(total=0, unit="date", desc=path.name, disable=not sys.stderr.isatty(), leave=False)
@@ -267,28 +262,24 @@ def cmd_scans_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_scans_purge(args: argparse.Namespace) -> int:
-    from cordon.cli import _setup_django, _user
-
-    _setup_django()
-    from cordon.apps.accounts.roles import Cap
-    from cordon.apps.accounts.scoping import Scope
+    _django.setup()
     from cordon.apps.tracing import actions
+    from cordon.core.roles import Cap
+    from cordon.core.scoping import Scope
 
-    user = _user(args.user)
+    user = _django.user(args.user)
     if not Scope.of(user).can(Cap.INGEST_SCANS):
-        return _fail(f"user {args.user} may not purge scans (role: {user.role})")
+        return _django.fail(f"user {args.user} may not purge scans (role: {user.role})")
     if args.keep_days is not None and args.keep_days < 1:
-        return _fail("--keep-days must be at least 1")
+        return _django.fail("--keep-days must be at least 1")
     report = actions.purge_scans(actor=user, keep_days=args.keep_days)
     print(report.describe() if hasattr(report, "describe") else report)
     return 0
 
 
 def cmd_scans_info(args: argparse.Namespace) -> int:
-    from cordon.cli import _setup_django
-
-    _setup_django()
-    from cordon.apps.tracing.store import scan_store
+    _django.setup()
+    from cordon.apps.tracing.selectors import scan_store
 
     store = scan_store()
     dates = store.dates()

@@ -13,7 +13,7 @@ from typing import Any
 PRESET_HELP = "demo (about 20,000 residents), city-1m or beijing (21.9 million)"
 
 
-def add_parser(sub: Any) -> None:
+def add_parsers(sub: Any) -> None:
     p = sub.add_parser("sim", help="synthetic city and outbreak simulator (writes Parquet or CSV files)")
     simsub = p.add_subparsers(dest="sim_command", metavar="SIM_COMMAND", required=True)
 

@@ -1,0 +1,7 @@
+"""``python -m cordon.cli``: the ``cordon`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,53 @@
+"""What the commands that use the database share: Django's set-up, the schema migration, the ``--user`` lookup
+and the error line. Imported by the command modules only; Django itself is imported when a command runs, so
+``cordon --help`` and ``cordon sim`` never set it up."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cordon.apps.accounts.models import User
+
+
+def setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
+    import django
+
+    django.setup()
+
+
+def fail(message: str, code: int = 2) -> int:
+    """Print ``cordon: message`` on standard error; returns the exit status."""
+    print(f"cordon: {message}", file=sys.stderr)
+    return code
+
+
+def migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def flush() -> None:
+    """Empty every table (the schema stays), then put back the rows the data migrations made (the default
+    quarantine plans). Not an action: the whole database, audit trail included, is discarded."""
+    from django.core.management import call_command
+
+    from cordon.apps.control import actions as control
+
+    call_command("flush", interactive=False, verbosity=0)
+    control.load_default_plans(actor=None, source="cli")
+
+
+def user(username: str) -> User:
+    """The active user a data command runs as (their role and scope apply); exits with status 2 when there is
+    none."""
+    from cordon.apps.accounts.models import User
+
+    try:
+        return User.objects.select_related("jurisdiction", "sector").get(username=username, is_active=True)
+    except User.DoesNotExist:
+        raise SystemExit(fail(f"no active user named {username!r}")) from None
