@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from architecture.audit_watch import WATCH
 from cordon.apps.accounts import actions as accounts
 from cordon.apps.geo import actions as geo
 from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction, Level
@@ -17,6 +18,7 @@ from cordon.apps.people import actions as people
 from cordon.apps.people.models import Household, Person
 from cordon.apps.venues import actions as venues
 from cordon.apps.venues.models import Venue
+from cordon.core import actions as actions_registry
 from cordon.engine import identity
 
 
@@ -193,3 +195,11 @@ def _rows_of_data_migrations(request: Any) -> None:
     from cordon.apps.control.actions import load_default_plans
 
     load_default_plans()
+
+
+@pytest.fixture(autouse=True)
+def _every_write_is_audited() -> Any:
+    """Every action any test runs is watched: one that writes a record without its audit row fails (see
+    tests/architecture/audit_watch.py)."""
+    with actions_registry.observe(WATCH):
+        yield WATCH

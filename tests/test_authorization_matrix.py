@@ -13,8 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from cordon.apps.accounts.roles import Role
-from cordon.site.access import rule_of
+from cordon.core.access import rule_of
+from cordon.core.roles import Role
 from cordon.site.api import api
 
 ALL = frozenset(Role.values)

@@ -17,7 +17,7 @@ from openpyxl import Workbook, load_workbook
 
 from cordon import cli
 from cordon.apps.audit.models import AccessLog, AuditEntry
-from cordon.apps.dataio import services
+from cordon.apps.dataio import actions, selectors
 from cordon.apps.geo.models import Building, Jurisdiction
 from cordon.apps.people.models import Household, Person
 from cordon.apps.venues.models import Venue
@@ -97,7 +97,9 @@ def test_one_bad_row_imports_nothing_and_names_row_and_column(city: Any, admin: 
     assert "Nothing was imported" in page
     assert Person.objects.count() == before
 
-    result = services.import_file(admin, "persons", _csv([PERSON_HEADER, *rows]), "people.csv")
+    result = actions.import_file(
+        actor=admin, kind="persons", data=_csv([PERSON_HEADER, *rows]), filename="people.csv"
+    )
     assert not result.ok and result.created == 0
     assert [(p.row, p.column) for p in result.problems] == [(4, "身份证号")]
     assert "check character" in result.problems[0].reason
@@ -110,7 +112,9 @@ def test_problems_in_several_rows_are_all_reported(city: Any, admin: Any) -> Non
     rows[1][3] = "NO-SUCH-BUILDING"  # row 3
     rows[3][1] = rows[2][1]  # row 5: duplicate of row 4 inside the file
     rows[4][2] = "phone?"  # row 6
-    result = services.import_file(admin, "persons", _csv([PERSON_HEADER, *rows]), "p.csv")
+    result = actions.import_file(
+        actor=admin, kind="persons", data=_csv([PERSON_HEADER, *rows]), filename="p.csv"
+    )
     got = [(p.row, p.column) for p in result.problems]
     assert got == [(2, "姓名"), (3, "居住楼栋编码"), (5, "身份证号"), (6, "手机号")]
     assert "NO-SUCH-BUILDING" in result.problems[1].reason
@@ -119,7 +123,9 @@ def test_problems_in_several_rows_are_all_reported(city: Any, admin: Any) -> Non
 
 def test_national_id_already_registered(city: Any, admin: Any) -> None:
     rows = [["王五", city.ft_person.national_id, "", "B-FT-1", "", ""]]
-    result = services.import_file(admin, "persons", _csv([PERSON_HEADER, *rows]), "p.csv")
+    result = actions.import_file(
+        actor=admin, kind="persons", data=_csv([PERSON_HEADER, *rows]), filename="p.csv"
+    )
     assert [(p.row, p.column) for p in result.problems] == [(2, "身份证号")]
     assert "already registered" in result.problems[0].reason
 
@@ -127,8 +133,12 @@ def test_national_id_already_registered(city: Any, admin: Any) -> None:
 def test_reference_outside_scope_reads_like_a_missing_one(city: Any, make_user: Any) -> None:
     fengtai_admin = make_user("administrator", city.fengtai)
     header = ["name", "home building code"]
-    outside = services.import_file(fengtai_admin, "persons", _csv([header, ["甲", "B-CP-1"]]), "p.csv")
-    missing = services.import_file(fengtai_admin, "persons", _csv([header, ["甲", "B-XX-9"]]), "p.csv")
+    outside = actions.import_file(
+        actor=fengtai_admin, kind="persons", data=_csv([header, ["甲", "B-CP-1"]]), filename="p.csv"
+    )
+    missing = actions.import_file(
+        actor=fengtai_admin, kind="persons", data=_csv([header, ["甲", "B-XX-9"]]), filename="p.csv"
+    )
     assert outside.problems[0].column == missing.problems[0].column == "home building code"
     assert outside.problems[0].reason.replace("B-CP-1", "?") == missing.problems[0].reason.replace(
         "B-XX-9", "?"
@@ -136,8 +146,8 @@ def test_reference_outside_scope_reads_like_a_missing_one(city: Any, make_user: 
 
 
 def test_unknown_jurisdiction_is_reported(city: Any, admin: Any) -> None:
-    result = services.import_file(
-        admin, "persons", _csv([["姓名", "所属辖区编码"], ["甲", "999999"]]), "p.csv"
+    result = actions.import_file(
+        actor=admin, kind="persons", data=_csv([["姓名", "所属辖区编码"], ["甲", "999999"]]), filename="p.csv"
     )
     assert [(p.row, p.column) for p in result.problems] == [(2, "所属辖区编码")]
     assert "999999" in result.problems[0].reason
@@ -151,7 +161,7 @@ def test_jurisdiction_tree_buildings_households_and_venues_round_trip(city: Any,
             ["110106010202", "新村", "Xincun", "社区", "110106010"],
         ]
     )
-    result = services.import_file(admin, "jurisdictions", tree, "tree.csv")
+    result = actions.import_file(actor=admin, kind="jurisdictions", data=tree, filename="tree.csv")
     assert result.ok, result.describe()
     grid = Jurisdiction.objects.get(code="110106010202-01")
     assert grid.path == "/110000/110106/110106010/110106010202/110106010202-01/"
@@ -169,11 +179,11 @@ def test_jurisdiction_tree_buildings_households_and_venues_round_trip(city: Any,
             ],
         ]
     )
-    assert services.import_file(admin, "buildings", buildings, "b.xlsx").ok
+    assert actions.import_file(actor=admin, kind="buildings", data=buildings, filename="b.xlsx").ok
     assert Building.objects.get(code="B-XC-1").footprint == [[116.2, 39.8], [116.21, 39.8], [116.21, 39.81]]
 
     households = _csv([["户编码", "楼栋编码", "单元门牌"], ["H-XC-1", "B-XC-1", "1-201"]])
-    assert services.import_file(admin, "households", households, "h.csv").ok
+    assert actions.import_file(actor=admin, kind="households", data=households, filename="h.csv").ok
     assert Household.objects.get(code="H-XC-1").building.code == "B-XC-1"
 
     venues = _csv(
@@ -182,7 +192,7 @@ def test_jurisdiction_tree_buildings_households_and_venues_round_trip(city: Any,
             ["V-XC-1", "新村菜市场", "农贸市场", "B-XC-1", "300", "A区; B区", "快递"],
         ]
     )
-    result = services.import_file(admin, "venues", venues, "v.csv")
+    result = actions.import_file(actor=admin, kind="venues", data=venues, filename="v.csv")
     assert result.ok, result.describe()
     venue = Venue.objects.get(code="V-XC-1")
     assert (venue.venue_type, venue.capacity, venue.sub_areas) == ("market", 300, ["A区", "B区"])
@@ -198,7 +208,7 @@ def test_bad_level_and_parent(city: Any, admin: Any) -> None:
             ["X3", "丙", "street", "NOPE"],
         ]
     )
-    result = services.import_file(admin, "jurisdictions", tree, "t.csv")
+    result = actions.import_file(actor=admin, kind="jurisdictions", data=tree, filename="t.csv")
     assert [(p.row, p.column) for p in result.problems] == [(2, "层级"), (3, "上级编码"), (4, "上级编码")]
     assert not Jurisdiction.objects.filter(code__in=["X1", "X2", "X3"]).exists()
 
@@ -216,7 +226,7 @@ def test_bad_level_and_parent(city: Any, admin: Any) -> None:
 def test_unreadable_files_get_a_clear_message(
     city: Any, admin: Any, client_for: Any, data: bytes, name: str, message: str
 ) -> None:
-    result = services.import_file(admin, "persons", data, name)
+    result = actions.import_file(actor=admin, kind="persons", data=data, filename=name)
     assert not result.ok and message in result.error
     response = _upload(client_for(admin), "persons", data, name)
     assert response.status_code == 422 and message in response.content.decode()
@@ -224,8 +234,11 @@ def test_unreadable_files_get_a_clear_message(
 
 def test_header_problems(city: Any, admin: Any) -> None:
     with translation.override("zh-hans"):
-        result = services.import_file(
-            admin, "persons", _csv([["身份证号", "favourite colour"], ["", "red"]]), "x.csv"
+        result = actions.import_file(
+            actor=admin,
+            kind="persons",
+            data=_csv([["身份证号", "favourite colour"], ["", "red"]]),
+            filename="x.csv",
         )
     assert [(p.row, p.column) for p in result.problems] == [(1, "favourite colour"), (1, "姓名")]
     assert result.problems[0].reason == "未知的列。" and "缺少必填列" in result.problems[1].reason
@@ -235,10 +248,13 @@ def test_header_problems(city: Any, admin: Any) -> None:
 def test_oversized_file(city: Any, admin: Any, client_for: Any, tmp_path: Path) -> None:
     data = _csv([PERSON_HEADER, *_person_rows(60)])
     assert len(data) > 2000
-    assert "larger than the limit" in services.import_file(admin, "persons", data, "p.csv").error
+    assert (
+        "larger than the limit"
+        in actions.import_file(actor=admin, kind="persons", data=data, filename="p.csv").error
+    )
     path = tmp_path / "big.csv"
     path.write_bytes(data)
-    assert "larger than the limit" in services.import_path(admin, "persons", path).error
+    assert "larger than the limit" in actions.import_path(actor=admin, kind="persons", path=path).error
     response = _upload(client_for(admin), "persons", data, "p.csv")
     assert response.status_code == 413 and "too large" in response.content.decode()
 
@@ -309,13 +325,13 @@ def test_sector_regulator_exports_only_their_sector(city: Any, make_user: Any, c
 
 def test_xlsx_export_of_every_kind(city: Any, make_user: Any, client_for: Any) -> None:
     client = client_for(make_user("city_commander", city.city))
-    for kind in services.KINDS:
+    for kind in selectors.KINDS:
         response = client.get(f"/data/export/{kind}.xlsx")
         assert response.status_code == 200, kind
         sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
         assert sheet is not None
         values = list(sheet.iter_rows(values_only=True))
-        assert list(values[0]) == services.headers(kind)
+        assert list(values[0]) == selectors.headers(kind)
         assert len(values) > 1, kind
     assert client.get("/data/export/persons.pdf").status_code == 404
     assert client.get("/data/export/planets.csv").status_code == 404
@@ -325,7 +341,7 @@ def test_export_then_import_round_trip(city: Any, make_user: Any, admin: Any, cl
     officer = make_user("street_officer", city.beigong)
     body = b"".join(client_for(officer).get("/data/export/persons.csv").streaming_content)
     Person.objects.filter(jurisdiction__path__startswith=city.fengtai.path).delete()
-    result = services.import_file(admin, "persons", body, "export.csv")
+    result = actions.import_file(actor=admin, kind="persons", data=body, filename="export.csv")
     assert result.ok, result.describe()
     assert Person.objects.get(name="王芳").tags == city.ft_person2.tags
 

@@ -12,22 +12,24 @@ from django.test import Client
 
 from cordon import cli
 from cordon.apps.accounts.models import User
-from cordon.apps.accounts.roles import Role
-from cordon.apps.dataio import services
-from cordon.apps.demo import fixture
+from cordon.apps.dataio import selectors
+from cordon.apps.demo import actions as fixture
+from cordon.apps.demo import selectors as demo_selectors
 from cordon.apps.geo.models import Jurisdiction, Level
 from cordon.apps.people.models import Person
 from cordon.apps.venues.models import Venue
+from cordon.cli import _django
+from cordon.core.roles import Role
 from cordon.engine import identity
 
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup: Any, django_db_blocker: Any) -> Any:
-    """Load the demo city once for this module (about a second), and remove it afterwards."""
+    """Load the demo city once for this module, and discard it afterwards (as ``cordon demo --reset`` does)."""
     with django_db_blocker.unblock():
         summary = fixture.load()
         yield summary
-        fixture.delete()
+        _django.flush()
 
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +96,7 @@ def test_loading_again_changes_nothing(demo: Any, capsys: Any) -> None:
     again = fixture.load()
     assert not again.loaded and "already loaded" in again.describe()
     assert Person.objects.count() == count
-    fixture.print_logins()
+    demo_selectors.print_logins()
     out = capsys.readouterr().out
     assert "fengtai" in out and fixture.PASSWORD in out
 
@@ -133,7 +135,7 @@ def test_fengtai_commander_cannot_reach_a_changping_person(demo: Any) -> None:
     assert len(rows) > 1 and all(row[1] != masked for row in rows[1:])
     assert all(row[5].startswith("110106") for row in rows[1:])  # every row's jurisdiction is in Fengtai
     buffer = io.BytesIO()
-    services.write_export(User.objects.get(username="fengtai"), "persons", "csv", buffer)
+    selectors.write_export(User.objects.get(username="fengtai"), "persons", "csv", buffer)
     assert buffer.getvalue() == body.encode("utf-8-sig")
 
 

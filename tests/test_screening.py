@@ -324,6 +324,15 @@ def test_coverage_counts_the_not_yet_sampled_list_and_district_scoping(world: Wo
         assert page.status_code == 200 and city.ft_person2.name in page.content.decode()
 
 
+def test_coverage_paging_refuses_bad_values_with_422(world: World) -> None:
+    for query in ("after=-1", "after=abc", f"after={2**63}", "limit=0", "limit=-5"):
+        r = world.cmd.get(f"/api/screening/rounds/R1/coverage?{query}")
+        assert r.status_code == 422, (query, r.status_code)
+    # A limit above the cap is lowered to it; the page clamps a too large ``after`` instead of failing.
+    assert world.cmd.get("/api/screening/rounds/R1/coverage?limit=100000").status_code == 200
+    assert world.cmd.get(f"/screening/rounds/R1/coverage/?after={2**70}").status_code == 200
+
+
 def test_results_file_reports_row_level_errors_and_records_the_rest(world: World, city: Any) -> None:
     world.bind("S-FT", [("FT001", city.ft_person.national_id)])
     rep = world.results_file(

@@ -210,6 +210,46 @@ def test_case_validation_and_scoping(
     assert commander.get("/api/cases/summary").json() == {"total": 1, "community": 1, "controlled": 0}
 
 
+def test_a_person_is_looked_up_by_national_id_and_only_a_missing_one_is_unknown(
+    world: World, city: Any, ft_investigator: Any, client_for: Any, monkeypatch: Any
+) -> None:
+    """A national ID in the caller's area reports the case; one of another area is "Unknown person" (422); a
+    failure of the lookup itself (the database) is not dressed up as an unknown person."""
+    from django.db import DatabaseError
+
+    ft = client_for(ft_investigator)
+    payload = world.case_payload(city.ft_person) | {"person_id": None}
+    r = post(ft, "/api/cases", payload | {"national_id": f" {city.cp_person.national_id.lower()} "})
+    assert r.status_code == 422 and "person" in r.json()["errors"]
+
+    def broken(user: Any, national_id: str) -> Any:
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(selectors, "person_by_national_id", broken)
+    with pytest.raises(DatabaseError):
+        post(ft, "/api/cases", payload | {"national_id": city.ft_person.national_id})
+    with pytest.raises(DatabaseError):
+        ft.post("/tracing/cases/new/", {"person": city.ft_person.national_id})
+    monkeypatch.undo()
+    r = post(ft, "/api/cases", payload | {"national_id": f" {city.ft_person.national_id.lower()} "})
+    assert r.status_code == 201 and r.json()["person_id"] == city.ft_person.pk
+
+
+def test_case_and_contact_lists_are_paged_with_their_caps(
+    world: World, city: Any, ft_investigator: Any, client_for: Any
+) -> None:
+    ft = client_for(ft_investigator)
+    case = post(ft, "/api/cases", world.case_payload(city.ft_person)).json()
+    post(ft, f"/api/cases/{case['id']}/trace", {})
+    assert [c["id"] for c in ft.get("/api/cases?limit=100000").json()] == [case["id"]]
+    assert ft.get("/api/cases?offset=1").json() == []
+    assert ft.get("/api/cases?limit=0").status_code == 422
+    contacts = ft.get(f"/api/cases/{case['id']}/contacts").json()
+    assert len(contacts) == 4  # 王芳, 李娜, 周杰 and 李明 (secondary)
+    assert ft.get(f"/api/cases/{case['id']}/contacts?limit=1&offset=1").json() == contacts[1:2]
+    assert ft.get(f"/api/cases/{case['id']}/contacts?offset=-1").status_code == 422
+
+
 def test_bulk_judgment_refuses_foreign_and_risk_venue_contacts(
     world: World, city: Any, ft_investigator: Any, client_for: Any
 ) -> None:
@@ -392,14 +432,14 @@ def test_new_contacts_are_written_with_every_field_and_their_evidence(
 
     from django.db import connection
 
-    from cordon.apps.tracing import actions
+    from cordon.core import bulk  # tracing writes new contacts with the one bulk writer
 
     if path == "copy":
         if connection.vendor != "postgresql":
             pytest.skip("COPY is PostgreSQL's")
-        assert actions._use_copy()
+        assert bulk.uses_copy()
     else:
-        monkeypatch.setattr(actions, "_use_copy", lambda: False)
+        monkeypatch.setattr(bulk, "uses_copy", lambda: False)
     extra = _written_world(world, city)
     ft = client_for(ft_investigator)
     case = post(ft, "/api/cases", world.case_payload(city.ft_person)).json()
@@ -495,7 +535,7 @@ def test_copy_writes_what_executemany_writes(
     """The same case traced with COPY, then (its contacts deleted) with executemany: the same rows."""
     from django.db import connection
 
-    from cordon.apps.tracing import actions
+    from cordon.core import bulk  # tracing writes new contacts with the one bulk writer
 
     if connection.vendor != "postgresql":
         pytest.skip("COPY is PostgreSQL's")
@@ -505,7 +545,7 @@ def test_copy_writes_what_executemany_writes(
     assert post(ft, f"/api/cases/{case['id']}/trace", {}).json()["added"] == 7
     by_copy = _written(case["id"])
     Contact.objects.filter(case_id=case["id"]).delete()
-    monkeypatch.setattr(actions, "_use_copy", lambda: False)
+    monkeypatch.setattr(bulk, "uses_copy", lambda: False)
     assert post(ft, f"/api/cases/{case['id']}/trace", {}).json()["added"] == 7
     assert _written(case["id"]) == by_copy
 

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from cordon.apps.control import actions as control
+from cordon.apps.geo import selectors as geo_selectors
 from cordon.apps.tracing import actions as tracing
 from cordon.apps.tracing.models import Contact
 
@@ -40,7 +41,7 @@ def test_queue_transfer_board_and_open_items_board(
     contacts = [
         Contact.objects.create(
             case=case, person=p, degree=1, contact_type="venue", jurisdiction=p.jurisdiction,
-            district=tracing.district_of(p.jurisdiction),
+            district=geo_selectors.district_of(p.jurisdiction),
         )
         for p in (city.ft_person2, city.courier)
     ]  # fmt: skip
