@@ -53,13 +53,16 @@ def reference(
     rank = ["household", "work_unit", "venue", "trajectory", "secondary_household", "secondary_work_unit",
             "risk_venue"]  # fmt: skip
     for c in cases:
+        # Only the part of a case's stay (scanned or typed in) inside its window counts.
         stays = [
-            (v, s, i, o, "venue")
+            (v, s, max(i, c.start), min(o, c.end), "venue")
             for p, v, s, i, o in scans
             if p == c.person_id and i <= c.end and o >= c.start
         ]
         stays += [
-            (x.venue_id, x.subarea, x.t_in, x.t_out, "trajectory") for x in visits if x.case_id == c.case_id
+            (x.venue_id, x.subarea, max(x.t_in, c.start), min(x.t_out, c.end), "trajectory")
+            for x in visits
+            if x.case_id == c.case_id and x.t_in <= c.end and x.t_out >= c.start
         ]
         for v, sub, a_in, a_out, kind in stays:
             for p, v2, sub2, b_in, b_out in scans:
@@ -104,7 +107,7 @@ def worlds(draw: Any) -> dict[str, Any]:
     scans: list[Scan] = []
     for _ in range(draw(st.integers(0, 30))):
         t_in = draw(times)
-        t_out = t_in + draw(st.sampled_from([0, 1, 5, 30, 90, 600, DAY - 1]))  # some cross midnight
+        t_out = t_in + draw(st.sampled_from([0, 1, 5, 30, 90, 600, DAY - 1, DAY]))  # some cross midnight
         scans.append((draw(st.integers(0, n_persons - 1)), draw(st.integers(0, venues - 1)),
                       draw(st.integers(-1, 1)), t_in, t_out))  # fmt: skip
     if scans and draw(st.booleans()):
@@ -555,8 +558,13 @@ def test_evidence_names_a_via_only_for_secondary_contacts(with_register: bool) -
 
 
 def test_the_exposure_window_is_closed_at_both_ends() -> None:
-    """A case's stay that ends the minute its window starts, or begins the minute it ends, is in the window."""
-    scans = [(1, 5, 0, 0, 100), (2, 5, 0, 50, 90), (1, 6, 0, 300, 400), (3, 6, 0, 310, 320)]
+    """A case's stay that ends the minute its window starts, or begins the minute it ends, is in the window,
+    for that minute only (only the part of a stay inside the window counts): who was there then is a contact,
+    who was there only before the window starts (4) or only after it ends (5) is not."""
+    scans = [
+        (1, 5, 0, 0, 100), (2, 5, 0, 50, 100), (4, 5, 0, 50, 99),
+        (1, 6, 0, 300, 400), (3, 6, 0, 300, 320), (5, 6, 0, 301, 320),
+    ]  # fmt: skip
     index = index_of(scans)
     for start, end, contacts in ((100, 300, {2, 3}), (101, 299, set()), (100, 100, {2}), (300, 300, {3})):
         found = trace(index, [CaseWindow(9, 1, start, end)]).pairs().column("contact_id").to_pylist()

@@ -152,6 +152,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
     from cordon.engine import tracing
+    from cordon.engine.scanstore import days_holding
     from cordon.engine.sim import load_profile
     from cordon.engine.sim.errors import SimConfigError
 
@@ -182,8 +183,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
         return _django.fail(str(exc))
     if not windows:
         return _django.fail("the cases file has no rows")
-    first_day = dt.date(1970, 1, 1) + dt.timedelta(days=min(w.start for w in windows) // 1440 - 1)
-    last_day = dt.date(1970, 1, 1) + dt.timedelta(days=max(w.end for w in windows) // 1440 + 1)
+    # Every partition that can hold a scan meeting a case stay (clipped to its window, widened by the margin).
+    epoch, margin = dt.datetime(1970, 1, 1), dt.timedelta(minutes=args.margin)
+    first_day, last_day = days_holding(
+        epoch + dt.timedelta(minutes=min(w.start for w in windows)) - margin,
+        epoch + dt.timedelta(minutes=max(w.end for w in windows)) + margin,
+    )
     t0 = time.perf_counter()
     index = tracing.ScanIndex.open(scans, start=first_day, end=last_day)
     t_open = time.perf_counter() - t0

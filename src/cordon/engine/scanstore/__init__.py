@@ -14,8 +14,10 @@ Files written by older tools with narrower integers (venue_id int32, subarea int
 
 Rules:
 
-* A scan belongs to the partition of the date of its ``time_in``; a stay lasts at most 24 hours, so the scans
-  overlapping a window are in the partitions from the day before the window starts to the day it ends.
+* A scan belongs to the partition of the date of its ``time_in``; a stay lasts at most :data:`MAX_STAY_HOURS`
+  (24; ingestion refuses longer ones, row by row), so the scans overlapping a window are in the partitions from
+  the date of its start less that to the date of its end (:func:`days_holding`). Every reader (the platform's
+  queries, the batch trace, ``cordon trace``) asks for its partitions so.
 * Every file is sorted by (venue_id, time_in), so the row-group statistics let a venue lookup skip most of it.
 * Files are written under a hidden temporary name in their partition folder and renamed into place: a reader
   never sees half a file. A batch is all or nothing: if it fails, the files it already renamed are removed, and
@@ -44,7 +46,7 @@ ingest's input read and checked row by row), :mod:`.ingest` (writing a batch), :
 from __future__ import annotations
 
 from .ingest import FORMATS, SUFFIXES
-from .layout import BATCH_ROWS, MANIFEST, SCHEMA
+from .layout import BATCH_ROWS, MANIFEST, MAX_STAY, MAX_STAY_HOURS, MAX_STAY_MINUTES, SCHEMA, days_holding
 from .reports import IngestReport, PurgeReport
 from .source import (
     BAD_SUBAREA,
@@ -52,7 +54,6 @@ from .source import (
     INPUT_COLUMNS,
     LONG_STAY,
     MAX_EXAMPLES,
-    MAX_STAY_HOURS,
     MISSING_PERSON,
     MISSING_VENUE,
     REASONS,
@@ -75,7 +76,9 @@ __all__ = [
     "LONG_STAY",
     "MANIFEST",
     "MAX_EXAMPLES",
+    "MAX_STAY",
     "MAX_STAY_HOURS",
+    "MAX_STAY_MINUTES",
     "MISSING_PERSON",
     "MISSING_VENUE",
     "REASONS",
@@ -91,5 +94,6 @@ __all__ = [
     "PurgeReport",
     "Resolver",
     "ScanStore",
+    "days_holding",
     "partition_files",
 ]

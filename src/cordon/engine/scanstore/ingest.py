@@ -15,9 +15,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .layout import BATCH_ROWS, CASTS, SCHEMA, Layout, parquet_scan
+from .layout import BATCH_ROWS, CASTS, MAX_STAY_HOURS, SCHEMA, Layout, parquet_scan
 from .reports import IngestReport
-from .source import MAX_EXAMPLES, MAX_STAY_HOURS, REASONS, Resolver, check, column_roles, open_source, stage
+from .source import MAX_EXAMPLES, REASONS, Resolver, check, column_roles, open_source, stage
 
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 FORMATS = ("csv", "jsonl", "parquet")

@@ -23,6 +23,13 @@ SCHEMA = pa.schema([
 ])  # fmt: skip
 
 MANIFEST = "_ingested.json"
+
+# The longest stay the store keeps (ingestion refuses longer ones, row by row). Every reader relies on it: the
+# scans overlapping a window [start, end] began at the earliest this long before its start, so they lie in the
+# partitions from the date of ``start - MAX_STAY`` to the date of ``end`` (:func:`days_holding`).
+MAX_STAY_HOURS = 24
+MAX_STAY_MINUTES = MAX_STAY_HOURS * 60
+MAX_STAY = dt.timedelta(hours=MAX_STAY_HOURS)
 BATCH_ROWS = 122_880  # rows per Arrow batch and per Parquet row group written (DuckDB's row-group size)
 
 SORT = "time_in, venue_id, person_id, time_out, subarea NULLS FIRST"
@@ -31,6 +38,12 @@ CASTS = (
     "CAST(subarea AS SMALLINT) AS subarea, CAST(time_in AS TIMESTAMP_MS) AS time_in, "
     "CAST(time_out AS TIMESTAMP_MS) AS time_out"
 )
+
+
+def days_holding(start: dt.datetime, end: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The first and last date partition that can hold a scan overlapping [start, end] (local wall-clock
+    times): a scan is filed under the date of its time in and lasts at most :data:`MAX_STAY`."""
+    return (start - MAX_STAY).date(), end.date()
 
 
 # --- SQL helpers --------------------------------------------------------------------------------------------

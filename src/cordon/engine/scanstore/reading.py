@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from .layout import CASTS, SCHEMA, SORT, Layout, parquet_scan
+from .layout import CASTS, SCHEMA, SORT, Layout, days_holding, parquet_scan
 
 
 def read(
@@ -40,8 +40,8 @@ def lookup(store: Layout, column: str, ids: Sequence[int], start: dt.datetime, e
         raise ValueError("scan windows are local wall-clock times: pass datetimes without a time zone")
     if end < start:
         raise ValueError(f"the window ends ({end}) before it starts ({start})")
-    # A stay lasts at most a day, so scans overlapping the window started at the earliest the day before.
-    files = store._files(start.date() - dt.timedelta(days=1), end.date())
+    # A stay lasts at most MAX_STAY, so scans overlapping the window started at the earliest that long before.
+    files = store._files(*days_holding(start, end))
     wanted = np.unique(np.asarray(ids, dtype=np.int64))
     if not files or not len(wanted):
         return SCHEMA.empty_table()

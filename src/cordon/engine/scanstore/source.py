@@ -29,7 +29,6 @@ REASONS = (
 )  # fmt: skip
 
 MAX_EXAMPLES = 20
-MAX_STAY_HOURS = 24  # the partition pruning of the queries relies on stays of at most a day
 SUBAREA_MAX = 32767
 TIME_FORMATS = (  # ISO 8601 local times, "T" or a space between date and time, seconds optional
     "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",

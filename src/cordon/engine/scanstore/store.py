@@ -12,9 +12,9 @@ import pyarrow as pa
 from . import ingest as _ingest
 from . import purge as _purge
 from . import reading as _reading
-from .layout import Layout
+from .layout import MAX_STAY_HOURS, Layout
 from .reports import IngestReport, PurgeReport
-from .source import MAX_STAY_HOURS, Resolver
+from .source import Resolver
 
 
 class ScanStore(Layout):

@@ -8,7 +8,12 @@ Rules
 - **Exposure window** (:func:`exposure_window`): from ``days_before`` days before onset (before the first
   positive sample when there is no onset: asymptomatic) until isolation (or ``now`` when not isolated).
 - **Case stays**: the case's scans overlapping its window, plus :class:`Visit` entries typed in by an
-  investigator (taken as given).
+  investigator, each **clipped to the window**: only the part of a stay inside the exposure window counts
+  (a stay from before the window's start counts from the start; one past its end, until the end; a visit
+  wholly outside counts not at all). Evidence shows the clipped case stay (``case_in``, ``case_out``). So the
+  scans any case stay can meet overlap ``[start - margin, end + margin]`` and began at the earliest
+  ``start - margin - MAX_STAY_MINUTES`` (the longest stay the scan store keeps): every path reads back that
+  far (:func:`cordon.engine.scanstore.days_holding`), and no further.
 - **Overlap**: a case stay ``[a_in, a_out]`` and a stay ``[b_in, b_out]`` at the same venue overlap when
   ``b_in <= a_out + margin`` and ``b_out >= a_in - margin`` (closed intervals: touching stays count).
   Minutes together = ``max(0, min(a_out, b_out) - max(a_in, b_in))``. The case's own scans never make the case
@@ -40,6 +45,8 @@ imported on first use through :mod:`.lazy`), :mod:`.links` (household and work-u
 
 from __future__ import annotations
 
+from cordon.engine.scanstore import MAX_STAY_MINUTES
+
 from .core import trace, trace_blocks
 from .index import ScanArrays, ScanIndex
 from .model import CONTACT_TYPES, CaseWindow, Register, Rules, Visit, exposure_window
@@ -47,6 +54,7 @@ from .results import Contacts
 
 __all__ = [
     "CONTACT_TYPES",
+    "MAX_STAY_MINUTES",
     "CaseWindow",
     "Contacts",
     "Register",

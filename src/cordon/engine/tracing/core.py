@@ -115,8 +115,8 @@ def _prepare(
     trajectory: Sequence[Visit],
     rules: Rules,
 ) -> _Batch:
-    """The case stays (own scans overlapping the window, then typed-in visits), in case order so that a block of
-    whole cases is a slice of them, and their candidate ranges."""
+    """The case stays (own scans, then typed-in visits, clipped to the window), in case order so that a block
+    of whole cases is a slice of them, and their candidate ranges."""
     case_ids = np.array([c.case_id for c in cases], np.int64)
     case_person = np.array([c.person_id for c in cases], np.int64)
     a_case, a_venue, a_sub, a_in, a_out, a_traj = _case_stays(index, cases, case_ids, case_person, trajectory)
@@ -150,7 +150,8 @@ def _case_stays(
     case_person: I64,
     trajectory: Sequence[Visit],
 ) -> tuple[I64, I64, I16, I64, I64, B]:
-    """Each case's own scans overlapping its window, then its typed-in visits: (case position, venue, sub-area,
+    """Each case's own scans overlapping its window, then its typed-in visits overlapping it, each clipped to
+    the window (only the part of a stay inside the exposure window counts): (case position, venue, sub-area,
     in, out, typed in), not yet in case order."""
     s = index.scans
     w_start = np.array([c.start for c in cases], np.int64)
@@ -159,11 +160,8 @@ def _case_stays(
     hi = np.searchsorted(index.p_sorted, case_person, side="right").astype(np.int64)
     ci, pos = expand(lo, hi)
     idx = index.p_order[pos]
-    inside = (s.t_in[idx] <= w_end[ci]) & (s.t_out[idx] >= w_start[ci])
-    ci, idx = ci[inside], idx[inside]
-    st_case = [ci]
-    st_venue, st_sub, st_in, st_out = [s.venue[idx]], [s.subarea[idx]], [s.t_in[idx]], [s.t_out[idx]]
-    st_traj = [np.zeros(len(ci), bool)]
+    st_case, st_venue, st_sub = [ci], [s.venue[idx]], [s.subarea[idx]]
+    st_in, st_out, st_traj = [s.t_in[idx]], [s.t_out[idx]], [np.zeros(len(ci), bool)]
     if trajectory:
         pos_of = {cid: i for i, cid in enumerate(case_ids.tolist())}
         visits = [v for v in trajectory if v.case_id in pos_of]
@@ -173,13 +171,16 @@ def _case_stays(
         st_in.append(np.array([v.t_in for v in visits], np.int64))
         st_out.append(np.array([v.t_out for v in visits], np.int64))
         st_traj.append(np.ones(len(visits), bool))
+    case, t_in, t_out = np.concatenate(st_case), np.concatenate(st_in), np.concatenate(st_out)
+    inside = (t_in <= w_end[case]) & (t_out >= w_start[case])
+    case, t_in, t_out = case[inside], t_in[inside], t_out[inside]
     return (
-        np.concatenate(st_case),
-        np.concatenate(st_venue),
-        np.concatenate(st_sub),
-        np.concatenate(st_in),
-        np.concatenate(st_out),
-        np.concatenate(st_traj),
+        case,
+        np.concatenate(st_venue)[inside],
+        np.concatenate(st_sub)[inside],
+        np.maximum(t_in, w_start[case]),
+        np.minimum(t_out, w_end[case]),
+        np.concatenate(st_traj)[inside],
     )
 
 

@@ -20,6 +20,7 @@ from cordon.apps.venues.models import HUB_TYPES, Venue
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 from cordon.engine import tracing as engine
+from cordon.engine.scanstore import days_holding
 
 from .. import selectors
 from ..models import Case, RiskVenue
@@ -62,23 +63,21 @@ def trace_case(*, actor: Actor | None, case: Case, source: str = "web") -> Trace
     """Find the case's close and secondary contacts and risk-venue visitors and merge them into its
     contacts; mark the venues it visited as risk venues. Decisions already taken are never changed.
 
-    Reads only what this case needs from the scan store (its own scans, then every scan at those venues in
-    its window), so it stays fast however large the store is.
+    Reads only what this case needs from the scan store (its own scans in its window, then every scan at
+    those venues overlapping the window widened by the margin: only the part of a case stay inside the window
+    counts, so no other scan can meet it), so it stays fast however large the store is.
 
     Not one transaction: reading the store and running the engine take seconds and write nothing, so they
     run outside any transaction (holding no write lock); what was found is then written in one transaction
     of its own (contacts, risk venues and the case's trace time together)."""
     start, end = selectors.exposure_window(case)
-    margin = settings.CORDON_TRACE_MARGIN_MINUTES
+    pad = dt.timedelta(minutes=settings.CORDON_TRACE_MARGIN_MINUTES)
     store = scan_store()
     own = store.scans_of([case.person_id], local_naive(start), local_naive(end))
     trajectory = _trajectory_visits(case)
     venue_ids = {int(v) for v in own.column("venue_id").to_pylist()} | {v.venue_id for v in trajectory}
-    pad = dt.timedelta(minutes=margin)
-    start_q = min([start] + [from_minutes(v.t_in) for v in trajectory])
-    end_q = max([end] + [from_minutes(v.t_out) for v in trajectory])
     around = (
-        store.scans_at(sorted(venue_ids), local_naive(start_q - pad), local_naive(end_q + pad))
+        store.scans_at(sorted(venue_ids), local_naive(start - pad), local_naive(end + pad))
         if venue_ids
         else own
     )
@@ -88,16 +87,20 @@ def trace_case(*, actor: Actor | None, case: Case, source: str = "web") -> Trace
 
 @action(atomic=False)
 def trace_cases(*, actor: Actor | None, cases: Sequence[Case], source: str = "web") -> list[TraceResult]:
-    """Trace many cases at once (the demo, a morning's batch): one index over the scan store's days that the
-    cases' windows cover, one engine call for all of them.
+    """Trace many cases at once (the demo, a morning's batch): one index over the scan store's days that can
+    hold a scan overlapping the cases' windows (widened by the margin; ``days_holding``), one engine call for
+    all of them.
 
     Not one transaction, for the reason ``trace_case`` gives: the engine runs first, outside any transaction,
     then each case's findings are written in a transaction of its own (a case traced is complete on its own)."""
     if not cases:
         return []
     windows = {c.pk: selectors.exposure_window(c) for c in cases}
-    first = min(w[0] for w in windows.values()).date() - dt.timedelta(days=1)
-    last = max(w[1] for w in windows.values()).date()
+    pad = dt.timedelta(minutes=settings.CORDON_TRACE_MARGIN_MINUTES)
+    first, last = days_holding(
+        local_naive(min(w[0] for w in windows.values()) - pad),
+        local_naive(max(w[1] for w in windows.values()) + pad),
+    )
     index = engine.ScanIndex.from_arrow(scan_store().read(first, last))
     trajectory = [v for c in cases for v in _trajectory_visits(c)]
     return _trace_with_index(actor, cases, windows, index, trajectory, source)
@@ -211,7 +214,7 @@ def _record(
             found.districts,
             source=source,
         )
-        n_risk = _record_risk_venues(case, own)
+        n_risk = _record_risk_venues(case, own, window)
         audit.change(
             actor,
             case,
@@ -223,11 +226,14 @@ def _record(
     return TraceResult(added, updated, total, n_risk, window)
 
 
-def _record_risk_venues(case: Case, own: engine.ScanArrays) -> int:
-    """The venues of the case's stays in its window, each with the span of its visits, replacing the case's
-    earlier ones (derived from the scans on every trace, not judged: see ``RiskVenue.audit_policy``)."""
+def _record_risk_venues(case: Case, own: engine.ScanArrays, window: Window) -> int:
+    """The venues of the case's stays in its window, each with the span of its visits inside the window (the
+    engine's rule: only the part of a stay inside the window counts), replacing the case's earlier ones
+    (derived from the scans on every trace, not judged: see ``RiskVenue.audit_policy``)."""
+    w_start, w_end = to_minutes(window[0]), to_minutes(window[1])
     spans: dict[int, list[int]] = {}
-    for v, t_in, t_out in zip(own.venue.tolist(), own.t_in.tolist(), own.t_out.tolist(), strict=True):
+    for v, a, b in zip(own.venue.tolist(), own.t_in.tolist(), own.t_out.tolist(), strict=True):
+        t_in, t_out = max(a, w_start), min(b, w_end)
         span = spans.setdefault(int(v), [t_in, t_out, 0])
         span[0], span[1], span[2] = min(span[0], t_in), max(span[1], t_out), span[2] + 1
     known = set(Venue.objects.filter(pk__in=list(spans)).values_list("pk", flat=True))
