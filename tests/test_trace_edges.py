@@ -266,3 +266,32 @@ def test_web_batch_and_cli_find_the_same_contacts(
         case = _report(persons[0], timezone.make_aware(start), window_minutes / 1440)
         _same(_every_path(case, margin, tmp, settings))
         transaction.set_rollback(True)
+
+
+def test_a_stay_longer_than_the_longest_is_refused_with_a_row_error_in_both_languages(
+    city: Any, make_user: Any, client_for: Any
+) -> None:
+    """The store keeps stays of at most MAX_STAY_HOURS; a longer one is skipped, counted and shown by row, in
+    the page's language (the batch list too)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    admin = client_for(make_user("administrator", city.city))
+    t = dt.datetime.combine(timezone.localdate() - dt.timedelta(days=3), dt.time(8))
+    rows = [t + dt.timedelta(hours=MAX_STAY_HOURS), t + dt.timedelta(hours=MAX_STAY_HOURS, minutes=1)]
+    text = "person_id,venue_id,time_in,time_out\n" + "".join(
+        f"{city.ft_person.pk},{city.ft_venue.pk},{t:%Y-%m-%d %H:%M},{out:%Y-%m-%d %H:%M}\n" for out in rows
+    )
+    for lang, reason in (
+        (
+            "en",
+            f"stay longer than {MAX_STAY_HOURS} hours, the longest the scan store keeps (split longer stays)",
+        ),
+        ("zh-hans", f"停留超过 {MAX_STAY_HOURS} 小时，超过扫码库保存的最长停留（请拆分为较短的停留）"),
+    ):
+        admin.cookies["django_language"] = lang
+        upload = SimpleUploadedFile(f"scans-{lang}.csv", text.encode(), content_type="text/csv")
+        page = admin.post("/tracing/scans/", {"file": upload}).content.decode()
+        assert f"{reason}: 1" in page  # counted by reason
+        assert f"3 ({reason})" in page  # the row: line 3 of the file
+        assert page.count(reason) >= 3  # and in the list of batches
+    assert scan_store().count() == 1
