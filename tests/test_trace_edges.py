@@ -295,3 +295,21 @@ def test_a_stay_longer_than_the_longest_is_refused_with_a_row_error_in_both_lang
         assert f"3 ({reason})" in page  # the row: line 3 of the file
         assert page.count(reason) >= 3  # and in the list of batches
     assert scan_store().count() == 1
+
+
+def test_cordon_trace_refuses_a_folder_with_a_stay_longer_than_the_longest(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """A folder not written by ingestion may hold longer stays, which could begin before the first day read:
+    ``cordon trace`` refuses it rather than give contacts that depend on what it read."""
+    t = dt.datetime(2026, 11, 20, 8)
+    folder = tmp_path / "scans" / "date=2026-11-20"
+    folder.mkdir(parents=True)
+    pq.write_table(_scans([(1, 5, t, t + dt.timedelta(hours=MAX_STAY_HOURS, minutes=1)), (2, 5, t, t)]),
+                   folder / "part-0.parquet")  # fmt: skip
+    cases = tmp_path / "cases.csv"
+    cases.write_text("person_id,window_start,window_end\n1,2026-11-20 09:00:00,2026-11-21 09:00:00\n")
+    out = tmp_path / "pairs.csv"
+    code = cli.main(["trace", "--scans", str(tmp_path / "scans"), "--cases", str(cases), "--out", str(out)])
+    assert code == 2 and not out.exists()
+    assert f"1 scans last longer than {MAX_STAY_HOURS} hours" in capsys.readouterr().err

@@ -146,13 +146,35 @@ def _register(table: Any) -> Any:
     )
 
 
+def _open_index(scans: Path, windows: list[Any], margin_minutes: int) -> Any:
+    """The scans of every date partition that can hold a scan meeting a case stay (clipped to its window,
+    widened by the margin; docs/tracing.md, "The window's edges"). Refuses (ValueError) a folder holding a stay
+    longer than the store keeps: it may begin before the first day read, so the contacts would depend on
+    the read."""
+    from cordon.engine import tracing
+    from cordon.engine.scanstore import MAX_STAY_HOURS, MAX_STAY_MINUTES, days_holding
+
+    epoch, margin = dt.datetime(1970, 1, 1), dt.timedelta(minutes=margin_minutes)
+    first_day, last_day = days_holding(
+        epoch + dt.timedelta(minutes=min(w.start for w in windows)) - margin,
+        epoch + dt.timedelta(minutes=max(w.end for w in windows)) + margin,
+    )
+    index = tracing.ScanIndex.open(scans, start=first_day, end=last_day)
+    if len(index) and int(index.max_stay.max()) > MAX_STAY_MINUTES:
+        long = int((index.scans.t_out - index.scans.t_in > MAX_STAY_MINUTES).sum())
+        raise ValueError(
+            f"{long:,} scans last longer than {MAX_STAY_HOURS} hours, the longest stay the scan store keeps; "
+            "split them (cordon scans ingest refuses them as row errors)"
+        )
+    return index
+
+
 def cmd_trace(args: argparse.Namespace) -> int:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     from cordon.engine import tracing
-    from cordon.engine.scanstore import days_holding
     from cordon.engine.sim import load_profile
     from cordon.engine.sim.errors import SimConfigError
 
@@ -183,14 +205,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
         return _django.fail(str(exc))
     if not windows:
         return _django.fail("the cases file has no rows")
-    # Every partition that can hold a scan meeting a case stay (clipped to its window, widened by the margin).
-    epoch, margin = dt.datetime(1970, 1, 1), dt.timedelta(minutes=args.margin)
-    first_day, last_day = days_holding(
-        epoch + dt.timedelta(minutes=min(w.start for w in windows)) - margin,
-        epoch + dt.timedelta(minutes=max(w.end for w in windows)) + margin,
-    )
     t0 = time.perf_counter()
-    index = tracing.ScanIndex.open(scans, start=first_day, end=last_day)
+    try:
+        index = _open_index(scans, windows, args.margin)
+    except ValueError as exc:
+        return _django.fail(str(exc))
     t_open = time.perf_counter() - t0
     t0 = time.perf_counter()
     result = tracing.trace(
