@@ -98,6 +98,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
     import duckdb
     import numpy as np
     import pyarrow.parquet as pq
+    from _midnight import time_out_sql
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -124,14 +125,15 @@ def run(args: argparse.Namespace, work: Path) -> int:
     n_scans = generate_scans(city, args.days, start, raw, seed=args.seed)
     log(f"scans: {n_scans:,} ({time.perf_counter() - t0:.0f} s)")
 
-    # The scan store in the platform's own layout: register ids (simulator id + 1), each file sorted.
+    # The scan store in the platform's own layout: register ids (simulator id + 1), each file sorted; 2 % of
+    # the stays lengthened past midnight (bench/_midnight.py).
     con = duckdb.connect()
     for f in tqdm(partition_files(raw / "scans"), desc="store", unit="day"):
         out = work / "store" / f.parent.name / "part-bench.parquet"
         out.parent.mkdir(parents=True, exist_ok=True)
         con.execute(
             f"COPY (SELECT person_id + 1 AS person_id, venue_id + 1 AS venue_id, subarea::SMALLINT AS subarea, "
-            f"time_in, time_out FROM read_parquet('{f}') ORDER BY venue_id, time_in) "
+            f"time_in, {time_out_sql()} AS time_out FROM read_parquet('{f}') ORDER BY venue_id, time_in) "
             f"TO '{out}' (FORMAT parquet, COMPRESSION zstd)"
         )
     shutil.rmtree(raw)
