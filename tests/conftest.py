@@ -203,3 +203,24 @@ def _every_write_is_audited() -> Any:
     tests/architecture/audit_watch.py)."""
     with actions_registry.observe(WATCH):
         yield WATCH
+
+
+@pytest.fixture
+def worker(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
+    """``with worker(): client.post(...)``: the jobs the block queues are queued when it ends (its on-commit
+    callbacks run, as they would when the request's transaction commits), then run by django-tasks' database
+    worker in this process, as ``cordon worker --batch`` would."""
+    import contextlib
+
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    @contextlib.contextmanager
+    def queued_then_run() -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+        Worker(
+            queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
+            max_tasks=None, worker_id="test-worker", excluded_queue_names=[],
+        ).run()  # fmt: skip
+
+    return queued_then_run

@@ -1,8 +1,12 @@
-"""``cordon serve`` (migrate, then serve the web app and the API with waitress) and ``cordon migrate``."""
+"""``cordon serve`` (migrate, then serve the web app and the API with waitress, with a job worker beside it),
+``cordon worker`` (run background jobs alone) and ``cordon migrate``."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 from typing import Any
 
 from . import _django
@@ -12,29 +16,80 @@ DEFAULT_PORT = 8000
 
 
 def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("serve", help="migrate and serve the web app and API (waitress)")
+    p = sub.add_parser("serve", help="migrate and serve the web app and API (waitress), with a job worker")
     p.add_argument("--host", default=DEFAULT_HOST)
     p.add_argument("--port", type=int, default=DEFAULT_PORT)
     p.add_argument("--threads", type=int, default=8)
+    p.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start a job worker beside the server (run `cordon worker` separately, e.g. several)",
+    )
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run background jobs (tracing, imports, the demo's next day, ...)")
+    p.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between looks at the queue when it is empty"
+    )
+    p.add_argument("--batch", action="store_true", help="run the jobs queued now, then exit")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("migrate", help="create or upgrade the database schema")
     p.set_defaults(func=cmd_migrate)
 
 
-def serve(host: str, port: int, threads: int = 8) -> None:
+def start_worker() -> subprocess.Popen[bytes]:
+    """A ``cordon worker`` process beside this one, on the same database (the environment is inherited)."""
+    return subprocess.Popen([sys.executable, "-m", "cordon.cli", "worker"], env=dict(os.environ))
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    """Ask the worker to stop (it finishes the step it is on), then make sure it has."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def serve(host: str, port: int, threads: int = 8, worker: bool = True) -> None:
     from waitress import serve as waitress_serve
 
     from cordon.site.wsgi import application
 
+    proc = start_worker() if worker else None
+    if proc is not None:
+        print(f"A job worker runs beside the server (process {proc.pid}).", flush=True)
     print(f"Cordon is serving on http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
-    waitress_serve(application, host=host, port=port, threads=threads, ident="cordon")
+    try:
+        waitress_serve(application, host=host, port=port, threads=threads, ident="cordon")
+    finally:
+        if proc is not None:
+            stop_worker(proc)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _django.setup()
     _django.migrate()
-    serve(args.host, args.port, args.threads)
+    serve(args.host, args.port, args.threads, worker=not args.no_worker)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _django.setup()
+    from django.core.management import call_command
+
+    _django.migrate()
+    print(f"A job worker is waiting for jobs (process {os.getpid()}; Ctrl+C to stop).", flush=True)
+    call_command(
+        "jobs_worker",
+        interval=args.interval,
+        batch=args.batch,
+        reload=False,
+        startup_delay=not args.batch,
+        verbosity=1,
+    )
     return 0
 
 

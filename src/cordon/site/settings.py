@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "cordon.apps.people",
     "cordon.apps.venues",
     "cordon.apps.audit",
+    "cordon.apps.jobs",
     "cordon.apps.dataio",
     "cordon.apps.tracing",
     "cordon.apps.control",
@@ -59,7 +60,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
 ]
+
+# Background jobs (cordon.apps.jobs): django-tasks with its database backend, so the SQLite demo needs no other
+# server; `cordon worker` runs them (`cordon serve` and `cordon demo` start one beside the web server). A worker
+# that stays silent for CORDON_JOB_STALE_SECONDS is taken as killed and its job marked failed.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+CORDON_JOB_HEARTBEAT_SECONDS = float(os.environ.get("CORDON_JOB_HEARTBEAT_SECONDS", 10))
+CORDON_JOB_STALE_SECONDS = float(os.environ.get("CORDON_JOB_STALE_SECONDS", 120))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,13 +1,21 @@
-"""What the tracing app plugs into the platform: its kinds of open item on the daily-zero board."""
+"""What the tracing app plugs into the platform: its kinds of open item on the daily-zero board, and tracing as a
+background job."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import openitems
-from cordon.core.roles import Cap
+from cordon.core import jobs, openitems
+from cordon.core.actors import Actor
+from cordon.core.roles import Cap, caps_for
 
-from . import selectors
+from . import actions, selectors
 
 for key, label, order, count in (
     ("untraced", _("Cases not traced"), 10, selectors.untraced_by_district),
@@ -15,3 +23,32 @@ for key, label, order, count in (
     ("linkage", _("Handovers to acknowledge"), 30, selectors.linkage_by_district),
 ):
     openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_CASES, count))
+
+
+def _trace_case_job(
+    progress: jobs.Progress, params: Mapping[str, Any], actor: Actor | None
+) -> dict[str, Any]:
+    """A trace run as a job: the case is read in the scope of whoever started it; the trace writes what it found
+    in one transaction at its end (``actions.trace_case``), so a stop before then leaves nothing half-written."""
+    if actor is None:
+        raise ValidationError(_("A trace is started by a person."))
+    case = selectors.get_case_for(actor, int(params["case_id"]))
+    progress(0, 1, gettext("Tracing case %(case)s") % {"case": case})
+    result = actions.trace_case(actor=actor, case=case, source="job")
+    progress(1, 1)
+    return {
+        "summary": result.describe(),
+        "link": reverse("tracing:case", args=[case.pk]),
+        "added": result.added,
+        "total": result.total,
+    }
+
+
+jobs.register(
+    jobs.JobKind(
+        name="tracing.trace_case",
+        label=_("Trace a case's contacts"),
+        run=_trace_case_job,
+        may_start=lambda actor: bool(Cap.TRACE in caps_for(actor.role)),
+    )
+)

@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cordon.apps.jobs import actions as jobs
 from cordon.apps.people import selectors as people
 from cordon.apps.people.models import Person
 from cordon.apps.venues import selectors as venues
@@ -154,9 +155,8 @@ def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @page(Cap.TRACE)
 def case_trace(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    result = actions.trace_case(actor=request.user, case=case)
-    messages.success(request, result.describe())
-    return redirect("tracing:case", pk=case.pk)
+    job = jobs.start(actor=request.user, kind="tracing.trace_case", params={"case_id": case.pk})
+    return redirect("jobs:detail", job_id=job.pk)
 
 
 @require_POST

@@ -1,0 +1,160 @@
+"""Every write to jobs: starting, cancelling and running again (people), and the worker's side of a run (claim,
+progress, finish, fail, reap). Each is an action; the job row is audited, its progress row is derived."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import get_language, override
+from django.utils.translation import gettext as _
+
+from cordon.apps.audit import actions as audit
+from cordon.core import jobs
+from cordon.core.actions import action
+from cordon.core.actors import Actor
+from cordon.core.roles import Cap, caps_for
+
+from .models import Job, JobProgress
+from .tasks import run_job
+
+WORKER = "worker"  # the audit source of what a worker writes
+
+
+def may_manage(actor: Actor, job: Job) -> bool:
+    """Whoever started a job may cancel it or run it again; so may an administrator."""
+    return job.started_by_id == actor.pk or bool(Cap.ADMIN in caps_for(actor.role))
+
+
+@action
+def start(
+    *,
+    actor: Actor,
+    kind: str,
+    params: Mapping[str, Any] | None = None,
+    retry_of: Job | None = None,
+    source: str = "web",
+) -> Job:
+    """Record a job and queue it for a worker (queued once this transaction commits)."""
+    found = jobs.kind(kind)
+    if found is None:
+        raise ValidationError({"kind": _("Unknown kind of job: %(kind)s.") % {"kind": kind}})
+    if not found.may_start(actor):
+        raise PermissionDenied
+    job = audit.create(
+        actor,
+        Job,
+        source=source,
+        kind=kind,
+        params=dict(params or {}),
+        started_by=actor,
+        retry_of=retry_of,
+        language=get_language() or "",
+    )
+    JobProgress.objects.create(job=job, note=_("Waiting for a worker"))
+    transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    return job
+
+
+@action
+def cancel(*, actor: Actor, job: Job, source: str = "web") -> Job:
+    """Stop a job: a queued one at once; a running one at its next progress report (what it committed stays)."""
+    if not may_manage(actor, job):
+        raise PermissionDenied
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if job.finished:
+        raise ValidationError(_("This job has already finished."))
+    if job.status == Job.Status.QUEUED:
+        audit.change(actor, job, source=source, status=Job.Status.CANCELLED, finished_at=timezone.now())
+    else:
+        audit.change(actor, job, source=source, cancel_requested=True)
+    return job
+
+
+@action
+def run_again(*, actor: Actor, job: Job, source: str = "web") -> Job:
+    """Start a finished job again with the same parameters (after a failure, a cancel or a killed worker)."""
+    if not may_manage(actor, job):
+        raise PermissionDenied
+    job = Job.objects.get(pk=job.pk)
+    if not job.finished:
+        raise ValidationError(_("This job is still running."))
+    return start(actor=actor, kind=job.kind, params=job.params, retry_of=job, source=source)
+
+
+# --- The worker's side ----------------------------------------------------------------------------------------
+
+
+@action
+def claim(*, job_id: int, worker: str) -> Job | None:
+    """Mark a queued job as running on ``worker``; ``None`` when it is no longer queued (cancelled, or run)."""
+    job = Job.objects.select_for_update().filter(pk=job_id).first()
+    if job is None or job.status != Job.Status.QUEUED:
+        return None
+    now = timezone.now()
+    audit.change(None, job, source=WORKER, status=Job.Status.RUNNING, started_at=now, worker=worker[:128])
+    JobProgress.objects.filter(job_id=job_id).update(heartbeat_at=now, note="")
+    return job
+
+
+@action
+def report(*, job_id: int, done: int, total: int | None, note: str) -> bool:
+    """Record how far a job has got (and that its worker is alive); whether someone asked it to stop."""
+    JobProgress.objects.filter(job_id=job_id).update(
+        done=done, total=total, note=note[:300], heartbeat_at=timezone.now()
+    )
+    return bool(Job.objects.filter(pk=job_id, cancel_requested=True).exists())
+
+
+@action
+def heartbeat(*, job_id: int) -> None:
+    JobProgress.objects.filter(job_id=job_id).update(heartbeat_at=timezone.now())
+
+
+@action
+def finish(*, job_id: int, status: str, result: Mapping[str, Any] | None = None, error: str = "") -> Job:
+    """End a running job: done (with its result), failed (with the error a person can act on) or cancelled."""
+    job = Job.objects.select_for_update().get(pk=job_id)
+    audit.change(
+        None,
+        job,
+        source=WORKER,
+        status=status,
+        result=dict(result or {}),
+        error=error,
+        finished_at=timezone.now(),
+    )
+    return job
+
+
+@action
+def reap(*, stale_after: dt.timedelta) -> list[int]:
+    """Fail the running jobs whose worker has not been heard from for ``stale_after`` (killed, or its machine
+    lost): never left "running" for ever. What they committed is whole (runners commit in complete steps); the
+    job page offers to run them again."""
+    cutoff = timezone.now() - stale_after
+    stale = list(
+        Job.objects.select_for_update()
+        .filter(status=Job.Status.RUNNING, progress__heartbeat_at__lt=cutoff)
+        .select_related("progress")
+    )
+    for job in stale:
+        seen = timezone.localtime(job.progress.heartbeat_at)
+        with override(job.language or None):
+            error = _(
+                "The worker running this job stopped (last seen %(seen)s). Steps it finished are saved; "
+                "the rest was not done. Run it again to finish."
+            ) % {"seen": seen.strftime("%Y-%m-%d %H:%M")}
+        audit.change(
+            None,
+            job,
+            source=WORKER,
+            status=Job.Status.FAILED,
+            finished_at=timezone.now(),
+            error=error,
+        )
+    return [job.pk for job in stale]

@@ -1,0 +1,112 @@
+"""What a worker does with a queued job: claim it, run its kind's runner with a progress reporter and a
+heartbeat, and record how it ended. Joined to the queued task through ``cordon.core.jobs.set_executor``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import OperationalError, connection
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from cordon.core import jobs
+from cordon.core.jobs import JobCancelled
+
+from . import actions
+from .models import Job
+
+log = logging.getLogger("cordon.jobs")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Reporter:
+    """The ``progress`` a runner calls: writes at most every ``every`` seconds (and always the last step), and
+    raises ``JobCancelled`` there once someone has asked the job to stop."""
+
+    def __init__(self, job_id: int, every: float = 0.5) -> None:
+        self.job_id = job_id
+        self.every = every
+        self._last = 0.0
+        self.done = 0
+        self.total: int | None = None
+
+    def __call__(self, done: int, total: int | None = None, note: str = "") -> None:
+        self.done, self.total = done, total
+        now = time.monotonic()
+        if now - self._last < self.every and not (total is not None and done >= total):
+            return
+        self._last = now
+        if actions.report(job_id=self.job_id, done=done, total=total, note=str(note)):
+            raise JobCancelled
+
+
+class Heartbeat(threading.Thread):
+    """Says every few seconds that the job's worker is alive, even while a runner works on one long step; a
+    worker that stops saying so is reaped (``actions.reap``)."""
+
+    def __init__(self, job_id: int, every: float) -> None:
+        super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
+        self.job_id = job_id
+        self.every = every
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.every):
+                try:
+                    actions.heartbeat(job_id=self.job_id)
+                except OperationalError:  # SQLite busy with the runner's own write: the next beat will do
+                    log.debug("heartbeat of job %s skipped: database busy", self.job_id)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(str(m) for m in exc.messages)
+    return _("The job stopped with an error: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def execute(job_id: int) -> None:
+    job = actions.claim(job_id=job_id, worker=worker_name())
+    if job is None:
+        return
+    kind = jobs.kind(job.kind)
+    if kind is None:
+        actions.finish(job_id=job_id, status=Job.Status.FAILED, error=f"Unknown kind of job: {job.kind}")
+        return
+    progress = Reporter(job_id, every=float(getattr(settings, "CORDON_JOB_PROGRESS_SECONDS", 0.5)))
+    beat = Heartbeat(job_id, every=float(getattr(settings, "CORDON_JOB_HEARTBEAT_SECONDS", 10)))
+    beat.start()
+    language = job.language or settings.LANGUAGE_CODE
+    try:
+        with override(language):
+            result = kind.run(progress, job.params, job.started_by)
+    except JobCancelled:
+        actions.finish(
+            job_id=job_id,
+            status=Job.Status.CANCELLED,
+            result={"done": progress.done, "total": progress.total},
+        )
+    except Exception as exc:  # a job that fails is recorded as failed with its reason, never lost
+        log.exception("job %s (%s) failed", job_id, job.kind)
+        with override(language):
+            actions.finish(job_id=job_id, status=Job.Status.FAILED, error=_error_text(exc))
+    else:
+        actions.report(job_id=job_id, done=progress.done, total=progress.total, note="")
+        actions.finish(job_id=job_id, status=Job.Status.DONE, result=dict(result or {}))
+    finally:
+        beat.stop()

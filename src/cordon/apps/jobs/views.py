@@ -1,0 +1,71 @@
+"""The job pages: my jobs, one job with a live progress bar (htmx polls its fragment while it runs), cancel and
+run again."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cordon.core.access import SIGNED_IN, AuthedRequest, page
+from cordon.core.pages import error_text, found
+from cordon.core.roles import Cap
+
+from . import actions, selectors
+
+LIST_SIZE = 100
+
+
+@page(SIGNED_IN)
+def job_list(request: AuthedRequest) -> HttpResponse:
+    jobs = list(selectors.jobs_for(request.user)[:LIST_SIZE])
+    return render(request, "jobs/list.html", {"jobs": jobs, "size": LIST_SIZE})
+
+
+@page(SIGNED_IN)
+def job_detail(request: AuthedRequest, job_id: int) -> HttpResponse:
+    job = found(lambda: selectors.get_job_for(request.user, job_id))
+    context = {"job": job, "may_manage": actions.may_manage(request.user, job)}
+    if getattr(request, "htmx", False):
+        return render(request, "jobs/_status.html", context)
+    return render(request, "jobs/detail.html", context)
+
+
+@require_POST
+@page(SIGNED_IN)
+def job_cancel(request: AuthedRequest, job_id: int) -> HttpResponse:
+    job = found(lambda: selectors.get_job_for(request.user, job_id))
+    try:
+        actions.cancel(actor=request.user, job=job)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("Asked the job to stop; what it has finished stays."))
+    return redirect("jobs:detail", job_id=job.pk)
+
+
+@require_POST
+@page(SIGNED_IN)
+def job_again(request: AuthedRequest, job_id: int) -> HttpResponse:
+    job = found(lambda: selectors.get_job_for(request.user, job_id))
+    try:
+        again = actions.run_again(actor=request.user, job=job)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("jobs:detail", job_id=job.pk)
+    return redirect("jobs:detail", job_id=again.pk)
+
+
+@require_POST
+@page(Cap.ADMIN)
+def job_check(request: AuthedRequest) -> HttpResponse:
+    """An administrator's check that workers run jobs: a job that counts seconds and reports each."""
+    seconds = request.POST.get("seconds", "")
+    if not seconds.isdigit() or not 1 <= int(seconds) <= 600:
+        messages.error(request, _("Give a number of seconds from 1 to 600."))
+        return redirect("jobs:list")
+    job = actions.start(actor=request.user, kind="jobs.worker_check", params={"seconds": int(seconds)})
+    return redirect("jobs:detail", job_id=job.pk)

@@ -1,0 +1,44 @@
+"""The jobs app's write paths (tests/test_jobs.py runs each through pages and a worker; here under the audit
+watch, the same way as every app's)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from architecture.audit_watch import WATCH
+from cordon.apps.audit.models import AuditEntry
+from cordon.apps.jobs import actions
+from cordon.apps.jobs.models import Job, JobProgress
+
+JOBS = "cordon.apps.jobs.actions"
+COVERS = {
+    f"{JOBS}.{name}"
+    for name in ("start", "cancel", "run_again", "claim", "report", "heartbeat", "finish", "reap")
+}
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_job_write_is_audited(city: Any, make_user: Any) -> None:
+    admin = make_user("administrator", city.city)
+    job = actions.start(actor=admin, kind="jobs.worker_check", params={"seconds": 2})
+    assert actions.claim(job_id=job.pk, worker="host:1") is not None
+    assert actions.claim(job_id=job.pk, worker="host:2") is None  # claimed once
+    assert actions.report(job_id=job.pk, done=1, total=2, note="x") is False
+    actions.heartbeat(job_id=job.pk)
+    actions.cancel(actor=admin, job=job)
+    assert actions.report(job_id=job.pk, done=1, total=2, note="x") is True
+    actions.finish(job_id=job.pk, status=Job.Status.CANCELLED, result={"done": 1})
+    again = actions.run_again(actor=admin, job=job)
+    actions.claim(job_id=again.pk, worker="host:3")
+    JobProgress.objects.filter(job=again).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
+    assert actions.reap(stale_after=dt.timedelta(minutes=2)) == [again.pk]
+    updates = AuditEntry.objects.filter(model="jobs.job", verb="update", object_pk=str(job.pk))
+    statuses = [e.changes.get("status", [None, None])[1] for e in updates.order_by("id")]
+    assert statuses == ["running", None, "cancelled"]  # claimed, cancel requested, ended
+    assert AuditEntry.objects.filter(model="jobs.job", verb="create").count() == 2
+    assert all(WATCH.seen[name] for name in COVERS)

@@ -1,0 +1,246 @@
+"""Background jobs through their pages: a trace queued from the case page and run by a worker, progress, the
+result, cancel (queued and running), a failure, running again, who may see and stop a job, and a worker killed
+half way (a real ``cordon worker`` process, killed with SIGKILL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import override
+
+from cordon.apps.jobs import actions
+from cordon.apps.jobs.models import Job, JobProgress
+from cordon.apps.tracing import actions as tracing
+from cordon.apps.tracing.models import Contact
+from cordon.core import jobs
+from cordon.core.actors import Actor
+
+pytestmark = pytest.mark.django_db
+
+
+def _case(city: Any) -> Any:
+    return tracing.report_case(
+        actor=None,
+        data=tracing.CaseData(
+            person=city.ft_person,
+            onset_date=timezone.localdate() - dt.timedelta(days=1),
+            sampled_at=timezone.now(),
+            found_by="fever_clinic",
+        ),
+    )
+
+
+def _english(client: Any) -> Any:
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def test_a_trace_is_queued_from_the_case_page_and_run_by_a_worker(
+    city: Any, make_user: Any, client_for: Any, worker: Any
+) -> None:
+    investigator = make_user("investigator", city.fengtai)
+    client = _english(client_for(investigator))
+    case = _case(city)
+
+    # Queued: the request returns at once with the job's page; nothing traced yet.
+    r = client.post(f"/tracing/cases/{case.pk}/trace/")
+    job = Job.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/jobs/{job.pk}/"
+    assert (job.kind, job.started_by, job.status) == ("tracing.trace_case", investigator, Job.Status.QUEUED)
+    assert not Contact.objects.filter(case=case).exists()
+    page = client.get(r["Location"]).content.decode()
+    assert (
+        'hx-trigger="every 1s"' in page
+        and "Waiting for a worker" in page
+        and 'data-testid="job-progress"' in page
+    )
+
+    # Run by a worker: done, with what it found, the same as tracing the case directly finds.
+    with worker():
+        r = client.post(f"/tracing/cases/{case.pk}/trace/")
+    job = Job.objects.get(pk=int(r["Location"].split("/")[2]))
+    assert job.status == Job.Status.DONE and job.started_at and job.finished_at and job.worker
+    found = set(Contact.objects.filter(case=case).values_list("person_id", flat=True))
+    assert found and job.result["total"] == len(found)
+    assert city.ft_person2.pk in found  # the household
+    assert tracing.trace_case(actor=None, case=case).total == len(found)
+    fragment = client.get(r["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in fragment  # finished: the page stops asking
+    assert job.result["summary"] in fragment and f'href="/tracing/cases/{case.pk}/"' in fragment
+    assert job.progress.done == job.progress.total == 1
+
+    # In Chinese, for a person who reads Chinese (the summary is in the language the job was started in).
+    zh = client.get(r["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "已完成" in zh and "发起人" in zh and "Done" not in zh
+
+
+def test_a_queued_job_cancelled_never_runs(city: Any, make_user: Any, client_for: Any, worker: Any) -> None:
+    admin = make_user("administrator", city.city)
+    client = _english(client_for(admin))
+    with worker():
+        r = client.post("/jobs/check/", {"seconds": "3"})
+        job = Job.objects.get()
+        assert client.post(f"/jobs/{job.pk}/cancel/").status_code == 302
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED and job.started_at is None and r.status_code == 302
+    assert "has already finished" in client.post(f"/jobs/{job.pk}/cancel/", follow=True).content.decode()
+
+
+STEPS: list[int] = []
+
+
+def _steps(progress: jobs.Progress, params: Mapping[str, Any], actor: Actor | None) -> dict[str, Any]:
+    """A test kind: five steps; asks for its own cancel after the second when told to, fails when told to."""
+    for step in range(5):
+        progress(step, 5, f"step {step}")
+        STEPS.append(step)
+        if params.get("fail_at") == step:
+            raise ValidationError("The file has no header row.")
+        if params.get("cancel_at") == step:
+            assert actor is not None
+            actions.cancel(actor=actor, job=Job.objects.get(kind="tests.steps", status=Job.Status.RUNNING))
+    return {"summary": "five steps"}
+
+
+jobs.register(jobs.JobKind("tests.steps", "Steps", _steps, may_start=lambda actor: True))
+
+
+def test_a_running_job_stops_at_its_next_report_and_says_how_far_it_got(
+    city: Any, make_user: Any, client_for: Any, worker: Any, settings: Any
+) -> None:
+    settings.CORDON_JOB_PROGRESS_SECONDS = 0
+    user = make_user("investigator", city.fengtai)
+    STEPS.clear()
+    with worker():
+        job = actions.start(actor=user, kind="tests.steps", params={"cancel_at": 1})
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED and job.cancel_requested
+    assert STEPS == [0, 1] and job.result == {"done": 2, "total": 5}
+    page = _english(client_for(user)).get(f"/jobs/{job.pk}/").content.decode()
+    assert "2 / 5" in page and "Stopped on request" in page and 'data-testid="job-again"' in page
+
+
+def test_a_failed_job_says_why_and_runs_again(
+    city: Any, make_user: Any, client_for: Any, worker: Any
+) -> None:
+    user = make_user("investigator", city.fengtai)
+    client = _english(client_for(user))
+    with worker():
+        job = actions.start(actor=user, kind="tests.steps", params={"fail_at": 2})
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.error == "The file has no header row."
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert 'role="alert"' in page and "The file has no header row." in page
+    with worker():
+        r = client.post(f"/jobs/{job.pk}/again/")
+    again = Job.objects.exclude(pk=job.pk).get()
+    assert r["Location"] == f"/jobs/{again.pk}/" and again.retry_of == job and again.params == job.params
+
+
+def test_only_the_starter_and_an_administrator_see_or_stop_a_job(
+    city: Any, make_user: Any, client_for: Any
+) -> None:
+    mine = make_user("investigator", city.fengtai)
+    other = client_for(make_user("investigator", city.fengtai))
+    admin = _english(client_for(make_user("administrator", city.city)))
+    job = actions.start(actor=mine, kind="tests.steps")
+    assert other.get(f"/jobs/{job.pk}/").status_code == 404
+    assert other.post(f"/jobs/{job.pk}/cancel/").status_code == 404
+    assert 'data-testid="no-jobs"' in other.get("/jobs/").content.decode()
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED and not job.cancel_requested  # the refused cancel changed nothing
+    assert client_for(mine).get(f"/jobs/{job.pk}/").status_code == 200
+    assert admin.post(f"/jobs/{job.pk}/cancel/").status_code == 302
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED
+    # Only an administrator checks the workers; the refusal queues nothing.
+    assert other.post("/jobs/check/", {"seconds": "5"}).status_code == 403
+    assert Job.objects.count() == 1
+    assert "1 to 600" in admin.post("/jobs/check/", {"seconds": "0"}, follow=True).content.decode()
+    assert Job.objects.count() == 1
+
+
+def test_a_job_whose_worker_went_silent_is_reaped_as_failed(city: Any, make_user: Any) -> None:
+    user = make_user("investigator", city.fengtai)
+    with override("en"):
+        silent, alive = (actions.start(actor=user, kind="tests.steps") for _ in range(2))
+    for job in (silent, alive):
+        actions.claim(job_id=job.pk, worker="elsewhere:1")
+    JobProgress.objects.filter(job=silent).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=5))
+    assert actions.reap(stale_after=dt.timedelta(minutes=2)) == [silent.pk]
+    silent.refresh_from_db()
+    alive.refresh_from_db()
+    assert silent.status == Job.Status.FAILED and "worker running this job stopped" in silent.error  # English
+    assert alive.status == Job.Status.RUNNING
+
+
+def _sql(db: Path, query: str, *args: Any) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db, timeout=30) as conn:
+        return conn.execute(query, args).fetchall()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_leaves_its_job_failed_not_running_for_ever(tmp_path: Path) -> None:
+    """Real processes on a database file: a worker picks up a worker check, is killed with SIGKILL half way;
+    the next worker to start finds the job silent and marks it failed, with what to do."""
+    db = tmp_path / "jobs.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "CORDON_VAR": str(tmp_path),
+        "CORDON_JOB_HEARTBEAT_SECONDS": "0.5",
+        "CORDON_JOB_STALE_SECONDS": "2",
+    }
+    cordon = [sys.executable, "-m", "cordon.cli"]
+    subprocess.run([*cordon, "migrate"], env=env, check=True, capture_output=True)
+    start = "\n".join(
+        [
+            "from django.utils.translation import override",
+            "from cordon.apps.accounts.models import User",
+            "from cordon.apps.jobs import actions",
+            "u = User.objects.create(username='admin', role='administrator')",
+            "with override('en'):",
+            "    print(actions.start(actor=u, kind='jobs.worker_check', params={'seconds': 60}, source='cli').pk)",
+        ]
+    )
+    out = subprocess.run([*cordon, "manage", "shell", "-c", start], env=env, check=True, capture_output=True)
+    job_id = int(out.stdout.decode().split()[-1])
+    worker = subprocess.Popen([*cordon, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = _sql(db, "SELECT done FROM jobs_jobprogress WHERE job_id = ?", job_id)
+            if done and done[0][0] >= 2:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(
+                f"the worker did not run the job: {worker.stderr.read1().decode() if worker.stderr else ''}"
+            )
+        assert _sql(db, "SELECT status FROM jobs_job WHERE id = ?", job_id) == [("running",)]
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    time.sleep(2.5)
+    assert _sql(db, "SELECT status FROM jobs_job WHERE id = ?", job_id) == [("running",)]  # nobody knows yet
+    subprocess.run([*cordon, "worker", "--batch"], env=env, check=True, capture_output=True, timeout=120)
+    ((status, error),) = _sql(db, "SELECT status, error FROM jobs_job WHERE id = ?", job_id)
+    assert status == "failed" and "Run it again" in error
+    ((verb,),) = _sql(
+        db,
+        "SELECT verb FROM audit_auditentry WHERE model = 'jobs.job' AND object_pk = ? ORDER BY id DESC",
+        str(job_id),
+    )[:1]
+    assert verb == "update"
