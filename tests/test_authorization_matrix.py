@@ -103,6 +103,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "login": ("GET", lambda c: {}, PUBLIC),
     "logout": ("POST", lambda c: {}, PUBLIC),
     "healthz": ("GET", lambda c: {}, PUBLIC),
+    "live-badges": ("GET", lambda c: {}, SIGNED_IN),
     "set_language": ("POST", lambda c: {}, PUBLIC),
     "jurisdictions": ("GET", lambda c: {}, JURISDICTION_READERS),
     "jurisdiction": ("GET", lambda c: {"code": c.beigong.code}, JURISDICTION_READERS),

@@ -91,3 +91,42 @@ def _login(page: Any, base: str, username: str) -> None:
 def login() -> Any:
     """Sign a test user (password of the ``make_user`` fixture) in on a page."""
     return _login
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: Any
+) -> None:
+    """Browser tests use an SQLite file, not memory: the job worker runs in a thread of its own with its own
+    connection, as a real worker process would, instead of sharing the live server's in-memory connection."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db["TEST"]["NAME"] = str(tmp_path_factory.mktemp("db") / "browser.sqlite3")
+
+
+@pytest.fixture
+def job_worker(live_server: Any) -> Iterator[Any]:
+    """A job worker (django-tasks' database worker) in a thread beside the live server, on the same database."""
+    import threading
+
+    from django.db import connections
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    worker = Worker(
+        queue_names=["default"], interval=0.2, batch=False, backend_name="default", startup_delay=False,
+        max_tasks=None, worker_id="browser-test-worker", excluded_queue_names=[],
+    )  # fmt: skip
+
+    def run() -> None:
+        try:
+            worker.run()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="job-worker", daemon=True)
+    thread.start()
+    yield worker
+    worker.running = False
+    thread.join(timeout=30)

@@ -16,8 +16,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_report_trace_confirm_and_hand_over(
-    live_server: Any, browser: Any, city: Any, make_user: Any, screenshot: Any, login: Any
+    live_server: Any,
+    browser: Any,
+    city: Any,
+    make_user: Any,
+    screenshot: Any,
+    login: Any,
+    job_worker: Any,
+    settings: Any,
 ) -> None:
+    settings.CORDON_LIVE_SECONDS = 1
     make_user("investigator", city.fengtai, username="ft.inv")
     make_user("investigator", city.changping, username="cp.inv")
     day = timezone.localdate() - dt.timedelta(days=2)
@@ -48,7 +56,12 @@ def test_report_trace_confirm_and_hand_over(
     ft.wait_for_selector("[data-testid=trace]")
     assert city.ft_person.name in ft.locator("h1").inner_text()
 
+    # Tracing runs as a job: its page shows the progress, then the result with a link back to the case.
     ft.click("[data-testid=trace]")
+    ft.wait_for_selector("[data-testid=job-status][data-status=done]")
+    assert "3 new candidates" in ft.locator("[data-testid=job-result]").inner_text()
+    screenshot(ft, "tracing-job-done-en")
+    ft.click("[data-testid=job-link]")
     rows = ft.locator("[data-testid=contact-row]")
     rows.first.wait_for()
     table = ft.locator("[data-testid=contacts]").inner_text()
@@ -58,6 +71,14 @@ def test_report_trace_confirm_and_hand_over(
     assert "other district" in table
     screenshot(ft, "tracing-candidates-en")
 
+    # Changping's investigator has the linkage inbox open, empty.
+    cp = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900}).new_page()
+    cp.set_default_timeout(15000)
+    login(cp, base, "cp.inv")
+    cp.get_by_role("link", name="Linkage inbox").click()
+    assert cp.locator("[data-testid=linkage-row]").count() == 0
+    cp.evaluate("window.notReloaded = true")
+
     # Confirm the two Changping contacts in one go.
     for name in (city.cp_person.name, city.courier.name):
         ft.get_by_label(name, exact=True).check()
@@ -66,11 +87,11 @@ def test_report_trace_confirm_and_hand_over(
     confirmed = ft.locator("[data-testid=contact-row][data-status=confirmed]")
     assert confirmed.count() == 2
 
-    # Changping's inbox has them, with the clock; acknowledge both.
-    cp = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900}).new_page()
-    cp.set_default_timeout(15000)
-    login(cp, base, "cp.inv")
-    cp.get_by_role("link", name="Linkage inbox").click()
+    # They arrive in Changping's open inbox without a reload, with the clock, and the menu's badge counts them;
+    # acknowledge both.
+    cp.locator("[data-testid=linkage-row]").nth(1).wait_for()
+    assert cp.evaluate("window.notReloaded") is True
+    cp.wait_for_selector("#badge-linkage[data-n='2']")
     inbox = cp.locator("[data-testid=linkage-table]").inner_text()
     assert city.cp_person.name in inbox and city.courier.name in inbox and "left" in inbox
     assert city.ft_person2.name not in inbox  # same district as the case: not handed over

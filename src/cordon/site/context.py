@@ -14,4 +14,5 @@ def cordon(request: HttpRequest) -> dict[str, Any]:
     return {
         "caps": {c.value: (c in caps) for c in Cap},
         "city_name": settings.CORDON_CITY_NAME,
+        "live_seconds": settings.CORDON_LIVE_SECONDS,
     }

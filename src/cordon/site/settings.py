@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 # server; `cordon worker` runs them (`cordon serve` and `cordon demo` start one beside the web server). A worker
 # that stays silent for CORDON_JOB_STALE_SECONDS is taken as killed and its job marked failed.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Live updates: how often an open page asks for the menu's counts and a live list for its new rows (seconds).
+CORDON_LIVE_SECONDS = float(os.environ.get("CORDON_LIVE_SECONDS", 15))
 CORDON_JOB_HEARTBEAT_SECONDS = float(os.environ.get("CORDON_JOB_HEARTBEAT_SECONDS", 10))
 CORDON_JOB_STALE_SECONDS = float(os.environ.get("CORDON_JOB_STALE_SECONDS", 120))
 

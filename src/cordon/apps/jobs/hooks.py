@@ -10,11 +10,11 @@ from typing import Any
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import jobs
+from cordon.core import badges, jobs
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap, caps_for
 
-from . import run
+from . import run, selectors
 
 jobs.set_executor(run.execute)
 
@@ -38,5 +38,11 @@ jobs.register(
         label=_("Worker check"),
         run=_worker_check,
         may_start=lambda actor: bool(Cap.ADMIN in caps_for(actor.role)),
+    )
+)
+
+badges.register(
+    badges.Badge(
+        "jobs", _("%(n)d of your jobs queued or running"), None, selectors.running_count_for, order=90
     )
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import openitems
+from cordon.core import badges, openitems
 from cordon.core.roles import Cap
 
 from . import selectors
@@ -14,3 +14,13 @@ for key, label, order, count in (
     ("resamples", _("Re-samples overdue"), 100, selectors.overdue_resamples_by_district),
 ):
     openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_SCREENING, count))
+
+badges.register(
+    badges.Badge(
+        "positives",
+        _("%(n)d people of positive pools under temporary control"),
+        Cap.VIEW_SCREENING,
+        lambda user: selectors.temporary_controls(user).count(),
+        order=40,
+    )
+)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import jobs, openitems
+from cordon.core import badges, jobs, openitems
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap, caps_for
 
@@ -50,5 +50,25 @@ jobs.register(
         label=_("Trace a case's contacts"),
         run=_trace_case_job,
         may_start=lambda actor: bool(Cap.TRACE in caps_for(actor.role)),
+    )
+)
+
+
+badges.register(
+    badges.Badge(
+        "linkage",
+        _("%(n)d contacts from other districts to acknowledge"),
+        Cap.RECEIVE_LINKAGE,
+        lambda user: selectors.linkage_inbox(user, pending_only=True).count(),
+        order=20,
+    )
+)
+badges.register(
+    badges.Badge(
+        "cases",
+        _("%(n)d cases reported in your area today"),
+        Cap.VIEW_CASES,
+        lambda user: selectors.cases_reported_today(user),
+        order=10,
     )
 )

@@ -160,6 +160,12 @@ def linkage_inbox(user: Actor, *, pending_only: bool = False) -> QuerySet[Linkag
     return qs
 
 
+def cases_reported_today(user: Actor) -> int:
+    """How many cases in the user's area were reported today (the city's day)."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return cases_visible_to(user).filter(reported_at__gte=start).count()
+
+
 def get_linkage_for(user: Actor, pk: int) -> Linkage:
     try:
         return linkage_inbox(user).get(pk=pk)

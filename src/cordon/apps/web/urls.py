@@ -11,4 +11,5 @@ urlpatterns = [
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("live/badges/", views.live_badges, name="live-badges"),
 ]

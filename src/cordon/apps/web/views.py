@@ -16,6 +16,7 @@ from django.views.i18n import set_language as django_set_language
 from cordon.apps.audit import selectors as audit
 from cordon.apps.geo import selectors as geo
 from cordon.apps.people import selectors as people
+from cordon.core import badges
 from cordon.core.access import PUBLIC, SIGNED_IN, AuthedRequest, page
 from cordon.core.roles import Cap, Role
 from cordon.core.scoping import NotFound, Scope
@@ -40,6 +41,15 @@ set_language = page(PUBLIC)(django_set_language)
 @page(PUBLIC)
 def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
+
+
+@page(SIGNED_IN)
+def live_badges(request: AuthedRequest) -> HttpResponse:
+    """The menu's live counts, polled by every page (``core/badges.py``): out-of-band swaps, one per badge."""
+    shown = [(b.key, n, b.label % {"n": n}) for b, n in badges.for_actor(request.user)]
+    response = render(request, "web/_badges.html", {"badges": shown})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- home -----------------------------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""Live updates: the menu's counts (``/live/badges/``, polled by every page) per role and scope, and the linkage
+inbox that asks for itself while nothing is ticked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from cordon.apps.tracing import actions as tracing
+from cordon.apps.tracing.models import Contact, Linkage
+
+pytestmark = pytest.mark.django_db
+
+
+def _badges(client: Any) -> dict[str, str]:
+    import re
+
+    html = client.get("/live/badges/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    out = {}
+    for tag in re.findall(r"<span[^>]*>", html):
+        key, n = re.search(r'id="badge-(\w+)"', tag), re.search(r'data-n="(\d+)"', tag)
+        assert key is not None
+        out[key.group(1)] = n.group(1) if n else ""
+    return out
+
+
+def test_badges_count_what_waits_for_each_person_in_their_scope(
+    city: Any, make_user: Any, client_for: Any
+) -> None:
+    cp = client_for(make_user("investigator", city.changping))
+    ft = client_for(make_user("investigator", city.fengtai))
+    lab = client_for(make_user("lab_staff", city.city))
+    assert _badges(cp) == {"cases": "", "linkage": "", "jobs": ""}
+    assert _badges(lab) == {"jobs": ""}  # a role sees only the badges of what it may open
+
+    case = tracing.report_case(
+        actor=None,
+        data=tracing.CaseData(
+            person=city.ft_person,
+            onset_date=timezone.localdate() - dt.timedelta(days=1),
+            sampled_at=timezone.now(),
+            found_by="fever_clinic",
+        ),
+    )
+    contact = Contact.objects.create(
+        case=case, person=city.cp_person, degree=1, contact_type="venue",
+        jurisdiction=city.lx_grid, district=city.changping, status="confirmed",
+    )  # fmt: skip
+    Linkage.objects.create(contact=contact, from_district=city.fengtai, to_district=city.changping)
+    assert _badges(cp) == {"cases": "", "linkage": "1", "jobs": ""}  # the case is Fengtai's
+    assert _badges(ft) == {"cases": "1", "linkage": "", "jobs": ""}
+    html = cp.get("/live/badges/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'hx-swap-oob="true"' in html and "1 contacts from other districts to acknowledge" in html
+    zh = cp.get("/live/badges/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "有 1 名外区推送的密接待签收" in zh
+    assert cp.get("/live/badges/")["Cache-Control"] == "no-store"
+
+
+def test_every_page_polls_the_badges_and_the_inbox_polls_itself(
+    city: Any, make_user: Any, client_for: Any, settings: Any
+) -> None:
+    settings.CORDON_LIVE_SECONDS = 7
+    cp = client_for(make_user("investigator", city.changping))
+    home = cp.get("/").content.decode()
+    assert 'hx-get="/live/badges/" hx-trigger="load, every 7s"' in home and 'id="badge-linkage"' in home
+    inbox = cp.get("/tracing/linkage/").content.decode()
+    assert (
+        'id="linkage-live"' in inbox
+        and "every 7s [!document.querySelector('#linkage-live input:checked')]" in inbox
+    )
