@@ -71,3 +71,38 @@ def test_every_page_polls_the_badges_and_the_inbox_polls_itself(
         'id="linkage-live"' in inbox
         and "every 7s [!document.querySelector('#linkage-live input:checked')]" in inbox
     )
+
+
+def test_an_open_inbox_is_answered_nothing_new_until_a_handover_arrives(
+    city: Any, make_user: Any, client_for: Any
+) -> None:
+    import re
+
+    cp = client_for(make_user("investigator", city.changping))
+    html = cp.get("/tracing/linkage/?all=1").content.decode()
+    poll = re.search(r'id="linkage-live" hx-get="([^"]+)"', html)
+    assert poll is not None
+    url = poll.group(1).replace("&amp;", "&")
+    assert url.startswith("/tracing/linkage/?all=1&v=")
+    assert cp.get(url, HTTP_HX_REQUEST="true").status_code == 204  # nothing new: htmx keeps the page
+    assert cp.get(url).status_code == 200  # not htmx: the page as usual
+    case = tracing.report_case(
+        actor=None,
+        data=tracing.CaseData(
+            person=city.ft_person,
+            onset_date=timezone.localdate() - dt.timedelta(days=1),
+            sampled_at=timezone.now(),
+            found_by="fever_clinic",
+        ),
+    )
+    contact = Contact.objects.create(
+        case=case, person=city.cp_person, degree=1, contact_type="venue",
+        jurisdiction=city.lx_grid, district=city.changping, status="confirmed",
+    )  # fmt: skip
+    Linkage.objects.create(contact=contact, from_district=city.fengtai, to_district=city.changping)
+    fresh = cp.get(url, HTTP_HX_REQUEST="true")
+    assert fresh.status_code == 200 and city.cp_person.name in fresh.content.decode()
+    again = re.search(r'id="linkage-live" hx-get="([^"]+)"', fresh.content.decode())
+    assert (
+        again is not None and again.group(1).replace("&amp;", "&") != url
+    )  # it now asks with the new version

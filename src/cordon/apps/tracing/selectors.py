@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from cordon.apps.geo.models import Jurisdiction
@@ -158,6 +158,23 @@ def linkage_inbox(user: Actor, *, pending_only: bool = False) -> QuerySet[Linkag
     if pending_only:
         qs = qs.filter(acknowledged_at__isnull=True)
     return qs
+
+
+def linkage_version(user: Actor, now: dt.datetime | None = None) -> str:
+    """What the linkage inbox shows, summed up cheaply: it changes when a handover arrives or is acknowledged,
+    when one turns overdue, and every five minutes (the countdowns). An open inbox asks with the version it
+    shows and is answered "nothing new" while it holds."""
+    now = now or timezone.now()
+    ack = dt.timedelta(hours=settings.CORDON_LINKAGE_ACK_HOURS)
+    qs = linkage_inbox(user).order_by()
+    figures = qs.aggregate(
+        n=Count("pk"),
+        last=Max("pk"),
+        acked=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+        overdue=Count("pk", filter=Q(acknowledged_at__isnull=True, created_at__lt=now - ack)),
+    )
+    bucket = int(now.timestamp()) // 300
+    return f"{figures['n']}-{figures['last'] or 0}-{figures['acked']}-{figures['overdue']}-{bucket}"
 
 
 def cases_reported_today(user: Actor) -> int:

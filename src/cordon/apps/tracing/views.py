@@ -278,6 +278,9 @@ def case_cluster(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @page(Cap.RECEIVE_LINKAGE)
 def linkage_inbox(request: AuthedRequest) -> HttpResponse:
+    version = selectors.linkage_version(request.user)
+    if getattr(request, "htmx", False) and request.GET.get("v") == version:
+        return HttpResponse(status=204)  # the open inbox is up to date: htmx leaves it as it is
     pending = request.GET.get("all") != "1"
     qs = selectors.linkage_inbox(request.user, pending_only=pending)
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -289,8 +292,16 @@ def linkage_inbox(request: AuthedRequest) -> HttpResponse:
             "pending": pending,
             "now": timezone.now(),
             "hours": settings.CORDON_LINKAGE_ACK_HOURS,
+            "version": version,
+            "query": _without_v(request),
         },
     )
+
+
+def _without_v(request: AuthedRequest) -> str:
+    query = request.GET.copy()
+    query.pop("v", None)
+    return query.urlencode()
 
 
 @require_POST
