@@ -1,0 +1,166 @@
+"""Accessibility and layout in the browser: an axe-core scan of the main pages in both languages finds no
+serious or critical violation; the phone menu works from the keyboard; a phone shows the open-items board
+with its column labels and nothing wider than the screen; menus offer only what the user may open; every page
+has an icon (no request answered 404)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _pages(city: Any, chain: Any) -> list[str]:
+    """One page of each main type (the jurisdiction page of a community has the map)."""
+    case = chain.index
+    return [
+        "/",
+        f"/jurisdictions/{city.fengtai.code}/",
+        f"/jurisdictions/{city.zhangguozhuang.code}/",
+        "/persons/?q=",
+        f"/persons/{city.ft_person.pk}/",
+        "/venues/?q=",
+        f"/venues/{city.ft_venue.pk}/",
+        "/tracing/cases/",
+        f"/tracing/cases/{case.pk}/",
+        f"/tracing/clusters/{chain.cluster.code}/",
+        "/tracing/risk-venues/",
+        "/control/",
+        "/screening/",
+        "/audit/",
+        "/no-such-page/",
+    ]
+
+
+def _axe(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core (from the npm package, injected by the test) and return the serious and critical
+    violations with their nodes."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' '))})); }"
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_axe_finds_no_serious_violation(
+    live_server: Any, browser: Any, city: Any, chain: Any, make_user: Any, login: Any, locale: str
+) -> None:
+    assert AXE.exists(), "axe-core is missing: run scripts/bootstrap (frontend/package.json)"
+    make_user("administrator", city.city, username="city.admin")
+    base = live_server.url
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{base}/login/")
+    found = {"/login/": _axe(page)}
+    login(page, base, "city.admin")
+    for path in _pages(city, chain):
+        page.goto(f"{base}{path}")
+        page.wait_for_load_state("networkidle")
+        found[path] = _axe(page)
+    # The phone layout too (the menu button, responsive tables).
+    phone = browser.new_context(locale=locale, viewport={"width": 390, "height": 844}, is_mobile=True)
+    p = phone.new_page()
+    login(p, base, "city.admin")
+    for path in ("/", "/control/", f"/jurisdictions/{city.zhangguozhuang.code}/"):
+        p.goto(f"{base}{path}")
+        p.wait_for_load_state("networkidle")
+        found[f"phone {path}"] = _axe(p)
+    bad = {path: v for path, v in found.items() if v}
+    assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
+    assert len(found) == 19
+    context.close()
+    phone.close()
+
+
+def test_phone_menu_by_keyboard_and_screen_reader(
+    live_server: Any, phone_page: Any, city: Any, make_user: Any, login: Any
+) -> None:
+    make_user("district_commander", city.fengtai, username="ft.commander")
+    base = live_server.url
+    page = phone_page
+    login(page, base, "ft.commander")
+    toggle = page.get_by_role("button", name="菜单")
+    assert toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false"
+    menu = page.get_by_role("navigation", name="主菜单")
+    link = menu.get_by_role("link", name="辖区", exact=True)
+    assert not link.is_visible()
+    # From the top of the page: Tab reaches the skip link, the brand, then the menu button.
+    page.locator("body").focus()
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.dataset.testid") == "nav-toggle":
+            break
+    assert page.evaluate("document.activeElement.dataset.testid") == "nav-toggle"
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true" and link.is_visible()
+    page.keyboard.press("Escape")
+    assert toggle.get_attribute("aria-expanded") == "false" and not link.is_visible()
+    assert page.evaluate("document.activeElement.dataset.testid") == "nav-toggle"
+    page.keyboard.press("Space")
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/jurisdictions/{city.fengtai.code}/")
+
+
+def test_phone_open_items_board_keeps_labels_and_fits(
+    live_server: Any, phone_page: Any, city: Any, make_user: Any, login: Any, screenshot: Any
+) -> None:
+    make_user("city_commander", city.city, username="city.commander")
+    base = live_server.url
+    page = phone_page
+    login(page, base, "city.commander")
+    page.goto(f"{base}/control/")
+    row = page.locator("[data-testid=board-row]").first
+    cell = row.locator("td[data-item]").first
+    label = page.locator("[data-testid=board] thead th").nth(1).inner_text()
+    assert label and cell.get_attribute("data-label") == label
+    before = cell.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label in before  # the column's label is shown in front of each number
+    capacity = page.locator("[data-testid=capacity] tbody tr").last.locator(":scope > *").nth(2)
+    rooms = page.locator("[data-testid=capacity] thead th").nth(2).inner_text()
+    assert rooms and capacity.get_attribute("data-label") == rooms
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"page is wider than the phone screen: {width}px"
+    screenshot(page, "control-board-phone")
+
+
+def test_menus_show_only_what_the_lab_user_may_open(
+    live_server: Any, page: Any, city: Any, make_user: Any, login: Any
+) -> None:
+    make_user("lab_staff", city.fengtai, username="ft.lab")
+    base = live_server.url
+    login(page, base, "ft.lab")
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="实验室").click()
+    page.wait_for_url(f"{base}/screening/lab/")
+    links = page.locator("nav a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    for tab in ("/screening/", "/screening/alerts/", "/screening/key-industries/"):
+        assert tab not in links, f"{tab} is offered to the lab user"
+    for href in links:
+        if href.startswith("/"):
+            assert page.request.get(f"{base}{href}").status != 403, href
+
+
+def test_every_page_has_an_icon(live_server: Any, page: Any, city: Any, make_user: Any, login: Any) -> None:
+    make_user("grid_worker", city.zhangguozhuang, username="zgz.grid")
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    base = live_server.url
+    login(page, base, "zgz.grid")
+    page.goto(f"{base}/persons/?q=")
+    page.wait_for_load_state("networkidle")
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    response = page.request.get(f"{base}{icon}")
+    assert response.status == 200 and response.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in response.body()
+    assert missing == []
