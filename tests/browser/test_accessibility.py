@@ -5,11 +5,13 @@ has an icon (no request answered 404)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,6 +37,63 @@ def _pages(city: Any, chain: Any) -> list[str]:
         "/screening/",
         "/audit/",
         "/no-such-page/",
+    ]
+
+
+def _work_pages(city: Any, chain: Any) -> list[str]:
+    """The pages of daily work, with something on each: contacts judged close (the queue, the linkage inbox of
+    the other district), an isolation site with rooms, a screening round with a sampling site."""
+    from cordon.apps.control import actions as control
+    from cordon.apps.screening import actions as screening
+    from cordon.apps.tracing import actions as tracing
+    from cordon.apps.tracing.models import Contact
+
+    tracing.decide_contacts(
+        actor=None,
+        case=chain.index,
+        contact_ids=list(Contact.objects.filter(case=chain.index).values_list("pk", flat=True)),
+        decision="confirmed",
+    )
+    site = control.save_site(
+        actor=None,
+        data=control.SiteData(
+            code="FT-H1", name="北宫隔离酒店", jurisdiction=city.beigong, latitude=39.87, longitude=116.17
+        ),
+    )
+    control.add_rooms(actor=None, site=site, numbers="101-104")
+    now = timezone.now()
+    rnd = screening.create_round(
+        actor=None,
+        data=screening.RoundData(
+            code="FT-R1", name="丰台区全员核酸", owner=city.fengtai, starts_at=now - dt.timedelta(hours=1),
+            ends_at=now + dt.timedelta(hours=8), design="5-in-1", jurisdictions=[city.fengtai],
+        ),
+    )  # fmt: skip
+    spot = screening.add_site(
+        actor=None, round=rnd, data=screening.SiteData("S1", "北宫采样点", city.zgz_grid)
+    )
+    return [
+        "/tracing/cases/new/",
+        "/tracing/clusters/",
+        "/tracing/linkage/",
+        "/tracing/scans/",
+        "/control/queue/",
+        "/control/transfers/",
+        "/control/orders/",
+        "/control/follow-up/",
+        "/control/homes/",
+        "/control/sites/",
+        "/control/sites/FT-H1/",
+        "/control/plans/",
+        "/screening/rounds/FT-R1/",
+        "/screening/rounds/FT-R1/coverage/",
+        f"/screening/sites/{spot.pk}/station/",
+        "/screening/lab/",
+        "/screening/alerts/",
+        "/screening/key-industries/",
+        "/persons/new/",
+        "/data/",
+        "/audit/access-log/",
     ]
 
 
@@ -83,6 +142,28 @@ def test_axe_finds_no_serious_violation(
     phone.close()
 
 
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_axe_finds_no_serious_violation_on_work_pages(
+    live_server: Any, browser: Any, city: Any, chain: Any, make_user: Any, login: Any, locale: str
+) -> None:
+    make_user("administrator", city.city, username="city.admin")
+    paths = _work_pages(city, chain)
+    base = live_server.url
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    login(page, base, "city.admin")
+    found = {}
+    for path in paths:
+        response = page.goto(f"{base}{path}")
+        assert response.status == 200, path
+        page.wait_for_load_state("networkidle")
+        found[path] = _axe(page)
+    bad = {path: v for path, v in found.items() if v}
+    assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
+    context.close()
+
+
 def test_phone_menu_by_keyboard_and_screen_reader(
     live_server: Any, phone_page: Any, city: Any, make_user: Any, login: Any
 ) -> None:
@@ -111,6 +192,26 @@ def test_phone_menu_by_keyboard_and_screen_reader(
     link.focus()
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/jurisdictions/{city.fengtai.code}/")
+
+
+def test_form_errors_take_the_focus_and_describe_the_field(
+    live_server: Any, page: Any, city: Any, make_user: Any, login: Any
+) -> None:
+    make_user("administrator", city.city, username="city.admin")
+    base = live_server.url
+    login(page, base, "city.admin")
+    page.goto(f"{base}/control/sites/new/")
+    page.fill("#code", "FT-H9")
+    page.fill("#name", "测试酒店")
+    page.fill("#jurisdiction", "NOPE")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_selector(".has-error")
+    field = page.locator("#jurisdiction")
+    assert page.evaluate("document.activeElement.id") == "jurisdiction"
+    assert field.get_attribute("aria-invalid") == "true"
+    described = field.get_attribute("aria-describedby")
+    message = page.locator(f"#{described}").inner_text()
+    assert message and message in page.locator(".has-error").inner_text()
 
 
 def test_phone_open_items_board_keeps_labels_and_fits(

@@ -1,7 +1,9 @@
 // Cordon's few behaviours shared by every page (loaded with defer from base.html):
 // - the menu button of narrow screens (a real button with aria-expanded; Escape closes the menu);
 // - disclosure buttons of the jurisdiction tree (aria-expanded, the children list shown or hidden);
-// - responsive tables: each cell gets its column's header as data-label, shown before it on a phone.
+// - responsive tables: each cell gets its column's header as data-label, shown before it on a phone;
+// - a form sent back with errors: each field in error is marked aria-invalid and described by its message,
+//   and the first one takes the focus, so a screen reader reads the field and what is wrong with it.
 (function () {
   "use strict";
 
@@ -50,7 +52,27 @@
     });
   }
 
+  function linkErrors() {
+    var first = null;
+    Array.prototype.forEach.call(document.querySelectorAll("form .has-error"), function (field, i) {
+      var input = field.querySelector("input:not([type=hidden]), select, textarea");
+      var messages = field.querySelectorAll(".error-message, .error");
+      if (!input || !messages.length) { return; }
+      var ids = [];
+      Array.prototype.forEach.call(messages, function (m, j) {
+        if (!m.id) { m.id = "field-error-" + i + "-" + j; }
+        ids.push(m.id);
+      });
+      var described = input.getAttribute("aria-describedby");
+      input.setAttribute("aria-describedby", (described ? described + " " : "") + ids.join(" "));
+      input.setAttribute("aria-invalid", "true");
+      if (!first) { first = input; }
+    });
+    if (first) { first.focus(); }
+  }
+
   function start() {
+    linkErrors();
     setupMenu();
     labelCells(document);
     document.addEventListener("click", toggleTree);
