@@ -214,6 +214,21 @@ def test_form_errors_take_the_focus_and_describe_the_field(
     assert message and message in page.locator(".has-error").inner_text()
 
 
+def test_map_speaks_the_page_language(
+    live_server: Any, page: Any, city: Any, make_user: Any, login: Any
+) -> None:
+    make_user("street_officer", city.fengtai, username="ft.officer")
+    base = live_server.url
+    login(page, base, "ft.officer")
+    page.goto(f"{base}/jurisdictions/{city.zhangguozhuang.code}/")
+    region = page.get_by_role("region", name="楼栋地图;楼栋在地图下方列出。")
+    region.locator(".leaflet-control-zoom-in").wait_for()
+    assert region.get_by_role("button", name="放大").is_visible()
+    assert region.get_by_role("button", name="缩小").is_visible()
+    page.get_by_text("以列表查看 1 栋楼").click()
+    assert page.get_by_text(city.ft_building.address).is_visible()
+
+
 def test_phone_open_items_board_keeps_labels_and_fits(
     live_server: Any, phone_page: Any, city: Any, make_user: Any, login: Any, screenshot: Any
 ) -> None:
