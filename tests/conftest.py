@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from architecture.audit_watch import WATCH
 from cordon.apps.accounts import actions as accounts
@@ -224,3 +226,43 @@ def worker(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
         ).run()  # fmt: skip
 
     return queued_then_run
+
+
+@pytest.fixture
+def chain(city: Any) -> Any:
+    """A cluster of four cases in a chain: 张伟 (onset six days ago, the index case) met 李娜 at the hotel, who
+    met 刘洋 at the depot; 王芳 lives with 张伟. The tracing of both ends of a meeting found the other (as it
+    does), so links run both ways in the data; the household link has no date."""
+    from cordon.apps.geo import selectors as geo_selectors
+    from cordon.apps.tracing import actions as tracing
+    from cordon.apps.tracing.models import Contact
+
+    today = timezone.localdate()
+
+    def report(person: Any, days_ago: int) -> Any:
+        onset = today - dt.timedelta(days=days_ago)
+        sampled = timezone.make_aware(dt.datetime.combine(onset, dt.time(9)))
+        return tracing.report_case(
+            actor=None,
+            data=tracing.CaseData(
+                person=person, onset_date=onset, sampled_at=sampled, found_by="fever_clinic"
+            ),
+        )
+
+    def link(case: Any, person: Any, kind: str, days_ago: int | None) -> None:
+        when = None if days_ago is None else f"{today - dt.timedelta(days=days_ago)}T10:00:00"
+        Contact.objects.create(
+            case=case, person=person, degree=1, contact_type=kind, jurisdiction=person.jurisdiction,
+            district=geo_selectors.district_of(person.jurisdiction),
+            evidence=[{"type": kind, "venue_name": "北宫快捷酒店", "contact_in": when}] if when else [],
+        )  # fmt: skip
+
+    a, d = report(city.ft_person, 6), report(city.ft_person2, 2)
+    b, c = report(city.cp_person, 3), report(city.courier, 1)
+    link(a, city.cp_person, "venue", 4)
+    link(b, city.ft_person, "venue", 4)
+    link(b, city.courier, "venue", 2)
+    link(c, city.cp_person, "venue", 2)
+    link(a, city.ft_person2, "household", None)
+    cluster = tracing.create_cluster(actor=None, name="北宫酒店聚集", cases=[c, b, d, a])
+    return SimpleNamespace(cluster=cluster, index=a, b=b, c=c, d=d)

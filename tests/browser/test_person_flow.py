@@ -55,12 +55,16 @@ def test_phone_layout_menu_and_jurisdiction_tree(
     login(page, base, "ft.commander")
     nav_link = page.get_by_role("navigation").get_by_role("link", name="辖区", exact=True)
     assert not nav_link.is_visible()  # collapsed behind the menu button on a phone
-    page.click("label.nav-toggle-label")
+    page.click("[data-testid=nav-toggle]")
     nav_link.click()
     page.wait_for_url(f"{base}/jurisdictions/{city.fengtai.code}/")
     tree = page.locator("[data-testid=tree]")
-    tree.get_by_text("北宫镇").click()  # opening a node loads its children with htmx
+    opener = tree.get_by_role("button", name="北宫镇 的下级区域")
+    opener.click()  # opening a node loads its children with htmx
     tree.get_by_role("link", name="张郭庄村").wait_for()
+    assert opener.get_attribute("aria-expanded") == "true"
+    opener.click()  # and closes it again
+    assert not tree.get_by_role("link", name="张郭庄村").is_visible()
     assert "昌平区" not in page.content()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page is wider than the phone screen: {width}px"

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, resolve, reverse
 
 from .actors import Actor
 from .roles import Cap
@@ -44,6 +45,22 @@ def allowed(user: Any, rule: str) -> bool:
     if rule == SIGNED_IN:
         return True
     return bool(user.can(Cap(rule)))
+
+
+@functools.cache
+def rule_of_url(name: str) -> str | None:
+    """The rule declared by the view behind a URL name (one without arguments), or None when it has none."""
+    try:
+        return rule_of(resolve(reverse(name)).func)
+    except NoReverseMatch:
+        return None
+
+
+def may_open(user: Any, name: str) -> bool:
+    """Whether ``user`` may open the page named ``name``: the very rule its view's ``@page`` enforces, so a menu
+    that shows a link only when this holds never leads to a 403. A route without a rule is never offered."""
+    rule = rule_of_url(name)
+    return rule is not None and allowed(user, rule)
 
 
 def page(rule: str) -> Callable[[F], F]:

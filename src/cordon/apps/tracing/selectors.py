@@ -307,39 +307,94 @@ def _evidence_text(contact: Contact) -> str:
 GRAPH_NODE_LIMIT = 1500
 
 
-def cluster_graph(user: Actor, cluster: Cluster, *, limit: int = GRAPH_NODE_LIMIT) -> dict[str, Any]:
-    """The transmission-chain graph of a cluster: cases as nodes, contact links between them as edges
-    (from the case whose tracing found the other case's person). Above ``limit`` cases the graph is
-    summarised: one node per street with its case count, edges counted between streets."""
-    cases = list(
-        cases_visible_to(user)
-        .filter(cluster=cluster)
-        .values("pk", "code", "person_id", "district__name", "jurisdiction__path", "reported_at", "control")
-    )
+def _chain_key(case: dict[str, Any]) -> tuple[dt.date, dt.datetime, int]:
+    """Cases in the order of the chain: onset (or first positive sample), then report, then number."""
+    start = case["onset_date"] or timezone.localtime(case["sampled_at"]).date()
+    return (start, case["reported_at"], case["pk"])
+
+
+def _chain_edges(cases: list[dict[str, Any]]) -> dict[tuple[int, int], dict[str, Any]]:
+    """The contact links between the cluster's cases, one per pair, drawn from the earlier case to the later
+    one (whichever case's tracing found the other), dated by the first shared stay when a venue gave it."""
     by_person = {c["person_id"]: c for c in cases}
-    links = Contact.objects.filter(case__in=[c["pk"] for c in cases], person_id__in=list(by_person)).exclude(
+    key = {c["pk"]: _chain_key(c) for c in cases}
+    links = Contact.objects.filter(case__in=list(key), person_id__in=list(by_person)).exclude(
         status=Decision.DISMISSED
     )
-    edges = [
-        (row["case_id"], by_person[row["person_id"]]["pk"], row["contact_type"])
-        for row in links.values("case_id", "person_id", "contact_type")
-        if by_person[row["person_id"]]["pk"] != row["case_id"]
-    ]
+    edges: dict[tuple[int, int], dict[str, Any]] = {}
+    for row in links.values("case_id", "person_id", "contact_type", "evidence"):
+        a, b = row["case_id"], by_person[row["person_id"]]["pk"]
+        if a == b:
+            continue
+        pair = (a, b) if key[a] < key[b] else (b, a)
+        when = min(
+            (str(ev["contact_in"])[:10] for ev in row["evidence"] or [] if ev.get("contact_in")), default=None
+        )
+        seen = edges.get(pair)
+        if seen is None or (when and (seen["date"] is None or when < seen["date"])):
+            edges[pair] = {"type": row["contact_type"], "date": when}
+    return edges
+
+
+def _chain_roots(cases: list[dict[str, Any]], pairs: Any) -> list[int]:
+    """The earliest case of each connected part, the index case of the whole cluster first."""
+    part = {c["pk"]: c["pk"] for c in cases}
+
+    def find(x: int) -> int:
+        while part[x] != x:
+            part[x] = part[part[x]]
+            x = part[x]
+        return x
+
+    for a, b in pairs:
+        part[find(a)] = find(b)
+    first: dict[int, dict[str, Any]] = {}
+    for c in sorted(cases, key=_chain_key):
+        first.setdefault(find(c["pk"]), c)
+    return [c["pk"] for c in first.values()]
+
+
+def cluster_graph(user: Actor, cluster: Cluster, *, limit: int = GRAPH_NODE_LIMIT) -> dict[str, Any]:
+    """The transmission-chain graph of a cluster: cases as nodes, contact links between them as edges drawn
+    from the earlier case to the later one with the date of contact, and ``roots``: the index case (the
+    earliest onset) first, then the earliest case of each part not linked to it. Above ``limit`` cases the
+    graph is summarised: one node per street with its case count, edges counted between streets."""
+    cases: list[dict[str, Any]] = [
+        dict(c)
+        for c in cases_visible_to(user)
+        .filter(cluster=cluster)
+        .values(
+            "pk", "code", "person_id", "district__name", "jurisdiction__path", "reported_at", "control",
+            "onset_date", "sampled_at",
+        )
+    ]  # fmt: skip
+    edges = _chain_edges(cases)
     if len(cases) <= limit:
+        roots = _chain_roots(cases, edges)
         return {
             "summarised": False,
             "total": len(cases),
+            "index": str(roots[0]) if roots else None,
+            "roots": [str(r) for r in roots],
             "nodes": [
                 {
                     "id": str(c["pk"]),
                     "label": c["code"],
                     "district": c["district__name"],
                     "community": c["control"] == Control.COMMUNITY,
+                    "onset": _chain_key(c)[0].isoformat(),
                 }
-                for c in cases
+                for c in sorted(cases, key=_chain_key)
             ],
-            "edges": [{"source": str(a), "target": str(b), "type": t} for a, b, t in edges],
+            "edges": [
+                {"source": str(a), "target": str(b), "type": e["type"], "date": e["date"]}
+                for (a, b), e in edges.items()
+            ],
         }
+    return _street_summary(cases, edges)
+
+
+def _street_summary(cases: list[dict[str, Any]], edges: dict[tuple[int, int], Any]) -> dict[str, Any]:
     street_of = {c["pk"]: "/".join(c["jurisdiction__path"].split("/")[:4]) for c in cases}
     codes = {p.split("/")[-1] for p in street_of.values()}
     names = dict(Jurisdiction.objects.filter(code__in=codes).values_list("code", "name"))
@@ -347,12 +402,15 @@ def cluster_graph(user: Actor, cluster: Cluster, *, limit: int = GRAPH_NODE_LIMI
     for key in street_of.values():
         counts[key] = counts.get(key, 0) + 1
     pair_counts: dict[tuple[str, str], int] = {}
-    for a, b, _t in edges:
+    for a, b in edges:
         pair = (street_of[a], street_of[b])
         pair_counts[pair] = pair_counts.get(pair, 0) + 1
+    first = min(cases, key=_chain_key)
     return {
         "summarised": True,
         "total": len(cases),
+        "index": street_of[first["pk"]],
+        "roots": [street_of[first["pk"]]],
         "nodes": [
             {"id": k, "label": f"{names.get(k.split('/')[-1], k)} ({n})", "size": n, "community": False}
             for k, n in counts.items()

@@ -1,6 +1,9 @@
-// Draw buildings (points and footprints) with Leaflet on a blank canvas: no tile server by default.
+// Draw buildings (points and footprints) with Leaflet on a blank canvas: no tile server by default. The zoom
+// buttons take their names from the element's data-zoom-in / data-zoom-out (translated by the page).
 function cordonBuildingMap(elementId, buildings) {
-  var map = L.map(elementId, { attributionControl: false });
+  var el = document.getElementById(elementId);
+  var map = L.map(elementId, { attributionControl: false, zoomControl: false });
+  L.control.zoom({ zoomInTitle: el.dataset.zoomIn || "Zoom in", zoomOutTitle: el.dataset.zoomOut || "Zoom out" }).addTo(map);
   var layer = L.featureGroup().addTo(map);
   buildings.forEach(function (b) {
     if (b.lat == null || b.lon == null) { return; }

@@ -1,0 +1,18 @@
+"""Menus show only what the user may open: ``{% if user|may_open:"screening:alerts" %}`` asks the access rule
+of the view behind the URL name (``cordon.core.access.may_open``), so a menu and the page's access decorator
+cannot disagree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from cordon.core.access import may_open as _may_open
+
+register = template.Library()
+
+
+@register.filter
+def may_open(user: Any, name: str) -> bool:
+    return _may_open(user, name)
