@@ -1,0 +1,22 @@
+// Bulk forms (a table of checkboxes and buttons that act on the ticked rows): each action button says how many
+// records it will change ("Confirm selected (2)") and is disabled while nothing is ticked. Enter never submits
+// such a form: its default button (the first submit button) is a disabled hidden one, so implicit submission
+// does nothing even without this script, and here Enter in the form's fields is swallowed (Space ticks a box).
+(function () {
+  document.querySelectorAll("form[data-bulk]").forEach(function (form) {
+    var name = form.getAttribute("data-bulk");
+    function count() {
+      var n = form.querySelectorAll('input[name="' + name + '"]:checked').length;
+      form.querySelectorAll("[data-bulk-count]").forEach(function (s) { s.textContent = String(n); });
+      form.querySelectorAll("button[data-bulk-action]").forEach(function (b) { b.disabled = n === 0; });
+    }
+    form.addEventListener("change", count);
+    form.addEventListener("click", function () { window.setTimeout(count, 0); });
+    form.addEventListener("keydown", function (e) {
+      var t = e.target;
+      if (e.key !== "Enter" || !t || t.tagName !== "INPUT") return;
+      e.preventDefault();
+    });
+    count();
+  });
+})();
