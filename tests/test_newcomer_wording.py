@@ -136,3 +136,105 @@ def test_round_and_cluster_names_are_not_labelled_as_a_persons_name(
     assert re.search(r'<label for="name">名称</label>', rounds)
     clusters = _get(commander, "/tracing/clusters/", "zh-hans")
     assert "<th>名称</th>" in clusters and "姓名" not in clusters
+
+
+def test_a_key_industry_round_over_the_prefilled_area_targets_the_sectors_workers_there(
+    city: Any, make_user: Any, client_for: Any
+) -> None:
+    """Item 7: ticking a sector with the pre-filled area (the whole city) targets the sector's workers in the
+    area (the courier), not everyone living there; the form says how many before the round is created."""
+    from cordon.apps.screening.models import RoundTarget, ScreeningRound
+
+    commander = client_for(make_user("city_commander", city.city))
+    commander.cookies["django_language"] = "en"
+    preview = commander.get(
+        "/screening/rounds/new/target/", {"areas": city.city.code, "sectors": ["courier"]}
+    )
+    assert "The round will target 1 person" in preview.content.decode()
+    everyone = commander.get("/screening/rounds/new/target/", {"areas": city.city.code})
+    assert "The round will target 4 people" in everyone.content.decode()
+    unknown = commander.get("/screening/rounds/new/target/", {"areas": "999999"})
+    assert "Unknown jurisdiction 999999" in unknown.content.decode()
+    r = commander.post(
+        "/screening/rounds/new/",
+        {
+            "code": "KI-1", "name": "Couriers", "owner": city.city.code, "areas": city.city.code,
+            "sectors": ["courier"], "starts_at": "2026-12-01 08:00", "ends_at": "2026-12-01 20:00",
+            "design": "10-in-1",
+        },
+    )  # fmt: skip
+    assert r.status_code == 302
+    rnd = ScreeningRound.objects.get(code="KI-1")
+    assert rnd.key_industry
+    targets = {t.jurisdiction_id: t.persons for t in RoundTarget.objects.filter(round=rnd)}
+    assert targets == {city.courier.jurisdiction_id: 1}
+
+
+@pytest.mark.parametrize(("lang", "short"), LANGS)
+def test_the_station_says_tubes_must_be_issued_first(
+    city: Any, make_user: Any, client_for: Any, lang: str, short: str
+) -> None:
+    """Item 9: a station with no tube issued says so, and an unknown barcode is answered with the hint that
+    tubes are issued first (on the round's page), not only "unknown tube"."""
+    import datetime as dt
+
+    from cordon.apps.screening import actions as screening
+
+    now = timezone.now()
+    rnd = screening.create_round(
+        actor=None,
+        data=screening.RoundData(
+            code="FT-R1", name="丰台区全员核酸", owner=city.fengtai, starts_at=now - dt.timedelta(hours=1),
+            ends_at=now + dt.timedelta(hours=8), design="5-in-1", jurisdictions=[city.fengtai],
+        ),
+    )  # fmt: skip
+    site = screening.add_site(
+        actor=None, round=rnd, data=screening.SiteData("S1", "北宫采样点", city.zgz_grid)
+    )
+    staff = client_for(make_user("screening_staff", city.fengtai))
+    hint = {"zh": "采样管须先在轮次页面发放", "en": "Tubes must be issued first"}[short]
+    station = f"/screening/sites/{site.pk}/station/"
+    assert hint in _get(staff, station, lang)  # nothing issued yet
+    page = staff.post(f"/screening/sites/{site.pk}/station/bind/", {"tube": "FT001"}, follow=True)
+    text = page.content.decode()
+    assert {"zh": "未知的采样管 FT001", "en": "Unknown tube FT001"}[short] in text and text.count(hint) == 2
+    screening.issue_tubes(actor=None, site=site, barcodes="FT001-FT003")
+    assert hint not in _get(staff, station, lang)
+    page = staff.post(f"/screening/sites/{site.pk}/station/bind/", {"tube": "NOPE"}, follow=True)
+    assert page.content.decode().count(hint) == 1  # the message only: this site has tubes
+
+
+def test_a_station_flags_a_resident_outside_a_key_industry_round_by_the_same_rule(city: Any) -> None:
+    """Item 7, at the station: in a courier round over the city, the courier is in scope and a resident who is
+    not a courier is bound but flagged; a sectors-only round takes the courier wherever he lives."""
+    import datetime as dt
+
+    from cordon.apps.screening import actions as screening
+
+    now = timezone.now()
+
+    def round_and_site(code: str, areas: list[Any]) -> Any:
+        rnd = screening.create_round(
+            actor=None,
+            data=screening.RoundData(
+                code=code, name=code, owner=city.city, starts_at=now - dt.timedelta(hours=1),
+                ends_at=now + dt.timedelta(hours=8), design="individual", jurisdictions=areas,
+                sectors=[city.courier_sector],
+            ),
+        )  # fmt: skip
+        site = screening.add_site(actor=None, round=rnd, data=screening.SiteData(code, code, city.lx_grid))
+        screening.issue_tubes(actor=None, site=site, barcodes=f"{code}1-{code}3")
+        return site
+
+    site = round_and_site("K", [city.city])
+    rows = [
+        screening.BindingIn("K1", city.courier.national_id),
+        screening.BindingIn("K2", city.cp_person.national_id),
+    ]
+    out = screening.bind_samples(actor=None, site=site, rows=rows)
+    assert out.bound == [0, 1] and out.flagged == [1]
+    site = round_and_site("S", [])
+    out = screening.bind_samples(
+        actor=None, site=site, rows=[screening.BindingIn("S1", city.courier.national_id)]
+    )
+    assert out.bound == [0] and out.flagged == []
