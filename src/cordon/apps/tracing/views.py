@@ -30,6 +30,7 @@ from cordon.core.scoping import NotFound, Scope
 
 from . import actions, selectors
 from .models import Case, Classification, Control, Decision, FoundBy, TrajectoryKind
+from .templatetags.scan_text import scan_error
 
 PAGE_SIZE = settings.CORDON_PAGE_SIZE
 
@@ -396,7 +397,7 @@ def scan_upload(request: AuthedRequest) -> HttpResponse:
                         actor=request.user, source_file=path, filename=name
                     )
                 except ValueError as exc:
-                    context["error"] = str(exc)
+                    context["error"] = scan_error(exc)
                     status = 422
         context["batches"] = selectors.scan_batches(request.user)[:20]
     return render(request, "tracing/scans.html", context, status=status)
