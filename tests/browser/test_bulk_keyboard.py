@@ -59,3 +59,42 @@ def test_enter_never_submits_a_bulk_judgment_and_buttons_count_what_they_change(
     confirm.click()
     page.wait_for_selector("text=2 contacts: Confirmed.")
     assert Contact.objects.filter(case=case, status="confirmed").count() == 2
+
+
+def test_the_queues_bulk_buttons_count_and_enter_places_nobody(
+    live_server: Any, browser: Any, city: Any, make_user: Any, login: Any
+) -> None:
+    from cordon.apps.control.models import ControlOrder, OrderStatus
+
+    make_user("quarantine_officer", city.city, username="city.q")
+    case = tracing.report_case(
+        actor=None,
+        data=tracing.CaseData(
+            person=city.ft_person, onset_date=timezone.localdate(), sampled_at=timezone.now(),
+            found_by="fever_clinic",
+        ),
+    )  # fmt: skip
+    contacts = [
+        Contact.objects.create(
+            case=case, person=p, degree=1, contact_type="venue", jurisdiction=p.jurisdiction,
+            district=geo_selectors.district_of(p.jurisdiction),
+        )
+        for p in (city.ft_person2, city.courier)
+    ]  # fmt: skip
+    tracing.decide_contacts(actor=None, case=case, contact_ids=[c.pk for c in contacts], decision="confirmed")
+    base = live_server.url
+    page = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(15000)
+    login(page, base, "city.q")
+    page.goto(f"{base}/control/queue/")
+    home = page.locator("[data-testid=home]")
+    assert home.inner_text() == "Start home quarantine for the selected (0)" and home.is_disabled()
+    box = page.get_by_label(city.courier.name, exact=True)
+    box.check()
+    box.press("Enter")
+    page.wait_for_timeout(500)
+    assert page.locator(".messages").count() == 0
+    assert not ControlOrder.objects.exclude(status=OrderStatus.WAITING).filter(person=city.courier).exists()
+    assert home.inner_text() == "Start home quarantine for the selected (1)"
+    page.locator("[data-testid=select-all]").check()
+    assert page.locator("[data-testid=propose]").inner_text() == "Propose rooms for the selected (2)"
