@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from cordon.apps.control import actions as control
-from cordon.apps.control.models import QuarantinePlan
+from cordon.apps.control.models import IsolationSite, QuarantinePlan
 from cordon.apps.geo.models import IndustrySector, Jurisdiction
 from cordon.apps.screening import actions as screening
 from cordon.apps.tracing import actions as tracing
@@ -104,7 +104,10 @@ def _world(city: Any) -> dict[str, Any]:
     order = ControlOrder.objects.filter(person=city.ft_person2).first()
     assert order is not None
     control.save_site(
-        actor=None, data=control.SiteData(code="S-2", name="丰台隔离酒店", jurisdiction=city.fengtai)
+        actor=None,
+        data=control.SiteData(
+            code="S-2", name="丰台隔离酒店", name_en="Fengtai hotel", jurisdiction=city.fengtai
+        ),
     )
     return {"case": case, "cluster": cluster, "round": rnd, "site": site, "order": order}
 
@@ -165,7 +168,7 @@ def test_no_page_shows_text_of_the_other_language(pages: dict[str, dict[str, str
     english, chinese = _catalogue()
     chinese_names = {
         n
-        for model in (Jurisdiction, IndustrySector)
+        for model in (Jurisdiction, IndustrySector, IsolationSite)
         for n in model.objects.exclude(name_en="").values_list("name", flat=True)
     } | set(QuarantinePlan.objects.exclude(name="").values_list("name_zh", flat=True))
     english_names = set(QuarantinePlan.objects.exclude(name_zh="").values_list("name", flat=True))

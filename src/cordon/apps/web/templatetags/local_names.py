@@ -17,6 +17,8 @@ register = template.Library()
 def local(thing: Any) -> str:
     if thing is None or thing == "":
         return ""
+    if isinstance(thing, dict):
+        return str(thing.get("name", ""))
     display = getattr(thing, "display_name", None)
     if callable(display):
         return str(display(get_language() or ""))
