@@ -181,6 +181,10 @@ def test_no_page_shows_text_of_the_other_language(pages: dict[str, dict[str, str
         wrong += [("zh", url, t) for t in sorted(texts) if ZH_PAGE_NEVER.search(t) and url != "/audit/"]
     for url, html in pages["en"].items():
         wrong += [("en", url, t) for t in sorted(visible_texts(html) & (chinese | chinese_names))]
+    for lang in pages:  # no record shown by Django's default description ("X_y object (1)")
+        wrong += [
+            (lang, u, t) for u, html in pages[lang].items() for t in visible_texts(html) if " object (" in t
+        ]
     for lang in pages:  # the audit page: labels, not model and field names; local times, not UTC
         texts = visible_texts(pages[lang]["/audit/"])
         wrong += [(lang, "/audit/", t) for t in sorted(texts) if AUDIT_NEVER.search(t)]
