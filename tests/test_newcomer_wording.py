@@ -238,3 +238,34 @@ def test_a_station_flags_a_resident_outside_a_key_industry_round_by_the_same_rul
         actor=None, site=site, rows=[screening.BindingIn("S1", city.courier.national_id)]
     )
     assert out.bound == [0] and out.flagged == []
+
+
+def test_a_bulk_form_submitted_by_enter_changes_nothing(city: Any, make_user: Any, client_for: Any) -> None:
+    """Item 12, without the script: Enter submits a bulk form by its hidden first button (``implicit``), and
+    the judgment, acknowledgement, placement, release and sample views change nothing and say why."""
+    from cordon.apps.control.models import ControlOrder, OrderStatus
+    from cordon.apps.tracing.models import Linkage
+
+    case = _case_with_confirmed_contacts(city)
+    extra = Contact.objects.create(
+        case=case, person=city.courier, degree=1, contact_type="venue", jurisdiction=city.courier.jurisdiction,
+        district=geo_selectors.district_of(city.courier.jurisdiction),
+    )  # fmt: skip
+    admin = client_for(make_user("administrator", city.city))
+    admin.cookies["django_language"] = "en"
+    waiting = ControlOrder.objects.get(person=city.cp_person)
+    link = Linkage.objects.get(contact__person=city.cp_person)
+    for url, data in (
+        (f"/tracing/cases/{case.pk}/decide/", {"contact": [extra.pk], "note": "x"}),
+        ("/tracing/linkage/acknowledge/", {"linkage": [link.pk]}),
+        ("/control/allocate/", {"order": [waiting.pk]}),
+        ("/control/orders/bulk/", {"order": [waiting.pk]}),
+    ):
+        page = admin.post(url, {**data, "implicit": "1"}, follow=True).content.decode()
+        assert "Enter does not submit this form" in page, url
+    extra.refresh_from_db()
+    link.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (
+        extra.status == "candidate" and link.acknowledged_at is None and waiting.status == OrderStatus.WAITING
+    )

@@ -51,6 +51,18 @@ def test_enter_never_submits_a_bulk_judgment_and_buttons_count_what_they_change(
     assert box.is_checked() and note.input_value() == "checked by phone"  # still the same page
     assert confirm.inner_text() == "Confirm selected (1)" and confirm.is_enabled()
 
+    # Without the script, Enter submits by the form's hidden first button, and the page changes nothing.
+    bare = browser.new_context(locale="en-US", java_script_enabled=False).new_page()
+    bare.set_default_timeout(15000)
+    login(bare, base, "ft.inv")
+    bare.goto(f"{base}/tracing/cases/{case.pk}/")
+    bare.get_by_label(city.cp_person.name, exact=True).check()
+    bare.get_by_label(city.cp_person.name, exact=True).press("Enter")
+    bare.get_by_label("Note", exact=True).press("Enter")
+    bare.wait_for_timeout(500)
+    assert "Enter does not submit this form" in bare.locator(".messages").inner_text()
+    assert not Contact.objects.filter(case=case).exclude(status="candidate").exists()
+
     page.locator("[data-testid=select-all]").check()
     assert confirm.inner_text() == "Confirm selected (3)"
     assert page.locator("[data-testid=dismiss-selected]").inner_text() == "Dismiss selected (3)"

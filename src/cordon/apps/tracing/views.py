@@ -24,7 +24,7 @@ from cordon.apps.people import selectors as people
 from cordon.apps.people.models import Person
 from cordon.apps.venues import selectors as venues
 from cordon.core.access import AuthedRequest, page
-from cordon.core.pages import error_fields, error_text, found, local_datetime
+from cordon.core.pages import error_fields, error_text, found, local_datetime, pressed_enter
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 
@@ -164,6 +164,8 @@ def case_trace(request: AuthedRequest, pk: int) -> HttpResponse:
 @page(Cap.TRACE)
 def case_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
+    if pressed_enter(request):
+        return redirect(f"{case_url(case)}#contacts")
     ids = [int(i) for i in request.POST.getlist("contact") if i.isdigit()]
     decision = request.POST.get("decision", "")
     try:
@@ -297,6 +299,8 @@ def linkage_inbox(request: AuthedRequest) -> HttpResponse:
 @require_POST
 @page(Cap.RECEIVE_LINKAGE)
 def linkage_ack(request: AuthedRequest) -> HttpResponse:
+    if pressed_enter(request):
+        return redirect("tracing:linkage")
     n = 0
     for raw in request.POST.getlist("linkage"):
         try:

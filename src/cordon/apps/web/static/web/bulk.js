@@ -1,7 +1,7 @@
 // Bulk forms (a table of checkboxes and buttons that act on the ticked rows): each action button says how many
 // records it will change ("Confirm selected (2)") and is disabled while nothing is ticked. Enter never submits
-// such a form: its default button (the first submit button) is a disabled hidden one, so implicit submission
-// does nothing even without this script, and here Enter in the form's fields is swallowed (Space ticks a box).
+// such a form: here Enter in its fields is swallowed (Space ticks a box); without this script the browser submits
+// by the form's first, hidden button ("implicit"), and the view changes nothing (core.pages.pressed_enter).
 (function () {
   document.querySelectorAll("form[data-bulk]").forEach(function (form) {
     var name = form.getAttribute("data-bulk");
