@@ -138,6 +138,7 @@ def _urls(city: Any, w: dict[str, Any]) -> list[str]:
         "/control/plans/",
         "/screening/",
         f"/screening/rounds/{w['round'].code}/",
+        f"/screening/rounds/{w['round'].code}/?prevalence=0.002",  # the advisor names designs (array 20x20)
         f"/screening/rounds/{w['round'].code}/coverage/",
         f"/screening/sites/{w['site'].pk}/station/?tube=FT001",
         "/screening/alerts/",
