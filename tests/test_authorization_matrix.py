@@ -170,6 +170,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "control:plan-edit": ("GET", lambda c: {"applies_to": "close"}, ADMINS),
     "screening:rounds": ("GET", lambda c: {}, SCREENING_VIEWERS),
     "screening:round-new": ("POST", lambda c: {}, SCREENING_MANAGERS),
+    "screening:round-target": ("GET", lambda c: {}, SCREENING_MANAGERS),
     "screening:round": ("GET", lambda c: {"code": c.round.code}, SCREENING_VIEWERS),
     "screening:round-close": ("POST", lambda c: {"code": c.round.code}, SCREENING_MANAGERS),
     "screening:round-recount": ("POST", lambda c: {"code": c.round.code}, SCREENING_MANAGERS),

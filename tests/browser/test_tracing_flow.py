@@ -4,6 +4,7 @@ see them arrive in another district's linkage inbox; the cluster's chain graph d
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pyarrow as pa
@@ -94,6 +95,7 @@ def test_report_trace_confirm_and_hand_over(
     cp.wait_for_selector("#badge-linkage[data-n='2']")
     inbox = cp.locator("[data-testid=linkage-table]").inner_text()
     assert city.cp_person.name in inbox and city.courier.name in inbox and "left" in inbox
+    assert re.search(r"\d\s+hour", inbox) and not re.search(r"(?<!\d)0\s+minutes", inbox)  # counts down
     assert city.ft_person2.name not in inbox  # same district as the case: not handed over
     screenshot(cp, "tracing-linkage-inbox-en")
     cp.locator("[data-testid=linkage-table] thead input[type=checkbox]").check()

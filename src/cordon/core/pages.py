@@ -7,11 +7,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from .scoping import NotFound
 
@@ -55,3 +57,18 @@ def back(request: HttpRequest, default: str) -> HttpResponse:
     """Redirect to the form's ``next`` when it is a path on this site, else to ``default``."""
     nxt = request.POST.get("next", "")
     return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else default)
+
+
+def pressed_enter(request: HttpRequest) -> bool:
+    """Whether a bulk form came in by Enter (its first, hidden submit button ``implicit``, which browsers use for
+    implicit submission) rather than by one of its action buttons: the view then changes nothing and says so.
+    ``web/bulk.js`` stops Enter in such forms; this covers a browser without the script."""
+    if request.POST.get("implicit") is None:
+        return False
+    messages.info(
+        request,
+        _(
+            "Enter does not submit this form: tick the rows, then press one of its buttons. Nothing was changed."
+        ),
+    )
+    return True

@@ -83,11 +83,35 @@ def _read_csv(data: bytes) -> list[list[str]]:
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     try:
-        return [
-            [c.strip() for c in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        ]
+        rows: list[list[str]] = []
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        last_start = line = 0
+        for row in reader:
+            rows.append([c.strip() for c in row])
+            last_start, line = line + 1, reader.line_num
     except csv.Error as exc:
         raise FileProblem(_("the CSV file is malformed: %(reason)s") % {"reason": exc}) from None
+    # An unclosed quote swallows the rest of the file into one cell (and the rows after it go missing, which
+    # would be reported as empty columns): say so, with the line where the quote opens.
+    if text.count('"') % 2 and _unclosed(text, delimiter):
+        raise FileProblem(
+            _(
+                'the CSV file has a quotation mark (") that is never closed, on line %(line)d: everything after '
+                "it was read as one cell. Close the quote or remove it, then upload the file again."
+            )
+            % {"line": last_start}
+        )
+    return rows
+
+
+def _unclosed(text: str, delimiter: str) -> bool:
+    """Whether the text ends inside a quoted cell (the strict reader says "unexpected end of data")."""
+    try:
+        for _row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _read_xlsx(data: bytes) -> list[list[str]]:

@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cordon.site.context.cordon",
             ],
+            "builtins": ["cordon.apps.web.templatetags.local_names"],
         },
     },
 ]

@@ -11,7 +11,7 @@ from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import found
 from cordon.core.roles import Cap
 
-from . import selectors
+from . import display, selectors
 
 PAGE_SIZE = 50
 
@@ -19,7 +19,8 @@ PAGE_SIZE = 50
 @page(Cap.VIEW_AUDIT)
 def audit_recent(request: AuthedRequest) -> HttpResponse:
     page_obj = Paginator(selectors.recent_audit(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "audit/audit.html", {"page_obj": page_obj, "record": None})
+    entries = [display.describe(e) for e in page_obj]
+    return render(request, "audit/audit.html", {"page_obj": page_obj, "entries": entries, "record": None})
 
 
 @page(Cap.VIEW_AUDIT)
@@ -28,7 +29,12 @@ def audit_record(request: AuthedRequest, kind: str, pk: int) -> HttpResponse:
     record = found(lambda: records.fetch(request.user, kind, pk))
     history = selectors.audit_for_record(request.user, record)
     page_obj = Paginator(history, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "audit/audit.html", {"page_obj": page_obj, "record": record, "kind": kind})
+    entries = [display.describe(e) for e in page_obj]
+    return render(
+        request,
+        "audit/audit.html",
+        {"page_obj": page_obj, "entries": entries, "record": record, "kind": kind},
+    )
 
 
 @page(Cap.VIEW_AUDIT)

@@ -46,6 +46,7 @@ from .models import (
     TaskStatus,
     TemporaryControl,
     Tube,
+    TubeStatus,
 )
 
 
@@ -119,6 +120,11 @@ def tube_at_site(site: SamplingSite, barcode: str) -> Tube | None:
     return Tube.objects.filter(site=site, barcode=barcode).first() if barcode else None
 
 
+def tubes_ready(site: SamplingSite) -> int:
+    """How many tubes issued to ``site`` can still take samples (the station says when there are none)."""
+    return Tube.objects.filter(site=site, status__in=(TubeStatus.ISSUED, TubeStatus.OPEN)).count()
+
+
 def site_status(site: SamplingSite, now: dt.datetime | None = None) -> dict[str, Any]:
     """Samples taken today and in the last 15 minutes, and the live queue estimate: the persons reported
     queueing over the recent rate (or 2 minutes per person per sampler without a recent rate)."""
@@ -139,25 +145,43 @@ def site_status(site: SamplingSite, now: dt.datetime | None = None) -> dict[str,
 # --- Coverage (应检尽检) -------------------------------------------------------------------------------------
 
 
-def target_filter(round: ScreeningRound, subtree: dict[int, str] | None = None) -> Q:
-    """Persons in the round's target population: living in its areas or buildings, or working in its
-    sectors. With ``subtree`` (jurisdiction id -> path of the node being looked at), the area part becomes a
-    list of jurisdiction ids, so counts read the persons' jurisdiction index without a join."""
-    areas = list(round.jurisdictions.values_list("path", flat=True))
+def scope_filter(
+    area_paths: list[str], buildings: list[int], sectors: list[int], subtree: dict[int, str] | None = None
+) -> Q:
+    """Persons a round over these areas (jurisdiction paths), buildings and sectors targets: those living in
+    the areas or buildings; with sectors, only the sectors' workers among them (a key-industry round over the
+    pre-filled area is the couriers of that area, not the whole area), or the sectors' workers anywhere when the
+    round names no area or building. With ``subtree`` (jurisdiction id -> path of the node being looked at),
+    the area part becomes a list of jurisdiction ids, so counts read the persons' jurisdiction index without a
+    join."""
     if subtree is None:
-        q = Q(pk__in=[])
-        for path in areas:
-            q |= Q(jurisdiction__path__startswith=path)
+        place = Q(pk__in=[])
+        for path in area_paths:
+            place |= Q(jurisdiction__path__startswith=path)
     else:
-        ids = [i for i, path in subtree.items() if any(path.startswith(a) for a in areas)]
-        q = Q(jurisdiction_id__in=ids) if ids else Q(pk__in=[])
-    buildings = list(round.buildings.values_list("id", flat=True))
+        ids = [i for i, path in subtree.items() if any(path.startswith(a) for a in area_paths)]
+        place = Q(jurisdiction_id__in=ids) if ids else Q(pk__in=[])
     if buildings:
-        q |= Q(home_building_id__in=buildings)
-    sectors = list(round.sectors.values_list("id", flat=True))
-    if sectors:
-        q |= Q(sector_id__in=sectors)
-    return q
+        place |= Q(home_building_id__in=buildings)
+    if not sectors:
+        return place
+    workers = Q(sector_id__in=sectors)
+    return workers & place if (area_paths or buildings) else workers
+
+
+def target_filter(round: ScreeningRound, subtree: dict[int, str] | None = None) -> Q:
+    """Persons in the round's target population (``scope_filter`` over the round's areas, buildings and
+    sectors)."""
+    paths, buildings, sectors = round_scope(round)
+    return scope_filter(paths, sorted(buildings), sorted(sectors), subtree)
+
+
+def target_count(area_paths: list[str], buildings: list[int], sectors: list[int]) -> int:
+    """Unscoped: how many persons a round over these areas, buildings and sectors would target (the new-round
+    form says it before the round is created; the areas come from the user's own scoped look-ups)."""
+    if not (area_paths or buildings or sectors):
+        return 0
+    return Person.objects.filter(scope_filter(area_paths, buildings, sectors)).count()
 
 
 def _subtree(node: Jurisdiction) -> dict[int, str]:

@@ -8,6 +8,7 @@ app_name = "screening"
 urlpatterns = [
     path("", views.rounds, name="rounds"),
     path("rounds/new/", views.round_new, name="round-new"),
+    path("rounds/new/target/", views.round_target, name="round-target"),
     path("rounds/<str:code>/", views.round_detail, name="round"),
     path("rounds/<str:code>/close/", views.round_close, name="round-close"),
     path("rounds/<str:code>/recount/", views.round_recount, name="round-recount"),

@@ -52,19 +52,44 @@ def rounds(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _areas(request: AuthedRequest, raw: str, field: str = "areas") -> list[Jurisdiction]:
+    """The jurisdictions named by codes (spaces or commas) in the user's territory; ValidationError naming the
+    first unknown one."""
+    out = []
+    for code in raw.replace(",", " ").split():
+        try:
+            out.append(geo.get_jurisdiction_for(request.user, code))
+        except NotFound:
+            raise ValidationError({field: _("Unknown jurisdiction %(c)s.") % {"c": code}}) from None
+    return out
+
+
+@page(Cap.MANAGE_SCREENING)
+def round_target(request: AuthedRequest) -> HttpResponse:
+    """The new-round form's live answer: how many people a round over the areas and sectors ticked would
+    target (the sectors' workers in the areas, or the areas' residents)."""
+    context: dict[str, object] = {}
+    try:
+        areas = _areas(request, request.GET.get("areas", ""))
+    except ValidationError as exc:
+        context["error"] = error_text(exc)
+    else:
+        sectors = list(geo.sectors().filter(code__in=request.GET.getlist("sectors")))
+        context.update(
+            n=selectors.target_count([a.path for a in areas], [], [s.pk for s in sectors]),
+            areas=areas,
+            sectors=sectors,
+        )
+    return render(request, "screening/_round_target.html", context)
+
+
 @page(Cap.MANAGE_SCREENING)
 @require_POST
 def round_new(request: AuthedRequest) -> HttpResponse:
     p = request.POST
 
     def nodes(name: str) -> list[Jurisdiction]:
-        out = []
-        for code in p.get(name, "").replace(",", " ").split():
-            try:
-                out.append(geo.get_jurisdiction_for(request.user, code))
-            except NotFound:
-                raise ValidationError({name: _("Unknown jurisdiction %(c)s.") % {"c": code}}) from None
-        return out
+        return _areas(request, p.get(name, ""), name)
 
     try:
         try:
@@ -248,7 +273,13 @@ def station(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "screening/station.html",
-        {"site": site, "tube": tube, "barcode": barcode, "status": selectors.site_status(site)},
+        {
+            "site": site,
+            "tube": tube,
+            "barcode": barcode,
+            "status": selectors.site_status(site),
+            "tubes_ready": selectors.tubes_ready(site),
+        },
     )
 
 
@@ -267,7 +298,14 @@ def station_bind(request: AuthedRequest, pk: int) -> HttpResponse:
     if not token:
         tube = selectors.tube_at_site(site, barcode)
         if tube is None:
-            messages.error(request, _("Unknown tube %(t)s.") % {"t": barcode})
+            messages.error(
+                request,
+                _(
+                    "Unknown tube %(t)s: no tube with this barcode was issued to this site. Tubes must be "
+                    "issued first, on the round's page (Issue tubes)."
+                )
+                % {"t": barcode},
+            )
             return redirect(_station_url(site.pk, ""))
         if tube.status not in (TubeStatus.ISSUED, TubeStatus.OPEN) or tube.is_full:
             messages.error(request, _("Tube %(t)s is sealed.") % {"t": barcode})

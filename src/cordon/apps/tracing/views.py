@@ -25,12 +25,13 @@ from cordon.apps.people import selectors as people
 from cordon.apps.people.models import Person
 from cordon.apps.venues import selectors as venues
 from cordon.core.access import AuthedRequest, page
-from cordon.core.pages import error_fields, error_text, found, local_datetime
+from cordon.core.pages import error_fields, error_text, found, local_datetime, pressed_enter
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 
 from . import actions, selectors
 from .models import Case, Classification, Control, Decision, FoundBy, TrajectoryKind
+from .templatetags.scan_text import scan_error
 
 PAGE_SIZE = settings.CORDON_PAGE_SIZE
 
@@ -163,6 +164,8 @@ def case_trace(request: AuthedRequest, pk: int) -> HttpResponse:
 @page(Cap.TRACE)
 def case_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
+    if pressed_enter(request):
+        return redirect(f"{case_url(case)}#contacts")
     ids = [int(i) for i in request.POST.getlist("contact") if i.isdigit()]
     decision = request.POST.get("decision", "")
     try:
@@ -307,6 +310,8 @@ def _without_v(request: AuthedRequest) -> str:
 @require_POST
 @page(Cap.RECEIVE_LINKAGE)
 def linkage_ack(request: AuthedRequest) -> HttpResponse:
+    if pressed_enter(request):
+        return redirect("tracing:linkage")
     n = 0
     for raw in request.POST.getlist("linkage"):
         try:
@@ -407,7 +412,7 @@ def scan_upload(request: AuthedRequest) -> HttpResponse:
                         actor=request.user, source_file=path, filename=name
                     )
                 except ValueError as exc:
-                    context["error"] = str(exc)
+                    context["error"] = scan_error(exc)
                     status = 422
         context["batches"] = selectors.scan_batches(request.user)[:20]
     return render(request, "tracing/scans.html", context, status=status)

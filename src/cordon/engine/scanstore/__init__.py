@@ -63,6 +63,7 @@ from .source import (
     TIME_OUT_BEFORE_IN,
     UNKNOWN_PERSON,
     UNKNOWN_VENUE,
+    InputError,
     Resolver,
 )
 from .store import ScanStore, partition_files
@@ -91,6 +92,7 @@ __all__ = [
     "UNKNOWN_PERSON",
     "UNKNOWN_VENUE",
     "IngestReport",
+    "InputError",
     "PurgeReport",
     "Resolver",
     "ScanStore",

@@ -17,7 +17,16 @@ import pyarrow.parquet as pq
 
 from .layout import BATCH_ROWS, CASTS, MAX_STAY_HOURS, SCHEMA, Layout, parquet_scan
 from .reports import IngestReport
-from .source import MAX_EXAMPLES, REASONS, Resolver, check, column_roles, open_source, stage
+from .source import (
+    MAX_EXAMPLES,
+    REASONS,
+    InputError,
+    Resolver,
+    check,
+    column_roles,
+    open_source,
+    stage,
+)
 
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 FORMATS = ("csv", "jsonl", "parquet")
@@ -92,9 +101,12 @@ def _format(path: Path, fmt: str | None) -> str:
     if fmt is None:
         found = SUFFIXES.get(path.suffix.lower())
         if found is None:
-            raise ValueError(
+            raise InputError(
+                "file_type",
                 f"unknown file type: cannot tell the format of {path.name} from its suffix; use one of "
-                f"{', '.join(SUFFIXES)} or pass fmt ({', '.join(FORMATS)})"
+                f"{', '.join(SUFFIXES)} or pass fmt ({', '.join(FORMATS)})",
+                file=path.name,
+                suffixes=", ".join(SUFFIXES),
             )
         return found
     fmt = SUFFIXES.get("." + fmt.lower().lstrip("."), fmt)
@@ -117,12 +129,12 @@ def _ingest(
     try:
         fields = open_source(con, source, fmt)
     except (pa.ArrowException, duckdb.InvalidInputException, duckdb.IOException) as exc:
-        raise ValueError(f"could not read {name}: {exc}") from exc
+        raise InputError("unreadable", f"could not read {name}: {exc}", file=name, detail=str(exc)) from exc
     roles, types = column_roles(fields, resolver)
     try:
         stage(con, types, roles)
     except (pa.ArrowException, duckdb.InvalidInputException, duckdb.IOException) as exc:
-        raise ValueError(f"could not read {name}: {exc}") from exc
+        raise InputError("unreadable", f"could not read {name}: {exc}", file=name, detail=str(exc)) from exc
     check(con, roles, resolver, max_stay_hours)
     con.execute("DROP TABLE raw")
 

@@ -16,6 +16,17 @@ import pyarrow.parquet as pq
 
 from .layout import ident, literal
 
+
+class InputError(ValueError):
+    """A file the store cannot read at all, refused as a whole. The message is English; ``code`` and
+    ``params`` let a user interface say the same in its own language."""
+
+    def __init__(self, code: str, message: str, **params: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
 MISSING_PERSON = "missing person"
 UNKNOWN_PERSON = "unknown person"
 MISSING_VENUE = "missing venue"
@@ -143,7 +154,10 @@ def open_source(
         "WHERE NOT (CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END)"
     ).fetchall()
     if bad is not None:
-        raise ValueError(f"line {bad} of {source.name} is not a JSON object (expected one object per line)")
+        raise InputError(
+            "not_json", f"line {bad} of {source.name} is not a JSON object (expected one object per line)",
+            line=str(bad), file=source.name,
+        )  # fmt: skip
     keys = [k for (k,) in con.sql("SELECT DISTINCT unnest(json_keys(line)) FROM lines ORDER BY 1").fetchall()]
     keys = [k for k in keys if k.strip().lower() in INPUT_COLUMNS]  # other keys are never read
     columns = "".join(
@@ -166,7 +180,7 @@ def column_roles(
         if key not in INPUT_COLUMNS:
             continue
         if key in found:
-            raise ValueError(f"the input has two {key} columns")
+            raise InputError("two_columns", f"the input has two {key} columns", column=key)
         found[key], types[name] = name, typ
     person = "person_id" if "person_id" in found else "national_id" if "national_id" in found else None
     venue = "venue_id" if "venue_id" in found else "venue_code" if "venue_code" in found else None
@@ -182,7 +196,10 @@ def column_roles(
     ]
     if missing:
         names = ", ".join(name for name, _ in fields) or "none"
-        raise ValueError(f"the input lacks required columns: {', '.join(missing)} (its columns: {names})")
+        raise InputError(
+            "missing_columns", f"the input lacks required columns: {', '.join(missing)} (its columns: {names})",
+            missing=", ".join(missing), columns=names,
+        )  # fmt: skip
     if person == "national_id" and resolver.person_by_national_id is None:
         raise ValueError(
             "the input identifies persons by national_id but there is no way to look national IDs up "
@@ -196,9 +213,10 @@ def column_roles(
     for col in ("time_in", "time_out"):
         typ = types[found[col]]
         if pa.types.is_timestamp(typ) and typ.tz is not None:
-            raise ValueError(
-                f"{col} carries a time zone ({typ}); scans are local wall-clock times without a zone"
-            )
+            raise InputError(
+                "time_zone", f"{col} carries a time zone ({typ}); scans are local wall-clock times without a zone",
+                column=col,
+            )  # fmt: skip
     assert person is not None and venue is not None  # else reported missing above
     roles = {"person": found[person], "person_kind": person, "venue": found[venue], "venue_kind": venue}
     roles |= {"time_in": found["time_in"], "time_out": found["time_out"]}

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cordon.core.access import AuthedRequest, page
-from cordon.core.pages import error_text
+from cordon.core.pages import error_text, pressed_enter
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 
@@ -65,6 +65,8 @@ def queue(request: AuthedRequest) -> HttpResponse:
 def allocate(request: AuthedRequest) -> HttpResponse:
     """Step 1 (``propose``): the proposal for the ticked persons. Step 2 (``accept``): reserve the rooms as
     shown or as adjusted by the officer."""
+    if pressed_enter(request):
+        return redirect("control:queue")
     step = request.POST.get("step", "propose")
     if step == "home":
         try:

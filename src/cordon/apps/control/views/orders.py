@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cordon.core.access import AuthedRequest, page
-from cordon.core.pages import back, error_text, found, local_datetime, posted_ids
+from cordon.core.pages import back, error_text, found, local_datetime, posted_ids, pressed_enter
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 
@@ -57,6 +57,8 @@ def order_list(request: AuthedRequest) -> HttpResponse:
 @page(Cap.CONTROL)
 @require_POST
 def orders_bulk(request: AuthedRequest) -> HttpResponse:
+    if pressed_enter(request):
+        return redirect("control:orders")
     action = request.POST.get("action", "")
     orders = chosen_orders(request)
     default = reverse("control:orders")
@@ -249,6 +251,8 @@ def follow_up(request: AuthedRequest) -> HttpResponse:
 @page(Cap.RECORD_HEALTH)
 @require_POST
 def samples_taken(request: AuthedRequest) -> HttpResponse:
+    if pressed_enter(request):
+        return redirect("control:follow-up")
     ids = posted_ids(request, "task")
     try:
         tasks = [selectors.get_sample_task_for(request.user, int(i)) for i in ids]

@@ -192,6 +192,7 @@ def _bind(
     b = _read_batch(rnd, rows)
     tubes, persons, sampled, tasks, districts = b.tubes, b.persons, b.sampled, b.tasks, b.districts
     paths, buildings, sectors = b.paths, b.buildings, b.sectors
+    has_place = bool(paths or buildings)
     actor_id = getattr(user_or_none(actor), "pk", None)
     latest, db_time = now + dt.timedelta(minutes=5), connection.ops.adapt_datetimefield_value
     now_db = db_time(now)
@@ -227,11 +228,10 @@ def _bind(
             out.refused.append((i, *_refusal(code, r, tube)))
             continue
         assert tube is not None and p is not None and pid is not None
-        path = p["jurisdiction__path"]
-        in_scope = (
-            any(path.startswith(a) for a in paths) or p["home_building_id"] in buildings
-            or p["sector_id"] in sectors
-        )  # fmt: skip
+        path = p["jurisdiction__path"]  # in scope: the rule of selectors.scope_filter, inline
+        in_scope = any(path.startswith(a) for a in paths) or p["home_building_id"] in buildings
+        if sectors:
+            in_scope = p["sector_id"] in sectors and (in_scope or not has_place)
         seen.add(pid)
         if tube.pk not in touched:
             touched[tube.pk], before[tube.pk] = tube, (tube.bound, tube.status)
