@@ -20,6 +20,7 @@ urlpatterns = [
     path("tracing/", include("cordon.apps.tracing.urls")),
     path("control/", include("cordon.apps.control.urls")),
     path("screening/", include("cordon.apps.screening.urls")),
+    path("demo/", include("cordon.apps.demo.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", web_views.set_language, name="set_language"),
