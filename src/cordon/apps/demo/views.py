@@ -1,6 +1,6 @@
 """The administrator's exercise page: how far the demo outbreak has been played, and a button that plays its next
 day through the same audited action as ``cordon demo --next-day``. The play runs in the request (there is no
-background job yet): about ten seconds at the demo's size."""
+background job yet): 10-15 seconds at the demo's size."""
 
 from __future__ import annotations
 
