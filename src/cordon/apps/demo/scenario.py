@@ -18,7 +18,7 @@ SOURCE = "demo"
 PASSWORD = "cordon-demo"
 SEED = 20221122
 CITY_CODE = "110000"  # the demo preset's city code
-OUTBREAK_DAYS = 10  # days of the outbreak the load plays, the last of them today
+OUTBREAK_DAYS = 9  # days of the outbreak the load plays, the last of them today
 # The city's response inside the simulator (the platform's own decisions do not feed back into it): cases
 # isolated, households and teams quarantined, case communities sealed and the city screened every three days,
 # so the outbreak comes in waves found by screening and can be brought to zero over the days played.

@@ -7,7 +7,7 @@ key-industry workers and special groups; venues with place codes and sub-areas (
 courier depots, markets, metro stations, ...); and one login per role and scope. Everything is written
 through the apps' actions with source ``demo``.
 
-The simulator also plays the outbreak's first ten days, the last of them today in the city's time zone (first
+The simulator also plays the outbreak's first nine days, the last of them today in the city's time zone (first
 cases in the Fengtai and Changping communities; the city's response in the simulator isolates cases,
 quarantines their households and work units, seals their communities and screens the city every three days);
 ``play_next_day`` plays one more day. The venue check-in scans of those days go into the scan store

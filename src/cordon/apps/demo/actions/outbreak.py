@@ -90,7 +90,7 @@ def run_outbreak(
     start = today - dt.timedelta(days=OUTBREAK_DAYS - 1)
     person_pk = np.array([p.pk for p in register.persons], dtype=np.int64)
     venue_pk = np.array([v.pk for v in register.venues], dtype=np.int64)
-    sim, summary.scans = _simulate(city, person_pk, venue_pk, start, OUTBREAK_DAYS, keep_from=0)
+    sim, summary.scans = _simulate(city, person_pk, venue_pk, start, OUTBREAK_DAYS, 0, progress)
     pq.write_table(
         pa.table(
             {
@@ -140,9 +140,7 @@ def play_next_day(
     folder = Path(settings.CORDON_DEMO_DIR)
     person_pk = np.asarray(pq.read_table(folder / "persons.parquet").column("register_id").to_numpy())
     venue_pk = np.asarray(pq.read_table(folder / "venue_ids.parquet").column("register_id").to_numpy())
-    if progress:
-        print(f"simulating {run.next_date} ...", file=sys.stderr, flush=True)
-    sim, scans = _simulate(city, person_pk, venue_pk, run.start, run.days + 1, keep_from=run.days)
+    sim, scans = _simulate(city, person_pk, venue_pk, run.start, run.days + 1, run.days, progress)
     persons = selectors.persons_by_pk(_reported_persons(sim, run.days, person_pk))
     made = _report_cases(actor, city, sim, lambda p: persons[int(person_pk[p])], run.days, run.days, source)
     if progress:
@@ -166,9 +164,11 @@ def _simulate(
     start: dt.date,
     days: int,
     keep_from: int,
+    progress: bool,
 ) -> tuple[Simulation, int]:
-    """Run the simulator over ``days`` days from ``start``; the scans of the days from ``keep_from`` go into the
-    scan store (returns the simulation and how many scans were added), its tables into ``CORDON_DEMO_DIR``."""
+    """Run the simulator over ``days`` days from ``start`` (a progress bar of days with ``progress``); the scans
+    of the days from ``keep_from`` go into the scan store (returns the simulation and how many scans were
+    added), its tables into ``CORDON_DEMO_DIR``."""
     import pyarrow as pa
 
     from cordon.engine.sim import Simulation, built_in, load_profile
@@ -194,7 +194,13 @@ def _simulate(
         added += store.ingest(table).added
 
     sim = Simulation(city, load_profile(), built_in(RESPONSE), seed=SEED, start_date=start)
-    sim.run(days, on_visits=on_visits)
+    if progress:
+        from tqdm import tqdm
+
+        with tqdm(total=days, desc="outbreak days", unit="day", file=sys.stderr) as bar:
+            sim.run(days, progress=lambda _day: bar.update(), on_visits=on_visits)
+    else:
+        sim.run(days, on_visits=on_visits)
     folder = Path(settings.CORDON_DEMO_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     write_run(sim, folder)
