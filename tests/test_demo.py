@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import statistics
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate
-from django.test import Client
+from django.db.models import Count, Q
+from django.test import Client, override_settings
+from django.utils import timezone
 
 from cordon import cli
 from cordon.apps.accounts.models import User
@@ -17,6 +22,8 @@ from cordon.apps.demo import actions as fixture
 from cordon.apps.demo import selectors as demo_selectors
 from cordon.apps.geo.models import Jurisdiction, Level
 from cordon.apps.people.models import Person
+from cordon.apps.tracing import selectors as tracing_reads
+from cordon.apps.tracing.models import Case, Contact, Decision
 from cordon.apps.venues.models import Venue
 from cordon.cli import _django
 from cordon.core.roles import Role
@@ -24,12 +31,27 @@ from cordon.engine import identity
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: Any, django_db_blocker: Any) -> Any:
+def demo_dirs(tmp_path_factory: Any) -> Path:
+    """The module's scan store and demo run folder (the load's, kept for every test of the module)."""
+    return Path(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: Any, django_db_blocker: Any, demo_dirs: Path) -> Any:
     """Load the demo city once for this module, and discard it afterwards (as ``cordon demo --reset`` does)."""
-    with django_db_blocker.unblock():
+    with (
+        django_db_blocker.unblock(),
+        override_settings(CORDON_SCAN_DIR=demo_dirs / "scans", CORDON_DEMO_DIR=demo_dirs / "sim"),
+    ):
         summary = fixture.load()
         yield summary
         _django.flush()
+
+
+@pytest.fixture(autouse=True)
+def _demo_dirs(_scan_store: None, settings: Any, demo_dirs: Path) -> None:
+    settings.CORDON_SCAN_DIR = demo_dirs / "scans"
+    settings.CORDON_DEMO_DIR = demo_dirs / "sim"
 
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +64,7 @@ def _client(username: str) -> Client:
 
 
 def test_demo_city_follows_the_scenario(demo: Any) -> None:
-    assert demo.loaded and demo.persons == 20_000 and demo.scans > 100_000 and demo.cases > 0
+    assert demo.loaded and demo.persons == 20_000 and demo.scans > 300_000 and demo.cases > 0
     names = set(Jurisdiction.objects.values_list("name", flat=True))
     for name in (
         "丰台区",
@@ -178,3 +200,58 @@ def test_cli_demo_without_serving_and_reset(demo: Any, capsys: Any) -> None:
     assert cli.main(["demo", "--no-serve", "--reset"]) == 0
     assert "Loaded the demo city" in capsys.readouterr().out
     assert set(Person.objects.values_list("national_id", flat=True)) == before  # deterministic
+
+
+def test_contact_figures_are_those_of_a_city_that_can_fight(demo: Any) -> None:
+    """docs/simulator.md, "The demo's figures": the median case has tens of close contacts and none has a
+    thousand; crowds at hubs are risk-venue visitors (screened), not close contacts."""
+    per_case = Case.objects.annotate(
+        close=Count("contacts", filter=Q(contacts__degree=1)),
+        secondary=Count("contacts", filter=Q(contacts__degree=2)),
+        risk=Count("contacts", filter=Q(contacts__degree=0)),
+    )
+    close = [c.close for c in per_case]
+    secondary = [c.secondary for c in per_case]
+    assert len(close) == demo.cases
+    assert 10 <= statistics.median(close) <= 100
+    assert max(close) < 1_000
+    assert max(c + s for c, s in zip(close, secondary, strict=True)) < 3_000
+    assert sum(close) + sum(secondary) < 80_000
+    assert sum(c.risk for c in per_case) > sum(close)  # the crowds are screened, not quarantined
+
+
+def test_today_is_live(demo: Any) -> None:
+    """The last day played is today: cases reported today, today's scans in the store, items due today."""
+    from cordon.apps.control.models import ControlOrder
+
+    today = timezone.localdate()
+    run = demo_selectors.demo_run()
+    assert run is not None and run.last_date == today and run.next_date == today + dt.timedelta(days=1)
+    assert Case.objects.filter(reported_at__date=today).count() >= 20  # the first screening round's positives
+    assert not Case.objects.filter(reported_at__gt=timezone.now()).exists()
+    assert tracing_reads.scan_store().read(today, today).num_rows > 10_000
+    assert ControlOrder.objects.filter(due_at__date=today).exists()
+    body = _client("admin").get("/demo/").content.decode()
+    assert 'data-testid="demo-up-to-date"' in body and today.isoformat() in body
+
+
+def test_the_queue_of_contacts_to_judge_can_be_worked_to_zero(demo: Any) -> None:
+    """Every candidate can be judged from the case pages by the city's investigator, a page of contacts at a
+    time, until the board's "contacts to judge" column reads zero."""
+    investigator = _client("investigator")
+    board = tracing_reads.to_judge_by_district
+    user = User.objects.get(username="investigator")
+    assert sum(n for n, _late in board(user, timezone.now()).values()) > 0
+    for case in Case.objects.all():
+        pending = list(
+            Contact.objects.filter(case=case, status=Decision.CANDIDATE, degree__gt=0).values_list(
+                "pk", flat=True
+            )
+        )
+        for i in range(0, len(pending), 200):  # the case page shows 200 a page, with "select all"
+            response = investigator.post(
+                f"/tracing/cases/{case.pk}/decide/",
+                {"contact": pending[i : i + 200], "decision": "dismissed"},
+            )
+            assert response.status_code == 302
+    assert sum(n for n, _late in board(user, timezone.now()).values()) == 0

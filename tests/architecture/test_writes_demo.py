@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
 
 from architecture.audit_watch import WATCH as AUDIT_WATCH
 from cordon import cli
+from cordon.apps.accounts.models import User
 from cordon.apps.demo import actions, selectors
+from cordon.apps.demo.scenario import OUTBREAK_DAYS
 from cordon.apps.people.models import Person
+from cordon.apps.tracing import selectors as tracing_reads
+from cordon.apps.tracing.models import Case
 from cordon.engine.sim import generate_city, preset
 
 DEMO = "cordon.apps.demo.actions"
@@ -25,6 +34,7 @@ COVERS = {
     f"{DEMO}.run_outbreak",
     f"{DEMO}.set_up_control",
     f"{DEMO}.screen_fengtai",
+    f"{DEMO}.play_next_day",
 }
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +94,59 @@ def test_a_reset_is_refused_beside_other_data(city: Any, capsys: Any) -> None:
     assert "holds data besides the demo city" in capsys.readouterr().err
     assert set(Person.objects.values_list("pk", "name")) == persons
     assert selectors.data_outside_demo()
+
+
+def _reported_on(day: dt.date) -> int:
+    """How many cases the simulator's own table says were reported on ``day``."""
+    cases = pq.read_table(Path(settings.CORDON_DEMO_DIR) / "cases.parquet").to_pydict()
+    return sum(1 for d in cases["reported_on"] if d == day)
+
+
+def test_playing_the_next_day_from_the_page_and_from_the_command_line(small_city: Any, capsys: Any) -> None:
+    """The administrator's button and ``cordon demo --next-day`` run the same action: each plays one more day
+    (its scans ingested, its cases reported and traced); a day after today is refused; other roles get 403."""
+    ran = Ran("load", "play_next_day")
+    today = timezone.localdate()
+    actions.load(city=small_city, today=today - dt.timedelta(days=2))
+    run = selectors.demo_run()
+    assert run is not None and run.last_date == today - dt.timedelta(days=2) and run.days == OUTBREAK_DAYS
+    store = tracing_reads.scan_store()
+    before = Case.objects.count()
+
+    admin = Client()
+    admin.force_login(User.objects.get(username="admin"))
+    assert 'data-testid="play-next-day"' in admin.get("/demo/").content.decode()
+    response = admin.post("/demo/next-day/", follow=True)
+    assert response.status_code == 200
+    yesterday = today - dt.timedelta(days=1)
+    assert selectors.demo_run().last_date == yesterday  # type: ignore[union-attr]
+    assert store.read(yesterday, yesterday).num_rows > 0
+    assert Case.objects.count() == before + _reported_on(yesterday)
+    assert Case.objects.filter(reported_at__date=yesterday).count() >= _reported_on(yesterday)
+
+    assert cli.main(["demo", "--next-day"]) == 0
+    assert today.isoformat() in capsys.readouterr().out
+    assert selectors.demo_run().last_date == today  # type: ignore[union-attr]
+    assert store.read(today, today).num_rows > 0
+    assert Case.objects.count() == before + _reported_on(yesterday) + _reported_on(today)
+    assert all(c.traced_at is not None for c in Case.objects.all())
+
+    # Up to date: tomorrow cannot be played today, on either path.
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    assert cli.main(["demo", "--next-day"]) == 2
+    assert tomorrow in capsys.readouterr().err
+    assert 'data-testid="demo-up-to-date"' in admin.get("/demo/").content.decode()
+    assert 'data-testid="play-next-day"' not in admin.get("/demo/").content.decode()
+    refused = admin.post("/demo/next-day/", follow=True).content.decode()
+    assert tomorrow in refused and selectors.demo_run().days == OUTBREAK_DAYS + 2  # type: ignore[union-attr]
+
+    commander = Client()
+    commander.force_login(User.objects.get(username="fengtai"))
+    assert commander.get("/demo/").status_code == 403
+    assert commander.post("/demo/next-day/").status_code == 403
+    ran.check()
+
+
+def test_the_next_day_needs_a_loaded_demo(capsys: Any) -> None:
+    assert cli.main(["demo", "--next-day"]) == 2
+    assert "cordon demo" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""``cordon demo``: migrate, load the demo city (the demo app's loader), print the demo logins and serve."""
+"""``cordon demo``: migrate, load the demo city (the demo app's loader), print the demo logins and serve; or play
+the next day of the demo outbreak (``--next-day``, the same action as the administrator's demo page)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ def add_parsers(sub: Any) -> None:
         help="discard the demo database (refused when it holds anything but the demo) and load it again",
     )
     p.add_argument("--no-serve", action="store_true", help="load and print the logins, then exit")
+    p.add_argument(
+        "--next-day",
+        action="store_true",
+        help="play the next day of the demo outbreak (new cases reported and traced, scans ingested), then exit",
+    )
     p.set_defaults(func=cmd_demo)
 
 
@@ -28,6 +34,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     print("==> Migrating the database", flush=True)
     _django.migrate()
+    if args.next_day:
+        return _next_day()
     if args.reset:
         if selectors.data_outside_demo():
             return _django.fail(
@@ -42,4 +50,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     serve(args.host, args.port)
+    return 0
+
+
+def _next_day() -> int:
+    from django.core.exceptions import ValidationError
+
+    from cordon.apps.demo import actions
+
+    try:
+        played = actions.play_next_day(actor=None, progress=True)
+    except ValidationError as exc:
+        return _django.fail(" ".join(exc.messages))
+    print(played.describe())
     return 0

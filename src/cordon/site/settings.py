@@ -180,6 +180,8 @@ CORDON_PAGE_SIZE = 50
 # --- Tracing ------------------------------------------------------------------------------------------
 # The scan store: a Parquet dataset partitioned by date (docs/tracing.md).
 CORDON_SCAN_DIR = Path(os.environ.get("CORDON_SCAN_DIR", VAR_DIR / "scans")).resolve()
+# The demo's simulator run (its tables, the map to the register, and how many days have been played).
+CORDON_DEMO_DIR = Path(os.environ.get("CORDON_DEMO_DIR", VAR_DIR / "sim" / "demo")).resolve()
 CORDON_SCAN_RETENTION_DAYS = int(os.environ.get("CORDON_SCAN_RETENTION_DAYS", 28))
 CORDON_PATHOGEN_PROFILE = os.environ.get("CORDON_PATHOGEN_PROFILE", "covid19-omicron")
 CORDON_TRACE_MARGIN_MINUTES = int(os.environ.get("CORDON_TRACE_MARGIN_MINUTES", 0))

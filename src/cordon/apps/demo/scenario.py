@@ -4,6 +4,7 @@ loader gives it, and the summary it reports. Plain values, shared by ``actions``
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,7 +18,11 @@ SOURCE = "demo"
 PASSWORD = "cordon-demo"
 SEED = 20221122
 CITY_CODE = "110000"  # the demo preset's city code
-OUTBREAK_DAYS = 14
+OUTBREAK_DAYS = 9  # days of the outbreak the load plays, the last of them today
+# The city's response inside the simulator (the platform's own decisions do not feed back into it): cases
+# isolated, households and teams quarantined, case communities sealed and the city screened every three days,
+# so the outbreak comes in waves found by screening and can be brought to zero over the days played.
+RESPONSE = "zero-covid"
 CONTROL_CASES = 40  # the most recent cases whose household and work-unit contacts the demo has judged
 SCREENED = 300  # Zhangguozhuang residents sampled in the demo round (ten to a tube)
 
@@ -115,6 +120,33 @@ def logins(city: City | None = None) -> list[Login]:
 LOGINS = logins()
 
 
+def city_of(population: int) -> City:
+    """The demo preset's city at ``population`` residents (the demo's own, generated once, at its default)."""
+    from cordon.engine.sim import generate_city, preset
+
+    city = demo_city()
+    if population == city.n_persons:
+        return city
+    return generate_city(preset("demo", population=population), seed=SEED)
+
+
+@dataclass(frozen=True)
+class Run:
+    """The outbreak as played so far: from ``start``, ``days`` days (the last is ``last_date``)."""
+
+    start: dt.date
+    days: int
+    population: int
+
+    @property
+    def last_date(self) -> dt.date:
+        return self.start + dt.timedelta(days=self.days - 1)
+
+    @property
+    def next_date(self) -> dt.date:
+        return self.start + dt.timedelta(days=self.days)
+
+
 @dataclass
 class Summary:
     loaded: bool
@@ -138,7 +170,8 @@ class Summary:
         return (
             f"Loaded the demo city: {self.jurisdictions} jurisdictions, {self.buildings} buildings, "
             f"{self.households:,} households, {self.persons:,} persons, {self.venues} venues, "
-            f"{self.logins} logins; the first {OUTBREAK_DAYS} days of the outbreak: {self.scans:,} venue scans, "
+            f"{self.logins} logins; the outbreak's first {OUTBREAK_DAYS} days, the last of them today: "
+            f"{self.scans:,} venue scans, "
             f"{self.cases} reported cases; {self.sites} isolation sites, {self.orders:,} persons under control orders; "
             f"a screening round in Fengtai with {self.samples} samples bound."
         )

@@ -3,9 +3,13 @@ demo city only (everything under ``/<CITY_CODE>/``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import unicodedata
 from collections.abc import Sequence
+from pathlib import Path
 
+from django.conf import settings
 from django.db.models import Avg, QuerySet
 
 from cordon.apps.accounts.models import User
@@ -15,7 +19,7 @@ from cordon.apps.people.models import Person
 from cordon.apps.tracing.models import Case, Contact, ContactType, Decision
 from cordon.core.roles import Role
 
-from .scenario import CITY_CODE, LOGINS, OFFICER, PASSWORD, SOURCE, Login
+from .scenario import CITY_CODE, LOGINS, OFFICER, PASSWORD, SOURCE, Login, Run
 
 PREFIX = f"/{CITY_CODE}/"  # the materialized path under which everything of the demo city lies
 
@@ -40,6 +44,20 @@ def data_outside_demo() -> bool:
 
 def persons_loaded() -> int:
     return Person.objects.filter(jurisdiction__path__startswith=PREFIX).count()
+
+
+def demo_run() -> Run | None:
+    """The demo outbreak as played so far (``run.json`` in ``CORDON_DEMO_DIR``), or None when the demo city is
+    not loaded or was loaded before days could be played."""
+    path = Path(settings.CORDON_DEMO_DIR) / "run.json"
+    if not is_loaded() or not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Run(dt.date.fromisoformat(data["start"]), int(data["days"]), int(data["population"]))
+
+
+def persons_by_pk(pks: Sequence[int]) -> dict[int, Person]:
+    return {p.pk: p for p in Person.objects.filter(pk__in=list(pks))}
 
 
 def existing_logins(logins: Sequence[Login]) -> set[str]:

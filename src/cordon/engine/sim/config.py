@@ -344,22 +344,65 @@ DEMO_DISTRICTS = (
     )),
 )  # fmt: skip
 
+
+def _areas(*groups: tuple[str, int]) -> tuple[str, ...]:
+    """Sub-area names: ``(prefix, n)`` gives ``prefix1 .. prefixN`` (``n`` 0 gives the prefix alone)."""
+    return tuple(name for prefix, n in groups for name in ([prefix] if n == 0 else
+                 [f"{prefix}{i}" for i in range(1, n + 1)]))  # fmt: skip
+
+
+# The demo's venues as a small city has them: more, smaller places than the benchmark defaults (a restaurant,
+# a corner shop or a clinic per few hundred residents), and sub-areas as fine as a contact tracer asks about
+# (a restaurant's tables and rooms, a supermarket's aisles, a station's entrances, halls and platform cars, a
+# mall's floors and wings, an office's floors), so that sharing a sub-area means being near one another. The
+# visit shares and stays are the defaults'.
+_DEMO_KIND_CHANGES: tuple[dict[str, Any], ...] = (
+    {"per_10k": 80, "subareas": (8, 20), "subarea_names": _areas(("大厅", 14), ("包间", 6))},
+    {"per_10k": 30, "capacity": (30, 800), "subareas": (6, 16),
+     "subarea_names": _areas(("入口", 0), ("收银区", 0), ("生鲜区", 0), ("通道", 13))},
+    {"per_10k": 3, "subareas": (12, 24), "subarea_names": _areas(("蔬菜", 6), ("肉类", 6), ("水产", 4),
+                                                                 ("熟食", 4), ("干货", 4))},
+    {"per_10k": 1.5, "subareas": (24, 40),
+     "subarea_names": _areas(("B1-", 6), ("1F-", 6), ("2F-", 6), ("3F-", 6), ("4F-", 6), ("5F-", 6),
+                             ("餐饮层", 4))},
+    {"per_10k": 3, "subareas": (16, 24),
+     "subarea_names": _areas(("A口", 0), ("B口", 0), ("C口", 0), ("D口", 0), ("站厅", 4), ("站台", 2),
+                             ("上行车厢", 8), ("下行车厢", 8))},
+    {"per_10k": 1, "subareas": (16, 32),
+     "subarea_names": _areas(("门诊", 12), ("急诊", 4), ("发热门诊", 2), ("药房", 2), ("住院部", 8),
+                             ("检验科", 2), ("影像科", 2))},
+    {"per_10k": 10},
+    {"per_10k": 4, "subareas": (3, 8), "subarea_names": _areas(("器械区", 4), ("操课室", 2), ("包厢", 2))},
+    {"per_10k": 2, "subareas": (8, 16), "subarea_names": ("大堂", *(f"{i}层" for i in range(2, 17)))},
+    {"per_10k": 8, "subareas": (20, 40), "subarea_names": ("大堂", *(f"{i}层" for i in range(2, 41)))},
+    {"per_10k": 4},
+    {},
+    {},
+)  # fmt: skip
+DEMO_VENUE_KINDS = tuple(
+    replace(k, **changes) if changes else k
+    for k, changes in zip(VENUE_KINDS, _DEMO_KIND_CHANGES, strict=True)
+)
+
+
 DEMO_VENUES = (
     NamedVenue("courier_depot", "北宫快递驿站", "110106010201", 3, ("分拣区", "取件区")),
-    NamedVenue("market", "张郭庄农贸市场", "110106010201", 3, ("蔬菜区", "肉类区", "水产区")),
-    NamedVenue("restaurant", "二七厂食堂", "110106010012", 3, ("一楼", "二楼")),
+    NamedVenue("market", "张郭庄农贸市场", "110106010201", 3),
+    NamedVenue("restaurant", "二七厂食堂", "110106010012", 3, _areas(("一楼", 8), ("二楼", 8))),
     NamedVenue("supermarket", "太平桥超市", "110106002003", 2),
-    NamedVenue("hospital", "丰台区第一医院", "110106002003", 2, ("门诊", "急诊", "发热门诊")),
-    NamedVenue("transit", "回龙观地铁站", "110114011005", 4, ("A口", "B口", "站台")),
-    NamedVenue("courier_depot", "回龙观快递站", "110114011005", 3, ("分拣区",)),
+    NamedVenue("hospital", "丰台区第一医院", "110106002003", 2),
+    NamedVenue("transit", "回龙观地铁站", "110114011005", 4),
+    NamedVenue("courier_depot", "回龙观快递站", "110114011005", 3, ("分拣区", "取件区")),
     NamedVenue("restaurant", "龙祥麻辣烫", "110114011005", 2),
-    NamedVenue("gym", "龙华园健身房", "110114011006", 2, ("器械区", "操课室")),
-    NamedVenue("mall", "大屯购物中心", "110105020010", 4, ("B1", "1F", "2F", "3F")),
+    NamedVenue("gym", "龙华园健身房", "110114011006", 2),
+    NamedVenue("mall", "大屯购物中心", "110105020010", 4),
     NamedVenue("courier_depot", "欧陆经典外卖站", "110105020010", 3),
-    NamedVenue("economy_hotel", "潼城快捷酒店", "110105030201", 30, ("大堂", "3层", "4层", "5层")),
+    NamedVenue(
+        "economy_hotel", "潼城快捷酒店", "110105030201", 30, ("大堂", *(f"{i}层" for i in range(2, 13)))
+    ),
     NamedVenue("factory", "十八里店冷链仓库", "110105030201", 1, ("冷库", "装卸区")),
-    NamedVenue("market", "南磨房菜市场", "110105040010", 3, ("蔬菜区", "熟食区")),
-    NamedVenue("office", "美景东方写字楼", "110105040010", 2, ("A座", "B座")),
+    NamedVenue("market", "南磨房菜市场", "110105040010", 3),
+    NamedVenue("office", "美景东方写字楼", "110105040010", 2, _areas(("A座", 12), ("B座", 12))),
     NamedVenue("clinic", "万寿路诊所", "110108001010", 1),
 )
 
@@ -397,6 +440,8 @@ PRESETS: dict[str, CityConfig] = {
         communities_per_street=3,
         grid_households=150,
         households_per_building=40,
+        venue_kinds=DEMO_VENUE_KINDS,
+        unit_size=6,
         named_venues=DEMO_VENUES,
         commute_links=(
             CommuteLink("110106", "110105", ("delivery", "courier", "cleaning"), 0.5),

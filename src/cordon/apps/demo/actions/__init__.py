@@ -7,13 +7,15 @@ key-industry workers and special groups; venues with place codes and sub-areas (
 courier depots, markets, metro stations, ...); and one login per role and scope. Everything is written
 through the apps' actions with source ``demo``.
 
-The simulator also runs the first two weeks of the outbreak (first cases in the Fengtai and Changping
-communities, cases isolated and their households and work units quarantined as they are reported): the venue
-check-in scans of those days go into the scan store (``CORDON_SCAN_DIR``, by default ``<var>/scans``; a reset
-empties it), the reported cases are entered as cases and traced (candidates with evidence, risk venues), and the
-simulator's own tables (true infection tree, daily counts) go to ``<var>/sim/demo``, where ``persons.parquet``
-maps the simulator's person ids to register ids and national IDs. Then control (isolation hotels, contacts
-judged, placed and transferred) and a screening round in Fengtai, as of today.
+The simulator also plays the outbreak's first nine days, the last of them today in the city's time zone (first
+cases in the Fengtai and Changping communities; the city's response in the simulator isolates cases,
+quarantines their households and work units, seals their communities and screens the city every three days);
+``play_next_day`` plays one more day. The venue check-in scans of those days go into the scan store
+(``CORDON_SCAN_DIR``, by default ``<var>/scans``; a reset empties it), the reported cases are entered as cases
+and traced (candidates with evidence, risk venues), and the simulator's own tables (true infection tree, daily
+counts) go to ``CORDON_DEMO_DIR`` (by default ``<var>/sim/demo``), where ``persons.parquet`` maps the
+simulator's person ids to register ids and national IDs. Then control (isolation hotels, contacts judged,
+placed and transferred) and a screening round in Fengtai, as of today.
 
 Deterministic (fixed seed) and idempotent: loading twice does nothing the second time (``cordon demo --reset``
 discards the demo database first: see ``cordon.cli.demo``). One module per step: ``city``, ``logins``,
@@ -27,6 +29,8 @@ import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 
@@ -36,7 +40,7 @@ from ..scenario import logins as logins_of
 from .city import build_city
 from .control import set_up_control
 from .logins import ensure_logins
-from .outbreak import run_outbreak
+from .outbreak import DayPlayed, play_next_day, run_outbreak
 from .screening import screen_fengtai
 
 if TYPE_CHECKING:
@@ -48,6 +52,7 @@ __all__ = [
     "SCREENED",
     "SEED",
     "SOURCE",
+    "DayPlayed",
     "Login",
     "Summary",
     "build",
@@ -55,6 +60,7 @@ __all__ = [
     "ensure_logins",
     "load",
     "logins_of",
+    "play_next_day",
     "run_outbreak",
     "screen_fengtai",
     "set_up_control",
@@ -67,10 +73,12 @@ def load(
     progress: bool = False,
     city: City | None = None,
     actor: Actor | None = None,
+    today: dt.date | None = None,
     source: str = SOURCE,
 ) -> Summary:
     """Load the demo city unless it is loaded (then only the missing logins are made). ``city`` is the
-    simulator's city to load: the demo preset's by default (tests pass a smaller one).
+    simulator's city to load: the demo preset's by default (tests pass a smaller one); ``today`` the last day
+    of the outbreak played, today by default (an exercise that starts with days to play gives an earlier one).
 
     Not one transaction: the load is ``build``, one transaction of its own, so a load that fails leaves no
     half-built city; making the missing logins of a loaded city is another."""
@@ -79,7 +87,7 @@ def load(
     if selectors.is_loaded():
         ensure_logins(actor=actor, logins=city_logins, source=source)
         return Summary(loaded=False, persons=selectors.persons_loaded())
-    return build(actor=actor, city=city, logins=city_logins, progress=progress, source=source)
+    return build(actor=actor, city=city, logins=city_logins, progress=progress, today=today, source=source)
 
 
 @action
@@ -89,12 +97,13 @@ def build(
     city: City,
     logins: Sequence[Login],
     progress: bool = False,
+    today: dt.date | None = None,
     source: str = SOURCE,
 ) -> Summary:
-    """The whole demo in one transaction: the register, the logins, the first days of the outbreak traced,
-    control and screening as of today."""
+    """The whole demo in one transaction: the register, the logins, the first days of the outbreak traced (the
+    last of them ``today``, by default today in the city's time zone), control and screening as of now."""
     summary = Summary(loaded=True)
-    today = dt.date.today()
+    today = today or timezone.localdate()
     register = build_city(
         actor=actor, city=city, rng=random.Random(SEED), today=today, summary=summary, progress=progress,
         source=source,

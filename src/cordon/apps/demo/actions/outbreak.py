@@ -1,29 +1,44 @@
-"""The first two weeks of the demo outbreak: the simulator runs them in the demo city; every day's check-in scans
-go into the scan store (simulator ids mapped to the register's), the simulator's own tables to
-``<var>/sim/demo``; the cases reported by today are entered through tracing's actions and traced."""
+"""The demo outbreak, played day by day: the simulator runs in the demo city from the outbreak's first day; each
+day's check-in scans go into the scan store (simulator ids mapped to the register's), the simulator's own tables
+to ``CORDON_DEMO_DIR``; the cases reported each day are entered through tracing's actions and traced.
+
+The load plays the first ``OUTBREAK_DAYS`` days, the last of them today (in the city's time zone), so today has
+its scans and its reported cases; ``play_next_day`` plays one more (``cordon demo --next-day`` and the
+administrator's demo page). The simulator keeps no state between processes: a play runs it again from the first
+day with the same seed (about a tenth of a second a day at the demo's size), which gives the same days again,
+and keeps only the new day's scans and cases. ``run.json`` says from which date and how many days were played."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import shutil
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from cordon.apps.people.models import Person
 from cordon.apps.tracing import actions as tracing
 from cordon.apps.tracing import selectors as tracing_reads
 from cordon.apps.tracing.models import Case, Classification, Control, FoundBy
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 
-from ..scenario import OUTBREAK_DAYS, SEED, SOURCE, Summary
+from .. import selectors
+from ..scenario import OUTBREAK_DAYS, RESPONSE, SEED, SOURCE, Summary, city_of
 from .city import Register
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
+
     from cordon.engine.sim import Simulation
     from cordon.engine.sim.city import City
 
@@ -32,6 +47,24 @@ _FOUND_BY = {
     "quarantine": FoundBy.IN_QUARANTINE,
     "seed": FoundBy.SELF_REPORT,
 }
+
+
+@dataclass(frozen=True)
+class DayPlayed:
+    """What playing a day of the outbreak did."""
+
+    date: dt.date
+    scans: int
+    cases: int
+
+    def describe(self) -> str:
+        return _(
+            "Played %(date)s: %(scans)d venue scans ingested, %(cases)d new cases reported and traced."
+        ) % {
+            "date": self.date.isoformat(),
+            "scans": self.scans,
+            "cases": self.cases,
+        }
 
 
 @action
@@ -45,35 +78,109 @@ def run_outbreak(
     progress: bool = False,
     source: str = SOURCE,
 ) -> list[Case]:
-    """Simulate the outbreak's first days, then report and trace the cases reported before today (counts go to
-    ``summary``)."""
-    sim = _simulate(city, register, today, summary)
-    made = _report_cases(actor, city, sim, register, today, source)
-    if progress:
-        print(f"tracing {len(made)} cases ...", file=sys.stderr, flush=True)
-    tracing.trace_cases(actor=actor, cases=made, source=source)
-    summary.cases = len(made)
-    return made
-
-
-def _simulate(city: City, register: Register, today: dt.date, summary: Summary) -> Simulation:
-    """Run the simulator over the days before today, its scans into an emptied scan store and its tables (with
-    ``persons.parquet`` mapping its person ids to register ids and national IDs) into ``<var>/sim/demo``."""
+    """Play the outbreak's first ``OUTBREAK_DAYS`` days, the last of them ``today``: the scans of every day, the
+    cases reported by today entered and traced (counts go to ``summary``)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    folder = Path(settings.CORDON_DEMO_DIR)
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(tracing_reads.scan_store().root, ignore_errors=True)
+    start = today - dt.timedelta(days=OUTBREAK_DAYS - 1)
+    person_pk = np.array([p.pk for p in register.persons], dtype=np.int64)
+    venue_pk = np.array([v.pk for v in register.venues], dtype=np.int64)
+    sim, summary.scans = _simulate(city, person_pk, venue_pk, start, OUTBREAK_DAYS, 0, progress)
+    pq.write_table(
+        pa.table(
+            {
+                "person_id": list(range(city.n_persons)),
+                "register_id": person_pk,
+                "national_id": register.national_ids,
+            }
+        ),
+        folder / "persons.parquet",
+    )
+    pq.write_table(
+        pa.table({"venue_id": list(range(city.n_venues)), "register_id": venue_pk}),
+        folder / "venue_ids.parquet",
+    )
+    made = _report_cases(actor, city, sim, register.persons.__getitem__, 0, OUTBREAK_DAYS - 1, source)
+    if progress:
+        print(f"tracing {len(made)} cases ...", file=sys.stderr, flush=True)
+    tracing.trace_cases(actor=actor, cases=made, source=source)
+    _save_run(folder, start, OUTBREAK_DAYS, city.n_persons)
+    summary.cases = len(made)
+    return made
+
+
+@action
+def play_next_day(
+    *, actor: Actor | None, progress: bool = False, city: City | None = None, source: str = SOURCE
+) -> DayPlayed:
+    """Play the day after the last one played: the simulator runs one more day, its scans are ingested and the
+    cases reported that day entered and traced. Refused when that day is after today (cases cannot be reported
+    in the future): one day a day, as an exercise runs; a demo that fell behind catches up a day at a time.
+    ``city`` is the simulator's city the demo was loaded with (by default the demo preset's at the population
+    the load recorded)."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    run = selectors.demo_run()
+    if run is None:
+        raise ValidationError(_("The demo city is not loaded (run cordon demo first)."))
+    if run.next_date > timezone.localdate():
+        raise ValidationError(
+            _(
+                "The demo outbreak has been played up to today; its next day (%(date)s) can be played tomorrow."
+            )
+            % {"date": run.next_date.isoformat()}
+        )
+    city = city or city_of(run.population)
+    folder = Path(settings.CORDON_DEMO_DIR)
+    person_pk = np.asarray(pq.read_table(folder / "persons.parquet").column("register_id").to_numpy())
+    venue_pk = np.asarray(pq.read_table(folder / "venue_ids.parquet").column("register_id").to_numpy())
+    sim, scans = _simulate(city, person_pk, venue_pk, run.start, run.days + 1, run.days, progress)
+    persons = selectors.persons_by_pk(_reported_persons(sim, run.days, person_pk))
+    made = _report_cases(actor, city, sim, lambda p: persons[int(person_pk[p])], run.days, run.days, source)
+    if progress:
+        print(f"tracing {len(made)} cases ...", file=sys.stderr, flush=True)
+    tracing.trace_cases(actor=actor, cases=made, source=source)
+    _save_run(folder, run.start, run.days + 1, run.population)
+    return DayPlayed(run.next_date, scans, len(made))
+
+
+def _save_run(folder: Path, start: dt.date, days: int, population: int) -> None:
+    (folder / "run.json").write_text(
+        json.dumps({"start": start.isoformat(), "days": days, "population": population, "seed": SEED}),
+        encoding="utf-8",
+    )
+
+
+def _simulate(
+    city: City,
+    person_pk: npt.NDArray[Any],
+    venue_pk: npt.NDArray[Any],
+    start: dt.date,
+    days: int,
+    keep_from: int,
+    progress: bool,
+) -> tuple[Simulation, int]:
+    """Run the simulator over ``days`` days from ``start`` (a progress bar of days with ``progress``); the scans
+    of the days from ``keep_from`` go into the scan store (returns the simulation and how many scans were
+    added), its tables into ``CORDON_DEMO_DIR``."""
+    import pyarrow as pa
+
     from cordon.engine.sim import Simulation, built_in, load_profile
     from cordon.engine.sim.output import scan_table, write_run
 
-    out = Path(settings.VAR_DIR)
-    shutil.rmtree(out / "sim" / "demo", ignore_errors=True)
     store = tracing_reads.scan_store()
-    shutil.rmtree(store.root, ignore_errors=True)
-    person_pk = np.array([p.pk for p in register.persons], dtype=np.int64)
-    venue_pk = np.array([v.pk for v in register.venues], dtype=np.int64)
+    added = 0
 
     def on_visits(day: int, date: dt.date, visits: Any) -> None:
+        nonlocal added
+        if day < keep_from:
+            return
         raw = scan_table(date, visits)
         table = pa.table(
             {
@@ -84,63 +191,62 @@ def _simulate(city: City, register: Register, today: dt.date, summary: Summary) 
                 "time_out": raw.column("time_out"),
             }
         )
-        summary.scans += store.ingest(table).added
+        added += store.ingest(table).added
 
-    sim = Simulation(
-        city,
-        load_profile(),
-        built_in("basic"),
-        seed=SEED,
-        start_date=today - dt.timedelta(days=OUTBREAK_DAYS),
-    )
-    sim.run(OUTBREAK_DAYS, on_visits=on_visits)
-    write_run(sim, out / "sim" / "demo")
-    pq.write_table(
-        pa.table(
-            {
-                "person_id": list(range(city.n_persons)),
-                "register_id": person_pk,
-                "national_id": register.national_ids,
-            }
-        ),
-        out / "sim" / "demo" / "persons.parquet",
-    )
-    return sim
+    sim = Simulation(city, load_profile(), built_in(RESPONSE), seed=SEED, start_date=start)
+    if progress:
+        from tqdm import tqdm
+
+        with tqdm(total=days, desc="outbreak days", unit="day", file=sys.stderr) as bar:
+            sim.run(days, progress=lambda _day: bar.update(), on_visits=on_visits)
+    else:
+        sim.run(days, on_visits=on_visits)
+    folder = Path(settings.CORDON_DEMO_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_run(sim, folder)
+    return sim, added
+
+
+def _reported_persons(sim: Simulation, day: int, person_pk: npt.NDArray[Any]) -> list[int]:
+    cases = sim.case_list()
+    return [int(person_pk[int(p)]) for p, r in zip(cases.person, cases.reported, strict=True) if r == day]
 
 
 def _report_cases(
-    actor: Actor | None, city: City, sim: Simulation, register: Register, today: dt.date, source: str
+    actor: Actor | None,
+    city: City,
+    sim: Simulation,
+    person_of: Callable[[int], Person],
+    first: int,
+    last: int,
+    source: str,
 ) -> list[Case]:
-    """The cases reported before today, as investigators would have entered them, in the order reported."""
+    """The cases reported on the simulator's days ``first`` to ``last``, as investigators would have entered
+    them, in the order reported (none reported later than now)."""
     import numpy as np
 
     cases = sim.case_list()
-    rng = random.Random(SEED + 1)
+    rng = random.Random(SEED + 1 + first)
     key = city.is_key_worker()
     made = []
     for i in np.argsort(cases.reported, kind="stable").tolist():
-        reported_day = sim.start_date + dt.timedelta(days=int(cases.reported[i]))
-        if reported_day >= today:
+        if not first <= int(cases.reported[i]) <= last:
             continue
-        data = _case_data(sim, cases, i, register, reported_day, bool(key[int(cases.person[i])]), rng)
+        p = int(cases.person[i])
+        data = _case_data(sim, cases, i, person_of(p), bool(key[p]), rng)
         made.append(tracing.report_case(actor=actor, data=data, source=source))
     return made
 
 
 def _case_data(
-    sim: Simulation,
-    cases: Any,
-    i: int,
-    register: Register,
-    reported_day: dt.date,
-    key_worker: bool,
-    rng: random.Random,
+    sim: Simulation, cases: Any, i: int, person: Person, key_worker: bool, rng: random.Random
 ) -> tracing.CaseData:
     from cordon.engine.sim.interventions import FOUND_BY as FOUND_BY_SIM
     from cordon.engine.sim.outbreak import NEVER as NEVER_SIM
 
     p = int(cases.person[i])
     start = sim.start_date
+    reported_day = start + dt.timedelta(days=int(cases.reported[i]))
     sampled_day = start + dt.timedelta(days=int(cases.sampled[i]))
     found = FOUND_BY_SIM[int(cases.found_by[i])]
     if found == "screening":
@@ -155,9 +261,11 @@ def _case_data(
         onset = reported_day
     sampled_at = _at(sampled_day, 8 * 60 + rng.randrange(10 * 60))
     reported_at = max(_at(reported_day, 10 * 60 + rng.randrange(10 * 60)), sampled_at + dt.timedelta(hours=4))
+    # A case reported today is reported by now, not later in the day.
+    reported_at = max(min(reported_at, timezone.now()), sampled_at + dt.timedelta(minutes=1))
     controlled = bool(cases.under_control[i])
     return tracing.CaseData(
-        person=register.persons[p],
+        person=person,
         classification=Classification.ASYMPTOMATIC if onset is None else Classification.CONFIRMED,
         onset_date=onset,
         sampled_at=sampled_at,
