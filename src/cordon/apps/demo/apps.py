@@ -7,3 +7,6 @@ class Config(AppConfig):
     label = "demo"
     verbose_name = _("Demo city")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import hooks  # noqa: F401  (registers the next day as a kind of job)

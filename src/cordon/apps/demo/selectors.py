@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Avg, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cordon.apps.accounts.models import User
 from cordon.apps.audit.models import AuditEntry
@@ -54,6 +56,19 @@ def demo_run() -> Run | None:
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
     return Run(dt.date.fromisoformat(data["start"]), int(data["days"]), int(data["population"]))
+
+
+def next_day_refusal() -> str:
+    """Why the next day of the demo outbreak cannot be played now ("" when it can): the demo is not loaded, or
+    its next day is after today (cases cannot be reported in the future)."""
+    run = demo_run()
+    if run is None:
+        return _("The demo city is not loaded (run cordon demo first).")
+    if run.next_date > timezone.localdate():
+        return _(
+            "The demo outbreak has been played up to today; its next day (%(date)s) can be played tomorrow."
+        ) % {"date": run.next_date.isoformat()}
+    return ""
 
 
 def persons_by_pk(pks: Sequence[int]) -> dict[int, Person]:

@@ -25,3 +25,8 @@ def get_job_for(actor: Actor, job_id: int) -> Job:
 
 def running_count_for(actor: Actor) -> int:
     return jobs_for(actor).filter(status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).count()
+
+
+def active_of_kind(kind: str) -> Job | None:
+    """A job of this kind queued or running (anyone's), for kinds that must not run twice at once."""
+    return Job.objects.filter(kind=kind, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).first()

@@ -126,16 +126,11 @@ def play_next_day(
     import numpy as np
     import pyarrow.parquet as pq
 
+    refusal = selectors.next_day_refusal()
+    if refusal:
+        raise ValidationError(refusal)
     run = selectors.demo_run()
-    if run is None:
-        raise ValidationError(_("The demo city is not loaded (run cordon demo first)."))
-    if run.next_date > timezone.localdate():
-        raise ValidationError(
-            _(
-                "The demo outbreak has been played up to today; its next day (%(date)s) can be played tomorrow."
-            )
-            % {"date": run.next_date.isoformat()}
-        )
+    assert run is not None
     city = city or city_of(run.population)
     folder = Path(settings.CORDON_DEMO_DIR)
     person_pk = np.asarray(pq.read_table(folder / "persons.parquet").column("register_id").to_numpy())
