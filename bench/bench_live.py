@@ -236,7 +236,7 @@ def _inbox_poll(port: int, cookie: str) -> str:
     conn.request("GET", "/tracing/linkage/", headers={"Cookie": cookie})
     html = conn.getresponse().read().decode()
     conn.close()
-    found = re.search(r'id="linkage-live" hx-get="([^"]+)"', html)
+    found = re.search(r'id="linkage-live"[^>]*hx-get="([^"]+)"', html)
     assert found, "the inbox does not poll"
     return found.group(1).replace("&amp;", "&") + "|" + cookie
 

@@ -121,6 +121,8 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "dataio:export": ("GET", lambda c: {"kind": "persons", "fmt": "csv"}, EXPORTERS),
     "dataio:template": ("GET", lambda c: {"kind": "persons"}, IMPORTERS),
     "jobs:list": ("GET", lambda c: {}, SIGNED_IN),
+    "demo:exercise": ("GET", lambda c: {}, ADMINS),
+    "demo:next-day": ("POST", lambda c: {}, ADMINS),
     "jobs:detail": ("GET", lambda c: {"job_id": c.job.pk}, OWN),
     "jobs:cancel": ("POST", lambda c: {"job_id": c.job.pk}, OWN),
     "jobs:again": ("POST", lambda c: {"job_id": c.job.pk}, OWN),

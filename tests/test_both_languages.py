@@ -212,7 +212,7 @@ def test_scan_upload_problems_read_in_chinese_on_a_chinese_page(
         f"person_id,venue_id,time_in,time_out\n999999,{city.ft_venue.pk},2026-12-01 08:00,2026-12-01 09:00\n"
     )
     page = _post_file(client, "/tracing/scans/", "zh-hans", "scans.csv", rows.encode())
-    assert "人员不在登记库中" in page and "unknown person" not in page
+    assert "人员不在人口库中" in page and "unknown person" not in page
     page = _post_file(
         client, "/tracing/scans/", "en", "scans.csv", b"person_id,time_in\n1,2026-12-01 08:00\n"
     )

@@ -80,7 +80,7 @@ def test_an_open_inbox_is_answered_nothing_new_until_a_handover_arrives(
 
     cp = client_for(make_user("investigator", city.changping))
     html = cp.get("/tracing/linkage/?all=1").content.decode()
-    poll = re.search(r'id="linkage-live" hx-get="([^"]+)"', html)
+    poll = re.search(r'id="linkage-live"[^>]*hx-get="([^"]+)"', html)
     assert poll is not None
     url = poll.group(1).replace("&amp;", "&")
     assert url.startswith("/tracing/linkage/?all=1&v=")
@@ -102,7 +102,50 @@ def test_an_open_inbox_is_answered_nothing_new_until_a_handover_arrives(
     Linkage.objects.create(contact=contact, from_district=city.fengtai, to_district=city.changping)
     fresh = cp.get(url, HTTP_HX_REQUEST="true")
     assert fresh.status_code == 200 and city.cp_person.name in fresh.content.decode()
-    again = re.search(r'id="linkage-live" hx-get="([^"]+)"', fresh.content.decode())
+    again = re.search(r'id="linkage-live"[^>]*hx-get="([^"]+)"', fresh.content.decode())
     assert (
         again is not None and again.group(1).replace("&amp;", "&") != url
     )  # it now asks with the new version
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "region"),
+    [
+        ("investigator", "/tracing/cases/?q=&control=", "case-list-live"),
+        ("district_commander", "/screening/alerts/", "follow-up-live"),
+    ],
+)
+def test_live_lists_answer_nothing_new_until_their_version_changes(
+    city: Any, make_user: Any, client_for: Any, role: str, url: str, region: str
+) -> None:
+    import re
+
+    client = client_for(make_user(role, city.fengtai))
+    html = client.get(url).content.decode()
+    found = re.search(rf'id="{region}"[^>]*hx-get="([^"]+)"', html)
+    assert found is not None
+    poll = found.group(1).replace("&amp;", "&")
+    assert client.get(poll, HTTP_HX_REQUEST="true").status_code == 204
+    stale = re.sub(r"v=[^&]+", "v=0-0-0-0-0", poll)
+    assert client.get(stale, HTTP_HX_REQUEST="true").status_code == 200
+
+
+def test_a_new_case_appears_in_an_open_case_list(city: Any, make_user: Any, client_for: Any) -> None:
+    import re
+
+    client = client_for(make_user("investigator", city.fengtai))
+    html = client.get("/tracing/cases/").content.decode()
+    found = re.search(r'id="case-list-live"[^>]*hx-get="([^"]+)"', html)
+    assert found is not None and city.ft_person.name not in html
+    poll = found.group(1).replace("&amp;", "&")
+    tracing.report_case(
+        actor=None,
+        data=tracing.CaseData(
+            person=city.ft_person,
+            onset_date=timezone.localdate() - dt.timedelta(days=1),
+            sampled_at=timezone.now(),
+            found_by="fever_clinic",
+        ),
+    )
+    fresh = client.get(poll, HTTP_HX_REQUEST="true")
+    assert fresh.status_code == 200 and city.ft_person.name in fresh.content.decode()

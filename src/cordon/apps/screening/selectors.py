@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from cordon.apps.geo.models import IndustrySector, Jurisdiction, Level
 from cordon.apps.people.models import Person
+from cordon.core import live
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
@@ -315,6 +316,14 @@ def resample_tasks(user: Actor, *, open_only: bool = True) -> QuerySet[ResampleT
     if open_only:
         qs = qs.filter(status__in=[TaskStatus.DUE, TaskStatus.SAMPLED])
     return qs.select_related("person", "district", "source_tube", "round")
+
+
+def follow_up_version(user: Actor) -> str:
+    """What the positives follow-up page shows, summed up cheaply (for its live region): people put under or
+    released from temporary control, re-sample tasks opened or done, and every five minutes (overdue)."""
+    controls = temporary_controls(user).order_by().aggregate(n=Count("pk"), last=Max("pk"))
+    tasks = resample_tasks(user).order_by().aggregate(n=Count("pk"), last=Max("pk"))
+    return f"{controls['n']}-{controls['last'] or 0}-{tasks['n']}-{tasks['last'] or 0}-{live.time_bucket()}"
 
 
 def marked_buildings(user: Actor) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import Jurisdiction
+from cordon.core import live
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import error_text, found, local_datetime
 from cordon.core.roles import Cap
@@ -397,10 +398,14 @@ def lab_submit(request: AuthedRequest) -> HttpResponse:
 
 @page(Cap.VIEW_SCREENING)
 def alerts(request: AuthedRequest) -> HttpResponse:
+    version = selectors.follow_up_version(request.user)
+    if unchanged := live.nothing_new(request, version):
+        return unchanged
     return render(
         request,
         "screening/alerts.html",
         {
+            "version": version,
             "controls": selectors.temporary_controls(request.user)[:1000],
             "tasks": selectors.resample_tasks(request.user)[:1000],
             "buildings": selectors.marked_buildings(request.user),

@@ -20,6 +20,7 @@ from django.utils import timezone
 from cordon.apps.geo.models import Jurisdiction
 from cordon.apps.people import selectors as people
 from cordon.apps.people.models import Person
+from cordon.core import live
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
@@ -173,8 +174,22 @@ def linkage_version(user: Actor, now: dt.datetime | None = None) -> str:
         acked=Count("pk", filter=Q(acknowledged_at__isnull=False)),
         overdue=Count("pk", filter=Q(acknowledged_at__isnull=True, created_at__lt=now - ack)),
     )
-    bucket = int(now.timestamp()) // 300
-    return f"{figures['n']}-{figures['last'] or 0}-{figures['acked']}-{figures['overdue']}-{bucket}"
+    return (
+        f"{figures['n']}-{figures['last'] or 0}-{figures['acked']}-{figures['overdue']}-{live.time_bucket()}"
+    )
+
+
+def cases_version(qs: QuerySet[Case]) -> str:
+    """What a list of cases shows, summed up cheaply (for the live case list): a new case, a trace, a case put
+    under control, and every five minutes."""
+    figures = qs.order_by().aggregate(
+        n=Count("pk"),
+        last=Max("pk"),
+        traced=Count("pk", filter=Q(traced_at__isnull=False)),
+        at=Max("traced_at"),
+    )
+    at = figures["at"].timestamp() if figures["at"] else 0
+    return f"{figures['n']}-{figures['last'] or 0}-{figures['traced']}-{int(at)}-{live.time_bucket()}"
 
 
 def cases_reported_today(user: Actor) -> int:

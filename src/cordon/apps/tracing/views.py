@@ -24,6 +24,7 @@ from cordon.apps.jobs import actions as jobs
 from cordon.apps.people import selectors as people
 from cordon.apps.people.models import Person
 from cordon.apps.venues import selectors as venues
+from cordon.core import live
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import error_fields, error_text, found, local_datetime, pressed_enter
 from cordon.core.roles import Cap
@@ -54,6 +55,9 @@ def case_list(request: AuthedRequest) -> HttpResponse:
     control = request.GET.get("control", "")
     since = parse_date(request.GET.get("since", "") or "") if request.GET.get("since") else None
     qs = selectors.search_cases(request.user, query=q, control=control, since=since)
+    version = selectors.cases_version(qs)
+    if unchanged := live.nothing_new(request, version):
+        return unchanged
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -65,6 +69,7 @@ def case_list(request: AuthedRequest) -> HttpResponse:
             "since": request.GET.get("since", ""),
             "today": selectors.case_summary(request.user),
             "can_trace": Scope.of(request.user).can(Cap.TRACE),
+            "version": version,
         },
     )
 
@@ -282,8 +287,8 @@ def case_cluster(request: AuthedRequest, pk: int) -> HttpResponse:
 @page(Cap.RECEIVE_LINKAGE)
 def linkage_inbox(request: AuthedRequest) -> HttpResponse:
     version = selectors.linkage_version(request.user)
-    if getattr(request, "htmx", False) and request.GET.get("v") == version:
-        return HttpResponse(status=204)  # the open inbox is up to date: htmx leaves it as it is
+    if unchanged := live.nothing_new(request, version):
+        return unchanged
     pending = request.GET.get("all") != "1"
     qs = selectors.linkage_inbox(request.user, pending_only=pending)
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -296,15 +301,8 @@ def linkage_inbox(request: AuthedRequest) -> HttpResponse:
             "now": timezone.now(),
             "hours": settings.CORDON_LINKAGE_ACK_HOURS,
             "version": version,
-            "query": _without_v(request),
         },
     )
-
-
-def _without_v(request: AuthedRequest) -> str:
-    query = request.GET.copy()
-    query.pop("v", None)
-    return query.urlencode()
 
 
 @require_POST
