@@ -215,16 +215,28 @@ def worker(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
     worker in this process, as ``cordon worker --batch`` would."""
     import contextlib
 
+    from django.db import transaction
     from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
 
     @contextlib.contextmanager
     def queued_then_run() -> Any:
         with django_capture_on_commit_callbacks(execute=True):
             yield
-        Worker(
+        # The worker's own loop closes "old" connections between tasks, which inside a test's transaction
+        # would close the test's connection on PostgreSQL: claim and run each task the way its loop does.
+        worker = Worker(
             queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
             max_tasks=None, worker_id="test-worker", excluded_queue_names=[],
-        ).run()  # fmt: skip
+        )  # fmt: skip
+        while True:
+            with transaction.atomic():
+                task = DBTaskResult.objects.ready().filter(backend_name="default").get_locked()
+                if task is not None:
+                    task.claim(worker.worker_id)
+            if task is None:
+                return
+            worker.run_task(task)
 
     return queued_then_run
 
