@@ -244,3 +244,24 @@ def test_a_killed_worker_leaves_its_job_failed_not_running_for_ever(tmp_path: Pa
         str(job_id),
     )[:1]
     assert verb == "update"
+
+
+def test_the_server_starts_its_worker_again_when_it_dies(tmp_path: Path, monkeypatch: Any) -> None:
+    """``cordon serve`` keeps one worker beside it: a worker killed is replaced."""
+    from cordon.cli import serve
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'serve.sqlite3'}")
+    monkeypatch.setenv("CORDON_VAR", str(tmp_path))
+    supervisor = serve.Supervisor(every=0.2)
+    supervisor.start()
+    try:
+        first = supervisor.proc
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        deadline = time.monotonic() + 30
+        while supervisor.proc is first and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert supervisor.proc is not first and supervisor.proc.poll() is None
+    finally:
+        supervisor.stop()
+    assert supervisor.proc.poll() is not None  # stopped with the server

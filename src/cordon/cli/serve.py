@@ -7,6 +7,7 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
 from typing import Any
 
 from . import _django
@@ -53,20 +54,42 @@ def stop_worker(proc: subprocess.Popen[bytes]) -> None:
             proc.kill()
 
 
+class Supervisor(threading.Thread):
+    """Keeps one worker running beside the server: a worker that exits (killed, out of memory) is started again,
+    and its job is failed by the new worker's reaper once it has been silent long enough."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        super().__init__(name="worker-supervisor", daemon=True)
+        self.every = every
+        self.stopped = threading.Event()
+        self.proc = start_worker()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
+            if self.proc.poll() is not None:
+                print(f"The job worker stopped (exit {self.proc.returncode}); starting another.", flush=True)
+                self.proc = start_worker()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        stop_worker(self.proc)
+
+
 def serve(host: str, port: int, threads: int = 8, worker: bool = True) -> None:
     from waitress import serve as waitress_serve
 
     from cordon.site.wsgi import application
 
-    proc = start_worker() if worker else None
-    if proc is not None:
-        print(f"A job worker runs beside the server (process {proc.pid}).", flush=True)
+    supervisor = Supervisor() if worker else None
+    if supervisor is not None:
+        supervisor.start()
+        print(f"A job worker runs beside the server (process {supervisor.proc.pid}).", flush=True)
     print(f"Cordon is serving on http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     try:
         waitress_serve(application, host=host, port=port, threads=threads, ident="cordon")
     finally:
-        if proc is not None:
-            stop_worker(proc)
+        if supervisor is not None:
+            supervisor.stop()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
