@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "cordon.apps.venues",
     "cordon.apps.audit",
     "cordon.apps.jobs",
+    "cordon.apps.tallies",
     "cordon.apps.dataio",
     "cordon.apps.tracing",
     "cordon.apps.control",
@@ -70,6 +71,10 @@ INSTALLED_APPS = [
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Live updates: how often an open page asks for the menu's counts and a live list for its new rows (seconds).
 CORDON_LIVE_SECONDS = float(os.environ.get("CORDON_LIVE_SECONDS", 15))
+# Kept counts (cordon.apps.tallies): workers recount the open-items board every CORDON_TALLY_SECONDS; a board
+# reads them while the last recount is at most CORDON_TALLY_STALE_SECONDS old, and counts live otherwise.
+CORDON_TALLY_SECONDS = float(os.environ.get("CORDON_TALLY_SECONDS", 10))
+CORDON_TALLY_STALE_SECONDS = float(os.environ.get("CORDON_TALLY_STALE_SECONDS", 120))
 CORDON_JOB_HEARTBEAT_SECONDS = float(os.environ.get("CORDON_JOB_HEARTBEAT_SECONDS", 10))
 CORDON_JOB_STALE_SECONDS = float(os.environ.get("CORDON_JOB_STALE_SECONDS", 120))
 

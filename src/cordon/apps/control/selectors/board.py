@@ -13,6 +13,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from cordon.apps.geo.models import Jurisdiction, Level
+from cordon.apps.tallies import selectors as tallies
 from cordon.apps.tracing.models import Case, Contact, Decision
 from cordon.core import openitems
 from cordon.core.actors import Actor
@@ -158,11 +159,12 @@ def open_items(user: Actor, now: dt.datetime | None = None) -> dict[str, Any]:
     keys = [k.key for k in kinds]
     districts = _board_districts(scope)
     rows = {pk: BoardRow(d, dict.fromkeys(keys, 0), dict.fromkeys(keys, 0)) for pk, d in districts.items()}
-    for kind in kinds:
-        for district_id, (n, late) in kind.count(user, now).items():
-            if district_id in rows:
-                rows[district_id].counts[kind.key] += n
-                rows[district_id].overdue[kind.key] += late
+    kept = tallies.board_counts(user, keys, now)
+    for district_id, by_kind in _counts(user, kinds, now, kept).items():
+        if district_id in rows:
+            for key, (n, late) in by_kind.items():
+                rows[district_id].counts[key] += n
+                rows[district_id].overdue[key] += late
     board = list(rows.values())
     total = BoardRow(Jurisdiction(name="", code=""), dict.fromkeys(keys, 0), dict.fromkeys(keys, 0))
     for row in board:
@@ -177,7 +179,22 @@ def open_items(user: Actor, now: dt.datetime | None = None) -> dict[str, Any]:
         "sites": _site_items(user, timezone.localtime(now).date()),
         "teams": _team_items(user, now),
         "now": now,
+        "counted_at": kept.counted_at if kept else None,
     }
+
+
+def _counts(
+    user: Actor, kinds: list[openitems.OpenItemKind], now: dt.datetime, kept: tallies.Kept | None
+) -> dict[int, dict[str, tuple[int, int]]]:
+    """Per district and kind, (open, overdue): the kept counts when the user's scope has them, else counted
+    now from the source tables."""
+    if kept is not None:
+        return kept.counts
+    out: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for kind in kinds:
+        for district_id, counted in kind.count(user, now).items():
+            out[district_id][kind.key] = counted
+    return out
 
 
 # --- Control's kinds of open item (registered in hooks.py) ---------------------------------------------------

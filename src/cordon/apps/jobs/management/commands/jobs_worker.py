@@ -12,6 +12,7 @@ from django.db import OperationalError, connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorker
 
 from cordon.apps.jobs import actions
+from cordon.core import periodic
 
 log = logging.getLogger("cordon.jobs")
 
@@ -44,10 +45,37 @@ class Reaper(threading.Thread):
             connection.close()
 
 
+class Clock(threading.Thread):
+    """Runs one periodic task (``cordon.core.periodic``) at the start and then every ``every`` seconds."""
+
+    def __init__(self, task: periodic.Periodic) -> None:
+        super().__init__(name=f"periodic-{task.name}", daemon=True)
+        self.task = task
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            every = max(1.0, self.task.every())
+            while True:
+                try:
+                    self.task.run()
+                except OperationalError:  # SQLite busy: the next round will do
+                    log.info("periodic %s skipped: database busy", self.task.name)
+                except Exception:  # a failing periodic task is logged and tried again, never kills the worker
+                    log.exception("periodic %s failed", self.task.name)
+                if self.stopped.wait(every):
+                    return
+        finally:
+            connection.close()
+
+
 class Command(DbWorker):
-    help = "Run background jobs (and fail those whose worker was killed)"
+    help = "Run background jobs and periodic work (and fail jobs whose worker was killed)"
 
     def handle(self, *args: Any, **options: Any) -> None:
         reap_now()
         Reaper(every=max(5.0, stale_after().total_seconds() / 4)).start()
+        if not options.get("batch"):
+            for task in periodic.tasks():
+                Clock(task).start()
         super().handle(*args, **options)

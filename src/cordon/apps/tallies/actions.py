@@ -1,0 +1,66 @@
+"""Writes of the kept counts: the refresh (a recount that replaces them whole) and the reconciliation (the same,
+reporting what differed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from cordon.apps.geo.models import Jurisdiction, Level
+from cordon.core import openitems
+from cordon.core.actions import action
+
+from . import selectors
+from .models import OpenItemTally
+
+
+@dataclass(frozen=True)
+class Drift:
+    kind: str
+    district_id: int
+    kept: tuple[int, int]
+    actual: tuple[int, int]
+
+
+def _replace(counts: selectors.Counts, now: dt.datetime) -> int:
+    districts = list(Jurisdiction.objects.filter(level=Level.DISTRICT).values_list("pk", flat=True))
+    rows = [
+        OpenItemTally(
+            kind=kind.key,
+            district_id=d,
+            open=counts.get((kind.key, d), (0, 0))[0],
+            overdue=counts.get((kind.key, d), (0, 0))[1],
+            counted_at=now,
+        )
+        for kind in openitems.kinds()
+        for d in districts
+    ]
+    OpenItemTally.objects.all().delete()
+    OpenItemTally.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+@action
+def refresh(*, now: dt.datetime | None = None) -> int:
+    """Recount every kind of open item per district and replace the kept counts (one transaction: a reader sees
+    the old counts or the new ones). Returns how many counts were written."""
+    now = now or timezone.now()
+    return _replace(selectors.recount(now), now)
+
+
+@action
+def reconcile(*, now: dt.datetime | None = None) -> list[Drift]:
+    """Recount, report every kept count that differs from the source tables (changed since the last refresh,
+    or corrupted), and replace them."""
+    now = now or timezone.now()
+    actual = selectors.recount(now)
+    kept = selectors.stored()
+    drift = [
+        Drift(kind, district, kept.get((kind, district), (0, 0)), actual.get((kind, district), (0, 0)))
+        for kind, district in sorted(set(actual) | set(kept))
+        if kept.get((kind, district), (0, 0)) != actual.get((kind, district), (0, 0))
+    ]
+    _replace(actual, now)
+    return drift

@@ -1,0 +1,90 @@
+"""The kept counts of the open-items board: the board read from them equals the board counted live, for every
+scope that uses them, on the same data; narrower scopes and stale counts are counted live; a corrupted count
+is found and repaired by the reconciliation; workers run the refresh on a clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from cordon.apps.control import selectors as control
+from cordon.apps.tallies import actions
+from cordon.apps.tallies.models import OpenItemTally
+from cordon.core import periodic
+from test_authorization_matrix import _control_objects, _screening_objects, _tracing_objects
+
+pytestmark = pytest.mark.django_db
+
+
+def _board(user: Any, now: dt.datetime) -> dict[str, Any]:
+    data = control.open_items(user, now)
+    rows = {r.district.code: (dict(r.counts), dict(r.overdue)) for r in data["rows"]}
+    return {
+        "rows": rows,
+        "total": (dict(data["total"].counts), dict(data["total"].overdue)),
+        "at": data["counted_at"],
+    }
+
+
+@pytest.fixture
+def world(city: Any) -> Any:
+    _tracing_objects(city)
+    _control_objects(city)
+    _screening_objects(city)
+    return city
+
+
+@pytest.mark.parametrize("days", [0, 3])  # now, and three days on (more items overdue)
+def test_the_board_from_kept_counts_equals_the_board_counted_live(
+    world: Any, make_user: Any, days: int
+) -> None:
+    now = timezone.now() + dt.timedelta(days=days)
+    users = [
+        make_user("city_commander", world.city),
+        make_user("district_commander", world.fengtai),
+        make_user("district_commander", world.changping),
+        make_user("quarantine_officer", world.changping),
+        make_user("administrator", world.city),
+    ]
+    live = [_board(u, now) for u in users]
+    assert all(b["at"] is None for b in live)  # nothing kept yet: counted live
+    assert sum(sum(v for v in row[0].values()) for b in live for row in b["rows"].values()) > 0
+    assert actions.refresh(now=now) == OpenItemTally.objects.count() > 0
+    kept = [_board(u, now) for u in users]
+    assert all(b["at"] == now for b in kept)
+    for a, b in zip(live, kept, strict=True):
+        assert a["rows"] == b["rows"] and a["total"] == b["total"]
+
+
+def test_narrow_scopes_and_stale_counts_are_counted_live(world: Any, make_user: Any) -> None:
+    now = timezone.now()
+    actions.refresh(now=now)
+    street = make_user("street_officer", world.beigong)
+    assert _board(street, now)["at"] is None
+    commander = make_user("city_commander", world.city)
+    assert _board(commander, now + dt.timedelta(seconds=60))["at"] == now
+    assert _board(commander, now + dt.timedelta(minutes=10))["at"] is None  # no worker refreshed: live
+
+
+def test_the_reconciliation_finds_and_repairs_a_corrupted_count(world: Any, make_user: Any) -> None:
+    now = timezone.now()
+    actions.refresh(now=now)
+    commander = make_user("city_commander", world.city)
+    right = _board(commander, now)
+    assert actions.reconcile(now=now) == []  # nothing drifted
+    tally = OpenItemTally.objects.get(kind="waiting", district=world.changping)
+    OpenItemTally.objects.filter(pk=tally.pk).update(open=tally.open + 500)
+    assert _board(commander, now)["rows"] != right["rows"]  # the board shows the corrupted count
+    (drift,) = actions.reconcile(now=now)
+    assert (drift.kind, drift.district_id) == ("waiting", world.changping.pk)
+    assert drift.kept == (tally.open + 500, tally.overdue) and drift.actual == (tally.open, tally.overdue)
+    assert _board(commander, now)["rows"] == right["rows"]
+
+
+def test_workers_refresh_on_a_clock(settings: Any) -> None:
+    settings.CORDON_TALLY_SECONDS = 7
+    tasks = {t.name: t for t in periodic.tasks()}
+    assert tasks["tallies.refresh"].every() == 7 and tasks["tallies.reconcile"].every() == 24 * 3600
