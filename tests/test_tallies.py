@@ -88,3 +88,28 @@ def test_workers_refresh_on_a_clock(settings: Any) -> None:
     settings.CORDON_TALLY_SECONDS = 7
     tasks = {t.name: t for t in periodic.tasks()}
     assert tasks["tallies.refresh"].every() == 7 and tasks["tallies.reconcile"].every() == 24 * 3600
+    settings.CORDON_ROLLUP_SECONDS = 45
+    assert tasks["geo.rollups"].every() == 45
+
+
+def test_kept_roll_ups_equal_the_roll_ups_counted_now(world: Any, make_user: Any) -> None:
+    from cordon.apps.geo import actions as geo
+    from cordon.apps.geo import selectors as geo_reads
+
+    users = [
+        (make_user("city_commander", world.city), world.city),
+        (make_user("city_commander", world.city), world.fengtai),
+        (make_user("district_commander", world.changping), world.changping),
+        (make_user("street_officer", world.beigong), world.beigong),
+        (make_user("lab_staff", world.city), world.city),  # sees no persons figure
+    ]
+    assert all(geo_reads.kept_subtree_counts(u, node) is None for u, node in users)  # nothing kept yet
+    assert geo.refresh_rollups() > 0
+    for user, node in users:
+        kept = geo_reads.kept_subtree_counts(user, node)
+        counted = geo_reads.counted_subtree_counts(user, node)
+        assert kept is not None and kept.keys() <= counted.keys()
+        assert {k: kept[k] for k in kept} == {k: counted[k] for k in kept}
+        assert kept[node.pk] and any(kept[node.pk].values())
+    regulator = make_user("industry_regulator", world.city, sector=world.courier_sector)
+    assert geo_reads.kept_subtree_counts(regulator, world.city) is None  # sector-limited: counted now

@@ -42,6 +42,7 @@ COVERS = {
     ACCOUNTS + "stamp_token_use",
     GEO + "create_jurisdiction",
     GEO + "rename_jurisdiction",
+    GEO + "refresh_rollups",
     GEO + "create_building",
     GEO + "create_sector",
     GEO + "bulk_create_jurisdictions",
@@ -81,6 +82,14 @@ def test_covers_every_action_of_the_foundation_apps() -> None:
 
     mine = {n for n in registered() if n.startswith((ACCOUNTS, GEO, PEOPLE, VENUES))}
     assert mine == COVERS
+
+
+def test_kept_roll_ups_are_derived_rows(city: Any) -> None:
+    from cordon.apps.geo import actions as geo_actions
+    from cordon.apps.geo.models import RollupTally
+
+    assert geo_actions.refresh_rollups() == RollupTally.objects.count() > 0
+    assert AUDIT_WATCH.seen[GEO + "refresh_rollups"]
 
 
 # --- accounts ---------------------------------------------------------------------------------------------

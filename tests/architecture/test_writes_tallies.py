@@ -1,4 +1,5 @@
-"""The kept counts' write paths (derived rows: no audit rows expected, the watch checks nothing else is written)."""
+"""The kept counts' write paths, the board's and the roll-ups' (derived rows: no audit rows expected; the watch
+checks nothing else is written)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any
 import pytest
 
 from architecture.audit_watch import WATCH
+from cordon.apps.geo import actions as geo
 from cordon.apps.tallies import actions
 
 TALLIES = "cordon.apps.tallies.actions"
-COVERS = {f"{TALLIES}.refresh", f"{TALLIES}.reconcile"}
+COVERS = {f"{TALLIES}.refresh", f"{TALLIES}.reconcile"}  # geo's refresh_rollups: test_writes_foundation.py
 
 pytestmark = pytest.mark.django_db
 
@@ -18,4 +20,5 @@ pytestmark = pytest.mark.django_db
 def test_refresh_and_reconcile(city: Any) -> None:
     assert actions.refresh() > 0
     assert actions.reconcile() == []
+    assert geo.refresh_rollups() > 0
     assert all(WATCH.seen[name] for name in COVERS)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from .roles import Role
+
 
 class HasPath(Protocol):
     @property
@@ -45,3 +47,17 @@ def user_or_none(actor: Actor | None) -> Any:
 
 def actor_name(actor: Actor | None) -> str:
     return "system" if actor is None else str(getattr(actor, "username", actor))
+
+
+class CityReader:
+    """Who a recount reads as (kept counts refreshed by a worker): a whole city, with the city commander's
+    capabilities and no sector. Never signs in; only selectors see it."""
+
+    pk = None
+    username = "system"
+    is_authenticated = True
+    sector_id = None
+
+    def __init__(self, jurisdiction: HasPath) -> None:
+        self.jurisdiction = jurisdiction
+        self.role = str(Role.CITY_COMMANDER)

@@ -75,6 +75,11 @@ CORDON_LIVE_SECONDS = float(os.environ.get("CORDON_LIVE_SECONDS", 15))
 # reads them while the last recount is at most CORDON_TALLY_STALE_SECONDS old, and counts live otherwise.
 CORDON_TALLY_SECONDS = float(os.environ.get("CORDON_TALLY_SECONDS", 10))
 CORDON_TALLY_STALE_SECONDS = float(os.environ.get("CORDON_TALLY_STALE_SECONDS", 120))
+# Kept roll-ups (geo.RollupTally): persons, households, buildings and venues per jurisdiction subtree, recounted
+# by workers every CORDON_ROLLUP_SECONDS for the home and jurisdiction pages (counted live when older than
+# CORDON_ROLLUP_STALE_SECONDS).
+CORDON_ROLLUP_SECONDS = float(os.environ.get("CORDON_ROLLUP_SECONDS", 60))
+CORDON_ROLLUP_STALE_SECONDS = float(os.environ.get("CORDON_ROLLUP_STALE_SECONDS", 600))
 CORDON_JOB_HEARTBEAT_SECONDS = float(os.environ.get("CORDON_JOB_HEARTBEAT_SECONDS", 10))
 CORDON_JOB_STALE_SECONDS = float(os.environ.get("CORDON_JOB_STALE_SECONDS", 120))
 

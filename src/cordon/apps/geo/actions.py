@@ -3,17 +3,20 @@ transaction, audited)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 
-from .models import Building, IndustrySector, Jurisdiction, Level
+from . import selectors
+from .models import Building, IndustrySector, Jurisdiction, Level, RollupTally
 
 
 def check_jurisdiction(*, code: str, name: str, level: int, parent: Jurisdiction | None) -> dict[str, str]:
@@ -182,3 +185,17 @@ def bulk_create_buildings(
     buildings = Building.objects.bulk_create([Building(**values) for values in rows], batch_size=1000)
     audit.record_bulk_create(actor, buildings, source=source)
     return buildings
+
+
+@action
+def refresh_rollups(*, now: dt.datetime | None = None) -> int:
+    """Recount the roll-up figures of every node and replace the kept ones (one transaction). Returns how many
+    were written."""
+    now = now or timezone.now()
+    rows = [
+        RollupTally(figure=figure, jurisdiction_id=node, n=n, counted_at=now)
+        for (figure, node), n in selectors.rollup_recount().items()
+    ]
+    RollupTally.objects.all().delete()
+    RollupTally.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

@@ -1,14 +1,15 @@
-"""What the geo app contributes to the platform: the buildings figure of the jurisdiction roll-ups and the
-jurisdiction and building record kinds of the audit pages."""
+"""What the geo app contributes to the platform: the buildings figure of the jurisdiction roll-ups, the
+jurisdiction and building record kinds of the audit pages, and the workers' recount of the kept roll-ups."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import records, rollups
+from cordon.core import periodic, records, rollups
 from cordon.core.roles import Cap
 
-from . import selectors
+from . import actions, selectors
 
 rollups.register(
     rollups.Figure(
@@ -17,3 +18,6 @@ rollups.register(
 )
 records.register(records.RecordKind("jurisdiction", _("jurisdiction"), selectors.get_jurisdiction_for))
 records.register(records.RecordKind("building", _("building"), selectors.get_building_for))
+periodic.register(
+    periodic.Periodic("geo.rollups", lambda: float(settings.CORDON_ROLLUP_SECONDS), actions.refresh_rollups)
+)

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from cordon.core.actions import DERIVED
+
 
 class Level(models.IntegerChoices):
     CITY = 1, _("City")
@@ -99,3 +101,22 @@ class Building(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class RollupTally(models.Model):
+    """A registered roll-up figure (``cordon.core.rollups``: persons, households, buildings, venues) summed over
+    a jurisdiction's whole subtree, as of the last recount by a worker. Derived, replaced whole by every
+    refresh, never edited: not audited."""
+
+    audit_policy = DERIVED
+
+    figure = models.CharField(_("figure"), max_length=40)
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.CASCADE, related_name="+")
+    n = models.BigIntegerField(_("count"))
+    counted_at = models.DateTimeField(_("counted at"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["figure", "jurisdiction"], name="rollup_figure_node")]
+
+    def __str__(self) -> str:
+        return f"{self.figure} {self.jurisdiction_id}: {self.n}"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from cordon.core import rollups
-from cordon.core.actors import Actor
+from cordon.core.actors import Actor, CityReader
 from cordon.core.scoping import NotFound, Scope
 
-from .models import Building, IndustrySector, Jurisdiction
+from .models import Building, IndustrySector, Jurisdiction, Level, RollupTally
 
 
 def jurisdictions_visible_to(user: Actor) -> QuerySet[Jurisdiction]:
@@ -106,8 +109,16 @@ def get_sector(code: str) -> IndustrySector:
 
 def subtree_counts(user: Actor, node: Jurisdiction) -> dict[int, dict[str, int]]:
     """Rolled-up figures (persons, households, buildings, venues: whatever the apps register in
-    ``cordon.core.rollups``) for ``node`` and every node under it in the user's scope, keyed by jurisdiction id.
-    One grouped query per figure, summed up the tree in Python."""
+    ``cordon.core.rollups``) for ``node`` and the nodes under it in the user's scope, keyed by jurisdiction id:
+    from the kept roll-ups (``kept_subtree_counts``: ``node`` and its children) when they are fresh, else counted
+    now (``counted_subtree_counts``: every node under it)."""
+    kept = kept_subtree_counts(user, node)
+    return kept if kept is not None else counted_subtree_counts(user, node)
+
+
+def counted_subtree_counts(user: Actor, node: Jurisdiction) -> dict[int, dict[str, int]]:
+    """``subtree_counts`` counted from the records now: one grouped query per figure, summed up the tree in
+    Python."""
     scope = Scope.of(user)
     nodes = list(jurisdictions_visible_to(user).filter(path__startswith=node.path).values("id", "parent_id"))
     parents = {n["id"]: n["parent_id"] for n in nodes}
@@ -132,3 +143,40 @@ def buildings_by_jurisdiction(user: Actor, path: str) -> dict[int, int]:
         .order_by()
     )
     return {r["jurisdiction_id"]: r["n"] for r in rows}
+
+
+def kept_subtree_counts(
+    user: Actor, node: Jurisdiction, now: dt.datetime | None = None
+) -> dict[int, dict[str, int]] | None:
+    """The kept roll-ups (``RollupTally``, recounted by workers) of ``node`` and its children, or ``None`` (count
+    now instead) for a sector-limited user, before the first recount, or when the last one is older than
+    ``CORDON_ROLLUP_STALE_SECONDS``. A node's kept total is every record under it: the same as the user's count
+    for any node inside the user's scope."""
+    scope = Scope.of(user)
+    if scope.path is None or scope.sector_id is not None or not node.path.startswith(scope.path):
+        return None
+    latest = RollupTally.objects.order_by("-counted_at").values_list("counted_at", flat=True).first()
+    stale = dt.timedelta(seconds=settings.CORDON_ROLLUP_STALE_SECONDS)
+    if latest is None or (now or timezone.now()) - latest > stale:
+        return None
+    shown = [f.key for f in rollups.figures() if scope.can(f.capability)]
+    ids = [node.pk, *children_of(user, node).values_list("pk", flat=True)]
+    out: dict[int, dict[str, int]] = {i: dict.fromkeys(shown, 0) for i in ids}
+    for row in RollupTally.objects.filter(jurisdiction_id__in=ids, figure__in=shown):
+        out[row.jurisdiction_id][row.figure] = row.n
+    return out
+
+
+def rollup_recount() -> dict[tuple[str, int], int]:
+    """Every registered figure summed over every node's subtree, for every city (read as the whole city)."""
+    parents = dict(Jurisdiction.objects.values_list("id", "parent_id"))
+    out: dict[tuple[str, int], int] = defaultdict(int)
+    for city in Jurisdiction.objects.filter(level=Level.CITY):
+        reader = CityReader(city)
+        for figure in rollups.figures():
+            for jid, n in figure.count(reader, city.path).items():
+                at: int | None = jid
+                while at is not None:
+                    out[(figure.key, at)] += n
+                    at = parents.get(at)
+    return dict(out)

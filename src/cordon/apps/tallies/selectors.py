@@ -4,33 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from cordon.apps.geo.models import Jurisdiction, Level
 from cordon.core import openitems
-from cordon.core.actors import Actor
-from cordon.core.roles import Role
+from cordon.core.actors import Actor, CityReader
 from cordon.core.scoping import Scope
 
 from .models import OpenItemTally
 
 # (kind, district id) -> (open, overdue)
 Counts = dict[tuple[str, int], tuple[int, int]]
-
-
-@dataclass(frozen=True)
-class CityReader:
-    """Who the recount reads as: a whole city, with every board capability (the city commander's role)."""
-
-    jurisdiction: Jurisdiction
-    pk: Any = None
-    username: str = "system"
-    is_authenticated: bool = True
-    role: str = Role.CITY_COMMANDER
-    sector_id: int | None = None
 
 
 def recount(now: dt.datetime) -> Counts:
