@@ -70,6 +70,7 @@ def cancel(*, actor: Actor, job: Job, source: str = "web") -> Job:
         raise ValidationError(_("This job has already finished."))
     if job.status == Job.Status.QUEUED:
         audit.change(actor, job, source=source, status=Job.Status.CANCELLED, finished_at=timezone.now())
+        _clean_up_on_commit(job)
     else:
         audit.change(actor, job, source=source, cancel_requested=True)
     return job
@@ -157,4 +158,12 @@ def reap(*, stale_after: dt.timedelta) -> list[int]:
             finished_at=timezone.now(),
             error=error,
         )
+        _clean_up_on_commit(job)
     return [job.pk for job in stale]
+
+
+def _clean_up_on_commit(job: Job) -> None:
+    """A job that ended without its runner (cancelled while queued, or reaped): its kind's ``cleanup`` once the
+    ending is committed (a rolled-back cancel keeps the job's files)."""
+    kind, params = job.kind, dict(job.params)
+    transaction.on_commit(lambda: jobs.clean_up(kind, params))

@@ -3,7 +3,9 @@
 All-or-nothing per file: every row is read and checked first (values, references inside the importer's scope,
 duplicates inside the file and against the database); if any row has a problem, nothing is written and the
 report lists each problem with its row, column and reason. Otherwise the rows are inserted in one transaction
-through the owning apps' bulk actions, audited with source ``import``.
+through the owning apps' bulk actions, audited with source ``import``. Reading and checking happen before that
+transaction (they write nothing), so that a background job's progress and a cancel request are seen while a
+large file is checked; a stop before the write leaves nothing behind.
 
 One module per kind holds its checks (``check``) and its write (``write``); ``rows`` holds the report and the
 checks they share. Files are read by ``cordon.core.tables.read_table``.
@@ -29,7 +31,16 @@ from ..kinds import KINDS
 from . import buildings, households, jurisdictions, persons, venues
 from .rows import MAX_REPORTED, Batch, ImportResult, Problem, Row, map_header
 
-__all__ = ["MAX_REPORTED", "SOURCE", "ImportResult", "Problem", "import_file", "import_path"]
+__all__ = [
+    "MAX_REPORTED",
+    "SOURCE",
+    "STEPS",
+    "ImportResult",
+    "Problem",
+    "Report",
+    "import_file",
+    "import_path",
+]
 
 SOURCE = "import"
 
@@ -50,7 +61,15 @@ def _too_large() -> str:
     }
 
 
-@action
+Report = Callable[[int, int, str], None]  # (step done, steps, what it is doing): a job's ``progress``
+STEPS = 3  # reading, checking, writing
+
+
+def _no_report(done: int, total: int, note: str) -> None:
+    return None
+
+
+@action(atomic=False)
 def import_file(
     *,
     actor: Actor,
@@ -59,10 +78,13 @@ def import_file(
     filename: str = "",
     progress: bool = False,
     source: str = SOURCE,
+    report: Report | None = None,
 ) -> ImportResult:
     """Check a whole file and import it, or nothing. Never raises for bad input: problems are in the result.
-    Raises ``PermissionDenied`` when the actor may not import."""
+    Raises ``PermissionDenied`` when the actor may not import. ``report`` hears each step (reading, checking
+    the rows, writing them) before it starts; whatever it raises stops the import before anything is written."""
     Scope.of(actor).require(Cap.IMPORT)
+    report = report or _no_report
     if kind not in KINDS:
         return ImportResult(
             kind,
@@ -71,6 +93,7 @@ def import_file(
         )
     spec = KINDS[kind]
     result = ImportResult(kind)
+    report(0, STEPS, _("Reading the file"))
     try:
         header, body = read_table(data, filename)
     except FileProblem as exc:
@@ -86,6 +109,7 @@ def import_file(
         for number, cells in body
     ]
     batch = Batch(spec, names, rows)
+    report(1, STEPS, _("Checking %(count)d rows") % {"count": len(rows)})
     for row in rows:
         for column in spec.columns:
             if column.required and not row.values.get(column.key):
@@ -95,8 +119,11 @@ def import_file(
     if batch.problems:
         result.problems = sorted(batch.problems, key=lambda p: p.row)
         return result
+    report(2, STEPS, _("Writing %(count)d rows") % {"count": len(values)})
     try:
-        with transaction.atomic():  # a savepoint: the refusal is reported, the action's transaction goes on
+        with (
+            transaction.atomic()
+        ):  # all the rows or none; a refusal is reported, a caller's transaction goes on
             result.created = len(write(actor, values, source))
     except DatabaseError as exc:
         result.error = _("the database refused the rows (%(reason)s); nothing was imported.") % {
