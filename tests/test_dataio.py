@@ -98,7 +98,7 @@ def test_import_persons_with_chinese_headers(
     assert job.status == Job.Status.DONE, job.error
     assert job.result["created"] == 3 and job.result["filename"] == "people.csv"
     assert job.result["summary"] in page and 'href="/data/import/?kind=persons"' in page
-    assert job.progress.done == job.progress.total == actions.STEPS
+    assert job.progress.done == job.progress.total == 3  # rows checked, then written
     assert _uploads(settings) == []  # the kept file is deleted when the job ends
     first = Person.objects.get(name="测试0")
     assert first.jurisdiction == city.zgz_grid
@@ -323,30 +323,43 @@ def test_a_queued_import_cancelled_deletes_its_file_and_writes_nothing(
     assert Person.objects.filter(name__startswith="测试").count() == 0
     # Run again, the job has no file to read: it says so.
     with worker():
-        again = client.post(f"/jobs/{job.pk}/again/")
+        again = client.post(f"/jobs/{job.pk}/again/", HTTP_ACCEPT_LANGUAGE="en")
     retry = Job.objects.get(pk=int(again["Location"].split("/")[2]))
     assert retry.status == Job.Status.FAILED and "upload it again" in retry.error
 
 
-def test_a_running_import_stopped_before_it_writes_leaves_nothing(
+def test_a_running_import_stopped_leaves_nothing_and_deletes_its_file(
     city: Any, admin: Any, client_for: Any, worker: Any, settings: Any
 ) -> None:
-    """A cancel seen at the import's "writing" step (its last report) stops it before any row is written."""
-    settings.CORDON_JOB_PROGRESS_SECONDS = 0
+    """A stop asked while the import runs takes effect at its next report, at the latest at "writing", before
+    any row is written; the job says it was stopped and its file is deleted."""
     data = _csv([PERSON_HEADER, *_person_rows(2)])
-    stop_before_writing = []
+    stop_before_writing: list[str] = []
+    heard: list[tuple[int, int | None]] = []
 
-    def cancel_when_writing(done: int, total: int, note: str) -> None:
-        if done == 2:
+    def cancel_when_writing(done: int, total: int | None, note: str) -> None:
+        heard.append((done, total))
+        if note.startswith("Writing"):
             stop_before_writing.append(note)
             raise JobCancelled
 
-    with pytest.raises(JobCancelled):
+    with pytest.raises(JobCancelled), translation.override("en"):
         actions.import_file(
             actor=admin, kind="persons", data=data, filename="p.csv", report=cancel_when_writing
         )
     assert stop_before_writing == ["Writing 2 rows"]
+    assert heard == [(0, None), (0, 2), (0, 2), (1, 2), (2, 2)]  # read; checking (each row); writing
     assert Person.objects.filter(name__startswith="测试").count() == 0
+
+    # Through a worker: the stop is asked as the job starts running (the worker claims a job that is queued,
+    # so the request is set on the row directly, as a cancel arriving then would).
+    client = client_for(admin)
+    with worker():
+        response = _upload(client, "persons", data, "people.csv")
+        Job.objects.filter(pk=int(response["Location"].split("/")[2])).update(cancel_requested=True)
+    job = Job.objects.get()
+    assert job.status == Job.Status.CANCELLED and job.started_at is not None
+    assert Person.objects.filter(name__startswith="测试").count() == 0 and _uploads(settings) == []
 
 
 def test_import_over_the_api(city: Any, admin: Any, client_for: Any) -> None:

@@ -45,7 +45,7 @@ def _import_job(progress: jobs.Progress, params: Mapping[str, Any], actor: Actor
     if not result.ok:
         raise ValidationError(result.describe())
     with contextlib.suppress(jobs.JobCancelled):  # written and committed: a stop asked now comes too late
-        progress(actions.STEPS, actions.STEPS)
+        progress(result.rows, result.rows)
     return {
         "summary": result.describe(),
         "link": f"{reverse('dataio:upload')}?kind={kind}",

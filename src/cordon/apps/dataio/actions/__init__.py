@@ -29,7 +29,7 @@ from cordon.core.tables import FileProblem, read_table
 
 from ..kinds import KINDS
 from . import buildings, households, jurisdictions, persons, venues
-from .rows import MAX_REPORTED, Batch, ImportResult, Problem, Row, map_header
+from .rows import MAX_REPORTED, Batch, ImportResult, Problem, Report, Row, map_header
 
 __all__ = [
     "MAX_REPORTED",
@@ -61,11 +61,7 @@ def _too_large() -> str:
     }
 
 
-Report = Callable[[int, int, str], None]  # (step done, steps, what it is doing): a job's ``progress``
-STEPS = 3  # reading, checking, writing
-
-
-def _no_report(done: int, total: int, note: str) -> None:
+def _no_report(done: int, total: int | None, note: str) -> None:
     return None
 
 
@@ -81,10 +77,11 @@ def import_file(
     report: Report | None = None,
 ) -> ImportResult:
     """Check a whole file and import it, or nothing. Never raises for bad input: problems are in the result.
-    Raises ``PermissionDenied`` when the actor may not import. ``report`` hears each step (reading, checking
-    the rows, writing them) before it starts; whatever it raises stops the import before anything is written."""
+    Raises ``PermissionDenied`` when the actor may not import. ``report(done, total, note)`` hears how far it
+    has got: reading (no total yet), each row checked (of all the rows), then writing (all the rows done);
+    whatever it raises stops the import before anything is written."""
     Scope.of(actor).require(Cap.IMPORT)
-    report = report or _no_report
+    tell = report or _no_report
     if kind not in KINDS:
         return ImportResult(
             kind,
@@ -93,7 +90,7 @@ def import_file(
         )
     spec = KINDS[kind]
     result = ImportResult(kind)
-    report(0, STEPS, _("Reading the file"))
+    tell(0, None, _("Reading the file"))
     try:
         header, body = read_table(data, filename)
     except FileProblem as exc:
@@ -108,8 +105,8 @@ def import_file(
         Row(number, {c.key: (cells[i].strip() if i < len(cells) else "") for i, c in positions.items()})
         for number, cells in body
     ]
-    batch = Batch(spec, names, rows)
-    report(1, STEPS, _("Checking %(count)d rows") % {"count": len(rows)})
+    batch = Batch(spec, names, rows, report)
+    tell(0, len(rows), _("Checking %(count)d rows") % {"count": len(rows)})
     for row in rows:
         for column in spec.columns:
             if column.required and not row.values.get(column.key):
@@ -119,7 +116,7 @@ def import_file(
     if batch.problems:
         result.problems = sorted(batch.problems, key=lambda p: p.row)
         return result
-    report(2, STEPS, _("Writing %(count)d rows") % {"count": len(values)})
+    tell(len(rows), len(rows), _("Writing %(count)d rows") % {"count": len(values)})
     try:
         with (
             transaction.atomic()
