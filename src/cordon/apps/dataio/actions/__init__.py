@@ -34,7 +34,6 @@ from .rows import MAX_REPORTED, Batch, ImportResult, Problem, Report, Row, map_h
 __all__ = [
     "MAX_REPORTED",
     "SOURCE",
-    "STEPS",
     "ImportResult",
     "Problem",
     "Report",
@@ -118,9 +117,8 @@ def import_file(
         return result
     tell(len(rows), len(rows), _("Writing %(count)d rows") % {"count": len(values)})
     try:
-        with (
-            transaction.atomic()
-        ):  # all the rows or none; a refusal is reported, a caller's transaction goes on
+        # All the rows or none; a refusal is reported, and a caller's transaction goes on.
+        with transaction.atomic():
             result.created = len(write(actor, values, source))
     except DatabaseError as exc:
         result.error = _("the database refused the rows (%(reason)s); nothing was imported.") % {

@@ -89,9 +89,8 @@ class Row:
     values: dict[str, str]
 
 
-Report = Callable[
-    [int, int | None, str], None
-]  # (done, total, what it is doing): a background job's progress
+# How far an import has got: (done, total, what it is doing); a background job's ``progress``.
+Report = Callable[[int, int | None, str], None]
 
 
 class Batch:
