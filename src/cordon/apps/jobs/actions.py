@@ -118,7 +118,9 @@ def heartbeat(*, job_id: int) -> None:
 
 @action
 def finish(*, job_id: int, status: str, result: Mapping[str, Any] | None = None, error: str = "") -> Job:
-    """End a running job: done (with its result), failed (with the error a person can act on) or cancelled."""
+    """End a running job: done (with its result), failed (with the error a person can act on) or cancelled.
+    An error may quote the file a job read; a NUL byte there (which PostgreSQL refuses in text) is shown as
+    "\\0"."""
     job = Job.objects.select_for_update().get(pk=job_id)
     audit.change(
         None,
@@ -126,7 +128,7 @@ def finish(*, job_id: int, status: str, result: Mapping[str, Any] | None = None,
         source=WORKER,
         status=status,
         result=dict(result or {}),
-        error=error,
+        error=error.replace("\x00", "\\0"),
         finished_at=timezone.now(),
     )
     return job
