@@ -115,6 +115,12 @@ def test_a_file_whose_name_tells_no_format_is_refused_before_it_is_kept(
     assert response.status_code == 422
     assert "Cannot tell the format of scans.txt from its name" in response.content.decode()
     assert not Job.objects.exists() and _kept(settings) == []
+    # No file at all, on the scans page and on the import page: said at once, in the page's language.
+    nothing = client.post("/tracing/scans/", {}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert nothing.status_code == 422 and "请选择要上传的文件" in nothing.content.decode()
+    nothing = client.post("/data/import/", {"kind": "persons"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert nothing.status_code == 422 and "Choose a file to upload." in nothing.content.decode()
+    assert not Job.objects.exists() and _kept(settings) == []
 
 
 def test_a_role_that_may_not_load_scans_is_refused_before_anything_is_kept(

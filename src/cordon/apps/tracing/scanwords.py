@@ -34,6 +34,13 @@ def scan_reason(reason: str) -> str:
     return str(_REASONS.get(reason, reason))
 
 
+def unknown_format(filename: str) -> str:
+    """The refusal of a file whose name tells no format the store reads (before it is kept or read)."""
+    return scan_error(
+        InputError("file_type", filename, file=filename, suffixes=", ".join(scanstore.SUFFIXES))
+    )
+
+
 def scan_error(exc: ValueError, filename: str = "") -> str:
     """Why a file was refused as a whole, in the current language; ``filename`` (the name it was uploaded
     under) stands for the file's own name, which for a kept upload is a random one."""

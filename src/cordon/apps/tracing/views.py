@@ -28,12 +28,12 @@ from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import error_fields, error_text, found, local_datetime, pressed_enter
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
-from cordon.engine.scanstore import SUFFIXES, InputError
+from cordon.engine.scanstore import SUFFIXES
 
 from . import actions, selectors
 from .hooks import INGEST_SCANS
 from .models import Case, Classification, Control, Decision, FoundBy, TrajectoryKind
-from .scanwords import scan_error
+from .scanwords import unknown_format
 
 PAGE_SIZE = settings.CORDON_PAGE_SIZE
 
@@ -400,14 +400,12 @@ def scan_upload(request: AuthedRequest) -> HttpResponse:
         return render(request, "tracing/scans.html", context)
     upload = request.FILES.get("file")
     name = Path(upload.name or "scans.csv").name[:200] if upload is not None else ""
-    if upload is None:
-        context["error"] = _("Choose a file to upload.")
-    elif Path(name).suffix.lower() not in SUFFIXES:
-        context["error"] = scan_error(InputError("file_type", name, file=name, suffixes=", ".join(SUFFIXES)))
-    if upload is None or "error" in context:
+    fmt = SUFFIXES.get(Path(name).suffix.lower())
+    if upload is None or fmt is None:
+        context["error"] = unknown_format(name) if upload is not None else _("Choose a file to upload.")
         return render(request, "tracing/scans.html", context, status=422)
     stored = uploads.keep(upload)
-    params = {uploads.PARAM: stored, "filename": name, "fmt": SUFFIXES[Path(name).suffix.lower()]}
+    params = {uploads.PARAM: stored, "filename": name, "fmt": fmt}
     try:
         job = jobs.start(actor=request.user, kind=INGEST_SCANS, params=params)
     except PermissionDenied:
