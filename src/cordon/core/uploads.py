@@ -2,9 +2,10 @@
 
 A page saves the upload with ``keep`` under the uploads folder (``CORDON_UPLOAD_DIR``, by default
 ``var/uploads``) under a random name: never the name the browser sent, which is kept only to be shown and to
-tell a format by its suffix. The job gets the stored name in its parameters, opens it with ``path`` and the
-job's kind deletes it with ``discard`` once the job has ended, whichever way (done, failed, cancelled while
-queued, or its worker lost): a job kind that carries an upload names ``discard_upload`` as its ``cleanup``.
+tell a format by its suffix. The job gets the stored name in its parameters (``PARAM``); its runner finds the
+file with ``kept``. A job kind that carries an upload names ``discard_upload`` as its ``cleanup``, which the
+jobs app calls once the job has ended, whichever way (done, failed, cancelled while queued, or its worker
+lost).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext
 
 PARAM = "path"  # the job parameter holding the stored name
 _NAME = re.compile(r"[0-9a-f]{32}(\.[a-z0-9]{1,10})?")
@@ -52,6 +55,18 @@ def path(name: str) -> Path:
     if not _NAME.fullmatch(name):
         raise ValueError(f"not the name of an uploaded file: {name!r}")
     return folder() / name
+
+
+def kept(params: Mapping[str, Any]) -> Path:
+    """The stored file a job's parameters name, for its runner; a refusal a person can act on once it is gone
+    (it is deleted when its job ends, so a job run again has no file to read)."""
+    name = params.get(PARAM)
+    found = path(name) if isinstance(name, str) and _NAME.fullmatch(name) else None
+    if found is None or not found.is_file():
+        raise ValidationError(
+            gettext("The uploaded file is no longer kept (it is deleted when its job ends): upload it again.")
+        )
+    return found
 
 
 def discard(name: str) -> None:

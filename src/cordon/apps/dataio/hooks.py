@@ -21,17 +21,6 @@ from . import actions
 IMPORT = "dataio.import"
 
 
-def uploaded_bytes(params: Mapping[str, Any]) -> bytes:
-    """The bytes of the upload a job's parameters name; a clear refusal once the file is gone (it is deleted
-    when its job ends, so a job run again has no file to read)."""
-    try:
-        return uploads.path(str(params.get(uploads.PARAM, ""))).read_bytes()
-    except (FileNotFoundError, ValueError):
-        raise ValidationError(
-            gettext("The uploaded file is no longer kept (it is deleted when its job ends): upload it again.")
-        ) from None
-
-
 def _import_job(progress: jobs.Progress, params: Mapping[str, Any], actor: Actor | None) -> dict[str, Any]:
     """The audited import of the uploaded file (``actions.import_file``): every row read and checked, then all
     written in one transaction or none. Row problems fail the job with the import's own report; a stop before
@@ -40,7 +29,7 @@ def _import_job(progress: jobs.Progress, params: Mapping[str, Any], actor: Actor
         raise ValidationError(gettext("An import is started by a person."))
     kind, filename = str(params.get("kind", "")), str(params.get("filename", ""))
     result = actions.import_file(
-        actor=actor, kind=kind, data=uploaded_bytes(params), filename=filename, report=progress
+        actor=actor, kind=kind, data=uploads.kept(params).read_bytes(), filename=filename, report=progress
     )
     if not result.ok:
         raise ValidationError(result.describe())

@@ -74,15 +74,7 @@ def _ingest_scans_job(
     """Load an uploaded batch of scans (``actions.ingest_scans``): the store writes a date at a time and takes
     a stopped batch's files out again, and records the batch only once it is whole. Progress is per date
     written. The file is deleted when the job ends (the kind's ``cleanup``)."""
-    filename = str(params.get("filename", ""))
-    try:
-        path = uploads.path(str(params.get(uploads.PARAM, "")))
-    except ValueError:
-        path = None
-    if path is None or not path.is_file():
-        raise ValidationError(
-            gettext("The uploaded file is no longer kept (it is deleted when its job ends): upload it again.")
-        )
+    filename, path = str(params.get("filename", "")), uploads.kept(params)
     progress(0, None, gettext("Reading and checking %(file)s") % {"file": filename})
 
     def dates(done: int, total: int) -> None:
