@@ -19,6 +19,7 @@ from cordon.apps.jobs.models import Job, JobProgress
 from cordon.apps.tracing import actions
 from cordon.apps.tracing.models import ScanBatch
 from cordon.apps.tracing.store import scan_store
+from cordon.core import uploads
 from cordon.core.jobs import JobCancelled
 
 pytestmark = pytest.mark.django_db
@@ -174,3 +175,19 @@ def test_an_ingest_stopped_between_dates_leaves_no_scans_and_no_batch(city: Any,
     with pytest.raises(JobCancelled):
         actions.ingest_scans(actor=admin, source_file=path, progress=stop_after_the_first_date)
     assert scan_store().count() == 0 and not ScanBatch.objects.exists()
+
+
+def test_a_kept_upload_is_named_at_random_inside_the_uploads_folder(settings: Any) -> None:
+    """The browser's name gives at most a plain suffix; the path is never taken from it."""
+    name = uploads.keep(SimpleUploadedFile("../../etc/passwd.CSV", b"x" * 100), limit=10)
+    kept = uploads.path(name)
+    assert kept.parent == Path(settings.CORDON_UPLOAD_DIR) and kept.suffix == ".csv" and "passwd" not in name
+    assert kept.stat().st_size == 11  # stops one byte past the limit: the import still says "too large"
+    odd = uploads.keep(SimpleUploadedFile("scans.c$v", b"1"))
+    assert "." not in odd and uploads.path(odd).read_bytes() == b"1"
+    for forged in ("../secret", f"{name}/x", "", "/etc/passwd"):
+        with pytest.raises(ValueError):
+            uploads.path(forged)
+    uploads.discard_upload({"path": name})
+    uploads.discard_upload({"path": "../secret"})  # not a kept name: nothing is touched
+    assert not kept.exists()
