@@ -37,7 +37,7 @@ def keep(upload: UploadedFile, limit: int | None = None) -> str:
     suffix = Path(upload.name or "").suffix.lower()
     name = secrets.token_hex(16) + (suffix if _SUFFIX.fullmatch(suffix) else "")
     target = folder()
-    target.mkdir(parents=True, exist_ok=True)
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)  # personal data waits here: for Cordon's user only
     left = None if limit is None else limit + 1
     with (target / name).open("xb") as out:
         for chunk in upload.chunks():
