@@ -181,9 +181,10 @@ def _fast_password_hashing() -> None:
 
 @pytest.fixture(autouse=True)
 def _scan_store(tmp_path: Any, settings: Any) -> None:
-    """Every test gets its own empty scan store and demo run folder (never the checkout's var)."""
+    """Every test gets its own empty scan store, demo run folder and uploads folder (never the checkout's var)."""
     settings.CORDON_SCAN_DIR = tmp_path / "scans"
     settings.CORDON_DEMO_DIR = tmp_path / "sim" / "demo"
+    settings.CORDON_UPLOAD_DIR = tmp_path / "uploads"
 
 
 @pytest.fixture(autouse=True)

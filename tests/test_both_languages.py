@@ -192,35 +192,39 @@ def test_no_page_shows_text_of_the_other_language(pages: dict[str, dict[str, str
     assert not wrong, "\n".join(f"{lang} {url}: {text!r}" for lang, url, text in wrong)
 
 
-def _post_file(client: Any, url: str, lang: str, name: str, data: bytes, **extra: str) -> str:
+def _post_file(client: Any, worker: Any, url: str, lang: str, name: str, data: bytes, **extra: str) -> str:
+    """Upload a file; the page queues a job, which a worker runs: the job's page once it has ended."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.cookies["django_language"] = lang
-    return str(client.post(url, {"file": SimpleUploadedFile(name, data), **extra}).content.decode())
+    with worker():
+        response = client.post(url, {"file": SimpleUploadedFile(name, data), **extra})
+    assert response.status_code == 302, response.content.decode()
+    return str(client.get(response["Location"]).content.decode())
 
 
 def test_scan_upload_problems_read_in_chinese_on_a_chinese_page(
-    city: Any, make_user: Any, client_for: Any
+    city: Any, make_user: Any, client_for: Any, worker: Any
 ) -> None:
     """A refused scan file and the reasons rows were skipped read in Chinese (the store says them in English)."""
     client = client_for(make_user("administrator", city.city))
     page = _post_file(
-        client, "/tracing/scans/", "zh-hans", "scans.csv", b"person_id,time_in\n1,2026-12-01 08:00\n"
+        client, worker, "/tracing/scans/", "zh-hans", "scans.csv", b"person_id,time_in\n1,2026-12-01 08:00\n"
     )
     assert "文件缺少必需的列" in page and "lacks required columns" not in page
     rows = (
         f"person_id,venue_id,time_in,time_out\n999999,{city.ft_venue.pk},2026-12-01 08:00,2026-12-01 09:00\n"
     )
-    page = _post_file(client, "/tracing/scans/", "zh-hans", "scans.csv", rows.encode())
+    page = _post_file(client, worker, "/tracing/scans/", "zh-hans", "scans.csv", rows.encode())
     assert "人员不在人口库中" in page and "unknown person" not in page
     page = _post_file(
-        client, "/tracing/scans/", "en", "scans.csv", b"person_id,time_in\n1,2026-12-01 08:00\n"
+        client, worker, "/tracing/scans/", "en", "scans.csv", b"person_id,time_in\n1,2026-12-01 08:00\n"
     )
     assert "The file lacks required columns: venue_id (or venue_code), time_out" in page
 
 
 def test_an_unclosed_quote_in_an_import_is_reported_as_such(
-    city: Any, make_user: Any, client_for: Any
+    city: Any, make_user: Any, client_for: Any, worker: Any
 ) -> None:
     """Not as a missing jurisdiction: the quote swallowed the rest of the file into one cell."""
     client = client_for(make_user("administrator", city.city))
@@ -229,10 +233,10 @@ def test_an_unclosed_quote_in_an_import_is_reported_as_such(
         '赵一,"110106197001010011,13900000001,B-FT-1,H-FT-1,\n'
         "钱二,110106197001020022,13900000002,B-FT-1,H-FT-1,\n"
     ).encode()
-    page = _post_file(client, "/data/import/", "en", "people.csv", data, kind="persons")
+    page = _post_file(client, worker, "/data/import/", "en", "people.csv", data, kind="persons")
     assert "quotation mark" in page and "never closed, on line 2" in page
     assert (
         "jurisdiction" not in page.split("<main", 1)[1].lower().split("</form>", 1)[0] or "quotation" in page
     )
-    page = _post_file(client, "/data/import/", "zh-hans", "people.csv", data, kind="persons")
+    page = _post_file(client, worker, "/data/import/", "zh-hans", "people.csv", data, kind="persons")
     assert "第 2 行有一个未闭合的引号" in page

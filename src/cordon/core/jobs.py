@@ -20,6 +20,10 @@ killed worker, leaves only whole steps behind, and the job page says how far it 
 
 A runner returns its result as a dict of plain values: ``summary`` (one sentence for the person who started it,
 in their language: runners run under it) and ``link`` (a page to open the result), when it has them.
+
+A kind whose parameters hold something that must not outlive the job (an uploaded file: see
+``cordon.core.uploads``) names a ``cleanup(params)``: the jobs app calls it once the job has ended, whichever
+way (its runner returned or raised, it was cancelled while queued, or its worker was lost and it was reaped).
 """
 
 from __future__ import annotations
@@ -48,6 +52,14 @@ class JobKind:
     label: Any  # a (lazy) translated label: "Trace a case's contacts"
     run: Runner
     may_start: Callable[[Actor], bool]
+    cleanup: Callable[[Mapping[str, Any]], None] | None = None  # once the job has ended, whichever way
+
+
+def clean_up(name: str, params: Mapping[str, Any]) -> None:
+    """Run the ``cleanup`` of kind ``name`` (if it has one) for a job that has ended."""
+    found = _kinds.get(name)
+    if found is not None and found.cleanup is not None:
+        found.cleanup(params)
 
 
 _kinds: dict[str, JobKind] = {}

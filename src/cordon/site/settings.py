@@ -181,6 +181,9 @@ CORDON_MAX_UPLOAD_BYTES = int(os.environ.get("CORDON_MAX_UPLOAD_BYTES", 20 * 102
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
+# Uploaded files waiting for the background job that reads them (an import, a batch of scans), under random
+# names; each job deletes its file when it ends. Web servers and workers must share this folder.
+CORDON_UPLOAD_DIR = Path(os.environ.get("CORDON_UPLOAD_DIR", VAR_DIR / "uploads")).resolve()
 
 # --- Application ----------------------------------------------------------------------------------------
 CORDON_CITY_NAME = os.environ.get("CORDON_CITY_NAME", "")

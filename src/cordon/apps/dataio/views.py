@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from cordon.apps.jobs import actions as jobs
+from cordon.core import uploads
 from cordon.core.access import SIGNED_IN, AuthedRequest, page
 from cordon.core.roles import Cap
 from cordon.core.scoping import Scope
 
 from . import actions, selectors
+from .hooks import IMPORT
 from .kinds import FORMATS, KINDS, Kind
 
 
@@ -37,23 +41,27 @@ def index(request: AuthedRequest) -> HttpResponse:
 
 @page(Cap.IMPORT)
 def upload(request: AuthedRequest) -> HttpResponse:
+    """The import form. A posted file is kept under the uploads folder and imported by a background job
+    (``dataio.import``); the page goes to that job, which shows its progress, then its result or the row
+    problems."""
     kind = request.POST.get("kind") or request.GET.get("kind") or "persons"
     if kind not in KINDS:
         kind = "persons"
     context: dict[str, Any] = {"kinds": _kinds(), "kind": KINDS[kind]}
-    status = 200
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            context["result"] = actions.ImportResult(kind, error=_("choose a file to upload."))
-        else:
-            data = upload.read(settings.CORDON_MAX_UPLOAD_BYTES + 1)
-            context["result"] = actions.import_file(
-                actor=request.user, kind=kind, data=data, filename=upload.name or ""
-            )
-            context["filename"] = upload.name
-        status = 200 if context["result"].ok else 422
-    return render(request, "dataio/upload.html", context, status=status)
+    if request.method != "POST":
+        return render(request, "dataio/upload.html", context)
+    upload = request.FILES.get("file")
+    if upload is None:
+        context["result"] = actions.ImportResult(kind, error=_("choose a file to upload."))
+        return render(request, "dataio/upload.html", context, status=422)
+    stored = uploads.keep(upload, settings.CORDON_MAX_UPLOAD_BYTES)
+    params = {"kind": kind, uploads.PARAM: stored, "filename": Path(upload.name or "").name[:200]}
+    try:
+        job = jobs.start(actor=request.user, kind=IMPORT, params=params)
+    except PermissionDenied:
+        uploads.discard(stored)
+        raise
+    return redirect("jobs:detail", job_id=job.pk)
 
 
 @page(Cap.EXPORT)

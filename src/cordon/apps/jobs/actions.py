@@ -70,6 +70,7 @@ def cancel(*, actor: Actor, job: Job, source: str = "web") -> Job:
         raise ValidationError(_("This job has already finished."))
     if job.status == Job.Status.QUEUED:
         audit.change(actor, job, source=source, status=Job.Status.CANCELLED, finished_at=timezone.now())
+        _clean_up_on_commit(job)
     else:
         audit.change(actor, job, source=source, cancel_requested=True)
     return job
@@ -117,7 +118,9 @@ def heartbeat(*, job_id: int) -> None:
 
 @action
 def finish(*, job_id: int, status: str, result: Mapping[str, Any] | None = None, error: str = "") -> Job:
-    """End a running job: done (with its result), failed (with the error a person can act on) or cancelled."""
+    """End a running job: done (with its result), failed (with the error a person can act on) or cancelled.
+    An error may quote the file a job read; a NUL byte there (which PostgreSQL refuses in text) is shown as
+    "\\0"."""
     job = Job.objects.select_for_update().get(pk=job_id)
     audit.change(
         None,
@@ -125,7 +128,7 @@ def finish(*, job_id: int, status: str, result: Mapping[str, Any] | None = None,
         source=WORKER,
         status=status,
         result=dict(result or {}),
-        error=error,
+        error=error.replace("\x00", "\\0"),
         finished_at=timezone.now(),
     )
     return job
@@ -157,4 +160,12 @@ def reap(*, stale_after: dt.timedelta) -> list[int]:
             finished_at=timezone.now(),
             error=error,
         )
+        _clean_up_on_commit(job)
     return [job.pk for job in stale]
+
+
+def _clean_up_on_commit(job: Job) -> None:
+    """A job that ended without its runner (cancelled while queued, or reaped): its kind's ``cleanup`` once the
+    ending is committed (a rolled-back cancel keeps the job's files)."""
+    kind, params = job.kind, dict(job.params)
+    transaction.on_commit(lambda: jobs.clean_up(kind, params))

@@ -110,3 +110,11 @@ def execute(job_id: int) -> None:
         actions.finish(job_id=job_id, status=Job.Status.DONE, result=dict(result or {}))
     finally:
         beat.stop()
+        _clean_up(job)
+
+
+def _clean_up(job: Job) -> None:
+    try:
+        jobs.clean_up(job.kind, job.params)
+    except OSError:  # the job has ended and is recorded; a file left behind is logged, not the job's failure
+        log.exception("job %s (%s): its cleanup failed", job.pk, job.kind)

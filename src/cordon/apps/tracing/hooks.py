@@ -1,21 +1,24 @@
-"""What the tracing app plugs into the platform: its kinds of open item on the daily-zero board, and tracing as a
-background job."""
+"""What the tracing app plugs into the platform: its kinds of open item on the daily-zero board, and two kinds of
+background job: tracing a case, and loading an uploaded batch of check-in scans."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import badges, jobs, openitems
+from cordon.core import badges, jobs, openitems, uploads
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap, caps_for
+from cordon.engine.scanstore import IngestReport
 
 from . import actions, selectors
+from .scanwords import scan_error, scan_reason
 
 for key, label, order, count in (
     ("untraced", _("Cases not traced"), 10, selectors.untraced_by_district),
@@ -43,6 +46,70 @@ def _trace_case_job(
         "total": result.total,
     }
 
+
+INGEST_SCANS = "tracing.ingest_scans"
+
+
+def _ingest_summary(report: IngestReport, filename: str) -> str:
+    """What a scan-loading job did, in the starter's language (the store's own report is English)."""
+    if report.already_ingested:
+        return gettext("%(file)s was already loaded; nothing was read or added.") % {"file": filename}
+    parts = [
+        gettext("%(a)s new scans of %(r)s rows read; %(d)s already in the store.")
+        % {"a": intcomma(report.added), "r": intcomma(report.rows_read), "d": intcomma(report.duplicates)}
+    ]
+    if report.rejected:
+        reasons = "; ".join(f"{scan_reason(r)}: {intcomma(n)}" for r, n in report.rejected.items())
+        rows = ", ".join(f"{gettext('row')} {row} ({scan_reason(r)})" for row, r in report.examples)
+        parts += [
+            f"{gettext('Skipped rows, by reason:')} {reasons}",
+            f"{gettext('First skipped rows:')} {rows}",
+        ]
+    return "\n".join(parts)
+
+
+def _ingest_scans_job(
+    progress: jobs.Progress, params: Mapping[str, Any], actor: Actor | None
+) -> dict[str, Any]:
+    """Load an uploaded batch of scans (``actions.ingest_scans``): the store writes a date at a time and takes
+    a stopped batch's files out again, and records the batch only once it is whole. Progress is per date
+    written. The file is deleted when the job ends (the kind's ``cleanup``)."""
+    filename, path = str(params.get("filename", "")), uploads.kept(params)
+    progress(0, None, gettext("Reading and checking %(file)s") % {"file": filename})
+
+    def dates(done: int, total: int) -> None:
+        progress(done, total, gettext("Writing the scans of %(total)d dates") % {"total": total})
+
+    try:
+        report = actions.ingest_scans(
+            actor=actor,
+            source_file=path,
+            filename=filename,
+            fmt=params.get("fmt"),
+            source="job",
+            progress=dates,
+        )
+    except ValueError as exc:  # the store refused the whole file: nothing was loaded, no batch recorded
+        raise ValidationError(scan_error(exc, filename)) from None
+    return {
+        "summary": _ingest_summary(report, filename),
+        "link": reverse("tracing:scans"),
+        "rows_read": report.rows_read,
+        "added": report.added,
+        "duplicates": report.duplicates,
+        "rejected": dict(report.rejected),
+    }
+
+
+jobs.register(
+    jobs.JobKind(
+        name=INGEST_SCANS,
+        label=_("Load check-in scans"),
+        run=_ingest_scans_job,
+        may_start=lambda actor: bool(Cap.INGEST_SCANS in caps_for(actor.role)),
+        cleanup=uploads.discard_upload,
+    )
+)
 
 jobs.register(
     jobs.JobKind(

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,15 +23,17 @@ from cordon.apps.jobs import actions as jobs
 from cordon.apps.people import selectors as people
 from cordon.apps.people.models import Person
 from cordon.apps.venues import selectors as venues
-from cordon.core import live
+from cordon.core import live, uploads
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import error_fields, error_text, found, local_datetime, pressed_enter
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
+from cordon.engine.scanstore import SUFFIXES
 
 from . import actions, selectors
+from .hooks import INGEST_SCANS
 from .models import Case, Classification, Control, Decision, FoundBy, TrajectoryKind
-from .templatetags.scan_text import scan_error
+from .scanwords import unknown_format
 
 PAGE_SIZE = settings.CORDON_PAGE_SIZE
 
@@ -391,26 +392,23 @@ def risk_venue_list(request: AuthedRequest) -> HttpResponse:
 
 @page(Cap.INGEST_SCANS)
 def scan_upload(request: AuthedRequest) -> HttpResponse:
+    """The scans page: recent batches, and a form whose file is kept under the uploads folder and loaded by a
+    background job (``tracing.ingest_scans``); the page goes to that job. A file whose name tells no format is
+    refused here, before it is kept."""
     context: dict[str, Any] = {"batches": selectors.scan_batches(request.user)[:20]}
-    status = 200
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            context["error"] = _("Choose a file to upload.")
-            status = 422
-        else:
-            name = Path(upload.name or "scans.csv").name
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / name
-                with path.open("wb") as out:
-                    for chunk in upload.chunks():
-                        out.write(chunk)
-                try:
-                    context["report"] = actions.ingest_scans(
-                        actor=request.user, source_file=path, filename=name
-                    )
-                except ValueError as exc:
-                    context["error"] = scan_error(exc)
-                    status = 422
-        context["batches"] = selectors.scan_batches(request.user)[:20]
-    return render(request, "tracing/scans.html", context, status=status)
+    if request.method != "POST":
+        return render(request, "tracing/scans.html", context)
+    upload = request.FILES.get("file")
+    name = Path(upload.name or "scans.csv").name[:200] if upload is not None else ""
+    fmt = SUFFIXES.get(Path(name).suffix.lower())
+    if upload is None or fmt is None:
+        context["error"] = unknown_format(name) if upload is not None else _("Choose a file to upload.")
+        return render(request, "tracing/scans.html", context, status=422)
+    stored = uploads.keep(upload)
+    params = {uploads.PARAM: stored, "filename": name, "fmt": fmt}
+    try:
+        job = jobs.start(actor=request.user, kind=INGEST_SCANS, params=params)
+    except PermissionDenied:
+        uploads.discard(stored)
+        raise
+    return redirect("jobs:detail", job_id=job.pk)

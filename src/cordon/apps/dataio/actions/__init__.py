@@ -3,7 +3,9 @@
 All-or-nothing per file: every row is read and checked first (values, references inside the importer's scope,
 duplicates inside the file and against the database); if any row has a problem, nothing is written and the
 report lists each problem with its row, column and reason. Otherwise the rows are inserted in one transaction
-through the owning apps' bulk actions, audited with source ``import``.
+through the owning apps' bulk actions, audited with source ``import``. Reading and checking happen before that
+transaction (they write nothing), so that a background job's progress and a cancel request are seen while a
+large file is checked; a stop before the write leaves nothing behind.
 
 One module per kind holds its checks (``check``) and its write (``write``); ``rows`` holds the report and the
 checks they share. Files are read by ``cordon.core.tables.read_table``.
@@ -27,9 +29,17 @@ from cordon.core.tables import FileProblem, read_table
 
 from ..kinds import KINDS
 from . import buildings, households, jurisdictions, persons, venues
-from .rows import MAX_REPORTED, Batch, ImportResult, Problem, Row, map_header
+from .rows import MAX_REPORTED, Batch, ImportResult, Problem, Report, Row, map_header
 
-__all__ = ["MAX_REPORTED", "SOURCE", "ImportResult", "Problem", "import_file", "import_path"]
+__all__ = [
+    "MAX_REPORTED",
+    "SOURCE",
+    "ImportResult",
+    "Problem",
+    "Report",
+    "import_file",
+    "import_path",
+]
 
 SOURCE = "import"
 
@@ -50,7 +60,11 @@ def _too_large() -> str:
     }
 
 
-@action
+def _no_report(done: int, total: int | None, note: str) -> None:
+    return None
+
+
+@action(atomic=False)
 def import_file(
     *,
     actor: Actor,
@@ -59,10 +73,14 @@ def import_file(
     filename: str = "",
     progress: bool = False,
     source: str = SOURCE,
+    report: Report | None = None,
 ) -> ImportResult:
     """Check a whole file and import it, or nothing. Never raises for bad input: problems are in the result.
-    Raises ``PermissionDenied`` when the actor may not import."""
+    Raises ``PermissionDenied`` when the actor may not import. ``report(done, total, note)`` hears how far it
+    has got: reading (no total yet), each row checked (of all the rows), then writing (all the rows done);
+    whatever it raises stops the import before anything is written."""
     Scope.of(actor).require(Cap.IMPORT)
+    tell = report or _no_report
     if kind not in KINDS:
         return ImportResult(
             kind,
@@ -71,6 +89,7 @@ def import_file(
         )
     spec = KINDS[kind]
     result = ImportResult(kind)
+    tell(0, None, _("Reading the file"))
     try:
         header, body = read_table(data, filename)
     except FileProblem as exc:
@@ -85,7 +104,8 @@ def import_file(
         Row(number, {c.key: (cells[i].strip() if i < len(cells) else "") for i, c in positions.items()})
         for number, cells in body
     ]
-    batch = Batch(spec, names, rows)
+    batch = Batch(spec, names, rows, report)
+    tell(0, len(rows), _("Checking %(count)d rows") % {"count": len(rows)})
     for row in rows:
         for column in spec.columns:
             if column.required and not row.values.get(column.key):
@@ -95,8 +115,10 @@ def import_file(
     if batch.problems:
         result.problems = sorted(batch.problems, key=lambda p: p.row)
         return result
+    tell(len(rows), len(rows), _("Writing %(count)d rows") % {"count": len(values)})
     try:
-        with transaction.atomic():  # a savepoint: the refusal is reported, the action's transaction goes on
+        # All the rows or none; a refusal is reported, and a caller's transaction goes on.
+        with transaction.atomic():
             result.created = len(write(actor, values, source))
     except DatabaseError as exc:
         result.error = _("the database refused the rows (%(reason)s); nothing was imported.") % {

@@ -31,7 +31,7 @@ def check(actor: Actor, batch: Batch, progress: bool) -> list[dict[str, Any]]:
     already_used(batch, Building, "code")
     visible = chunked_lookup(geo.jurisdictions_visible_to(actor), "code", batch.codes("jurisdiction"))
     out: list[dict[str, Any]] = []
-    for row in progress_bar(batch.rows, progress, _("Checking buildings")):
+    for row in progress_bar(batch, progress, _("Checking buildings")):
         v = row.values
         jurisdiction = visible.get(v.get("jurisdiction", ""))
         if v.get("jurisdiction") and jurisdiction is None:

@@ -21,7 +21,7 @@ def check(actor: Actor, batch: Batch, progress: bool) -> list[dict[str, Any]]:
     already_used(batch, Household, "code")
     buildings = chunked_lookup(geo.buildings_visible_to(actor), "code", batch.codes("building"))
     out: list[dict[str, Any]] = []
-    for row in progress_bar(batch.rows, progress, _("Checking households")):
+    for row in progress_bar(batch, progress, _("Checking households")):
         v = row.values
         building = buildings.get(v.get("building", ""))
         if v.get("building") and building is None:

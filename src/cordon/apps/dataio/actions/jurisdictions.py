@@ -47,7 +47,7 @@ def check(actor: Actor, batch: Batch, progress: bool) -> list[dict[str, Any]]:
     levels = {r.values["code"]: _level(r.values.get("level", "")) for r in batch.rows if r.values.get("code")}
     may_create_city = Scope.of(actor).can(Cap.ADMIN)
     out: list[dict[str, Any]] = []
-    for row in progress_bar(batch.rows, progress, _("Checking jurisdictions")):
+    for row in progress_bar(batch, progress, _("Checking jurisdictions")):
         v = row.values
         level = _level(v.get("level", ""))
         if v.get("level") and level is None:

@@ -98,7 +98,7 @@ def check(actor: Actor, batch: Batch, progress: bool) -> list[dict[str, Any]]:
     tags = labels(SpecialGroup)
     today = dt.date.today()
     out: list[dict[str, Any]] = []
-    for row in progress_bar(batch.rows, progress, _("Checking persons")):
+    for row in progress_bar(batch, progress, _("Checking persons")):
         v = row.values
         refs: dict[str, Any] = {}
         for key, (table, what) in references.items():

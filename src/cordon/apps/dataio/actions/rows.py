@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,11 +89,18 @@ class Row:
     values: dict[str, str]
 
 
-class Batch:
-    """The rows of one file with the header they were written under, collecting problems."""
+# How far an import has got: (done, total, what it is doing); a background job's ``progress``.
+Report = Callable[[int, int | None, str], None]
 
-    def __init__(self, kind: Kind, headers: dict[str, str], rows: list[Row]) -> None:
-        self.kind, self.headers, self.rows = kind, headers, rows
+
+class Batch:
+    """The rows of one file with the header they were written under, collecting problems; ``report`` hears
+    how many rows have been checked (see ``progress_bar``)."""
+
+    def __init__(
+        self, kind: Kind, headers: dict[str, str], rows: list[Row], report: Report | None = None
+    ) -> None:
+        self.kind, self.headers, self.rows, self.report = kind, headers, rows, report
         self.problems: list[Problem] = []
 
     def problem(self, row: Row, key: str, reason: str) -> None:
@@ -134,12 +141,22 @@ def map_header(kind: Kind, header: list[str]) -> tuple[dict[int, Column], dict[s
     return positions, names, problems
 
 
-def progress_bar(rows: list[Row], enabled: bool, what: str) -> Iterable[Row]:
+def progress_bar(batch: Batch, enabled: bool, what: str) -> Iterable[Row]:
+    """The batch's rows, each reported before it is checked: to the batch's ``report`` (a job's progress) when
+    it has one, else on a terminal's progress bar when ``enabled`` (the command line)."""
+    if batch.report is not None:
+        return _reported(batch.rows, batch.report, what)
     if not enabled:
-        return rows
+        return batch.rows
     from tqdm import tqdm
 
-    return tqdm(rows, desc=what, unit="row", file=sys.stderr)
+    return tqdm(batch.rows, desc=what, unit="row", file=sys.stderr)
+
+
+def _reported(rows: list[Row], report: Report, what: str) -> Iterator[Row]:
+    for done, row in enumerate(rows):
+        report(done, len(rows), what)
+        yield row
 
 
 # --- References and duplicates -------------------------------------------------------------------------------

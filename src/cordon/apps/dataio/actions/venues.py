@@ -38,7 +38,7 @@ def check(actor: Actor, batch: Batch, progress: bool) -> list[dict[str, Any]]:
     sectors = sector_lookup()
     types = labels(VenueType)
     out: list[dict[str, Any]] = []
-    for row in progress_bar(batch.rows, progress, _("Checking venues")):
+    for row in progress_bar(batch, progress, _("Checking venues")):
         v = row.values
         jurisdiction = jurisdictions.get(v.get("jurisdiction", ""))
         if v.get("jurisdiction") and jurisdiction is None:

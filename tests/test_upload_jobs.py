@@ -1,0 +1,193 @@
+"""Uploads run as background jobs: a batch of check-in scans posted on the scans page is kept under the uploads
+folder, loaded by a job (progress per date written, a summary in the starter's language, a link back) and
+deleted when the job ends, whichever way: done, refused, cancelled while queued, or its worker lost. A role
+that may not load scans is refused before anything is kept or queued. (The register import's job is tested in
+tests/test_dataio.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from cordon.apps.jobs import actions as jobs
+from cordon.apps.jobs.models import Job, JobProgress
+from cordon.apps.tracing import actions
+from cordon.apps.tracing.models import ScanBatch
+from cordon.apps.tracing.store import scan_store
+from cordon.core import uploads
+from cordon.core.jobs import JobCancelled
+
+pytestmark = pytest.mark.django_db
+
+
+def _scans(city: Any, days: int = 2) -> bytes:
+    """One stay of 张伟 at the hotel on each of the last ``days`` days."""
+    start = timezone.localdate() - dt.timedelta(days=days)
+    lines = [
+        f"{city.ft_person.pk},{city.ft_venue.pk},{start + dt.timedelta(days=d)} 08:00,"
+        f"{start + dt.timedelta(days=d)} 09:00"
+        for d in range(days)
+    ]
+    return ("person_id,venue_id,time_in,time_out\n" + "\n".join(lines) + "\n").encode()
+
+
+def _post(client: Any, data: bytes, name: str = "hotel.csv") -> Any:
+    return client.post("/tracing/scans/", {"file": SimpleUploadedFile(name, data)}, HTTP_ACCEPT_LANGUAGE="en")
+
+
+def _kept(settings: Any) -> list[Path]:
+    folder = Path(settings.CORDON_UPLOAD_DIR)
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def _job(response: Any) -> Job:
+    assert response.status_code == 302, response.content.decode()
+    return Job.objects.get(pk=int(response["Location"].split("/")[2]))
+
+
+def test_scans_are_loaded_by_a_job_with_progress_per_date(
+    city: Any, make_user: Any, client_for: Any, worker: Any, settings: Any
+) -> None:
+    settings.CORDON_JOB_PROGRESS_SECONDS = 0
+    admin = make_user("administrator", city.city)
+    client = client_for(admin)
+
+    # Queued: the request returns at once; the file is kept under a random name, nothing is loaded yet.
+    queued = _job(_post(client, _scans(city)))
+    kept = _kept(settings)
+    assert queued.kind == "tracing.ingest_scans" and queued.status == Job.Status.QUEUED
+    assert len(kept) == 1 and kept[0].name == queued.params["path"] and "hotel" not in kept[0].name
+    assert scan_store().count() == 0 and not ScanBatch.objects.exists()
+
+    with worker():
+        jobs.cancel(actor=admin, job=queued)  # (its file goes once the cancel commits: tested below)
+        job = _job(_post(client, _scans(city)))
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error
+    assert (job.result["added"], job.result["rows_read"]) == (2, 2)
+    assert job.progress.done == job.progress.total == 2  # two dates written
+    assert scan_store().count() == 2
+    batch = ScanBatch.objects.get()
+    assert (batch.filename, batch.source, batch.actor, batch.added) == ("hotel.csv", "job", admin, 2)
+    assert _kept(settings) == []
+    page = client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "2 new scans of 2 rows read; 0 already in the store." in page and 'href="/tracing/scans/"' in page
+    zh = client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "已完成" in zh
+
+    # The same file again: the store knows it; said in the starter's language (Chinese this time).
+    client.cookies["django_language"] = "zh-hans"
+    with worker():
+        again = _job(client.post("/tracing/scans/", {"file": SimpleUploadedFile("hotel.csv", _scans(city))}))
+    again.refresh_from_db()
+    assert again.language == "zh-hans" and "hotel.csv 已导入过" in again.result["summary"]
+    assert scan_store().count() == 2 and _kept(settings) == []
+
+
+def test_a_refused_scan_file_fails_its_job_under_its_own_name_and_is_deleted(
+    city: Any, make_user: Any, client_for: Any, worker: Any, settings: Any
+) -> None:
+    client = client_for(make_user("administrator", city.city))
+    with worker():
+        job = _job(_post(client, b"person_id,time_in\n1,2026-12-01 08:00\n", "monday.csv"))
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.error.startswith("The file lacks required columns: venue_id (or venue_code), time_out")
+    assert not ScanBatch.objects.exists() and _kept(settings) == []
+    # Unreadable bytes, quoted in the store's reason: a NUL among them is kept out of the job's error (PostgreSQL
+    # refuses it in text, which left the job running for ever).
+    with worker():
+        job = _job(_post(client, b"person_id,venue_id,time_in,time_out\n\x00\xff\xfe", "monday.csv"))
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and _kept(settings) == []
+    assert "monday.csv" in job.error and job.params["path"] not in job.error  # the name it was sent under
+
+
+def test_a_file_whose_name_tells_no_format_is_refused_before_it_is_kept(
+    city: Any, make_user: Any, client_for: Any, settings: Any
+) -> None:
+    client = client_for(make_user("administrator", city.city))
+    response = _post(client, _scans(city), "scans.txt")
+    assert response.status_code == 422
+    assert "Cannot tell the format of scans.txt from its name" in response.content.decode()
+    assert not Job.objects.exists() and _kept(settings) == []
+    # No file at all, on the scans page and on the import page: said at once, in the page's language.
+    nothing = client.post("/tracing/scans/", {}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert nothing.status_code == 422 and "请选择要上传的文件" in nothing.content.decode()
+    nothing = client.post("/data/import/", {"kind": "persons"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert nothing.status_code == 422 and "Choose a file to upload." in nothing.content.decode()
+    assert not Job.objects.exists() and _kept(settings) == []
+
+
+def test_a_role_that_may_not_load_scans_is_refused_before_anything_is_kept(
+    city: Any, make_user: Any, client_for: Any, worker: Any, settings: Any
+) -> None:
+    investigator = client_for(make_user("investigator", city.fengtai))
+    with worker():
+        response = _post(investigator, _scans(city))
+    assert response.status_code == 403
+    assert not Job.objects.exists() and _kept(settings) == [] and scan_store().count() == 0
+
+
+def test_a_queued_scan_job_cancelled_deletes_its_file_and_loads_nothing(
+    city: Any, make_user: Any, client_for: Any, worker: Any, settings: Any
+) -> None:
+    client = client_for(make_user("administrator", city.city))
+    job = _job(_post(client, _scans(city)))
+    assert len(_kept(settings)) == 1
+    with worker():
+        assert client.post(f"/jobs/{job.pk}/cancel/").status_code == 302
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED and job.started_at is None
+    assert _kept(settings) == [] and scan_store().count() == 0 and not ScanBatch.objects.exists()
+
+
+def test_a_reaped_scan_job_deletes_its_file(
+    city: Any, make_user: Any, client_for: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_for(make_user("administrator", city.city))
+    job = _job(_post(client, _scans(city)))
+    jobs.claim(job_id=job.pk, worker="elsewhere:1")
+    JobProgress.objects.filter(job=job).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.reap(stale_after=dt.timedelta(minutes=2)) == [job.pk]
+    assert _kept(settings) == []
+
+
+def test_an_ingest_stopped_between_dates_leaves_no_scans_and_no_batch(city: Any, make_user: Any) -> None:
+    """What a cancel does to the scans job: ``progress`` raises between two dates; the store takes the batch's
+    files out again and no batch is recorded."""
+    admin = make_user("administrator", city.city)
+    folder = Path(scan_store().root).parent / "in"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "scans.csv"
+    path.write_bytes(_scans(city, days=3))
+
+    def stop_after_the_first_date(done: int, total: int) -> None:
+        if done == 1:
+            raise JobCancelled
+
+    with pytest.raises(JobCancelled):
+        actions.ingest_scans(actor=admin, source_file=path, progress=stop_after_the_first_date)
+    assert scan_store().count() == 0 and not ScanBatch.objects.exists()
+
+
+def test_a_kept_upload_is_named_at_random_inside_the_uploads_folder(settings: Any) -> None:
+    """The browser's name gives at most a plain suffix; the path is never taken from it."""
+    name = uploads.keep(SimpleUploadedFile("../../etc/passwd.CSV", b"x" * 100), limit=10)
+    kept = uploads.path(name)
+    assert kept.parent == Path(settings.CORDON_UPLOAD_DIR) and kept.suffix == ".csv" and "passwd" not in name
+    assert kept.stat().st_size == 11  # stops one byte past the limit: the import still says "too large"
+    odd = uploads.keep(SimpleUploadedFile("scans.c$v", b"1"))
+    assert "." not in odd and uploads.path(odd).read_bytes() == b"1"
+    for forged in ("../secret", f"{name}/x", "", "/etc/passwd"):
+        with pytest.raises(ValueError):
+            uploads.path(forged)
+    uploads.discard_upload({"path": name})
+    uploads.discard_upload({"path": "../secret"})  # not a kept name: nothing is touched
+    assert not kept.exists()
