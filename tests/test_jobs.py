@@ -186,6 +186,49 @@ def test_a_job_whose_worker_went_silent_is_reaped_as_failed(city: Any, make_user
     assert alive.status == Job.Status.RUNNING
 
 
+def test_a_job_that_can_never_start_is_reaped_too(
+    city: Any, make_user: Any, worker: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    user = make_user("investigator", city.fengtai)
+    with override("en"):
+        never = actions.start(actor=user, kind="tests.steps")  # its queueing never ran: no queue entry
+        with django_capture_on_commit_callbacks(execute=True):
+            broken = actions.start(actor=user, kind="tests.steps")
+    broken.refresh_from_db()
+    assert broken.task_id and not never.task_id
+    DBTaskResult.objects.filter(pk=broken.task_id).update(status="FAILED")  # e.g. its claim raised
+    assert actions.reap(stale_after=dt.timedelta(minutes=2)) == [broken.pk]  # the other is young yet
+    Job.objects.filter(pk=never.pk).update(created_at=timezone.now() - dt.timedelta(minutes=10))
+    assert actions.reap(stale_after=dt.timedelta(minutes=2)) == [never.pk]
+    for job in (never, broken):
+        job.refresh_from_db()
+        assert job.status == Job.Status.FAILED and "could not be started" in job.error
+
+
+def test_a_reaped_job_is_not_marked_done_by_its_late_worker(city: Any, make_user: Any) -> None:
+    user = make_user("investigator", city.fengtai)
+    job = actions.start(actor=user, kind="tests.steps")
+    actions.claim(job_id=job.pk, worker="elsewhere:1")
+    JobProgress.objects.filter(job=job).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=5))
+    assert actions.reap(stale_after=dt.timedelta(minutes=2)) == [job.pk]
+    assert actions.finish(job_id=job.pk, status=Job.Status.DONE, worker="elsewhere:1") is None
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+
+
+def test_a_busy_worker_on_this_machine_is_not_reaped(city: Any, make_user: Any) -> None:
+    """A worker in one long write on SQLite cannot beat; it is alive, so its job is not failed under it."""
+    import socket
+
+    user = make_user("investigator", city.fengtai)
+    job = actions.start(actor=user, kind="tests.steps")
+    actions.claim(job_id=job.pk, worker=f"{socket.gethostname()}:{os.getpid()}")
+    JobProgress.objects.filter(job=job).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=5))
+    assert actions.reap(stale_after=dt.timedelta(minutes=2)) == []
+
+
 def _sql(db: Path, query: str, *args: Any) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db, timeout=30) as conn:
         return conn.execute(query, args).fetchall()

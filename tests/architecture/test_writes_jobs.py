@@ -17,7 +17,7 @@ from cordon.apps.jobs.models import Job, JobProgress
 JOBS = "cordon.apps.jobs.actions"
 COVERS = {
     f"{JOBS}.{name}"
-    for name in ("start", "cancel", "run_again", "claim", "report", "heartbeat", "finish", "reap")
+    for name in ("start", "queued", "cancel", "run_again", "claim", "report", "heartbeat", "finish", "reap")
 }
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 def test_every_job_write_is_audited(city: Any, make_user: Any) -> None:
     admin = make_user("administrator", city.city)
     job = actions.start(actor=admin, kind="jobs.worker_check", params={"seconds": 2})
+    actions.queued(job_id=job.pk, task_id="")
     assert actions.claim(job_id=job.pk, worker="host:1") is not None
     assert actions.claim(job_id=job.pk, worker="host:2") is None  # claimed once
     assert actions.report(job_id=job.pk, done=1, total=2, note="x") is False

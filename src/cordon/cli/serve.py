@@ -41,7 +41,11 @@ def add_parsers(sub: Any) -> None:
 
 def start_worker() -> subprocess.Popen[bytes]:
     """A ``cordon worker`` process beside this one, on the same database (the environment is inherited)."""
-    return subprocess.Popen([sys.executable, "-m", "cordon.cli", "worker"], env=dict(os.environ))
+    # A session of its own: Ctrl+C at the terminal reaches the server only, which then asks the worker once to
+    # finish the step it is on (a second signal would make it exit at once).
+    return subprocess.Popen(
+        [sys.executable, "-m", "cordon.cli", "worker"], env=dict(os.environ), start_new_session=True
+    )
 
 
 def stop_worker(proc: subprocess.Popen[bytes]) -> None:

@@ -8,10 +8,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
+from cordon.core import locks
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 
@@ -187,15 +189,17 @@ def bulk_create_buildings(
     return buildings
 
 
-@action
+@action(atomic=False)
 def refresh_rollups(*, now: dt.datetime | None = None) -> int:
-    """Recount the roll-up figures of every node and replace the kept ones (one transaction). Returns how many
-    were written."""
+    """Recount the roll-up figures of every node (reads only, outside any transaction) and replace the kept ones
+    in one short transaction (on PostgreSQL one replace at a time). Returns how many were written."""
     now = now or timezone.now()
     rows = [
         RollupTally(figure=figure, jurisdiction_id=node, n=n, counted_at=now)
         for (figure, node), n in selectors.rollup_recount().items()
     ]
-    RollupTally.objects.all().delete()
-    RollupTally.objects.bulk_create(rows, batch_size=2000)
+    with transaction.atomic():
+        locks.exclusive("geo.rollups")
+        RollupTally.objects.all().delete()
+        RollupTally.objects.bulk_create(rows, batch_size=2000)
     return len(rows)

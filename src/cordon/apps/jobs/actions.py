@@ -4,14 +4,18 @@ progress, finish, fail, reap). Each is an action; the job row is audited, its pr
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import socket
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
+from django_tasks_db.models import DBTaskResult
 
 from cordon.apps.audit import actions as audit
 from cordon.core import jobs
@@ -23,6 +27,8 @@ from .models import Job, JobProgress
 from .tasks import run_job
 
 WORKER = "worker"  # the audit source of what a worker writes
+NEVER_QUEUED = dt.timedelta(minutes=5)  # a job with no queue entry this long after it was started was lost
+log = logging.getLogger("cordon.jobs")
 
 
 def may_manage(actor: Actor, job: Job) -> bool:
@@ -56,8 +62,26 @@ def start(
         language=get_language() or "",
     )
     JobProgress.objects.create(job=job, note=_("Waiting for a worker"))
-    transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    transaction.on_commit(lambda: _queue(job.pk))
     return job
+
+
+def _queue(job_id: int) -> None:
+    """Put a committed job on the queue and note its queue entry. A job that could not be queued (the database
+    busy past its timeout) keeps no entry and is failed by the reaper, never left waiting for ever."""
+    try:
+        entry = run_job.enqueue(job_id)
+    except DatabaseError:
+        log.exception("job %s could not be queued", job_id)
+        return
+    queued(job_id=job_id, task_id=str(entry.id))
+
+
+@action
+def queued(*, job_id: int, task_id: str) -> None:
+    job = Job.objects.filter(pk=job_id).first()
+    if job is not None:
+        audit.change(None, job, source=WORKER, task_id=task_id)
 
 
 @action
@@ -117,11 +141,22 @@ def heartbeat(*, job_id: int) -> None:
 
 
 @action
-def finish(*, job_id: int, status: str, result: Mapping[str, Any] | None = None, error: str = "") -> Job:
+def finish(
+    *,
+    job_id: int,
+    status: str,
+    result: Mapping[str, Any] | None = None,
+    error: str = "",
+    worker: str | None = None,
+) -> Job | None:
     """End a running job: done (with its result), failed (with the error a person can act on) or cancelled.
+    Only a job still running (on ``worker``, when given) is ended: one the reaper has already failed stays
+    failed (its steps were committed, but someone may be running it again), and ``None`` says so.
     An error may quote the file a job read; a NUL byte there (which PostgreSQL refuses in text) is shown as
     "\\0"."""
     job = Job.objects.select_for_update().get(pk=job_id)
+    if job.status != Job.Status.RUNNING or (worker is not None and job.worker != worker[:128]):
+        return None
     audit.change(
         None,
         job,
@@ -132,6 +167,21 @@ def finish(*, job_id: int, status: str, result: Mapping[str, Any] | None = None,
         finished_at=timezone.now(),
     )
     return job
+
+
+def _alive_here(worker: str) -> bool:
+    """Whether ``worker`` ("host:pid") is a process still running on this machine (a worker busy in one long
+    write on SQLite cannot beat, but is not dead)."""
+    host, _sep, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @action
@@ -145,6 +195,7 @@ def reap(*, stale_after: dt.timedelta) -> list[int]:
         .filter(status=Job.Status.RUNNING, progress__heartbeat_at__lt=cutoff)
         .select_related("progress")
     )
+    stale = [job for job in stale if not _alive_here(job.worker)]
     for job in stale:
         seen = timezone.localtime(job.progress.heartbeat_at)
         with override(job.language or None):
@@ -161,7 +212,38 @@ def reap(*, stale_after: dt.timedelta) -> list[int]:
             error=error,
         )
         _clean_up_on_commit(job)
-    return [job.pk for job in stale]
+    return [job.pk for job in stale] + _reap_unstarted(stale_after)
+
+
+def _reap_unstarted(stale_after: dt.timedelta) -> list[int]:
+    """Queued jobs that will never start: never put on the queue, or whose queue entry failed, ended, vanished,
+    or was taken by a worker that stopped before it could claim the job."""
+    now = timezone.now()
+    lost = []
+    for job in Job.objects.select_for_update().filter(status=Job.Status.QUEUED):
+        if not job.task_id:
+            if job.created_at < now - NEVER_QUEUED:
+                lost.append(job)
+            continue
+        entry = DBTaskResult.objects.filter(pk=job.task_id).values("status", "started_at").first()
+        if (
+            entry is None
+            or entry["status"] in ("FAILED", "SUCCESSFUL")
+            or (
+                entry["status"] == "RUNNING"
+                and entry["started_at"]
+                and entry["started_at"] < now - stale_after
+            )
+        ):
+            lost.append(job)
+    for job in lost:
+        with override(job.language or None):
+            error = _(
+                "This job could not be started (its worker stopped or the queue lost it). Run it again."
+            )
+        audit.change(None, job, source=WORKER, status=Job.Status.FAILED, finished_at=now, error=error)
+        _clean_up_on_commit(job)
+    return [job.pk for job in lost]
 
 
 def _clean_up_on_commit(job: Job) -> None:

@@ -40,6 +40,7 @@ class Job(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     worker = models.CharField(_("worker"), max_length=128, blank=True)
     language = models.CharField(_("language"), max_length=16, blank=True)  # of the page it was started from
+    task_id = models.CharField(_("queue entry"), max_length=64, blank=True)  # the queue's id, once queued
     retry_of = models.ForeignKey(
         "self", verbose_name=_("run again from"), null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -81,12 +81,13 @@ def _error_text(exc: BaseException) -> str:
 
 
 def execute(job_id: int) -> None:
-    job = actions.claim(job_id=job_id, worker=worker_name())
+    me = worker_name()
+    job = actions.claim(job_id=job_id, worker=me)
     if job is None:
         return
     kind = jobs.kind(job.kind)
     if kind is None:
-        actions.finish(job_id=job_id, status=Job.Status.FAILED, error=f"Unknown kind of job: {job.kind}")
+        _end(job, status=Job.Status.FAILED, error=f"Unknown kind of job: {job.kind}")
         return
     progress = Reporter(job_id, every=float(getattr(settings, "CORDON_JOB_PROGRESS_SECONDS", 0.5)))
     beat = Heartbeat(job_id, every=float(getattr(settings, "CORDON_JOB_HEARTBEAT_SECONDS", 10)))
@@ -96,24 +97,28 @@ def execute(job_id: int) -> None:
         with override(language):
             result = kind.run(progress, job.params, job.started_by)
     except JobCancelled:
-        actions.finish(
-            job_id=job_id,
-            status=Job.Status.CANCELLED,
-            result={"done": progress.done, "total": progress.total},
-        )
+        beat.stop()
+        _end(job, status=Job.Status.CANCELLED, result={"done": progress.done, "total": progress.total})
     except Exception as exc:  # a job that fails is recorded as failed with its reason, never lost
+        beat.stop()
         log.exception("job %s (%s) failed", job_id, job.kind)
         with override(language):
-            actions.finish(job_id=job_id, status=Job.Status.FAILED, error=_error_text(exc))
+            _end(job, status=Job.Status.FAILED, error=_error_text(exc))
     else:
-        actions.report(job_id=job_id, done=progress.done, total=progress.total, note="")
-        actions.finish(job_id=job_id, status=Job.Status.DONE, result=dict(result or {}))
-    finally:
         beat.stop()
-        _clean_up(job)
+        actions.report(job_id=job_id, done=progress.done, total=progress.total, note="")
+        _end(job, status=Job.Status.DONE, result=dict(result or {}))
+    finally:
+        beat.stop()  # also when the worker is told to exit at once (SystemExit): the job is then reaped
 
 
-def _clean_up(job: Job) -> None:
+def _end(job: Job, *, status: str, result: dict[str, object] | None = None, error: str = "") -> None:
+    """Record how the job ended, then clean up after it (its uploaded file): only once the end is recorded, so
+    a worker stopped half way leaves the file for the reaper's cleanup."""
+    ended = actions.finish(job_id=job.pk, status=status, result=result, error=error, worker=job.worker)
+    if ended is None:
+        log.warning("job %s was ended by someone else (reaped) before its worker finished it", job.pk)
+        return
     try:
         jobs.clean_up(job.kind, job.params)
     except OSError:  # the job has ended and is recorded; a file left behind is logged, not the job's failure

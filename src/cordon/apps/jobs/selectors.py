@@ -24,7 +24,10 @@ def get_job_for(actor: Actor, job_id: int) -> Job:
 
 
 def running_count_for(actor: Actor) -> int:
-    return jobs_for(actor).filter(status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).count()
+    """How many of the jobs this person started are queued or running (the menu's badge; an administrator's
+    counts their own too)."""
+    active = (Job.Status.QUEUED, Job.Status.RUNNING)
+    return Job.objects.filter(started_by_id=actor.pk, status__in=active).count()
 
 
 def active_of_kind(kind: str) -> Job | None:

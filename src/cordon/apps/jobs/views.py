@@ -64,7 +64,7 @@ def job_again(request: AuthedRequest, job_id: int) -> HttpResponse:
 def job_check(request: AuthedRequest) -> HttpResponse:
     """An administrator's check that workers run jobs: a job that counts seconds and reports each."""
     seconds = request.POST.get("seconds", "")
-    if not seconds.isdigit() or not 1 <= int(seconds) <= 600:
+    if not (seconds.isascii() and seconds.isdigit()) or not 1 <= int(seconds) <= 600:
         messages.error(request, _("Give a number of seconds from 1 to 600."))
         return redirect("jobs:list")
     job = actions.start(actor=request.user, kind="jobs.worker_check", params={"seconds": int(seconds)})

@@ -322,8 +322,13 @@ def follow_up_version(user: Actor) -> str:
     """What the positives follow-up page shows, summed up cheaply (for its live region): people put under or
     released from temporary control, re-sample tasks opened or done, and every five minutes (overdue)."""
     controls = temporary_controls(user).order_by().aggregate(n=Count("pk"), last=Max("pk"))
-    tasks = resample_tasks(user).order_by().aggregate(n=Count("pk"), last=Max("pk"))
-    return f"{controls['n']}-{controls['last'] or 0}-{tasks['n']}-{tasks['last'] or 0}-{live.time_bucket()}"
+    tasks = (
+        resample_tasks(user)
+        .order_by()
+        .aggregate(n=Count("pk"), last=Max("pk"), sampled=Count("pk", filter=Q(status=TaskStatus.SAMPLED)))
+    )
+    parts = [controls["n"], controls["last"] or 0, tasks["n"], tasks["last"] or 0, tasks["sampled"]]
+    return "-".join(str(p) for p in [*parts, live.time_bucket()])
 
 
 def marked_buildings(user: Actor) -> list[dict[str, Any]]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.utils import timezone
 
 from cordon.apps.geo.models import Jurisdiction, Level
-from cordon.core import openitems
+from cordon.core import locks, openitems
 from cordon.core.actions import action
 
 from . import selectors
@@ -25,6 +26,14 @@ class Drift:
 
 
 def _replace(counts: selectors.Counts, now: dt.datetime) -> int:
+    """Replace the kept counts in one short transaction (the recount ran before it, holding no lock); on
+    PostgreSQL one replace at a time, as several workers refresh on their own clocks."""
+    with transaction.atomic():
+        locks.exclusive("tallies.replace")
+        return _write(counts, now)
+
+
+def _write(counts: selectors.Counts, now: dt.datetime) -> int:
     districts = list(Jurisdiction.objects.filter(level=Level.DISTRICT).values_list("pk", flat=True))
     rows = [
         OpenItemTally(
@@ -42,15 +51,16 @@ def _replace(counts: selectors.Counts, now: dt.datetime) -> int:
     return len(rows)
 
 
-@action
+@action(atomic=False)
 def refresh(*, now: dt.datetime | None = None) -> int:
-    """Recount every kind of open item per district and replace the kept counts (one transaction: a reader sees
-    the old counts or the new ones). Returns how many counts were written."""
+    """Recount every kind of open item per district (reads only, outside any transaction: on SQLite a write
+    transaction would hold every other writer for the recount's seconds) and replace the kept counts in one
+    transaction (a reader sees the old counts or the new ones). Returns how many counts were written."""
     now = now or timezone.now()
     return _replace(selectors.recount(now), now)
 
 
-@action
+@action(atomic=False)
 def reconcile(*, now: dt.datetime | None = None) -> list[Drift]:
     """Recount, report every kept count that differs from the source tables (changed since the last refresh,
     or corrupted), and replace them."""

@@ -24,8 +24,17 @@ def recount(now: dt.datetime) -> Counts:
     out: Counts = {}
     for city in Jurisdiction.objects.filter(level=Level.CITY):
         reader = CityReader(city)
+        # A city's reader may also see items of another city's districts (an order placed at a site here for
+        # a resident there): each district is counted by its own city only.
+        own = set(
+            Jurisdiction.objects.filter(level=Level.DISTRICT, path__startswith=city.path).values_list(
+                "pk", flat=True
+            )
+        )
         for kind in openitems.kinds():
             for district_id, (n, late) in kind.count(reader, now).items():
+                if district_id not in own:
+                    continue
                 before = out.get((kind.key, district_id), (0, 0))
                 out[(kind.key, district_id)] = (before[0] + n, before[1] + late)
     return out

@@ -187,9 +187,19 @@ def cases_version(qs: QuerySet[Case]) -> str:
         last=Max("pk"),
         traced=Count("pk", filter=Q(traced_at__isnull=False)),
         at=Max("traced_at"),
+        clustered=Count("pk", filter=Q(cluster__isnull=False)),
+        controlled=Count("pk", filter=Q(isolated_at__isnull=False)),
     )
-    at = figures["at"].timestamp() if figures["at"] else 0
-    return f"{figures['n']}-{figures['last'] or 0}-{figures['traced']}-{int(at)}-{live.time_bucket()}"
+    at = int(figures["at"].timestamp()) if figures["at"] else 0
+    parts = [
+        figures["n"],
+        figures["last"] or 0,
+        figures["traced"],
+        at,
+        figures["clustered"],
+        figures["controlled"],
+    ]
+    return "-".join(str(p) for p in [*parts, live.time_bucket()])
 
 
 def cases_reported_today(user: Actor) -> int:

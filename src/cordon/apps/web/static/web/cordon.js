@@ -81,3 +81,14 @@
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
+
+// Live regions (core/live.py): a refresh that arrives after a box was ticked in the region, or whose answer is
+// not the page (a sign-in page after the session ended), is not swapped in.
+document.addEventListener("htmx:beforeSwap", function (e) {
+  var el = e.detail.elt;
+  if (!el || !el.hasAttribute || !el.hasAttribute("data-live")) return;
+  var text = (e.detail.xhr && e.detail.xhr.responseText) || "";
+  if (el.querySelector("input:checked") || text.indexOf('id="' + el.id + '"') === -1) {
+    e.detail.shouldSwap = false;
+  }
+});
