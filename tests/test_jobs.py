@@ -308,3 +308,11 @@ def test_the_server_starts_its_worker_again_when_it_dies(tmp_path: Path, monkeyp
     finally:
         supervisor.stop()
     assert supervisor.proc.poll() is not None  # stopped with the server
+
+
+def test_a_one_at_a_time_kind_starts_once(city: Any, make_user: Any) -> None:
+    user = make_user("investigator", city.fengtai)
+    first = actions.start(actor=user, kind="tests.steps", one_at_a_time=True)
+    with pytest.raises(ValidationError):
+        actions.start(actor=user, kind="tests.steps", one_at_a_time=True)
+    assert list(Job.objects.values_list("pk", flat=True)) == [first.pk]

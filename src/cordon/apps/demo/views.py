@@ -4,6 +4,7 @@ day as a background job (the same audited action as ``cordon demo --next-day``).
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 from cordon.apps.jobs import actions as jobs
 from cordon.apps.jobs import selectors as job_reads
 from cordon.core.access import AuthedRequest, page
+from cordon.core.pages import error_text
 from cordon.core.roles import Cap
 
 from . import selectors
@@ -40,5 +42,9 @@ def next_day(request: AuthedRequest) -> HttpResponse:
     if playing is not None:
         messages.info(request, _("The next day is already being played."))
         return redirect("jobs:detail", job_id=playing.pk)
-    job = jobs.start(actor=request.user, kind=NEXT_DAY)
+    try:
+        job = jobs.start(actor=request.user, kind=NEXT_DAY, one_at_a_time=True)
+    except ValidationError as exc:  # another click started it a moment ago
+        messages.info(request, error_text(exc))
+        return redirect("demo:exercise")
     return redirect("jobs:detail", job_id=job.pk)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django_tasks_db.models import DBTaskResult
 
 from cordon.apps.audit import actions as audit
-from cordon.core import jobs
+from cordon.core import jobs, locks
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap, caps_for
@@ -44,13 +44,19 @@ def start(
     params: Mapping[str, Any] | None = None,
     retry_of: Job | None = None,
     source: str = "web",
+    one_at_a_time: bool = False,
 ) -> Job:
-    """Record a job and queue it for a worker (queued once this transaction commits)."""
+    """Record a job and queue it for a worker (queued once this transaction commits). ``one_at_a_time``: refused
+    while a job of the same kind is queued or running (checked under a lock, so two clicks start one)."""
     found = jobs.kind(kind)
     if found is None:
         raise ValidationError({"kind": _("Unknown kind of job: %(kind)s.") % {"kind": kind}})
     if not found.may_start(actor):
         raise PermissionDenied
+    if one_at_a_time:
+        locks.exclusive(f"jobs.start:{kind}")
+        if Job.objects.filter(kind=kind, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).exists():
+            raise ValidationError(_("A job of this kind is already queued or running."))
     job = audit.create(
         actor,
         Job,
