@@ -114,6 +114,7 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]: 
     from django.test import Client, override_settings
 
     from cordon.apps.control import selectors as control
+    from cordon.apps.geo import actions as geo_actions
     from cordon.apps.geo import selectors as geo
     from cordon.apps.tallies import actions as tallies
     from cordon.core import openitems, rollups
@@ -140,10 +141,12 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]: 
         "profiles": {},
     }
     for mode, stale in (("live", -1.0), ("kept", 1e9)):
-        with override_settings(CORDON_TALLY_STALE_SECONDS=stale):
+        with override_settings(CORDON_TALLY_STALE_SECONDS=stale, CORDON_ROLLUP_STALE_SECONDS=stale):
             if mode == "kept":
                 res["refresh"] = series(lambda: tallies.refresh(), 3, args.budget, 2)
                 say(f"refresh: {fmt(res['refresh'])}")
+                res["rollups"] = series(lambda: geo_actions.refresh_rollups(), 3, args.budget, 2)
+                say(f"roll-ups refresh: {fmt(res['rollups'])}")
             for label, user in users.items():
                 for page, url in (("board", "/control/"), ("home", "/")):
                     xs = series(get(label, url), args.runs, args.budget)
@@ -152,7 +155,7 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]: 
                 xs = series(lambda u=user: control.open_items(u), args.runs, args.budget)
                 res["selector"][(label, mode)] = xs
                 say(f"{mode} {label} open_items: {fmt(xs)}")
-    with override_settings(CORDON_TALLY_STALE_SECONDS=1e9):
+    with override_settings(CORDON_TALLY_STALE_SECONDS=1e9, CORDON_ROLLUP_STALE_SECONDS=1e9):
         for label in users:
             for url in ("/control/", "/"):
                 res["profiles"][(label, url)] = profile(get(label, url))
@@ -325,7 +328,7 @@ def report(
         out.append("")
     out += [
         "Times in ms, median / p95 / max (n = timed runs after one warm-up); live = counted per request (kept "
-        "counts stale), kept = after `tallies.actions.refresh()`.",
+        "counts stale), kept = after `tallies.actions.refresh()` and `geo.actions.refresh_rollups()`.",
         "",
         "| user | what | live | kept | live/kept (median) | target (p95, kept) |",
         "|---|---|---:|---:|---:|---|",
@@ -351,7 +354,8 @@ def report(
         live, kept = res["selector"][(label, "live")], res["selector"][(label, "kept")]
         out.append(f"| {label} | `open_items` alone | {fmt(live)} | {fmt(kept)} | "
                    f"{statistics.median(live) / statistics.median(kept):,.1f}x | |")  # fmt: skip
-    out += ["", f"`tallies.actions.refresh()` (what a worker pays every 10 s): {fmt(res['refresh'])} ms.", ""]
+    out += ["", f"`tallies.actions.refresh()` (what a worker pays every 10 s): {fmt(res['refresh'])} ms."]
+    out += [f"`geo.actions.refresh_rollups()` (every 60 s): {fmt(res['rollups'])} ms.", ""]
     out += ["Parts still counted per request (median ms):", ""]
     kinds = list(next(iter(res["kinds"].values())))
     figures = list(next(iter(res["home_parts"].values())))
