@@ -1,0 +1,668 @@
+"""Requests while a re-trace runs: logins and page reads during a trace job, against the same trace run in a
+plain process, on the demo city (issue target: no request waits on a job; logins and page reads under 1 s).
+
+On a fresh database (SQLite in a temporary ``CORDON_VAR`` by default; ``--pg ADMIN_URL`` creates and drops a
+throwaway PostgreSQL database) the script loads the demo (the demo app's loader: 20,000 residents, the
+outbreak's cases traced), picks the case with the most contacts, starts ``cordon serve`` (waitress with its job
+worker beside it) in a process of its own, and signs in readers over HTTP. Then, each phase with the same
+stream of requests running (readers cycling through the home page, the case list, the case's page and the
+linkage inbox with a pause between requests; a stream of fresh logins: GET the form, POST the credentials,
+follow the redirect to the home page):
+
+1. **idle**: nothing else runs, for ``--idle-seconds``;
+2. **during job**: the demo investigator presses "Trace contacts" on the case's page (POST, answered at once
+   with the job page), then polls the job page's status fragment every second, as the browser does, until the
+   job ends;
+3. **during synchronous trace**: ``tracing.actions.trace_case`` on the same case called directly in another
+   process (what a request did before jobs, minus holding a waitress thread), until it returns;
+4. **during synchronous trace, one transaction** (unless ``--no-atomic``): the same call inside one
+   ``transaction.atomic()``, as tracing wrote before its reads and engine run were moved out of the transaction.
+
+    .venv/bin/python bench/bench_jobs.py                                              # SQLite
+    .venv/bin/python bench/bench_jobs.py --pg postgres://postgres@127.0.0.1:5432/postgres
+
+Prints a markdown block for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TARGET = 1.0  # seconds
+HERE = Path(__file__).resolve()
+
+
+# --- HTTP clients -------------------------------------------------------------------------------------------
+
+
+class Browser:
+    """One browser: its own cookies; follows redirects."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def csrf(self) -> str:
+        return next((c.value or "" for c in self.jar if c.name == "csrftoken"), "")
+
+    def get(self, path: str, htmx: bool = False) -> tuple[int, str, str]:
+        request = urllib.request.Request(self.base + path, headers={"HX-Request": "true"} if htmx else {})
+        return self._open(request)
+
+    def post(self, path: str, data: dict[str, str]) -> tuple[int, str, str]:
+        body = urllib.parse.urlencode({"csrfmiddlewaretoken": self.csrf(), **data}).encode()
+        request = urllib.request.Request(self.base + path, data=body, headers={"Referer": self.base + path})
+        return self._open(request)
+
+    def _open(self, request: urllib.request.Request) -> tuple[int, str, str]:
+        """(status, final path, body); an HTTP error is returned as its status, a dropped connection raises."""
+        try:
+            with self.opener.open(request, timeout=120) as response:
+                return response.status, urllib.parse.urlsplit(response.url).path, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, urllib.parse.urlsplit(exc.url).path, ""
+
+    def login(self, username: str, password: str) -> bool:
+        self.get("/login/")
+        status, path, _ = self.post("/login/", {"username": username, "password": password})
+        return status == 200 and path != "/login/"
+
+
+@dataclass
+class Sample:
+    kind: str
+    seconds: float
+    error: str = ""  # "" when the request was answered as expected
+    at: float = 0.0  # when it was sent (epoch seconds)
+
+
+@dataclass
+class Stream:
+    """Readers and a login stream running side by side until ``stop()``; every request's latency."""
+
+    base: str
+    readers: list[tuple[Browser, list[str]]]
+    logins: list[str]
+    password: str
+    think: float
+    login_pause: float
+    samples: list[Sample] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def record(self, kind: str, t0: float, error: str = "") -> None:
+        took = time.perf_counter() - t0
+        with self._lock:
+            self.samples.append(Sample(kind, took, error, time.time() - took))
+
+    def start(self) -> None:
+        self._stop.clear()
+        self.samples = []
+        self._threads = [
+            threading.Thread(target=self._read, args=(i, b, pages), daemon=True)
+            for i, (b, pages) in enumerate(self.readers)
+        ] + [threading.Thread(target=self._login, daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    def stop(self) -> list[Sample]:
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+        return list(self.samples)
+
+    def _read(self, i: int, browser: Browser, pages: list[str]) -> None:
+        k = i  # readers start at different pages
+        self._stop.wait(self.think * i / max(1, len(self.readers)))
+        while not self._stop.is_set():
+            kind, path = pages[k % len(pages)].split("|", 1)
+            k += 1
+            t0 = time.perf_counter()
+            try:
+                status, _, _ = browser.get(path)
+                self.record(kind, t0, "" if status == 200 else f"HTTP {status}")
+            except OSError as exc:
+                self.record(kind, t0, type(exc).__name__)
+            self._stop.wait(self.think)
+
+    def _login(self) -> None:
+        k = 0
+        while not self._stop.is_set():
+            browser = Browser(self.base)
+            username = self.logins[k % len(self.logins)]
+            k += 1
+            t0 = time.perf_counter()
+            try:
+                status, _, _ = browser.get("/login/")
+                self.record("login form (GET)", t0, "" if status == 200 else f"HTTP {status}")
+                t0 = time.perf_counter()
+                status, path, _ = browser.post("/login/", {"username": username, "password": self.password})
+                error = "" if status == 200 and path == "/" else f"HTTP {status} at {path}"
+                self.record("login (POST + home)", t0, error)
+            except OSError as exc:
+                self.record("login (POST + home)", t0, type(exc).__name__)
+            self._stop.wait(self.login_pause)
+
+
+# --- The server ---------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """``cordon serve --no-worker`` and one ``cordon worker`` beside it (what ``cordon serve`` starts itself),
+    here through this script so that the worker reports its traces' timings (``--worker``), optionally at a
+    lower CPU priority (``--nice``)."""
+
+    def __init__(self, work: Path, nice: int) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log, self.timings = work / "serve.log", work / "worker-timings.jsonl"
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "cordon.cli", "serve", "--no-worker", "--port", str(self.port)],
+                env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            self.worker = subprocess.Popen(
+                [sys.executable, str(HERE), "--worker", str(self.timings)], env=dict(os.environ),
+                stdout=out, stderr=subprocess.STDOUT, preexec_fn=(lambda: os.nice(nice)) if nice else None,
+            )  # fmt: skip
+        for _ in range(1200):
+            with contextlib.suppress(OSError):
+                if Browser(self.base).get("/healthz")[0] == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not start: {self.log.read_text()[-2000:]}")
+
+    def traces(self) -> list[dict[str, Any]]:
+        """The worker's traces so far: their timings and write transactions (``instrument``)."""
+        if not self.timings.exists():
+            return []
+        return [json.loads(line) for line in self.timings.read_text().splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        for proc, sig in ((self.worker, signal.SIGTERM), (self.proc, signal.SIGINT)):
+            if proc.poll() is None:
+                proc.send_signal(sig)
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def instrument(report: Any) -> None:
+    """Time the trace's two parts in this process: the engine run (``_find``: the register reads and the
+    engine; no writes) and the write transaction (``_record``), and when the latter ran (epoch seconds);
+    ``report(dict)`` gets each trace's figures. Patches the module's functions, not their behaviour."""
+    from cordon.apps.tracing.actions import tracing as module
+
+    find, record = module._find, module._record  # type: ignore[attr-defined]
+    spent: dict[str, float] = {}
+
+    def timed_find(*a: Any, **kw: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return find(*a, **kw)
+        finally:
+            spent["find"] = time.perf_counter() - t
+
+    def timed_record(*a: Any, **kw: Any) -> Any:
+        t, began = time.perf_counter(), time.time()
+        try:
+            return record(*a, **kw)
+        finally:
+            report({**spent, "record": time.perf_counter() - t, "write": [began, time.time()]})
+
+    module._find, module._record = timed_find, timed_record  # type: ignore[attr-defined]
+
+
+def run_worker(timings: str) -> int:
+    """``cordon worker``, instrumented: each trace's figures as a JSON line in ``timings``."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
+    import django
+
+    django.setup()
+    from cordon.cli import main as cordon
+
+    def report(figures: dict[str, Any]) -> None:
+        with open(timings, "a", encoding="utf-8") as out:
+            out.write(json.dumps(figures) + "\n")
+
+    instrument(report)
+    return cordon(["worker"])
+
+
+# --- The demo and who signs in ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setup:
+    case_pk: int
+    case_code: str
+    contacts: dict[int, int]  # degree -> count
+    trace_user: str
+    readers: list[str]
+    logins: list[str]
+    password: str
+    load_seconds: float
+
+
+def load_demo() -> Setup:
+    """Migrate, load the demo (timed, not part of the phases), pick the case with the most contacts and the
+    logins: the demo investigator traces; readers are the investigator, the case district's commander and the
+    city commander; logins rotate through the district commanders and street officers."""
+    from django.core.management import call_command
+    from django.db.models import Count
+
+    from cordon.apps.demo import actions as demo
+    from cordon.apps.demo import scenario
+    from cordon.apps.tracing.models import Case, Contact
+    from cordon.core.roles import Role
+
+    call_command("migrate", verbosity=0)
+    t0 = time.perf_counter()
+    demo.load(progress=True)
+    load_seconds = time.perf_counter() - t0
+    top = Contact.objects.values("case").annotate(n=Count("id")).order_by("-n", "case")[0]
+    case = Case.objects.select_related("district").get(pk=top["case"])
+    counts = dict(
+        Contact.objects.filter(case=case).values_list("degree").annotate(n=Count("id")).order_by("degree")
+    )
+    commanders = [l for l in scenario.LOGINS if l.role == Role.DISTRICT_COMMANDER]  # noqa: E741
+    own = next(l.username for l in commanders if l.jurisdiction == case.district.code)  # noqa: E741
+    streets = [l.username for l in scenario.LOGINS if l.role == Role.STREET_OFFICER]  # noqa: E741
+    return Setup(
+        case_pk=case.pk,
+        case_code=case.code,
+        contacts={int(d): n for d, n in counts.items()},
+        trace_user="investigator",
+        readers=["investigator", own, "city"],
+        logins=[l.username for l in commanders] + streets[:10],  # noqa: E741
+        password=scenario.PASSWORD,
+        load_seconds=load_seconds,
+    )
+
+
+def sign_in_readers(base: str, setup: Setup) -> list[tuple[Browser, list[str]]]:
+    """One signed-in browser per reader, with the pages it may open (each opened once, unmeasured: a page the
+    role may not see is left out)."""
+    pages = [
+        ("home page", "/"),
+        ("case list", "/tracing/cases/"),
+        ("case page", f"/tracing/cases/{setup.case_pk}/"),
+        ("linkage inbox", "/tracing/linkage/"),
+    ]
+    readers = []
+    for username in setup.readers:
+        browser = Browser(base)
+        if not browser.login(username, setup.password):
+            raise RuntimeError(f"{username} could not sign in")
+        allowed = [f"{kind}|{path}" for kind, path in pages if browser.get(path)[0] == 200]
+        readers.append((browser, allowed))
+    return readers
+
+
+# --- The phases ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    name: str
+    samples: list[Sample]
+    walls: list[float] = field(default_factory=list)  # the trace's wall time, per round
+    notes: list[str] = field(default_factory=list)
+    load: float = field(default_factory=lambda: os.getloadavg()[0])
+    writes: list[tuple[float, float]] = field(default_factory=list)  # the trace's write transaction (epoch)
+
+    @property
+    def trace_seconds(self) -> float | None:
+        return self.walls[-1] if self.walls else None
+
+
+def idle_phase(stream: Stream, seconds: float) -> Phase:
+    stream.start()
+    time.sleep(seconds)
+    return Phase("idle", stream.stop(), notes=[f"{seconds:.0f} s"])
+
+
+def job_phase(stream: Stream, server: Server, setup: Setup) -> Phase:
+    """Press "Trace contacts"; poll the job page's status fragment every second (as the page does) until the
+    job has ended. The trace's time is the job's own (started to finished, as the worker recorded it)."""
+    from django.db import connections
+
+    from cordon.apps.jobs.models import Job
+
+    tracer = Browser(server.base)
+    assert tracer.login(setup.trace_user, setup.password)
+    tracer.get(f"/tracing/cases/{setup.case_pk}/")
+    before = len(server.traces())
+    stream.start()
+    t0 = time.perf_counter()
+    status, path, _ = tracer.post(f"/tracing/cases/{setup.case_pk}/trace/", {})
+    stream.record("start trace (POST + job page)", t0, "" if status == 200 else f"HTTP {status}")
+    found = re.fullmatch(r"/jobs/(\d+)/", path)
+    if not found:
+        stream.stop()
+        raise RuntimeError(f"the trace did not start a job: HTTP {status} at {path}")
+    state = "queued"
+    while state not in ("done", "failed", "cancelled"):
+        time.sleep(1.0)
+        t1 = time.perf_counter()
+        status, _, html = tracer.get(path, htmx=True)
+        stream.record("job status poll", t1, "" if status == 200 else f"HTTP {status}")
+        m = re.search(r'data-status="(\w+)"', html)
+        state = m.group(1) if m else state
+    observed = time.perf_counter() - t0
+    samples = stream.stop()
+    job = Job.objects.get(pk=int(found.group(1)))
+    connections.close_all()
+    assert job.started_at and job.finished_at
+    wall = (job.finished_at - job.started_at).total_seconds()
+    queued = (job.started_at - job.created_at).total_seconds()
+    print(f"job {job.pk} {state}: {job.result.get('summary', '') or job.error}", file=sys.stderr, flush=True)
+    traced = server.traces()[before:]
+    notes = (f"{'' if state == 'done' else state} {queued:.1f} s queued, end seen by the page "
+             f"{observed:.1f} s after the click; " + split(wall, traced[0])).strip()  # fmt: skip
+    return Phase("during job", samples, [wall], [notes], writes=[tuple(t["write"]) for t in traced])
+
+
+def split(wall: float, figures: dict[str, Any]) -> str:
+    rest = wall - figures["find"] - figures["record"]
+    return (f"scan store, index and the rest {rest:.1f} s, engine and register reads {figures['find']:.1f} s, "
+            f"write transaction {figures['record']:.1f} s")  # fmt: skip
+
+
+def sync_phase(stream: Stream, setup: Setup, atomic: bool) -> Phase:
+    """``trace_case`` called directly in another process (this script with ``--sync-trace``); the stream runs
+    from when that process is ready to trace until it has returned."""
+    cmd = [sys.executable, str(HERE), "--sync-trace", str(setup.case_pk), "--as", setup.trace_user]
+    proc = subprocess.Popen(
+        cmd + (["--atomic"] if atomic else []), env=dict(os.environ), stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if line.strip() != "READY":
+        proc.wait()
+        raise RuntimeError(f"the trace process did not start: {line!r}")
+    stream.start()
+    out = proc.stdout.read()
+    proc.wait()
+    samples = stream.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"the synchronous trace failed ({proc.returncode}): {out[-2000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    name = "during synchronous trace" + (", one transaction" if atomic else "")
+    write = result["held"] if atomic else result["write"]
+    return Phase(name, samples, [result["wall"]], [split(result["wall"], result)], writes=[tuple(write)])
+
+
+def sync_trace(case_pk: int, username: str, atomic: bool) -> int:
+    """The child process of ``sync_phase``: trace the case as the user (timed by ``instrument``); one JSON line
+    out. With ``atomic``, inside one transaction, which holds what it has written from its start (on SQLite,
+    whose transactions here begin IMMEDIATE: the database's write lock)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
+    import django
+
+    django.setup()
+    from contextlib import nullcontext
+
+    from django.db import transaction
+
+    from cordon.apps.accounts.models import User
+    from cordon.apps.tracing import actions, selectors
+
+    user = User.objects.select_related("jurisdiction").get(username=username)
+    case = selectors.get_case_for(user, case_pk)
+    figures: dict[str, Any] = {}
+    instrument(figures.update)
+    print("READY", flush=True)
+    t0, began = time.perf_counter(), time.time()
+    with transaction.atomic() if atomic else nullcontext():
+        actions.trace_case(actor=user, case=case)
+    figures.update(wall=time.perf_counter() - t0, held=[began, time.time()])
+    print(json.dumps(figures), flush=True)
+    return 0
+
+
+def cpu_phase(stream: Stream, seconds: float) -> Phase:
+    """The control: one core kept busy for as long as the job took, by a process that touches no database (the
+    machine has 2 cores: this is what the trace's CPU alone costs the requests)."""
+    burn = f"import time\nend = time.perf_counter() + {seconds}\nwhile time.perf_counter() < end:\n    pass\n"
+    stream.start()
+    subprocess.run([sys.executable, "-c", burn], check=True)
+    return Phase("one core busy, no database", stream.stop(), [seconds], [])
+
+
+# --- The table ----------------------------------------------------------------------------------------------
+
+
+def _q(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+KINDS = [
+    "login form (GET)",
+    "login (POST + home)",
+    "home page",
+    "case list",
+    "case page",
+    "linkage inbox",
+    "start trace (POST + job page)",
+    "job status poll",
+]
+
+
+def table(phases: list[Phase]) -> str:
+    ms = lambda s: f"{1000 * s:,.0f}"  # noqa: E731
+    lines = [
+        "| phase | request | count | p50 ms | p95 ms | max ms | over 1 s | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for phase in phases:
+        for kind in KINDS:
+            got = [s for s in phase.samples if s.kind == kind]
+            if not got:
+                continue
+            ok = [s.seconds for s in got if not s.error]
+            errors = [s for s in got if s.error]
+            slow = sum(1 for s in got if s.seconds > TARGET)
+            err = f"{len(errors)}" + (
+                f" ({errors[0].error}, after {max(s.seconds for s in errors):.1f} s)" if errors else ""
+            )
+            stats = (
+                f"{ms(statistics.median(ok))} | {ms(_q(ok, 0.95))} | {ms(max(s.seconds for s in got))}"
+                if ok
+                else "- | - | -"
+            )
+            lines.append(f"| {phase.name} | {kind} | {len(got)} | {stats} | {slow} | {err} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def overlap(phase: Phase) -> tuple[str, str]:
+    """The logins and page reads that overlapped the trace's write transaction, and the others."""
+
+    def during(s: Sample) -> bool:
+        return any(s.at < b and s.at + s.seconds > a for a, b in phase.writes)
+
+    def line(got: list[Sample]) -> str:
+        if not got:
+            return "0"
+        slow = sum(1 for s in got if s.seconds > TARGET or s.error)
+        return f"{len(got)}, {slow}, {1000 * max(s.seconds for s in got):,.0f}"
+
+    reads = [s for s in phase.samples if s.kind in KINDS[:6]]
+    if not phase.writes:
+        return "-", line(reads)
+    return line([s for s in reads if during(s)]), line([s for s in reads if not during(s)])
+
+
+def report(args: argparse.Namespace, setup: Setup, phases: list[Phase], db: str) -> int:
+    load = os.getloadavg()
+    machine = f"{platform.machine()} x{os.cpu_count()}"
+    print(f"\n{dt.date.today()}, {machine}, {db}, waitress 8 threads + 1 worker; load average at the end "
+          f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min)\n")  # fmt: skip
+    print(f"Demo loaded in {setup.load_seconds:.0f} s (not timed below). Case {setup.case_code}: "
+          f"{setup.contacts.get(1, 0):,} close, {setup.contacts.get(2, 0):,} secondary, "
+          f"{setup.contacts.get(0, 0):,} risk-venue visitors. {len(setup.readers)} readers "
+          f"({', '.join(setup.readers)}) "
+          f"with {args.think:.1f} s between requests, one login stream with {args.login_pause:.1f} s between "
+          f"logins.\n")  # fmt: skip
+    print(
+        "| phase | trace wall time per round (s) | highest load average (1 min) | requests overlapping the "
+        "trace's write transaction: n, over 1 s, max ms | other requests: n, over 1 s, max ms | notes |"
+    )
+    print("|---|---:|---:|---:|---:|---|")
+    for phase in phases:
+        walls = ", ".join(f"{w:.1f}" for w in phase.walls) or "-"
+        inside, outside = overlap(phase)
+        print(f"| {phase.name} | {walls} | {phase.load:.2f} | {inside} | {outside} | "
+              f"{'; '.join(dict.fromkeys(phase.notes))} |")  # fmt: skip
+    print()
+    print(table(phases))
+    met = all(
+        not s.error and s.seconds <= TARGET for p in phases if p.name == "during job" for s in p.samples
+    )
+    verdict = "met" if met else "NOT met"
+    print(f"\nTarget (every login and page read under {TARGET:.0f} s while the job runs): {verdict}.")
+    return 0 if met else 1
+
+
+# --- Main ---------------------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, work: Path) -> int:
+    import django
+
+    django.setup()
+    from django.db import connection, connections
+
+    setup = load_demo()
+    db = (
+        f"PostgreSQL {getattr(connection, 'pg_version', 0) // 10000}"
+        if connection.vendor == "postgresql"
+        else "SQLite"
+    )
+    connections.close_all()
+    print(f"case {setup.case_code} (pk {setup.case_pk}): {setup.contacts}", file=sys.stderr, flush=True)
+    server = Server(work, args.nice)
+    runs: list[Phase] = []
+    try:
+        readers = sign_in_readers(server.base, setup)
+        stream = Stream(server.base, readers, setup.logins, setup.password, args.think, args.login_pause)
+        idle_phase(stream, 3)  # warm-up, not reported
+        runs.append(idle_phase(stream, args.idle_seconds))
+        busy = 5.0
+        for k in range(args.repeat):
+            for step in ("job", "sync", "atomic", "cpu"):
+                if step == "atomic" and args.no_atomic:
+                    continue
+                time.sleep(2)
+                print(f"round {k + 1}: {step}", file=sys.stderr, flush=True)
+                if step == "job":
+                    runs.append(job_phase(stream, server, setup))
+                    busy = max(3.0, runs[-1].trace_seconds or busy)
+                elif step == "cpu":
+                    runs.append(cpu_phase(stream, busy))
+                else:
+                    runs.append(sync_phase(stream, setup, atomic=step == "atomic"))
+    finally:
+        server.stop()
+    return report(args, setup, merge(runs), db)
+
+
+def merge(runs: list[Phase]) -> list[Phase]:
+    """The rounds of each phase as one: samples pooled, trace times and notes listed, the highest load."""
+    out: dict[str, Phase] = {}
+    for r in runs:
+        if r.name not in out:
+            out[r.name] = Phase(r.name, [], [], [], r.load, [])
+        p = out[r.name]
+        p.samples += r.samples
+        p.walls += r.walls
+        p.notes += r.notes
+        p.writes += r.writes
+        p.load = max(p.load, r.load)
+    return list(out.values())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pg", default="", help="PostgreSQL admin URL: run on a throwaway database there")
+    parser.add_argument("--think", type=float, default=0.5, help="seconds each reader waits between requests")
+    parser.add_argument("--login-pause", type=float, default=0.5, help="seconds between two logins")
+    parser.add_argument("--idle-seconds", type=float, default=20)
+    parser.add_argument("--repeat", type=int, default=5, help="rounds of the phases (their samples pooled)")
+    parser.add_argument("--no-atomic", action="store_true", help="skip the one-transaction baseline")
+    parser.add_argument("--nice", type=int, default=0, help="run the job worker at this lower CPU priority")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # the instrumented worker, its timings file
+    parser.add_argument("--sync-trace", type=int, help=argparse.SUPPRESS)  # the child of sync_phase
+    parser.add_argument("--as", dest="username", help=argparse.SUPPRESS)
+    parser.add_argument("--atomic", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return run_worker(args.worker)
+    if args.sync_trace is not None:
+        return sync_trace(args.sync_trace, args.username, args.atomic)
+
+    work = Path(tempfile.mkdtemp(prefix="cordon-bench-jobs-"))
+    os.environ["CORDON_VAR"] = str(work / "var")
+    os.environ.pop("CORDON_SCAN_DIR", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
+    name = ""
+    if args.pg:
+        import psycopg
+
+        name = f"cordon_bench_jobs_{os.getpid()}"
+        with psycopg.connect(args.pg, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = f"{args.pg.rsplit('/', 1)[0]}/{name}"
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    try:
+        return run(args, work)
+    finally:
+        if name:
+            from django.db import connections
+
+            connections.close_all()
+            import psycopg
+
+            with psycopg.connect(args.pg, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
