@@ -529,8 +529,9 @@ def overlap(phase: Phase) -> tuple[str, str]:
 def report(args: argparse.Namespace, setup: Setup, phases: list[Phase], db: str) -> int:
     load = os.getloadavg()
     machine = f"{platform.machine()} x{os.cpu_count()}"
-    print(f"\n{dt.date.today()}, {machine}, {db}, waitress 8 threads + 1 worker; load average at the end "
-          f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min)\n")  # fmt: skip
+    worker = f"1 worker at nice {args.nice}" if args.nice else "1 worker"
+    print(f"\n{dt.datetime.now(dt.UTC).date()} (UTC), {machine}, {db}, waitress 8 threads + {worker}; load average "
+          f"at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min)\n")  # fmt: skip
     print(f"Demo loaded in {setup.load_seconds:.0f} s (not timed below). Case {setup.case_code}: "
           f"{setup.contacts.get(1, 0):,} close, {setup.contacts.get(2, 0):,} secondary, "
           f"{setup.contacts.get(0, 0):,} risk-venue visitors. {len(setup.readers)} readers "
