@@ -179,10 +179,9 @@ def free_port() -> int:
 
 class Server:
     """``cordon serve --no-worker`` and one ``cordon worker`` beside it (what ``cordon serve`` starts itself),
-    here through this script so that the worker reports its traces' timings (``--worker``), optionally at a
-    lower CPU priority (``--nice``)."""
+    here through this script so that the worker reports its traces' timings (``--worker``)."""
 
-    def __init__(self, work: Path, nice: int) -> None:
+    def __init__(self, work: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log, self.timings = work / "serve.log", work / "worker-timings.jsonl"
@@ -193,7 +192,7 @@ class Server:
             )  # fmt: skip
             self.worker = subprocess.Popen(
                 [sys.executable, str(HERE), "--worker", str(self.timings)], env=dict(os.environ),
-                stdout=out, stderr=subprocess.STDOUT, preexec_fn=(lambda: os.nice(nice)) if nice else None,
+                stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         for _ in range(1200):
             with contextlib.suppress(OSError):
@@ -201,6 +200,12 @@ class Server:
                     return
             time.sleep(0.1)
         raise RuntimeError(f"the server did not start: {self.log.read_text()[-2000:]}")
+
+    def renice(self, nice: int) -> None:
+        """Set the worker's CPU priority, every thread of it (lowering it back needs the right to, e.g. root)."""
+        for tid in os.listdir(f"/proc/{self.worker.pid}/task"):
+            with contextlib.suppress(ProcessLookupError):
+                os.setpriority(os.PRIO_PROCESS, int(tid), nice)
 
     def traces(self) -> list[dict[str, Any]]:
         """The worker's traces so far: their timings and write transactions (``instrument``)."""
@@ -338,25 +343,21 @@ def sign_in_readers(base: str, setup: Setup) -> list[tuple[Browser, list[str]]]:
 class Phase:
     name: str
     samples: list[Sample]
-    walls: list[float] = field(default_factory=list)  # the trace's wall time, per round
-    notes: list[str] = field(default_factory=list)
+    rounds: list[dict[str, float]] = field(default_factory=list)  # per round: wall, find, record, queued (s)
     load: float = field(default_factory=lambda: os.getloadavg()[0])
     writes: list[tuple[float, float]] = field(default_factory=list)  # the trace's write transaction (epoch)
-
-    @property
-    def trace_seconds(self) -> float | None:
-        return self.walls[-1] if self.walls else None
 
 
 def idle_phase(stream: Stream, seconds: float) -> Phase:
     stream.start()
     time.sleep(seconds)
-    return Phase("idle", stream.stop(), notes=[f"{seconds:.0f} s"])
+    return Phase("idle", stream.stop())
 
 
-def job_phase(stream: Stream, server: Server, setup: Setup) -> Phase:
+def job_phase(stream: Stream, server: Server, setup: Setup, nice: int = 0) -> Phase:
     """Press "Trace contacts"; poll the job page's status fragment every second (as the page does) until the
-    job has ended. The trace's time is the job's own (started to finished, as the worker recorded it)."""
+    job has ended. The trace's time is the job's own (started to finished, as the worker recorded it). The
+    worker runs at CPU priority ``nice`` meanwhile."""
     from django.db import connections
 
     from cordon.apps.jobs.models import Job
@@ -365,6 +366,7 @@ def job_phase(stream: Stream, server: Server, setup: Setup) -> Phase:
     assert tracer.login(setup.trace_user, setup.password)
     tracer.get(f"/tracing/cases/{setup.case_pk}/")
     before = len(server.traces())
+    server.renice(nice)
     stream.start()
     t0 = time.perf_counter()
     status, path, _ = tracer.post(f"/tracing/cases/{setup.case_pk}/trace/", {})
@@ -381,7 +383,6 @@ def job_phase(stream: Stream, server: Server, setup: Setup) -> Phase:
         stream.record("job status poll", t1, "" if status == 200 else f"HTTP {status}")
         m = re.search(r'data-status="(\w+)"', html)
         state = m.group(1) if m else state
-    observed = time.perf_counter() - t0
     samples = stream.stop()
     job = Job.objects.get(pk=int(found.group(1)))
     connections.close_all()
@@ -389,16 +390,12 @@ def job_phase(stream: Stream, server: Server, setup: Setup) -> Phase:
     wall = (job.finished_at - job.started_at).total_seconds()
     queued = (job.started_at - job.created_at).total_seconds()
     print(f"job {job.pk} {state}: {job.result.get('summary', '') or job.error}", file=sys.stderr, flush=True)
+    if state != "done":
+        raise RuntimeError(f"the trace job ended {state}: {job.error}")
     traced = server.traces()[before:]
-    notes = (f"{'' if state == 'done' else state} {queued:.1f} s queued, end seen by the page "
-             f"{observed:.1f} s after the click; " + split(wall, traced[0])).strip()  # fmt: skip
-    return Phase("during job", samples, [wall], [notes], writes=[tuple(t["write"]) for t in traced])
-
-
-def split(wall: float, figures: dict[str, Any]) -> str:
-    rest = wall - figures["find"] - figures["record"]
-    return (f"scan store, index and the rest {rest:.1f} s, engine and register reads {figures['find']:.1f} s, "
-            f"write transaction {figures['record']:.1f} s")  # fmt: skip
+    name = "during job" + (f", worker at nice {nice}" if nice else "")
+    figures = {"wall": wall, "queued": queued, "find": traced[0]["find"], "record": traced[0]["record"]}
+    return Phase(name, samples, [figures], writes=[tuple(t["write"]) for t in traced])
 
 
 def sync_phase(stream: Stream, setup: Setup, atomic: bool) -> Phase:
@@ -422,7 +419,8 @@ def sync_phase(stream: Stream, setup: Setup, atomic: bool) -> Phase:
     result = json.loads(out.strip().splitlines()[-1])
     name = "during synchronous trace" + (", one transaction" if atomic else "")
     write = result["held"] if atomic else result["write"]
-    return Phase(name, samples, [result["wall"]], [split(result["wall"], result)], writes=[tuple(write)])
+    figures = {k: result[k] for k in ("wall", "find", "record")}
+    return Phase(name, samples, [figures], writes=[tuple(write)])
 
 
 def sync_trace(case_pk: int, username: str, atomic: bool) -> int:
@@ -459,7 +457,7 @@ def cpu_phase(stream: Stream, seconds: float) -> Phase:
     burn = f"import time\nend = time.perf_counter() + {seconds}\nwhile time.perf_counter() < end:\n    pass\n"
     stream.start()
     subprocess.run([sys.executable, "-c", burn], check=True)
-    return Phase("one core busy, no database", stream.stop(), [seconds], [])
+    return Phase("one core busy, no database", stream.stop(), [{"wall": seconds}])
 
 
 # --- The table ----------------------------------------------------------------------------------------------
@@ -470,9 +468,9 @@ def _q(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-KINDS = [
-    "login form (GET)",
+KINDS = [  # logins and page reads first
     "login (POST + home)",
+    "login form (GET)",
     "home page",
     "case list",
     "case page",
@@ -482,74 +480,52 @@ KINDS = [
 ]
 
 
-def table(phases: list[Phase]) -> str:
+def cell(got: list[Sample]) -> str:
+    """p50 / p95 / max ms (count, over 1 s, errors) of some requests."""
+    if not got:
+        return ""
+    ok = [s.seconds for s in got if not s.error] or [0.0]
+    slow = sum(1 for s in got if s.seconds > TARGET)
+    errors = [s.error for s in got if s.error]
     ms = lambda s: f"{1000 * s:,.0f}"  # noqa: E731
-    lines = [
-        "| phase | request | count | p50 ms | p95 ms | max ms | over 1 s | errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for phase in phases:
-        for kind in KINDS:
-            got = [s for s in phase.samples if s.kind == kind]
-            if not got:
-                continue
-            ok = [s.seconds for s in got if not s.error]
-            errors = [s for s in got if s.error]
-            slow = sum(1 for s in got if s.seconds > TARGET)
-            err = f"{len(errors)}" + (
-                f" ({errors[0].error}, after {max(s.seconds for s in errors):.1f} s)" if errors else ""
-            )
-            stats = (
-                f"{ms(statistics.median(ok))} | {ms(_q(ok, 0.95))} | {ms(max(s.seconds for s in got))}"
-                if ok
-                else "- | - | -"
-            )
-            lines.append(f"| {phase.name} | {kind} | {len(got)} | {stats} | {slow} | {err} |")  # fmt: skip
-    return "\n".join(lines)
+    out = f"{ms(statistics.median(ok))} / {ms(_q(ok, 0.95))} / {ms(max(s.seconds for s in got))}"
+    return out + f" ({len(got)}, {slow}, {len(errors)}{': ' + errors[0] if errors else ''})"
 
 
-def overlap(phase: Phase) -> tuple[str, str]:
-    """The logins and page reads that overlapped the trace's write transaction, and the others."""
+def slow(got: list[Sample]) -> str:
+    return f"{sum(1 for s in got if s.seconds > TARGET or s.error)} / {len(got)}"
 
-    def during(s: Sample) -> bool:
-        return any(s.at < b and s.at + s.seconds > a for a, b in phase.writes)
 
-    def line(got: list[Sample]) -> str:
-        if not got:
-            return "0"
-        slow = sum(1 for s in got if s.seconds > TARGET or s.error)
-        return f"{len(got)}, {slow}, {1000 * max(s.seconds for s in got):,.0f}"
-
-    reads = [s for s in phase.samples if s.kind in KINDS[:6]]
-    if not phase.writes:
-        return "-", line(reads)
-    return line([s for s in reads if during(s)]), line([s for s in reads if not during(s)])
+def spans(phase: Phase, key: str) -> str:
+    return ", ".join(f"{r[key]:.1f}" for r in phase.rounds if key in r) or "-"
 
 
 def report(args: argparse.Namespace, setup: Setup, phases: list[Phase], db: str) -> int:
     load = os.getloadavg()
     machine = f"{platform.machine()} x{os.cpu_count()}"
-    worker = f"1 worker at nice {args.nice}" if args.nice else "1 worker"
-    print(f"\n{dt.datetime.now(dt.UTC).date()} (UTC), {machine}, {db}, waitress 8 threads + {worker}; load average "
+    print(f"\n{dt.datetime.now(dt.UTC).date()} (UTC), {machine}, {db}, waitress 8 threads + 1 worker; load average "
           f"at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min)\n")  # fmt: skip
     print(f"Demo loaded in {setup.load_seconds:.0f} s (not timed below). Case {setup.case_code}: "
           f"{setup.contacts.get(1, 0):,} close, {setup.contacts.get(2, 0):,} secondary, "
           f"{setup.contacts.get(0, 0):,} risk-venue visitors. {len(setup.readers)} readers "
-          f"({', '.join(setup.readers)}) "
-          f"with {args.think:.1f} s between requests, one login stream with {args.login_pause:.1f} s between "
-          f"logins.\n")  # fmt: skip
-    print(
-        "| phase | trace wall time per round (s) | highest load average (1 min) | requests overlapping the "
-        "trace's write transaction: n, over 1 s, max ms | other requests: n, over 1 s, max ms | notes |"
-    )
-    print("|---|---:|---:|---:|---:|---|")
-    for phase in phases:
-        walls = ", ".join(f"{w:.1f}" for w in phase.walls) or "-"
-        inside, outside = overlap(phase)
-        print(f"| {phase.name} | {walls} | {phase.load:.2f} | {inside} | {outside} | "
-              f"{'; '.join(dict.fromkeys(phase.notes))} |")  # fmt: skip
-    print()
-    print(table(phases))
+          f"({', '.join(setup.readers)}) with {args.think:.1f} s between requests, one login stream with "
+          f"{args.login_pause:.1f} s between logins; {args.repeat} rounds.\n")  # fmt: skip
+    print("| phase | trace (s), per round | its write transaction (s) | queued (s) | logins and page reads over 1 s "
+          "| of those, overlapping the write transaction | highest load (1 min) |")  # fmt: skip
+    print("|---|---|---|---|---:|---:|---:|")
+    for p in phases:
+        reads = [s for s in p.samples if s.kind in KINDS[:6]]
+        during = [s for s in reads if any(s.at < b and s.at + s.seconds > a for a, b in p.writes)]
+        print(f"| {p.name} | {spans(p, 'wall')} | {spans(p, 'record')} | {spans(p, 'queued')} | {slow(reads)} "
+              f"| {slow(during) if p.writes else '-'} | {p.load:.1f} |")  # fmt: skip
+    kinds = [k for k in KINDS if any(s.kind == k for p in phases for s in p.samples)]
+    print("\np50 / p95 / max ms (requests, over 1 s, errors):\n")
+    print("| phase | " + " | ".join(kinds) + " |")
+    print("|---|" + "---|" * len(kinds))
+    for p in phases:
+        print(
+            f"| {p.name} | " + " | ".join(cell([s for s in p.samples if s.kind == k]) for k in kinds) + " |"
+        )
     met = all(
         not s.error and s.seconds <= TARGET for p in phases if p.name == "during job" for s in p.samples
     )
@@ -575,7 +551,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
     )
     connections.close_all()
     print(f"case {setup.case_code} (pk {setup.case_pk}): {setup.contacts}", file=sys.stderr, flush=True)
-    server = Server(work, args.nice)
+    server = Server(work)
     runs: list[Phase] = []
     try:
         readers = sign_in_readers(server.base, setup)
@@ -583,15 +559,14 @@ def run(args: argparse.Namespace, work: Path) -> int:
         idle_phase(stream, 3)  # warm-up, not reported
         runs.append(idle_phase(stream, args.idle_seconds))
         busy = 5.0
+        steps = ["job"] + (["nice"] if args.nice else []) + ["sync"] + ([] if args.no_atomic else ["atomic"])
         for k in range(args.repeat):
-            for step in ("job", "sync", "atomic", "cpu"):
-                if step == "atomic" and args.no_atomic:
-                    continue
+            for step in [*steps, "cpu"]:
                 time.sleep(2)
                 print(f"round {k + 1}: {step}", file=sys.stderr, flush=True)
-                if step == "job":
-                    runs.append(job_phase(stream, server, setup))
-                    busy = max(3.0, runs[-1].trace_seconds or busy)
+                if step in ("job", "nice"):
+                    runs.append(job_phase(stream, server, setup, args.nice if step == "nice" else 0))
+                    busy = max(3.0, runs[-1].rounds[0]["wall"]) if step == "job" else busy
                 elif step == "cpu":
                     runs.append(cpu_phase(stream, busy))
                 else:
@@ -602,15 +577,14 @@ def run(args: argparse.Namespace, work: Path) -> int:
 
 
 def merge(runs: list[Phase]) -> list[Phase]:
-    """The rounds of each phase as one: samples pooled, trace times and notes listed, the highest load."""
+    """The rounds of each phase as one: samples and rounds pooled, the highest load."""
     out: dict[str, Phase] = {}
     for r in runs:
         if r.name not in out:
-            out[r.name] = Phase(r.name, [], [], [], r.load, [])
+            out[r.name] = Phase(r.name, [], [], r.load, [])
         p = out[r.name]
         p.samples += r.samples
-        p.walls += r.walls
-        p.notes += r.notes
+        p.rounds += r.rounds
         p.writes += r.writes
         p.load = max(p.load, r.load)
     return list(out.values())
@@ -626,7 +600,12 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=20)
     parser.add_argument("--repeat", type=int, default=5, help="rounds of the phases (their samples pooled)")
     parser.add_argument("--no-atomic", action="store_true", help="skip the one-transaction baseline")
-    parser.add_argument("--nice", type=int, default=0, help="run the job worker at this lower CPU priority")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="also a job phase with the worker at this CPU priority, each round",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # the instrumented worker, its timings file
     parser.add_argument("--sync-trace", type=int, help=argparse.SUPPRESS)  # the child of sync_phase
     parser.add_argument("--as", dest="username", help=argparse.SUPPRESS)
