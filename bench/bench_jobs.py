@@ -3,25 +3,27 @@ plain process, on the demo city (issue target: no request waits on a job; logins
 
 On a fresh database (SQLite in a temporary ``CORDON_VAR`` by default; ``--pg ADMIN_URL`` creates and drops a
 throwaway PostgreSQL database) the script loads the demo (the demo app's loader: 20,000 residents, the
-outbreak's cases traced), picks the case with the most contacts, starts ``cordon serve`` (waitress with its job
-worker beside it) in a process of its own, and signs in readers over HTTP. Then, each phase with the same
-stream of requests running (readers cycling through the home page, the case list, the case's page and the
-linkage inbox with a pause between requests; a stream of fresh logins: GET the form, POST the credentials,
-follow the redirect to the home page):
+outbreak's cases traced), picks the case with the most contacts, starts ``cordon serve --no-worker`` and one
+``cordon worker`` beside it (what ``cordon serve`` starts itself; started here so that it reports when each
+trace's write transaction runs), and signs in readers over HTTP. Then, each phase with the same stream of
+requests running (readers cycling through the home page, the case list, the case's page and the linkage inbox
+with a pause between requests; a stream of fresh logins: GET the form, POST the credentials, follow the
+redirect to the home page), ``--repeat`` rounds of each:
 
-1. **idle**: nothing else runs, for ``--idle-seconds``;
+1. **idle**: nothing else runs, for ``--idle-seconds`` (once);
 2. **during job**: the demo investigator presses "Trace contacts" on the case's page (POST, answered at once
    with the job page), then polls the job page's status fragment every second, as the browser does, until the
-   job ends;
+   job ends; with ``--nice N`` also the same with the worker's CPU priority lowered to N;
 3. **during synchronous trace**: ``tracing.actions.trace_case`` on the same case called directly in another
    process (what a request did before jobs, minus holding a waitress thread), until it returns;
 4. **during synchronous trace, one transaction** (unless ``--no-atomic``): the same call inside one
-   ``transaction.atomic()``, as tracing wrote before its reads and engine run were moved out of the transaction.
+   ``transaction.atomic()``, as tracing wrote before its reads and engine run were moved out of the transaction;
+5. **one core busy, no database**: the control, a process burning one core as long as the job took.
 
-    .venv/bin/python bench/bench_jobs.py                                              # SQLite
-    .venv/bin/python bench/bench_jobs.py --pg postgres://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/bench_jobs.py --nice 10                                              # SQLite
+    .venv/bin/python bench/bench_jobs.py --nice 10 --pg postgres://postgres@127.0.0.1:5432/postgres
 
-Prints a markdown block for docs/benchmarks.md.
+Prints markdown tables for docs/benchmarks.md; exits 1 when a request during the job took over 1 s or failed.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import http.cookiejar
 import json
 import os
 import platform
@@ -41,131 +42,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _browser import Browser, Sample, Stream
+
 TARGET = 1.0  # seconds
 HERE = Path(__file__).resolve()
-
-
-# --- HTTP clients -------------------------------------------------------------------------------------------
-
-
-class Browser:
-    """One browser: its own cookies; follows redirects."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def csrf(self) -> str:
-        return next((c.value or "" for c in self.jar if c.name == "csrftoken"), "")
-
-    def get(self, path: str, htmx: bool = False) -> tuple[int, str, str]:
-        request = urllib.request.Request(self.base + path, headers={"HX-Request": "true"} if htmx else {})
-        return self._open(request)
-
-    def post(self, path: str, data: dict[str, str]) -> tuple[int, str, str]:
-        body = urllib.parse.urlencode({"csrfmiddlewaretoken": self.csrf(), **data}).encode()
-        request = urllib.request.Request(self.base + path, data=body, headers={"Referer": self.base + path})
-        return self._open(request)
-
-    def _open(self, request: urllib.request.Request) -> tuple[int, str, str]:
-        """(status, final path, body); an HTTP error is returned as its status, a dropped connection raises."""
-        try:
-            with self.opener.open(request, timeout=120) as response:
-                return response.status, urllib.parse.urlsplit(response.url).path, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, urllib.parse.urlsplit(exc.url).path, ""
-
-    def login(self, username: str, password: str) -> bool:
-        self.get("/login/")
-        status, path, _ = self.post("/login/", {"username": username, "password": password})
-        return status == 200 and path != "/login/"
-
-
-@dataclass
-class Sample:
-    kind: str
-    seconds: float
-    error: str = ""  # "" when the request was answered as expected
-    at: float = 0.0  # when it was sent (epoch seconds)
-
-
-@dataclass
-class Stream:
-    """Readers and a login stream running side by side until ``stop()``; every request's latency."""
-
-    base: str
-    readers: list[tuple[Browser, list[str]]]
-    logins: list[str]
-    password: str
-    think: float
-    login_pause: float
-    samples: list[Sample] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _threads: list[threading.Thread] = field(default_factory=list)
-
-    def record(self, kind: str, t0: float, error: str = "") -> None:
-        took = time.perf_counter() - t0
-        with self._lock:
-            self.samples.append(Sample(kind, took, error, time.time() - took))
-
-    def start(self) -> None:
-        self._stop.clear()
-        self.samples = []
-        self._threads = [
-            threading.Thread(target=self._read, args=(i, b, pages), daemon=True)
-            for i, (b, pages) in enumerate(self.readers)
-        ] + [threading.Thread(target=self._login, daemon=True)]
-        for t in self._threads:
-            t.start()
-
-    def stop(self) -> list[Sample]:
-        self._stop.set()
-        for t in self._threads:
-            t.join()
-        return list(self.samples)
-
-    def _read(self, i: int, browser: Browser, pages: list[str]) -> None:
-        k = i  # readers start at different pages
-        self._stop.wait(self.think * i / max(1, len(self.readers)))
-        while not self._stop.is_set():
-            kind, path = pages[k % len(pages)].split("|", 1)
-            k += 1
-            t0 = time.perf_counter()
-            try:
-                status, _, _ = browser.get(path)
-                self.record(kind, t0, "" if status == 200 else f"HTTP {status}")
-            except OSError as exc:
-                self.record(kind, t0, type(exc).__name__)
-            self._stop.wait(self.think)
-
-    def _login(self) -> None:
-        k = 0
-        while not self._stop.is_set():
-            browser = Browser(self.base)
-            username = self.logins[k % len(self.logins)]
-            k += 1
-            t0 = time.perf_counter()
-            try:
-                status, _, _ = browser.get("/login/")
-                self.record("login form (GET)", t0, "" if status == 200 else f"HTTP {status}")
-                t0 = time.perf_counter()
-                status, path, _ = browser.post("/login/", {"username": username, "password": self.password})
-                error = "" if status == 200 and path == "/" else f"HTTP {status} at {path}"
-                self.record("login (POST + home)", t0, error)
-            except OSError as exc:
-                self.record("login (POST + home)", t0, type(exc).__name__)
-            self._stop.wait(self.login_pause)
 
 
 # --- The server ---------------------------------------------------------------------------------------------
