@@ -80,6 +80,8 @@ CORDON_TALLY_STALE_SECONDS = float(os.environ.get("CORDON_TALLY_STALE_SECONDS", 
 # CORDON_ROLLUP_STALE_SECONDS).
 CORDON_ROLLUP_SECONDS = float(os.environ.get("CORDON_ROLLUP_SECONDS", 60))
 CORDON_ROLLUP_STALE_SECONDS = float(os.environ.get("CORDON_ROLLUP_STALE_SECONDS", 600))
+# How much lower a worker's CPU priority is than the web server's (os.nice; 0 to leave it equal).
+CORDON_WORKER_NICE = int(os.environ.get("CORDON_WORKER_NICE", 10))
 CORDON_JOB_HEARTBEAT_SECONDS = float(os.environ.get("CORDON_JOB_HEARTBEAT_SECONDS", 10))
 CORDON_JOB_STALE_SECONDS = float(os.environ.get("CORDON_JOB_STALE_SECONDS", 120))
 
