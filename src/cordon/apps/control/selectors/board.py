@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from cordon.apps.geo.models import Jurisdiction, Level
@@ -69,9 +69,21 @@ def case_clocks(cases: Sequence[Case]) -> dict[int, Clock]:
     judged, when every confirmed close contact arrived in centralised isolation (transferred), and when every
     confirmed contact was under control (isolated, at home, or already closed). None: not yet."""
     ids = [c.pk for c in cases]
+    # Judging, counted in the database (every contact of the cases); control, from the confirmed contacts only
+    # (the rows read into Python: a case's hundreds of candidates never leave the database).
+    judging = {
+        r["case_id"]: (r["to_judge"], r["decided"])
+        for r in Contact.objects.filter(case_id__in=ids, degree__gt=0)
+        .values("case_id")
+        .annotate(
+            to_judge=Count("id", filter=Q(status=Decision.CANDIDATE)),
+            decided=Max("decided_at", filter=~Q(status=Decision.CANDIDATE)),
+        )
+        .order_by()
+    }
     contacts: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in Contact.objects.filter(case_id__in=ids, degree__gt=0).values(
-        "case_id", "person_id", "degree", "status", "decided_at"
+    for row in Contact.objects.filter(case_id__in=ids, degree__gt=0, status=Decision.CONFIRMED).values(
+        "case_id", "person_id", "degree"
     ):
         contacts[row["case_id"]].append(dict(row))
     person_ids = {r["person_id"] for rows in contacts.values() for r in rows}
@@ -90,11 +102,9 @@ def case_clocks(cases: Sequence[Case]) -> dict[int, Clock]:
     )
     out = {}
     for case in cases:
-        rows = contacts.get(case.pk, [])
-        to_judge = sum(1 for r in rows if r["status"] == Decision.CANDIDATE)
-        decided = [r["decided_at"] for r in rows if r["status"] != Decision.CANDIDATE and r["decided_at"]]
-        judged_at = (max(decided) if decided else case.traced_at) if case.traced_at and not to_judge else None
-        confirmed = [r for r in rows if r["status"] == Decision.CONFIRMED]
+        to_judge, last_decided = judging.get(case.pk, (0, None))
+        judged_at = (last_decided or case.traced_at) if case.traced_at and not to_judge else None
+        confirmed = contacts.get(case.pk, [])
         close = [r for r in confirmed if r["degree"] == 1]
 
         def done(rs: list[dict[str, Any]]) -> tuple[int, dt.datetime | None]:
