@@ -29,7 +29,7 @@ from ..models import (
     TransferStatus,
     TransferTask,
 )
-from .follow_up import open_alerts, releases_due
+from .follow_up import open_alerts, releases_due_query
 from .orders import _scope, orders_visible_to
 from .transfers import transfers_visible_to
 
@@ -259,11 +259,11 @@ def alerts_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, in
 
 
 def releases_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
-    """Persons whose plan has reached its last day (due, not overdue)."""
-    out: dict[int, int] = defaultdict(int)
-    for o in releases_due(user, timezone.localtime(now).date()):
-        out[o.district_id] += 1
-    return {k: (n, 0) for k, n in out.items()}
+    """Persons whose plan has reached its last day (due, not overdue), counted in the database."""
+    rows = (
+        releases_due_query(user, timezone.localtime(now).date()).values("district_id").annotate(n=Count("id"))
+    )
+    return {r["district_id"]: (r["n"], 0) for r in rows.order_by()}
 
 
 def _site_items(user: Actor, today: dt.date) -> list[dict[str, Any]]:

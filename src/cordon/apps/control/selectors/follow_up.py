@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +14,7 @@ from cordon.core.actors import Actor
 from cordon.core.scoping import NotFound
 from cordon.engine import quarantine as engine
 
-from ..models import ControlOrder, HealthRecord, OrderStatus, SampleStatus, SampleTask
+from ..models import ControlOrder, HealthRecord, OrderStatus, QuarantinePlan, SampleStatus, SampleTask
 from .orders import orders_visible_to
 
 
@@ -61,23 +61,37 @@ def get_health_record_for(user: Actor, pk: int) -> HealthRecord:
 
 def releases_due(user: Actor, today: dt.date | None = None) -> list[ControlOrder]:
     """Persons under control whose plan (with extensions) has reached its last day."""
-    today = today or timezone.localdate()
+    return list(releases_due_query(user, today or timezone.localdate()).select_related("plan"))
+
+
+_ANY_DAY = dt.date(2000, 1, 1)
+
+
+def releases_due_query(user: Actor, today: dt.date) -> QuerySet[ControlOrder]:
+    """``releases_due`` as one query: a plan's last day lies a fixed number of days after its first (its
+    stages' days plus the extension), so for each plan and extension in use "the last day has come" is "the
+    first day is at least that many days ago"."""
     qs = orders_visible_to(user).filter(
         status__in=[OrderStatus.ISOLATED, OrderStatus.HOME], start_date__lte=today
     )
-    out = []
-    for o in qs:
-        sched = o.schedule()
-        if sched is not None and sched.last_day <= today:
-            out.append(o)
-    return out
+    combos = set(qs.order_by().values_list("plan_id", "extension_days").distinct())
+    plans = {p.pk: p.plan for p in QuarantinePlan.objects.filter(pk__in={plan for plan, _ext in combos})}
+    due = Q(pk__in=[])
+    for plan_id, extension in combos:
+        length = (engine.schedule(plans[plan_id], _ANY_DAY, extension).last_day - _ANY_DAY).days
+        due |= Q(plan_id=plan_id, extension_days=extension, start_date__lte=today - dt.timedelta(days=length))
+    return qs.filter(due)
 
 
 def home_stage_due(user: Actor, today: dt.date | None = None) -> list[ControlOrder]:
     """Persons in centralised isolation whose plan continues at home from today or earlier."""
     today = today or timezone.localdate()
     out = []
-    for o in orders_visible_to(user).filter(status=OrderStatus.ISOLATED, start_date__lte=today):
+    for o in (
+        orders_visible_to(user)
+        .filter(status=OrderStatus.ISOLATED, start_date__lte=today)
+        .select_related("plan")
+    ):
         sched = o.schedule()
         nxt = next((s for s in sched.stages if s.kind != "centralized"), None) if sched else None
         if nxt is not None and nxt.first <= today:

@@ -1,4 +1,6 @@
-"""The case clocks of the open-items board, counted partly in the database, equal a plain reference that reads
+"""The open-items board counted in the database equals plain references that work things out in Python (the
+previous implementations): the case clocks, and the releases due. The case clocks, counted partly in the
+database, equal a reference that reads
 every contact into Python (the previous implementation), on random cases, contacts, judgments and orders."""
 
 from __future__ import annotations
@@ -140,3 +142,73 @@ def test_case_clocks_equal_the_reference(city: Any, seed: int) -> None:
     }  # fmt: skip
     assert got == expected
     assert any(v[0] is not None for v in expected.values()) and any(v[3] for v in expected.values())
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_releases_due_in_one_query_equal_the_schedules_worked_out_one_by_one(
+    city: Any, make_user: Any, seed: int
+) -> None:
+    """Releases due, counted in the database (a plan's last day is a fixed offset from its first), equal the
+    schedules worked out order by order, on random plans, extensions, start days and statuses."""
+    from cordon.apps.control import actions as control
+    from cordon.apps.control import selectors
+    from cordon.apps.control.models import QuarantinePlan
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    persons = [
+        people.create_person(
+            actor=None,
+            data=people.PersonData(
+                name=f"隔离{i}",
+                national_id=identity.make("110106", dt.date(1960, 1, 1) + dt.timedelta(days=i), 700 + i),
+                phone=f"1370000{i:04d}",
+                jurisdiction=city.zgz_grid,
+            ),
+        )
+        for i in range(40)
+    ]
+    case = tracing.report_case(
+        actor=None,
+        data=tracing.CaseData(person=city.ft_person, onset_date=timezone.localdate(), sampled_at=now,
+                              found_by="fever_clinic"),
+    )  # fmt: skip
+    contacts = [
+        Contact.objects.create(
+            case=case,
+            person=p,
+            degree=rng.choice([1, 2]),
+            contact_type="venue",
+            status=Decision.CONFIRMED,
+            jurisdiction=city.zgz_grid,
+            district=city.fengtai,
+            decided_at=now,
+        )
+        for p in persons
+    ]
+    orders = control.open_orders(actor=None, contacts=contacts)
+    plans = list(QuarantinePlan.objects.all())
+    assert len(plans) >= 2
+    today = timezone.localdate()
+    for order in orders:
+        ControlOrder.objects.filter(pk=order.pk).update(
+            plan=rng.choice(plans),
+            extension_days=rng.choice([0, 0, 1, 3, 7]),
+            start_date=today - dt.timedelta(days=rng.randrange(0, 30)),
+            status=rng.choice(
+                [OrderStatus.ISOLATED, OrderStatus.HOME, OrderStatus.HOME, OrderStatus.RELEASED]
+            ),
+        )
+    commander = make_user("city_commander", city.city)
+    for day in (today, today + dt.timedelta(days=5)):
+        expected = {
+            o.pk
+            for o in ControlOrder.objects.filter(status__in=[OrderStatus.ISOLATED, OrderStatus.HOME])
+            if o.start_date <= day and (s := o.schedule()) is not None and s.last_day <= day
+        }
+        got = {o.pk for o in selectors.releases_due(commander, day)}
+        assert got == expected and expected
+        by_district = selectors.releases_by_district(
+            commander, timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+        )
+        assert sum(n for n, _late in by_district.values()) == len(expected)
