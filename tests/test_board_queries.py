@@ -1,7 +1,6 @@
 """The open-items board counted in the database equals plain references that work things out in Python (the
-previous implementations): the case clocks, and the releases due. The case clocks, counted partly in the
-database, equal a reference that reads
-every contact into Python (the previous implementation), on random cases, contacts, judgments and orders."""
+previous implementations), on random data: the case clocks (counted partly in the database; the reference reads
+every contact into Python), and the releases due (one query; the reference works out every order's schedule)."""
 
 from __future__ import annotations
 
