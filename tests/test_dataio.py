@@ -325,7 +325,9 @@ def test_a_queued_import_cancelled_deletes_its_file_and_writes_nothing(
     assert job.status == Job.Status.CANCELLED and job.started_at is None
     assert _uploads(settings) == []
     assert Person.objects.filter(name__startswith="测试").count() == 0
-    # Run again, the job has no file to read: it says so.
+    # The page offers no "run again" (the file is gone) but says to upload it again; a forced run again says so.
+    page = client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="job-again"' not in page and "upload the file again" in page
     with worker():
         again = client.post(f"/jobs/{job.pk}/again/", HTTP_ACCEPT_LANGUAGE="en")
     retry = Job.objects.get(pk=int(again["Location"].split("/")[2]))

@@ -66,6 +66,13 @@ class Job(models.Model):
     def finished(self) -> bool:
         return self.status in self.FINISHED
 
+    @property
+    def runs_again(self) -> bool:
+        """Whether "run again" can work: not for a kind that cleans up after itself (an upload, deleted when its
+        job ends)."""
+        found = jobs.kind(self.kind)
+        return found is not None and found.cleanup is None
+
 
 class JobProgress(models.Model):
     """How far a running job has got, and when its worker last said it was alive. Written up to twice a second
