@@ -36,6 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 from _board_city import Steps, build, say
+from _pgdb import throwaway_database
 
 SLOW = 5.0  # seconds: a series of calls this slow has no separate warm-up
 
@@ -59,26 +60,10 @@ def main() -> int:
     if not args.demo and args.persons < 2 * (args.contacts + args.controlled + args.cases):
         parser.error("--persons must be at least twice the cases, contacts and controlled persons")
 
-    import psycopg
-
-    name = f"cordon_bench_board_{os.getpid()}"
-    admin = psycopg.connect(args.pg, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    base = args.pg.rsplit("/", 1)[0]
-    os.environ["DATABASE_URL"] = f"{base}/{name}"
     os.environ["CORDON_VAR"] = tempfile.mkdtemp(prefix="cordon-bench-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
-    try:
+    with throwaway_database(args.pg, "cordon_bench_board", keep=args.keep):
         return run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep:
-            print(f"kept database {name}")
-        else:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 # --- Measuring -----------------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ import time
 from collections import defaultdict
 from typing import Any
 
+from _pgdb import throwaway_database
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(
@@ -46,23 +48,10 @@ def main() -> int:
     if args.sites < 10 or args.contacts < 100:
         parser.error("at least 10 sites and 100 contacts")
 
-    import psycopg
-
-    name = f"cordon_bench_control_{os.getpid()}"
-    admin = psycopg.connect(args.pg, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    base = args.pg.rsplit("/", 1)[0]
-    os.environ["DATABASE_URL"] = f"{base}/{name}"
     os.environ["CORDON_VAR"] = tempfile.mkdtemp(prefix="cordon-bench-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
-    try:
+    with throwaway_database(args.pg, "cordon_bench_control"):
         return run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
 
 
 def run(args: argparse.Namespace) -> int:

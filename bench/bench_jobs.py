@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from _browser import Browser, Sample, Stream
+from _pgdb import throwaway_database
 
 TARGET = 1.0  # seconds
 HERE = Path(__file__).resolve()
@@ -505,27 +506,12 @@ def main() -> int:
     os.environ["CORDON_VAR"] = str(work / "var")
     os.environ.pop("CORDON_SCAN_DIR", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
-    name = ""
-    if args.pg:
-        import psycopg
-
-        name = f"cordon_bench_jobs_{os.getpid()}"
-        with psycopg.connect(args.pg, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = f"{args.pg.rsplit('/', 1)[0]}/{name}"
-    else:
+    if not args.pg:
         os.environ.pop("DATABASE_URL", None)
     try:
-        return run(args, work)
+        with throwaway_database(args.pg, "cordon_bench_jobs") if args.pg else contextlib.nullcontext():
+            return run(args, work)
     finally:
-        if name:
-            from django.db import connections
-
-            connections.close_all()
-            import psycopg
-
-            with psycopg.connect(args.pg, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -21,6 +21,7 @@ Prints a markdown block for docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import http.client
@@ -36,6 +37,8 @@ import tempfile
 import threading
 import time
 from typing import Any
+
+from _pgdb import throwaway_database
 
 DISTRICTS = 10
 PER_DISTRICT = 2000
@@ -277,32 +280,16 @@ def _pct(values: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(values), "p95": _q(values, 0.95), "p99": _q(values, 0.99)}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--browsers", type=int, default=1000)
-    parser.add_argument("--interval", type=float, default=15.0)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
-    parser.add_argument("--pg", default="", help="PostgreSQL admin URL: run on a throwaway database there")
-    args = parser.parse_args()
-
-    os.environ["CORDON_VAR"] = tempfile.mkdtemp(prefix="cordon-bench-")
-    name = ""
-    if args.pg:
-        import psycopg
-
-        name = f"cordon_bench_live_{os.getpid()}"
-        with psycopg.connect(args.pg, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = f"{args.pg.rsplit('/', 1)[0]}/{name}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
+def measure(
+    args: argparse.Namespace,
+) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Build the city, serve it, and run the open and closed loops; the database's name and the results."""
     import django
 
     django.setup()
     from django.db import connection, connections
 
+    db = f"PostgreSQL {connection.pg_version // 10000}" if connection.vendor == "postgresql" else "SQLite"
     server = None
     try:
         cookies = build()
@@ -332,14 +319,24 @@ def main() -> int:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        if args.pg:
-            connections.close_all()
-            import psycopg
+    return db, live, badges, inbox, inbox_poll
 
-            with psycopg.connect(args.pg, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    db = f"PostgreSQL {connection.pg_version // 10000}" if args.pg else "SQLite"
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--browsers", type=int, default=1000)
+    parser.add_argument("--interval", type=float, default=15.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--pg", default="", help="PostgreSQL admin URL: run on a throwaway database there")
+    args = parser.parse_args()
+
+    os.environ["CORDON_VAR"] = tempfile.mkdtemp(prefix="cordon-bench-")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
+    with throwaway_database(args.pg, "cordon_bench_live") if args.pg else contextlib.nullcontext():
+        db, live, badges, inbox, inbox_poll = measure(args)
     ms = lambda s: f"{1000 * s:.0f}"  # noqa: E731
     print(f"\n{dt.date.today()}, {platform.machine()} x{os.cpu_count()}, {db}, waitress {args.threads} threads, "
           f"{DISTRICTS} districts, {DISTRICTS * PER_DISTRICT:,} residents, 18,000 pending handovers\n")  # fmt: skip

@@ -42,6 +42,8 @@ import threading
 import time
 from typing import Any
 
+from _pgdb import throwaway_database
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(
@@ -62,26 +64,10 @@ def main() -> int:
     if args.residents < 20_000:
         parser.error("at least 20,000 residents")
 
-    import psycopg
-
-    name = f"cordon_scr_bench_{os.getpid()}"
-    admin = psycopg.connect(args.pg, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    base = args.pg.rsplit("/", 1)[0]
-    os.environ["DATABASE_URL"] = f"{base}/{name}"
     os.environ["CORDON_VAR"] = tempfile.mkdtemp(prefix="cordon-bench-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
-    try:
+    with throwaway_database(args.pg, "cordon_scr_bench", keep=args.keep):
         return run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep:
-            print(f"kept database {name}")
-        else:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 # --- Seeding -------------------------------------------------------------------------------------------------

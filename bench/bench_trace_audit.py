@@ -17,6 +17,7 @@ With ``--pg`` a throwaway database (``cordon_tracing_bench_<pid>``) is created a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -24,6 +25,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _pgdb import throwaway_database
 
 
 def main() -> int:
@@ -38,24 +41,12 @@ def main() -> int:
     os.environ["CORDON_VAR"] = str(work / "var")
     os.environ["CORDON_SCAN_DIR"] = str(work / "store")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
-    admin, name = None, f"cordon_tracing_bench_{os.getpid()}"
-    if args.pg:
-        import psycopg
-
-        admin = psycopg.connect(args.pg, autocommit=True)
-        admin.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = f"{args.pg.rsplit('/', 1)[0]}/{name}"
-    else:
+    if not args.pg:
         os.environ["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
     try:
-        return run(args)
+        with throwaway_database(args.pg, "cordon_tracing_bench") if args.pg else contextlib.nullcontext():
+            return run(args)
     finally:
-        from django.db import connections
-
-        connections.close_all()
-        if admin is not None:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.close()
         shutil.rmtree(work, ignore_errors=True)
 
 

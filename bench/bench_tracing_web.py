@@ -38,6 +38,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from _pgdb import throwaway_database
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(
@@ -57,24 +59,14 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    import psycopg
-
     work = Path(tempfile.mkdtemp(prefix="cordon-trace-web-"))
-    name = f"cordon_bench_trace_{os.getpid()}"
-    admin = psycopg.connect(args.pg, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = f"{args.pg.rsplit('/', 1)[0]}/{name}"
     os.environ["CORDON_VAR"] = str(work / "var")
     os.environ["CORDON_SCAN_DIR"] = str(work / "store")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
     try:
-        return run(args, work)
+        with throwaway_database(args.pg, "cordon_bench_trace"):
+            return run(args, work)
     finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
