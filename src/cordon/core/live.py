@@ -10,6 +10,7 @@ answer is new. While a box in the region is ticked it does not ask, so a selecti
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +19,13 @@ from django.http import HttpRequest, HttpResponse
 def time_bucket(seconds: int = 300) -> int:
     """A number that changes every ``seconds``: part of a version where countdowns or "overdue" move with time."""
     return int(time.time()) // seconds
+
+
+def version(*figures: int | dt.datetime | None) -> str:
+    """A region's version from the figures that sum up what it shows (counts, newest ids and times; ``None``
+    as 0), and the five-minute time bucket, so that countdowns move even when nothing else does."""
+    parts = [int(f.timestamp()) if isinstance(f, dt.datetime) else (f or 0) for f in figures]
+    return "-".join(str(p) for p in [*parts, time_bucket()])
 
 
 def nothing_new(request: HttpRequest, version: str) -> HttpResponse | None:

@@ -327,8 +327,7 @@ def follow_up_version(user: Actor) -> str:
         .order_by()
         .aggregate(n=Count("pk"), last=Max("pk"), sampled=Count("pk", filter=Q(status=TaskStatus.SAMPLED)))
     )
-    parts = [controls["n"], controls["last"] or 0, tasks["n"], tasks["last"] or 0, tasks["sampled"]]
-    return "-".join(str(p) for p in [*parts, live.time_bucket()])
+    return live.version(*controls.values(), *tasks.values())
 
 
 def marked_buildings(user: Actor) -> list[dict[str, Any]]:

@@ -174,9 +174,7 @@ def linkage_version(user: Actor, now: dt.datetime | None = None) -> str:
         acked=Count("pk", filter=Q(acknowledged_at__isnull=False)),
         overdue=Count("pk", filter=Q(acknowledged_at__isnull=True, created_at__lt=now - ack)),
     )
-    return (
-        f"{figures['n']}-{figures['last'] or 0}-{figures['acked']}-{figures['overdue']}-{live.time_bucket()}"
-    )
+    return live.version(*figures.values())
 
 
 def cases_version(qs: QuerySet[Case]) -> str:
@@ -190,16 +188,7 @@ def cases_version(qs: QuerySet[Case]) -> str:
         clustered=Count("pk", filter=Q(cluster__isnull=False)),
         controlled=Count("pk", filter=Q(isolated_at__isnull=False)),
     )
-    at = int(figures["at"].timestamp()) if figures["at"] else 0
-    parts = [
-        figures["n"],
-        figures["last"] or 0,
-        figures["traced"],
-        at,
-        figures["clustered"],
-        figures["controlled"],
-    ]
-    return "-".join(str(p) for p in [*parts, live.time_bucket()])
+    return live.version(*figures.values())
 
 
 def cases_reported_today(user: Actor) -> int:
