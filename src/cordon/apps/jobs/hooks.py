@@ -1,5 +1,6 @@
-"""What the jobs app contributes: the executor the queued task runs (``cordon.core.jobs.execute``), and the
-worker check an administrator runs to see that workers pick jobs up and report progress."""
+"""What the jobs app contributes: the executor the queued task runs (``cordon.core.jobs.execute``), the reaper
+every worker runs on a clock (``run.reap_lost``), and the worker check an administrator runs to see that
+workers pick jobs up and report progress."""
 
 from __future__ import annotations
 
@@ -7,16 +8,22 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import badges, jobs
+from cordon.core import badges, jobs, periodic
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap, caps_for
 
 from . import run, selectors
 
 jobs.set_executor(run.execute)
+periodic.register(
+    periodic.Periodic(
+        "jobs.reap", lambda: max(5.0, float(settings.CORDON_JOB_STALE_SECONDS) / 4), run.reap_lost
+    )
+)
 
 CHECK_MAX_SECONDS = 600
 

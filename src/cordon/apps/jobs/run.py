@@ -3,6 +3,7 @@ heartbeat, and record how it ended. Joined to the queued task through ``cordon.c
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
@@ -22,6 +23,19 @@ from . import actions
 from .models import Job
 
 log = logging.getLogger("cordon.jobs")
+
+
+def reap_lost() -> list[int]:
+    """Fail the jobs whose worker stopped (``actions.reap``), logging each; a busy SQLite waits for the next
+    round. Run by every worker on a clock (``hooks.py``)."""
+    stale = dt.timedelta(seconds=float(getattr(settings, "CORDON_JOB_STALE_SECONDS", 120)))
+    try:
+        reaped = actions.reap(stale_after=stale)
+    except OperationalError:
+        return []
+    for job_id in reaped:
+        log.warning("job %s: its worker stopped; marked failed", job_id)
+    return reaped
 
 
 def worker_name() -> str:
