@@ -280,3 +280,22 @@ def chain(city: Any) -> Any:
     link(a, city.ft_person2, "household", None)
     cluster = tracing.create_cluster(actor=None, name="北宫酒店聚集", cases=[c, b, d, a])
     return SimpleNamespace(cluster=cluster, index=a, b=b, c=c, d=d)
+
+
+@pytest.fixture
+def fengtai_case(city: City) -> Callable[[], Any]:
+    """``fengtai_case()``: a confirmed case for 张伟 of Fengtai, reported now (onset yesterday), by the system."""
+    from cordon.apps.tracing import actions as tracing
+
+    def report() -> Any:
+        return tracing.report_case(
+            actor=None,
+            data=tracing.CaseData(
+                person=city.ft_person,
+                onset_date=timezone.localdate() - dt.timedelta(days=1),
+                sampled_at=timezone.now(),
+                found_by="fever_clinic",
+            ),
+        )
+
+    return report

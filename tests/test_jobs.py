@@ -30,29 +30,17 @@ from cordon.core.actors import Actor
 pytestmark = pytest.mark.django_db
 
 
-def _case(city: Any) -> Any:
-    return tracing.report_case(
-        actor=None,
-        data=tracing.CaseData(
-            person=city.ft_person,
-            onset_date=timezone.localdate() - dt.timedelta(days=1),
-            sampled_at=timezone.now(),
-            found_by="fever_clinic",
-        ),
-    )
-
-
 def _english(client: Any) -> Any:
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
 
 
 def test_a_trace_is_queued_from_the_case_page_and_run_by_a_worker(
-    city: Any, make_user: Any, client_for: Any, worker: Any
+    city: Any, make_user: Any, client_for: Any, worker: Any, fengtai_case: Any
 ) -> None:
     investigator = make_user("investigator", city.fengtai)
     client = _english(client_for(investigator))
-    case = _case(city)
+    case = fengtai_case()
 
     # Queued: the request returns at once with the job's page; nothing traced yet.
     r = client.post(f"/tracing/cases/{case.pk}/trace/")

@@ -3,13 +3,10 @@ inbox that asks for itself while nothing is ticked."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
-from cordon.apps.tracing import actions as tracing
 from cordon.apps.tracing.models import Contact, Linkage
 
 pytestmark = pytest.mark.django_db
@@ -27,8 +24,17 @@ def _badges(client: Any) -> dict[str, str]:
     return out
 
 
+def _hand_over_to_changping(city: Any, case: Any) -> None:
+    """A confirmed contact of ``case`` living in Changping, handed over to Changping's inbox."""
+    contact = Contact.objects.create(
+        case=case, person=city.cp_person, degree=1, contact_type="venue",
+        jurisdiction=city.lx_grid, district=city.changping, status="confirmed",
+    )  # fmt: skip
+    Linkage.objects.create(contact=contact, from_district=city.fengtai, to_district=city.changping)
+
+
 def test_badges_count_what_waits_for_each_person_in_their_scope(
-    city: Any, make_user: Any, client_for: Any
+    city: Any, make_user: Any, client_for: Any, fengtai_case: Any
 ) -> None:
     cp = client_for(make_user("investigator", city.changping))
     ft = client_for(make_user("investigator", city.fengtai))
@@ -36,20 +42,7 @@ def test_badges_count_what_waits_for_each_person_in_their_scope(
     assert _badges(cp) == {"cases": "", "linkage": "", "jobs": ""}
     assert _badges(lab) == {"jobs": ""}  # a role sees only the badges of what it may open
 
-    case = tracing.report_case(
-        actor=None,
-        data=tracing.CaseData(
-            person=city.ft_person,
-            onset_date=timezone.localdate() - dt.timedelta(days=1),
-            sampled_at=timezone.now(),
-            found_by="fever_clinic",
-        ),
-    )
-    contact = Contact.objects.create(
-        case=case, person=city.cp_person, degree=1, contact_type="venue",
-        jurisdiction=city.lx_grid, district=city.changping, status="confirmed",
-    )  # fmt: skip
-    Linkage.objects.create(contact=contact, from_district=city.fengtai, to_district=city.changping)
+    _hand_over_to_changping(city, fengtai_case())
     assert _badges(cp) == {"cases": "", "linkage": "1", "jobs": ""}  # the case is Fengtai's
     assert _badges(ft) == {"cases": "1", "linkage": "", "jobs": ""}
     html = cp.get("/live/badges/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -74,7 +67,7 @@ def test_every_page_polls_the_badges_and_the_inbox_polls_itself(
 
 
 def test_an_open_inbox_is_answered_nothing_new_until_a_handover_arrives(
-    city: Any, make_user: Any, client_for: Any
+    city: Any, make_user: Any, client_for: Any, fengtai_case: Any
 ) -> None:
     import re
 
@@ -86,20 +79,7 @@ def test_an_open_inbox_is_answered_nothing_new_until_a_handover_arrives(
     assert url.startswith("/tracing/linkage/?all=1&v=")
     assert cp.get(url, HTTP_HX_REQUEST="true").status_code == 204  # nothing new: htmx keeps the page
     assert cp.get(url).status_code == 200  # not htmx: the page as usual
-    case = tracing.report_case(
-        actor=None,
-        data=tracing.CaseData(
-            person=city.ft_person,
-            onset_date=timezone.localdate() - dt.timedelta(days=1),
-            sampled_at=timezone.now(),
-            found_by="fever_clinic",
-        ),
-    )
-    contact = Contact.objects.create(
-        case=case, person=city.cp_person, degree=1, contact_type="venue",
-        jurisdiction=city.lx_grid, district=city.changping, status="confirmed",
-    )  # fmt: skip
-    Linkage.objects.create(contact=contact, from_district=city.fengtai, to_district=city.changping)
+    _hand_over_to_changping(city, fengtai_case())
     fresh = cp.get(url, HTTP_HX_REQUEST="true")
     assert fresh.status_code == 200 and city.cp_person.name in fresh.content.decode()
     again = re.search(r'id="linkage-live"[^>]*hx-get="([^"]+)"', fresh.content.decode())
@@ -130,7 +110,9 @@ def test_live_lists_answer_nothing_new_until_their_version_changes(
     assert client.get(stale, HTTP_HX_REQUEST="true").status_code == 200
 
 
-def test_a_new_case_appears_in_an_open_case_list(city: Any, make_user: Any, client_for: Any) -> None:
+def test_a_new_case_appears_in_an_open_case_list(
+    city: Any, make_user: Any, client_for: Any, fengtai_case: Any
+) -> None:
     import re
 
     client = client_for(make_user("investigator", city.fengtai))
@@ -138,14 +120,6 @@ def test_a_new_case_appears_in_an_open_case_list(city: Any, make_user: Any, clie
     found = re.search(r'id="case-list-live"[^>]*hx-get="([^"]+)"', html)
     assert found is not None and city.ft_person.name not in html
     poll = found.group(1).replace("&amp;", "&")
-    tracing.report_case(
-        actor=None,
-        data=tracing.CaseData(
-            person=city.ft_person,
-            onset_date=timezone.localdate() - dt.timedelta(days=1),
-            sampled_at=timezone.now(),
-            found_by="fever_clinic",
-        ),
-    )
+    fengtai_case()
     fresh = client.get(poll, HTTP_HX_REQUEST="true")
     assert fresh.status_code == 200 and city.ft_person.name in fresh.content.decode()
