@@ -121,7 +121,9 @@ def test_playing_the_next_day_from_the_page_and_from_the_command_line(
     assert 'data-testid="play-next-day"' in admin.get("/demo/").content.decode()
     with worker():
         response = admin.post("/demo/next-day/")
+        again = admin.post("/demo/next-day/")  # a second click while the first is queued follows the first
     assert response.status_code == 302 and response["Location"].startswith("/jobs/")
+    assert again["Location"] == response["Location"]
     job = admin.get(response["Location"]).content.decode()
     assert 'data-status="done"' in job and 'href="/demo/"' in job
     yesterday = today - dt.timedelta(days=1)

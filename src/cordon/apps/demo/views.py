@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 from cordon.apps.jobs import actions as jobs
 from cordon.apps.jobs import selectors as job_reads
 from cordon.core.access import AuthedRequest, page
-from cordon.core.pages import error_text
 from cordon.core.roles import Cap
 
 from . import selectors
@@ -38,13 +37,10 @@ def next_day(request: AuthedRequest) -> HttpResponse:
     if refusal:
         messages.error(request, refusal)
         return redirect("demo:exercise")
-    playing = job_reads.active_of_kind(NEXT_DAY)
-    if playing is not None:
-        messages.info(request, _("The next day is already being played."))
-        return redirect("jobs:detail", job_id=playing.pk)
     try:
         job = jobs.start(actor=request.user, kind=NEXT_DAY, one_at_a_time=True)
-    except ValidationError as exc:  # another click started it a moment ago
-        messages.info(request, error_text(exc))
-        return redirect("demo:exercise")
+    except ValidationError:  # already queued or running: follow that one
+        playing = job_reads.active_of_kind(NEXT_DAY)
+        messages.info(request, _("The next day is already being played."))
+        return redirect("jobs:detail", job_id=playing.pk) if playing else redirect("demo:exercise")
     return redirect("jobs:detail", job_id=job.pk)
