@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
+
+from . import locks
 
 # Watchers of rows written past the ORM's cursor wrapper (the audit-coverage check in the tests): called with
 # the table and the number of rows, after each insert.
@@ -56,3 +58,16 @@ def insert_rows(
     for watch in list(row_watchers):
         watch(model._meta.db_table, n)
     return n
+
+
+def replace_all(
+    model: type[models.Model], instances: Sequence[models.Model], *, lock: str, batch: int = 2000
+) -> int:
+    """Replace every row of a derived table (kept counts) with ``instances``, in one short transaction (readers
+    see the old rows or the new ones) and one replacer at a time (``core.locks``: several workers refresh on
+    their own clocks). Build the rows before calling: nothing slow belongs inside. Returns the row count."""
+    with transaction.atomic():
+        locks.exclusive(lock)
+        model._default_manager.all().delete()
+        model._default_manager.bulk_create(instances, batch_size=batch)
+    return len(instances)

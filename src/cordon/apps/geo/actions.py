@@ -8,12 +8,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
-from cordon.core import locks
+from cordon.core import bulk
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 
@@ -198,8 +197,4 @@ def refresh_rollups(*, now: dt.datetime | None = None) -> int:
         RollupTally(figure=figure, jurisdiction_id=node, n=n, counted_at=now)
         for (figure, node), n in selectors.rollup_recount().items()
     ]
-    with transaction.atomic():
-        locks.exclusive("geo.rollups")
-        RollupTally.objects.all().delete()
-        RollupTally.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+    return bulk.replace_all(RollupTally, rows, lock="geo.rollups")

@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 
 from cordon.apps.geo.models import Jurisdiction, Level
-from cordon.core import locks, openitems
+from cordon.core import bulk, openitems
 from cordon.core.actions import action
 
 from . import selectors
@@ -26,14 +25,7 @@ class Drift:
 
 
 def _replace(counts: selectors.Counts, now: dt.datetime) -> int:
-    """Replace the kept counts in one short transaction (the recount ran before it, holding no lock); on
-    PostgreSQL one replace at a time, as several workers refresh on their own clocks."""
-    with transaction.atomic():
-        locks.exclusive("tallies.replace")
-        return _write(counts, now)
-
-
-def _write(counts: selectors.Counts, now: dt.datetime) -> int:
+    """Replace the kept counts (the recount ran before, holding no lock): a count for every kind and district."""
     districts = list(Jurisdiction.objects.filter(level=Level.DISTRICT).values_list("pk", flat=True))
     rows = [
         OpenItemTally(
@@ -46,9 +38,7 @@ def _write(counts: selectors.Counts, now: dt.datetime) -> int:
         for kind in openitems.kinds()
         for d in districts
     ]
-    OpenItemTally.objects.all().delete()
-    OpenItemTally.objects.bulk_create(rows, batch_size=1000)
-    return len(rows)
+    return bulk.replace_all(OpenItemTally, rows, lock="tallies.replace")
 
 
 @action(atomic=False)
