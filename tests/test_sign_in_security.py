@@ -248,3 +248,31 @@ def test_the_admin_forms_refuse_weak_passwords(city: Any, make_user: Any, client
     assert response.status_code == 200 and "This password is too common." in response.content.decode()
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_counted_by_address_alone_the_page_and_the_unlock_follow(
+    settings: Any, grid_worker: User, make_user: Any, city: Any, client_for: Any
+) -> None:
+    """CORDON_LOGIN_LOCKOUT=ip_address: failures against many names lock the address for every name; the page
+    shows each pair locked, and unlocking one of them frees the address."""
+    settings.AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+    sprayer = Client(REMOTE_ADDR="203.0.113.9")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in(sprayer, f"guess-{n}", WRONG)
+    assert _sign_in(sprayer, "zhang.wei", PASSWORD).status_code == 429
+    staff = client_for(make_user("administrator", city.city))
+    counts = staff.get("/audit/sign-ins/").context["counts"]
+    assert len(counts) == settings.AXES_FAILURE_LIMIT + 1 and all(c.locked for c in counts)
+    staff.post("/audit/sign-ins/unlock/", {"username": "guess-0", "ip_address": "203.0.113.9"})
+    assert staff.get("/audit/sign-ins/").context["counts"] == []
+    assert _sign_in(sprayer, "zhang.wei", PASSWORD).status_code == 302
+
+
+def test_an_unlock_with_a_bad_address_changes_nothing(
+    grid_worker: User, make_user: Any, city: Any, client_for: Any
+) -> None:
+    _sign_in(Client(), "zhang.wei", WRONG)
+    staff = client_for(make_user("administrator", city.city))
+    response = staff.post("/audit/sign-ins/unlock/", {"username": "", "ip_address": "not-an-address"})
+    assert response.status_code == 302
+    assert len(staff.get("/audit/sign-ins/").context["counts"]) == 1

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
-from django.db.models import Max, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cordon.core.actors import Actor
@@ -52,8 +55,8 @@ def _attempts(user: Actor) -> QuerySet[AccessAttempt]:
 
 @dataclass(frozen=True)
 class SignInCount:
-    """The failed sign-ins counted against one user name from one address (django-axes counts them per pair,
-    over all the browsers used), and whether that pair is locked out now."""
+    """The failed sign-ins counted against one user name from one address (over all the browsers used), and
+    whether django-axes refuses that pair now."""
 
     username: str | None
     ip_address: str | None
@@ -62,38 +65,56 @@ class SignInCount:
     locked: bool
 
 
-def is_locked(failures: int, last: dt.datetime, now: dt.datetime | None = None) -> bool:
-    """Whether a pair with ``failures`` failures, the last at ``last``, is refused now (the limit reached and,
-    with a cool-off time, not yet over)."""
-    if failures < settings.AXES_FAILURE_LIMIT:
-        return False
+def _lockout_keys() -> list[tuple[str, ...]]:
+    """What django-axes counts failures against (``AXES_LOCKOUT_PARAMETERS``): one tuple of fields per entry."""
+    return [(p,) if isinstance(p, str) else tuple(p) for p in settings.AXES_LOCKOUT_PARAMETERS]
+
+
+def _locked_groups(rows: list[dict[str, Any]], now: dt.datetime) -> set[tuple[Any, ...]]:
+    """The (fields, values) groups at the failure limit, counting as django-axes does: failures within the
+    cool-off time, summed over every entry that shares the group's values."""
     cooloff = settings.AXES_COOLOFF_TIME
-    return cooloff is None or last > (now or timezone.now()) - cooloff
+    recent = [r for r in rows if cooloff is None or r["attempt_time"] >= now - cooloff]
+    sums: dict[tuple[Any, ...], int] = defaultdict(int)
+    for fields in _lockout_keys():
+        for r in recent:
+            sums[(fields, *(r[f] for f in fields))] += r["failures_since_start"]
+    return {group for group, n in sums.items() if n >= settings.AXES_FAILURE_LIMIT}
 
 
 def sign_in_counts(user: Actor, now: dt.datetime | None = None) -> list[SignInCount]:
-    """The failed sign-ins being counted, per user name and address, the latest first (at most a few hundred
-    rows: counts end with the cool-off time, a successful sign-in or an unlock)."""
-    rows = (
-        _attempts(user)
-        .values("username", "ip_address")
-        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
-        .order_by("-last", "username")
-    )
-    return [
-        SignInCount(
-            r["username"], r["ip_address"], r["failures"], r["last"], is_locked(r["failures"], r["last"], now)
-        )
-        for r in rows
-    ]
+    """The failed sign-ins being counted, per user name and address, the latest first. Whether a pair is locked
+    is worked out over every count (an address locked by failures against many names shows so on each); the
+    counts are few (they end with the cool-off, a successful sign-in or an unlock)."""
+    now = now or timezone.now()
+    fields = ("username", "ip_address", "user_agent", "failures_since_start", "attempt_time")
+    everyone = list(AccessAttempt.objects.values(*fields))  # the caller's may see: checked by _attempts below
+    locked = _locked_groups(everyone, now)
+    pairs: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+    for r in _attempts(user).values(*fields):
+        pair = pairs.setdefault((r["username"], r["ip_address"]), {"failures": 0, "last": r["attempt_time"]})
+        pair["failures"] += r["failures_since_start"]
+        pair["last"] = max(pair["last"], r["attempt_time"])
+        held = any((keys, *(r[f] for f in keys)) in locked for keys in _lockout_keys())
+        pair["locked"] = pair.get("locked", False) or held
+    out = [SignInCount(name, ip, p["failures"], p["last"], p["locked"]) for (name, ip), p in pairs.items()]
+    return sorted(out, key=lambda c: (-c.last.timestamp(), c.username or ""))
 
 
 def counts_against(user: Actor, *, username: str, ip_address: str) -> list[AccessAttempt]:
-    """The counts an unlock forgets: all those against ``username`` (from every address), or, for failures
-    without a user name, those from ``ip_address``. ``NotFound`` when there are none in the caller's view."""
-    qs = _attempts(user)
-    qs = qs.filter(username=username) if username else qs.filter(username__isnull=True, ip_address=ip_address)
-    rows = list(qs.order_by("pk"))
+    """The counts an unlock forgets: all those against ``username`` (from every address), and those from
+    ``ip_address`` when failures are also counted against an address alone (or the failures had no user name).
+    ``NotFound`` when there are none in the caller's view."""
+    try:
+        ip_address = str(ipaddress.ip_address(ip_address)) if ip_address else ""
+    except ValueError:
+        ip_address = ""
+    wanted = Q(pk__in=[])
+    if username:
+        wanted |= Q(username=username)
+    if ip_address and (not username or ("ip_address",) in _lockout_keys()):
+        wanted |= Q(ip_address=ip_address) if username else Q(username__isnull=True, ip_address=ip_address)
+    rows = list(_attempts(user).filter(wanted).order_by("pk"))
     if not rows:
         raise NotFound
     return rows
