@@ -39,13 +39,15 @@ def may_change(user: Actor | Any | None, owner: HasPath) -> bool:
     return path is not None and owner.path.startswith(path)
 
 
-def require_may_change(actor: Actor | None, owner: HasPath) -> None:
+def require_may_change(actor: Actor | None, owner: HasPath, *, named: Any = None) -> None:
     """Refuse (``NotYours``) unless ``may_change(actor, owner)``: the one ownership check every action that
-    changes a record owned by a level makes, whatever page, API route or command called it."""
+    changes a record owned by a level makes, whatever page, API route or command called it. The message names
+    ``named`` (e.g. the owner's district) when given, else the owner."""
     if may_change(actor, owner):
         return
-    display = getattr(owner, "display_name", None)
-    name = display(translation.get_language()) if callable(display) else str(owner)
+    shown = named if named is not None else owner
+    display = getattr(shown, "display_name", None)
+    name = display(translation.get_language()) if callable(display) else str(shown)
     raise NotYours(
         gettext("This belongs to %(owner)s: only %(owner)s or a level above it may change it.")
         % {"owner": name}

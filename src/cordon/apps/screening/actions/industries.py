@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
+from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import IndustrySector, Jurisdiction
 from cordon.core.actions import action
 from cordon.core.actors import Actor
@@ -23,7 +24,7 @@ from ..selectors import ancestor_paths
 def _own_node(actor: Actor | None) -> Jurisdiction | None:
     """The actor's own jurisdiction (the system's: the city, the root of the tree)."""
     if actor is None:
-        return Jurisdiction.objects.filter(parent__isnull=True).order_by("path").first()
+        return geo.city_root()
     node = actor.jurisdiction
     return node if isinstance(node, Jurisdiction) else None
 
