@@ -458,19 +458,32 @@ UNWATCHED = {"sessions.session", "audit.accesslog"}
 JOB_ROWS = {"jobs.job", "jobs.jobprogress", "django_tasks_database.dbtaskresult"}
 
 
-def fingerprint(jobs: bool = True) -> dict[str, tuple[int, str]]:
-    """Per model (many-to-many tables included): the number of rows and a hash of all of them; without the
-    job rows and their audit rows unless ``jobs``."""
-    out = {}
+def _tables(jobs: bool) -> list[tuple[str, str, str]]:
+    """(label, table, primary key column) of every model (many-to-many tables included) the fingerprint reads."""
+    out = []
     for model in apps.get_models(include_auto_created=True):
         label = model._meta.label_lower
-        if label in UNWATCHED or (not jobs and label in JOB_ROWS):
+        if label in UNWATCHED or (not jobs and label in JOB_ROWS) or model._meta.proxy:
             continue
-        qs = model._default_manager.all()
-        if not jobs and label == "audit.auditentry":
-            qs = qs.exclude(model__startswith="jobs.")
-        rows = list(qs.order_by("pk").values_list())
-        out[label] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+        out.append((label, model._meta.db_table, model._meta.pk.column))
+    return out
+
+
+def fingerprint(jobs: bool = True) -> dict[str, tuple[int, str]]:
+    """Per model (many-to-many tables included): the number of rows and a hash of all of them; without the
+    job rows and their audit rows unless ``jobs``. Plain SQL: it is read twice per call of the column."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    out = {}
+    with connection.cursor() as cursor:
+        for label, table, pk in _tables(jobs):
+            where = ""
+            if not jobs and label == "audit.auditentry":
+                where = f" WHERE {quote('model')} NOT LIKE 'jobs.%%'"
+            cursor.execute(f"SELECT * FROM {quote(table)}{where} ORDER BY {quote(pk)}")
+            rows = cursor.fetchall()
+            out[label] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
     return out
 
 
