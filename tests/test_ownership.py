@@ -217,3 +217,22 @@ def _sample(city: Any, person: Any, *, days_ago: int) -> None:
         actor=None, site=site, rows=[actions.BindingIn(f"Q{person.pk}01", person.national_id, when)], now=when
     )
     assert res.bound == [0], res.refused
+
+
+def test_a_districts_administrator_does_not_play_the_citys_next_day(city: Any, make_user: Any) -> None:
+    """The demo's next day writes the whole city's cases: only an administrator of the city starts or plays it
+    (the matrix cannot show it without a loaded demo, so the job's start and the action are asked directly)."""
+    from django.core.exceptions import PermissionDenied
+
+    from cordon.apps.demo import actions as demo
+    from cordon.apps.jobs import actions as jobs
+    from cordon.apps.jobs.models import Job
+
+    district_admin = make_user("administrator", city.fengtai)
+    with pytest.raises(PermissionDenied):
+        jobs.start(actor=district_admin, kind="demo.next_day")
+    with translation.override("en"), pytest.raises(NotYours, match="only Synthetic Capital"):
+        demo.play_next_day(actor=district_admin)
+    assert not Job.objects.exists()
+    city_admin = make_user("administrator", city.city)
+    assert jobs.start(actor=city_admin, kind="demo.next_day").kind == "demo.next_day"

@@ -100,6 +100,9 @@ PAGE_OWNED: dict[str, Owned] = {
         FT, Role.STREET_OFFICER, lambda c: {"name": "张伟伟", "jurisdiction": c.zgz_grid.code}
     ),
     "dataio:upload": Owned(FT, ADM, lambda c: {"kind": "persons", "file": _csv(c)}),
+    # The whole city's next day; without a loaded demo it changes nothing even for the city's administrator
+    # (tests/test_ownership.py checks that a district's administrator cannot start or play it).
+    "demo:next-day": Owned(CITY, ADM, changes=False),
     "jobs:cancel": Owned(USER, ADM),
     "jobs:again": Owned(USER, ADM, changes=False),  # a queued job is not run again until it has ended
     "tracing:case-new": Owned(
@@ -315,7 +318,6 @@ NO_OWNER: dict[Any, str] = {
     "logout": "signs the caller out",
     "set_language": "sets the caller's language",
     "jobs:check": "starts the administrators' worker check: a job of the caller's own",
-    "demo:next-day": "plays the demo city's next day: the administrators' exercise of the whole demo city",
     "control:orders-pdf": "a read sent by POST: the PDF of the orders ticked",
     "tracing:scans": "uploads check-in scans into the city's scan store (administrators only)",
     ("POST", "/api/scans"): "loads check-in scans into the city's scan store (administrators only)",
