@@ -236,3 +236,48 @@ def test_a_districts_administrator_does_not_play_the_citys_next_day(city: Any, m
     assert not Job.objects.exists()
     city_admin = make_user("administrator", city.city)
     assert jobs.start(actor=city_admin, kind="demo.next_day").kind == "demo.next_day"
+
+
+def test_a_district_neither_moves_another_districts_cases_nor_changes_the_citys_plan(
+    city: Any, make_user: Any, english: Any, fengtai_case: Any
+) -> None:
+    """Beyond screening, the same class: merging a cluster moves every case of it (a Changping investigator may
+    not move Fengtai's case; the city's may), and the quarantine plans are the city's (a district's
+    administrator may not put a new version in force). Both refusals say whose record it is."""
+    from cordon.apps.control.models import QuarantinePlan
+    from cordon.apps.tracing import actions as tracing
+    from cordon.apps.tracing.models import Case
+
+    def report(person: Any) -> Any:
+        return tracing.report_case(
+            actor=None,
+            data=tracing.CaseData(
+                person=person,
+                onset_date=timezone.localdate(),
+                sampled_at=timezone.now(),
+                found_by="fever_clinic",
+            ),
+        )
+
+    ft_case, cp_case, cp_case2 = fengtai_case(), report(city.cp_person), report(city.courier)
+    mixed = tracing.create_cluster(actor=None, name="跨区聚集", cases=[ft_case, cp_case])
+    own = tracing.create_cluster(actor=None, name="昌平聚集", cases=[cp_case2])
+    cp_inv = english(make_user("investigator", city.changping))
+    n_audit = AuditEntry.objects.count()
+    r = post(cp_inv, f"/api/clusters/{own.code}/merge", {"clusters": [mixed.code]})
+    assert r.status_code == 403 and r.json()["detail"] == (
+        "This belongs to Fengtai: only Fengtai or a level above it may change it."
+    )
+    assert Case.objects.get(pk=ft_case.pk).cluster_id == mixed.pk and AuditEntry.objects.count() == n_audit
+    city_inv = english(make_user("investigator", city.city))
+    assert post(city_inv, f"/api/clusters/{own.code}/merge", {"clusters": [mixed.code]}).status_code == 200
+    assert Case.objects.get(pk=ft_case.pk).cluster_id == own.pk
+
+    plan = QuarantinePlan.objects.filter(applies_to="close", in_force=True).order_by("-version").first()
+    assert plan is not None
+    in_force = set(QuarantinePlan.objects.filter(in_force=True).values_list("pk", flat=True))
+    body = {"applies_to": "close", "definition": {**plan.definition, "transfer_within_hours": 6}, "note": "x"}
+    r = post(english(make_user("administrator", city.changping)), "/api/control/plans", body)
+    assert r.status_code == 403 and "only Synthetic Capital or a level above it" in r.json()["detail"]
+    assert set(QuarantinePlan.objects.filter(in_force=True).values_list("pk", flat=True)) == in_force
+    assert post(english(make_user("administrator", city.city)), "/api/control/plans", body).status_code == 201
