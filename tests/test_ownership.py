@@ -111,6 +111,10 @@ def test_the_city_runs_a_districts_round_and_the_district_its_own(
     ft = english(make_user("district_commander", city.fengtai))
     cp = english(make_user("district_commander", city.changping))
     assert post(cp, f"/api/screening/rounds/{own.code}/close", {}).status_code == 404
+    # A level below the organiser (a commander's role given to a street of Fengtai) does not run it either.
+    street = english(make_user("district_commander", city.beigong))
+    r = post(street, f"/api/screening/rounds/{own.code}/close", {})
+    assert r.status_code == 403 and r.json()["detail"].startswith("This belongs to Fengtai")
     assert post(ft, f"/api/screening/rounds/{own.code}/recount", {}).status_code == 200
     r = post(
         ft, f"/api/screening/rounds/{own.code}/sites", {"code": "S", "name": "s", "jurisdiction": "110106010"}
