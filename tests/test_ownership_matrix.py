@@ -104,6 +104,8 @@ PAGE_OWNED: dict[str, Owned] = {
     # (tests/test_ownership.py checks that a district's administrator cannot start or play it).
     "demo:next-day": Owned(CITY, ADM, changes=False),
     "jobs:cancel": Owned(USER, ADM),
+    # The failed sign-ins counted against a Fengtai user: a Changping administrator does not see them.
+    "sign-ins-unlock": Owned(FT, ADM, lambda c: {"username": "ft-locked"}),
     "jobs:again": Owned(USER, ADM, changes=False),  # a queued job is not run again until it has ended
     "tracing:case-new": Owned(
         FT,
@@ -440,6 +442,16 @@ def _more_objects(c: Any) -> None:
     screening.receive_tubes(actor=None, lab=c.lab, barcodes=["M003"])
 
 
+def _locked_sign_in(user: Any) -> None:
+    """Failed sign-ins counted by django-axes against ``user`` (as a wrong password typed five times leaves)."""
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.create(
+        username=user.username, ip_address="192.0.2.7", user_agent="test", failures_since_start=5,
+        get_data="", post_data="", path_info="/login/",
+    )  # fmt: skip
+
+
 @pytest.fixture
 def world(city: Any, make_user: Any) -> Any:
     _tracing_objects(city)
@@ -447,6 +459,7 @@ def world(city: Any, make_user: Any) -> Any:
     _screening_objects(city)
     _more_objects(city)
     admin = make_user(Role.ADMINISTRATOR, city.city, username="job-owner")
+    _locked_sign_in(make_user(Role.INVESTIGATOR, city.fengtai, username="ft-locked"))
     _job_objects(city, admin)
     return city
 
