@@ -18,6 +18,7 @@ PAGE_SIZE = 50
 
 
 @page(Cap.VIEW_AUDIT)
+@personal_data()
 def audit_recent(request: AuthedRequest) -> HttpResponse:
     page_obj = Paginator(selectors.recent_audit(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     entries = [display.describe(e) for e in page_obj]
