@@ -236,3 +236,18 @@ def test_a_command_line_export_is_one_row_flagged_but_not_refused(
     rows = AccessLog.objects.filter(actor=officer)
     assert [(r.via, r.count) for r in rows] == [("export", 2), ("export", 2)]
     assert ReadAlert.objects.get().actor_name == officer.username  # over the limit: flagged once, not refused
+
+
+def test_a_case_s_contacts_are_masked_and_logged_as_one_row(
+    city: Any, clients: dict[str | None, Client]
+) -> None:
+    investigator = clients[Role.INVESTIGATOR]
+    user = investigator.cordon_user  # type: ignore[attr-defined]
+    before = AccessLog.objects.filter(actor=user).count()
+    contacts = investigator.get(f"/api/cases/{city.case.pk}/contacts").json()
+    assert [c["person_id"] for c in contacts] == [city.cp_person.pk]
+    assert contacts[0]["national_id"] == identity.mask(city.cp_person.national_id)
+    row = AccessLog.objects.filter(actor=user).order_by("-id").first()
+    assert AccessLog.objects.filter(actor=user).count() == before + 1 and row is not None
+    assert row.detail == "api:list_contacts"
+    assert city.cp_person.pk in row.person_ids() and row.query == f"/api/cases/{city.case.pk}/contacts"

@@ -4,9 +4,10 @@ A page or API operation that returns persons (a list, a search, a record, an exp
 ``@personal_data()`` under its ``@page``/``@api`` rule. While it runs, every person the request loads from the
 database is noted: ``people.Person`` reports itself when a row becomes an instance (``Person.from_db``, which
 also covers ``select_related`` and ``iterator()``), so a list that shows persons cannot leave one out. When the
-view returns, the request is written to the access log as **one row** naming the route, the query (path and
-query string) and the ids of the persons returned; a route that opens one person's full record names that person
-too (``opened``).
+view returns data (anything but a redirect or an error page), the request is written to the access log as **one
+row** naming the route, the query (path and query string) and the ids of the persons returned; a route that opens
+one person's full record names that person too (``opened``). A page that shows persons' values without loading
+them (the audit trail's entries) notes them with ``loaded``.
 
 The volume limit: before the view runs, a user who has already read ``CORDON_PII_READ_LIMIT`` persons within
 ``CORDON_PII_READ_WINDOW`` seconds is refused with 429 (the API answers ``{"detail": ...}``, a page the error

@@ -83,6 +83,9 @@ class AccessLog(models.Model):
         return f"{self.actor_name} read {self.count} person(s) via {self.via}"
 
     def person_ids(self) -> list[int]:
+        """The persons the request returned (a row written before the list was kept names only ``person``)."""
+        if not self.persons:
+            return [self.person_id] if self.person_id is not None else []
         return [int(p) for p in self.persons.strip(",").split(",") if p]
 
 
