@@ -251,3 +251,10 @@ def test_a_case_s_contacts_are_masked_and_logged_as_one_row(
     assert AccessLog.objects.filter(actor=user).count() == before + 1 and row is not None
     assert row.detail == "api:list_contacts"
     assert city.cp_person.pk in row.person_ids() and row.query == f"/api/cases/{city.case.pk}/contacts"
+
+
+def test_the_admin_list_of_persons_is_one_row(city: Any, make_user: Any, client_for: Any) -> None:
+    admin_user = make_user("administrator", city.city)
+    assert client_for(admin_user).get("/admin/people/person/").status_code == 200
+    row = AccessLog.objects.get(actor=admin_user)
+    assert row.via == "admin" and city.ft_person.pk in row.person_ids()
