@@ -10,14 +10,18 @@ does not carry it must load no person. An API route whose response schema has a 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode
 
 import pytest
+from django.template.loader import get_template
 from django.test import Client
-from django.urls import resolve, reverse
+from django.urls import get_resolver, resolve, reverse
 from django.utils import timezone
 
 import test_authorization_matrix as matrix
@@ -67,6 +71,30 @@ def test_every_api_route_whose_schema_carries_persons_is_logged() -> None:
                 func = views[(method.upper(), path)]
                 assert reads.is_personal(func), f"{method.upper()} {path} returns persons but is not logged"
     assert ("GET", "/api/persons") in personal and ("GET", "/api/cases/{case_id}/contacts") in personal
+
+
+# Template expressions that show a person's values: {{ o.person.name }}, {{ r.national_id }}, {{ p.name }}, ...
+SHOWS_PERSON = re.compile(
+    r"\{\{(?![^}]*\bform\b)[^}]*(\bperson\.|\.person\b|national_id|\bphone\b|\bp\.name\b)[^}]*\}\}"
+)
+# Forms that only echo what the user typed (a new person, a new case's ID, a new site's phone): no one's record.
+ECHO_FORMS = {"person-new", "tracing:case-new", "control:site-new"}
+
+
+def test_every_page_whose_template_shows_persons_is_logged() -> None:
+    """The pages the call-every-route test cannot see with the fixture's data (an empty queue): a view whose
+    template shows a person's values must carry ``@personal_data``."""
+    missing, seen = [], []
+    for _route, name, callback in matrix._walk(get_resolver().url_patterns):
+        func = inspect.unwrap(callback)
+        templates = re.findall(r'"([a-z_]+/[a-z_]+\.html)"', inspect.getsource(func))
+        shows = [t for t in templates if SHOWS_PERSON.search(Path(get_template(t).origin.name).read_text())]
+        if shows and name not in ECHO_FORMS:
+            seen.append(name)
+            if not reads.is_personal(callback):
+                missing.append(f"{name} ({', '.join(shows)})")
+    assert not missing, "pages that show persons but are not @personal_data: " + "; ".join(missing)
+    assert {"control:queue", "control:homes", "screening:alerts", "screening:overdue"} <= set(seen)
 
 
 def _calls(city: Any) -> list[tuple[str, str, Any]]:
