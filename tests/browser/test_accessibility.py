@@ -95,6 +95,7 @@ def _work_pages(city: Any, chain: Any) -> list[str]:
         "/data/",
         "/audit/access-log/",
         "/audit/sign-ins/",
+        "/audit/read-alerts/",
     ]
 
 

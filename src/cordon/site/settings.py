@@ -225,6 +225,13 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Personal data: the volume limit (cordon.core.reads) ------------------------------------------------
+# A user who has read this many persons (lists, searches, records, exports, PDFs; a person counts once per
+# request) within the window is refused further personal data until the window moves on, and the auditors get an
+# alert. 0 turns the limit off.
+CORDON_PII_READ_LIMIT = int(os.environ.get("CORDON_PII_READ_LIMIT", 2000))
+CORDON_PII_READ_WINDOW = int(os.environ.get("CORDON_PII_READ_WINDOW", 3600))
+
 # --- Uploads --------------------------------------------------------------------------------------------
 CORDON_MAX_UPLOAD_BYTES = int(os.environ.get("CORDON_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -16,6 +16,7 @@ from cordon.apps.geo import selectors as geo
 from cordon.core.access import AuthedRequest, page
 from cordon.core.actors import Actor
 from cordon.core.pages import found
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
 
@@ -27,6 +28,7 @@ PAGE_SIZE = 50
 
 
 @page(Cap.VIEW_PERSONS)
+@personal_data()
 def person_search(request: AuthedRequest) -> HttpResponse:
     user = request.user
     query = request.GET.get("q", "").strip()[:100]
@@ -38,8 +40,8 @@ def person_search(request: AuthedRequest) -> HttpResponse:
     rows = [
         {
             "person": p,
-            "national_id": selectors.national_id_for(user, p),
-            "phone": selectors.phone_for(user, p),
+            "national_id": selectors.national_id_for(user, p, listed=True),
+            "phone": selectors.phone_for(user, p, listed=True),
         }
         for p in (page_obj or [])
     ]
@@ -55,11 +57,12 @@ def person_search(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_PERSONS)
+@personal_data()
 def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     person = found(lambda: selectors.open_person_record(user, pk, via="web"))
     members = [
-        {"person": m, "national_id": selectors.national_id_for(user, m)}
+        {"person": m, "national_id": selectors.national_id_for(user, m, listed=True)}
         for m in selectors.household_members(user, person)
     ]
     return render(
@@ -118,6 +121,7 @@ def person_create(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.EDIT_PERSONS)
+@personal_data()
 def person_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     person = found(lambda: selectors.get_person_for(user, pk))

@@ -21,6 +21,7 @@ from cordon.apps.geo.models import Jurisdiction
 from cordon.core import live
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import error_text, found, local_datetime
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 
@@ -226,6 +227,7 @@ def tubes_issue(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @page(Cap.VIEW_SCREENING)
+@personal_data()
 def coverage(request: AuthedRequest, code: str) -> HttpResponse:
     r = found(lambda: selectors.get_round_for(request.user, code))
     node = found(lambda: selectors.coverage_node(request.user, r, request.GET.get("node", "")))
@@ -397,6 +399,7 @@ def lab_submit(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_SCREENING)
+@personal_data()
 def alerts(request: AuthedRequest) -> HttpResponse:
     version = selectors.follow_up_version(request.user)
     if unchanged := live.nothing_new(request, version):
@@ -415,6 +418,7 @@ def alerts(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_SCREENING)
+@personal_data()
 def overdue(request: AuthedRequest) -> HttpResponse:
     return render(
         request,

@@ -26,6 +26,7 @@ from cordon.apps.venues import selectors as venues
 from cordon.core import live, uploads
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import error_fields, error_text, found, local_datetime, pressed_enter
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 from cordon.engine.scanstore import SUFFIXES
@@ -51,6 +52,7 @@ def _person(request: AuthedRequest, key: str) -> Person:
 
 
 @page(Cap.VIEW_CASES)
+@personal_data()
 def case_list(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     control = request.GET.get("control", "")
@@ -126,6 +128,7 @@ def case_new(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_CASES)
+@personal_data()
 def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     tab = request.GET.get("tab", "close")
@@ -286,6 +289,7 @@ def case_cluster(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @page(Cap.RECEIVE_LINKAGE)
+@personal_data()
 def linkage_inbox(request: AuthedRequest) -> HttpResponse:
     version = selectors.linkage_version(request.user)
     if unchanged := live.nothing_new(request, version):
@@ -335,6 +339,7 @@ def cluster_list(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_CASES)
+@personal_data()
 def cluster_detail(request: AuthedRequest, code: str) -> HttpResponse:
     cluster = found(lambda: selectors.get_cluster_for(request.user, code))
     if cluster.merged_into is not None:
