@@ -5,8 +5,9 @@ from typing import Any
 
 from ninja import Router, Schema
 
-from cordon.core import records
+from cordon.core import pii, records
 from cordon.core.access import AuthedRequest, api
+from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 
 from . import selectors
@@ -26,7 +27,8 @@ class AuditOut(Schema):
     source: str
 
     @classmethod
-    def of(cls, e: AuditEntry) -> "AuditOut":
+    def of(cls, user: Actor, e: AuditEntry) -> "AuditOut":
+        """The entry as ``user`` may see it: personal data in ``changes`` masked unless the role sees it."""
         return cls(
             at=e.at,
             actor=e.actor_name,
@@ -34,7 +36,7 @@ class AuditOut(Schema):
             model=e.model,
             object_pk=e.object_pk,
             object_repr=e.object_repr,
-            changes=e.changes,
+            changes=pii.masked_changes(user, e.model, e.changes or {}),
             source=e.source,
         )
 
@@ -54,7 +56,7 @@ class AccessOut(Schema):
 @api(Cap.VIEW_AUDIT)
 def record_history(request: AuthedRequest, kind: str, pk: int) -> list[AuditOut]:
     instance = records.fetch(request.user, kind, pk)
-    return [AuditOut.of(e) for e in selectors.audit_for_record(request.user, instance)[:500]]
+    return [AuditOut.of(request.user, e) for e in selectors.audit_for_record(request.user, instance)[:500]]
 
 
 @router.get(

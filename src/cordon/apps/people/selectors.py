@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 
 from cordon.apps.audit import actions as audit
 from cordon.apps.geo.models import Building
+from cordon.core import pii
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
@@ -113,19 +114,15 @@ def household_members(user: Actor, person: Person) -> QuerySet[Person]:
 
 
 def shows_pii(user: Actor) -> bool:
-    return Scope.of(user).can(Cap.VIEW_PII)
+    return pii.sees_pii(user)
 
 
 def national_id_for(user: Actor, person: Person) -> str:
-    if not person.national_id:
-        return ""
-    return person.national_id if shows_pii(user) else identity.mask(person.national_id)
+    return pii.shown(user, Person, "national_id", person.national_id)
 
 
 def phone_for(user: Actor, person: Person) -> str:
-    if not person.phone:
-        return ""
-    return person.phone if shows_pii(user) else identity.mask_phone(person.phone)
+    return pii.shown(user, Person, "phone", person.phone)
 
 
 def _per_jurisdiction(qs: QuerySet[Any], field: str) -> dict[int, int]:
