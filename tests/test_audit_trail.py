@@ -3,8 +3,18 @@ chains (``cordon audit verify``)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+import pytest
+from django.db import DatabaseError, connection, connections, transaction
+from django.db.models import ProtectedError, Q
+
+from cordon import cli
+from cordon.apps.accounts.models import User
+from cordon.apps.audit import actions as audit
+from cordon.apps.audit import chain, guards
+from cordon.apps.audit.models import AccessLog, AuditEntry
 from cordon.apps.people import actions as people
 from cordon.engine import identity
 
@@ -39,3 +49,197 @@ def test_auditors_see_personal_data_in_the_trail_masked(city: Any, make_user: An
     assert full[1]["changes"]["national_id"] == [None, national_id]
     page = admin.get(f"/audit/person/{p.pk}/").content.decode()
     assert national_id in page and "13611112222" in page
+
+
+# --- The hash chains --------------------------------------------------------------------------------------
+
+
+def _verify(capsys: Any) -> tuple[int, str]:
+    capsys.readouterr()
+    code = cli.main(["audit", "verify"])
+    return code, capsys.readouterr().out
+
+
+def _written(city: Any, make_user: Any, client_for: Any) -> None:
+    """Entries of every path: single ones (an edit), bulk ones (a batch of persons through the bulk writer,
+    one ``record_batch`` row) and access-log rows (a page opened, an unmasked export)."""
+    _edit_phone(city, make_user)
+    people.bulk_create_persons(
+        actor=None,
+        rows=[{"name": f"批量{i}", "jurisdiction": city.zgz_grid} for i in range(30)],
+        source="import",
+    )
+    audit.record_batch(
+        None,
+        model="screening.binding",
+        key="k",
+        description="3 samples",
+        changes={"count": [None, 3]},
+        source="station",
+    )
+    officer = client_for(make_user("street_officer", city.beigong))
+    officer.get(f"/persons/{city.ft_person.pk}/")
+    b"".join(officer.get("/data/export/persons.csv").streaming_content)
+
+
+def _raw(sql: str, params: list[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _unguarded(table: str) -> None:
+    """Behind the application's back: the trigger that refuses the change disabled (PostgreSQL: what a
+    superuser can do) or dropped (SQLite). Undone with the test's transaction."""
+    if connection.vendor == "postgresql":
+        _raw("SET CONSTRAINTS ALL IMMEDIATE", [])  # no deferred checks pending: the table can be altered
+        _raw(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only", [])
+    else:
+        _raw(f"DROP TRIGGER {table}_append_only", [])
+
+
+def test_every_audit_row_is_a_link_and_the_trail_verifies(
+    city: Any, make_user: Any, client_for: Any, capsys: Any
+) -> None:
+    _written(city, make_user, client_for)
+    assert not AuditEntry.objects.filter(Q(chain=None) | Q(seq=None) | Q(digest="")).exists()
+    assert AccessLog.objects.filter(via="export").count() >= 2
+    assert not AccessLog.objects.filter(Q(chain=None) | Q(seq=None) | Q(digest="")).exists()
+    for model in (AuditEntry, AccessLog):
+        links = list(model.objects.order_by("chain", "seq").values_list("chain", "seq"))
+        per_chain: dict[int, list[int]] = {}
+        for c, s in links:
+            per_chain.setdefault(c, []).append(s)
+        assert all(seqs == list(range(1, len(seqs) + 1)) for seqs in per_chain.values())
+    code, out = _verify(capsys)
+    assert code == 0, out
+    assert f"audit.auditentry: {AuditEntry.objects.count()} entries" in out and out.count(": OK") == 2
+
+
+def test_a_row_edited_behind_the_apps_back_fails_verify_at_that_entry(
+    city: Any, make_user: Any, client_for: Any, capsys: Any
+) -> None:
+    _written(city, make_user, client_for)
+    entry = AuditEntry.objects.filter(model="people.person", verb="update").get()
+    _unguarded("audit_auditentry")
+    _raw("UPDATE audit_auditentry SET actor_name = %s WHERE id = %s", ["someone else", entry.pk])
+    code, out = _verify(capsys)
+    assert code == 1
+    assert (
+        f"entry #{entry.pk} (chain {entry.chain}, link {entry.seq}): its values do not match its digest"
+        in out
+    )
+    assert "audit.accesslog" in out and "audit.accesslog: " in out and out.count(": OK") == 1
+
+
+def test_an_access_row_edited_and_its_digest_recomputed_breaks_the_next_link(
+    city: Any, make_user: Any, client_for: Any, capsys: Any
+) -> None:
+    """Whoever also recomputes the digest of the row they changed breaks the next link instead."""
+    _written(city, make_user, client_for)
+    first, second = AccessLog.objects.filter(via="export").order_by("chain", "seq")[:2]
+    assert (first.chain, first.seq + 1) == (second.chain, second.seq)
+    _unguarded("audit_accesslog")
+    values = {n: getattr(first, n) for n in chain.covered(AccessLog)} | {"person_id": city.cp_person.pk}
+    previous = AccessLog.objects.filter(chain=first.chain, seq=first.seq - 1).values_list("digest", flat=True)
+    forged = chain.link(previous.first() or "", chain.canonical(first.chain, first.seq, values))
+    _raw(
+        "UPDATE audit_accesslog SET person_id = %s, digest = %s WHERE id = %s",
+        [city.cp_person.pk, forged, first.pk],
+    )
+    code, out = _verify(capsys)
+    assert code == 1
+    assert f"entry #{second.pk} (chain {second.chain}, link {second.seq}): its values do not match" in out
+
+
+def test_a_row_deleted_in_the_middle_or_at_the_end_breaks_its_chain(
+    city: Any, make_user: Any, client_for: Any, capsys: Any
+) -> None:
+    _written(city, make_user, client_for)
+    rows = list(AuditEntry.objects.filter(model="people.person", verb="create").order_by("chain", "seq"))
+    middle = next(r for r in rows[1:-1] if AuditEntry.objects.filter(chain=r.chain, seq=r.seq + 1).exists())
+    after = AuditEntry.objects.get(chain=middle.chain, seq=middle.seq + 1)
+    _unguarded("audit_auditentry")
+    _raw("DELETE FROM audit_auditentry WHERE id = %s", [middle.pk])
+    code, out = _verify(capsys)
+    assert code == 1
+    assert (
+        f"entry #{after.pk} (chain {after.chain}, link {after.seq}): link {middle.seq} missing before it"
+        in out
+    )
+
+    last = AccessLog.objects.order_by("-chain", "-seq").first()
+    assert last is not None
+    _unguarded("audit_accesslog")
+    _raw("DELETE FROM audit_accesslog WHERE id = %s", [last.pk])
+    code, out = _verify(capsys)
+    assert (
+        f"chain end (chain {last.chain}, link {last.seq}): links {last.seq} to {last.seq} missing at the end"
+        in out
+    )
+
+
+def test_the_database_refuses_to_rewrite_the_trail(city: Any, make_user: Any, client_for: Any) -> None:
+    """UPDATE is refused on both databases; DELETE and TRUNCATE on PostgreSQL (SQLite empties tables with
+    DELETE: a deleted row shows in ``verify`` instead)."""
+    _written(city, make_user, client_for)
+    entry = AuditEntry.objects.first()
+    access = AccessLog.objects.first()
+    assert entry is not None and access is not None
+    refused = [
+        ("UPDATE audit_auditentry SET changes = %s WHERE id = %s", ["{}", entry.pk]),
+        ("UPDATE audit_accesslog SET via = %s WHERE id = %s", ["web", access.pk]),
+        ("UPDATE audit_chainhead SET seq = seq - 1 WHERE seq > 0", []),
+    ]
+    if connection.vendor == "postgresql":
+        refused += [
+            ("DELETE FROM audit_auditentry WHERE id = %s", [entry.pk]),
+            ("DELETE FROM audit_accesslog WHERE id = %s", [access.pk]),
+            ("DELETE FROM audit_chainhead", []),
+            ("SET CONSTRAINTS ALL IMMEDIATE; RESET cordon.audit_reset; TRUNCATE audit_auditentry", []),
+            ("SET CONSTRAINTS ALL IMMEDIATE; RESET cordon.audit_reset; TRUNCATE audit_accesslog", []),
+        ]
+    for sql, params in refused:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            _raw(sql, params)
+    assert AuditEntry.objects.filter(pk=entry.pk, changes=entry.changes).exists()
+    assert guards.missing(connection) == []
+    # Deleting a user who has acted is refused by the application too (deactivate them instead).
+    worker = User.objects.get(pk=AuditEntry.objects.get(model="people.person", verb="update").actor_id)
+    with pytest.raises(ProtectedError):
+        worker.delete()
+
+
+def test_verify_reports_a_missing_trigger(city: Any, capsys: Any) -> None:
+    _unguarded("audit_auditentry")
+    code, out = _verify(capsys)
+    assert code == 1 and "audit_auditentry_append_only" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_append_to_different_chains(city: Any, capsys: Any) -> None:
+    """While one transaction holds a chain (until it commits), another writer takes a free one instead of
+    waiting (PostgreSQL; SQLite has one writer at a time)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL")
+    got: dict[str, Any] = {}
+
+    def other() -> None:
+        try:
+            with transaction.atomic():
+                audit.record_batch(None, model="x.y", key="b", description="b", changes={}, source="cli")
+                got["chain"] = AuditEntry.objects.get(object_pk="b").chain
+        except Exception as exc:  # reported below
+            got["error"] = exc
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        audit.record_batch(None, model="x.y", key="a", description="a", changes={}, source="cli")
+        mine = AuditEntry.objects.get(object_pk="a").chain
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(60)  # a writer waiting for this transaction's chain would wait for ever: fail, not hang
+        assert not thread.is_alive(), "the other writer waited for a chain this transaction holds"
+    assert "error" not in got, got
+    assert got["chain"] != mine
+    assert _verify(capsys)[0] == 0
