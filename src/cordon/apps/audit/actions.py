@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
-import json
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -342,14 +341,12 @@ def log_person_access_bulk(
 
 
 def _preparers(model: type[models.Model], columns: Sequence[str]) -> list[tuple[int, Callable[[Any], Any]]]:
-    """Per column that needs it, how a Python value becomes what the bulk writer sends: JSON as text, a time
-    as the database stores it (prepared once per distinct value: a call writes one ``at`` for all its rows)."""
+    """Per time column, how a value becomes what the bulk writer sends (prepared once per distinct value: a
+    call writes one ``at`` for all its rows). JSON columns are sent as their ``chain.json_text``."""
     out: list[tuple[int, Callable[[Any], Any]]] = []
     for i, name in enumerate(columns):
         f = model._meta.get_field(name)  # a name or an attname (``actor_id``)
-        if isinstance(f, models.JSONField):
-            out.append((i, json.dumps))
-        elif isinstance(f, models.DateTimeField):
+        if isinstance(f, models.DateTimeField):
             out.append((i, _time_preparer(f)))
     return out
 
@@ -371,6 +368,7 @@ def append_chained(model: type[models.Model], columns: Sequence[str], rows: Iter
     caller's transaction (or its own) and holds the chain until that commits."""
     names = chain.covered(model)
     where = [columns.index(n) for n in names]
+    texts = [i for i, name in enumerate(columns) if name in chain.json_fields(model)]
     preparers = _preparers(model, columns)
     with transaction.atomic():
         number, seq, digest = _claim(model)
@@ -381,10 +379,12 @@ def append_chained(model: type[models.Model], columns: Sequence[str], rows: Iter
             previous: str = state[1]
             for row in rows:
                 seq += 1
-                values = {n: row[i] for n, i in zip(names, where, strict=True)}
+                out = list(row)
+                for i in texts:  # the JSON as stored is the JSON the link covers: encoded once
+                    out[i] = chain.json_text(out[i])
+                values = {n: out[i] for n, i in zip(names, where, strict=True)}
                 previous = chain.link(previous, chain.canonical(number, seq, values))
                 state[0], state[1] = seq, previous
-                out = list(row)
                 for i, prepare in preparers:
                     out[i] = prepare(out[i])
                 out += (number, seq, previous)

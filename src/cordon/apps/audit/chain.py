@@ -34,9 +34,15 @@ LINK_COLUMNS = ("chain", "seq", "digest")
 CHAINED: tuple[type[models.Model], ...] = (AuditEntry, AccessLog)
 
 
+_last_instant: tuple[Any, str] = (None, "")
+
+
 def _instant(value: dt.datetime) -> str:
-    moment = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    global _last_instant
+    if value is not _last_instant[0]:  # a call writes one time for all its rows: format it once
+        moment = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        _last_instant = (value, moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    return _last_instant[1]
 
 
 def _number(text: str) -> Any:
@@ -48,21 +54,31 @@ def _dumps(doc: Any) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def canonical(chain: int, seq: int, values: Mapping[str, Any]) -> str:
-    """The text a link's digest covers: the same for the values written and the values read back (SQLite's
-    JSON text or PostgreSQL's ``jsonb``, which reorders keys and writes large numbers out)."""
-    doc: dict[str, Any] = {"chain": chain, "seq": seq}
-    for name, value in values.items():
-        if value is None:
-            continue
-        doc[name] = _instant(value) if isinstance(value, dt.datetime) else value
+def json_text(value: Any) -> str:
+    """A JSON field's value as one text, the same for the value written and the value read back (SQLite's JSON
+    text or PostgreSQL's ``jsonb``, which reorders keys and writes large numbers out): sorted keys, no spaces,
+    exponents written out. The writer stores this very text, and the link covers it."""
     try:
-        text = _dumps(doc)
+        text = _dumps(value)
     except TypeError:  # keys of several types (ints and strings): as JSON gives them back, all strings
-        text = _dumps(json.loads(json.dumps(doc)))
+        text = _dumps(json.loads(json.dumps(value)))
     if "e+" in text or "E+" in text:
         text = _dumps(json.loads(text, parse_float=_number))
     return text
+
+
+def json_fields(model: type[models.Model]) -> frozenset[str]:
+    return frozenset(f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField))
+
+
+def canonical(chain: int, seq: int, values: Mapping[str, Any]) -> str:
+    """The text a link's digest covers: the covered fields (JSON fields as their ``json_text``, times as UTC
+    instants, empty ones left out), chain and seq, as JSON with sorted keys."""
+    doc: dict[str, Any] = {"chain": chain, "seq": seq}
+    for name, value in values.items():
+        if value is not None:
+            doc[name] = _instant(value) if isinstance(value, dt.datetime) else value
+    return _dumps(doc)
 
 
 def covered(model: type[models.Model]) -> tuple[str, ...]:
@@ -104,6 +120,7 @@ def verify(model: type[models.Model]) -> Verdict:
     """Walk every chain of ``model`` in order and recompute each link; the first broken link of each chain
     (a row changed, rows missing in the middle or at the end, a row outside any chain)."""
     names = covered(model)
+    texts = json_fields(model) & set(names)
     log = model._meta.label_lower
     verdict = Verdict(log)
     qs = model._default_manager.order_by()
@@ -127,7 +144,10 @@ def verify(model: type[models.Model]) -> Verdict:
             chain, expected, previous = c, 1, ""
             verdict.chains += 1
         if chain not in broken:
-            problem = _problem(chain, seq, expected, previous, digest, dict(zip(names, values, strict=True)))
+            covered_values = dict(zip(names, values, strict=True))
+            for name in texts:
+                covered_values[name] = json_text(covered_values[name])
+            problem = _problem(chain, seq, expected, previous, digest, covered_values)
             if problem:
                 broken.add(chain)
                 verdict.breaks.append(Break(chain, seq, pk, problem))

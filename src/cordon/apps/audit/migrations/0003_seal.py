@@ -33,9 +33,13 @@ def seal(apps: Any, schema_editor: Any) -> None:
         rows = model.objects.filter(chain__isnull=True).order_by("id").values_list("id", *names)
         seq, digest, batch = 0, "", []
         with connection.cursor() as cursor:
+            texts = chain.json_fields(model) & set(names)
             for pk, *values in rows.iterator(chunk_size=5000):
                 seq += 1
-                digest = chain.link(digest, chain.canonical(0, seq, dict(zip(names, values, strict=True))))
+                covered = dict(zip(names, values, strict=True))
+                for name in texts:
+                    covered[name] = chain.json_text(covered[name])
+                digest = chain.link(digest, chain.canonical(0, seq, covered))
                 batch.append((0, seq, digest, pk))
                 if len(batch) >= 5000:
                     cursor.executemany(
