@@ -50,8 +50,7 @@ def _number(text: str) -> Any:
     return int(decimal.Decimal(text)) if "e+" in text.lower() else float(text)
 
 
-def _dumps(doc: Any) -> str:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def json_text(value: Any) -> str:
