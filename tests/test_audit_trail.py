@@ -243,3 +243,29 @@ def test_concurrent_writers_append_to_different_chains(city: Any, capsys: Any) -
     assert "error" not in got, got
     assert got["chain"] != mine
     assert _verify(capsys)[0] == 0
+
+
+def test_values_read_back_differently_still_verify(city: Any, make_user: Any, capsys: Any) -> None:
+    """JSON as PostgreSQL's ``jsonb`` gives it back (keys reordered, ``1e+16`` written out, small numbers without
+    an exponent), text outside ASCII, keys of several types: the links still verify."""
+    audit.record_batch(
+        None,
+        model="screening.binding",
+        key="odd",
+        description="样本 ✓",
+        changes={"n": [None, 1e16], "m": [None, 2.5e-9], "z": {"b": 1, "a": [1.0, "é"]}, 3: "three"},
+        source="station",
+    )
+    assert AuditEntry.objects.get(object_pk="odd").changes["3"] == "three"
+    assert _verify(capsys)[0] == 0
+
+
+def test_a_deleted_persons_access_rows_stay_and_still_verify(
+    city: Any, make_user: Any, client_for: Any, capsys: Any
+) -> None:
+    """Nothing cascades into the access log: deleting a person keeps the record of who opened them."""
+    client_for(make_user("investigator", city.changping)).get(f"/persons/{city.courier.pk}/")
+    pk = city.courier.pk
+    people.delete_person(actor=None, person=city.courier, source="cli")
+    assert AccessLog.objects.filter(person_id=pk, via="web").count() == 1
+    assert _verify(capsys)[0] == 0
