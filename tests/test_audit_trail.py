@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import ProtectedError, Q
+from django.utils import timezone
 
 from cordon import cli
 from cordon.apps.accounts.models import User
@@ -269,3 +270,13 @@ def test_a_deleted_persons_access_rows_stay_and_still_verify(
     people.delete_person(actor=None, person=city.courier, source="cli")
     assert AccessLog.objects.filter(person_id=pk, via="web").count() == 1
     assert _verify(capsys)[0] == 0
+
+
+def test_a_row_inserted_past_the_application_is_reported(city: Any, capsys: Any) -> None:
+    _raw(
+        "INSERT INTO audit_accesslog (at, actor_name, person_id, via, detail, digest) VALUES (%s, %s, %s, %s, %s, %s)",
+        [timezone.now(), "nobody", city.ft_person.pk, "web", "", ""],
+    )
+    forged = AccessLog.objects.get(actor_name="nobody")
+    code, out = _verify(capsys)
+    assert code == 1 and f"entry #{forged.pk}: not in any chain" in out

@@ -155,10 +155,13 @@ def verify(model: type[models.Model]) -> Verdict:
     for head in ChainHead.objects.filter(log=log).order_by("chain"):
         seq, digest = ends.get(head.chain, (0, ""))
         if head.chain not in broken and (head.seq, head.digest) != (seq, digest):
-            missing = f"links {seq + 1} to {head.seq}" if head.seq > seq else "its last link"
-            verdict.breaks.append(
-                Break(head.chain, head.seq, None, f"{missing} missing at the end of the chain")
-            )
+            if head.seq > seq:
+                problem = f"links {seq + 1} to {head.seq} missing at the end of the chain (rows deleted)"
+            else:
+                problem = (
+                    f"the chain goes on past its recorded end (link {seq}, written past the application)"
+                )
+            verdict.breaks.append(Break(head.chain, head.seq, None, problem))
     return verdict
 
 
