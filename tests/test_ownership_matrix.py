@@ -466,8 +466,9 @@ def world(city: Any, make_user: Any) -> Any:
 
 # --- The database, fingerprinted ------------------------------------------------------------------------------
 
-# Not records of a level: sessions (signing in), the access log (reading a record is logged, refused or not).
-UNWATCHED = {"sessions.session", "audit.accesslog"}
+# Not records of a level: sessions (signing in), the access log (reading a record is logged, refused or not)
+# and the heads of the audit chains, which move with it (an audit entry itself is watched).
+UNWATCHED = {"sessions.session", "audit.accesslog", "audit.chainhead"}
 # A call that starts a job makes a job of the caller's own (and its queue row), refused when it runs or not: the
 # records of a level are compared once the job has run; the job rows only where the job is the record.
 JOB_ROWS = {"jobs.job", "jobs.jobprogress", "django_tasks_database.dbtaskresult"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import data, demo, geo, manage, serve, sim, trace, users
+from . import audit, data, demo, geo, manage, serve, sim, trace, users
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(DATABASE_URL, CORDON_*; see docs/operations.md).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for group in (demo, serve, data, geo, users, sim, trace, manage):
+    for group in (demo, serve, data, geo, users, audit, sim, trace, manage):
         group.add_parsers(sub)
     return parser
 

@@ -21,17 +21,18 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
-import json
-from collections.abc import Iterable, Mapping, Sequence
+import random
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from cordon.core.actors import Actor, actor_name, user_or_none
 from cordon.core.bulk import insert_rows
 
-from .models import AccessLog, AuditEntry, ReadAlert
+from . import chain
+from .models import AccessLog, AuditEntry, ChainHead, ReadAlert
 
 M = TypeVar("M", bound=models.Model)
 
@@ -73,19 +74,11 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
-def _entry(
-    actor: Actor | None, verb: str, instance: models.Model, changes: dict[str, Any], source: str
-) -> AuditEntry:
-    return AuditEntry(
-        actor=user_or_none(actor),
-        actor_name=actor_name(actor),
-        verb=verb,
-        model=instance._meta.label_lower,
-        object_pk=str(instance.pk),
-        object_repr=str(instance)[:200],
-        changes=changes,
-        source=source,
-    )
+def _one(
+    actor: Actor | None, verb: str, instance: models.Model, changes: Mapping[str, Any], source: str
+) -> None:
+    """Write one audit entry for ``instance``."""
+    _insert(actor, source, [_of(verb, instance, changes)])
 
 
 def _values(instance: models.Model) -> dict[str, Any]:
@@ -135,7 +128,7 @@ def change(actor: Actor | None, instance: models.Model, *, source: str, **fields
         return False
     instance.save(update_fields=[*fields, *_timestamps(type(instance))])
     if changes:
-        _entry(actor, AuditEntry.Verb.UPDATE, instance, changes, source).save(force_insert=True)
+        _one(actor, AuditEntry.Verb.UPDATE, instance, changes, source)
     return True
 
 
@@ -227,7 +220,7 @@ def delete_many(actor: Actor | None, instances: Iterable[M], *, source: str) -> 
 
 
 def record_create(actor: Actor | None, instance: models.Model, *, source: str = "web") -> None:
-    _entry(actor, AuditEntry.Verb.CREATE, instance, _created(instance), source).save(force_insert=True)
+    _one(actor, AuditEntry.Verb.CREATE, instance, _created(instance), source)
 
 
 def record_update(
@@ -237,12 +230,12 @@ def record_update(
     changes = diff(before, snapshot(instance))
     if not changes:
         return False
-    _entry(actor, AuditEntry.Verb.UPDATE, instance, changes, source).save(force_insert=True)
+    _one(actor, AuditEntry.Verb.UPDATE, instance, changes, source)
     return True
 
 
 def record_delete(actor: Actor | None, instance: models.Model, *, source: str = "web") -> None:
-    _entry(actor, AuditEntry.Verb.DELETE, instance, _deleted(instance), source).save(force_insert=True)
+    _one(actor, AuditEntry.Verb.DELETE, instance, _deleted(instance), source)
 
 
 def record_bulk_create(actor: Actor | None, instances: Iterable[models.Model], *, source: str) -> int:
@@ -295,16 +288,16 @@ def _insert(
     """Write audit entries ``(verb, model label, pk, description, changes)`` with the bulk writer (``COPY`` on
     PostgreSQL), as values rather than ``AuditEntry`` instances: bulk paths audit tens of thousands of records
     at once (a trace's contacts, a transfer's sample tasks), and ``bulk_create`` of that many instances cost more
-    than the writes it audits. The same columns and values as ``bulk_create`` would write (``changes`` encoded
-    as the JSON field encodes it, one ``at`` for the whole call)."""
+    than the writes it audits. One ``at`` for the whole call; each entry becomes the next link of a hash chain
+    (``append_chained``)."""
     user = user_or_none(actor)
-    at = AuditEntry._meta.get_field("at").get_db_prep_save(timezone.now(), connection)
+    at = timezone.now()
     uid, name = (user.pk if user is not None else None), actor_name(actor)
-    return insert_rows(
+    return append_chained(
         AuditEntry,
         _ROW_COLUMNS,
         (
-            (at, uid, name, str(verb), label, str(pk), description[:200], json.dumps(dict(changes)), source)
+            (at, uid, name, str(verb), label, str(pk), description[:200], dict(changes), source)
             for verb, label, pk, description, changes in entries
         ),
     )
@@ -322,39 +315,15 @@ def record_batch(
     """One entry for a whole batch of rows written together (thousands of screening samples at a station):
     what was written is in ``changes`` (counts, ids or ranges), so the trail stays one row per request. Only for
     the hot paths listed in docs/architecture.md; every other write is audited per record."""
-    AuditEntry.objects.create(
-        actor=user_or_none(actor),
-        actor_name=actor_name(actor),
-        verb=AuditEntry.Verb.CREATE,
-        model=model,
-        object_pk=key[:40],
-        object_repr=description[:200],
-        changes=changes,
-        source=source,
-    )
+    _insert(actor, source, [(AuditEntry.Verb.CREATE, model, key[:40], description, changes)])
+
+
+_ACCESS_COLUMNS = ("at", "actor_id", "actor_name", "person_id", "via", "detail", "query", "count", "persons")
 
 
 def log_person_access(actor: Actor | None, person: models.Model, *, via: str, detail: str = "") -> None:
     """One opening of a person's full record outside a request that logs itself (the admin)."""
     log_read(actor, [person.pk], via=via, route=detail, opened=person.pk)
-
-
-def log_person_access_bulk(
-    actor: Actor | None, person_ids: Iterable[int], *, via: str, detail: str = ""
-) -> None:
-    AccessLog.objects.bulk_create(
-        [
-            AccessLog(
-                actor=user_or_none(actor),
-                actor_name=actor_name(actor),
-                person_id=pid,
-                via=via,
-                detail=detail[:200],
-            )
-            for pid in person_ids
-        ],
-        batch_size=1000,
-    )
 
 
 def log_read(
@@ -365,19 +334,15 @@ def log_read(
     route: str = "",
     query: str = "",
     opened: int | None = None,
-) -> AccessLog:
+) -> None:
     """One access-log row for one request that returned personal data: the route, the query asked, the ids of
-    the persons returned (and the record opened, when the request opened one). Inserted, never changed."""
-    return AccessLog.objects.create(
-        actor=user_or_none(actor),
-        actor_name=actor_name(actor),
-        person_id=opened,
-        via=via[:20],
-        detail=route[:200],
-        query=query[:500],
-        count=len(person_ids),
-        persons="," + ",".join(str(int(p)) for p in person_ids) + "," if person_ids else "",
-    )
+    the persons returned (and the record opened, when the request opened one). Inserted as the next link of a
+    hash chain (``append_chained``), never changed."""
+    user = user_or_none(actor)
+    persons = "," + ",".join(str(int(p)) for p in person_ids) + "," if person_ids else ""
+    row = (timezone.now(), user.pk if user is not None else None, actor_name(actor), opened, via[:20],
+           route[:200], query[:500], len(person_ids), persons)  # fmt: skip
+    append_chained(AccessLog, _ACCESS_COLUMNS, [row])
 
 
 def raise_read_alert(
@@ -392,3 +357,107 @@ def raise_read_alert(
         limit=limit,
         route=route[:200],
     )
+
+
+# --- Hash chains (chain.py): every audit and access-log row is the next link of one ---------------------
+
+
+def _preparers(model: type[models.Model], columns: Sequence[str]) -> list[tuple[int, Callable[[Any], Any]]]:
+    """Per time column, how a value becomes what the bulk writer sends (prepared once per distinct value: a
+    call writes one ``at`` for all its rows). JSON columns are sent as their ``chain.json_text``."""
+    out: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, name in enumerate(columns):
+        f = model._meta.get_field(name)  # a name or an attname (``actor_id``)
+        if isinstance(f, models.DateTimeField):
+            out.append((i, _time_preparer(f)))
+    return out
+
+
+def _time_preparer(f: models.DateTimeField) -> Callable[[Any], Any]:
+    last: list[Any] = [None, None]
+
+    def prepare(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, f.get_db_prep_save(value, connection)
+        return last[1]
+
+    return prepare
+
+
+def append_chained(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert ``rows`` (Python values in the order of ``columns``, which include every chained field) into the
+    chained table ``model`` as the next links of one of its chains; returns the row count. Runs in the
+    caller's transaction (or its own) and holds the chain until that commits."""
+    names = chain.covered(model)
+    where = [columns.index(n) for n in names]
+    texts = [i for i, name in enumerate(columns) if name in chain.json_fields(model)]
+    preparers = _preparers(model, columns)
+    with transaction.atomic():
+        number, seq, digest = _claim(model)
+        state: list[Any] = [seq, digest]
+
+        def sealed() -> Iterator[list[Any]]:
+            seq: int = state[0]
+            previous: str = state[1]
+            for row in rows:
+                seq += 1
+                out = list(row)
+                for i in texts:  # the JSON as stored is the JSON the link covers: encoded once
+                    out[i] = chain.json_text(out[i])
+                values = {n: out[i] for n, i in zip(names, where, strict=True)}
+                previous = chain.link(previous, chain.canonical(number, seq, values))
+                state[0], state[1] = seq, previous
+                for i, prepare in preparers:
+                    out[i] = prepare(out[i])
+                out += (number, seq, previous)
+                yield out
+
+        n = insert_rows(model, [*columns, *chain.LINK_COLUMNS], sealed())
+        if n:
+            ChainHead.objects.filter(log=model._meta.label_lower, chain=number).update(
+                seq=state[0], digest=state[1]
+            )
+    return n
+
+
+def _claim(model: type[models.Model]) -> tuple[int, int, str]:
+    """Lock the head of one chain of ``model`` for the current transaction: ``(chain, seq, digest)`` of its
+    last link. On PostgreSQL a head another transaction holds is skipped (the connection's own chain first);
+    only when every head is held does the writer wait, for its own."""
+    log = model._meta.label_lower
+    table = connection.ops.quote_name(ChainHead._meta.db_table)
+    mine = getattr(connection, "cordon_audit_chain", None)
+    if mine is None:
+        mine = random.randrange(chain.CHAINS)
+    select = f"SELECT chain, seq, digest FROM {table} WHERE log = %s AND chain = %s"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT chain, seq, digest FROM {table} WHERE log = %s AND chain < %s "
+                "ORDER BY chain = %s DESC, random() LIMIT 1 FOR UPDATE SKIP LOCKED",
+                [log, chain.CHAINS, mine],
+            )
+            select += " FOR UPDATE"
+        else:
+            cursor.execute(select, [log, mine])
+        row = cursor.fetchone()
+        if row is None:  # no heads yet (a new or flushed database), or every one held by another writer
+            _create_heads(model)
+            cursor.execute(select, [log, mine])
+            row = cursor.fetchone()
+    setattr(connection, "cordon_audit_chain", row[0])  # noqa: B010 (the connection's chain, for next time)
+    return int(row[0]), int(row[1]), str(row[2])
+
+
+def _create_heads(model: type[models.Model]) -> None:
+    """Heads for the chains of ``model`` that have none, each at its chain's last link in the table."""
+    log = model._meta.label_lower
+    have = set(ChainHead.objects.filter(log=log).values_list("chain", flat=True))
+    heads = []
+    for number in sorted(set(range(chain.CHAINS)) - have):
+        last = (
+            model._default_manager.filter(chain=number).order_by("-seq").values_list("seq", "digest").first()
+        )
+        seq, digest = last if last is not None else (0, "")
+        heads.append(ChainHead(log=log, chain=number, seq=seq, digest=digest))
+    ChainHead.objects.bulk_create(heads, ignore_conflicts=True)

@@ -5,8 +5,9 @@ from typing import Any
 
 from ninja import Router, Schema
 
-from cordon.core import records
+from cordon.core import pii, records
 from cordon.core.access import AuthedRequest, api
+from cordon.core.actors import Actor
 from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 
@@ -27,7 +28,8 @@ class AuditOut(Schema):
     source: str
 
     @classmethod
-    def of(cls, e: AuditEntry) -> "AuditOut":
+    def of(cls, user: Actor, e: AuditEntry) -> "AuditOut":
+        """The entry as ``user`` may see it: personal data in ``changes`` masked unless the role sees it."""
         return cls(
             at=e.at,
             actor=e.actor_name,
@@ -35,7 +37,7 @@ class AuditOut(Schema):
             model=e.model,
             object_pk=e.object_pk,
             object_repr=e.object_repr,
-            changes=e.changes,
+            changes=pii.masked_changes(user, e.model, e.changes or {}),
             source=e.source,
         )
 
@@ -89,7 +91,7 @@ class ReadAlertOut(Schema):
 @personal_data()
 def record_history(request: AuthedRequest, kind: str, pk: int) -> list[AuditOut]:
     instance = records.fetch(request.user, kind, pk)
-    return [AuditOut.of(e) for e in selectors.audit_for_record(request.user, instance)[:500]]
+    return [AuditOut.of(request.user, e) for e in selectors.audit_for_record(request.user, instance)[:500]]
 
 
 @router.get(

@@ -14,7 +14,8 @@ from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from cordon.core import reads
+from cordon.core import pii, reads
+from cordon.core.actors import Actor
 
 from .models import AuditEntry
 
@@ -120,19 +121,28 @@ def value_text(field: Any, value: Any) -> str:
     return str(value)
 
 
-def describe(entry: AuditEntry) -> Entry:
-    """The entry as a page shows it. A person's entry shows their values (a national ID, a phone), so it counts
-    as a read of that person for the request's access-log row (``cordon.core.reads``)."""
+def actor_text(entry: AuditEntry) -> str:
+    return _("system") if entry.actor_id is None and entry.actor_name == "system" else entry.actor_name
+
+
+def record_text(entry: AuditEntry) -> str:
+    """The record's description; none for a link row (a round's area), whose changes say it all."""
+    model = _model(entry.model)
+    return "" if model is not None and model._meta.auto_created else entry.object_repr
+
+
+def describe(entry: AuditEntry, user: Actor) -> Entry:
+    """The entry as ``user`` reads it: personal data in the values masked unless the role sees it in full
+    (``core.pii``, the rule the record's own pages follow). A person's entry shows their values (a national ID,
+    a phone), so it counts as a read of that person for the request's access-log row (``cordon.core.reads``)."""
     if entry.model == "people.person" and entry.object_pk.isdigit():
         reads.loaded(int(entry.object_pk))
     model = _model(entry.model)
     changes = []
-    for name, pair in (entry.changes or {}).items():
+    for name, pair in pii.masked_changes(user, entry.model, entry.changes or {}).items():
         field = _field(model, name)
         label = field_label(field, name)
         old, new = [*pair, None, None][:2] if isinstance(pair, list | tuple) else (None, pair)
         changes.append(Change(label, value_text(field, old), value_text(field, new)))
-    actor = _("system") if entry.actor_id is None and entry.actor_name == "system" else entry.actor_name
     source = _sources().get(entry.source, entry.source)
-    record = "" if model is not None and model._meta.auto_created else entry.object_repr
-    return Entry(entry, model_label(entry.model), changes, actor, source, record)
+    return Entry(entry, model_label(entry.model), changes, actor_text(entry), source, record_text(entry))

@@ -1,4 +1,11 @@
-"""The audit trail (every create/update/delete made through an action) and the personal-data access log."""
+"""The audit trail (every create/update/delete made through an action) and the personal-data access log.
+
+Both are append-only and tamper-evident (``chain.py``): each row carries its place in one of a few hash chains
+(``chain``, ``seq``) and ``digest``, the SHA-256 of its ``chained_fields`` and the previous row's digest; the
+chains' last links are kept in ``ChainHead``. On PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE on these
+tables (``guards.py``). The actor who wrote a row cannot be deleted (``PROTECT``: deactivate users instead); a
+person's access rows outlive the person (no database constraint, nothing cascades).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from cordon.core.actions import DERIVED
 
 
 class AuditEntry(models.Model):
@@ -19,7 +28,7 @@ class AuditEntry(models.Model):
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
         null=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor_name = models.CharField(_("actor"), max_length=150)
@@ -29,12 +38,29 @@ class AuditEntry(models.Model):
     object_repr = models.CharField(_("description"), max_length=200)
     changes = models.JSONField(_("changes"), default=dict)  # {field: [old, new]}
     source = models.CharField(_("source"), max_length=20, default="web")
+    chain = models.PositiveSmallIntegerField(_("chain"), null=True, editable=False)
+    seq = models.BigIntegerField(_("link"), null=True, editable=False)
+    digest = models.CharField(_("digest"), max_length=64, blank=True, default="", editable=False)
+
+    # What the digest covers (chain.py), in this order; a column added later joins only as a nullable field.
+    chained_fields = (
+        "at",
+        "actor_id",
+        "actor_name",
+        "verb",
+        "model",
+        "object_pk",
+        "object_repr",
+        "changes",
+        "source",
+    )
 
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["model", "object_pk"])]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_entry_link")]
 
     def __str__(self) -> str:
         return f"{self.actor_name} {self.verb} {self.model}#{self.object_pk}"
@@ -50,16 +76,18 @@ class AccessLog(models.Model):
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
         null=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor_name = models.CharField(_("actor"), max_length=150)
+    # No database constraint and no cascade: deleting a person leaves the record of who opened them.
     person = models.ForeignKey(
         "people.Person",
         verbose_name=_("person"),
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     via = models.CharField(_("via"), max_length=20)
@@ -69,6 +97,21 @@ class AccessLog(models.Model):
     # The ids returned, as ",12,15,40," (one text value, cheap to write for an export of thousands; a person's
     # reads are found with ``persons__contains=",<id>,"`` on SQLite and PostgreSQL alike).
     persons = models.TextField(_("persons returned"), blank=True, default="")
+    chain = models.PositiveSmallIntegerField(_("chain"), null=True, editable=False)
+    seq = models.BigIntegerField(_("link"), null=True, editable=False)
+    digest = models.CharField(_("digest"), max_length=64, blank=True, default="", editable=False)
+
+    chained_fields = (
+        "at",
+        "actor_id",
+        "actor_name",
+        "person_id",
+        "via",
+        "detail",
+        "query",
+        "count",
+        "persons",
+    )
 
     class Meta:
         verbose_name = _("access log entry")
@@ -78,6 +121,7 @@ class AccessLog(models.Model):
             models.Index(fields=["person", "at"]),
             models.Index(fields=["actor", "at"], name="accesslog_actor_at"),
         ]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_access_link")]
 
     def __str__(self) -> str:
         return f"{self.actor_name} read {self.count} person(s) via {self.via}"
@@ -115,3 +159,24 @@ class ReadAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name} read {self.count} persons (limit {self.limit})"
+
+
+class ChainHead(models.Model):
+    """The last link of one hash chain of an audit table (``log``: ``audit.auditentry``): a writer locks one
+    head for its transaction, appends after it and moves it on. Several chains per table let concurrent writers
+    append without waiting for each other."""
+
+    audit_policy = DERIVED  # bookkeeping of the trail itself
+
+    log = models.CharField(max_length=60)
+    chain = models.PositiveSmallIntegerField()
+    seq = models.BigIntegerField(default=0)
+    digest = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("audit chain")
+        verbose_name_plural = _("audit chains")
+        constraints = [models.UniqueConstraint(fields=["log", "chain"], name="audit_chain_head")]
+
+    def __str__(self) -> str:
+        return f"{self.log}/{self.chain}: {self.seq}"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import QuerySet, Sum
 
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import Scope
 
+from . import chain, guards
 from .models import AccessLog, AuditEntry, ReadAlert
 
 
@@ -68,3 +69,9 @@ def read_alerts_visible_to(user: Actor) -> QuerySet[ReadAlert]:
     if scope.path is None:
         return ReadAlert.objects.none()
     return ReadAlert.objects.filter(actor__jurisdiction__path__startswith=scope.path)
+
+
+def verify_trail() -> tuple[list[chain.Verdict], list[str]]:
+    """Every hash chain of the audit tables walked and recomputed, and the guarding triggers absent or disabled
+    (``cordon audit verify``): an operator's check, not a user's read."""
+    return chain.verify_all(), guards.missing(connection)

@@ -21,7 +21,7 @@ PAGE_SIZE = 50
 @personal_data()
 def audit_recent(request: AuthedRequest) -> HttpResponse:
     page_obj = Paginator(selectors.recent_audit(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    entries = [display.describe(e) for e in page_obj]
+    entries = [display.describe(e, request.user) for e in page_obj]
     return render(request, "audit/audit.html", {"page_obj": page_obj, "entries": entries, "record": None})
 
 
@@ -32,7 +32,7 @@ def audit_record(request: AuthedRequest, kind: str, pk: int) -> HttpResponse:
     record = found(lambda: records.fetch(request.user, kind, pk))
     history = selectors.audit_for_record(request.user, record)
     page_obj = Paginator(history, PAGE_SIZE).get_page(request.GET.get("page"))
-    entries = [display.describe(e) for e in page_obj]
+    entries = [display.describe(e, request.user) for e in page_obj]
     return render(
         request,
         "audit/audit.html",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core import reads
+from cordon.core.pii import Mask
+from cordon.engine import identity
 
 
 class Sex(models.TextChoices):
@@ -103,6 +105,10 @@ class Person(models.Model):
     phone_rev = models.CharField(max_length=20, blank=True, default="", db_index=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # Personal data (core/pii.py): masked for roles without view_pii on pages, in the API, exports and the
+    # audit trail's values.
+    pii_masks: ClassVar[dict[str, Mask]] = {"national_id": identity.mask, "phone": identity.mask_phone}
 
     class Meta:
         verbose_name = _("person")

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 
 from cordon.apps.audit import actions as audit
 from cordon.apps.geo.models import Building
-from cordon.core import reads
+from cordon.core import pii, reads
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
@@ -120,20 +120,16 @@ def shows_pii(user: Actor, *, listed: bool = False) -> bool:
     """Whether ``user`` sees a person's full national ID and phone: on one person's record (a page, an API
     detail, a document or an export), roles with ``view_pii``; in a list of persons (search results, API list
     pages, contacts, household members), no role: a list shows masked values and the record opened from it,
-    logged, the full ones (docs/operations.md, "Personal data")."""
-    return not listed and Scope.of(user).can(Cap.VIEW_PII)
+    logged, the full ones (docs/operations.md, "Personal data"). One rule with the audit trail's (``core.pii``)."""
+    return pii.sees_pii(user, listed=listed)
 
 
 def national_id_for(user: Actor, person: Person, *, listed: bool = False) -> str:
-    if not person.national_id:
-        return ""
-    return person.national_id if shows_pii(user, listed=listed) else identity.mask(person.national_id)
+    return pii.shown(user, Person, "national_id", person.national_id, listed=listed)
 
 
 def phone_for(user: Actor, person: Person, *, listed: bool = False) -> str:
-    if not person.phone:
-        return ""
-    return person.phone if shows_pii(user, listed=listed) else identity.mask_phone(person.phone)
+    return pii.shown(user, Person, "phone", person.phone, listed=listed)
 
 
 def _per_jurisdiction(qs: QuerySet[Any], field: str) -> dict[int, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from ..display import describe
+from ..display import actor_text, model_label, record_text
 from ..models import AuditEntry
 
 register = template.Library()
@@ -13,11 +13,10 @@ register = template.Library()
 
 @register.filter
 def audit_actor(entry: AuditEntry) -> str:
-    return describe(entry).actor
+    return actor_text(entry)
 
 
 @register.filter
 def audit_record(entry: AuditEntry) -> str:
     """The record's description, or for a link row (a round's area) the record type."""
-    d = describe(entry)
-    return d.record or d.model
+    return record_text(entry) or model_label(entry.model)
