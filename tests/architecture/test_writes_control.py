@@ -230,7 +230,8 @@ def test_plans_new_versions_and_the_profile_defaults(scene: Scene, ran: Callable
 def test_sites_and_rooms(scene: Scene, ran: Callable[..., None]) -> None:
     assert scene.site("W-H1", "101-103") == 3
     room = Room.objects.get(site__code="W-H1", number="102")
-    r = scene.officer.post(f"/control/rooms/{room.pk}/status/", {"status": RoomStatus.OUT_OF_SERVICE})
+    form = {"status": RoomStatus.OUT_OF_SERVICE, "version": room.version}
+    r = scene.officer.post(f"/control/rooms/{room.pk}/status/", form)
     assert r.status_code == 302
     room.refresh_from_db()
     assert room.status == RoomStatus.OUT_OF_SERVICE
@@ -405,7 +406,8 @@ def test_extension_home_stage_and_release(scene: Scene, ran: Callable[..., None]
     with time_machine.travel(day(3), tick=False):
         r = post(scene.officer, f"/api/control/orders/{li.pk}/extend", {"days": 2, "reason": "同住人阳性"})
         assert r.status_code == 200, r.content
-        r = scene.officer.post(f"/control/orders/{li.pk}/extend/", {"days": "1", "reason": "复核"})
+        form = {"days": "1", "reason": "复核", "version": ControlOrder.objects.get(pk=li.pk).version}
+        r = scene.officer.post(f"/control/orders/{li.pk}/extend/", form)
         assert r.status_code == 302
     assert ControlOrder.objects.get(pk=li.pk).extension_days == 3
     for key, n in (("s1d1", 1), ("s1d2", 2), ("s1d3", 3), ("s1d5", 5), ("s1d7", 7)):

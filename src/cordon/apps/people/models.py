@@ -7,6 +7,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cordon.core.versions import Versioned
+
 
 class Sex(models.TextChoices):
     MALE = "M", _("Male")
@@ -46,7 +48,7 @@ class Household(models.Model):
         return f"{self.building.address} {self.unit}".strip()
 
 
-class Person(models.Model):
+class Person(Versioned):
     """A resident. ``jurisdiction`` is the node the person belongs to for scoping (the home building's grid when
     there is a building); ``people.actions`` keeps it in step."""
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from cordon.apps.geo import selectors as geo
+from cordon.core import versions
 from cordon.core.access import AuthedRequest, api
 from cordon.core.paging import page
 from cordon.core.roles import Cap
@@ -212,7 +213,11 @@ def result(request: AuthedRequest, task_id: int, payload: ResultIn) -> ResultOut
 @api(Cap.CONTROL)
 def extend(request: AuthedRequest, order_id: int, payload: ExtendIn) -> OrderOut:
     order = selectors.get_order_for(request.user, order_id)
-    actions.extend(actor=request.user, order=order, days=payload.days, reason=payload.reason, source="api")
+    with versions.showing(lambda: OrderOut.of(selectors.get_order_for(request.user, order_id))):
+        actions.extend(
+            actor=request.user, order=order, days=payload.days, reason=payload.reason,
+            version=payload.version, source="api",
+        )  # fmt: skip
     return OrderOut.of(selectors.get_order_for(request.user, order_id))
 
 

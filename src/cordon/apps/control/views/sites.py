@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from cordon.apps.geo import selectors as geo
 from cordon.core.access import AuthedRequest, page
-from cordon.core.pages import error_fields, error_text, found
+from cordon.core.pages import conflict_text, error_fields, error_text, found, posted_version
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
+from cordon.core.versions import Conflict
 
 from .. import actions, selectors
 from ..models import AppliesTo, RoomStatus, SiteKind
@@ -132,9 +133,16 @@ def site_rooms(request: AuthedRequest, code: str) -> HttpResponse:
 def room_status(request: AuthedRequest, pk: int) -> HttpResponse:
     room = found(lambda: selectors.get_room_for(request.user, pk))
     try:
-        actions.set_room_status(actor=request.user, room=room, status=request.POST.get("status", ""))
+        actions.set_room_status(
+            actor=request.user,
+            room=room,
+            status=request.POST.get("status", ""),
+            version=posted_version(request),
+        )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
+    except Conflict:
+        messages.error(request, conflict_text())
     return redirect("control:site", code=room.site.code)
 
 
