@@ -25,7 +25,8 @@ from django.utils import timezone, translation
 from cordon.apps.audit import actions as audit
 from cordon.apps.audit.models import AuditEntry
 from cordon.apps.control import actions as control
-from cordon.apps.control.models import ControlOrder, Room, RoomStatus
+from cordon.apps.control import selectors as control_selectors
+from cordon.apps.control.models import ControlOrder, HealthRecord, QuarantinePlan, Room, RoomStatus
 from cordon.apps.geo import selectors as geo_selectors
 from cordon.apps.people import actions as people
 from cordon.apps.people.forms import PersonForm
@@ -48,6 +49,7 @@ class Ctx:
         self.officer = client_for(make_user("street_officer", city.fengtai))
         self.investigator = client_for(make_user("investigator", city.fengtai))
         self.quarantine = client_for(make_user("quarantine_officer", city.city))
+        self.admin = client_for(make_user("administrator", city.city))
         self.case = tracing.report_case(
             actor=None,
             data=tracing.CaseData(
@@ -72,6 +74,11 @@ class Ctx:
         control.place_at_home(actor=None, orders=[order])
         return ControlOrder.objects.get(pk=order.pk)
 
+    def alert(self) -> HealthRecord:
+        """A fever recorded today for a person at home: an open alert."""
+        order = self.order_at_home()
+        return control.record_health(actor=None, order=order, day=None, temperature="38.2")
+
     def room(self) -> Room:
         site = control.save_site(
             actor=None, data=control.SiteData(code="S-V1", name="酒店", jurisdiction=self.city.fengtai)
@@ -90,16 +97,47 @@ def _person_form(person: Person, version: int, occupation: str) -> dict[str, Any
     return form | {"occupation": occupation, "version": version}
 
 
+def _stored(record: models.Model) -> tuple[dict[str, Any], int]:
+    """A versioned record's values and version as stored."""
+    fresh = type(record)._default_manager.get(pk=record.pk)
+    assert isinstance(fresh, Versioned)
+    return audit.snapshot(fresh), fresh.version
+
+
+def _plan_in_force(plan: QuarantinePlan) -> tuple[dict[str, Any], int]:
+    """A plan is edited by putting a new version in force: the shared record is the plan in force."""
+    now = QuarantinePlan.objects.get(profile=plan.profile, applies_to=plan.applies_to, in_force=True)
+    return now.definition, now.version
+
+
+def _close_plan() -> QuarantinePlan:
+    return QuarantinePlan.objects.get(
+        profile=control_selectors.profile_id(), applies_to="close", in_force=True
+    )
+
+
+def _days(plan: QuarantinePlan, days: int) -> dict[str, Any]:
+    return {
+        **plan.definition,
+        "stages": [{"kind": "centralized", "days": days}],
+        "tests": [{"stage": 1, "day": days}],
+    }
+
+
 @dataclass(frozen=True)
 class Edit:
     """One edit of a shared record: ``record`` makes it, ``other`` is someone else's concurrent change (an
-    action), ``submit`` is the editor's submit with the version they saw (``n`` tells two submits apart)."""
+    action), ``submit`` is the editor's submit with the version they saw (``n`` tells two submits apart),
+    ``client`` the editor's client (its name on ``Ctx``), ``state`` the record's values and version as stored."""
 
     name: str
     record: Callable[[Ctx], models.Model]
     other: Callable[[Ctx, Any], None]
     submit: Callable[[Ctx, Any, int, int], Any]
     api: bool
+    client: str
+    state: Callable[[Any], tuple[Any, int]] = _stored
+    shows: str = ""  # what the page shows of the current state (default: the form's version, now the new one)
 
 
 def _other_person(ctx: Ctx, p: Person) -> None:
@@ -123,6 +161,7 @@ EDITS = [
             f"/persons/{p.pk}/edit/", _person_form(Person.objects.get(pk=p.pk), v, f"厨师{n}"), **EN
         ),
         api=False,
+        client="officer",
     ),
     Edit(
         "person API",
@@ -132,6 +171,7 @@ EDITS = [
             ctx.officer, "patch", f"/api/persons/{p.pk}", {"occupation": f"厨师{n}", "version": v}
         ),
         api=True,
+        client="officer",
     ),
     Edit(
         "contact decision page",
@@ -143,6 +183,7 @@ EDITS = [
             **EN,
         ),
         api=False,
+        client="investigator",
     ),
     Edit(
         "contact decision API",
@@ -155,6 +196,7 @@ EDITS = [
             {"contacts": [c.pk], "decision": "confirmed", "versions": {str(c.pk): v}, "note": f"n{n}"},
         ),
         api=True,
+        client="investigator",
     ),
     Edit(
         "investigation page",
@@ -164,6 +206,7 @@ EDITS = [
             f"/tracing/cases/{ctx.case.pk}/investigation/", {"notes": f"问询{n}", "version": v}, **EN
         ),
         api=False,
+        client="investigator",
     ),
     Edit(
         "order extension page",
@@ -173,6 +216,7 @@ EDITS = [
             f"/control/orders/{o.pk}/extend/", {"days": "1", "reason": f"复核{n}", "version": v}, **EN
         ),
         api=False,
+        client="quarantine",
     ),
     Edit(
         "order extension API",
@@ -185,6 +229,7 @@ EDITS = [
             {"days": 1, "reason": f"复核{n}", "version": v},
         ),
         api=True,
+        client="quarantine",
     ),
     Edit(
         "room status page",
@@ -196,15 +241,57 @@ EDITS = [
             **EN,
         ),
         api=False,
+        client="quarantine",
+    ),
+    Edit(
+        "alert handling page",
+        lambda ctx: ctx.alert(),
+        lambda ctx, h: control.handle_alert(actor=None, record=h, handling="另一位同事已送发热门诊"),
+        lambda ctx, h, v, n: ctx.quarantine.post(
+            f"/control/health/{h.pk}/handle/", {"handling": f"已电话随访{n}", "version": v}, **EN
+        ),
+        api=False,
+        client="quarantine",
+        shows="另一位同事已送发热门诊",
+    ),
+    Edit(
+        "plan edit page",
+        lambda ctx: _close_plan(),
+        lambda ctx, plan: control.save_plan_version(
+            actor=None, applies_to="close", definition=_days(plan, 9), note="另一位管理员"
+        ),
+        lambda ctx, plan, v, n: ctx.admin.post(
+            "/control/plans/close/edit/",
+            {"definition": json.dumps(_days(plan, 5 + n)), "note": f"改{n}", "based_on": v},
+            **EN,
+        ),
+        api=False,
+        client="admin",
+        state=_plan_in_force,
+    ),
+    Edit(
+        "plan API",
+        lambda ctx: _close_plan(),
+        lambda ctx, plan: control.save_plan_version(
+            actor=None, applies_to="close", definition=_days(plan, 9), note="另一位管理员"
+        ),
+        lambda ctx, plan, v, n: _api(
+            ctx.admin,
+            "post",
+            "/api/control/plans",
+            {"applies_to": "close", "definition": _days(plan, 5 + n), "note": f"改{n}", "based_on": v},
+        ),
+        api=True,
+        client="admin",
+        state=_plan_in_force,
     ),
 ]
 
 
-def _state(record: models.Model) -> tuple[dict[str, Any], int, int]:
+def _state(edit: Edit, record: models.Model) -> tuple[Any, int, int]:
     """The record's values and version as stored, and the number of audit rows (a stale submit adds none)."""
-    fresh = type(record)._default_manager.get(pk=record.pk)
-    assert isinstance(fresh, Versioned)
-    return audit.snapshot(fresh), fresh.version, AuditEntry.objects.count()
+    values, version = edit.state(record)
+    return values, version, AuditEntry.objects.count()
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=[e.name for e in EDITS])
@@ -213,9 +300,9 @@ def test_a_stale_edit_is_refused_with_the_current_state_and_changes_nothing(
 ) -> None:
     ctx = Ctx(city, make_user, client_for)
     record = edit.record(ctx)
-    seen = type(record)._default_manager.get(pk=record.pk).version  # the editor opens the form
+    seen = edit.state(record)[1]  # the editor opens the form
     edit.other(ctx, record)  # someone else saves first
-    before = _state(record)
+    before = _state(edit, record)
     assert before[1] > seen
 
     stale = edit.submit(ctx, record, seen, 1)
@@ -223,29 +310,23 @@ def test_a_stale_edit_is_refused_with_the_current_state_and_changes_nothing(
         assert stale.status_code == 409, stale.content
         body = stale.json()
         assert CONFLICT in body["detail"]
-        assert body["versions"] == {str(record.pk): before[1]}
+        assert list(body["versions"].values()) == [before[1]]
         current = body["current"][0] if isinstance(body["current"], list) else body["current"]
-        assert current["id"] == record.pk and current["version"] == before[1]
+        assert current["version"] == before[1]
     else:
         assert stale.status_code in (302, 409), stale.content[:500]
-        page = stale if stale.status_code == 409 else ctx_client(ctx, edit).get(stale["Location"], **EN)
+        editor: Client = getattr(ctx, edit.client)
+        page = stale if stale.status_code == 409 else editor.get(stale["Location"], **EN)
         text = page.content.decode()
         assert CONFLICT in text
-        assert f'value="{before[1]}"' in text  # the page shows the record as it is now, with its version
-    assert _state(record) == before  # the stale submit wrote nothing, not even an audit row
+        # The page shows the record as it is now: the form with the new version, or what the other one wrote.
+        assert (edit.shows or f'value="{before[1]}"') in text
+    assert _state(edit, record) == before  # the stale submit wrote nothing, not even an audit row
 
     fresh = edit.submit(ctx, record, before[1], 2)
-    assert fresh.status_code in (200, 302), fresh.content[:500]
-    after = _state(record)
+    assert fresh.status_code in (200, 201, 302), fresh.content[:500]
+    after = _state(edit, record)
     assert after[1] == before[1] + 1 and after[0] != before[0]
-
-
-def ctx_client(ctx: Ctx, edit: Edit) -> Client:
-    if edit.name.startswith("person"):
-        return ctx.officer
-    if edit.name.startswith(("contact", "investigation")):
-        return ctx.investigator
-    return ctx.quarantine
 
 
 def test_a_page_form_without_its_version_is_refused_as_stale(

@@ -220,7 +220,8 @@ def test_plans_new_versions_and_the_profile_defaults(scene: Scene, ran: Callable
     r = scene.admin.post(
         "/control/plans/close/edit/",
         {"definition": json.dumps({**definition, "stages": [{"kind": "centralized", "days": 6}],
-                                   "tests": [{"stage": 1, "day": 6}]}), "note": "六天"},
+                                   "tests": [{"stage": 1, "day": 6}]}), "note": "六天",
+         "based_on": plan.version + 1},
     )  # fmt: skip
     assert r.status_code == 302
     assert audited("control.quarantineplan", plan.pk) == [{"in_force": [True, False]}]
@@ -364,7 +365,8 @@ def test_follow_up_health_alerts_samples_and_results(scene: Scene, ran: Callable
         )
         assert r.json()["alert"] is True  # the same day again: corrected
         record = HealthRecord.objects.get(order=wang)
-        r = scene.officer.post(f"/control/health/{record.pk}/handle/", {"handling": "已送发热门诊"})
+        form = {"handling": "已送发热门诊", "version": record.version}
+        r = scene.officer.post(f"/control/health/{record.pk}/handle/", form)
         assert r.status_code == 302
         record.refresh_from_db()
         assert record.handled_at is not None

@@ -432,7 +432,7 @@ class Symptom(models.TextChoices):
 FEVER_CELSIUS = 37.3
 
 
-class HealthRecord(models.Model):
+class HealthRecord(Versioned):
     """A daily health check (temperature, symptoms). A fever or any symptom raises an alert that stays open
     until someone handles it."""
 

@@ -305,8 +305,14 @@ def list_plans(request: AuthedRequest) -> list[PlanOut]:
 @api(Cap.ADMIN)
 def save_plan(request: AuthedRequest, payload: PlanIn) -> Status[PlanSavedOut]:
     Scope.of(request.user).require(Cap.VIEW_CONTROL)
-    p = actions.save_plan_version(
-        actor=request.user, applies_to=payload.applies_to, definition=payload.definition, note=payload.note,
-        source="api",
-    )  # fmt: skip
+    with versions.showing(lambda: _plan_in_force(request, payload.applies_to)):
+        p = actions.save_plan_version(
+            actor=request.user, applies_to=payload.applies_to, definition=payload.definition, note=payload.note,
+            based_on=payload.based_on, source="api",
+        )  # fmt: skip
     return Status(201, PlanSavedOut(id=p.pk, code=p.code, version=p.version))
+
+
+def _plan_in_force(request: AuthedRequest, applies_to: str) -> PlanOut | None:
+    current = selectors.current_plan(request.user, applies_to)
+    return PlanOut.of(current) if current is not None else None

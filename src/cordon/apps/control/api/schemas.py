@@ -468,3 +468,8 @@ class PlanIn(Schema):
     applies_to: str
     definition: dict[str, Any]
     note: str
+    based_on: int | None = Field(
+        None,
+        description="The version in force the caller started from (0: none was); when another version was put "
+        "in force since, 409 with the plan in force now. Omitted: no check (for older clients).",
+    )

@@ -186,9 +186,16 @@ def order_health(request: AuthedRequest, pk: int) -> HttpResponse:
 def alert_handle(request: AuthedRequest, pk: int) -> HttpResponse:
     record = found(lambda: selectors.get_health_record_for(request.user, pk))
     try:
-        actions.handle_alert(actor=request.user, record=record, handling=request.POST.get("handling", ""))
+        actions.handle_alert(
+            actor=request.user,
+            record=record,
+            handling=request.POST.get("handling", ""),
+            version=posted_version(request),
+        )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
+    except Conflict:
+        messages.error(request, conflict_text())
     return back(request, reverse("control:order", args=[record.order_id]))
 
 

@@ -173,6 +173,7 @@ def plan_edit(request: AuthedRequest, applies_to: str) -> HttpResponse:
     note = ""
     error = ""
     status = 200
+    mine = ""  # the editor's definition refused as stale, shown beside the one in force now
     if request.method == "POST":
         text, note = request.POST.get("definition", ""), request.POST.get("note", "")
         try:
@@ -184,16 +185,34 @@ def plan_edit(request: AuthedRequest, applies_to: str) -> HttpResponse:
         else:
             try:
                 plan = actions.save_plan_version(
-                    actor=request.user, applies_to=applies_to, definition=definition, note=note
+                    actor=request.user,
+                    applies_to=applies_to,
+                    definition=definition,
+                    note=note,
+                    based_on=posted_version(request, "based_on"),
                 )
             except ValidationError as exc:
                 error, status = error_text(exc), 422
+            except Conflict:
+                current = selectors.current_plan(request.user, applies_to)
+                mine, text = (
+                    text,
+                    json.dumps(current.definition if current else {}, ensure_ascii=False, indent=2),
+                )
+                error, status = conflict_text(), 409
             else:
                 messages.success(request, _("Version %(v)d is in force.") % {"v": plan.version})
                 return redirect("control:plans")
     return render(
         request,
         "control/plan_edit.html",
-        {"current": current, "text": text, "note": note, "error": error, "applies_to": AppliesTo(applies_to)},
+        {
+            "current": current,
+            "text": text,
+            "mine": mine,
+            "note": note,
+            "error": error,
+            "applies_to": AppliesTo(applies_to),
+        },
         status=status,
     )
