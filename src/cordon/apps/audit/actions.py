@@ -141,6 +141,8 @@ def change(
     A ``Versioned`` record's version goes up by one with the write; with ``expected_version`` (the version the
     editor saw) the write is made only ``WHERE version = expected_version``, and a stale one raises
     ``versions.Conflict`` (even when it would change nothing: the editor saw another state)."""
+    if expected_version is not None and not versions.is_versioned(instance):
+        raise TypeError(f"{instance._meta.label} has no version to check")
     versions.check(instance, expected_version)
     before = snapshot(instance)
     for name, value in fields.items():
