@@ -471,3 +471,15 @@ def test_two_simultaneous_judgments_of_one_contact_end_with_exactly_one_winner(c
         AuditEntry.objects.filter(model="tracing.contact", object_pk=str(contact.pk), verb="update").count()
         == 1
     )
+
+
+def test_the_api_documents_the_409_of_every_checked_edit(city: Any, make_user: Any, client_for: Any) -> None:
+    schema = json.loads(client_for(make_user("administrator", city.city)).get("/api/openapi.json").content)
+    checked = [
+        ("/api/persons/{person_id}", "patch"),
+        ("/api/cases/{case_id}/contacts/decide", "post"),
+        ("/api/control/orders/{order_id}/extend", "post"),
+        ("/api/control/plans", "post"),
+    ]
+    for path, method in checked:
+        assert "409" in schema["paths"][path][method]["responses"], path

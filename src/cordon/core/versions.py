@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from ninja import Schema
 
 
 class Versioned(models.Model):
@@ -45,6 +46,15 @@ class Conflict(Exception):
         self.model = model
         self.stale = dict(stale)
         self.current: Any = None
+
+
+class ConflictOut(Schema):
+    """The API's answer to a stale edit (409): what happened, the records' current versions by id, and their
+    current state as the operation shows them (``None`` when there is none, e.g. no plan in force)."""
+
+    detail: str
+    versions: dict[str, int]
+    current: Any = None
 
 
 def check(instance: models.Model, expected: int | None) -> None:

@@ -167,7 +167,11 @@ def create_person(request: AuthedRequest, payload: PersonIn) -> Status[PersonOut
     return Status(201, PersonOut.of(user, person))
 
 
-@router.patch("/persons/{int:person_id}", response=PersonOut, summary="Change a person's record (audited)")
+@router.patch(
+    "/persons/{int:person_id}",
+    response={200: PersonOut, 409: versions.ConflictOut},
+    summary="Change a person's record (audited)",
+)
 @api(Cap.EDIT_PERSONS)
 def update_person(request: AuthedRequest, person_id: int, payload: PersonPatch) -> PersonOut:
     user = request.user

@@ -208,7 +208,9 @@ def result(request: AuthedRequest, task_id: int, payload: ResultIn) -> ResultOut
 
 
 @router.post(
-    "/control/orders/{int:order_id}/extend", response=OrderOut, summary="Extend the plan (with reason)"
+    "/control/orders/{int:order_id}/extend",
+    response={200: OrderOut, 409: versions.ConflictOut},
+    summary="Extend the plan (with reason)",
 )
 @api(Cap.CONTROL)
 def extend(request: AuthedRequest, order_id: int, payload: ExtendIn) -> OrderOut:
@@ -301,7 +303,11 @@ def list_plans(request: AuthedRequest) -> list[PlanOut]:
     ]
 
 
-@router.post("/control/plans", response={201: PlanSavedOut}, summary="A new version of a plan, put in force")
+@router.post(
+    "/control/plans",
+    response={201: PlanSavedOut, 409: versions.ConflictOut},
+    summary="A new version of a plan, put in force",
+)
 @api(Cap.ADMIN)
 def save_plan(request: AuthedRequest, payload: PlanIn) -> Status[PlanSavedOut]:
     Scope.of(request.user).require(Cap.VIEW_CONTROL)

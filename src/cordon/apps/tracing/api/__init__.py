@@ -152,7 +152,7 @@ def list_contacts(request: AuthedRequest, case_id: int, f: Query[ContactFilter])
 
 @router.post(
     "/cases/{int:case_id}/contacts/decide",
-    response=ChangedOut,
+    response={200: ChangedOut, 409: versions.ConflictOut},
     summary="Confirm or dismiss candidates, singly or in bulk",
 )
 @api(Cap.TRACE)
