@@ -94,6 +94,8 @@ def _work_pages(city: Any, chain: Any) -> list[str]:
         "/persons/new/",
         "/data/",
         "/audit/access-log/",
+        "/audit/sign-ins/",
+        "/audit/read-alerts/",
     ]
 
 

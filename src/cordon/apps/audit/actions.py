@@ -34,7 +34,7 @@ from cordon.core import versions
 from cordon.core.actors import Actor, actor_name, user_or_none
 from cordon.core.bulk import insert_rows
 
-from .models import AccessLog, AuditEntry
+from .models import AccessLog, AuditEntry, ReadAlert
 
 M = TypeVar("M", bound=models.Model)
 
@@ -378,13 +378,8 @@ def record_batch(
 
 
 def log_person_access(actor: Actor | None, person: models.Model, *, via: str, detail: str = "") -> None:
-    AccessLog.objects.create(
-        actor=user_or_none(actor),
-        actor_name=actor_name(actor),
-        person_id=person.pk,
-        via=via,
-        detail=detail[:200],
-    )
+    """One opening of a person's full record outside a request that logs itself (the admin)."""
+    log_read(actor, [person.pk], via=via, route=detail, opened=person.pk)
 
 
 def log_person_access_bulk(
@@ -402,4 +397,41 @@ def log_person_access_bulk(
             for pid in person_ids
         ],
         batch_size=1000,
+    )
+
+
+def log_read(
+    actor: Actor | None,
+    person_ids: Sequence[int],
+    *,
+    via: str,
+    route: str = "",
+    query: str = "",
+    opened: int | None = None,
+) -> AccessLog:
+    """One access-log row for one request that returned personal data: the route, the query asked, the ids of
+    the persons returned (and the record opened, when the request opened one). Inserted, never changed."""
+    return AccessLog.objects.create(
+        actor=user_or_none(actor),
+        actor_name=actor_name(actor),
+        person_id=opened,
+        via=via[:20],
+        detail=route[:200],
+        query=query[:500],
+        count=len(person_ids),
+        persons="," + ",".join(str(int(p)) for p in person_ids) + "," if person_ids else "",
+    )
+
+
+def raise_read_alert(
+    actor: Actor | None, *, window_start: dt.datetime, count: int, limit: int, route: str
+) -> ReadAlert:
+    """An alert for the auditors: ``actor`` read ``count`` persons since ``window_start``, over ``limit``."""
+    return ReadAlert.objects.create(
+        actor=user_or_none(actor),
+        actor_name=actor_name(actor),
+        window_start=window_start,
+        count=count,
+        limit=limit,
+        route=route[:200],
     )

@@ -16,10 +16,14 @@ from cordon.core.actions import DERIVED, audit_policy
 from cordon.core.actors import Actor
 
 from . import actions
-from .models import AccessLog, AuditEntry
+from .models import AccessLog, AuditEntry, ReadAlert
 
 SOURCE = "admin"
-UNAUDITED = (AuditEntry, AccessLog)  # the trail itself (a person's access log goes with the person)
+UNAUDITED = (
+    AuditEntry,
+    AccessLog,
+    ReadAlert,
+)  # the trail itself (a person's access log goes with the person)
 
 
 def admin_actor(request: HttpRequest) -> Actor:
@@ -134,6 +138,13 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(AccessLog)
 class AccessLogAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor_name", "person", "via"]
+    list_display = ["at", "actor_name", "person", "via", "detail", "count"]
     list_filter = ["via"]
     raw_id_fields = ["person"]
+    search_fields = ["actor_name", "query", "detail"]
+
+
+@admin.register(ReadAlert)
+class ReadAlertAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_name", "window_start", "count", "limit", "route"]
+    search_fields = ["actor_name"]

@@ -7,3 +7,6 @@ class Config(AppConfig):
     label = "audit"
     verbose_name = _("Audit")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import hooks  # noqa: F401  (registers what this app contributes to the platform)

@@ -14,6 +14,8 @@ from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from cordon.core import reads
+
 from .models import AuditEntry
 
 EMPTY = "∅"
@@ -119,6 +121,10 @@ def value_text(field: Any, value: Any) -> str:
 
 
 def describe(entry: AuditEntry) -> Entry:
+    """The entry as a page shows it. A person's entry shows their values (a national ID, a phone), so it counts
+    as a read of that person for the request's access-log row (``cordon.core.reads``)."""
+    if entry.model == "people.person" and entry.object_pk.isdigit():
+        reads.loaded(int(entry.object_pk))
     model = _model(entry.model)
     changes = []
     for name, pair in (entry.changes or {}).items():

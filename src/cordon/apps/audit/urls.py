@@ -9,5 +9,6 @@ from . import views
 urlpatterns = [
     path("audit/", views.audit_recent, name="audit"),
     path("audit/access-log/", views.access_log, name="access-log"),
+    path("audit/read-alerts/", views.read_alerts, name="read-alerts"),
     path("audit/<str:kind>/<int:pk>/", views.audit_record, name="audit-record"),
 ]

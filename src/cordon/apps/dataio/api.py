@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Router
 
 from cordon.core.access import AuthedRequest, api
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
 
@@ -52,6 +53,7 @@ def import_file(request: AuthedRequest, kind: str) -> JsonResponse:
     description="`format` is csv (default) or xlsx. National IDs and phones are masked unless your role sees them.",
 )
 @api(Cap.EXPORT)
+@personal_data(via="export")
 def export_file(request: AuthedRequest, kind: str, format: str = "csv") -> FileResponse:
     if kind not in KINDS or format not in FORMATS:
         raise NotFound

@@ -1,8 +1,9 @@
 """Export of the register as CSV or XLSX: through the same scoped selectors as the pages, with national IDs and
-phones masked for roles without ``view_pii``, and an access-log entry per person when it does not mask."""
+phones masked for roles without ``view_pii``; every export that contains persons is access-logged in one row."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -18,12 +19,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cordon.apps.audit import actions as audit
 from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import Level
 from cordon.apps.people import selectors as people
 from cordon.apps.people.models import Sex, SpecialGroup
 from cordon.apps.venues import selectors as venues
+from cordon.core import reads
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import Scope
@@ -153,30 +154,27 @@ def _table(user: Actor, kind: str) -> Table:
 def write_export(user: Actor, kind: str, fmt: str, out: IO[bytes], *, progress: bool = False) -> int:
     """Write ``kind`` in the user's scope to ``out`` as CSV (UTF-8 with BOM, for Excel) or XLSX. Returns the
     number of rows. Raises PermissionDenied without the export capability and ExportError on a bad request.
-    Writes an access-log entry per person shown unmasked."""
+    The persons written are access-logged in one row: the request's (``cordon.core.reads``) when the export is
+    a download, else one of its own (the command line)."""
     scope = Scope.of(user)
     scope.require(Cap.EXPORT)
     if fmt not in FORMATS:
         raise ExportError(_("unknown format “%(fmt)s”; use csv or xlsx.") % {"fmt": fmt})
-    qs, to_row, logs_access = _table(user, kind)
+    qs, to_row, _unmasked = _table(user, kind)
     total = qs.count()
     items: Iterator[Any] = qs.iterator(chunk_size=2000)
     if progress:
         from tqdm import tqdm
 
         items = iter(tqdm(items, total=total, desc=str(KINDS[kind].label), unit="row", file=sys.stderr))
-    logged: list[int] = []
-
-    def rows() -> Iterator[list[Any]]:
-        for obj in items:
-            if logs_access:
-                logged.append(obj.pk)
-            yield to_row(obj)
-
-    count = _write_csv(out, kind, rows()) if fmt == "csv" else _write_xlsx(out, kind, rows())
-    if logged:
-        audit.log_person_access_bulk(user, logged, via="export", detail=f"{kind}.{fmt}")
-    return count
+    rows = (to_row(obj) for obj in items)
+    logging = (
+        contextlib.nullcontext()
+        if reads.active()
+        else reads.reading(user, via="export", route=f"export:{kind}.{fmt}", query=f"{kind}.{fmt}")
+    )
+    with logging:
+        return _write_csv(out, kind, rows) if fmt == "csv" else _write_xlsx(out, kind, rows)
 
 
 def _write_csv(out: IO[bytes], kind: str, rows: Iterable[Sequence[Any]]) -> int:

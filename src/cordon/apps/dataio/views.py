@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from cordon.apps.jobs import actions as jobs
 from cordon.core import uploads
 from cordon.core.access import SIGNED_IN, AuthedRequest, page
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import Scope
 
@@ -65,6 +66,7 @@ def upload(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.EXPORT)
+@personal_data(via="export")
 def export(request: AuthedRequest, kind: str, fmt: str) -> FileResponse:
     if kind not in KINDS or fmt not in FORMATS:
         raise Http404

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 
 from cordon.apps.audit import actions as audit
 from cordon.apps.audit.admin import AuditedAdmin, admin_actor
+from cordon.core import reads
 
 from .models import Household, Person
 
@@ -32,3 +33,14 @@ class PersonAdmin(AuditedAdmin):
             if person is not None:
                 audit.log_person_access(admin_actor(request), person, via="admin")
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """The admin's list of persons is a read of personal data like any list: one access-log row naming the
+        persons shown (rendered inside the collection: the admin renders its lists lazily)."""
+        route, query = "admin:people_person_changelist", request.get_full_path()[:500]
+        with reads.reading(admin_actor(request), via="admin", route=route, query=query):
+            response = super().changelist_view(request, extra_context)
+            render = getattr(response, "render", None)
+            if render is not None:
+                render()
+        return response

@@ -15,6 +15,7 @@ from cordon.core import versions
 from cordon.core.access import AuthedRequest, api
 from cordon.core.actors import Actor
 from cordon.core.paging import Paging, page
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
 
@@ -47,15 +48,16 @@ class PersonOut(Schema):
     )
 
     @classmethod
-    def of(cls, user: Actor, p: Person) -> "PersonOut":
-        """A person as ``user`` may see them: national ID and phone masked for roles without ``view_pii``."""
+    def of(cls, user: Actor, p: Person, *, listed: bool = False) -> "PersonOut":
+        """A person as ``user`` may see them: national ID and phone masked for roles without ``view_pii``, and
+        for every role in a list (``listed``)."""
         return cls(
             id=p.pk,
             name=p.name,
-            national_id=selectors.national_id_for(user, p),
+            national_id=selectors.national_id_for(user, p, listed=listed),
             sex=p.sex,
             birth_date=p.birth_date,
-            phone=selectors.phone_for(user, p),
+            phone=selectors.phone_for(user, p, listed=listed),
             jurisdiction=p.jurisdiction.code,
             address=p.home_building.address if p.home_building is not None else None,
             household=p.household.code if p.household is not None else None,
@@ -63,7 +65,7 @@ class PersonOut(Schema):
             occupation=p.occupation,
             sector=p.sector.code if p.sector is not None else None,
             tags=list(p.tags),
-            masked=not selectors.shows_pii(user),
+            masked=not selectors.shows_pii(user, listed=listed),
             version=p.version,
         )
 
@@ -130,16 +132,18 @@ def _sector(user: Actor, code: str) -> IndustrySector:
     description=f"Ordered by id; at most {PERSONS_CAP} rows per call (a larger limit is lowered).",
 )
 @api(Cap.VIEW_PERSONS)
+@personal_data()
 def list_persons(request: AuthedRequest, filters: Query[PersonQuery]) -> list[PersonOut]:
     qs = selectors.search_persons(request.user, filters.q).select_related("household").order_by("id")
     rows: list[Person] = page(qs, filters, cap=PERSONS_CAP)
-    return [PersonOut.of(request.user, p) for p in rows]
+    return [PersonOut.of(request.user, p, listed=True) for p in rows]
 
 
 @router.get(
     "/persons/{int:person_id}", response=PersonOut, summary="A person's record (written to the access log)"
 )
 @api(Cap.VIEW_PERSONS)
+@personal_data()
 def get_person(request: AuthedRequest, person_id: int) -> PersonOut:
     return PersonOut.of(request.user, selectors.open_person_record(request.user, person_id, via="api"))
 

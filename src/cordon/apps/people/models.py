@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cordon.core import reads
 from cordon.core.versions import Versioned
 
 
@@ -116,6 +117,14 @@ class Person(Versioned):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.national_id_rev, self.phone_rev = search_keys(self.national_id, self.phone)
         super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Person:
+        """Every person row read becomes an instance here (lists, ``select_related``, ``iterator()``): inside a
+        request that returns personal data, the id is noted for its access-log row (``cordon.core.reads``)."""
+        instance = super().from_db(db, field_names, values, **kwargs)
+        reads.loaded(instance.pk)
+        return instance
 
     def tag_labels(self) -> list[str]:
         labels = dict(SpecialGroup.choices)

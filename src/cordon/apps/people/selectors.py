@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 
 from cordon.apps.audit import actions as audit
 from cordon.apps.geo.models import Building
+from cordon.core import reads
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
@@ -86,9 +87,12 @@ def get_person_for(user: Actor, pk: int) -> Person:
 
 
 def open_person_record(user: Actor, pk: int, *, via: str) -> Person:
-    """Fetch a person's full record for display and write the access log entry."""
+    """Fetch a person's full record for display. Inside a request that returns personal data
+    (``cordon.core.reads``) the request's access-log row names this person as the record opened; elsewhere the
+    opening is logged here."""
     person = get_person_for(user, pk)
-    audit.log_person_access(user, person, via=via)
+    if not reads.opened(person.pk):
+        audit.log_person_access(user, person, via=via)
     return person
 
 
@@ -112,20 +116,24 @@ def household_members(user: Actor, person: Person) -> QuerySet[Person]:
     return persons_visible_to(user).filter(household_id=person.household_id).exclude(pk=person.pk)
 
 
-def shows_pii(user: Actor) -> bool:
-    return Scope.of(user).can(Cap.VIEW_PII)
+def shows_pii(user: Actor, *, listed: bool = False) -> bool:
+    """Whether ``user`` sees a person's full national ID and phone: on one person's record (a page, an API
+    detail, a document or an export), roles with ``view_pii``; in a list of persons (search results, API list
+    pages, contacts, household members), no role: a list shows masked values and the record opened from it,
+    logged, the full ones (docs/operations.md, "Personal data")."""
+    return not listed and Scope.of(user).can(Cap.VIEW_PII)
 
 
-def national_id_for(user: Actor, person: Person) -> str:
+def national_id_for(user: Actor, person: Person, *, listed: bool = False) -> str:
     if not person.national_id:
         return ""
-    return person.national_id if shows_pii(user) else identity.mask(person.national_id)
+    return person.national_id if shows_pii(user, listed=listed) else identity.mask(person.national_id)
 
 
-def phone_for(user: Actor, person: Person) -> str:
+def phone_for(user: Actor, person: Person, *, listed: bool = False) -> str:
     if not person.phone:
         return ""
-    return person.phone if shows_pii(user) else identity.mask_phone(person.phone)
+    return person.phone if shows_pii(user, listed=listed) else identity.mask_phone(person.phone)
 
 
 def _per_jurisdiction(qs: QuerySet[Any], field: str) -> dict[int, int]:

@@ -16,6 +16,7 @@ from cordon.apps.geo import selectors as geo
 from cordon.core.access import AuthedRequest, page
 from cordon.core.actors import Actor
 from cordon.core.pages import conflict_text, found
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
 from cordon.core.versions import Conflict
@@ -28,6 +29,7 @@ PAGE_SIZE = 50
 
 
 @page(Cap.VIEW_PERSONS)
+@personal_data()
 def person_search(request: AuthedRequest) -> HttpResponse:
     user = request.user
     query = request.GET.get("q", "").strip()[:100]
@@ -39,8 +41,8 @@ def person_search(request: AuthedRequest) -> HttpResponse:
     rows = [
         {
             "person": p,
-            "national_id": selectors.national_id_for(user, p),
-            "phone": selectors.phone_for(user, p),
+            "national_id": selectors.national_id_for(user, p, listed=True),
+            "phone": selectors.phone_for(user, p, listed=True),
         }
         for p in (page_obj or [])
     ]
@@ -56,11 +58,12 @@ def person_search(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_PERSONS)
+@personal_data()
 def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     person = found(lambda: selectors.open_person_record(user, pk, via="web"))
     members = [
-        {"person": m, "national_id": selectors.national_id_for(user, m)}
+        {"person": m, "national_id": selectors.national_id_for(user, m, listed=True)}
         for m in selectors.household_members(user, person)
     ]
     return render(
@@ -119,6 +122,7 @@ def person_create(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.EDIT_PERSONS)
+@personal_data()
 def person_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     person = found(lambda: selectors.get_person_for(user, pk))

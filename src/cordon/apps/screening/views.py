@@ -21,6 +21,7 @@ from cordon.apps.geo.models import Jurisdiction
 from cordon.core import live
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import error_text, found, local_datetime
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 
@@ -149,7 +150,7 @@ def round_detail(request: AuthedRequest, code: str) -> HttpResponse:
             else set(),
             "advice_error": advice_error,
             "prevalence": raw,
-            "can_manage": scope.can(Cap.MANAGE_SCREENING),
+            "can_manage": selectors.may_manage(request.user, r),
             "can_sample": scope.can(Cap.SAMPLE),
         },
     )
@@ -226,6 +227,7 @@ def tubes_issue(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @page(Cap.VIEW_SCREENING)
+@personal_data()
 def coverage(request: AuthedRequest, code: str) -> HttpResponse:
     r = found(lambda: selectors.get_round_for(request.user, code))
     node = found(lambda: selectors.coverage_node(request.user, r, request.GET.get("node", "")))
@@ -253,7 +255,7 @@ def coverage(request: AuthedRequest, code: str) -> HttpResponse:
                 else ""
             ),
             "parent": node.parent if node.parent_id and node.path != r.owner.path else None,
-            "can_manage": Scope.of(request.user).can(Cap.MANAGE_SCREENING),
+            "can_manage": selectors.may_manage(request.user, r),
         },
     )
 
@@ -397,6 +399,7 @@ def lab_submit(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_SCREENING)
+@personal_data()
 def alerts(request: AuthedRequest) -> HttpResponse:
     version = selectors.follow_up_version(request.user)
     if unchanged := live.nothing_new(request, version):
@@ -415,6 +418,7 @@ def alerts(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_SCREENING)
+@personal_data()
 def overdue(request: AuthedRequest) -> HttpResponse:
     return render(
         request,

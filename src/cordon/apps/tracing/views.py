@@ -34,6 +34,7 @@ from cordon.core.pages import (
     posted_version,
     pressed_enter,
 )
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 from cordon.core.versions import Conflict
@@ -60,6 +61,7 @@ def _person(request: AuthedRequest, key: str) -> Person:
 
 
 @page(Cap.VIEW_CASES)
+@personal_data()
 def case_list(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     control = request.GET.get("control", "")
@@ -135,6 +137,7 @@ def case_new(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_CASES)
+@personal_data()
 def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     tab = request.GET.get("tab", "close")
@@ -306,6 +309,7 @@ def case_cluster(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @page(Cap.RECEIVE_LINKAGE)
+@personal_data()
 def linkage_inbox(request: AuthedRequest) -> HttpResponse:
     version = selectors.linkage_version(request.user)
     if unchanged := live.nothing_new(request, version):
@@ -339,6 +343,9 @@ def linkage_ack(request: AuthedRequest) -> HttpResponse:
             continue
         actions.acknowledge_linkage(actor=request.user, linkage=link)
         n += 1
+    if not n:  # none ticked, or none of the caller's inbox
+        messages.error(request, _("Choose the contacts to acknowledge."))
+        return redirect("tracing:linkage")
     messages.success(request, _("%(n)d contacts acknowledged.") % {"n": n})
     return redirect("tracing:linkage")
 
@@ -352,6 +359,7 @@ def cluster_list(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_CASES)
+@personal_data()
 def cluster_detail(request: AuthedRequest, code: str) -> HttpResponse:
     cluster = found(lambda: selectors.get_cluster_for(request.user, code))
     if cluster.merged_into is not None:

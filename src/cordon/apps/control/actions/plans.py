@@ -11,9 +11,11 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
+from cordon.apps.geo import selectors as geo
 from cordon.core import versions
 from cordon.core.actions import action
 from cordon.core.actors import Actor, user_or_none
+from cordon.core.scoping import require_may_change
 from cordon.engine import quarantine as engine
 
 from .. import selectors
@@ -32,9 +34,13 @@ def save_plan_version(
     based_on: int | None = None, source: str = "web",
 ) -> QuarantinePlan:  # fmt: skip
     """A new version of the plan for ``applies_to``, put in force (the previous one stays for the placements
-    made under it). ``based_on``: the version in force the editor started from (0: none was); when another
+    made under it). A plan holds for the whole city: only the city's level changes it, not an administrator
+    of a district. ``based_on``: the version in force the editor started from (0: none was); when another
     version was put in force since, the edit is refused (``versions.Conflict``) rather than replacing it
     unseen."""
+    city = geo.city_root()
+    if city is not None:
+        require_may_change(actor, city)
     profile = profile or selectors.profile_id()
     if applies_to not in AppliesTo.values:
         raise ValidationError({"applies_to": _("Unknown kind of contact.")})

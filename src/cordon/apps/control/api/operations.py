@@ -10,6 +10,7 @@ from cordon.apps.geo import selectors as geo
 from cordon.core import versions
 from cordon.core.access import AuthedRequest, api
 from cordon.core.paging import page
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 
@@ -63,6 +64,7 @@ def _chosen(request: AuthedRequest, ids: list[int]) -> list[ControlOrder]:
 
 @router.get("/control/orders", response=list[OrderOut], summary="Control orders in the caller's territory")
 @api(Cap.VIEW_CONTROL)
+@personal_data()
 def list_orders(request: AuthedRequest, f: Query[OrderFilter]) -> list[OrderOut]:
     qs = selectors.search_orders(request.user, status=f.status, query=f.q, district=f.district)
     orders: list[ControlOrder] = page(qs, f, cap=ORDERS_CAP)
@@ -71,6 +73,7 @@ def list_orders(request: AuthedRequest, f: Query[OrderFilter]) -> list[OrderOut]
 
 @router.get("/control/queue", response=list[OrderOut], summary="Judged contacts waiting for placement")
 @api(Cap.VIEW_CONTROL)
+@personal_data()
 def list_queue(request: AuthedRequest, f: Query[QueuePaging]) -> list[OrderOut]:
     orders: list[ControlOrder] = page(selectors.queue(request.user), f, cap=QUEUE_CAP)
     return [OrderOut.of(o) for o in orders]
@@ -82,6 +85,7 @@ def list_queue(request: AuthedRequest, f: Query[QueuePaging]) -> list[OrderOut]:
     summary="An order with its schedule, tests and placements",
 )
 @api(Cap.VIEW_CONTROL)
+@personal_data()
 def get_order(request: AuthedRequest, order_id: int) -> OrderDetailOut:
     return OrderDetailOut.of(selectors.get_order_for(request.user, order_id))
 
@@ -130,6 +134,7 @@ def home(request: AuthedRequest, payload: OrdersIn) -> Status[list[OrderOut]]:
     "/control/transfers", response=list[TransferOut], summary="Transfer tasks of the day and open ones"
 )
 @api(Cap.VIEW_CONTROL)
+@personal_data()
 def list_transfers(request: AuthedRequest) -> list[TransferOut]:
     board = selectors.transfer_board(request.user)
     return [TransferOut.of(t) for tasks in board["columns"].values() for t in tasks]

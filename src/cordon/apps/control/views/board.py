@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import error_text, pressed_enter
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 
@@ -43,6 +44,7 @@ def board(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_CONTROL)
+@personal_data()
 def queue(request: AuthedRequest) -> HttpResponse:
     mode = request.GET.get("mode", "")
     centralized = {"centralized": True, "home": False}.get(mode)
@@ -61,6 +63,7 @@ def queue(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.CONTROL)
+@personal_data()
 @require_POST
 def allocate(request: AuthedRequest) -> HttpResponse:
     """Step 1 (``propose``): the proposal for the ticked persons. Step 2 (``accept``): reserve the rooms as
@@ -124,5 +127,6 @@ def allocate(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_CONTROL)
+@personal_data()
 def homes(request: AuthedRequest) -> HttpResponse:
     return render(request, "control/homes.html", {"homes": selectors.homes_under_control(request.user)})

@@ -28,6 +28,7 @@ from cordon.core.pages import (
     posted_version,
     pressed_enter,
 )
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 from cordon.core.versions import Conflict
@@ -38,6 +39,7 @@ from ._shared import chosen_orders
 
 
 @page(Cap.VIEW_CONTROL)
+@personal_data()
 def order_list(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     q = request.GET.get("q", "")
@@ -97,6 +99,7 @@ def _pdf_unavailable(request: AuthedRequest, exc: pdf.PdfUnavailable) -> HttpRes
 
 
 @page(Cap.VIEW_CONTROL)
+@personal_data(via="pdf")
 def order_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     order = found(lambda: selectors.get_order_for(request.user, pk))
     try:
@@ -107,6 +110,7 @@ def order_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @page(Cap.VIEW_CONTROL)
+@personal_data(via="pdf")
 @require_POST
 def orders_pdf(request: AuthedRequest) -> HttpResponse:
     orders = chosen_orders(request)
@@ -121,6 +125,7 @@ def orders_pdf(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_CONTROL)
+@personal_data(via="pdf")
 def certificate_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     order = found(lambda: selectors.get_order_for(request.user, pk))
     if order.status != OrderStatus.RELEASED:
@@ -134,6 +139,7 @@ def certificate_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @page(Cap.VIEW_CONTROL)
+@personal_data()
 def order_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     order = found(lambda: selectors.get_order_for(request.user, pk))
     scope = Scope.of(request.user)
@@ -257,6 +263,7 @@ def order_extend(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @page(Cap.VIEW_CONTROL)
+@personal_data()
 def follow_up(request: AuthedRequest) -> HttpResponse:
     tasks = selectors.sample_tasks_due(request.user)
     page_obj = Paginator(tasks, 300).get_page(request.GET.get("page"))

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from cordon.apps.geo import selectors as geo
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import conflict_text, error_fields, error_text, found, posted_version
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 from cordon.core.versions import Conflict
@@ -90,6 +91,7 @@ def site_new(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_CONTROL)
+@personal_data()
 def site_detail(request: AuthedRequest, code: str) -> HttpResponse:
     site = found(lambda: selectors.get_site_for(request.user, code))
     rooms = selectors.rooms_of(site)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import error_text, found, local_datetime
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import Scope
 
@@ -24,6 +25,7 @@ from ._shared import chosen_orders
 
 
 @page(Cap.VIEW_CONTROL)
+@personal_data()
 def transfers(request: AuthedRequest) -> HttpResponse:
     day = parse_date(request.GET.get("day", "") or "") or timezone.localdate()
     data = selectors.transfer_board(request.user, day)

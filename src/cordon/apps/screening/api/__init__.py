@@ -11,6 +11,7 @@ from ninja import Query, Router, Status
 from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import Building, Jurisdiction
 from cordon.core.access import AuthedRequest, api
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
 
@@ -251,6 +252,7 @@ def results_file(request: AuthedRequest, code: str) -> ReportOut:
     summary="Coverage and who is not yet sampled (应检尽检)",
 )
 @api(Cap.VIEW_SCREENING)
+@personal_data()
 def coverage(request: AuthedRequest, code: str, f: Query[CoverageFilter]) -> CoverageOut:
     r = selectors.get_round_for(request.user, code)
     node = selectors.coverage_node(request.user, r, f.node)
@@ -265,6 +267,7 @@ def coverage(request: AuthedRequest, code: str, f: Query[CoverageFilter]) -> Cov
     summary="Temporary controls and re-sample tasks in the caller's territory",
 )
 @api(Cap.VIEW_SCREENING)
+@personal_data()
 def alerts(request: AuthedRequest) -> AlertsOut:
     return AlertsOut.of(
         list(selectors.temporary_controls(request.user)[:2000]),
@@ -282,6 +285,7 @@ def alerts(request: AuthedRequest) -> AlertsOut:
     summary="Key-industry workers overdue for screening, per sector",
 )
 @api(Cap.VIEW_SCREENING)
+@personal_data()
 def overdue(request: AuthedRequest, sector: str = "") -> list[OverdueOut]:
     s = geo.sectors().filter(code=sector).first() if sector else None
     if sector and s is None:
@@ -289,15 +293,21 @@ def overdue(request: AuthedRequest, sector: str = "") -> list[OverdueOut]:
     return [OverdueOut.of(x) for x in selectors.overdue_workers(request.user, sector=s)]
 
 
-@router.post("/screening/rules", response=RuleOut, summary="Set a key-industry screening frequency")
+@router.post(
+    "/screening/rules",
+    response=RuleOut,
+    summary="Set a key-industry screening frequency for the caller's jurisdiction (a district: stricter only)",
+)
 @api(Cap.MANAGE_SCREENING)
 def save_rule(request: AuthedRequest, payload: RuleIn) -> RuleOut:
     s = geo.sectors().filter(code=payload.sector).first()
     if s is None:
         raise ValidationError({"sector": _("Unknown industry sector.")})
-    return RuleOut.of(
-        actions.save_rule(actor=request.user, sector=s, every_days=payload.every_days, source="api")
+    node = _node(request, payload.jurisdiction, "jurisdiction") if payload.jurisdiction else None
+    rule = actions.save_rule(
+        actor=request.user, sector=s, every_days=payload.every_days, jurisdiction=node, source="api"
     )
+    return RuleOut.of(rule)
 
 
 @router.get(

@@ -21,6 +21,7 @@ from cordon.core import versions
 from cordon.core.access import AuthedRequest, api
 from cordon.core.actors import Actor
 from cordon.core.paging import page
+from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
 
@@ -73,6 +74,7 @@ def _cases_by_code(user: Actor, codes: list[str]) -> list[Case]:
     description=f"Paged with `limit` (default 50, at most {CASES_CAP}) and `offset`.",
 )
 @api(Cap.VIEW_CASES)
+@personal_data()
 def list_cases(request: AuthedRequest, f: Query[CaseFilter]) -> list[CaseOut]:
     qs = selectors.search_cases(
         request.user, query=f.q, district=f.district, since=f.since, control=f.control
@@ -121,6 +123,7 @@ def report_case(request: AuthedRequest, payload: CaseIn) -> Status[CaseOut]:
 
 @router.get("/cases/{int:case_id}", response=CaseOut, summary="A case")
 @api(Cap.VIEW_CASES)
+@personal_data()
 def get_case(request: AuthedRequest, case_id: int) -> CaseOut:
     return CaseOut.of(selectors.get_case_for(request.user, case_id))
 
@@ -141,6 +144,7 @@ def trace_case(request: AuthedRequest, case_id: int) -> TraceOut:
     description=f"Paged with `limit` (default 200, at most {CONTACTS_CAP}) and `offset`.",
 )
 @api(Cap.VIEW_CASES)
+@personal_data()
 def list_contacts(request: AuthedRequest, case_id: int, f: Query[ContactFilter]) -> list[ContactOut]:
     case = selectors.get_case_for(request.user, case_id)
     qs = selectors.contacts_of_case(request.user, case, status=f.status, degree=f.degree).select_related(
@@ -178,6 +182,7 @@ def decide(request: AuthedRequest, case_id: int, payload: DecideIn) -> ChangedOu
     "/cases/{int:case_id}/trajectory", response=list[TrajectoryOut], summary="The activity trajectory"
 )
 @api(Cap.VIEW_CASES)
+@personal_data()
 def trajectory(request: AuthedRequest, case_id: int) -> list[TrajectoryOut]:
     case = selectors.get_case_for(request.user, case_id)
     return [TrajectoryOut.of(e) for e in selectors.trajectory_of(case)]
@@ -227,6 +232,7 @@ def autofill(request: AuthedRequest, case_id: int) -> AddedOut:
     summary="Cases and clusters this case connects to, with evidence",
 )
 @api(Cap.VIEW_CASES)
+@personal_data()
 def associations(request: AuthedRequest, case_id: int) -> list[AssociationOut]:
     case = selectors.get_case_for(request.user, case_id)
     return [AssociationOut.of(a) for a in selectors.associations(request.user, case)]
@@ -234,6 +240,7 @@ def associations(request: AuthedRequest, case_id: int) -> list[AssociationOut]:
 
 @router.get("/linkage", response=list[LinkageOut], summary="Contacts handed to the caller's district")
 @api(Cap.RECEIVE_LINKAGE)
+@personal_data()
 def linkage_inbox(request: AuthedRequest, pending: bool = False) -> list[LinkageOut]:
     return [
         LinkageOut.of(link) for link in selectors.linkage_inbox(request.user, pending_only=pending)[:1000]

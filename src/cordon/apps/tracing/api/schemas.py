@@ -133,7 +133,7 @@ class ContactOut(Schema):
             id=c.pk,
             person_id=c.person_id,
             name=c.person.name,
-            national_id=people.national_id_for(user, c.person),
+            national_id=people.national_id_for(user, c.person, listed=True),
             district=c.district.code,
             district_name=c.district.name,
             degree=c.degree,
