@@ -246,13 +246,18 @@ def test_the_queue_of_contacts_to_judge_can_be_worked_to_zero(demo: Any) -> None
     for case in Case.objects.all():
         pending = list(
             Contact.objects.filter(case=case, status=Decision.CANDIDATE, degree__gt=0).values_list(
-                "pk", flat=True
+                "pk", "version"
             )
         )
         for i in range(0, len(pending), 200):  # the case page shows 200 a page, with "select all"
+            chosen = pending[i : i + 200]
             response = investigator.post(
                 f"/tracing/cases/{case.pk}/decide/",
-                {"contact": pending[i : i + 200], "decision": "dismissed"},
+                {
+                    "contact": [pk for pk, _v in chosen],
+                    "decision": "dismissed",
+                    **{f"v{pk}": v for pk, v in chosen},  # the versions the page shows
+                },
             )
             assert response.status_code == 302
     assert sum(n for n, _late in board(user, timezone.now()).values()) == 0

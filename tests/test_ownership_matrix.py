@@ -75,6 +75,29 @@ def _results(c: Any) -> SimpleUploadedFile:
     return SimpleUploadedFile("r.csv", b"barcode,result\nM003,negative\n", content_type="text/csv")
 
 
+def _v(record: Any) -> int:
+    """The record's version as an edit form shows it now (edits of shared records carry it)."""
+    return int(type(record)._default_manager.get(pk=record.pk).version)
+
+
+def _investigation_version(c: Any) -> int:
+    from cordon.apps.tracing.models import Investigation
+
+    inv = Investigation.objects.filter(case=c.case).first()
+    return inv.version if inv is not None else 1
+
+
+def _plan_in_force(c: Any) -> int:
+    """The version of the close contacts' plan in force, which the plan form starts from."""
+    from cordon.apps.control import selectors
+    from cordon.apps.control.models import QuarantinePlan
+
+    plan = QuarantinePlan.objects.filter(
+        profile=selectors.profile_id(), applies_to="close", in_force=True
+    ).first()
+    return plan.version if plan is not None else 0
+
+
 def _plan(c: Any) -> dict[str, Any]:
     from cordon.apps.control.models import QuarantinePlan
 
@@ -97,7 +120,9 @@ PAGE_OWNED: dict[str, Owned] = {
         FT, Role.STREET_OFFICER, lambda c: {"name": "新居民", "jurisdiction": c.zgz_grid.code}
     ),
     "person-edit": Owned(
-        FT, Role.STREET_OFFICER, lambda c: {"name": "张伟伟", "jurisdiction": c.zgz_grid.code}
+        FT,
+        Role.STREET_OFFICER,
+        lambda c: {"name": "张伟伟", "jurisdiction": c.zgz_grid.code, "version": _v(c.ft_person)},
     ),
     "dataio:upload": Owned(FT, ADM, lambda c: {"kind": "persons", "file": _csv(c)}),
     # The whole city's next day; without a loaded demo it changes nothing even for the city's administrator
@@ -120,12 +145,18 @@ PAGE_OWNED: dict[str, Owned] = {
         },
     ),
     "tracing:case-trace": Owned(FT, INV),
-    "tracing:case-decide": Owned(FT, INV, lambda c: {"contact": [c.contact.pk], "decision": "dismissed"}),
+    "tracing:case-decide": Owned(
+        FT,
+        INV,
+        lambda c: {"contact": [c.contact.pk], "decision": "dismissed", f"v{c.contact.pk}": _v(c.contact)},
+    ),
     "tracing:case-trajectory": Owned(
         FT, INV, lambda c: {"kind": "place", "place": "超市", "time_in": _local(-30), "time_out": _local(-29)}
     ),
     "tracing:case-autofill": Owned(FT, INV, changes=False),  # no check-in scans to fill from
-    "tracing:case-investigation": Owned(FT, INV, lambda c: {"notes": "流调记录"}),
+    "tracing:case-investigation": Owned(
+        FT, INV, lambda c: {"notes": "流调记录", "version": _investigation_version(c)}
+    ),
     "tracing:case-cluster": Owned(FT, INV, lambda c: {"name": "新聚集"}),
     "tracing:linkage-ack": Owned(CP, DC, lambda c: {"linkage": [c.linkage.pk]}),
     # Merging the mixed cluster (a Fengtai and a Changping case) moves Fengtai's case: the city's to do.
@@ -151,8 +182,10 @@ PAGE_OWNED: dict[str, Owned] = {
         CP, QO, lambda c: {"action": "home-stage", "order": [c.order.pk]}, changes=False
     ),
     "control:order-health": Owned(CP, Role.GRID_WORKER, lambda c: {"temperature": "36.5"}),
-    "control:order-extend": Owned(CP, QO, lambda c: {"days": "2", "reason": "再次暴露"}),
-    "control:alert-handle": Owned(CP, QO, lambda c: {"handling": "已送医"}),
+    "control:order-extend": Owned(
+        CP, QO, lambda c: {"days": "2", "reason": "再次暴露", "version": _v(c.order)}
+    ),
+    "control:alert-handle": Owned(CP, QO, lambda c: {"handling": "已送医", "version": _v(c.health)}),
     "control:sample-result": Owned(CP, QO, lambda c: {"result": "negative"}),
     "control:samples-taken": Owned(CP, Role.GRID_WORKER, lambda c: {"task": [c.sample.pk]}),
     "control:site-new": Owned(
@@ -160,9 +193,16 @@ PAGE_OWNED: dict[str, Owned] = {
     ),
     "control:site-rooms": Owned(CP, QO, lambda c: {"numbers": "201-202"}),
     "control:room-status": Owned(
-        CP, QO, lambda c: {"status": "out_of_service"}, kwargs=lambda c: {"pk": c.room2.pk}
+        CP,
+        QO,
+        lambda c: {"status": "out_of_service", "version": _v(c.room2)},
+        kwargs=lambda c: {"pk": c.room2.pk},
     ),
-    "control:plan-edit": Owned(CITY, ADM, lambda c: {"definition": json.dumps(_plan(c)), "note": "改版"}),
+    "control:plan-edit": Owned(
+        CITY,
+        ADM,
+        lambda c: {"definition": json.dumps(_plan(c)), "note": "改版", "based_on": _plan_in_force(c)},
+    ),
     "screening:round-new": Owned(
         CITY,
         CC,

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from cordon.apps.audit.models import AccessLog, AuditEntry
+from cordon.apps.people.models import Person
 
 _TOKEN = re.compile(rb'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+')
 
@@ -127,6 +128,7 @@ def test_every_change_is_audited_with_old_and_new_values(city: Any, make_user: A
             "building": city.ft_building.code,
             "phone": "13611112222",
             "occupation": "公交司机",
+            "version": Person.objects.get(pk=city.ft_person.pk).version,
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -684,8 +684,11 @@ def test_pages(
     page = ft.get(case_url).content.decode()
     assert "李娜" in page and world.city.ft_venue.name in page
     case_id = int(case_url.rstrip("/").split("/")[-1])
-    ids = [str(c.pk) for c in Contact.objects.filter(case_id=case_id, degree=1)]
-    assert ft.post(case_url + "decide/", {"contact": ids, "decision": "confirmed"}).status_code == 302
+    shown = Contact.objects.filter(case_id=case_id, degree=1)
+    form = {"contact": [str(c.pk) for c in shown], "decision": "confirmed"} | {
+        f"v{c.pk}": c.version for c in shown
+    }
+    assert ft.post(case_url + "decide/", form).status_code == 302
     inbox = cp.get("/tracing/linkage/").content.decode()
     assert "李娜" in inbox
     link = Linkage.objects.get(contact__person=city.cp_person)

@@ -8,7 +8,10 @@ updated and deleted per model are compared with the audit rows it wrote:
 - a model with the default policy (``RECORD``) needs audit rows for at least as many distinct records as the
   action inserted (in all), deleted (in all), or updated in its largest single statement;
 - a ``BATCH`` model needs at least one audit row naming it;
-- a ``DERIVED`` model (counters, caches) and the audit tables themselves need none.
+- a ``DERIVED`` model (counters, caches) and the audit tables themselves need none;
+- a ``Versioned`` model (``cordon.core.versions``: records edited in place by several people) must have its
+  ``version`` bumped for as many rows as the action updated in its largest single statement, so no write path
+  (a bulk ``UPDATE``, a background job's refresh) leaves an editor's stale form looking fresh.
 
 The names of the actions seen are kept in ``seen`` for the write-path tests.
 """
@@ -27,8 +30,11 @@ from django.db.models import Count, Max
 
 from cordon.core import bulk
 from cordon.core.actions import BATCH, DERIVED, audit_policy
+from cordon.core.versions import Versioned
 
 _STATEMENT = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?', re.IGNORECASE)
+# An UPDATE whose SET clause writes the version column (``"version" = ...`` or ``version = ...``).
+_BUMPS = re.compile(r'\bSET\b(?:.*[\s,])?"?version"?\s*=', re.IGNORECASE | re.DOTALL)
 UNWATCHED = {"audit.auditentry", "audit.accesslog"}
 
 
@@ -72,6 +78,7 @@ class AuditWatch:
         inserted: Counter[str] = Counter()
         deleted: Counter[str] = Counter()
         updated: dict[str, int] = defaultdict(int)
+        bumped: dict[str, int] = defaultdict(int)
 
         def note(verb: str, table: str, n: int) -> None:
             model = self._model(table)
@@ -94,6 +101,10 @@ class AuditWatch:
                 if n < 0 and verb.startswith("INSERT"):  # SQLite's INSERT ... RETURNING: count the rows sent
                     n = _rows_sent(sql, params, many)
                 note(verb, m.group(2), n)
+                model = self._model(m.group(2))
+                if verb == "UPDATE" and model is not None and _BUMPS.search(sql.split(" WHERE ")[0]):
+                    label = model._meta.label_lower
+                    bumped[label] = max(bumped[label], n)
             return result
 
         def copied(table: str, n: int) -> None:
@@ -107,6 +118,18 @@ class AuditWatch:
             bulk.row_watchers.remove(copied)
             self.depth = 0
         self._check(name, audit_model, start, inserted, deleted, updated)
+        self._check_versions(name, updated, bumped)
+
+    def _check_versions(self, name: str, updated: dict[str, int], bumped: dict[str, int]) -> None:
+        gaps = [
+            f"{label}: up to {n} updated in one statement, but the version bumped for {bumped.get(label, 0)}"
+            for label, n in sorted(updated.items())
+            if n > 0 and issubclass(apps.get_model(label), Versioned) and bumped.get(label, 0) < n
+        ]
+        if gaps:
+            raise AuditGap(
+                f"{name} changed versioned records without bumping their version:\n  " + "\n  ".join(gaps)
+            )
 
     def _check(
         self,

@@ -44,3 +44,31 @@ def test_an_audited_update_passes(city: Any) -> None:
 def test_a_bulk_update_needs_a_row_per_record(city: Any) -> None:
     with pytest.raises(AuditGap, match="up to 3 updated in one statement, but audit rows for 1 records"):
         _rename_all_but_audit_one([city.ft_person, city.ft_person2, city.cp_person])
+
+
+@action
+def _retag_without_bumping(persons: list[Person]) -> None:
+    """A bulk write of versioned records, audited, that forgets their version (an editor's stale form would
+    then pass as fresh)."""
+    changes = [(p, audit.snapshot(p)) for p in persons]
+    for p in persons:
+        p.occupation = "courier"
+    Person.objects.filter(pk__in=[p.pk for p in persons]).update(occupation="courier")
+    audit.record_bulk_update(None, changes, source="test")
+
+
+@action
+def _retag_with_change_many(persons: list[Person]) -> None:
+    audit.change_many(None, persons, source="test", occupation="courier")
+
+
+def test_a_write_of_versioned_records_must_bump_their_version(city: Any) -> None:
+    persons = [city.ft_person, city.ft_person2]
+    with pytest.raises(
+        AuditGap, match=r"people\.person: up to 2 updated in one statement, but the version bumped"
+    ):
+        _retag_without_bumping(persons)
+    _retag_with_change_many([Person.objects.get(pk=p.pk) for p in persons])
+    assert sorted(
+        Person.objects.filter(pk__in=[p.pk for p in persons]).values_list("version", flat=True)
+    ) == [2, 2]

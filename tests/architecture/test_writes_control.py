@@ -220,7 +220,8 @@ def test_plans_new_versions_and_the_profile_defaults(scene: Scene, ran: Callable
     r = scene.admin.post(
         "/control/plans/close/edit/",
         {"definition": json.dumps({**definition, "stages": [{"kind": "centralized", "days": 6}],
-                                   "tests": [{"stage": 1, "day": 6}]}), "note": "六天"},
+                                   "tests": [{"stage": 1, "day": 6}]}), "note": "六天",
+         "based_on": plan.version + 1},
     )  # fmt: skip
     assert r.status_code == 302
     assert audited("control.quarantineplan", plan.pk) == [{"in_force": [True, False]}]
@@ -230,7 +231,8 @@ def test_plans_new_versions_and_the_profile_defaults(scene: Scene, ran: Callable
 def test_sites_and_rooms(scene: Scene, ran: Callable[..., None]) -> None:
     assert scene.site("W-H1", "101-103") == 3
     room = Room.objects.get(site__code="W-H1", number="102")
-    r = scene.officer.post(f"/control/rooms/{room.pk}/status/", {"status": RoomStatus.OUT_OF_SERVICE})
+    form = {"status": RoomStatus.OUT_OF_SERVICE, "version": room.version}
+    r = scene.officer.post(f"/control/rooms/{room.pk}/status/", form)
     assert r.status_code == 302
     room.refresh_from_db()
     assert room.status == RoomStatus.OUT_OF_SERVICE
@@ -363,7 +365,8 @@ def test_follow_up_health_alerts_samples_and_results(scene: Scene, ran: Callable
         )
         assert r.json()["alert"] is True  # the same day again: corrected
         record = HealthRecord.objects.get(order=wang)
-        r = scene.officer.post(f"/control/health/{record.pk}/handle/", {"handling": "已送发热门诊"})
+        form = {"handling": "已送发热门诊", "version": record.version}
+        r = scene.officer.post(f"/control/health/{record.pk}/handle/", form)
         assert r.status_code == 302
         record.refresh_from_db()
         assert record.handled_at is not None
@@ -405,7 +408,8 @@ def test_extension_home_stage_and_release(scene: Scene, ran: Callable[..., None]
     with time_machine.travel(day(3), tick=False):
         r = post(scene.officer, f"/api/control/orders/{li.pk}/extend", {"days": 2, "reason": "同住人阳性"})
         assert r.status_code == 200, r.content
-        r = scene.officer.post(f"/control/orders/{li.pk}/extend/", {"days": "1", "reason": "复核"})
+        form = {"days": "1", "reason": "复核", "version": ControlOrder.objects.get(pk=li.pk).version}
+        r = scene.officer.post(f"/control/orders/{li.pk}/extend/", form)
         assert r.status_code == 302
     assert ControlOrder.objects.get(pk=li.pk).extension_days == 3
     for key, n in (("s1d1", 1), ("s1d2", 2), ("s1d3", 3), ("s1d5", 5), ("s1d7", 7)):

@@ -136,7 +136,9 @@ def test_reporting_the_trajectory_and_trace_runs_are_audited(
     assert _audited("tracing.trajectoryentry", "delete", [entry_id])
 
     # The investigation through its page.
-    r = ft.post(f"/tracing/cases/{case.pk}/investigation/", {"notes": "问询完毕", "action": "complete"})
+    inv.refresh_from_db()  # the version the case page shows now (the autofill above wrote the notes)
+    form = {"notes": "问询完毕", "action": "complete", "version": inv.version}
+    r = ft.post(f"/tracing/cases/{case.pk}/investigation/", form)
     assert r.status_code == 302
     inv.refresh_from_db()
     assert inv.notes == "问询完毕" and inv.completed_at is not None

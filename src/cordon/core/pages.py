@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from . import versions
 from .scoping import NotFound
 
 T = TypeVar("T")
@@ -57,6 +58,18 @@ def back(request: HttpRequest, default: str) -> HttpResponse:
     """Redirect to the form's ``next`` when it is a path on this site, else to ``default``."""
     nxt = request.POST.get("next", "")
     return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else default)
+
+
+def posted_version(request: HttpRequest, name: str = "version") -> int:
+    """The version of the record an edit form was rendered with (its hidden input). Pages require it: missing
+    or unreadable it is 0, which no record has, so such a form is refused as stale (``versions.Conflict``)
+    rather than written over whatever changed."""
+    return versions.parse(request.POST.get(name)) or 0
+
+
+def conflict_text() -> str:
+    """What a page says when an edit was refused as stale (it then shows the record's current state)."""
+    return str(versions.Conflict.message)
 
 
 def pressed_enter(request: HttpRequest) -> bool:

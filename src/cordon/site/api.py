@@ -16,6 +16,7 @@ from ninja.security import HttpBearer, django_auth
 from cordon.apps.accounts import actions as accounts
 from cordon.apps.accounts import selectors as tokens
 from cordon.core.scoping import NotFound, NotYours
+from cordon.core.versions import Conflict
 
 
 class TokenAuth(HttpBearer):
@@ -50,6 +51,23 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     """A missing capability, or a record the caller may see but not change (``NotYours``: its message)."""
     detail = str(exc) if isinstance(exc, NotYours) else _("Your role does not allow this.")
     return api.create_response(request, {"detail": detail}, status=403)
+
+
+@api.exception_handler(Conflict)
+def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+    """A stale edit (``cordon.core.versions``): 409 with what changed and, when the operation said how to show
+    it, the record's current state as the operation's own schema shows it to this caller."""
+    current = exc.current
+    if isinstance(current, list):
+        current = [c.model_dump(mode="json") if hasattr(c, "model_dump") else c for c in current]
+    elif hasattr(current, "model_dump"):
+        current = current.model_dump(mode="json")
+    body = {
+        "detail": str(Conflict.message),
+        "versions": {str(pk): v for pk, v in exc.stale.items()},
+        "current": current,
+    }
+    return api.create_response(request, body, status=409)
 
 
 @api.exception_handler(ValidationError)

@@ -8,6 +8,8 @@ The write helpers change a record *and* audit it, so an action never saves witho
   value changes;
 - ``change_many(actor, instances, source=..., **fields)``: the same for many records with one ``bulk_update``
   and one audit row per changed record, inserted in bulk;
+- every write of a ``Versioned`` record (``cordon.core.versions``) adds one to its ``version``; ``change`` takes
+  the version the editor saw (``expected_version``) and refuses a stale edit with ``versions.Conflict``;
 - ``delete(actor, instance, source=...)`` / ``delete_many``: audit the values, then delete.
 
 Lower-level recorders (``record_create``, ``record_update``, ``record_bulk_create``, ...) remain for rows the
@@ -23,11 +25,12 @@ import decimal
 import hashlib
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from cordon.core import versions
 from cordon.core.actors import Actor, actor_name, user_or_none
 from cordon.core.bulk import insert_rows
 
@@ -117,19 +120,53 @@ def save_new(actor: Actor | None, instance: M, *, source: str) -> M:
     return instance
 
 
-def change(actor: Actor | None, instance: models.Model, *, source: str, **fields: Any) -> bool:
+def change(
+    actor: Actor | None,
+    instance: models.Model,
+    *,
+    source: str,
+    expected_version: int | None = None,
+    **fields: Any,
+) -> bool:
     """Set ``fields`` on ``instance``, save only those fields when a value changed, audit old -> new.
-    Returns whether anything changed."""
+    Returns whether anything changed.
+
+    A ``Versioned`` record's version goes up by one with the write; with ``expected_version`` (the version the
+    editor saw) the write is made only ``WHERE version = expected_version``, and a stale one raises
+    ``versions.Conflict`` (even when it would change nothing: the editor saw another state)."""
+    if expected_version is not None and not versions.is_versioned(instance):
+        raise TypeError(f"{instance._meta.label} has no version to check")
+    versions.check(instance, expected_version)
     before = snapshot(instance)
     for name, value in fields.items():
         setattr(instance, name, value)
     changes = diff(before, snapshot(instance))
     if not changes and not _touches_derived(instance, fields):
         return False
-    instance.save(update_fields=[*fields, *_timestamps(type(instance))])
+    if versions.is_versioned(instance):
+        _save_versioned(instance, list(fields), expected_version)
+    else:
+        instance.save(update_fields=[*fields, *_timestamps(type(instance))])
     if changes:
         _one(actor, AuditEntry.Verb.UPDATE, instance, changes, source)
     return True
+
+
+def _save_versioned(instance: models.Model, names: list[str], expected: int | None) -> None:
+    """First ``UPDATE ... SET version = version + 1 WHERE id = pk [AND version = expected]``, which takes the
+    row's lock: a write that lost the race to another (committed first, or holding the row) matches no row and
+    is refused; then the fields are saved as for any record (``save(update_fields=...)``, in the same
+    transaction, so the model's own ``save`` and ``auto_now`` stamps apply)."""
+    model = type(instance)
+    rows = model._default_manager.filter(pk=instance.pk)
+    if expected is not None:
+        rows = rows.filter(version=expected)
+    if not rows.update(version=models.F("version") + 1):
+        current = model._default_manager.filter(pk=instance.pk).values_list("version", flat=True).first()
+        raise versions.Conflict(model._meta.label_lower, {instance.pk: current or 0})
+    instance.save(update_fields=[*names, *_timestamps(model)])
+    record = cast(versions.Versioned, instance)
+    record.version = (expected or record.version) + 1
 
 
 def _touches_derived(instance: models.Model, fields: Mapping[str, Any]) -> bool:
@@ -155,9 +192,10 @@ def change_many(
         for obj in changed:
             for name, value in stamps.items():
                 setattr(obj, name, value)
+        bump = versions.bump(changed)
         for i in range(0, len(changed), batch):
             chunk = [obj.pk for obj in changed[i : i + batch]]
-            model._default_manager.filter(pk__in=chunk).update(**fields, **stamps)
+            model._default_manager.filter(pk__in=chunk).update(**fields, **stamps, **bump)
         _insert(actor, source, entries)
     return changed
 
@@ -179,6 +217,11 @@ def change_each(
             names.update(dict.fromkeys(values(obj)))
         model = type(changed[0])
         model._default_manager.bulk_update(changed, [*names, *_timestamps(model)], batch_size=batch)
+        bump = versions.bump(changed)
+        if bump:
+            for i in range(0, len(changed), batch):
+                chunk = [obj.pk for obj in changed[i : i + batch]]
+                model._default_manager.filter(pk__in=chunk).update(**bump)
         _insert(actor, source, entries)
     return changed
 

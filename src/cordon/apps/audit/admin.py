@@ -11,6 +11,7 @@ from django.db.models.deletion import Collector
 from django.forms import BaseFormSet, ModelForm
 from django.http import HttpRequest
 
+from cordon.core import versions
 from cordon.core.actions import DERIVED, audit_policy
 from cordon.core.actors import Actor
 
@@ -80,6 +81,8 @@ class AuditedAdmin(admin.ModelAdmin):
         with transaction.atomic():
             if change:
                 before = actions.snapshot(type(obj)._default_manager.get(pk=obj.pk))
+                if isinstance(obj, versions.Versioned):  # an admin edit makes open edit forms stale too
+                    obj.version += 1
                 super().save_model(request, obj, form, change)
                 actions.record_update(actor, obj, before, source=SOURCE)
             else:

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cordon.core.versions import Versioned
 from cordon.engine import quarantine as engine
 
 
@@ -114,7 +115,7 @@ class RoomStatus(models.TextChoices):
     OUT_OF_SERVICE = "out_of_service", _("Out of service")
 
 
-class Room(models.Model):
+class Room(Versioned):
     """A room with beds. One household per room (单人单间, families together): a room is available only when
     empty; it is occupied while anyone is reserved or staying in it, and needs cleaning after they leave."""
 
@@ -159,7 +160,7 @@ OPEN_ORDER = (
 NOT_YET_CONTROLLED = (OrderStatus.WAITING, OrderStatus.ALLOCATED, OrderStatus.IN_TRANSFER)
 
 
-class ControlOrder(models.Model):
+class ControlOrder(Versioned):
     """The control of one person after a contact judgment, from the queue to release."""
 
     code = models.CharField(_("order number"), max_length=40, unique=True)
@@ -431,7 +432,7 @@ class Symptom(models.TextChoices):
 FEVER_CELSIUS = 37.3
 
 
-class HealthRecord(models.Model):
+class HealthRecord(Versioned):
     """A daily health check (temperature, symptoms). A fever or any symptom raises an alert that stays open
     until someone handles it."""
 

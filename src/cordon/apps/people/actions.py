@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 from cordon.apps.audit import actions as audit
 from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction
 from cordon.apps.venues.models import Venue
+from cordon.core import versions
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 from cordon.engine import identity
@@ -154,9 +155,16 @@ def create_person(*, actor: Actor | None, data: PersonData, source: str = "web")
 
 @action
 def update_person(
-    *, actor: Actor | None, person: Person, changes: dict[str, Any], source: str = "web"
+    *,
+    actor: Actor | None,
+    person: Person,
+    changes: dict[str, Any],
+    version: int | None = None,
+    source: str = "web",
 ) -> Person:
-    """Apply ``changes`` (PersonData field names) to ``person`` and record old -> new values."""
+    """Apply ``changes`` (PersonData field names) to ``person`` and record old -> new values. ``version``: the
+    version of the record the editor saw; a record changed since refuses the edit (``versions.Conflict``)."""
+    versions.check(person, version)
     known = {f.name for f in fields(PersonData)}
     unknown = set(changes) - known
     if unknown:
@@ -176,7 +184,7 @@ def update_person(
     for key in DERIVED_KEYS:
         if values[key] == getattr(person, key):
             del values[key]
-    audit.change(actor, person, source=source, **values)
+    audit.change(actor, person, source=source, expected_version=version, **values)
     return person
 
 

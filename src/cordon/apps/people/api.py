@@ -6,11 +6,12 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import IndustrySector
 from cordon.apps.venues import selectors as venues
+from cordon.core import versions
 from cordon.core.access import AuthedRequest, api
 from cordon.core.actors import Actor
 from cordon.core.paging import Paging, page
@@ -42,6 +43,9 @@ class PersonOut(Schema):
     sector: str | None
     tags: list[str]
     masked: bool
+    version: int = Field(
+        description="The record's version: send it back with a change; a stale one gets 409."
+    )
 
     @classmethod
     def of(cls, user: Actor, p: Person, *, listed: bool = False) -> "PersonOut":
@@ -62,6 +66,7 @@ class PersonOut(Schema):
             sector=p.sector.code if p.sector is not None else None,
             tags=list(p.tags),
             masked=not selectors.shows_pii(user, listed=listed),
+            version=p.version,
         )
 
 
@@ -93,6 +98,11 @@ class PersonPatch(Schema):
     occupation: str | None = None
     sector: str | None = None
     tags: list[str] | None = None
+    version: int | None = Field(
+        None,
+        description="The record's `version` the caller saw; when given, a record changed since is refused with "
+        "409 and its current state, changing nothing. Omitted: no check (for older clients).",
+    )
 
 
 class PersonQuery(Paging):
@@ -161,13 +171,17 @@ def create_person(request: AuthedRequest, payload: PersonIn) -> Status[PersonOut
     return Status(201, PersonOut.of(user, person))
 
 
-@router.patch("/persons/{int:person_id}", response=PersonOut, summary="Change a person's record (audited)")
+@router.patch(
+    "/persons/{int:person_id}",
+    response={200: PersonOut, 409: versions.ConflictOut},
+    summary="Change a person's record (audited)",
+)
 @api(Cap.EDIT_PERSONS)
 def update_person(request: AuthedRequest, person_id: int, payload: PersonPatch) -> PersonOut:
     user = request.user
     person = selectors.get_person_for(user, person_id)
     changes: dict[str, Any] = {}
-    for key, value in payload.model_dump(exclude_unset=True).items():
+    for key, value in payload.model_dump(exclude_unset=True, exclude={"version"}).items():
         if key == "building":
             changes["home_building"] = _resolve(user, "building", geo.get_building_for, value)
         elif key == "household":
@@ -178,5 +192,8 @@ def update_person(request: AuthedRequest, person_id: int, payload: PersonPatch) 
             changes[key] = (
                 value if value is not None else ("" if key in ("phone", "workplace_name") else value)
             )
-    person = actions.update_person(actor=user, person=person, changes=changes, source="api")
+    with versions.showing(lambda: PersonOut.of(user, selectors.get_person_for(user, person_id))):
+        person = actions.update_person(
+            actor=user, person=person, changes=changes, version=payload.version, source="api"
+        )
     return PersonOut.of(user, person)

@@ -32,6 +32,9 @@ class PersonForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    # The version of the record the form shows (edit only): a record changed since is refused, not overwritten.
+    version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
     # Fields of the actions' refusals shown beside another field of the form.
     ERROR_FIELDS = {"home_building": "building", "household": "building"}
 
@@ -49,6 +52,7 @@ class PersonForm(forms.Form):
             "occupation": person.occupation,
             "workplace_name": person.workplace_name,
             "tags": person.tags,
+            "version": person.version,
         }
 
     def show_refusal(self, messages: dict[str, list[str]]) -> None:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cordon.core import reads
 from cordon.core.pii import Mask
+from cordon.core.versions import Versioned
 from cordon.engine import identity
 
 
@@ -50,7 +51,7 @@ class Household(models.Model):
         return f"{self.building.address} {self.unit}".strip()
 
 
-class Person(models.Model):
+class Person(Versioned):
     """A resident. ``jurisdiction`` is the node the person belongs to for scoping (the home building's grid when
     there is a building); ``people.actions`` keeps it in step."""
 

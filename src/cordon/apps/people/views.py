@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from cordon.apps.geo import selectors as geo
 from cordon.core.access import AuthedRequest, page
 from cordon.core.actors import Actor
-from cordon.core.pages import found
+from cordon.core.pages import conflict_text, found
 from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
+from cordon.core.versions import Conflict
 
 from . import actions, selectors
 from .forms import PersonForm
@@ -133,9 +134,17 @@ def person_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 data.pop("jurisdiction")
             if data["home_building"] != person.home_building:
                 data["household"] = None
-            actions.update_person(actor=user, person=person, changes=data)
+            actions.update_person(
+                actor=user, person=person, changes=data, version=form.cleaned_data["version"] or 0
+            )
         except ValidationError as exc:
             form.show_refusal(exc.message_dict)
+        except Conflict:
+            # Someone else saved first: show the record as it is now (with its new version), and say so.
+            person = found(lambda: selectors.get_person_for(user, pk))
+            form = PersonForm(initial=PersonForm.initial_of(person))
+            messages.error(request, conflict_text())
+            return render(request, "people/person_form.html", {"form": form, "person": person}, status=409)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("person", pk=person.pk)

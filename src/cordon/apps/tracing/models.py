@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core.actions import DERIVED
+from cordon.core.versions import Versioned
 
 
 class Classification(models.TextChoices):
@@ -119,7 +120,7 @@ class Case(models.Model):
         return self.control != Control.COMMUNITY
 
 
-class Investigation(models.Model):
+class Investigation(Versioned):
     """The epidemiological investigation of one case (流调): who, from when to when, and the trajectory."""
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="investigation")
@@ -207,7 +208,7 @@ class Decision(models.TextChoices):
     DISMISSED = "dismissed", _("Dismissed")
 
 
-class Contact(models.Model):
+class Contact(Versioned):
     """A person found by tracing a case. Nothing becomes a close contact silently: a candidate stays a
     candidate until an investigator confirms or dismisses it, and re-tracing never changes a decision."""
 

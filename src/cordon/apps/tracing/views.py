@@ -25,10 +25,19 @@ from cordon.apps.people.models import Person
 from cordon.apps.venues import selectors as venues
 from cordon.core import live, uploads
 from cordon.core.access import AuthedRequest, page
-from cordon.core.pages import error_fields, error_text, found, local_datetime, pressed_enter
+from cordon.core.pages import (
+    conflict_text,
+    error_fields,
+    error_text,
+    found,
+    local_datetime,
+    posted_version,
+    pressed_enter,
+)
 from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
+from cordon.core.versions import Conflict
 from cordon.engine.scanstore import SUFFIXES
 
 from . import actions, selectors
@@ -184,9 +193,12 @@ def case_decide(request: AuthedRequest, pk: int) -> HttpResponse:
             contact_ids=ids,
             decision=decision,
             note=request.POST.get("note", ""),
+            versions={i: posted_version(request, f"v{i}") for i in ids},
         )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
+    except Conflict:
+        messages.error(request, conflict_text())
     else:
         label = dict(Decision.choices).get(decision, decision)
         messages.success(request, _("%(n)d contacts: %(decision)s.") % {"n": n, "decision": label})
@@ -253,10 +265,18 @@ def case_autofill(request: AuthedRequest, pk: int) -> HttpResponse:
 def case_investigation(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     complete = {"complete": True, "reopen": False}.get(request.POST.get("action", ""))
-    actions.update_investigation(
-        actor=request.user, case=case, notes=request.POST.get("notes"), complete=complete
-    )
-    messages.success(request, _("Investigation saved."))
+    try:
+        actions.update_investigation(
+            actor=request.user,
+            case=case,
+            notes=request.POST.get("notes"),
+            complete=complete,
+            version=posted_version(request),
+        )
+    except Conflict:
+        messages.error(request, conflict_text())
+    else:
+        messages.success(request, _("Investigation saved."))
     return redirect("tracing:case", pk=case.pk)
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
 from cordon.apps.geo.models import Building
+from cordon.core import versions
 from cordon.core.actors import Actor
 
 from ..models import (
@@ -60,7 +61,9 @@ def _update_all(actor: Actor | None, instances: Sequence[Any], *, source: str, *
         for name, value in fields.items():
             setattr(obj, name, value)
         changes.append((obj, before))
-    type(instances[0])._default_manager.filter(pk__in=[obj.pk for obj in instances]).update(**fields)
+    type(instances[0])._default_manager.filter(pk__in=[obj.pk for obj in instances]).update(
+        **fields, **versions.bump(instances)
+    )
     audit.record_bulk_update(actor, changes, source=source)
 
 

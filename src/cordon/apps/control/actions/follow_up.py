@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from cordon.apps.audit import actions as audit
 from cordon.apps.tracing import actions as tracing
 from cordon.apps.tracing.models import Case, Classification, Control, FoundBy
+from cordon.core import versions
 from cordon.core.actions import action
 from cordon.core.actors import Actor, user_or_none
 
@@ -92,8 +93,17 @@ def record_health(
 
 @action
 def handle_alert(
-    *, actor: Actor | None, record: HealthRecord, handling: str, source: str = "web"
+    *,
+    actor: Actor | None,
+    record: HealthRecord,
+    handling: str,
+    version: int | None = None,
+    source: str = "web",
 ) -> HealthRecord:
+    """Say how an alert was handled. ``version``: the record's version the worker saw; a record handled or
+    corrected since refuses it (``versions.Conflict``) rather than overwriting another worker's handling."""
+    record = HealthRecord.objects.select_for_update(of=("self",)).get(pk=record.pk)
+    versions.check(record, version)
     if not record.alert:
         raise ValidationError({"handling": _("This record raised no alert.")})
     if not handling.strip():
@@ -104,6 +114,7 @@ def handle_alert(
         handled_at=timezone.now(),
         handled_by=user_or_none(actor),
         handling=handling.strip()[:200],
+        expected_version=version,
         source=source,
     )
     return record

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
 from cordon.apps.geo import selectors as geo
+from cordon.core import versions
 from cordon.core.actions import action
 from cordon.core.actors import Actor, user_or_none
 from cordon.core.scoping import require_may_change
@@ -30,11 +31,13 @@ def _next_version(profile: str, code: str) -> int:
 @action
 def save_plan_version(
     *, actor: Actor | None, applies_to: str, definition: dict[str, Any], note: str, profile: str | None = None,
-    source: str = "web",
+    based_on: int | None = None, source: str = "web",
 ) -> QuarantinePlan:  # fmt: skip
     """A new version of the plan for ``applies_to``, put in force (the previous one stays for the placements
     made under it). A plan holds for the whole city: only the city's level changes it, not an administrator
-    of a district."""
+    of a district. ``based_on``: the version in force the editor started from (0: none was); when another
+    version was put in force since, the edit is refused (``versions.Conflict``) rather than replacing it
+    unseen."""
     city = geo.city_root()
     if city is not None:
         require_may_change(actor, city)
@@ -53,6 +56,9 @@ def save_plan_version(
         .filter(profile=profile, applies_to=applies_to, in_force=True)
         .first()
     )
+    in_force = current.version if current is not None else 0
+    if based_on is not None and based_on != in_force:
+        raise versions.Conflict(QuarantinePlan._meta.label_lower, {current.pk if current else 0: in_force})
     if current is not None and current.definition == plan.to_dict():
         raise ValidationError({"definition": _("Nothing changed.")})
     version = _next_version(profile, plan.code)

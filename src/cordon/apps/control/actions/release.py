@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
+from cordon.core import versions
 from cordon.core.actions import action
 from cordon.core.actors import Actor, user_or_none
 
@@ -77,10 +78,19 @@ def move_to_home(
 
 @action
 def extend(
-    *, actor: Actor | None, order: ControlOrder, days: int, reason: str, source: str = "web"
+    *,
+    actor: Actor | None,
+    order: ControlOrder,
+    days: int,
+    reason: str,
+    version: int | None = None,
+    source: str = "web",
 ) -> Extension:
-    """Lengthen the plan's last stage (a test is added on the new last day); recorded with the reason."""
+    """Lengthen the plan's last stage (a test is added on the new last day); recorded with the reason.
+    ``version``: the order's version the officer saw; an order changed since (extended, moved, released by
+    someone else) refuses the extension (``versions.Conflict``)."""
     order = _lock_orders([order])[order.pk]
+    versions.check(order, version)
     _controlled(order)
     errors = {}
     if not 1 <= days <= MAX_EXTENSION_DAYS:
@@ -93,7 +103,9 @@ def extend(
         actor, Extension, source=source, order=order, days=days, reason=reason.strip()[:300],
         created_by=user_or_none(actor),
     )  # fmt: skip
-    audit.change(actor, order, extension_days=order.extension_days + days, source=source)
+    audit.change(
+        actor, order, extension_days=order.extension_days + days, expected_version=version, source=source
+    )
     _sync_sample_tasks(actor, [order], source=source)
     return ext
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from cordon.apps.audit import actions as audit
 from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import Jurisdiction
+from cordon.core import versions
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 
@@ -65,7 +67,7 @@ def save_site(
     if errors:
         raise ValidationError(errors)
     assert data.jurisdiction is not None
-    fields = {
+    fields: dict[str, Any] = {
         "code": data.code.strip(),
         "name": data.name.strip(),
         "name_en": data.name_en.strip(),
@@ -139,8 +141,14 @@ def add_rooms(
 
 
 @action
-def set_room_status(*, actor: Actor | None, room: Room, status: str, source: str = "web") -> Room:
+def set_room_status(
+    *, actor: Actor | None, room: Room, status: str, version: int | None = None, source: str = "web"
+) -> Room:
+    """Set a room's status by hand (cleaning done, out of service). ``version``: the room's version the
+    officer saw; a room changed since (someone placed in it, another officer's change) refuses the change
+    (``versions.Conflict``)."""
     room = Room.objects.select_for_update(of=("self",)).get(pk=room.pk)
+    versions.check(room, version)
     if status not in RoomStatus.values:
         raise ValidationError({"status": _("Unknown room status.")})
     occupied = Placement.objects.filter(room=room, status__in=LIVE_PLACEMENT).exists()
@@ -150,5 +158,5 @@ def set_room_status(*, actor: Actor | None, room: Room, status: str, source: str
         raise ValidationError(
             {"status": _("Someone is placed in this room; it stays occupied until they leave.")}
         )
-    audit.change(actor, room, status=status, source=source)
+    audit.change(actor, room, status=status, expected_version=version, source=source)
     return room

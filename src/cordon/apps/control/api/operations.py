@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from cordon.apps.geo import selectors as geo
+from cordon.core import versions
 from cordon.core.access import AuthedRequest, api
 from cordon.core.paging import page
 from cordon.core.reads import personal_data
@@ -212,12 +213,18 @@ def result(request: AuthedRequest, task_id: int, payload: ResultIn) -> ResultOut
 
 
 @router.post(
-    "/control/orders/{int:order_id}/extend", response=OrderOut, summary="Extend the plan (with reason)"
+    "/control/orders/{int:order_id}/extend",
+    response={200: OrderOut, 409: versions.ConflictOut},
+    summary="Extend the plan (with reason)",
 )
 @api(Cap.CONTROL)
 def extend(request: AuthedRequest, order_id: int, payload: ExtendIn) -> OrderOut:
     order = selectors.get_order_for(request.user, order_id)
-    actions.extend(actor=request.user, order=order, days=payload.days, reason=payload.reason, source="api")
+    with versions.showing(lambda: OrderOut.of(selectors.get_order_for(request.user, order_id))):
+        actions.extend(
+            actor=request.user, order=order, days=payload.days, reason=payload.reason,
+            version=payload.version, source="api",
+        )  # fmt: skip
     return OrderOut.of(selectors.get_order_for(request.user, order_id))
 
 
@@ -301,12 +308,22 @@ def list_plans(request: AuthedRequest) -> list[PlanOut]:
     ]
 
 
-@router.post("/control/plans", response={201: PlanSavedOut}, summary="A new version of a plan, put in force")
+@router.post(
+    "/control/plans",
+    response={201: PlanSavedOut, 409: versions.ConflictOut},
+    summary="A new version of a plan, put in force",
+)
 @api(Cap.ADMIN)
 def save_plan(request: AuthedRequest, payload: PlanIn) -> Status[PlanSavedOut]:
     Scope.of(request.user).require(Cap.VIEW_CONTROL)
-    p = actions.save_plan_version(
-        actor=request.user, applies_to=payload.applies_to, definition=payload.definition, note=payload.note,
-        source="api",
-    )  # fmt: skip
+    with versions.showing(lambda: _plan_in_force(request, payload.applies_to)):
+        p = actions.save_plan_version(
+            actor=request.user, applies_to=payload.applies_to, definition=payload.definition, note=payload.note,
+            based_on=payload.based_on, source="api",
+        )  # fmt: skip
     return Status(201, PlanSavedOut(id=p.pk, code=p.code, version=p.version))
+
+
+def _plan_in_force(request: AuthedRequest, applies_to: str) -> PlanOut | None:
+    current = selectors.current_plan(request.user, applies_to)
+    return PlanOut.of(current) if current is not None else None

@@ -47,6 +47,9 @@ class OrderOut(Schema):
     start_date: dt.date | None
     last_day: dt.date | None
     certificate_no: str
+    version: int = Field(
+        description="The order's version: send it back with an extension; a stale one gets 409."
+    )
 
     @classmethod
     def of(cls, o: ControlOrder) -> "OrderOut":
@@ -75,6 +78,7 @@ def _order_fields(o: ControlOrder) -> dict[str, Any]:
         "start_date": o.start_date,
         "last_day": sched.last_day if sched else None,
         "certificate_no": o.certificate_no,
+        "version": o.version,
     }
 
 
@@ -432,6 +436,11 @@ class ResultIn(Schema):
 class ExtendIn(Schema):
     days: int
     reason: str
+    version: int | None = Field(
+        None,
+        description="The order's version the caller saw (`version` of the order); when given, an order changed "
+        "since is refused with 409 and its current state. Omitted: no check (for older clients).",
+    )
 
 
 class SiteIn(Schema):
@@ -459,3 +468,8 @@ class PlanIn(Schema):
     applies_to: str
     definition: dict[str, Any]
     note: str
+    based_on: int | None = Field(
+        None,
+        description="The version in force the caller started from (0: none was); when another version was put "
+        "in force since, 409 with the plan in force now. Omitted: no check (for older clients).",
+    )

@@ -18,10 +18,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cordon.core.access import AuthedRequest, page
-from cordon.core.pages import back, error_text, found, local_datetime, posted_ids, pressed_enter
+from cordon.core.pages import (
+    back,
+    conflict_text,
+    error_text,
+    found,
+    local_datetime,
+    posted_ids,
+    posted_version,
+    pressed_enter,
+)
 from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
+from cordon.core.versions import Conflict
 
 from .. import actions, pdf, selectors
 from ..models import OrderStatus, SampleStatus, Symptom
@@ -182,9 +192,16 @@ def order_health(request: AuthedRequest, pk: int) -> HttpResponse:
 def alert_handle(request: AuthedRequest, pk: int) -> HttpResponse:
     record = found(lambda: selectors.get_health_record_for(request.user, pk))
     try:
-        actions.handle_alert(actor=request.user, record=record, handling=request.POST.get("handling", ""))
+        actions.handle_alert(
+            actor=request.user,
+            record=record,
+            handling=request.POST.get("handling", ""),
+            version=posted_version(request),
+        )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
+    except Conflict:
+        messages.error(request, conflict_text())
     return back(request, reverse("control:order", args=[record.order_id]))
 
 
@@ -226,9 +243,17 @@ def order_extend(request: AuthedRequest, pk: int) -> HttpResponse:
     except ValueError:
         days = 0
     try:
-        actions.extend(actor=request.user, order=order, days=days, reason=request.POST.get("reason", ""))
+        actions.extend(
+            actor=request.user,
+            order=order,
+            days=days,
+            reason=request.POST.get("reason", ""),
+            version=posted_version(request),
+        )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
+    except Conflict:
+        messages.error(request, conflict_text())
     else:
         messages.success(request, _("Extended by %(n)d days.") % {"n": days})
     return redirect("control:order", pk=order.pk)

@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 
 from cordon.apps.geo import selectors as geo
 from cordon.core.access import AuthedRequest, page
-from cordon.core.pages import error_fields, error_text, found
+from cordon.core.pages import conflict_text, error_fields, error_text, found, posted_version
 from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
+from cordon.core.versions import Conflict
 
 from .. import actions, selectors
 from ..models import AppliesTo, RoomStatus, SiteKind
@@ -134,9 +135,16 @@ def site_rooms(request: AuthedRequest, code: str) -> HttpResponse:
 def room_status(request: AuthedRequest, pk: int) -> HttpResponse:
     room = found(lambda: selectors.get_room_for(request.user, pk))
     try:
-        actions.set_room_status(actor=request.user, room=room, status=request.POST.get("status", ""))
+        actions.set_room_status(
+            actor=request.user,
+            room=room,
+            status=request.POST.get("status", ""),
+            version=posted_version(request),
+        )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
+    except Conflict:
+        messages.error(request, conflict_text())
     return redirect("control:site", code=room.site.code)
 
 
@@ -167,6 +175,7 @@ def plan_edit(request: AuthedRequest, applies_to: str) -> HttpResponse:
     note = ""
     error = ""
     status = 200
+    mine = ""  # the editor's definition refused as stale, shown beside the one in force now
     if request.method == "POST":
         text, note = request.POST.get("definition", ""), request.POST.get("note", "")
         try:
@@ -178,16 +187,34 @@ def plan_edit(request: AuthedRequest, applies_to: str) -> HttpResponse:
         else:
             try:
                 plan = actions.save_plan_version(
-                    actor=request.user, applies_to=applies_to, definition=definition, note=note
+                    actor=request.user,
+                    applies_to=applies_to,
+                    definition=definition,
+                    note=note,
+                    based_on=posted_version(request, "based_on"),
                 )
             except ValidationError as exc:
                 error, status = error_text(exc), 422
+            except Conflict:
+                current = selectors.current_plan(request.user, applies_to)
+                mine, text = (
+                    text,
+                    json.dumps(current.definition if current else {}, ensure_ascii=False, indent=2),
+                )
+                error, status = conflict_text(), 409
             else:
                 messages.success(request, _("Version %(v)d is in force.") % {"v": plan.version})
                 return redirect("control:plans")
     return render(
         request,
         "control/plan_edit.html",
-        {"current": current, "text": text, "note": note, "error": error, "applies_to": AppliesTo(applies_to)},
+        {
+            "current": current,
+            "text": text,
+            "mine": mine,
+            "note": note,
+            "error": error,
+            "applies_to": AppliesTo(applies_to),
+        },
         status=status,
     )

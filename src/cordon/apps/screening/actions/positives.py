@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -75,7 +76,12 @@ def record_results(
             else:
                 report.errors.append((n, _("Tube %(t)s already has a result.") % {"t": t.barcode}))
             continue
-        values = {"result": result, "ct_values": r.ct, "result_at": now, "status": TubeStatus.RESULTED}
+        values: dict[str, Any] = {
+            "result": result,
+            "ct_values": r.ct,
+            "result_at": now,
+            "status": TubeStatus.RESULTED,
+        }
         if lab is not None:
             values.update(lab=lab, received_at=t.received_at or now)
         audit.change(actor, t, source=source, **values)

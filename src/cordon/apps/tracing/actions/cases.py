@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -13,7 +14,7 @@ from cordon.apps.audit import actions as audit
 from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import Jurisdiction
 from cordon.apps.people.models import Person
-from cordon.core import events
+from cordon.core import events, versions
 from cordon.core.actions import action
 from cordon.core.actors import Actor, user_or_none
 
@@ -132,12 +133,15 @@ def update_investigation(
     case: Case,
     notes: str | None = None,
     complete: bool | None = None,
+    version: int | None = None,
     source: str = "web",
 ) -> Investigation:
     """Save the investigation's notes, mark it complete (once) or reopen it; the first investigator to touch
-    an investigation without one becomes its investigator."""
+    an investigation without one becomes its investigator. ``version``: the investigation's version the editor
+    saw; one changed since refuses the edit (``versions.Conflict``)."""
     inv = _investigation(actor, case, source=source)
-    fields: dict[str, object] = {}
+    versions.check(inv, version)
+    fields: dict[str, Any] = {}
     if notes is not None:
         fields["notes"] = notes.strip()
     if complete is True and inv.completed_at is None:
@@ -146,5 +150,5 @@ def update_investigation(
         fields["completed_at"] = None
     if inv.investigator_id is None and user_or_none(actor) is not None:
         fields["investigator"] = actor
-    audit.change(actor, inv, source=source, **fields)
+    audit.change(actor, inv, source=source, expected_version=version, **fields)
     return inv

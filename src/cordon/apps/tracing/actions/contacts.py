@@ -158,7 +158,8 @@ def _refresh_known(
 
 def _update_contacts(rows: list[tuple[Any, ...]]) -> None:
     """Set the refreshed columns (values in the order of ``_REFRESHED``, ``evidence`` as JSON text, then the
-    contact's id) of many contacts: on PostgreSQL one ``UPDATE ... FROM unnest(<arrays>)``, elsewhere one
+    contact's id) of many contacts, each one's ``version`` up by one (a judge's form read before the re-trace is
+    then stale): on PostgreSQL one ``UPDATE ... FROM unnest(<arrays>)``, elsewhere one
     ``UPDATE`` per row with ``executemany``."""
     q = connection.ops.quote_name
     table = q(Contact._meta.db_table)
@@ -168,14 +169,16 @@ def _update_contacts(rows: list[tuple[Any, ...]]) -> None:
             arrays = ", ".join(f"%s::{t}[]" for t in types)
             columns = ", ".join(f"{q(c)} = v.{q(c)}" for c in _REFRESHED[:-1])
             cursor.execute(
-                f"UPDATE {table} AS c SET {columns}, {q('evidence')} = v.{q('evidence')}::jsonb "
+                f"UPDATE {table} AS c SET {columns}, {q('evidence')} = v.{q('evidence')}::jsonb, "
+                f"{q('version')} = c.{q('version')} + 1 "
                 f"FROM unnest({arrays}) AS v({', '.join(q(c) for c in (*_REFRESHED, 'id'))}) "
                 f"WHERE c.{q('id')} = v.{q('id')}",
                 [list(column) for column in zip(*rows, strict=True)],
             )
         else:
             columns = ", ".join(f"{q(c)} = %s" for c in _REFRESHED)
-            cursor.executemany(f"UPDATE {table} SET {columns} WHERE {q('id')} = %s", rows)
+            bump = f"{q('version')} = {q('version')} + 1"
+            cursor.executemany(f"UPDATE {table} SET {columns}, {bump} WHERE {q('id')} = %s", rows)
 
 
 def _insert_new(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -13,6 +13,7 @@ from cordon.apps.audit import actions as audit
 from cordon.core import events
 from cordon.core.actions import action
 from cordon.core.actors import Actor, user_or_none
+from cordon.core.versions import Conflict, bump
 
 from ..events import ContactsJudged
 from ..models import Case, Contact, Decision, Degree, Linkage
@@ -26,11 +27,16 @@ def decide_contacts(
     contact_ids: Sequence[int],
     decision: str,
     note: str = "",
+    versions: Mapping[int, int] | None = None,
     source: str = "web",
 ) -> int:
     """Confirm or dismiss candidates (singly or in bulk). Each decision is audited with who and when; a
     confirmed close or secondary contact living in another district goes to that district's inbox at once.
-    Publishes ``ContactsJudged`` (control opens or withdraws control orders)."""
+    Publishes ``ContactsJudged`` (control opens or withdraws control orders).
+
+    ``versions`` (contact id -> the version the judge saw): a contact judged, re-traced or otherwise changed
+    since refuses the whole decision with ``Conflict``, changing nothing (the rows are locked first, so of two
+    simultaneous decisions the second sees the first's version). Every decision adds one to the version."""
     if decision not in (Decision.CONFIRMED, Decision.DISMISSED, Decision.CANDIDATE):
         raise ValidationError({"decision": _("Unknown decision.")})
     ids = sorted({int(i) for i in contact_ids})
@@ -41,6 +47,11 @@ def decide_contacts(
     )
     if len(contacts) != len(ids):
         raise ValidationError({"contacts": _("Some of the chosen contacts do not belong to this case.")})
+    stale = {
+        c.pk: c.version for c in contacts if versions and c.pk in versions and versions[c.pk] != c.version
+    }
+    if stale:
+        raise Conflict(Contact._meta.label_lower, stale)
     if any(c.degree == Degree.RISK_VENUE for c in contacts):
         raise ValidationError(
             {"contacts": _("Risk-venue visitors are screened, not judged; leave them out of the selection.")}
@@ -58,7 +69,12 @@ def decide_contacts(
     # One UPDATE for the whole selection (hundreds at once; the same values for every contact), one audit row
     # per decision (old -> new), inserted in bulk.
     Contact.objects.filter(pk__in=[c.pk for c, _b in changes]).update(
-        status=decision, note=note, decided_by=decider, decided_at=now, updated_at=now
+        status=decision,
+        note=note,
+        decided_by=decider,
+        decided_at=now,
+        updated_at=now,
+        **bump([c for c, _b in changes]),
     )
     audit.record_bulk_update(actor, changes, source=source)
     changed = [c for c, _b in changes]

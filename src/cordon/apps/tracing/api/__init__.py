@@ -17,6 +17,7 @@ from ninja import Query, Router, Status
 
 from cordon.apps.people import selectors as people
 from cordon.apps.venues import selectors as venues
+from cordon.core import versions
 from cordon.core.access import AuthedRequest, api
 from cordon.core.actors import Actor
 from cordon.core.paging import page
@@ -155,20 +156,25 @@ def list_contacts(request: AuthedRequest, case_id: int, f: Query[ContactFilter])
 
 @router.post(
     "/cases/{int:case_id}/contacts/decide",
-    response=ChangedOut,
+    response={200: ChangedOut, 409: versions.ConflictOut},
     summary="Confirm or dismiss candidates, singly or in bulk",
 )
 @api(Cap.TRACE)
 def decide(request: AuthedRequest, case_id: int, payload: DecideIn) -> ChangedOut:
     case = selectors.get_case_for(request.user, case_id)
-    n = actions.decide_contacts(
-        actor=request.user,
-        case=case,
-        contact_ids=payload.contacts,
-        decision=payload.decision,
-        note=payload.note,
-        source="api",
-    )
+    chosen = selectors.contacts_of_case(request.user, case).filter(pk__in=payload.contacts)
+    with versions.showing(
+        lambda: [ContactOut.of(request.user, c) for c in chosen.select_related("decided_by")]
+    ):
+        n = actions.decide_contacts(
+            actor=request.user,
+            case=case,
+            contact_ids=payload.contacts,
+            decision=payload.decision,
+            note=payload.note,
+            versions=payload.versions,
+            source="api",
+        )
     return ChangedOut(changed=n)
 
 

@@ -125,6 +125,7 @@ class ContactOut(Schema):
     status: str
     decided_by: str | None
     decided_at: dt.datetime | None
+    version: int = Field(description="The contact's version: send it back with a decision (`versions`).")
 
     @classmethod
     def of(cls, user: Actor, c: Contact) -> ContactOut:
@@ -145,6 +146,7 @@ class ContactOut(Schema):
             status=c.status,
             decided_by=c.decided_by.username if c.decided_by_id and c.decided_by else None,
             decided_at=c.decided_at,
+            version=c.version,
         )
 
 
@@ -158,6 +160,12 @@ class DecideIn(Schema):
     contacts: list[int]
     decision: str
     note: str = ""
+    versions: dict[int, int] | None = Field(
+        None,
+        description="Contact id -> the contact's `version` the caller saw. When given, a decision on a contact "
+        "judged, re-traced or changed since is refused whole with 409 and the current state of the contacts "
+        "chosen, changing nothing. Omitted: no check (older clients; the last decision wins).",
+    )
 
 
 class ChangedOut(Schema):
