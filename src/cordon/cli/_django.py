@@ -13,10 +13,16 @@ if TYPE_CHECKING:
 
 
 def setup() -> None:
+    """Set Django up, speaking the installation's default language (``LANGUAGE_CODE``): a command's messages
+    do not depend on what language the process last used."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
     import django
 
     django.setup()
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def fail(message: str, code: int = 2) -> int:
