@@ -209,11 +209,11 @@ def test_the_client_address_comes_from_the_proxy_header_when_configured(settings
     ],
 )
 def test_createuser_refuses_weak_passwords_clearly(
-    city: Any, capsys: Any, password: str, reason: str
+    city: Any, capsys: Any, settings: Any, password: str, reason: str
 ) -> None:
     args = ["createuser", "zhang.wei", "--role", "auditor", "--jurisdiction", city.city.code]
-    with translation.override("en"):
-        assert cli.main([*args, "--password", password]) == 2
+    settings.LANGUAGE_CODE = "en"  # an installation in English (CORDON_LANGUAGE=en): the CLI speaks it
+    assert cli.main([*args, "--password", password]) == 2
     err = capsys.readouterr().err
     assert err.startswith("cordon: password: ") and reason in err, err
     assert not User.objects.filter(username="zhang.wei").exists()
