@@ -23,6 +23,7 @@ from .schemas import (
     FailOut,
     HealthIn,
     HealthOut,
+    IsolationSiteIn,
     MovedOut,
     OrderDetailOut,
     OrderFilter,
@@ -40,7 +41,6 @@ from .schemas import (
     RoomsAddedOut,
     RoomsIn,
     SiteCreatedOut,
-    SiteIn,
     SiteOut,
     TransferIn,
     TransferOut,
@@ -257,7 +257,7 @@ def list_sites(request: AuthedRequest) -> list[SiteOut]:
 
 @router.post("/control/sites", response={201: SiteCreatedOut}, summary="Add an isolation site")
 @api(Cap.CONTROL)
-def create_site(request: AuthedRequest, payload: SiteIn) -> Status[SiteCreatedOut]:
+def create_site(request: AuthedRequest, payload: IsolationSiteIn) -> Status[SiteCreatedOut]:
     try:
         node = geo.get_jurisdiction_for(request.user, payload.jurisdiction)
     except NotFound:
