@@ -94,6 +94,7 @@ class Recommendation:
     def ratio_to_entropy(self) -> float:
         return self.choice.tests_per_person / self.entropy_bound
 
+
 MIN_PREVALENCE = 1e-12  # one in a million million: below it, no pool design changes
 
 
