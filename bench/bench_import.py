@@ -66,7 +66,7 @@ def main() -> int:
         [Building(code=f"B{b:04d}", address=f"地址 {b}", jurisdiction=grid) for b in range(500)]
     )
     admin = accounts.create_user(
-        actor=None, username="admin", password="bench-pw", role="administrator", jurisdiction_code="110000"
+        actor=None, username="admin", password="bench-pw-1", role="administrator", jurisdiction_code="110000"
     )
 
     rng = random.Random(11)

@@ -88,7 +88,7 @@ def build() -> list[str]:
         districts.append(district)
         grids.append(grid)
     admin = accounts.create_user(
-        actor=None, username="admin", password="bench-pw", role="administrator", jurisdiction_code="110000"
+        actor=None, username="admin", password="bench-pw-1", role="administrator", jurisdiction_code="110000"
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -145,7 +145,7 @@ def build() -> list[str]:
         user = accounts.create_user(
             actor=None,
             username=f"inv{d}",
-            password="bench-pw",
+            password="bench-pw-1",
             role="investigator",
             jurisdiction_code=district.code,
         )

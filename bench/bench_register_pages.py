@@ -133,10 +133,10 @@ def main() -> int:
             cur.execute("ANALYZE")
 
     commander = accounts.create_user(
-        actor=None, username="cc", password="bench-pw", role="city_commander", jurisdiction_code="110000"
+        actor=None, username="cc", password="bench-pw-1", role="city_commander", jurisdiction_code="110000"
     )
     worker = accounts.create_user(
-        actor=None, username="gw", password="bench-pw", role="grid_worker", jurisdiction_code="110101"
+        actor=None, username="gw", password="bench-pw-1", role="grid_worker", jurisdiction_code="110101"
     )
     sample = Person.objects.filter(jurisdiction__path__startswith="/110000/110101/").order_by("id").first()
     assert sample is not None and sample.national_id

@@ -151,7 +151,7 @@ def make_user(db: Any) -> Callable[..., Any]:
         return accounts.create_user(
             actor=None,
             username=kw.pop("username", f"{role}-{counter['n']}"),
-            password="pw-test-1",
+            password="pw-test-0001",
             role=role,
             jurisdiction_code=jurisdiction.code,
             sector_code=sector.code if sector else None,

@@ -116,6 +116,8 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "audit": ("GET", lambda c: {}, AUDITORS),
     "access-log": ("GET", lambda c: {}, AUDITORS),
     "audit-record": ("GET", lambda c: {"kind": "person", "pk": c.ft_person.pk}, AUDITORS),
+    "sign-ins": ("GET", lambda c: {}, AUDITORS),
+    "sign-ins-unlock": ("POST", lambda c: {}, ADMINS),
     "dataio:index": ("GET", lambda c: {}, IMPORTERS | EXPORTERS),
     "dataio:upload": ("GET", lambda c: {}, IMPORTERS),
     "dataio:export": ("GET", lambda c: {"kind": "persons", "fmt": "csv"}, EXPORTERS),

@@ -13,6 +13,7 @@ from typing import Any
 import polib
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 
 from cordon.apps.control import actions as control
@@ -109,6 +110,8 @@ def _world(city: Any) -> dict[str, Any]:
             code="S-2", name="丰台隔离酒店", name_en="Fengtai hotel", jurisdiction=city.fengtai
         ),
     )
+    for _ in range(settings.AXES_FAILURE_LIMIT):  # a locked sign-in, for the failed sign-ins page
+        Client().post("/login/", {"username": "nobody", "password": "not-the-password"})
     return {"case": case, "cluster": cluster, "round": rnd, "site": site, "order": order}
 
 
@@ -146,6 +149,7 @@ def _urls(city: Any, w: dict[str, Any]) -> list[str]:
         "/data/",
         "/audit/",
         "/audit/access-log/",
+        "/audit/sign-ins/",
     ]
 
 

@@ -26,17 +26,17 @@ def test_fresh_installation_first_steps(capsys: Any) -> None:
         "--jurisdiction",
         "310000",
         "--password",
-        "pw-x-123",
+        "pw-x-12345",
     ]
     assert cli.main(args) == 0
     admin = User.objects.get(username="admin")
-    assert admin.is_staff and admin.check_password("pw-x-123")
+    assert admin.is_staff and admin.check_password("pw-x-12345")
     assert cli.main(["token", "admin", "--name", "etl"]) == 0
     assert len(capsys.readouterr().out.strip()) >= 32
 
 
 def test_createuser_with_unknown_jurisdiction_fails_clearly(capsys: Any) -> None:
-    args = ["createuser", "x", "--role", "auditor", "--jurisdiction", "999", "--password", "pw-x-123"]
+    args = ["createuser", "x", "--role", "auditor", "--jurisdiction", "999", "--password", "pw-x-12345"]
     assert cli.main(args) == 2
     assert "jurisdiction" in capsys.readouterr().err
 

@@ -107,7 +107,7 @@ def test_revoking_an_api_token_is_audited(city: Any, administrator: Any, staff: 
     user = accounts.create_user(
         actor=None,
         username="scanner",
-        password="pw-test-1",
+        password="pw-test-0001",
         role="screening_staff",
         jurisdiction_code="110000",
     )
@@ -153,7 +153,7 @@ def test_many_to_many_fields_saved_by_the_form_are_audited(
 ) -> None:
     group = Group.objects.create(name="night shift")
     user = accounts.create_user(
-        actor=None, username="night", password="pw-test-1", role="grid_worker", jurisdiction_code="110000"
+        actor=None, username="night", password="pw-test-0001", role="grid_worker", jurisdiction_code="110000"
     )
     url = f"/admin/accounts/user/{user.pk}/change/"
     data = _form_data(staff, url)
@@ -178,7 +178,11 @@ def test_a_password_changed_in_the_admin_is_audited_without_hashes(
     city: Any, administrator: Any, staff: Client
 ) -> None:
     user = accounts.create_user(
-        actor=None, username="forgetful", password="pw-test-1", role="grid_worker", jurisdiction_code="110000"
+        actor=None,
+        username="forgetful",
+        password="pw-test-0001",
+        role="grid_worker",
+        jurisdiction_code="110000",
     )
     old = user.password
     response = staff.post(

@@ -40,6 +40,7 @@ COVERS = {
     ACCOUNTS + "create_user",
     ACCOUNTS + "issue_api_token",
     ACCOUNTS + "stamp_token_use",
+    ACCOUNTS + "unlock_sign_in",
     GEO + "create_jurisdiction",
     GEO + "rename_jurisdiction",
     GEO + "refresh_rollups",
@@ -97,7 +98,7 @@ def test_kept_roll_ups_are_derived_rows(city: Any) -> None:
 
 def test_users_tokens_and_token_use(city: Any, ran: Any, capsys: Any) -> None:
     args = ["createuser", "etl", "--role", "administrator", "--jurisdiction", city.city.code]
-    assert cli.main([*args, "--password", "pw-x-123"]) == 0
+    assert cli.main([*args, "--password", "pw-x-12345"]) == 0
     user = User.objects.get(username="etl")
     assert _audited(User, user.pk, "create", "cli").changes["role"] == [None, "administrator"]
 
@@ -124,6 +125,23 @@ def test_users_tokens_and_token_use(city: Any, ran: Any, capsys: Any) -> None:
     assert Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
     assert stamps.count() == 2
     ran(ACCOUNTS + "create_user", ACCOUNTS + "issue_api_token", ACCOUNTS + "stamp_token_use")
+
+
+def test_unlocking_a_sign_in(city: Any, make_user: Any, client_for: Any, ran: Any) -> None:
+    """Failed sign-ins are django-axes' own log; an administrator's unlock (from the failed sign-ins page)
+    deletes the counts, one audit row each."""
+    make_user("grid_worker", city.zgz_grid, username="locked.out")
+    for agent in ("phone", "laptop"):  # one count per browser
+        for _ in range(3):
+            Client(HTTP_USER_AGENT=agent).post(
+                "/login/", {"username": "locked.out", "password": "wrong-wrong"}
+            )
+    admin = client_for(make_user("administrator", city.city))
+    response = admin.post("/audit/sign-ins/unlock/", {"username": "locked.out"})
+    assert response.status_code == 302
+    deleted = AuditEntry.objects.filter(model="axes.accessattempt", verb="delete", source="web")
+    assert deleted.count() == 2
+    ran(ACCOUNTS + "unlock_sign_in")
 
 
 # --- geo ------------------------------------------------------------------------------------------------

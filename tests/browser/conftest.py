@@ -82,7 +82,7 @@ def screenshot() -> Any:
 def _login(page: Any, base: str, username: str) -> None:
     page.goto(f"{base}/login/")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-test-1")
+    page.fill("input[name=password]", "pw-test-0001")
     page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/")
 

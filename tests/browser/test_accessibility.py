@@ -94,6 +94,7 @@ def _work_pages(city: Any, chain: Any) -> list[str]:
         "/persons/new/",
         "/data/",
         "/audit/access-log/",
+        "/audit/sign-ins/",
     ]
 
 

@@ -11,9 +11,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .actors import Actor
+from .actors import Actor, HasPath
 from .roles import Cap, caps_for
 
 
@@ -21,6 +23,35 @@ class NotFound(Exception):
     """The record does not exist or is outside the caller's scope (deliberately indistinguishable)."""
 
     message = _("Not found.")
+
+
+class NotYours(PermissionDenied):
+    """The caller may see the record but not change it: it belongs to a level above theirs or to another
+    district (pages and the API answer 403 with the message)."""
+
+
+def may_change(user: Actor | Any | None, owner: HasPath) -> bool:
+    """Whether ``user`` may change a record owned by the jurisdiction ``owner``: only that level or a level
+    above it (a user whose territory holds the owner). ``None`` is the system, which may."""
+    if user is None:
+        return True
+    path = Scope.of(user).path
+    return path is not None and owner.path.startswith(path)
+
+
+def require_may_change(actor: Actor | None, owner: HasPath, *, named: Any = None) -> None:
+    """Refuse (``NotYours``) unless ``may_change(actor, owner)``: the one ownership check every action that
+    changes a record owned by a level makes, whatever page, API route or command called it. The message names
+    ``named`` (e.g. the owner's district) when given, else the owner."""
+    if may_change(actor, owner):
+        return
+    shown = named if named is not None else owner
+    display = getattr(shown, "display_name", None)
+    name = display(translation.get_language()) if callable(display) else str(shown)
+    raise NotYours(
+        gettext("This belongs to %(owner)s: only %(owner)s or a level above it may change it.")
+        % {"owner": name}
+    )
 
 
 @dataclass(frozen=True, slots=True)

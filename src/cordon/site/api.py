@@ -15,7 +15,7 @@ from ninja.security import HttpBearer, django_auth
 
 from cordon.apps.accounts import actions as accounts
 from cordon.apps.accounts import selectors as tokens
-from cordon.core.scoping import NotFound
+from cordon.core.scoping import NotFound, NotYours
 
 
 class TokenAuth(HttpBearer):
@@ -47,7 +47,9 @@ def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return api.create_response(request, {"detail": _("Your role does not allow this.")}, status=403)
+    """A missing capability, or a record the caller may see but not change (``NotYours``: its message)."""
+    detail = str(exc) if isinstance(exc, NotYours) else _("Your role does not allow this.")
+    return api.create_response(request, {"detail": detail}, status=403)
 
 
 @api.exception_handler(ValidationError)

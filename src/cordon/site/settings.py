@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -32,6 +33,11 @@ if not SECRET_KEY:
         _secret_file.write_text(secrets.token_urlsafe(50))
         _secret_file.chmod(0o600)
     SECRET_KEY = _secret_file.read_text().strip()
+# Rotating the key (docs/operations.md, "Security"): the old keys, comma-separated, still accepted on what they
+# signed (sessions, message cookies) until those expire; new signatures use SECRET_KEY.
+SECRET_KEY_FALLBACKS = [
+    k.strip() for k in os.environ.get("CORDON_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+]
 
 ALLOWED_HOSTS = [
     h for h in os.environ.get("CORDON_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
@@ -63,6 +69,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "axes",
 ]
 
 # Background jobs (cordon.apps.jobs): django-tasks with its database backend, so the SQLite demo needs no other
@@ -97,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "cordon.site.middleware.RequestSizeLimitMiddleware",
+    # Last, as django-axes asks: turns a refused sign-in of a locked-out client into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cordon.site.urls"
@@ -141,15 +150,53 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# django-axes first: it refuses a locked-out client before the password is even checked (docs/operations.md,
+# "Security").
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Every path that sets a password checks it against these: `cordon createuser` (accounts.actions.create_user),
+# the admin's user and password forms, and Django's createsuperuser and changepassword commands.
+_VALIDATION = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": _VALIDATION + "UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "display_name", "first_name", "last_name", "email")},
+    },
+    {"NAME": _VALIDATION + "MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": _VALIDATION + "CommonPasswordValidator"},
+    {"NAME": _VALIDATION + "NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 12 * 3600
+
+# --- Failed sign-ins (django-axes) ------------------------------------------------------------------------
+# Each failed sign-in is counted per user name and client address together; at CORDON_LOGIN_FAILURE_LIMIT
+# failures that pair is refused (HTTP 429, even with the right password) until CORDON_LOGIN_COOLOFF_MINUTES
+# have passed since its last failure (0: until an administrator unlocks it on /audit/sign-ins/). Every failure is
+# kept in axes' failure log and shown to auditors there. CORDON_LOGIN_LOCKOUT chooses what is counted: a comma-
+# separated list of "username", "ip_address" or both joined with "+" (any of them at the limit locks).
+AXES_FAILURE_LIMIT = int(os.environ.get("CORDON_LOGIN_FAILURE_LIMIT", 5))
+_COOLOFF_MINUTES = float(os.environ.get("CORDON_LOGIN_COOLOFF_MINUTES", 15))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=_COOLOFF_MINUTES) if _COOLOFF_MINUTES > 0 else None
+AXES_LOCKOUT_PARAMETERS = [
+    part.split("+") if "+" in part else part
+    for part in (p.strip() for p in os.environ.get("CORDON_LOGIN_LOCKOUT", "username+ip_address").split(","))
+    if part
+]
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in clears that pair's count
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure (time, user name, address, locked out or not)
+AXES_ENABLE_ADMIN = False  # read on the audit pages; unlocking is an audited action, not an admin delete
+AXES_LOCKOUT_CALLABLE = "cordon.apps.accounts.signin.locked_out"
+AXES_CLIENT_IP_CALLABLE = "cordon.apps.accounts.signin.client_ip"
+AXES_VERBOSE = False
+# Behind a proxy, the header it sets to the client's address (e.g. X-Real-IP), so failures are counted per client
+# and not per proxy; empty: the connection's address (REMOTE_ADDR).
+CORDON_CLIENT_IP_HEADER = os.environ.get("CORDON_CLIENT_IP_HEADER", "")
 
 # --- Internationalisation -------------------------------------------------------------------------------
 LANGUAGE_CODE = os.environ.get("CORDON_LANGUAGE", "zh-hans")
@@ -229,9 +276,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("CORDON_LOG_LEVEL", "WARNING")},
 }
 
+# --- HTTPS and the proxy (docs/operations.md, "Serving behind a reverse proxy with HTTPS") -----------------
+# Production runs behind a proxy that terminates TLS (CORDON_HTTPS=1): cookies are secure and a request counts as
+# HTTPS when the proxy says so. The proxy also redirects plain HTTP to HTTPS and sends HSTS (the nginx example in
+# docs/operations.md does both), so Django does neither and `cordon manage check --deploy` is told so explicitly.
+# Django's redirect would also send /healthz, asked on the loopback address without the proxy's header, away.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if _env_bool("CORDON_HTTPS", False):
+CORDON_HTTPS = _env_bool("CORDON_HTTPS", False)
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if CORDON_HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Handed to the proxy: HSTS (security.W004) and the HTTP-to-HTTPS redirect (security.W008).
+    SILENCED_SYSTEM_CHECKS += ["security.W004", "security.W008"]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("cordon.apps.venues.urls")),
     path("", include("cordon.apps.geo.urls")),
     path("", include("cordon.apps.audit.urls")),
+    path("", include("cordon.apps.accounts.urls")),
     path("data/", include("cordon.apps.dataio.urls")),
     path("tracing/", include("cordon.apps.tracing.urls")),
     path("control/", include("cordon.apps.control.urls")),

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
+from axes.models import AccessAttempt
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +38,7 @@ def create_user(
     is_staff: bool = False,
     source: str = "web",
 ) -> User:
-    errors: dict[str, str] = {}
+    errors: dict[str, Any] = {}
     if role not in Role.values:
         errors["role"] = _("Unknown role. Choose one of: %(roles)s.") % {"roles": ", ".join(Role.values)}
     jurisdiction: Jurisdiction | None = Jurisdiction.objects.filter(code=jurisdiction_code).first()
@@ -49,10 +53,6 @@ def create_user(
         errors["username"] = _("A user name is required.")
     elif User.objects.filter(username=username).exists():
         errors["username"] = _("This user name is taken.")
-    if len(password) < 4:
-        errors["password"] = _("A password has at least 4 characters.")
-    if errors:
-        raise ValidationError(errors)
     user = User(
         username=username.strip(),
         display_name=display_name,
@@ -62,6 +62,12 @@ def create_user(
         is_staff=is_staff,
         is_superuser=is_staff and role == Role.ADMINISTRATOR,
     )
+    try:  # settings.AUTH_PASSWORD_VALIDATORS: length, likeness to the user name, common, all digits
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
     user.set_password(password)
     return audit.save_new(actor, user, source=source)
 
@@ -86,3 +92,11 @@ def stamp_token_use(
     if token.last_used_at is not None and now - token.last_used_at < TOKEN_STAMP_EVERY:
         return False
     return audit.change(actor, token, source=source, last_used_at=now)
+
+
+@action
+def unlock_sign_in(*, actor: Actor | None, counts: Sequence[AccessAttempt], source: str = "web") -> int:
+    """Forget failed sign-ins counted by django-axes (``accounts.selectors.counts_against``: every count against
+    one user name), so a locked-out user may sign in again at once; returns how many counts were removed. The
+    failure log keeps every failure; the audit trail keeps who unlocked what."""
+    return audit.delete_many(actor, counts, source=source)

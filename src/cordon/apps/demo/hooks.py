@@ -9,9 +9,11 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cordon.apps.geo import selectors as geo
 from cordon.core import jobs
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap, caps_for
+from cordon.core.scoping import may_change
 
 from . import actions
 
@@ -31,11 +33,17 @@ def _next_day_job(progress: jobs.Progress, params: Mapping[str, Any], actor: Act
     }
 
 
+def _may_play(actor: Actor) -> bool:
+    """An administrator of the city (the day is the whole city's; a district's administrator does not play it)."""
+    root = geo.city_root()
+    return Cap.ADMIN in caps_for(actor.role) and (root is None or may_change(actor, root))
+
+
 jobs.register(
     jobs.JobKind(
         name=NEXT_DAY,
         label=_("Play the demo outbreak's next day"),
         run=_next_day_job,
-        may_start=lambda actor: Cap.ADMIN in caps_for(actor.role),
+        may_start=_may_play,
     )
 )

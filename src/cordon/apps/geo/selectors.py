@@ -86,6 +86,12 @@ def building_points(user: Actor, node: Jurisdiction, *, limit: int = 2000) -> li
     ]
 
 
+def city_root() -> Jurisdiction | None:
+    """Unscoped: the root of the jurisdiction tree (the city), which owns the city-wide records (quarantine
+    plans, the city's frequency rules); ``None`` before a city is loaded."""
+    return Jurisdiction.objects.filter(parent__isnull=True).order_by("path").first()
+
+
 def district_of(node: Jurisdiction) -> Jurisdiction:
     """The district (second level of the tree) a jurisdiction lies in; the node itself above that level."""
     codes = [c for c in node.path.split("/") if c]

@@ -1,19 +1,30 @@
-"""Reads of jobs: a person sees the jobs they started; an administrator sees every job."""
+"""Reads of jobs: a person sees the jobs they started; an administrator also sees the jobs of everyone at their
+level or below it (every job, for an administrator of the city; a district's administrator does not see, cancel
+or run again the city's jobs or another district's)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap, caps_for
-from cordon.core.scoping import NotFound
+from cordon.core.scoping import NotFound, Scope
 
 from .models import Job
 
 
 def jobs_for(actor: Actor) -> QuerySet[Job]:
     rows = Job.objects.select_related("progress", "started_by")
-    return rows if Cap.ADMIN in caps_for(actor.role) else rows.filter(started_by_id=actor.pk)
+    own = Q(started_by_id=actor.pk)
+    if Cap.ADMIN not in caps_for(actor.role):
+        return rows.filter(own)
+    path = Scope.of(actor).path
+    if path is None:
+        return rows.filter(own)
+    below = Q(started_by__jurisdiction__path__startswith=path)
+    if path.count("/") == 2:  # the root of the tree: the system's jobs too
+        below |= Q(started_by__isnull=True)
+    return rows.filter(own | below)
 
 
 def get_job_for(actor: Actor, job_id: int) -> Job:

@@ -353,17 +353,26 @@ class RoundCount(models.Model):
 
 
 class FrequencyRule(models.Model):
-    """Key-industry screening frequency (e.g. delivery riders every day, couriers every 2 days)."""
+    """Key-industry screening frequency (e.g. delivery riders every day, couriers every 2 days), owned by a
+    jurisdiction: the city's rule holds for the whole city; a district may add a stricter one for itself (the
+    stricter of the rules over a worker's home holds). Only the owner's level or a level above changes a rule,
+    and no rule may be looser than one of a level above it."""
 
-    sector = models.OneToOneField(
+    sector = models.ForeignKey(
         "geo.IndustrySector", verbose_name=_("industry sector"), on_delete=models.CASCADE, related_name="+"
+    )
+    jurisdiction = models.ForeignKey(
+        "geo.Jurisdiction", verbose_name=_("set by"), on_delete=models.CASCADE, related_name="+"
     )
     every_days = models.PositiveSmallIntegerField(_("every (days)"))
 
     class Meta:
         verbose_name = _("screening frequency rule")
         verbose_name_plural = _("screening frequency rules")
-        ordering = ["sector__code"]
+        ordering = ["sector__code", "jurisdiction__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["sector", "jurisdiction"], name="frequency_rule_once_per_node")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.sector_id}/{self.every_days}d"
+        return f"{self.sector_id}@{self.jurisdiction_id}/{self.every_days}d"

@@ -31,7 +31,7 @@ from cordon.apps.people.models import Person
 from cordon.core import live
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
-from cordon.core.scoping import NotFound, Scope
+from cordon.core.scoping import NotFound, Scope, may_change
 from cordon.engine import pooling
 
 from .models import (
@@ -57,7 +57,8 @@ def _scope(user: Actor, cap: Cap = Cap.VIEW_SCREENING) -> Scope:
     return scope
 
 
-def _ancestors(path: str) -> list[str]:
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of the nodes above the node at ``path`` (a plain computation over the path)."""
     parts = [p for p in path.split("/") if p]
     return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
 
@@ -67,7 +68,7 @@ def rounds_visible_to(user: Actor, cap: Cap = Cap.VIEW_SCREENING) -> QuerySet[Sc
     if scope.path is None:
         return ScreeningRound.objects.none()
     return ScreeningRound.objects.filter(
-        scope.territory("owner") | Q(owner__path__in=_ancestors(scope.path))
+        scope.territory("owner") | Q(owner__path__in=ancestor_paths(scope.path))
     ).select_related("owner")
 
 
@@ -76,6 +77,13 @@ def get_round_for(user: Actor, code: str, cap: Cap = Cap.VIEW_SCREENING) -> Scre
         return rounds_visible_to(user, cap).get(code=code)
     except ScreeningRound.DoesNotExist:
         raise NotFound from None
+
+
+def may_manage(user: Actor, round: ScreeningRound) -> bool:
+    """Whether the user may change the round, its sites and tubes: the capability, and the round organised by
+    their level or a level below it (a district sees a city-wide round but does not run it). The actions check
+    the same (``require_may_change``); pages ask here only to offer the buttons."""
+    return Scope.of(user).can(Cap.MANAGE_SCREENING) and may_change(user, round.owner)
 
 
 def sites_visible_to(user: Actor, cap: Cap = Cap.VIEW_SCREENING) -> QuerySet[SamplingSite]:
@@ -370,15 +378,31 @@ def overdue_resamples_by_district(user: Actor, now: dt.datetime) -> dict[int, tu
 
 
 def rules(user: Actor) -> QuerySet[FrequencyRule]:
-    _scope(user)
-    return FrequencyRule.objects.select_related("sector")
+    """The frequency rules that hold somewhere in the user's territory: those of their own node and the levels
+    above it, and those of the levels below it."""
+    scope = _scope(user)
+    if scope.path is None:
+        return FrequencyRule.objects.none()
+    return FrequencyRule.objects.filter(
+        Q(jurisdiction__path__startswith=scope.path) | Q(jurisdiction__path__in=ancestor_paths(scope.path))
+    ).select_related("sector", "jurisdiction")
+
+
+def _holding_rule(scope: Scope, sector_rules: list[FrequencyRule]) -> FrequencyRule:
+    """The rule a page shows for a sector: the strictest of those holding at the user's own node, or else the
+    strictest of those below it (a district's own, seen by the city)."""
+    path = scope.path or ""
+    over = [r for r in sector_rules if path.startswith(r.jurisdiction.path)]
+    return min(over or sector_rules, key=lambda r: r.every_days)
 
 
 def overdue_workers(
     user: Actor, *, sector: IndustrySector | None = None, now: dt.datetime | None = None, limit: int = 500
 ) -> list[dict[str, Any]]:
     """Per key-industry sector with a frequency rule: the workers in the user's territory (and sector, for a
-    regulator) whose last sample is older than the rule allows, or who were never sampled."""
+    regulator) whose last sample is older than the rule holding where they live allows, or who were never
+    sampled. Where the city's rule and a district's both hold, the stricter does: a worker is overdue when
+    any rule over their home says so."""
     scope = _scope(user)
     now = now or timezone.now()
     out = []
@@ -387,17 +411,33 @@ def overdue_workers(
         qs_rules = qs_rules.filter(sector_id=scope.sector_id)
     if sector is not None:
         qs_rules = qs_rules.filter(sector=sector)
-    for rule in qs_rules:
-        since = now - dt.timedelta(days=rule.every_days)
+    by_sector: dict[int, list[FrequencyRule]] = {}
+    for rule in qs_rules.order_by("sector__code", "jurisdiction__path"):
+        by_sector.setdefault(rule.sector_id, []).append(rule)
+    for sector_rules in by_sector.values():
+        due = Q(pk__in=[])
+        for rule in sector_rules:
+            since = now - dt.timedelta(days=rule.every_days)
+            due |= Q(jurisdiction__path__startswith=rule.jurisdiction.path) & (
+                Q(last__isnull=True) | Q(last__lt=since)
+            )
         workers = (
-            Person.objects.filter(scope.territory("jurisdiction"), sector=rule.sector)
+            Person.objects.filter(scope.territory("jurisdiction"), sector=sector_rules[0].sector)
             .annotate(last=Max("screening_samples__bound_at"))
-            .filter(Q(last__isnull=True) | Q(last__lt=since))
+            .filter(due)
             .select_related("jurisdiction")
             .order_by("last", "pk")
         )
         total = workers.count()
-        out.append({"rule": rule, "sector": rule.sector, "overdue": total, "workers": list(workers[:limit])})
+        out.append(
+            {
+                "rule": _holding_rule(scope, sector_rules),
+                "rules": sector_rules,
+                "sector": sector_rules[0].sector,
+                "overdue": total,
+                "workers": list(workers[:limit]),
+            }
+        )
     return out
 
 

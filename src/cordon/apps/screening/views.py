@@ -149,7 +149,7 @@ def round_detail(request: AuthedRequest, code: str) -> HttpResponse:
             else set(),
             "advice_error": advice_error,
             "prevalence": raw,
-            "can_manage": scope.can(Cap.MANAGE_SCREENING),
+            "can_manage": selectors.may_manage(request.user, r),
             "can_sample": scope.can(Cap.SAMPLE),
         },
     )
@@ -253,7 +253,7 @@ def coverage(request: AuthedRequest, code: str) -> HttpResponse:
                 else ""
             ),
             "parent": node.parent if node.parent_id and node.path != r.owner.path else None,
-            "can_manage": Scope.of(request.user).can(Cap.MANAGE_SCREENING),
+            "can_manage": selectors.may_manage(request.user, r),
         },
     )
 

@@ -319,6 +319,9 @@ def linkage_ack(request: AuthedRequest) -> HttpResponse:
             continue
         actions.acknowledge_linkage(actor=request.user, linkage=link)
         n += 1
+    if not n:  # none ticked, or none of the caller's inbox
+        messages.error(request, _("Choose the contacts to acknowledge."))
+        return redirect("tracing:linkage")
     messages.success(request, _("%(n)d contacts acknowledged.") % {"n": n})
     return redirect("tracing:linkage")
 

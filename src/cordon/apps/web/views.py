@@ -19,7 +19,7 @@ from cordon.apps.people import selectors as people
 from cordon.core import badges
 from cordon.core.access import PUBLIC, SIGNED_IN, AuthedRequest, page
 from cordon.core.roles import Cap, Role
-from cordon.core.scoping import NotFound, Scope
+from cordon.core.scoping import NotFound, NotYours, Scope
 
 # Roles that look after residents directly see the special groups of their area on their home page.
 SPECIAL_GROUP_ROLES = {Role.GRID_WORKER, Role.STREET_OFFICER, Role.SERVICE_DISPATCHER}
@@ -86,6 +86,8 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, NotYours):  # a record of a level above or of another district: say whose
+        return _error(request, 403, str(exception))
     return _error(request, 403, _("Your role does not allow this."))
 
 

@@ -11,8 +11,10 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
+from cordon.apps.geo import selectors as geo
 from cordon.core.actions import action
 from cordon.core.actors import Actor, user_or_none
+from cordon.core.scoping import require_may_change
 from cordon.engine import quarantine as engine
 
 from .. import selectors
@@ -31,7 +33,11 @@ def save_plan_version(
     source: str = "web",
 ) -> QuarantinePlan:  # fmt: skip
     """A new version of the plan for ``applies_to``, put in force (the previous one stays for the placements
-    made under it)."""
+    made under it). A plan holds for the whole city: only the city's level changes it, not an administrator
+    of a district."""
+    city = geo.city_root()
+    if city is not None:
+        require_may_change(actor, city)
     profile = profile or selectors.profile_id()
     if applies_to not in AppliesTo.values:
         raise ValidationError({"applies_to": _("Unknown kind of contact.")})

@@ -25,12 +25,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cordon.apps.geo import selectors as geo
 from cordon.apps.people.models import Person
 from cordon.apps.tracing import actions as tracing
 from cordon.apps.tracing import selectors as tracing_reads
 from cordon.apps.tracing.models import Case, Classification, Control, FoundBy
 from cordon.core.actions import action
 from cordon.core.actors import Actor
+from cordon.core.scoping import require_may_change
 
 from .. import selectors
 from ..scenario import OUTBREAK_DAYS, RESPONSE, SEED, SOURCE, Summary, city_of
@@ -122,10 +124,13 @@ def play_next_day(
     cases reported that day entered and traced. Refused when that day is after today (cases cannot be reported
     in the future): one day a day, as an exercise runs; a demo that fell behind catches up a day at a time.
     ``city`` is the simulator's city the demo was loaded with (by default the demo preset's at the population
-    the load recorded)."""
+    the load recorded). The day is the whole city's: only the city's level plays it."""
     import numpy as np
     import pyarrow.parquet as pq
 
+    root = geo.city_root()
+    if root is not None:
+        require_may_change(actor, root)
     refusal = selectors.next_day_refusal()
     if refusal:
         raise ValidationError(refusal)

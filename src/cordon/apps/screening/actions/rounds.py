@@ -18,6 +18,7 @@ from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction
 from cordon.apps.people.models import Person
 from cordon.core.actions import action
 from cordon.core.actors import Actor, user_or_none
+from cordon.core.scoping import require_may_change
 from cordon.engine import pooling
 
 from ..models import TUBE_SIZES, RoundStatus, RoundTarget, ScreeningRound, Tube, TubeStatus
@@ -82,6 +83,7 @@ def create_round(*, actor: Actor | None, data: RoundData, source: str = "web") -
     if errors:
         raise ValidationError(errors)
     assert data.owner is not None and data.starts_at is not None and data.ends_at is not None
+    require_may_change(actor, data.owner)  # a round is organised by the actor's level or one below it
     row = audit.create(
         actor,
         ScreeningRound,
@@ -141,7 +143,9 @@ def _count_target(round: ScreeningRound) -> int:
 
 @action
 def recount_target(*, actor: Actor | None, round: ScreeningRound, source: str = "web") -> int:
-    """Count the round's target population from the register again (after moves or new registrations)."""
+    """Count the round's target population from the register again (after moves or new registrations). Only
+    the round's organiser or a level above it may."""
+    require_may_change(actor, round.owner)
     total = _count_target(round)
     audit.change(actor, round, source=source, counted_at=timezone.now())
     return total
@@ -149,6 +153,8 @@ def recount_target(*, actor: Actor | None, round: ScreeningRound, source: str = 
 
 @action
 def close_round(*, actor: Actor | None, round: ScreeningRound, source: str = "web") -> ScreeningRound:
+    """Close the round (no more samples); only its organiser or a level above it may."""
+    require_may_change(actor, round.owner)
     if round.status == RoundStatus.CLOSED:
         raise ValidationError({"status": _("The round is already closed.")})
     audit.change(actor, round, source=source, status=RoundStatus.CLOSED)

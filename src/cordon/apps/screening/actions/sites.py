@@ -14,6 +14,7 @@ from cordon.apps.audit import actions as audit
 from cordon.apps.geo.models import Jurisdiction
 from cordon.core.actions import action
 from cordon.core.actors import Actor
+from cordon.core.scoping import require_may_change
 
 from ..models import TUBE_SIZES, SamplingSite, ScreeningRound, Tube
 
@@ -34,6 +35,8 @@ class SiteData:
 def add_site(
     *, actor: Actor | None, round: ScreeningRound, data: SiteData, source: str = "web"
 ) -> SamplingSite:
+    """Add a sampling site to the round; only the round's organiser or a level above it may."""
+    require_may_change(actor, round.owner)
     errors: dict[str, str] = {}
     if not data.code.strip():
         errors["code"] = _("A code is required.")
@@ -99,7 +102,8 @@ def issue_tubes(
     source: str = "web",
 ) -> int:  # fmt: skip
     """Register tubes for a site (pooled tubes of the round's size, or single tubes for re-sampling); each new
-    tube has its audit row (inserted in bulk)."""
+    tube has its audit row (inserted in bulk). Only the round's organiser or a level above it may."""
+    require_may_change(actor, site.round.owner)
     codes = _barcodes(barcodes) if isinstance(barcodes, str) else [b.strip() for b in barcodes if b.strip()]
     size = site.round.tube_size if size is None else size
     if size not in TUBE_SIZES:

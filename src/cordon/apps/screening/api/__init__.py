@@ -290,15 +290,21 @@ def overdue(request: AuthedRequest, sector: str = query(IndustrySector, "code"))
     return [OverdueOut.of(x) for x in selectors.overdue_workers(request.user, sector=s)]
 
 
-@router.post("/screening/rules", response=RuleOut, summary="Set a key-industry screening frequency")
+@router.post(
+    "/screening/rules",
+    response=RuleOut,
+    summary="Set a key-industry screening frequency for the caller's jurisdiction (a district: stricter only)",
+)
 @api(Cap.MANAGE_SCREENING)
 def save_rule(request: AuthedRequest, payload: RuleIn) -> RuleOut:
     s = geo.sectors().filter(code=payload.sector).first()
     if s is None:
         raise ValidationError({"sector": _("Unknown industry sector.")})
-    return RuleOut.of(
-        actions.save_rule(actor=request.user, sector=s, every_days=payload.every_days, source="api")
+    node = _node(request, payload.jurisdiction, "jurisdiction") if payload.jurisdiction else None
+    rule = actions.save_rule(
+        actor=request.user, sector=s, every_days=payload.every_days, jurisdiction=node, source="api"
     )
+    return RuleOut.of(rule)
 
 
 @router.get(

@@ -370,30 +370,36 @@ class WorkerOut(Schema):
         return cls(person_id=p.pk, name=p.name, last_sampled=getattr(p, "last", None))
 
 
-class OverdueOut(Schema):
-    sector: str
-    every_days: int
-    overdue: int
-    workers: list[WorkerOut]
-
-    @classmethod
-    def of(cls, x: dict[str, Any]) -> Self:
-        return cls(sector=x["sector"].code, every_days=x["rule"].every_days, overdue=x["overdue"],
-                   workers=[WorkerOut.of(p) for p in x["workers"]])  # fmt: skip
-
-
 class RuleIn(Schema):
     sector: SectorCode
     every_days: int
+    # The jurisdiction the rule is for: by default the caller's own (the city's rule for the city, a district's
+    # own rule for a district). A district's rule may be stricter than the city's, never looser.
+    jurisdiction: str = ""
 
 
 class RuleOut(Schema):
     sector: str
     every_days: int
+    jurisdiction: str
 
     @classmethod
     def of(cls, rule: FrequencyRule) -> Self:
-        return cls(sector=rule.sector.code, every_days=rule.every_days)
+        return cls(sector=rule.sector.code, every_days=rule.every_days, jurisdiction=rule.jurisdiction.code)
+
+
+class OverdueOut(Schema):
+    sector: str
+    every_days: int  # the rule holding at the caller's own node (the stricter where several do)
+    overdue: int
+    workers: list[WorkerOut]
+    rules: list[RuleOut]  # every rule of the sector in the caller's territory and above it
+
+    @classmethod
+    def of(cls, x: dict[str, Any]) -> Self:
+        return cls(sector=x["sector"].code, every_days=x["rule"].every_days, overdue=x["overdue"],
+                   workers=[WorkerOut.of(p) for p in x["workers"]],
+                   rules=[RuleOut.of(r) for r in x["rules"]])  # fmt: skip
 
 
 class AlternativeOut(Schema):

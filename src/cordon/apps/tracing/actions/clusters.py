@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from cordon.apps.audit import actions as audit
 from cordon.core.actions import action
 from cordon.core.actors import Actor, user_or_none
+from cordon.core.scoping import require_may_change
 
 from ..models import Case, Cluster
 
@@ -67,7 +68,8 @@ def merge_clusters(
     *, actor: Actor | None, target: Cluster, others: Sequence[Cluster], source: str = "web"
 ) -> int:
     """Move every case of ``others`` into ``target``; the others are kept, marked as merged into it (and so
-    are the clusters merged into them before)."""
+    are the clusters merged into them before). Every case moved must be the actor's to change: a district does
+    not move another district's cases (a cluster across districts is merged by a level holding them all)."""
     if target.merged_into_id is not None:
         raise ValidationError({"target": _("The target cluster was itself merged into another.")})
     others = [c for c in others if c.pk != target.pk]
@@ -75,7 +77,9 @@ def merge_clusters(
         raise ValidationError({"clusters": _("Choose at least one other cluster to merge.")})
     moved = 0
     for other in others:
-        cases = list(Case.objects.filter(cluster=other))
+        cases = list(Case.objects.filter(cluster=other).select_related("jurisdiction", "district"))
+        for case in cases:
+            require_may_change(actor, case.jurisdiction, named=case.district)
         moved += add_to_cluster(actor=actor, cluster=target, cases=cases, source=source)
         audit.change(actor, other, source=source, merged_into=target)
         audit.change_many(
