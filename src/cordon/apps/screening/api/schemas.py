@@ -375,7 +375,7 @@ class RuleIn(Schema):
     every_days: int
     # The jurisdiction the rule is for: by default the caller's own (the city's rule for the city, a district's
     # own rule for a district). A district's rule may be stricter than the city's, never looser.
-    jurisdiction: str = ""
+    jurisdiction: JurisdictionCode = ""
 
 
 class RuleOut(Schema):
