@@ -165,3 +165,20 @@ def test_scans_dated_outside_the_plausible_range_are_rejected(
     report = tracing.ingest_scans(actor=admin, source_file=path, filename="scans.csv")
     assert report.added == 1
     assert sum(report.rejected.values()) == 2
+
+
+def test_no_two_api_schemas_share_a_name() -> None:
+    """The OpenAPI schema keeps one component per class name: two schemas of one name would document one
+    operation's input or output with the other's fields (control's and screening's ``SiteIn`` did)."""
+    from ninja import Schema
+
+    names: dict[str, set[str]] = {}
+
+    def walk(cls: type) -> None:
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("cordon."):
+                names.setdefault(sub.__name__, set()).add(f"{sub.__module__}.{sub.__qualname__}")
+            walk(sub)
+
+    walk(Schema)
+    assert {name: where for name, where in names.items() if len(where) > 1} == {}

@@ -24,6 +24,7 @@ from .schemas import (
     HealthIn,
     HealthOut,
     IsolationSiteIn,
+    IsolationSiteOut,
     MovedOut,
     OrderDetailOut,
     OrderFilter,
@@ -41,7 +42,6 @@ from .schemas import (
     RoomsAddedOut,
     RoomsIn,
     SiteCreatedOut,
-    SiteOut,
     TransferIn,
     TransferOut,
     WhenIn,
@@ -247,12 +247,12 @@ def board(request: AuthedRequest) -> BoardOut:
 # --- Sites and plans --------------------------------------------------------------------------------------
 
 
-@router.get("/control/sites", response=list[SiteOut], summary="Isolation sites with their capacity")
+@router.get("/control/sites", response=list[IsolationSiteOut], summary="Isolation sites with their capacity")
 @api(Cap.VIEW_CONTROL)
-def list_sites(request: AuthedRequest) -> list[SiteOut]:
+def list_sites(request: AuthedRequest) -> list[IsolationSiteOut]:
     sites = list(selectors.sites_visible_to(request.user))
     cap = selectors.capacity(request.user, sites)
-    return [SiteOut.of(s, cap[s.pk]) for s in sites]
+    return [IsolationSiteOut.of(s, cap[s.pk]) for s in sites]
 
 
 @router.post("/control/sites", response={201: SiteCreatedOut}, summary="Add an isolation site")

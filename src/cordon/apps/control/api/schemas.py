@@ -313,7 +313,7 @@ class BoardOut(Schema):
         )
 
 
-class SiteOut(Schema):
+class IsolationSiteOut(Schema):
     id: int
     code: str
     name: str
@@ -329,7 +329,7 @@ class SiteOut(Schema):
     out_of_service: int
 
     @classmethod
-    def of(cls, s: IsolationSite, c: selectors.Capacity) -> "SiteOut":
+    def of(cls, s: IsolationSite, c: selectors.Capacity) -> "IsolationSiteOut":
         return cls(
             id=s.pk, code=s.code, name=s.name, district=s.district.code, active=s.active, rooms=c.rooms,
             beds=c.beds, available_rooms=c.available_rooms, occupied_rooms=c.occupied_rooms, persons=c.persons,

@@ -205,7 +205,7 @@ class TrajectoryOut(Schema):
         )
 
 
-class CreatedOut(Schema):
+class EntryCreatedOut(Schema):
     id: int
 
 
