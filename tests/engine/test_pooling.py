@@ -110,6 +110,15 @@ def test_a_prevalence_that_is_not_a_share_is_refused(p: Any) -> None:
             calculation()
 
 
+@pytest.mark.parametrize("p", [5e-87, 1e-17, 5e-324])
+def test_a_prevalence_too_small_to_plan_for_is_refused_not_divided_by(p: float) -> None:
+    """1 - p rounds to 1 for a prevalence under about 1e-16, and the advisor once divided by zero (found by
+    Schemathesis on GET /api/screening/advice): a prevalence under MIN_PREVALENCE is refused by name."""
+    with pytest.raises(ValueError, match="prevalence"):
+        advise(p, population=88_224_582_769)
+    assert advise(1e-12).design is not None
+
+
 @pytest.mark.parametrize("design", ALL_DESIGNS, ids=lambda d: d.label)
 def test_the_ends_of_the_prevalence_range(design: Design) -> None:
     """With no positives a block costs its first round only; with every sample positive, every pool and every

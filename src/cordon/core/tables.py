@@ -1,10 +1,15 @@
-"""The one reader of uploaded tables: CSV (UTF-8, comma or tab) and XLSX, as a header and numbered rows.
+"""The one reader of uploaded tables (CSV, UTF-8, comma or tab, and XLSX, as a header and numbered rows) and
+the one writer of the tables the app hands out (``write_csv``, ``write_xlsx``).
 
 Every upload that carries rows (register imports, lab result files) reads them here, so they share one set of
 rules and one set of messages: the size limit (``CORDON_MAX_UPLOAD_BYTES``), UTF-8 with or without a BOM, the
 delimiter taken from the first line, old ``.xls`` and binary files refused, cells stripped, empty rows skipped,
 row numbers as a spreadsheet shows them (the header is row 1). A file that cannot be read at all raises
 ``FileProblem`` with a message for the person who uploaded it.
+
+Every cell written goes through ``neutral``: text that a spreadsheet would take for a formula (a cell starting
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written behind a single quote, as OWASP advises
+against formula (CSV) injection: ``=HYPERLINK(...)`` reads as the text ``'=HYPERLINK(...)``, never runs.
 
 (The scan store reads its own, far larger, files with pyarrow's streaming reader: see ``engine.scanstore``.)
 """
@@ -15,8 +20,9 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -41,6 +47,51 @@ def cell_text(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value).strip()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(value: Any) -> Any:
+    """A cell as it is safe to write: None as empty, text a spreadsheet would run as a formula behind a quote;
+    numbers, dates and other text unchanged."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_csv(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """``header`` and ``rows`` as CSV (UTF-8 with a BOM, which Excel needs to read UTF-8) to ``out``; returns
+    the number of rows. Every cell goes through ``neutral``."""
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text)
+    writer.writerow([neutral(c) for c in header])
+    count = 0
+    for row in rows:
+        writer.writerow([neutral(c) for c in row])
+        count += 1
+    text.flush()
+    text.detach()
+    return count
+
+
+def write_xlsx(out: IO[bytes], sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """``header`` and ``rows`` as a one-sheet XLSX workbook to ``out``; returns the number of rows. Every cell
+    goes through ``neutral``."""
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import save_workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_name)
+    sheet.append([neutral(c) for c in header])
+    count = 0
+    for row in rows:
+        sheet.append([neutral(c) for c in row])
+        count += 1
+    save_workbook(workbook, out)  # what Workbook.save does, named so it does not read as a model write
+    return count
 
 
 def read_table(data: bytes, filename: str = "") -> tuple[list[str], list[Row]]:

@@ -265,6 +265,17 @@ CORDON_PDF_FONT = os.environ.get("CORDON_PDF_FONT", "")
 # Mass screening: hours within which a person of a positive pool must be re-sampled in a single tube.
 CORDON_RESAMPLE_HOURS = float(os.environ.get("CORDON_RESAMPLE_HOURS", 6))
 
+# --- Input -----------------------------------------------------------------------------------------------
+# Plausible dates (cordon.core.inputs), as (years back, years ahead) of today: an event's date or time (a scan,
+# an onset, a sample, an order, a round) and a birth date; the API, the import and scan ingestion refuse others.
+CORDON_PLAUSIBLE_DATES = {
+    "event": (
+        int(os.environ.get("CORDON_PLAUSIBLE_EVENT_YEARS_BACK", 5)),
+        int(os.environ.get("CORDON_PLAUSIBLE_EVENT_YEARS_AHEAD", 1)),
+    ),
+    "birth": (int(os.environ.get("CORDON_PLAUSIBLE_BIRTH_YEARS_BACK", 120)), 0),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,11 +3,12 @@
 import datetime as dt
 from typing import Any
 
-from ninja import Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from cordon.core import pii, records
 from cordon.core.access import AuthedRequest, api
 from cordon.core.actors import Actor
+from cordon.core.paging import Paging, page
 from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 
@@ -15,6 +16,8 @@ from . import selectors
 from .models import AccessLog, AuditEntry, ReadAlert
 
 router = Router(tags=["audit"])
+
+ACCESS_CAP = 1000
 
 
 class AuditOut(Schema):
@@ -94,24 +97,36 @@ def record_history(request: AuthedRequest, kind: str, pk: int) -> list[AuditOut]
     return [AuditOut.of(request.user, e) for e in selectors.audit_for_record(request.user, instance)[:500]]
 
 
+class AccessQuery(Paging):
+    person: int | None = None
+    limit: int = Field(100, ge=1, description=f"How many rows to return (at most {ACCESS_CAP:,}).")
+
+
 @router.get(
     "/access-log",
     response=list[AccessOut],
     summary="Who read which persons: records opened, lists, searches, exports (auditors)",
+    description=f"Newest first; at most {ACCESS_CAP:,} rows per call (a larger limit is lowered).",
 )
 @api(Cap.VIEW_AUDIT)
 @personal_data()
-def access_log(request: AuthedRequest, person: int | None = None, limit: int = 100) -> list[AccessOut]:
-    qs = selectors.access_log_visible_to(request.user, person=person)
-    return [AccessOut.of(a) for a in qs[: max(1, min(limit, 1000))]]
+def access_log(request: AuthedRequest, filters: Query[AccessQuery]) -> list[AccessOut]:
+    qs = selectors.access_log_visible_to(request.user, person=filters.person)
+    rows: list[AccessLog] = page(qs, filters, cap=ACCESS_CAP)
+    return [AccessOut.of(a) for a in rows]
+
+
+class AlertQuery(Paging):
+    limit: int = Field(100, ge=1, description=f"How many rows to return (at most {ACCESS_CAP:,}).")
 
 
 @router.get(
     "/read-alerts",
     response=list[ReadAlertOut],
     summary="Users stopped by the personal-data volume limit (auditors)",
+    description=f"Newest first; at most {ACCESS_CAP:,} rows per call (a larger limit is lowered).",
 )
 @api(Cap.VIEW_AUDIT)
-def read_alerts(request: AuthedRequest, limit: int = 100) -> list[ReadAlertOut]:
-    qs = selectors.read_alerts_visible_to(request.user)
-    return [ReadAlertOut.of(a) for a in qs[: max(1, min(limit, 1000))]]
+def read_alerts(request: AuthedRequest, filters: Query[AlertQuery]) -> list[ReadAlertOut]:
+    rows: list[ReadAlert] = page(selectors.read_alerts_visible_to(request.user), filters, cap=ACCESS_CAP)
+    return [ReadAlertOut.of(a) for a in rows]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import FileResponse, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Query, Router
 
 from cordon.core.access import AuthedRequest, api
+from cordon.core.inputs import NO_NUL
 from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
@@ -54,7 +55,9 @@ def import_file(request: AuthedRequest, kind: str) -> JsonResponse:
 )
 @api(Cap.EXPORT)
 @personal_data(via="export")
-def export_file(request: AuthedRequest, kind: str, format: str = "csv") -> FileResponse:
+def export_file(
+    request: AuthedRequest, kind: str, format: str = Query("csv", max_length=4, pattern=NO_NUL)
+) -> FileResponse:
     if kind not in KINDS or format not in FORMATS:
         raise NotFound
     found = selectors.export_file(request.user, kind, format)

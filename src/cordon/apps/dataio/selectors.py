@@ -4,7 +4,6 @@ phones masked for roles without ``view_pii``; every export that contains persons
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import json
 import sys
@@ -24,7 +23,7 @@ from cordon.apps.geo.models import Level
 from cordon.apps.people import selectors as people
 from cordon.apps.people.models import Sex, SpecialGroup
 from cordon.apps.venues import selectors as venues
-from cordon.core import reads
+from cordon.core import reads, tables
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import Scope
@@ -178,31 +177,11 @@ def write_export(user: Actor, kind: str, fmt: str, out: IO[bytes], *, progress: 
 
 
 def _write_csv(out: IO[bytes], kind: str, rows: Iterable[Sequence[Any]]) -> int:
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
-    writer = csv.writer(text)
-    writer.writerow(headers(kind))
-    count = 0
-    for row in rows:
-        writer.writerow(["" if c is None else c for c in row])
-        count += 1
-    text.flush()
-    text.detach()
-    return count
+    return tables.write_csv(out, headers(kind), rows)
 
 
 def _write_xlsx(out: IO[bytes], kind: str, rows: Iterable[Sequence[Any]]) -> int:
-    from openpyxl import Workbook
-    from openpyxl.writer.excel import save_workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(kind)
-    sheet.append(headers(kind))
-    count = 0
-    for row in rows:
-        sheet.append(["" if c is None else c for c in row])
-        count += 1
-    save_workbook(workbook, out)  # what Workbook.save does, named so it does not read as a model write
-    return count
+    return tables.write_xlsx(out, kind, headers(kind), rows)
 
 
 @dataclass(frozen=True)

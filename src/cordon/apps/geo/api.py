@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from ninja import Router, Schema
 
 from cordon.core.access import AuthedRequest, api
+from cordon.core.inputs import query
 from cordon.core.roles import Cap
 
 from . import selectors
@@ -43,7 +44,9 @@ class JurisdictionOut(Schema):
     "/jurisdictions", response=list[JurisdictionOut], summary="Children of a node (default: your root)"
 )
 @api(Cap.VIEW_JURISDICTIONS)
-def list_jurisdictions(request: AuthedRequest, parent: str | None = None) -> list[JurisdictionOut]:
+def list_jurisdictions(
+    request: AuthedRequest, parent: str | None = query(Jurisdiction, "code", None)
+) -> list[JurisdictionOut]:
     node: Jurisdiction | None
     if parent:
         node = selectors.get_jurisdiction_for(request.user, parent)

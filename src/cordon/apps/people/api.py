@@ -2,25 +2,27 @@
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from cordon.apps.geo import selectors as geo
-from cordon.apps.geo.models import IndustrySector
+from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction
 from cordon.apps.venues import selectors as venues
+from cordon.apps.venues.models import Venue
 from cordon.core import versions
 from cordon.core.access import AuthedRequest, api
 from cordon.core.actors import Actor
+from cordon.core.inputs import OMITTED, BirthDate, text, words
 from cordon.core.paging import Paging, page
 from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
 
 from . import actions, selectors
-from .models import Person
+from .models import Household, Person
 
 router = Router(tags=["persons"])
 
@@ -70,34 +72,53 @@ class PersonOut(Schema):
         )
 
 
+Name = Annotated[str, text(Person, "name")]
+NationalId = Annotated[
+    str, words()
+]  # written with spaces or in lower case at times: normalised, then checked
+Sex = Annotated[str, text(Person, "sex")]
+Phone = Annotated[str, text(Person, "phone")]
+JurisdictionCode = Annotated[str, text(Jurisdiction, "code")]
+BuildingCode = Annotated[str, text(Building, "code")]
+HouseholdCode = Annotated[str, text(Household, "code")]
+VenueCode = Annotated[str, text(Venue, "code")]
+WorkplaceName = Annotated[str, text(Person, "workplace_name")]
+Occupation = Annotated[str, text(Person, "occupation")]
+SectorCode = Annotated[str, text(IndustrySector, "code")]
+Tag = Annotated[str, words()]
+
+
 class PersonIn(Schema):
-    name: str
-    national_id: str | None = None
-    sex: str | None = None
-    birth_date: dt.date | None = None
-    phone: str = ""
-    jurisdiction: str | None = None
-    building: str | None = None
-    household: str | None = None
-    workplace_venue: str | None = None
-    workplace_name: str = ""
-    occupation: str = ""
-    sector: str | None = None
-    tags: list[str] = []
+    name: Name
+    national_id: NationalId | None = None
+    sex: Sex | None = None
+    birth_date: BirthDate | None = None
+    phone: Phone = ""
+    jurisdiction: JurisdictionCode | None = None
+    building: BuildingCode | None = None
+    household: HouseholdCode | None = None
+    workplace_venue: VenueCode | None = None
+    workplace_name: WorkplaceName = ""
+    occupation: Occupation = ""
+    sector: SectorCode | None = None
+    tags: list[Tag] = []
 
 
 class PersonPatch(Schema):
-    name: str | None = None
-    national_id: str | None = None
-    sex: str | None = None
-    birth_date: dt.date | None = None
-    phone: str | None = None
-    building: str | None = None
-    household: str | None = None
-    workplace_name: str | None = None
-    occupation: str | None = None
-    sector: str | None = None
-    tags: list[str] | None = None
+    """Only the fields given change. ``null`` clears a field that may be empty (national ID, birth date, phone,
+    building, household, workplace name, sector); the others refuse it."""
+
+    name: Name = OMITTED
+    national_id: NationalId | None = None
+    sex: Sex = OMITTED
+    birth_date: BirthDate | None = None
+    phone: Phone | None = None
+    building: BuildingCode | None = None
+    household: HouseholdCode | None = None
+    workplace_name: WorkplaceName | None = None
+    occupation: Occupation = OMITTED
+    sector: SectorCode | None = None
+    tags: list[Tag] = OMITTED
     version: int | None = Field(
         None,
         description="The record's `version` the caller saw; when given, a record changed since is refused with "
@@ -106,7 +127,7 @@ class PersonPatch(Schema):
 
 
 class PersonQuery(Paging):
-    q: str = ""
+    q: Annotated[str, words()] = ""
 
 
 def _resolve(user: Actor, field: str, getter: Callable[[Actor, str], T], key: str | None) -> T | None:

@@ -18,6 +18,7 @@ _REASONS = {
     scanstore.MISSING_VENUE: gettext_lazy("missing venue"),
     scanstore.UNKNOWN_VENUE: gettext_lazy("venue not in the register"),
     scanstore.BAD_TIME: gettext_lazy("time not readable"),
+    scanstore.IMPLAUSIBLE_TIME: gettext_lazy("date not plausible (too far in the past or the future)"),
     scanstore.TIME_OUT_BEFORE_IN: gettext_lazy("time out before time in"),
     scanstore.BAD_SUBAREA: gettext_lazy("sub-area out of range"),
 }

@@ -1,8 +1,11 @@
 """The venues API: look venues up by name, place code or address, in the caller's scope."""
 
+from typing import Annotated
+
 from ninja import Query, Router, Schema
 
 from cordon.core.access import AuthedRequest, api
+from cordon.core.inputs import words
 from cordon.core.paging import Paging, page
 from cordon.core.roles import Cap
 
@@ -43,7 +46,7 @@ class VenueOut(Schema):
 
 
 class VenueQuery(Paging):
-    q: str = ""
+    q: Annotated[str, words()] = ""
 
 
 @router.get(

@@ -95,12 +95,17 @@ class Recommendation:
         return self.choice.tests_per_person / self.entropy_bound
 
 
+MIN_PREVALENCE = 1e-12  # one in a million million: below it, no pool design changes
+
+
 def useful_pool_bound(prevalence: float) -> int:
     """The smallest ``n`` from which ``m * (1-p)**m <= 1`` for every ``m >= n``: first-stage pools of that size
     or more never pay (see the module docstring)."""
     p = prevalence
     if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 < p < 1.0:
         raise ValueError(f"prevalence must be a share strictly between 0 and 1 (got {p!r})")
+    if p < MIN_PREVALENCE:  # 1 - p is then 1 to within rounding, and the bound past any number
+        raise ValueError(f"prevalence must be at least {MIN_PREVALENCE:g} to plan pools for (got {p!r})")
     log_q = math.log1p(-p)
 
     def f(m: int) -> float:

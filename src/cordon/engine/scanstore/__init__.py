@@ -51,6 +51,7 @@ from .reports import IngestReport, PurgeReport
 from .source import (
     BAD_SUBAREA,
     BAD_TIME,
+    IMPLAUSIBLE_TIME,
     INPUT_COLUMNS,
     LONG_STAY,
     MAX_EXAMPLES,
@@ -73,6 +74,7 @@ __all__ = [
     "BAD_TIME",
     "BATCH_ROWS",
     "FORMATS",
+    "IMPLAUSIBLE_TIME",
     "INPUT_COLUMNS",
     "LONG_STAY",
     "MANIFEST",

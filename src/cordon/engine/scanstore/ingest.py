@@ -41,11 +41,13 @@ def ingest(
     max_stay_hours: int = MAX_STAY_HOURS,
     progress: Callable[[int, int], None] | None = None,
     force: bool = False,
+    plausible: tuple[dt.date, dt.date] | None = None,
 ) -> IngestReport:
     """Adds the valid, new scans of a CSV, JSON-lines or Parquet file (or an Arrow table) to the store.
 
     ``progress(done, total)`` is called once per date written. ``force`` reads a file again even when its
-    bytes were already ingested.
+    bytes were already ingested. ``plausible`` (first, last day), when given, rejects a scan whose time_in
+    falls outside.
     """
     resolver = resolver or Resolver()
     if not isinstance(max_stay_hours, int) or not 1 <= max_stay_hours <= MAX_STAY_HOURS:
@@ -74,7 +76,7 @@ def ingest(
             tempfile.TemporaryDirectory(dir=store.root, prefix=".ingest-") as scratch,
             duckdb.connect(config={"temp_directory": scratch, "preserve_insertion_order": False}) as con,
         ):
-            report = _ingest(store, con, source, fmt, resolver, max_stay_hours, progress, batch_id)
+            report = _ingest(store, con, source, fmt, resolver, max_stay_hours, progress, batch_id, plausible)
     except BaseException:
         if new_root and not any(store.root.iterdir()):
             store.root.rmdir()
@@ -124,6 +126,7 @@ def _ingest(
     max_stay_hours: int,
     progress: Callable[[int, int], None] | None,
     batch_id: str,
+    plausible: tuple[dt.date, dt.date] | None = None,
 ) -> IngestReport:
     name = "the table" if isinstance(source, pa.Table) else source.name
     try:
@@ -135,7 +138,7 @@ def _ingest(
         stage(con, types, roles)
     except (pa.ArrowException, duckdb.InvalidInputException, duckdb.IOException) as exc:
         raise InputError("unreadable", f"could not read {name}: {exc}", file=name, detail=str(exc)) from exc
-    check(con, roles, resolver, max_stay_hours)
+    check(con, roles, resolver, max_stay_hours, plausible)
     con.execute("DROP TABLE raw")
 
     (rows_read,) = con.sql("SELECT count(*) FROM staged").fetchall()[0]

@@ -3,6 +3,7 @@ columns matched to roles, then every row converted and given the first reason to
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,8 +36,10 @@ BAD_TIME = "bad time"
 TIME_OUT_BEFORE_IN = "time out before time in"
 LONG_STAY = "stay longer than {hours} hours"
 BAD_SUBAREA = "bad sub-area"
+IMPLAUSIBLE_TIME = "time outside the plausible days"
 REASONS = (
-    MISSING_PERSON, UNKNOWN_PERSON, MISSING_VENUE, UNKNOWN_VENUE, BAD_TIME, TIME_OUT_BEFORE_IN, LONG_STAY, BAD_SUBAREA,
+    MISSING_PERSON, UNKNOWN_PERSON, MISSING_VENUE, UNKNOWN_VENUE, BAD_TIME, IMPLAUSIBLE_TIME, TIME_OUT_BEFORE_IN,
+    LONG_STAY, BAD_SUBAREA,
 )  # fmt: skip
 
 MAX_EXAMPLES = 20
@@ -263,9 +266,14 @@ def stage(con: duckdb.DuckDBPyConnection, types: dict[str, pa.DataType], roles: 
 
 
 def check(
-    con: duckdb.DuckDBPyConnection, roles: dict[str, str], resolver: Resolver, max_stay_hours: int
+    con: duckdb.DuckDBPyConnection,
+    roles: dict[str, str],
+    resolver: Resolver,
+    max_stay_hours: int,
+    plausible: tuple[dt.date, dt.date] | None = None,
 ) -> None:
-    """``staged``: ``raw`` with resolved ids, the day of time_in and the first reason to reject the row."""
+    """``staged``: ``raw`` with resolved ids, the day of time_in and the first reason to reject the row (a
+    time_in outside ``plausible``, its first and last day, when given, is not plausible)."""
 
     def resolve(kind: str, fn: Callable[[Sequence[str]], dict[str, int]]) -> None:
         keys = con.sql(f"SELECT DISTINCT {kind}_key FROM raw WHERE {kind}_key IS NOT NULL").to_arrow_table()
@@ -308,6 +316,10 @@ def check(
         checks += f" LEFT JOIN v_known ON v_known.id = {venue}"
         unknown_venue += " OR v_known.id IS NULL"
     long_stay = LONG_STAY.format(hours=max_stay_hours)
+    implausible = "false"
+    if plausible is not None:
+        first, last = plausible[0].isoformat(), (plausible[1] + dt.timedelta(days=1)).isoformat()
+        implausible = f"raw.time_in < TIMESTAMP '{first}' OR raw.time_in >= TIMESTAMP '{last}'"
     con.execute(f"""
         CREATE TEMP TABLE staged AS
         SELECT raw.row_no, {person} AS person_id, {venue} AS venue_id, raw.subarea, raw.time_in, raw.time_out,
@@ -318,6 +330,7 @@ def check(
                    WHEN raw.v_missing THEN '{MISSING_VENUE}'
                    WHEN {unknown_venue} THEN '{UNKNOWN_VENUE}'
                    WHEN raw.time_in IS NULL OR raw.time_out IS NULL THEN '{BAD_TIME}'
+                   WHEN {implausible} THEN '{IMPLAUSIBLE_TIME}'
                    WHEN raw.time_out < raw.time_in THEN '{TIME_OUT_BEFORE_IN}'
                    WHEN raw.time_out > raw.time_in + to_hours({max_stay_hours}) THEN '{long_stay}'
                    WHEN raw.sub_bad THEN '{BAD_SUBAREA}'

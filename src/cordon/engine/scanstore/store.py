@@ -54,11 +54,13 @@ class ScanStore(Layout):
         max_stay_hours: int = MAX_STAY_HOURS,
         progress: Callable[[int, int], None] | None = None,
         force: bool = False,
+        plausible: tuple[dt.date, dt.date] | None = None,
     ) -> IngestReport:
         """Adds the valid, new scans of a CSV, JSON-lines or Parquet file (or an Arrow table) to the store.
 
         ``progress(done, total)`` is called once per date written. ``force`` reads a file again even when its
-        bytes were already ingested.
+        bytes were already ingested. ``plausible`` (first, last day), when given, rejects a scan whose time_in falls
+        outside.
         """
         return _ingest.ingest(
             self,
@@ -68,6 +70,7 @@ class ScanStore(Layout):
             max_stay_hours=max_stay_hours,
             progress=progress,
             force=force,
+            plausible=plausible,
         )
 
     def purge(self, *, keep_days: int, today: dt.date) -> PurgeReport:

@@ -25,6 +25,8 @@ from .schemas import (
     FailOut,
     HealthIn,
     HealthOut,
+    IsolationSiteIn,
+    IsolationSiteOut,
     MovedOut,
     OrderDetailOut,
     OrderFilter,
@@ -42,8 +44,6 @@ from .schemas import (
     RoomsAddedOut,
     RoomsIn,
     SiteCreatedOut,
-    SiteIn,
-    SiteOut,
     TransferIn,
     TransferOut,
     WhenIn,
@@ -259,17 +259,17 @@ def board(request: AuthedRequest) -> BoardOut:
 # --- Sites and plans --------------------------------------------------------------------------------------
 
 
-@router.get("/control/sites", response=list[SiteOut], summary="Isolation sites with their capacity")
+@router.get("/control/sites", response=list[IsolationSiteOut], summary="Isolation sites with their capacity")
 @api(Cap.VIEW_CONTROL)
-def list_sites(request: AuthedRequest) -> list[SiteOut]:
+def list_sites(request: AuthedRequest) -> list[IsolationSiteOut]:
     sites = list(selectors.sites_visible_to(request.user))
     cap = selectors.capacity(request.user, sites)
-    return [SiteOut.of(s, cap[s.pk]) for s in sites]
+    return [IsolationSiteOut.of(s, cap[s.pk]) for s in sites]
 
 
 @router.post("/control/sites", response={201: SiteCreatedOut}, summary="Add an isolation site")
 @api(Cap.CONTROL)
-def create_site(request: AuthedRequest, payload: SiteIn) -> Status[SiteCreatedOut]:
+def create_site(request: AuthedRequest, payload: IsolationSiteIn) -> Status[SiteCreatedOut]:
     try:
         node = geo.get_jurisdiction_for(request.user, payload.jurisdiction)
     except NotFound:

@@ -2,16 +2,19 @@
 (``OrderOut.of(order)``, ...), and what the operations take. The JSON shapes are part of the API's contract."""
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 
+from cordon.apps.geo.models import Jurisdiction
 from cordon.apps.tracing.models import Case
+from cordon.core.inputs import EventDate, EventTime, text, words
 from cordon.core.paging import Paging
 
 from .. import actions, selectors
 from ..models import (
     ControlOrder,
+    Extension,
     HealthRecord,
     IsolationSite,
     Placement,
@@ -314,7 +317,7 @@ class BoardOut(Schema):
         )
 
 
-class SiteOut(Schema):
+class IsolationSiteOut(Schema):
     id: int
     code: str
     name: str
@@ -330,7 +333,7 @@ class SiteOut(Schema):
     out_of_service: int
 
     @classmethod
-    def of(cls, s: IsolationSite, c: selectors.Capacity) -> "SiteOut":
+    def of(cls, s: IsolationSite, c: selectors.Capacity) -> "IsolationSiteOut":
         return cls(
             id=s.pk, code=s.code, name=s.name, district=s.district.code, active=s.active, rooms=c.rooms,
             beds=c.beds, available_rooms=c.available_rooms, occupied_rooms=c.occupied_rooms, persons=c.persons,
@@ -377,9 +380,9 @@ class PlanSavedOut(Schema):
 
 class OrderFilter(Paging):
     limit: int = Field(100, ge=1, description=f"How many rows to return (at most {ORDERS_CAP:,}).")
-    status: str = ""
-    q: str = ""
-    district: str = ""
+    status: Annotated[str, text(ControlOrder, "status")] = ""
+    q: Annotated[str, words()] = ""
+    district: Annotated[str, text(Jurisdiction, "code")] = ""
 
 
 class QueuePaging(Paging):
@@ -406,36 +409,36 @@ class PlacementsIn(Schema):
 
 class TransferIn(Schema):
     orders: list[int]
-    vehicle: str
-    team: str
-    pickup_at: dt.datetime | None = None
+    vehicle: Annotated[str, text(TransferTask, "vehicle")]
+    team: Annotated[str, text(TransferTask, "team")]
+    pickup_at: EventTime | None = None
 
 
 class WhenIn(Schema):
-    at: dt.datetime | None = None
+    at: EventTime | None = None
 
 
 class FailIn(Schema):
-    reason: str
-    note: str = ""
+    reason: Annotated[str, text(TransferMember, "failure_reason")]
+    note: Annotated[str, text(TransferMember, "note")] = ""
 
 
 class HealthIn(Schema):
-    day: dt.date | None = None
+    day: EventDate | None = None
     temperature: float
-    symptoms: list[str] = []
-    note: str = ""
+    symptoms: list[Annotated[str, words()]] = []
+    note: Annotated[str, text(HealthRecord, "note")] = ""
 
 
 class ResultIn(Schema):
-    result: str
+    result: Annotated[str, words()]
     ct_value: float | None = None
-    sampled_at: dt.datetime | None = None
+    sampled_at: EventTime | None = None
 
 
 class ExtendIn(Schema):
     days: int
-    reason: str
+    reason: Annotated[str, text(Extension, "reason")]
     version: int | None = Field(
         None,
         description="The order's version the caller saw (`version` of the order); when given, an order changed "
@@ -443,31 +446,31 @@ class ExtendIn(Schema):
     )
 
 
-class SiteIn(Schema):
-    code: str
-    name: str
-    jurisdiction: str
-    kind: str = "hotel"
-    name_en: str = ""
-    address: str = ""
+class IsolationSiteIn(Schema):
+    code: Annotated[str, text(IsolationSite, "code")]
+    name: Annotated[str, text(IsolationSite, "name")]
+    jurisdiction: Annotated[str, text(Jurisdiction, "code")]
+    kind: Annotated[str, text(IsolationSite, "kind")] = "hotel"
+    name_en: Annotated[str, text(IsolationSite, "name_en")] = ""
+    address: Annotated[str, text(IsolationSite, "address")] = ""
     latitude: float | None = None
     longitude: float | None = None
-    phone: str = ""
+    phone: Annotated[str, text(IsolationSite, "phone")] = ""
     takes_children: bool = True
     takes_special_needs: bool = False
 
 
 class RoomsIn(Schema):
-    numbers: str
+    numbers: Annotated[str, words()]
     beds: int = 1
     floor: int | None = None
     accessible: bool = False
 
 
 class PlanIn(Schema):
-    applies_to: str
+    applies_to: Annotated[str, text(QuarantinePlan, "applies_to")]
     definition: dict[str, Any]
-    note: str
+    note: Annotated[str, text(QuarantinePlan, "note")]
     based_on: int | None = Field(
         None,
         description="The version in force the caller started from (0: none was); when another version was put "

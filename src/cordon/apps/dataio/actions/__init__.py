@@ -21,6 +21,9 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
+from cordon.apps.geo.models import Building, Jurisdiction
+from cordon.apps.people.models import Household, Person
+from cordon.apps.venues.models import Venue
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
@@ -29,7 +32,7 @@ from cordon.core.tables import FileProblem, read_table
 
 from ..kinds import KINDS
 from . import buildings, households, jurisdictions, persons, venues
-from .rows import MAX_REPORTED, Batch, ImportResult, Problem, Report, Row, map_header
+from .rows import MAX_REPORTED, Batch, ImportResult, Problem, Report, Row, map_header, text_limits
 
 __all__ = [
     "MAX_REPORTED",
@@ -51,6 +54,14 @@ _IMPORTERS: dict[str, tuple[_Checker, _Writer]] = {
     "households": (households.check, households.write),
     "persons": (persons.check, persons.write),
     "venues": (venues.check, venues.write),
+}
+
+_MODELS = {
+    "jurisdictions": Jurisdiction,
+    "buildings": Building,
+    "households": Household,
+    "persons": Person,
+    "venues": Venue,
 }
 
 
@@ -110,6 +121,7 @@ def import_file(
         for column in spec.columns:
             if column.required and not row.values.get(column.key):
                 batch.problem(row, column.key, _("a value is required."))
+    text_limits(batch, _MODELS[kind])
     check, write = _IMPORTERS[kind]
     values = check(actor, batch, progress)
     if batch.problems:

@@ -128,7 +128,7 @@ def _person_data(
         jurisdiction=refs["jurisdiction"],
         national_id=national_id,
         sex=sex,
-        birth_date=date(batch, row, "birth_date"),
+        birth_date=date(batch, row, "birth_date", "birth"),
         phone=v.get("phone", ""),
         home_building=refs["building"],
         household=refs["household"],

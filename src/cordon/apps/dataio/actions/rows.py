@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import translation
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import IndustrySector
+from cordon.core import inputs
 
 from ..kinds import KINDS, Column, Kind, header_lookup, norm
 
@@ -253,14 +255,53 @@ def split(text: str) -> list[str]:
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
 
 
-def date(batch: Batch, row: Row, key: str) -> dt.date | None:
+def date(batch: Batch, row: Row, key: str, kind: str = "event") -> dt.date | None:
+    """The row's date in ``key``, reporting one that cannot be read or is not plausible (``core.inputs``: a
+    ``kind`` of "event" or "birth")."""
     text = row.values.get(key, "")
     if not text:
         return None
     for fmt in _DATE_FORMATS:
         try:
-            return dt.datetime.strptime(text.split(" ")[0], fmt).date()
+            day = dt.datetime.strptime(text.split(" ")[0], fmt).date()
         except ValueError:
             continue
+        if problem := inputs.date_problem(day, kind):
+            batch.problem(row, key, problem)
+            return None
+        return day
     batch.problem(row, key, _("not a date; write it as YYYY-MM-DD."))
     return None
+
+
+# --- Text ----------------------------------------------------------------------------------------------------
+
+# A column named otherwise than the model field it fills (a reference is checked against the code it names).
+_FIELD_OF_COLUMN = {"building": "home_building", "workplace_venue": "workplace"}
+
+
+def _stored_in(model: type[models.Model], key: str) -> tuple[type[models.Model], str] | None:
+    """The model field a column's text is stored in, or looked up by (a reference: the related model's code);
+    None for a column parsed into something else (a level, a number, a list)."""
+    for name in (key, _FIELD_OF_COLUMN.get(key, key)):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if field.is_relation and field.related_model is not None:
+            related: type[models.Model] = field.related_model  # type: ignore[assignment]
+            return related, "code"
+        if isinstance(field, models.CharField | models.TextField):
+            return model, name
+    return None
+
+
+def text_limits(batch: Batch, model: type[models.Model]) -> None:
+    """Report every cell too long for the field it is stored in, or holding a NUL character: the rule of the
+    API's schemas (``core.inputs``), so nothing is cut short in the database."""
+    targets = {c.key: t for c in batch.kind.columns if (t := _stored_in(model, c.key)) is not None}
+    for row in batch.rows:
+        for key, (target, name) in targets.items():
+            value = row.values.get(key, "")
+            if value and (problem := inputs.text_problem(target, name, value)):
+                batch.problem(row, key, problem)

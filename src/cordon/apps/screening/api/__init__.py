@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from cordon.apps.geo import selectors as geo
-from cordon.apps.geo.models import Building, Jurisdiction
+from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction
 from cordon.core.access import AuthedRequest, api
+from cordon.core.inputs import query
 from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
@@ -286,7 +287,7 @@ def alerts(request: AuthedRequest) -> AlertsOut:
 )
 @api(Cap.VIEW_SCREENING)
 @personal_data()
-def overdue(request: AuthedRequest, sector: str = "") -> list[OverdueOut]:
+def overdue(request: AuthedRequest, sector: str = query(IndustrySector, "code")) -> list[OverdueOut]:
     s = geo.sectors().filter(code=sector).first() if sector else None
     if sector and s is None:
         raise NotFound

@@ -3,11 +3,13 @@
 selectors and actions give."""
 
 import datetime as dt
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from ninja import Field, Schema
 
+from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction
 from cordon.apps.people.models import Person
+from cordon.core.inputs import TEXT_MAX, EventTime, text, words
 from cordon.engine import pooling
 
 from .. import actions, selectors
@@ -68,16 +70,21 @@ class RoundDetailOut(RoundOut):
         return cls(**RoundOut.of(r).model_dump(), sites=[SiteOut.of(s) for s in sites])
 
 
+JurisdictionCode = Annotated[str, text(Jurisdiction, "code")]
+SectorCode = Annotated[str, text(IndustrySector, "code")]
+Barcode = Annotated[str, text(Tube, "barcode")]
+
+
 class RoundIn(Schema):
-    code: str
-    name: str
-    owner: str
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    design: str = "10-in-1"
-    areas: list[str] = []
-    buildings: list[str] = []
-    sectors: list[str] = []
+    code: Annotated[str, text(ScreeningRound, "code")]
+    name: Annotated[str, text(ScreeningRound, "name")]
+    owner: JurisdictionCode
+    starts_at: EventTime
+    ends_at: EventTime
+    design: Annotated[str, text(ScreeningRound, "design")] = "10-in-1"
+    areas: list[JurisdictionCode] = []
+    buildings: list[Annotated[str, text(Building, "code")]] = []
+    sectors: list[SectorCode] = []
     key_industry: bool = False
 
 
@@ -100,9 +107,9 @@ class TargetOut(Schema):
 
 
 class SiteIn(Schema):
-    code: str
-    name: str
-    jurisdiction: str
+    code: Annotated[str, text(SamplingSite, "code")]
+    name: Annotated[str, text(SamplingSite, "name")]
+    jurisdiction: JurisdictionCode
     opens: dt.time = dt.time(7, 0)
     closes: dt.time = dt.time(21, 0)
     staff: int = 2
@@ -120,7 +127,7 @@ class CreatedOut(Schema):
 
 
 class TubesIn(Schema):
-    barcodes: str
+    barcodes: Annotated[str, words(TEXT_MAX)]  # one barcode a line, or a range
     size: int | None = None
 
 
@@ -145,9 +152,9 @@ class QueueOut(Schema):
 
 
 class BindingIn(Schema):
-    tube: str
-    person: str
-    at: dt.datetime | None = None
+    tube: Barcode
+    person: Annotated[str, words()]  # a national ID or a pass code
+    at: EventTime | None = None
 
 
 class BatchIn(Schema):
@@ -188,9 +195,9 @@ class SealOut(Schema):
 
 
 class LabIn(Schema):
-    code: str
-    name: str
-    jurisdiction: str
+    code: Annotated[str, text(Lab, "code")]
+    name: Annotated[str, text(Lab, "name")]
+    jurisdiction: JurisdictionCode
 
 
 class RowErrorOut(Schema):
@@ -217,12 +224,12 @@ class ReportOut(Schema):
 
 
 class ManifestIn(Schema):
-    tubes: list[str]
+    tubes: list[Barcode]
 
 
 class ResultRow(Schema):
-    tube: str
-    result: str
+    tube: Barcode
+    result: Annotated[str, text(Tube, "result")]
     ct: dict[str, float] = {}
 
 
@@ -233,7 +240,7 @@ class ResultsIn(Schema):
 class CoverageFilter(Schema):
     """Paged by person id (keyset), not by offset: ``after`` is the ``next_after`` of the previous page."""
 
-    node: str = ""
+    node: Annotated[str, text(Jurisdiction, "code")] = ""
     after: int = Field(0, ge=0, le=selectors.MAX_KEY, description="The person id the page starts after.")
     limit: int = Field(
         50, ge=1, description=f"How many persons to return (lowered to {selectors.NOT_SAMPLED_CAP})."
@@ -364,11 +371,11 @@ class WorkerOut(Schema):
 
 
 class RuleIn(Schema):
-    sector: str
+    sector: SectorCode
     every_days: int
     # The jurisdiction the rule is for: by default the caller's own (the city's rule for the city, a district's
     # own rule for a district). A district's rule may be stricter than the city's, never looser.
-    jurisdiction: str = ""
+    jurisdiction: JurisdictionCode = ""
 
 
 class RuleOut(Schema):

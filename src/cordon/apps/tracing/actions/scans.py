@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cordon.apps.audit import actions as audit
+from cordon.core import inputs
 from cordon.core.actions import action
 from cordon.core.actors import Actor, user_or_none
 from cordon.engine.scanstore import IngestReport, PurgeReport
@@ -26,13 +27,16 @@ def ingest_scans(
     source: str = "web", progress: Callable[[int, int], None] | None = None,
 ) -> IngestReport:  # fmt: skip
     """Load a batch of check-in scans into the scan store (persons and venues checked against the register,
-    national IDs and place codes resolved) and record the batch with its counts.
+        national IDs and place codes resolved) and record the batch with its counts.
 
-    Not one transaction: the ingest reads the file and writes the store's files for as long as the file is
-    large (minutes for a day of a city's scans), reading the register but writing no record; the batch is
-    then recorded (and audited) in a transaction of its own. A file the store refuses (``ValueError``)
-    records no batch."""
-    report = scan_store().ingest(source_file, fmt=fmt, resolver=register_resolver(), progress=progress)
+        Not one transaction: the ingest reads the file and writes the store's files for as long as the file is
+        large (minutes for a day of a city's scans), reading the register but writing no record; the batch is
+        then recorded (and audited) in a transaction of its own. Scans dated outside the plausible days of an event
+    (``core.inputs.event_bounds``) are rejected row by row. A file the store refuses (``ValueError``)
+        records no batch."""
+    report = scan_store().ingest(
+        source_file, fmt=fmt, resolver=register_resolver(), progress=progress, plausible=inputs.event_bounds()
+    )
     with transaction.atomic():
         # Built, then saved with save_new: the batch's own ``source`` field would clash with audit.create's.
         batch = ScanBatch(

@@ -40,8 +40,8 @@ from .schemas import (
     ClusterOut,
     ContactFilter,
     ContactOut,
-    CreatedOut,
     DecideIn,
+    EntryCreatedOut,
     IngestOut,
     LinkageOut,
     MergeIn,
@@ -188,9 +188,11 @@ def trajectory(request: AuthedRequest, case_id: int) -> list[TrajectoryOut]:
     return [TrajectoryOut.of(e) for e in selectors.trajectory_of(case)]
 
 
-@router.post("/cases/{int:case_id}/trajectory", response={201: CreatedOut}, summary="Add a trajectory entry")
+@router.post(
+    "/cases/{int:case_id}/trajectory", response={201: EntryCreatedOut}, summary="Add a trajectory entry"
+)
 @api(Cap.TRACE)
-def add_trajectory(request: AuthedRequest, case_id: int, payload: TrajectoryIn) -> Status[CreatedOut]:
+def add_trajectory(request: AuthedRequest, case_id: int, payload: TrajectoryIn) -> Status[EntryCreatedOut]:
     case = selectors.get_case_for(request.user, case_id)
     venue = None
     if payload.venue:
@@ -212,7 +214,7 @@ def add_trajectory(request: AuthedRequest, case_id: int, payload: TrajectoryIn) 
         ),
         source="api",
     )
-    return Status(201, CreatedOut(id=entry.pk))
+    return Status(201, EntryCreatedOut(id=entry.pk))
 
 
 @router.post(

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 
+from cordon.apps.geo.models import Jurisdiction
 from cordon.apps.people import selectors as people
+from cordon.apps.venues.models import Venue
 from cordon.core.actors import Actor
+from cordon.core.inputs import EventDate, EventTime, text, words
 from cordon.core.paging import Paging
 from cordon.engine.scanstore import IngestReport
 
@@ -71,21 +74,21 @@ class CaseSummaryOut(Schema):
 
 class CaseIn(Schema):
     person_id: int | None = None
-    national_id: str | None = None
-    classification: str = "confirmed"
-    onset_date: dt.date | None = None
-    sampled_at: dt.datetime | None = None
-    reported_at: dt.datetime | None = None
-    found_by: str = ""
-    control: str = "community"
-    isolated_at: dt.datetime | None = None
+    national_id: Annotated[str, words()] | None = None  # normalised and checked by the action
+    classification: Annotated[str, text(Case, "classification")] = "confirmed"
+    onset_date: EventDate | None = None
+    sampled_at: EventTime | None = None
+    reported_at: EventTime | None = None
+    found_by: Annotated[str, text(Case, "found_by")] = ""
+    control: Annotated[str, text(Case, "control")] = "community"
+    isolated_at: EventTime | None = None
 
 
 class CaseFilter(Paging):
-    q: str = ""
-    district: str = ""
-    since: dt.date | None = None
-    control: str = ""
+    q: Annotated[str, words()] = ""
+    district: Annotated[str, text(Jurisdiction, "code")] = ""
+    since: EventDate | None = None
+    control: Annotated[str, text(Case, "control")] = ""
 
 
 class TraceOut(Schema):
@@ -151,15 +154,15 @@ class ContactOut(Schema):
 
 
 class ContactFilter(Paging):
-    status: str = ""
+    status: Annotated[str, text(Contact, "status")] = ""
     degree: int | None = None
     limit: int = Field(200, ge=1, description="How many rows to return (lowered to the operation's cap).")
 
 
 class DecideIn(Schema):
     contacts: list[int]
-    decision: str
-    note: str = ""
+    decision: Annotated[str, text(Contact, "status")]
+    note: Annotated[str, text(Contact, "note")] = ""
     versions: dict[int, int] | None = Field(
         None,
         description="Contact id -> the contact's `version` the caller saw. When given, a decision on a contact "
@@ -173,13 +176,13 @@ class ChangedOut(Schema):
 
 
 class TrajectoryIn(Schema):
-    kind: str = "venue"
-    venue: str | None = None  # place code
+    kind: Annotated[str, text(TrajectoryEntry, "kind")] = "venue"
+    venue: Annotated[str, text(Venue, "code")] | None = None  # place code
     subarea: int | None = None
-    place: str = ""
-    address: str = ""
-    time_in: dt.datetime
-    time_out: dt.datetime
+    place: Annotated[str, text(TrajectoryEntry, "place")] = ""
+    address: Annotated[str, text(TrajectoryEntry, "address")] = ""
+    time_in: EventTime
+    time_out: EventTime
 
 
 class TrajectoryOut(Schema):
@@ -210,7 +213,7 @@ class TrajectoryOut(Schema):
         )
 
 
-class CreatedOut(Schema):
+class EntryCreatedOut(Schema):
     id: int
 
 
@@ -271,18 +274,21 @@ class LinkageOut(Schema):
         )
 
 
+CaseCode = Annotated[str, text(Case, "code")]
+
+
 class ClusterIn(Schema):
-    name: str
-    cases: list[str]
-    note: str = ""
+    name: Annotated[str, text(Cluster, "name")]
+    cases: list[CaseCode]
+    note: Annotated[str, text(Cluster, "note")] = ""
 
 
 class CasesIn(Schema):
-    cases: list[str]
+    cases: list[CaseCode]
 
 
 class MergeIn(Schema):
-    clusters: list[str]
+    clusters: list[Annotated[str, text(Cluster, "code")]]
 
 
 class ClusterOut(Schema):
