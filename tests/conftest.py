@@ -192,6 +192,18 @@ def _fast_password_hashing() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Every test starts in the installation's default language: a request that asked for English leaves English
+    active in the thread (Django's LocaleMiddleware), which would otherwise change what the next test reads."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _scan_store(tmp_path: Any, settings: Any) -> None:
     """Every test gets its own empty scan store, demo run folder and uploads folder (never the checkout's var)."""
     settings.CORDON_SCAN_DIR = tmp_path / "scans"

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.test import Client, RequestFactory
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from cordon import cli
 from cordon.apps.accounts import actions as accounts
@@ -30,13 +30,6 @@ def _sign_in(client: Client, username: str, password: str, **extra: Any) -> Any:
 
 def _signed_in(client: Client) -> bool:
     return client.get("/").status_code == 200
-
-
-@pytest.fixture(autouse=True)
-def _language_back() -> Any:
-    """Pages asked in English leave English active in the thread; give the next test the default back."""
-    with translation.override(settings.LANGUAGE_CODE):
-        yield
 
 
 @pytest.fixture
