@@ -155,9 +155,10 @@ def test_problems_in_several_rows_are_all_reported(city: Any, admin: Any) -> Non
 
 def test_national_id_already_registered(city: Any, admin: Any) -> None:
     rows = [["王五", city.ft_person.national_id, "", "B-FT-1", "", ""]]
-    result = actions.import_file(
-        actor=admin, kind="persons", data=_csv([PERSON_HEADER, *rows]), filename="p.csv"
-    )
+    with translation.override("en"):
+        result = actions.import_file(
+            actor=admin, kind="persons", data=_csv([PERSON_HEADER, *rows]), filename="p.csv"
+        )
     assert [(p.row, p.column) for p in result.problems] == [(2, "身份证号")]
     assert "already registered" in result.problems[0].reason
 
