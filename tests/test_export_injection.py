@@ -84,3 +84,19 @@ def test_only_the_core_writer_writes_tables() -> None:
         if path.name != "tables.py" and writers.search(path.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+@pytest.mark.parametrize("fmt", selectors.FORMATS)
+def test_an_exported_file_reads_back_as_it_was(city: Any, make_user: Any, client_for: Any, fmt: str) -> None:
+    """The importer reads the quote off again: a register exported and imported elsewhere keeps its values."""
+    _plant(city)
+    response = client_for(make_user("administrator", city.city)).get(f"/data/export/persons.{fmt}")
+    _header, rows = tables.read_table(b"".join(response.streaming_content), f"persons.{fmt}")
+    cells = [c for _n, row in rows for c in row]
+    assert EVIL in cells and "@SUM(A1)" in cells
+    assert not [c for c in cells if c.startswith("'")]
+
+
+@pytest.mark.parametrize("text", [*STARTS, "'", "'plain", "it's", "", "x"])
+def test_reading_back_undoes_exactly_the_quote_the_export_adds(text: str) -> None:
+    assert tables.restored(tables.neutral(text)) == text

@@ -161,3 +161,20 @@ def test_opening_a_person_in_the_admin_is_access_logged(city: Any, make_user: An
     assert response.status_code == 200
     entry = AccessLog.objects.get(person=city.ft_person, actor=admin_user)
     assert entry.via == "admin"
+
+
+def test_the_edit_form_shows_the_birth_date_it_will_save_in_both_languages(
+    city: Any, make_user: Any, client_for: Any
+) -> None:
+    """A date field of the browser takes only ISO dates: in Chinese the form once sent 1990/01/02, which the
+    browser shows as blank, so saving any change erased the birth date of a person without a national ID."""
+    import datetime as dt
+
+    Person.objects.filter(pk=city.ft_person2.pk).update(national_id="", birth_date=dt.date(1990, 1, 2))
+    client = client_for(make_user("street_officer", city.fengtai))
+    for language in ("zh-hans", "en"):
+        form = client.get(
+            f"/persons/{city.ft_person2.pk}/edit/", HTTP_ACCEPT_LANGUAGE=language
+        ).content.decode()
+        field = re.search(r'<input[^>]*name="birth_date"[^>]*>', form)
+        assert field is not None and 'value="1990-01-02"' in field.group(0), (language, field)

@@ -62,6 +62,15 @@ def neutral(value: Any) -> Any:
     return value
 
 
+def restored(value: str) -> str:
+    """The inverse of ``neutral`` for a cell read back: a quote before a formula's first character is dropped, so
+    a file Cordon exported imports as it was (``'=1+1`` is read as the text ``=1+1``, ``'+8613800000000`` as the
+    phone number). Nothing else is changed."""
+    if len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def write_csv(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """``header`` and ``rows`` as CSV (UTF-8 with a BOM, which Excel needs to read UTF-8) to ``out``; returns
     the number of rows. Every cell goes through ``neutral``."""
@@ -111,8 +120,8 @@ def read_table(data: bytes, filename: str = "") -> tuple[list[str], list[Row]]:
     numbered = [(i, r) for i, r in enumerate(rows, start=1)]
     if not numbered:
         raise FileProblem(_("the file is empty."))
-    header = [h.strip() for h in numbered[0][1]]
-    body = [(n, r) for n, r in numbered[1:] if any(c.strip() for c in r)]
+    header = [restored(h).strip() for h in numbered[0][1]]
+    body = [(n, [restored(c) for c in r]) for n, r in numbered[1:] if any(c.strip() for c in r)]
     if not body:
         raise FileProblem(_("the file has a header but no data rows."))
     return header, body

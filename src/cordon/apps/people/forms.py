@@ -13,7 +13,9 @@ class PersonForm(forms.Form):
     national_id = forms.CharField(label=gettext_lazy("National ID"), max_length=20, required=False)
     sex = forms.ChoiceField(label=gettext_lazy("Sex"), choices=Sex.choices, required=False)
     birth_date = forms.DateField(
-        label=gettext_lazy("Birth date"), required=False, widget=forms.DateInput({"type": "date"})
+        label=gettext_lazy("Birth date"),
+        required=False,
+        widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d"),
     )
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=20, required=False)
     building = forms.CharField(label=gettext_lazy("Home building code"), max_length=40, required=False)
