@@ -298,6 +298,53 @@ def test_the_server_starts_its_worker_again_when_it_dies(tmp_path: Path, monkeyp
     assert supervisor.proc.poll() is not None  # stopped with the server
 
 
+def _gone(pid: int) -> bool:
+    """The process has ended (a zombie nobody reaped has ended too)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_a_server_that_ends_leaves_no_worker_behind(tmp_path: Path, how: int) -> None:
+    """``cordon serve`` stopped (SIGTERM: systemd, ``kill``, the end of its process group) stops its worker; a
+    server killed outright (SIGKILL) too: the worker sees its parent gone and stops."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        "CORDON_VAR": str(tmp_path),
+        "PYTHONUNBUFFERED": "1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cordon.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        line = ""
+        deadline = time.monotonic() + 120
+        while "process" not in line and time.monotonic() < deadline:
+            line = server.stdout.readline()
+        worker = int(line.rsplit("process ", 1)[1].split(")")[0])
+        assert not _gone(worker)
+        server.send_signal(how)
+        server.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while not _gone(worker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _gone(worker), "the worker outlived its server"
+    finally:
+        server.kill()
+        server.wait()
+
+
 def test_a_one_at_a_time_kind_starts_once(city: Any, make_user: Any) -> None:
     user = make_user("investigator", city.fengtai)
     first = actions.start(actor=user, kind="tests.steps", one_at_a_time=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -43,9 +44,27 @@ def start_worker() -> subprocess.Popen[bytes]:
     """A ``cordon worker`` process beside this one, on the same database (the environment is inherited)."""
     # A session of its own: Ctrl+C at the terminal reaches the server only, which then asks the worker once to
     # finish the step it is on (a second signal would make it exit at once).
-    return subprocess.Popen(
-        [sys.executable, "-m", "cordon.cli", "worker"], env=dict(os.environ), start_new_session=True
-    )
+    # It watches this process too (``watch_parent``): a server killed outright (SIGKILL) leaves no worker behind.
+    env = {**os.environ, PARENT_ENV: str(os.getpid())}
+    return subprocess.Popen([sys.executable, "-m", "cordon.cli", "worker"], env=env, start_new_session=True)
+
+
+PARENT_ENV = "CORDON_WORKER_PARENT"
+
+
+def watch_parent(parent: int, every: float = 1.0) -> threading.Thread:
+    """A worker started by a server stops (as on Ctrl+C: it finishes the step it is on) once that server is
+    gone, however it ended: its parent process is then another."""
+
+    def run() -> None:
+        while os.getppid() == parent:
+            threading.Event().wait(every)
+        print("The server this worker ran beside has gone; stopping.", flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=run, name="parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 def stop_worker(proc: subprocess.Popen[bytes]) -> None:
@@ -89,11 +108,18 @@ def serve(host: str, port: int, threads: int = 8, worker: bool = True) -> None:
         supervisor.start()
         print(f"A job worker runs beside the server (process {supervisor.proc.pid}).", flush=True)
     print(f"Cordon is serving on http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
+    # SIGTERM (systemd's stop, ``kill``, a process group's end) stops the server as Ctrl+C does, so the worker
+    # beside it is stopped too (by default Python would end at once, leaving the worker running).
+    signal.signal(signal.SIGTERM, _stop_on_term)
     try:
         waitress_serve(application, host=host, port=port, threads=threads, ident="cordon")
     finally:
         if supervisor is not None:
             supervisor.stop()
+
+
+def _stop_on_term(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -114,6 +140,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         os.nice(settings.CORDON_WORKER_NICE)
 
     _django.migrate()
+    if os.environ.get(PARENT_ENV, "").isdigit():
+        watch_parent(int(os.environ[PARENT_ENV]))
     print(f"A job worker is waiting for jobs (process {os.getpid()}; Ctrl+C to stop).", flush=True)
     call_command(
         "jobs_worker",
