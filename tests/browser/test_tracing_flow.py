@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cordon.apps.tracing.store import scan_store
 
@@ -85,6 +86,8 @@ def test_report_trace_confirm_and_hand_over(
         ft.get_by_label(name, exact=True).check()
     ft.click("[data-testid=confirm-selected]")
     ft.wait_for_selector("text=2 contacts: Confirmed.")
+    # The page returns to the contacts further down; the message is still in view (it stays at the top).
+    expect(ft.get_by_text("2 contacts: Confirmed.")).to_be_in_viewport()
     confirmed = ft.locator("[data-testid=contact-row][data-status=confirmed]")
     assert confirmed.count() == 2
 

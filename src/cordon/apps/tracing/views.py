@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cordon.apps.jobs import actions as jobs
@@ -201,7 +202,11 @@ def case_decide(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, conflict_text())
     else:
         label = dict(Decision.choices).get(decision, decision)
-        messages.success(request, _("%(n)d contacts: %(decision)s.") % {"n": n, "decision": label})
+        messages.success(
+            request,
+            ngettext("%(n)d contact: %(decision)s.", "%(n)d contacts: %(decision)s.", n)
+            % {"n": n, "decision": label},
+        )
     tab = request.POST.get("tab", "close")
     return redirect(f"{case_url(case)}?tab={tab if tab in ('close', 'secondary') else 'close'}#contacts")
 
