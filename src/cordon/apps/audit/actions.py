@@ -40,8 +40,9 @@ from .models import AccessLog, AuditEntry, ChainHead, ReadAlert
 M = TypeVar("M", bound=models.Model)
 
 
-# Fields whose values never go into the trail (credentials): a change shows as a different short fingerprint.
-SECRET_FIELDS = frozenset({"password", "key_hash"})
+# Fields whose values never go into the trail (credentials; the request data django-axes keeps of a failed
+# sign-in, CSRF tokens included, which an unlock deletes): a change shows as a different short fingerprint.
+SECRET_FIELDS = frozenset({"password", "key_hash", "get_data", "post_data"})
 
 
 def _plain(value: Any) -> Any:
