@@ -183,7 +183,11 @@ def test_the_issue_scenario_is_logged_then_stopped_and_the_auditor_sees_the_aler
     page = client.get("/persons/", {"q": city.ft_person.name}, HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 429 and "auditors have been alerted" in page.content.decode()
     zh = client.get("/persons/", {"q": city.ft_person.name}, HTTP_ACCEPT_LANGUAGE="zh-hans")
-    assert zh.status_code == 429 and "审计" in zh.content.decode()
+    assert (
+        zh.status_code == 429
+        and "审计" in zh.content.decode()
+        and "个人信息读取已达上限" in zh.content.decode()
+    )
     # One alert, for the auditors of the user's territory.
     alert = ReadAlert.objects.get()
     assert alert.actor_name == "ft.harvester" and alert.count == 6 and alert.limit == 5

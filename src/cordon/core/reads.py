@@ -32,6 +32,7 @@ from urllib.parse import unquote
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from .actors import Actor
 
@@ -113,7 +114,8 @@ def reading(user: Actor, *, via: str, route: str, query: str = "") -> Iterator[C
 def refused(request: Any, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message}, status=429)
-    return render(request, "error.html", {"status": 429, "message": message}, status=429)
+    heading = _("Personal data: the limit is reached")
+    return render(request, "error.html", {"status": 429, "heading": heading, "message": message}, status=429)
 
 
 def _route(request: Any, func: Any) -> str:
