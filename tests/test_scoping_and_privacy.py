@@ -178,3 +178,9 @@ def test_the_edit_form_shows_the_birth_date_it_will_save_in_both_languages(
         ).content.decode()
         field = re.search(r'<input[^>]*name="birth_date"[^>]*>', form)
         assert field is not None and 'value="1990-01-02"' in field.group(0), (language, field)
+
+
+def test_a_new_person_form_does_not_guess_the_sex(city: Any, make_user: Any, client_for: Any) -> None:
+    form = client_for(make_user("street_officer", city.fengtai)).get("/persons/new/").content.decode()
+    selected = re.findall(r'<option value="(\w)"[^>]*selected', form)
+    assert selected == ["U"], selected

@@ -11,7 +11,9 @@ from .models import Person, Sex, SpecialGroup
 class PersonForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     national_id = forms.CharField(label=gettext_lazy("National ID"), max_length=20, required=False)
-    sex = forms.ChoiceField(label=gettext_lazy("Sex"), choices=Sex.choices, required=False)
+    sex = forms.ChoiceField(
+        label=gettext_lazy("Sex"), choices=Sex.choices, required=False, initial=Sex.UNKNOWN
+    )  # not a guess: a form left as it came says "unknown", not "male"
     birth_date = forms.DateField(
         label=gettext_lazy("Birth date"),
         required=False,
