@@ -261,3 +261,15 @@ def test_the_queue_of_contacts_to_judge_can_be_worked_to_zero(demo: Any) -> None
             )
             assert response.status_code == 302
     assert sum(n for n, _late in board(user, timezone.now()).values()) == 0
+
+
+def test_the_demo_loads_with_its_kept_counts_current(demo: Any) -> None:
+    """The boards read kept counts: the load leaves them counted, so the first reconciliation finds no drift
+    (recounted as of the moment they were counted: clocks turning overdue since are not drift)."""
+    from cordon.apps.geo.models import RollupTally
+    from cordon.apps.tallies import actions as tallies
+    from cordon.apps.tallies.models import OpenItemTally
+
+    counted = OpenItemTally.objects.values_list("counted_at", flat=True).first()
+    assert counted is not None and RollupTally.objects.exists()
+    assert tallies.reconcile(now=counted) == []

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from cordon.apps.geo import actions as geo
+from cordon.apps.tallies import actions as tallies
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 
@@ -87,7 +89,12 @@ def load(
     if selectors.is_loaded():
         ensure_logins(actor=actor, logins=city_logins, source=source)
         return Summary(loaded=False, persons=selectors.persons_loaded())
-    return build(actor=actor, city=city, logins=city_logins, progress=progress, today=today, source=source)
+    summary = build(actor=actor, city=city, logins=city_logins, progress=progress, today=today, source=source)
+    # The kept counts of the city just built (after its transaction: a recount reads outside one), so the boards
+    # and the home page are right from the first request and the worker's first reconciliation finds no drift.
+    tallies.refresh()
+    geo.refresh_rollups()
+    return summary
 
 
 @action
