@@ -292,3 +292,30 @@ def test_the_admin_list_of_persons_is_one_row(city: Any, make_user: Any, client_
     assert client_for(admin_user).get("/admin/people/person/").status_code == 200
     row = AccessLog.objects.get(actor=admin_user)
     assert row.via == "admin" and city.ft_person.pk in row.person_ids()
+
+
+def test_reading_the_same_persons_again_is_not_harvesting(
+    city: Any, make_user: Callable[..., Any], client_for: Callable[[Any], Client], settings: Any
+) -> None:
+    """The limit counts different persons: an investigator who reopens a case's contacts or refreshes a list
+    all day reads nobody new; paging on to other persons is what reaches the limit."""
+    from cordon.apps.people.models import Person
+
+    Person.objects.bulk_create(
+        [
+            Person(name=f"居民{i}", national_id=None, jurisdiction=city.ft_person.jurisdiction)
+            for i in range(4)
+        ]
+    )
+    investigator = make_user("investigator", city.fengtai)
+    client = client_for(investigator)
+    first = {p["id"] for p in client.get("/api/persons", {"limit": 2}).json()}
+    assert len(first) == 2
+    settings.CORDON_PII_READ_LIMIT = 3
+    for _ in range(6):  # the same 2 persons again and again: 14 shown in all, 2 different
+        assert client.get("/api/persons", {"limit": 2}).status_code == 200
+    assert not ReadAlert.objects.exists()
+    more = {p["id"] for p in client.get("/api/persons", {"limit": 2, "offset": 2}).json()}
+    assert more and not more & first  # someone new: 3 or 4 different persons now
+    assert client.get("/api/persons", {"limit": 2}).status_code == 429
+    assert ReadAlert.objects.get().count == len(first | more)

@@ -27,11 +27,12 @@ def _alert_once(user: Actor, since: dt.datetime, count: int, limit: int, route: 
 
 class Ledger:
     def refusal(self, user: Actor, *, via: str, route: str) -> str | None:
-        """A translated refusal when ``user`` has already read the limit's worth of persons in the window."""
+        """A translated refusal when ``user`` has already read the limit's worth of different persons in the
+        window."""
         limit, since = _window()
         if limit <= 0:
             return None
-        count = selectors.persons_read_since(user, since)
+        count = selectors.persons_read_since(user, since, at_least=limit)
         if count < limit:
             return None
         _alert_once(user, since, count, limit, route)
@@ -48,7 +49,7 @@ class Ledger:
         actions.log_read(user, ids, via=via, route=route, query=query, opened=opened)
         limit, since = _window()
         if limit > 0:
-            count = selectors.persons_read_since(user, since)
+            count = selectors.persons_read_since(user, since, at_least=limit)
             if count >= limit:
                 _alert_once(user, since, count, limit, route)
 

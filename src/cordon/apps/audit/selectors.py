@@ -50,11 +50,23 @@ def access_log_visible_to(user: Actor, *, person: int | None = None) -> QuerySet
     return qs.filter(models.Q(person_id=person) | models.Q(persons__contains=f",{person},"))
 
 
-def persons_read_since(user: Actor, since: dt.datetime) -> int:
-    """How many persons ``user`` has been shown since ``since`` (a person counts once per request): the figure
-    the volume limit compares, one indexed sum over the user's access-log rows. Unscoped: the limit's own read."""
-    total = AccessLog.objects.filter(actor_id=user.pk, at__gte=since).aggregate(n=Sum("count"))["n"]
-    return int(total or 0)
+def persons_read_since(user: Actor, since: dt.datetime, *, at_least: int | None = None) -> int:
+    """How many different persons ``user`` has been shown since ``since``: the figure the volume limit compares.
+    Reading the same persons again (a case's contacts reopened, a list refreshed) harvests nothing new, so a
+    person counts once however often they were shown. One indexed sum over the user's access-log rows first:
+    when even that (every person counted per request) stays under ``at_least``, it is the answer; else the ids
+    the rows name are read and counted once each. Unscoped: the limit's own read."""
+    rows = AccessLog.objects.filter(actor_id=user.pk, at__gte=since)
+    total = int(rows.aggregate(n=Sum("count"))["n"] or 0)
+    if at_least is not None and total < at_least:
+        return total
+    seen: set[int] = set()
+    for persons, person_id in rows.values_list("persons", "person_id").iterator():
+        if persons:
+            seen.update(int(p) for p in persons.strip(",").split(",") if p)
+        elif person_id is not None:
+            seen.add(person_id)
+    return len(seen)
 
 
 def alerted_since(user: Actor, since: dt.datetime) -> bool:
