@@ -97,9 +97,14 @@ def record_history(request: AuthedRequest, kind: str, pk: int) -> list[AuditOut]
     return [AuditOut.of(request.user, e) for e in selectors.audit_for_record(request.user, instance)[:500]]
 
 
-class AccessQuery(Paging):
-    person: int | None = None
+class AuditPaging(Paging):
+    """The audit lists' paging: 100 rows by default, at most ``ACCESS_CAP``."""
+
     limit: int = Field(100, ge=1, description=f"How many rows to return (at most {ACCESS_CAP:,}).")
+
+
+class AccessQuery(AuditPaging):
+    person: int | None = None
 
 
 @router.get(
@@ -116,10 +121,6 @@ def access_log(request: AuthedRequest, filters: Query[AccessQuery]) -> list[Acce
     return [AccessOut.of(a) for a in rows]
 
 
-class AlertQuery(Paging):
-    limit: int = Field(100, ge=1, description=f"How many rows to return (at most {ACCESS_CAP:,}).")
-
-
 @router.get(
     "/read-alerts",
     response=list[ReadAlertOut],
@@ -127,6 +128,6 @@ class AlertQuery(Paging):
     description=f"Newest first; at most {ACCESS_CAP:,} rows per call (a larger limit is lowered).",
 )
 @api(Cap.VIEW_AUDIT)
-def read_alerts(request: AuthedRequest, filters: Query[AlertQuery]) -> list[ReadAlertOut]:
+def read_alerts(request: AuthedRequest, filters: Query[AuditPaging]) -> list[ReadAlertOut]:
     rows: list[ReadAlert] = page(selectors.read_alerts_visible_to(request.user), filters, cap=ACCESS_CAP)
     return [ReadAlertOut.of(a) for a in rows]
