@@ -56,12 +56,19 @@ def main() -> int:
         "--pg", default="postgres://postgres@127.0.0.1:5432/postgres", help="admin connection"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument(
+        "--reuse", metavar="DB", help="measure again in a database kept by --keep (migrated, not rebuilt)"
+    )
+    parser.add_argument("--build-only", action="store_true", help="build (with --keep), do not measure")
     args = parser.parse_args()
     if not args.demo and args.persons < 2 * (args.contacts + args.controlled + args.cases):
         parser.error("--persons must be at least twice the cases, contacts and controlled persons")
 
     os.environ["CORDON_VAR"] = tempfile.mkdtemp(prefix="cordon-bench-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
+    if args.reuse:
+        os.environ["DATABASE_URL"] = f"{args.pg.rsplit('/', 1)[0]}/{args.reuse}"
+        return run(args)
     with throwaway_database(args.pg, "cordon_bench_board", keep=args.keep):
         return run(args)
 
@@ -218,11 +225,13 @@ def _now() -> dt.datetime:
 
 def beijing_users() -> dict[str, Any]:
     from cordon.apps.accounts import actions as accounts
+    from cordon.apps.accounts.models import User
     from cordon.apps.geo.models import Jurisdiction
 
     street = Jurisdiction.objects.filter(level=3, path__startswith="/110000/110105/").order_by("code").first()
     return {
-        label: accounts.create_user(
+        label: User.objects.filter(username=f"bench-{role}").first()
+        or accounts.create_user(
             actor=None, username=f"bench-{role}", password="bench-pw-1", role=role, jurisdiction_code=code
         )
         for label, role, code in (
@@ -264,7 +273,9 @@ def run(args: argparse.Namespace) -> int:
     say(f"migrated in {time.perf_counter() - t0:.0f} s")
     t0 = time.perf_counter()
     steps: Steps | None = None
-    if args.demo:
+    if args.reuse:
+        users = beijing_users() if not args.demo else demo_users()
+    elif args.demo:
         from cordon.apps.demo import actions as demo
 
         demo.load()
@@ -274,6 +285,8 @@ def run(args: argparse.Namespace) -> int:
         users = beijing_users()
     t_build = time.perf_counter() - t0
     say(f"built in {t_build:.0f} s")
+    if args.build_only:
+        return 0
     res = measure(users, args)
     load = os.getloadavg()
     version = connection.cursor().connection.info.server_version

@@ -23,11 +23,17 @@ def control_follows_judgment(event: ContactsJudged) -> None:
         actions.withdraw_orders(actor=event.actor, contacts=event.contacts, source=event.source)
 
 
-for key, label, order, count in (
-    ("waiting", _("Not yet under control"), 40, selectors.waiting_by_district),
-    ("transfers", _("Transfers under way"), 50, selectors.transfers_by_district),
-    ("missed_tests", _("Tests missed"), 60, selectors.missed_tests_by_district),
-    ("alerts", _("Health alerts"), 70, selectors.alerts_by_district),
-    ("releases", _("Releases due"), 80, selectors.releases_by_district),
+for key, label, order, count, placed in (
+    ("waiting", _("Not yet under control"), 40, selectors.waiting_by_district, selectors.waiting_placed),
+    ("transfers", _("Transfers under way"), 50, selectors.transfers_by_district, selectors.transfers_placed),
+    (
+        "missed_tests",
+        _("Tests missed"),
+        60,
+        selectors.missed_tests_by_district,
+        selectors.missed_tests_placed,
+    ),
+    ("alerts", _("Health alerts"), 70, selectors.alerts_by_district, selectors.alerts_placed),
+    ("releases", _("Releases due"), 80, selectors.releases_by_district, selectors.releases_placed),
 ):
-    openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_CONTROL, count))
+    openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_CONTROL, count, placed))

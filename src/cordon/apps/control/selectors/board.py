@@ -266,6 +266,41 @@ def releases_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, 
     return {r["district_id"]: (r["n"], 0) for r in rows.order_by()}
 
 
+# The same kinds grouped also by the jurisdictions they are scoped by (``openitems.placed``): a control order is
+# seen from its resident's jurisdiction and from its site's, a transfer from its district and its site's.
+_ORDER_PLACES = ["jurisdiction_id", "site__jurisdiction_id"]
+_VIA_ORDER = ["order__jurisdiction_id", "order__site__jurisdiction_id"]
+
+
+def waiting_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    qs = orders_visible_to(user).filter(status__in=NOT_YET_CONTROLLED)
+    return openitems.placed(qs, "district_id", Q(due_at__lt=now), _ORDER_PLACES)
+
+
+def transfers_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    """``TransferTask.overdue`` as a filter: not on the road an hour after pickup, not arrived three hours
+    after."""
+    late = Q(status=TransferStatus.ASSIGNED, pickup_at__lt=now - dt.timedelta(hours=1)) | Q(
+        status=TransferStatus.EN_ROUTE, pickup_at__lt=now - dt.timedelta(hours=3)
+    )
+    qs = transfers_visible_to(user).filter(status__in=[TransferStatus.ASSIGNED, TransferStatus.EN_ROUTE])
+    return openitems.placed(qs, "district_id", late, ["district_id", "site__jurisdiction_id"])
+
+
+def missed_tests_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    qs = _missed_tests(user, timezone.localtime(now).date())
+    return openitems.placed(qs, "order__district_id", True, _VIA_ORDER)
+
+
+def alerts_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    return openitems.placed(open_alerts(user), "order__district_id", True, _VIA_ORDER)
+
+
+def releases_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    qs = releases_due_query(user, timezone.localtime(now).date())
+    return openitems.placed(qs, "district_id", False, _ORDER_PLACES)
+
+
 def _site_items(user: Actor, today: dt.date) -> list[dict[str, Any]]:
     sites: dict[int, dict[str, Any]] = {}
     for key, qs in (("missed_tests", _missed_tests(user, today)), ("alerts", open_alerts(user))):
