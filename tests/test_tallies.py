@@ -138,3 +138,53 @@ def test_kept_roll_ups_equal_the_roll_ups_counted_now(world: Any, make_user: Any
         assert kept[node.pk] and any(kept[node.pk].values())
     regulator = make_user("industry_regulator", world.city, sector=world.courier_sector)
     assert geo_reads.kept_subtree_counts(regulator, world.city) is None  # sector-limited: counted now
+
+
+def _tables(user: Any, now: dt.datetime) -> tuple[Any, Any]:
+    sites = sorted(control.open_items(user, now)["sites"], key=lambda s: s["name"])
+    rows, total = control.capacity_by_district(user, kept=True)
+    return sites, ([(r["district"].code, r["sites"], r["capacity"]) for r in rows], total)
+
+
+def test_the_kept_site_table_and_capacity_equal_those_counted_live(
+    world: Any, make_user: Any, settings: Any
+) -> None:
+    from cordon.apps.control import actions as control_actions
+    from cordon.apps.control.models import SiteCapacity, SiteTally
+
+    now = timezone.now()
+    users = [
+        make_user("city_commander", world.city),
+        make_user("district_commander", world.changping),
+        make_user("district_commander", world.fengtai),
+        make_user("street_officer", world.huilongguan),
+        make_user("grid_worker", world.lx_grid),
+        make_user("grid_worker", world.zgz_grid),
+    ]
+    live = [_tables(u, now) for u in users]
+    assert any(sites for sites, _ in live)  # the Changping order at the site has an alert
+    assert control_actions.refresh_board_tables(now=now) == SiteTally.objects.count() + 1
+    assert SiteCapacity.objects.get().counted_at == now
+    kept = [_tables(u, now) for u in users]
+    assert kept == live
+    # The kept rows are read, not recounted: a corrupted one shows until the next refresh repairs it.
+    SiteTally.objects.filter(jurisdiction=world.city).update(alerts=99)
+    SiteCapacity.objects.update(rooms=99)
+    corrupted = _tables(users[0], now)
+    assert corrupted[0][0]["alerts"] == 99 and corrupted[1][1].rooms == 99
+    settings.CORDON_TALLY_STALE_SECONDS = -1  # no worker refreshed: counted live
+    assert _tables(users[0], now) == live[0]
+    settings.CORDON_TALLY_STALE_SECONDS = 120
+    control_actions.refresh_board_tables(now=now)
+    assert _tables(users[0], now) == live[0]
+
+
+def test_the_clocks_page_shows_every_recent_case(world: Any, make_user: Any, client: Any) -> None:
+    commander = make_user("city_commander", world.city)
+    client.force_login(commander)
+    r = client.get("/control/clocks/", HTTP_ACCEPT_LANGUAGE="en")
+    n = len(control.recent_cases_with_clocks(commander))
+    assert r.status_code == 200 and n > 0
+    assert r.content.count(b'data-testid="clock-row"') == n
+    board = client.get("/control/", HTTP_ACCEPT_LANGUAGE="en")
+    assert board.content.count(b'data-testid="clock-row"') == min(n, control.CLOCKS_ON_BOARD)

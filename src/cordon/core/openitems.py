@@ -70,3 +70,9 @@ def placed(
         overdue = r["late"] if isinstance(late, Q) else (n if late else 0)
         out[(r[district], tuple(r[p] for p in places))] = (n, overdue)
     return out
+
+
+def seen_from(places: Sequence[int | None], lineage: Mapping[int, Sequence[int]]) -> set[int]:
+    """The nodes whose users see an item scoped by ``places`` (``lineage``: a node -> itself and the nodes
+    above it): every node above or at any of them, once."""
+    return {a for p in places if p is not None for a in lineage.get(p, ())}

@@ -1,13 +1,14 @@
-"""What the control app plugs into the platform: its reactions to tracing's events and its kinds of open
-item on the daily-zero board."""
+"""What the control app plugs into the platform: its reactions to tracing's events, its kinds of open item on
+the daily-zero board, and the recount of the board's kept site table and capacity."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from cordon.apps.tracing.events import ContactsJudged
 from cordon.apps.tracing.models import Decision
-from cordon.core import events, openitems
+from cordon.core import events, openitems, periodic
 from cordon.core.roles import Cap
 
 from . import actions, selectors
@@ -37,3 +38,10 @@ for key, label, order, count, placed in (
     ("releases", _("Releases due"), 80, selectors.releases_by_district, selectors.releases_placed),
 ):
     openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_CONTROL, count, placed))
+
+# The board's site table and capacity, kept like the open-item counts (``apps/tallies``) and on the same clock.
+periodic.register(
+    periodic.Periodic(
+        "control.board_tables", lambda: float(settings.CORDON_TALLY_SECONDS), actions.refresh_board_tables
+    )
+)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import Jurisdiction, Level
 from cordon.core import openitems
 from cordon.core.actors import Actor, CityReader, WholeTree
@@ -20,27 +21,17 @@ from .models import OpenItemTally
 Counts = dict[tuple[str, int, int], tuple[int, int]]
 
 
-def _ancestors() -> dict[int, tuple[int, ...]]:
-    """Every node's id -> the ids of the node and every node above it."""
-    nodes = list(Jurisdiction.objects.values_list("pk", "code", "path"))
-    by_code = {code: pk for pk, code, _path in nodes}
-    return {
-        pk: tuple(by_code[c] for c in path.strip("/").split("/") if c in by_code) for pk, _code, path in nodes
-    }
-
-
 def recount(now: dt.datetime) -> Counts:
     """Every registered kind of open item, counted from its source tables once (every city at once), per
     district of the items and per node that sees them: an item counts at every node above (and at) any of the
     jurisdictions it is scoped by, once. Every district's own count and its city's are there, zero too."""
-    up = _ancestors()
+    up = geo.lineage()
     reader = CityReader(WholeTree())
     out: dict[tuple[str, int, int], list[int]] = defaultdict(lambda: [0, 0])
     districts = list(Jurisdiction.objects.filter(level=Level.DISTRICT).values_list("pk", "path"))
     for kind in openitems.kinds():
         for (district_id, places), (n, late) in kind.placed(reader, now).items():
-            nodes = {a for p in places if p is not None for a in up.get(p, ())}
-            for node in nodes:
+            for node in openitems.seen_from(places, up):
                 c = out[(kind.key, node, district_id)]
                 c[0] += n
                 c[1] += late

@@ -15,6 +15,8 @@ order's test results) say so. Other apps use the names re-exported here; the sub
 from __future__ import annotations
 
 from .board import (
+    CLOCKS_AT_MOST,
+    CLOCKS_ON_BOARD,
     BoardRow,
     Clock,
     alerts_by_district,
@@ -42,6 +44,7 @@ from .follow_up import (
     results_of,
     sample_tasks_due,
 )
+from .kept import capacity_recount, kept_site_items, site_recount
 from .orders import (
     current_plan,
     get_order_for,
@@ -81,6 +84,8 @@ from .transfers import (
 )
 
 __all__ = [
+    "CLOCKS_AT_MOST",
+    "CLOCKS_ON_BOARD",
     "CHILD_AGE",
     "SPECIAL_NEEDS",
     "BoardRow",
@@ -92,6 +97,7 @@ __all__ = [
     "alerts_placed",
     "capacity",
     "capacity_by_district",
+    "capacity_recount",
     "case_clocks",
     "current_plan",
     "get_health_record_for",
@@ -105,6 +111,7 @@ __all__ = [
     "home_buildings",
     "home_stage_due",
     "homes_under_control",
+    "kept_site_items",
     "missed_tests_by_district",
     "missed_tests_placed",
     "open_alerts",
@@ -128,6 +135,7 @@ __all__ = [
     "rooms_of",
     "sample_tasks_due",
     "search_orders",
+    "site_recount",
     "sites_visible_to",
     "spare_rooms",
     "transfer_board",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
@@ -19,7 +20,16 @@ from cordon.core.actors import Actor
 from cordon.core.scoping import NotFound
 from cordon.engine import allocation as engine
 
-from ..models import LIVE_PLACEMENT, ControlOrder, IsolationSite, Placement, PlacementStatus, Room, RoomStatus
+from ..models import (
+    LIVE_PLACEMENT,
+    ControlOrder,
+    IsolationSite,
+    Placement,
+    PlacementStatus,
+    Room,
+    RoomStatus,
+    SiteCapacity,
+)
 from .orders import _scope
 
 SPECIAL_NEEDS = frozenset(
@@ -108,9 +118,29 @@ def capacity(user: Actor, sites: Sequence[IsolationSite] | None = None) -> dict[
     return out
 
 
-def capacity_by_district(user: Actor) -> tuple[list[dict[str, Any]], Capacity]:
+def fresh(counted_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """Whether a kept count (the board's) is recent enough to read instead of counting now."""
+    stale = dt.timedelta(seconds=settings.CORDON_TALLY_STALE_SECONDS)
+    return counted_at is not None and (now or timezone.now()) - counted_at <= stale
+
+
+def kept_capacity(site_ids: list[int], now: dt.datetime | None = None) -> dict[int, Capacity] | None:
+    """The kept capacity of these sites (``SiteCapacity``, refreshed with the board's counts); ``None`` (count
+    now) when not fresh or a site has none yet."""
+    rows = list(SiteCapacity.objects.filter(site_id__in=site_ids))
+    if len(rows) != len(set(site_ids)) or (rows and not fresh(rows[0].counted_at, now)):
+        return None
+    names = list(Capacity.__dataclass_fields__)
+    return {r.site_id: Capacity(**{n: getattr(r, n) for n in names}) for r in rows}
+
+
+def capacity_by_district(user: Actor, *, kept: bool = False) -> tuple[list[dict[str, Any]], Capacity]:
+    """Capacity per district of the user's sites and in all; ``kept``: from the kept capacity when fresh (the
+    board), else counted now (the sites page, where rooms are managed)."""
     sites = list(sites_visible_to(user))
-    per_site = capacity(user, sites)
+    per_site = kept_capacity([s.pk for s in sites]) if kept and sites else None
+    if per_site is None:
+        per_site = capacity(user, sites)
     rows: dict[int, dict[str, Any]] = {}
     total = Capacity()
     for s in sites:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from .board import (
     allocate,
     board,
+    clocks,
     homes,
     queue,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "alert_handle",
     "allocate",
     "board",
+    "clocks",
     "certificate_pdf",
     "follow_up",
     "homes",
