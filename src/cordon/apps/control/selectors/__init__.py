@@ -84,9 +84,9 @@ from .transfers import (
 )
 
 __all__ = [
+    "CHILD_AGE",
     "CLOCKS_AT_MOST",
     "CLOCKS_ON_BOARD",
-    "CHILD_AGE",
     "SPECIAL_NEEDS",
     "BoardRow",
     "Capacity",

@@ -45,7 +45,9 @@ def board(request: AuthedRequest) -> HttpResponse:
 @page(Cap.VIEW_CONTROL)
 def clocks(request: AuthedRequest) -> HttpResponse:
     """The clocks of every recent case (the board shows the newest)."""
-    return render(request, "control/clocks.html", {"clocks": selectors.recent_cases_with_clocks(request.user)})
+    return render(
+        request, "control/clocks.html", {"clocks": selectors.recent_cases_with_clocks(request.user)}
+    )
 
 
 # --- Queue, proposals, home quarantine ---------------------------------------------------------------------
