@@ -14,7 +14,7 @@ them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,15 +64,19 @@ def placed(
     annotations: dict[str, Any] = {"n": Count("pk")}
     if isinstance(late, Q):
         annotations["late"] = Count("pk", filter=late)
+    width = len(places)
     out: dict[Any, tuple[int, int]] = {}
-    for r in qs.values(district, *places).annotate(**annotations).order_by():
-        n = r["n"]
-        overdue = r["late"] if isinstance(late, Q) else (n if late else 0)
-        out[(r[district], tuple(r[p] for p in places))] = (n, overdue)
+    for r in qs.values_list(district, *places).annotate(**annotations).order_by():
+        n = r[width + 1]
+        overdue = r[width + 2] if isinstance(late, Q) else (n if late else 0)
+        out[(r[0], r[1 : width + 1])] = (n, overdue)
     return out
 
 
-def seen_from(places: Sequence[int | None], lineage: Mapping[int, Sequence[int]]) -> set[int]:
+def seen_from(places: Sequence[int | None], lineage: Mapping[int, Sequence[int]]) -> Collection[int]:
     """The nodes whose users see an item scoped by ``places`` (``lineage``: a node -> itself and the nodes
     above it): every node above or at any of them, once."""
-    return {a for p in places if p is not None for a in lineage.get(p, ())}
+    known = [p for p in places if p is not None]
+    if len(known) == 1:
+        return lineage.get(known[0], ())
+    return {a for p in known for a in lineage.get(p, ())}

@@ -497,9 +497,11 @@ class SiteTally(models.Model):
     audit_policy = DERIVED
 
     jurisdiction = models.ForeignKey(
-        "geo.Jurisdiction", on_delete=models.CASCADE, related_name="+", db_index=False
+        "geo.Jurisdiction", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
-    site = models.ForeignKey(IsolationSite, on_delete=models.CASCADE, related_name="+", db_index=False)
+    site = models.ForeignKey(
+        IsolationSite, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     missed_tests = models.IntegerField(_("tests missed"))
     alerts = models.IntegerField(_("health alerts"))
     counted_at = models.DateTimeField(_("counted at"))

@@ -19,10 +19,10 @@ class OpenItemTally(models.Model):
 
     kind = models.CharField(_("kind"), max_length=40)
     jurisdiction = models.ForeignKey(
-        "geo.Jurisdiction", on_delete=models.CASCADE, related_name="+", db_index=False
+        "geo.Jurisdiction", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
     district = models.ForeignKey(
-        "geo.Jurisdiction", on_delete=models.CASCADE, related_name="+", db_index=False
+        "geo.Jurisdiction", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
     open = models.IntegerField(_("open"))
     overdue = models.IntegerField(_("overdue"))

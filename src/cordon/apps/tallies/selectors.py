@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -30,8 +31,12 @@ def recount(now: dt.datetime) -> Counts:
     out: dict[tuple[str, int, int], list[int]] = defaultdict(lambda: [0, 0])
     districts = list(Jurisdiction.objects.filter(level=Level.DISTRICT).values_list("pk", "path"))
     for kind in openitems.kinds():
+        seen: dict[tuple[int | None, ...], Collection[int]] = {}
         for (district_id, places), (n, late) in kind.placed(reader, now).items():
-            for node in openitems.seen_from(places, up):
+            nodes = seen.get(places)
+            if nodes is None:
+                nodes = seen[places] = openitems.seen_from(places, up)
+            for node in nodes:
                 c = out[(kind.key, node, district_id)]
                 c[0] += n
                 c[1] += late
