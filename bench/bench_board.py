@@ -111,6 +111,7 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]: 
     from cordon.apps.geo import selectors as geo
     from cordon.apps.tallies import actions as tallies
     from cordon.core import openitems, rollups
+    from cordon.core.scoping import Scope
 
     clients = {}
     for label, user in users.items():
@@ -173,14 +174,17 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]: 
         )
         parts["team table"] = series(lambda u=user: control.board._team_items(u, _now()), 5, args.budget)
         res["parts"][label] = parts
+        scope = Scope.of(user)
         res["kinds"][label] = {
             k.key: series(lambda k=k, u=user: k.count(u, _now()), 3, args.budget / 4, 1)
             for k in openitems.kinds()
+            if scope.can(k.capability)
         }
         root = geo.root_for(user)
         res["home_parts"][label] = {
             f.key: series(lambda f=f, u=user, r=root: f.count(u, r.path), 3, args.budget / 4, 1)
             for f in rollups.figures()
+            if scope.can(f.capability)
         }
         say(f"parts {label}: " + ", ".join(f"{k} {statistics.median(v):.0f}" for k, v in parts.items()))
     return res
@@ -220,6 +224,10 @@ def profile(fn: Callable[[], Any]) -> dict[str, float]:
     out = {"total (profiled)": total * 1000, "SQL": sql[0] * 1000, "template render": render * 1000}
     out.update({name: ct * 1000 for name, ct in ours})
     return out
+
+
+def _med(runs: dict[str, list[float]], key: str) -> str:
+    return f"{statistics.median(runs[key]):,.0f}" if key in runs else "–"
 
 
 def _now() -> dt.datetime:
@@ -376,7 +384,7 @@ def report(
     out += ["|---|" + "---:|" * (len(parts) + len(figures))]
     for label in users:
         out.append(f"| {label} | " + " | ".join(f"{statistics.median(res['parts'][label][p]):,.0f}" for p in parts)
-                   + " | " + " | ".join(f"{statistics.median(res['home_parts'][label][f]):,.0f}" for f in figures)
+                   + " | " + " | ".join(_med(res['home_parts'][label], f) for f in figures)
                    + " |")  # fmt: skip
     out += [
         "",
@@ -388,7 +396,7 @@ def report(
     out += ["", "Each kind's live count (median ms; what the kept counts replace):", ""]
     out += ["| user | " + " | ".join(kinds) + " |", "|---|" + "---:|" * len(kinds)]
     for label in users:
-        out.append(f"| {label} | " + " | ".join(f"{statistics.median(res['kinds'][label][k]):,.0f}" for k in kinds)
+        out.append(f"| {label} | " + " | ".join(_med(res['kinds'][label], k) for k in kinds)
                    + " |")  # fmt: skip
     print("\n".join(out))
 
