@@ -9,14 +9,16 @@ waiting, room reserved or in transfer), ``--controlled`` persons under control (
 with a room, half at home) with two sample tasks each (a third of the first missed) and health alerts, transfer
 tasks with their members, handovers between districts, persons of positive pools under temporary control and
 overdue re-samples: every kind of open item has rows. Then, in one process, for the city commander, a district
-commander and a street officer: the board page (``/control/``) and the home page (``/``) through Django's test
-client, warm, counted live (the kept counts treated as stale) and from kept counts (after
-``tallies.actions.refresh``, itself timed), the ``open_items`` selector alone in both modes, and the parts the
-pages still count per request.
+commander, a street officer and community and grid workers: the board page (``/control/``) and the home page
+(``/``) through Django's test client, warm, counted live (the kept counts treated as stale) and from kept counts
+(after ``tallies.actions.refresh`` and ``control.actions.refresh_board_tables``, themselves timed), the
+``open_items`` selector alone in both modes, and the board's tables counted now and kept.
 
     .venv/bin/python bench/bench_board.py                              # 21.9 million residents
     .venv/bin/python bench/bench_board.py --persons 2000000            # a quick run
     .venv/bin/python bench/bench_board.py --demo                       # the demo city (demo.actions.load)
+    .venv/bin/python bench/bench_board.py --keep --build-only          # build once, keep the database ...
+    .venv/bin/python bench/bench_board.py --reuse cordon_bench_board_N # ... and measure in it again
 
 Prints a markdown block for docs/benchmarks.md.
 """
@@ -347,7 +349,8 @@ def report(
         out.append("")
     out += [
         "Times in ms, median / p95 / max (n = timed runs after one warm-up); live = counted per request (kept "
-        "counts stale), kept = after `tallies.actions.refresh()` and `geo.actions.refresh_rollups()`.",
+        "counts stale), kept = after `tallies.actions.refresh()`, `control.actions.refresh_board_tables()` and "
+        "`geo.actions.refresh_rollups()`.",
         "",
         "| user | what | live | kept | live/kept (median) | target (p95, kept) |",
         "|---|---|---:|---:|---:|---|",
