@@ -197,7 +197,7 @@ def test_the_delay_distribution_uses_complete_cohorts_only() -> None:
 def test_the_nowcast_band_is_the_brute_force_posterior_of_the_true_count() -> None:
     """N reported of X true with probability F each, flat prior on X: P(X | N) is proportional to
     C(X, N) F^N (1 - F)^(X - N); its 5 % and 95 % quantiles, summed over X by hand, are the band."""
-    delay = np.array([0.0, 0.25, 0.35, 0.4])
+    delay = np.array([0.0, 0.25, 0.35, 0.4])  # known: the band is negative binomial
     region = np.array([0] * 6 + [1] * 3)
     event = np.array([8, 8, 8, 9, 9, 10, 8, 9, 9])
     report = event + np.array([1, 2, 3, 1, 2, 0, 3, 1, 2])
@@ -232,3 +232,48 @@ def test_the_nowcast_band_covers_thinned_counts() -> None:
     nc = rt.nowcast(region, event, report, now=6, n_regions=400, delay=delay)
     covered = (nc.lower[:, 5] <= true[:, 0]) & (true[:, 0] <= nc.upper[:, 5])
     assert 0.84 <= covered.mean() <= 0.96
+
+
+def test_an_estimated_delay_widens_the_band_and_too_early_days_get_none() -> None:
+    """With the delay distribution estimated from few cohort cases the band carries its sampling error
+    (beta-negative-binomial), so it is at least as wide as with the same distribution taken as known; a day
+    with less than 5 % of its cases expected in gets no nowcast."""
+    rng = np.random.default_rng(5)
+    event = rng.integers(0, 40, 300)
+    report = event + rng.choice(6, size=len(event), p=[0.02, 0.08, 0.3, 0.3, 0.2, 0.1])
+    estimated = rt.nowcast(np.zeros(len(event), np.int64), event, report, now=39, n_regions=1, max_delay=10)
+    known = rt.nowcast(
+        np.zeros(len(event), np.int64),
+        event,
+        report,
+        now=39,
+        n_regions=1,
+        delay=estimated.delay,
+        max_delay=10,
+    )
+    partial = np.isfinite(estimated.lower[0]) & (estimated.completeness < 1)
+    assert partial.any()
+    assert (estimated.lower[0][partial] <= known.lower[0][partial]).all()
+    assert (estimated.upper[0][partial] >= known.upper[0][partial]).all()
+    assert ((estimated.upper - estimated.lower)[0][partial] > (known.upper - known.lower)[0][partial]).any()
+    early = estimated.completeness < rt.MIN_COMPLETENESS
+    assert early[-1] and np.isnan(estimated.estimate[0][early]).all()
+    np.testing.assert_allclose(estimated.delay.sum(), 1.0)
+
+
+def test_long_series_and_fractional_counts_take_the_other_paths() -> None:
+    """Series longer than the banded matrix is built for use shift-and-add; nowcast-corrected (fractional)
+    incidence gives fractional posterior shapes, whose quantiles are computed per distinct shape."""
+    rng = np.random.default_rng(2)
+    si = rt.discretise_si(4.8, 2.3)
+    long = rng.poisson(20, size=(2, 1600)).astype(np.float64)
+    expected = np.array([np.convolve(row, si)[:1600] for row in long])
+    np.testing.assert_allclose(rt.infectiousness(long, si), expected, rtol=1e-12)
+    short = long[:, :300]
+    np.testing.assert_allclose(rt.infectiousness(short, si), expected[:, :300], rtol=1e-12)
+    local = [float(x) + 0.37 for x in rng.poisson(8, 20)]
+    imported = [0.0] * 20
+    est = rt.estimate_rt(np.array([local]), si=si)
+    ref = brute_force(local, imported, [float(x) for x in si], 19, 7)
+    for key in ("mean", "q025", "median", "q975"):
+        assert float(getattr(est, key)[0, 19]) == pytest.approx(ref[key], rel=2e-4)

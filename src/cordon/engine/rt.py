@@ -31,8 +31,12 @@ right-truncation bias. ``F(d)`` is the share reported within ``d`` days. For an 
 t`` days later, each of its cases has been reported with probability ``F(d)``: with ``N`` reported of ``X`` true
 (``N ~ Binomial(X, F)``) and a flat prior on ``X``, the cases still to come are ``X - N ~ NegBinomial(N + 1,
 F(d))`` (failures before the ``N + 1``-th success). The point nowcast is ``N / F(d)`` and the 90 % band is the
-5 % and 95 % quantiles of ``N + NegBinomial(N + 1, F(d))``. The band covers reporting noise only, not a change
-of the delay distribution over time.
+5 % and 95 % quantiles of ``N`` plus the cases to come. ``F(d)`` is itself estimated from a finite number of
+cohort cases: ``F(d) ~ Beta(k + 1/2, n - k + 1/2)`` with ``k`` of ``n`` reported within ``d`` days, which makes
+the cases to come beta-negative-binomial (with a given, known delay distribution: negative binomial). The band
+covers reporting noise and the sampling error of the delay distribution, not a change of the delay
+distribution over time. Days with less than 5 % of their cases expected to be reported (``F < 0.05``, e.g.
+today) get no nowcast: with a flat prior the band would say more about the prior than about the data.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ WINDOW = 7
 CV_THRESHOLD = 0.3
 QUANTILES = (0.025, 0.5, 0.975)
 NOWCAST_BAND = (0.05, 0.95)
+MIN_COMPLETENESS = 0.05
 
 
 def discretise_si(mean: float, sd: float, tail: float = 1e-12) -> F64:
@@ -90,11 +95,21 @@ def discretise_si(mean: float, sd: float, tail: float = 1e-12) -> F64:
 
 
 def infectiousness(incidence: F64, si: F64) -> F64:
-    """``Lambda_t = sum_{s>=1} I_{t-s} w_s`` for every row (region) of ``incidence`` (regions x days)."""
+    """``Lambda_t = sum_{s>=1} I_{t-s} w_s`` for every row (region) of ``incidence`` (regions x days): one
+    matrix product with the banded (Toeplitz) matrix of the serial interval, or a shift-and-add per serial
+    interval day for long series."""
     incidence = np.asarray(incidence, np.float64)
-    lam = np.zeros_like(incidence)
     days = incidence.shape[-1]
-    for s in range(1, min(len(si), days)):
+    k = min(len(si), days)
+    if days <= 1500:
+        band = np.zeros((days, days))
+        rows = np.arange(days)
+        for s in range(1, k):
+            band[rows[: days - s], rows[s:]] = si[s]  # I_{t-s} feeds Lambda_t
+        out: F64 = incidence @ band
+        return out
+    lam = np.zeros_like(incidence)
+    for s in range(1, k):
         if si[s]:
             lam[..., s:] += si[s] * incidence[..., : days - s]
     return lam
@@ -109,17 +124,37 @@ def window_sums(x: F64, window: int) -> F64:
 
 
 def gamma_quantiles(shape: F64, scale: F64, probs: tuple[float, ...]) -> F64:
-    """Quantiles of Gamma(shape, scale), one plane per probability (``len(probs) x shape.shape``); the inverse
-    incomplete gamma function is evaluated once per distinct shape."""
-    flat = np.asarray(shape, np.float64).ravel()
-    finite = np.isfinite(flat)
-    out = np.full((len(probs), flat.size), np.nan)
-    uniq, inverse = np.unique(flat[finite], return_inverse=True)
-    for i, p in enumerate(probs):
-        q = np.asarray(special.gammaincinv(uniq, p), np.float64)
-        out[i, finite] = q[inverse]
-    result: F64 = out.reshape((len(probs), *np.shape(shape))) * scale
-    return result
+    """Quantiles of Gamma(shape, scale), one plane per probability (``len(probs) x shape.shape``): the inverse
+    incomplete gamma function is evaluated once per distinct shape (through a table indexed by the shape when
+    all shapes are whole numbers, as they are for case counts and a whole prior shape) and scaled."""
+    shape = np.asarray(shape, np.float64)
+    finite = np.isfinite(shape)
+    values = shape[finite]
+    out = np.empty((len(probs), *shape.shape))
+    whole = (
+        values.size > 0
+        and values.max() <= 4 * values.size + 1_000_000
+        and bool(np.all(values == np.floor(values)))
+    )
+    if whole:
+        top = int(values.max()) + 1
+        index = np.where(finite, shape, top).astype(np.int64)  # the last slot of the table is NaN
+        present = np.zeros(top + 1, bool)
+        present[index] = True
+        present[top] = False
+        uniq = np.flatnonzero(present)
+        table = np.full(top + 1, np.nan)
+        for i, p in enumerate(probs):
+            table[uniq] = special.gammaincinv(uniq.astype(np.float64), p)
+            np.take(table, index, out=out[i])
+            out[i] *= scale
+    else:
+        uniq_f, inverse = np.unique(values, return_inverse=True)
+        for i, p in enumerate(probs):
+            out[i] = np.nan
+            out[i][finite] = np.asarray(special.gammaincinv(uniq_f, p), np.float64)[inverse]
+            out[i] *= scale
+    return out
 
 
 @dataclass(frozen=True)
@@ -198,17 +233,24 @@ def estimate_rt(
 # --- nowcast --------------------------------------------------------------------------------------------
 
 
-def delay_distribution(event_day: I64, report_day: I64, now: int, max_delay: int = 21) -> F64:
-    """The reporting delay's distribution ``P(delay = d)``, ``d = 0 .. max_delay``, from the cases whose event
-    day is at most ``now - max_delay`` and that were reported by ``now`` (complete cohorts; delays beyond
-    ``max_delay`` count as ``max_delay``). Uniform if there are no such cases."""
+def delay_counts(event_day: I64, report_day: I64, now: int, max_delay: int = 21) -> F64:
+    """How many cases were reported ``d`` days after their event day, ``d = 0 .. max_delay``, among the cases
+    whose event day is at most ``now - max_delay`` and that were reported by ``now`` (complete cohorts; delays
+    beyond ``max_delay`` count as ``max_delay``)."""
     event_day = np.asarray(event_day, np.int64)
     report_day = np.asarray(report_day, np.int64)
     if (report_day < event_day).any():
         raise ValueError("a case cannot be reported before its event day")
     done = (event_day <= now - max_delay) & (report_day <= now)
     delay = np.minimum(report_day[done] - event_day[done], max_delay)
-    counts = np.bincount(delay, minlength=max_delay + 1).astype(np.float64)
+    out: F64 = np.bincount(delay, minlength=max_delay + 1).astype(np.float64)
+    return out
+
+
+def delay_distribution(event_day: I64, report_day: I64, now: int, max_delay: int = 21) -> F64:
+    """The reporting delay's distribution ``P(delay = d)``, ``d = 0 .. max_delay``, from complete cohorts
+    (:func:`delay_counts`). Uniform if there are no such cases."""
+    counts = delay_counts(event_day, report_day, now, max_delay)
     if counts.sum() == 0:
         return np.full(max_delay + 1, 1.0 / (max_delay + 1))
     out: F64 = counts / counts.sum()
@@ -218,7 +260,7 @@ def delay_distribution(event_day: I64, report_day: I64, now: int, max_delay: int
 @dataclass(frozen=True)
 class Nowcast:
     """Incidence by event day for days ``0 .. now`` per region: what is reported by ``now`` and the nowcast
-    with its 90 % band (equal to the reported counts where the delay distribution says all are in)."""
+    with its 90 % band (equal to the reported counts where all cases are in; NaN where none can be yet)."""
 
     reported: F64  # regions x days
     estimate: F64
@@ -238,51 +280,72 @@ def nowcast(
     delay: F64 | None = None,
     max_delay: int = 21,
     band: tuple[float, float] = NOWCAST_BAND,
+    min_completeness: float = MIN_COMPLETENESS,
 ) -> Nowcast:
     """The nowcast of every region's incidence by event day from a line list (one entry per case: region
-    index, event day and report day; cases reported after ``now`` are not seen). The delay distribution is
-    :func:`delay_distribution` of all regions' cases unless given."""
+    index, event day and report day; cases reported after ``now`` are not seen).
+
+    Unless a delay distribution is given (and then taken as known), it is estimated from the line list's
+    complete cohorts (:func:`delay_counts`, all regions together), and its uncertainty is carried into the band:
+    with ``k`` of the ``n`` cohort cases reported within ``d`` days, ``F(d) ~ Beta(k + 1/2, n - k + 1/2)``
+    (Jeffreys prior), so the cases still to come follow a beta-negative-binomial distribution instead of the
+    negative binomial. A day with less than ``min_completeness`` of its cases expected to be in gets no
+    nowcast (NaN): its count says next to nothing and the band would rest on the prior."""
     region = np.asarray(region, np.int64)
     event_day = np.asarray(event_day, np.int64)
     report_day = np.asarray(report_day, np.int64)
+    counts: F64 | None = None
     if delay is None:
-        delay = delay_distribution(event_day, report_day, now, max_delay)
+        counts = delay_counts(event_day, report_day, now, max_delay)
+        delay = counts / counts.sum() if counts.sum() else np.full(max_delay + 1, 1.0 / (max_delay + 1))
     days = now + 1
     seen = (report_day <= now) & (event_day >= 0)
     reported = np.zeros((n_regions, days))
     np.add.at(reported, (region[seen], event_day[seen]), 1.0)
-    cdf = np.minimum(np.cumsum(delay), 1.0)
+    cdf = np.cumsum(delay)
+    cdf = np.where(cdf >= cdf[-1] - 1e-12, 1.0, cdf / cdf[-1])
     age = now - np.arange(days)
-    completeness = np.where(age < len(cdf), cdf[np.minimum(age, len(cdf) - 1)], 1.0)
+    inside = age < len(cdf)
+    index = np.minimum(age, len(cdf) - 1)
+    completeness = np.where(inside, cdf[index], 1.0)
     f = np.broadcast_to(completeness, reported.shape)
     complete = f >= 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        estimate = np.where(complete, reported, reported / f)
-        lower = reported + _nbinom_ppf(band[0], reported + 1, f)
-        upper = reported + _nbinom_ppf(band[1], reported + 1, f)
-    # A day none of whose cases can have been reported yet (F = 0) has no nowcast.
-    none_yet = f <= 0
+    partial = (f >= min_completeness) & (f > 0) & ~complete
+    estimate = np.full(reported.shape, np.nan)
+    lower = np.full(reported.shape, np.nan)
+    upper = np.full(reported.shape, np.nan)
     for arr in (estimate, lower, upper):
-        arr[none_yet] = np.nan
         arr[complete] = reported[complete]
+    n, p = reported[partial], f[partial]
+    estimate[partial] = n / p
+    if counts is None or counts.sum() == 0:
+        lower[partial] = n + _nbinom_ppf(band[0], n + 1, p)
+        upper[partial] = n + _nbinom_ppf(band[1], n + 1, p)
+    else:
+        within = np.cumsum(counts)[index]
+        k = np.broadcast_to(within, reported.shape)[partial]
+        alpha, beta = k + 0.5, counts.sum() - k + 0.5
+        lower[partial] = n + np.asarray(stats.betanbinom.ppf(band[0], n + 1, alpha, beta), np.float64)
+        upper[partial] = n + np.asarray(stats.betanbinom.ppf(band[1], n + 1, alpha, beta), np.float64)
     return Nowcast(reported, estimate, lower, upper, np.asarray(completeness, np.float64), delay)
 
 
 def _nbinom_ppf(q: float, n: F64, p: F64) -> F64:
     """Quantile of the number of failures before the ``n``-th success (success probability ``p``)."""
-    safe = np.clip(p, 1e-300, 1.0)
-    out: F64 = np.asarray(stats.nbinom.ppf(q, n, safe), np.float64)
+    out: F64 = np.asarray(stats.nbinom.ppf(q, n, p), np.float64)
     return out
 
 
 __all__ = [
     "CV_THRESHOLD",
+    "MIN_COMPLETENESS",
     "PRIOR_MEAN",
     "PRIOR_SD",
     "QUANTILES",
     "WINDOW",
     "Nowcast",
     "RtEstimate",
+    "delay_counts",
     "delay_distribution",
     "discretise_si",
     "estimate_rt",
