@@ -6,6 +6,7 @@ cases as sources only, and the nowcast's delay distribution and band."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from cordon.engine import rt
 
 
 def brute_force(
-    local: list[int], imported: list[int], si: list[float], t: int, window: int
+    local: Sequence[float], imported: Sequence[float], si: Sequence[float], t: int, window: int
 ) -> dict[str, float]:
     """The posterior of R for the window ending on day ``t``, straight from its definition: prior density
     ``exp(-R / 5)`` (gamma, mean 5 and sd 5) times the Poisson likelihood ``prod (R L_s)^I_s exp(-R L_s)`` over
