@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cordon.engine import rt
+from cordon.engine.sim import load_profile
 
 # --- a brute-force posterior ----------------------------------------------------------------------------
 
@@ -278,3 +279,14 @@ def test_long_series_and_fractional_counts_take_the_other_paths() -> None:
     ref = brute_force(local, imported, [float(x) for x in si], 19, 7)
     for key in ("mean", "q025", "median", "q975"):
         assert float(getattr(est, key)[0, 19]) == pytest.approx(ref[key], rel=2e-4)
+
+
+def test_the_profile_gives_the_serial_interval() -> None:
+    """A profile's interval is its generation interval's mean and sd; Omicron's is shorter than the ancestral
+    strain's, and both are usable by the discretisation."""
+    omicron = rt.profile_interval(load_profile("covid19-omicron"))
+    ancestral = rt.profile_interval(load_profile("sars-cov-2-ancestral"))
+    assert 2.5 < omicron[0] < ancestral[0] < 9
+    for mean, sd in (omicron, ancestral):
+        w = rt.discretise_si(mean, sd)
+        assert float(np.sum(np.arange(len(w)) * w)) == pytest.approx(mean, rel=1e-8)

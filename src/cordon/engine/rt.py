@@ -7,8 +7,8 @@ with ``method = "parametric_si"``):
 
 - incidence ``I_t`` = local cases + imported cases of day ``t``; only the local ones are caused by local
   transmission, so the numerator counts local cases only while both are sources of infection;
-- the serial interval ``w_s`` (``s`` = 0, 1, 2, ... days) is a gamma with the profile's mean and sd, discretised
-  as EpiEstim's ``discr_si`` does (:func:`discretise_si`); ``w_0 = 0``;
+- the serial interval ``w_s`` (``s`` = 0, 1, 2, ... days) is a gamma with the profile's mean and sd
+  (:func:`profile_interval`), discretised as EpiEstim's ``discr_si`` does (:func:`discretise_si`); ``w_0 = 0``;
 - the total infectiousness ``Lambda_t = sum_{s>=1} I_{t-s} w_s`` (local and imported);
 - with a gamma prior (shape ``a``, scale ``b``: mean 5, sd 5 gives ``a = 1``, ``b = 5``) and a window of ``tau``
   days ending on day ``t`` (the days ``t - tau + 1 .. t``) the posterior of R is
@@ -47,6 +47,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy import special, stats
+
+from cordon.engine.sim.profile import PathogenProfile
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -92,6 +94,17 @@ def discretise_si(mean: float, sd: float, tail: float = 1e-12) -> F64:
     w[0] = 0.0
     result: F64 = w / w.sum()
     return result
+
+
+def profile_interval(profile: PathogenProfile) -> tuple[float, float]:
+    """The serial interval's mean and sd (days) for a pathogen profile: those of the generation interval its
+    natural history implies (:meth:`PathogenProfile.generation_interval`, infection to infection), which is the
+    interval to use with incidence by day of infection. By day of onset the serial interval has the same mean
+    and a larger spread (two incubation periods added and subtracted); a profile gives no separate figure."""
+    g = profile.generation_interval()
+    days = np.arange(len(g))
+    mean = float(np.sum(g * days))
+    return mean, float(np.sqrt(np.sum(g * (days - mean) ** 2)))
 
 
 def infectiousness(incidence: F64, si: F64) -> F64:
@@ -352,5 +365,6 @@ __all__ = [
     "gamma_quantiles",
     "infectiousness",
     "nowcast",
+    "profile_interval",
     "window_sums",
 ]
