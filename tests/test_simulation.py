@@ -287,3 +287,40 @@ def test_a_strategy_bundle_is_the_engines_bundle() -> None:
         assert Strategy.bundle(name).interventions() == built_in(name)
         assert Strategy.named(name) == Strategy.bundle(name)
     assert Scenario.of(SCENARIO.as_dict()) == SCENARIO
+
+
+def test_a_run_whose_worker_was_lost_is_failed_then_run_again_to_its_results(
+    city: Any, make_user: Any, client_for: Any, worker: Any
+) -> None:
+    """A worker killed half way: the reaper fails its job (nothing of the run was written: it writes only at the
+    end), the run's page says so, and running the job again records the run whole."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cordon.apps.jobs import actions as job_actions
+    from cordon.apps.jobs.models import JobProgress
+    from cordon.apps.simulation import actions
+
+    commander = make_user("city_commander", city.city)
+    client = _english(client_for(commander))
+    with override("en"):
+        run = actions.start_run(actor=commander, scenario=SCENARIO)
+    job = Job.objects.get()
+    job_actions.claim(job_id=job.pk, worker="elsewhere:1")
+    JobProgress.objects.filter(job=job).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=5))
+    assert job_actions.reap(stale_after=dt.timedelta(minutes=2)) == [job.pk]
+    run.refresh_from_db()
+    assert not run.recorded
+    page = client.get(f"/simulation/{run.pk}/").content.decode()
+    assert 'data-status="failed"' in page and "Run it again" in page and 'data-testid="job-again"' in page
+    # A new run may start now that the lost one has ended; running the lost one again records it.
+    with worker():
+        r = client.post(f"/jobs/{job.pk}/again/")
+    assert r.status_code == 302
+    again = Job.objects.exclude(pk=job.pk).get()
+    run.refresh_from_db()
+    assert again.status == "done" and again.params == {"run": run.pk} and again.retry_of == job
+    assert run.recorded and run.summary == _engine(SCENARIO).summary
+    assert 'data-testid="run-summary"' in client.get(f"/simulation/{run.pk}/").content.decode()
+    assert client.get(f"/api/simulation/runs/{run.pk}").json()["job_id"] == again.pk

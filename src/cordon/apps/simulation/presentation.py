@@ -10,6 +10,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .forms import PRESET_LABELS
 from .models import SimulationRun
 
 FIGURES = [
@@ -68,7 +69,7 @@ def strategy_words(strategy: dict[str, Any]) -> list[str]:
 def scenario_rows(scenario: dict[str, Any], persons: int) -> list[tuple[str, str]]:
     none = _("the default")
     return [
-        (_("City"), str(scenario.get("preset", ""))),
+        (_("City"), str(PRESET_LABELS.get(scenario.get("preset", ""), scenario.get("preset", "")))),
         (_("Residents"), _n(persons)),
         (_("Days"), _n(scenario.get("days"))),
         (_("Seed"), str(scenario.get("seed"))),
