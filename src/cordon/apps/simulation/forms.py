@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cordon.engine.sim import PRESETS, available_profiles
 from cordon.engine.sim.strategy import Scenario, Strategy
@@ -27,7 +28,9 @@ def _int(label: Any, low: int, high: int, initial: int | None = None, **kw: Any)
 class RunForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=120, required=False)
     preset = forms.ChoiceField(
-        label=_("City"), choices=[(k, PRESET_LABELS.get(k, k)) for k in PRESETS], initial="demo"
+        label=pgettext_lazy("simulator", "City"),
+        choices=[(k, PRESET_LABELS.get(k, k)) for k in PRESETS],
+        initial="demo",
     )
     population = _int(
         _("Residents"), 1, 100_000_000, required=False, help_text=_("Leave empty for the preset's own size.")

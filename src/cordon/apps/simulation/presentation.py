@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from .forms import PRESET_LABELS
 from .models import SimulationRun
@@ -69,7 +69,10 @@ def strategy_words(strategy: dict[str, Any]) -> list[str]:
 def scenario_rows(scenario: dict[str, Any], persons: int) -> list[tuple[str, str]]:
     none = _("the default")
     return [
-        (_("City"), str(PRESET_LABELS.get(scenario.get("preset", ""), scenario.get("preset", "")))),
+        (
+            pgettext("simulator", "City"),
+            str(PRESET_LABELS.get(scenario.get("preset", ""), scenario.get("preset", ""))),
+        ),
         (_("Residents"), _n(persons)),
         (_("Days"), _n(scenario.get("days"))),
         (_("Seed"), str(scenario.get("seed"))),
@@ -133,5 +136,5 @@ def _charts(runs: Sequence[SimulationRun]) -> list[dict[str, Any]]:
             "lines": [{"name": name_of(r), "data": r.series.get(key, [])} for r in runs],
         }
         for key, label in FIGURES
-        if key in COMPARED
+        if key in COMPARED and any(any(r.series.get(key, [])) for r in runs)  # not a line at zero for all
     ]
