@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from test_accessibility import _axe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,3 +49,12 @@ def test_a_commander_runs_two_strategies_and_compares_them(
     table = page.locator("[data-testid=compare-table]").inner_text()
     assert "无措施" in table and "隔离病例" in table and "感染人数" in table
     screenshot(page, "simulation-compare-zh")
+
+    # The three pages with axe-core: no serious or critical violation.
+    found = {"compare": _axe(page)}
+    page.go_back()
+    page.wait_for_selector("[data-testid=run-summary]")
+    found["run"] = _axe(page)
+    page.goto(f"{base}/simulation/")
+    found["list"] = _axe(page)
+    assert not any(found.values()), found
