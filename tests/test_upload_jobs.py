@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -188,6 +189,65 @@ def test_a_kept_upload_is_named_at_random_inside_the_uploads_folder(settings: An
     for forged in ("../secret", f"{name}/x", "", "/etc/passwd"):
         with pytest.raises(ValueError):
             uploads.path(forged)
+    assert (kept.stat().st_mode & 0o777, kept.parent.stat().st_mode & 0o777) == (
+        0o600,
+        0o700,
+    )  # personal data
     uploads.discard_upload({"path": name})
     uploads.discard_upload({"path": "../secret"})  # not a kept name: nothing is touched
     assert not kept.exists()
+
+
+def test_uploads_go_through_the_named_storage_so_a_worker_elsewhere_reads_them(
+    city: Any, make_user: Any, client_for: Any, worker: Any, settings: Any
+) -> None:
+    """With the uploads storage pointed at storage with no paths on this machine (as an object store through
+    django-storages would be; here Django's in-memory storage), the scans page keeps its file there, the job
+    reads it from there and deletes it there; nothing lands in the uploads folder. A job's own files
+    (``keep_file``) go there too."""
+    import io
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "uploads": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    store = uploads.storage()
+    admin = make_user("administrator", city.city)
+    with worker():
+        job = _job(_post(client_for(admin), _scans(city)))
+        assert store.exists(job.params["path"])
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.error
+    assert scan_store().count() == 2 and not store.exists(job.params["path"]) and _kept(settings) == []
+    with pytest.raises(NotImplementedError):
+        uploads.path(job.params["path"])
+
+    made = uploads.keep_file(io.BytesIO(b"a,b\n1,2\n"), ".CSV")
+    assert made.endswith(".csv") and uploads.exists(made) and not uploads.exists("../" + made)
+    with uploads.open_kept(made) as f:
+        assert f.read() == b"a,b\n1,2\n"
+    params = {uploads.PARAM: made}
+    assert uploads.read(params) == b"a,b\n1,2\n"
+    with uploads.local_copy(params) as copy:
+        assert copy.read_bytes() == b"a,b\n1,2\n"
+    assert not copy.exists()  # the temporary copy is gone
+    uploads.discard_upload(params)
+    assert not uploads.exists(made)
+    with pytest.raises(ValidationError):
+        uploads.read(params)
+
+
+@pytest.mark.parametrize("middleware", [True, False])
+def test_a_scan_file_over_the_upload_limit_is_refused_before_it_is_kept(
+    middleware: bool, city: Any, make_user: Any, client_for: Any, settings: Any
+) -> None:
+    """``CORDON_MAX_UPLOAD_BYTES`` bounds the scans page as every request (413 before the body is read) and,
+    should a body come without its length, the page itself."""
+    settings.CORDON_MAX_UPLOAD_BYTES = 1000
+    if not middleware:
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "RequestSizeLimit" not in m]
+    client = client_for(make_user("administrator", city.city))
+    r = _post(client, _scans(city, days=40))
+    assert r.status_code == 413 and "the limit is 0 MB" in r.content.decode()
+    assert not Job.objects.exists() and _kept(settings) == []
+    assert _job(_post(client, _scans(city, days=2))).kind == "tracing.ingest_scans"  # under it: queued
