@@ -66,7 +66,7 @@ def test_scans_are_loaded_by_a_job_with_progress_per_date(
     assert scan_store().count() == 0 and not ScanBatch.objects.exists()
 
     with worker():
-        jobs.cancel(actor=admin, job=queued)  # (its file goes once the cancel commits: tested below)
+        jobs.cancel(actor=admin, job=queued)  # (its file is kept to run again: tested below)
         job = _job(_post(client, _scans(city)))
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.error
@@ -75,7 +75,7 @@ def test_scans_are_loaded_by_a_job_with_progress_per_date(
     assert scan_store().count() == 2
     batch = ScanBatch.objects.get()
     assert (batch.filename, batch.source, batch.actor, batch.added) == ("hotel.csv", "job", admin, 2)
-    assert _kept(settings) == []
+    assert [k.name for k in _kept(settings)] == [queued.params["path"]]  # only the cancelled job's
     page = client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "2 new scans of 2 rows read; 0 already in the store." in page and 'href="/tracing/scans/"' in page
     zh = client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
@@ -87,7 +87,7 @@ def test_scans_are_loaded_by_a_job_with_progress_per_date(
         again = _job(client.post("/tracing/scans/", {"file": SimpleUploadedFile("hotel.csv", _scans(city))}))
     again.refresh_from_db()
     assert again.language == "zh-hans" and "hotel.csv 已导入过" in again.result["summary"]
-    assert scan_store().count() == 2 and _kept(settings) == []
+    assert scan_store().count() == 2 and [k.name for k in _kept(settings)] == [queued.params["path"]]
 
 
 def test_a_refused_scan_file_fails_its_job_under_its_own_name_and_is_deleted(
@@ -135,29 +135,51 @@ def test_a_role_that_may_not_load_scans_is_refused_before_anything_is_kept(
     assert not Job.objects.exists() and _kept(settings) == [] and scan_store().count() == 0
 
 
-def test_a_queued_scan_job_cancelled_deletes_its_file_and_loads_nothing(
+def test_a_queued_scan_job_cancelled_keeps_its_file_to_run_again(
     city: Any, make_user: Any, client_for: Any, worker: Any, settings: Any
 ) -> None:
+    """A cancel loads nothing and keeps the file: the job page offers "Run again", which loads it and then
+    deletes it; the cancelled job no longer offers to run again (its file went to the new job)."""
     client = client_for(make_user("administrator", city.city))
     job = _job(_post(client, _scans(city)))
     assert len(_kept(settings)) == 1
     with worker():
         assert client.post(f"/jobs/{job.pk}/cancel/").status_code == 302
     job.refresh_from_db()
-    assert job.status == Job.Status.CANCELLED and job.started_at is None
-    assert _kept(settings) == [] and scan_store().count() == 0 and not ScanBatch.objects.exists()
+    assert job.status == Job.Status.CANCELLED and job.started_at is None and job.runs_again
+    assert len(_kept(settings)) == 1 and scan_store().count() == 0 and not ScanBatch.objects.exists()
+    page = client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="job-again"' in page and "upload the file again" not in page
+    with worker():
+        retry = _job(client.post(f"/jobs/{job.pk}/again/"))
+    retry.refresh_from_db()
+    job.refresh_from_db()
+    assert retry.status == Job.Status.DONE and retry.retry_of == job and scan_store().count() == 2
+    assert _kept(settings) == [] and not job.runs_again and not retry.runs_again
 
 
-def test_a_reaped_scan_job_deletes_its_file(
+def test_a_reaped_scan_job_keeps_its_file_until_the_sweep(
     city: Any, make_user: Any, client_for: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    """A job whose worker was lost keeps its file to run again for ``CORDON_UPLOAD_KEEP_HOURS``; then the sweep
+    deletes it, and the page says to upload the file again."""
     client = client_for(make_user("administrator", city.city))
     job = _job(_post(client, _scans(city)))
     jobs.claim(job_id=job.pk, worker="elsewhere:1")
     JobProgress.objects.filter(job=job).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=5))
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.reap(stale_after=dt.timedelta(minutes=2)) == [job.pk]
-    assert _kept(settings) == []
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.runs_again and len(_kept(settings)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.sweep(keep_for=dt.timedelta(hours=24)) == []  # not yet
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(hours=25))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.sweep(keep_for=dt.timedelta(hours=24)) == [job.pk]
+    job.refresh_from_db()
+    assert _kept(settings) == [] and not job.runs_again
+    page = client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="job-again"' not in page and "upload the file again" in page
 
 
 def test_an_ingest_stopped_between_dates_leaves_no_scans_and_no_batch(city: Any, make_user: Any) -> None:

@@ -4,8 +4,9 @@ A page saves the upload with ``keep`` in the uploads storage under a random name
 sent, which is kept only to be shown and to tell a format by its suffix. The job gets the stored name in its
 parameters (``PARAM``); its runner reads the file with ``read`` or ``local_copy`` (or ``kept``, the file's path,
 where the storage has paths). A job kind that carries an upload names ``discard_upload`` as its ``cleanup``,
-which the jobs app calls once the job has ended, whichever way (done, failed, cancelled while queued, or its
-worker lost).
+which the jobs app calls once the job is over: at once when it is done or its file was refused; after a cancel,
+an unexpected error or a lost worker, only when it has been run again (the new job takes the file over) or
+``CORDON_UPLOAD_KEEP_HOURS`` have passed (``cordon.core.jobs``).
 
 The uploads storage is Django's named storage ``STORAGES["uploads"]`` (``STORAGE``): by default a folder on
 this machine (``CORDON_UPLOAD_DIR``, ``var/uploads``); a deployment whose workers run on other machines than
@@ -132,8 +133,8 @@ def open_kept(name: str) -> File:
 
 
 def _name_of(params: Mapping[str, Any]) -> str:
-    """The stored name a job's parameters hold, or the refusal a person can act on once it is gone (it is
-    deleted when its job ends, so a job run again has no file to read)."""
+    """The stored name a job's parameters hold, or the refusal a person can act on once it is gone (deleted
+    when its job was done, refused or swept, so a job run again has no file to read)."""
     name = params.get(PARAM)
     if not isinstance(name, str) or not exists(name):
         raise ValidationError(

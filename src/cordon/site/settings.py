@@ -244,6 +244,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 # which web servers and workers must share: by default this folder; CORDON_UPLOAD_STORAGE (a Django storage class)
 # and CORDON_UPLOAD_STORAGE_OPTIONS (its options, JSON) point it elsewhere (docs/operations.md).
 CORDON_UPLOAD_DIR = Path(os.environ.get("CORDON_UPLOAD_DIR", VAR_DIR / "uploads")).resolve()
+# A job that ended without using up its upload (cancelled, its worker lost, an unexpected error) keeps it this
+# long so that "Run again" can read it; then it is deleted.
+CORDON_UPLOAD_KEEP_HOURS = float(os.environ.get("CORDON_UPLOAD_KEEP_HOURS", 24))
 CORDON_UPLOAD_STORAGE = os.environ.get("CORDON_UPLOAD_STORAGE", "")
 CORDON_UPLOAD_STORAGE_OPTIONS = json.loads(os.environ.get("CORDON_UPLOAD_STORAGE_OPTIONS", "") or "{}")
 STORAGES["uploads"] = (

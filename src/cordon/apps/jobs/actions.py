@@ -101,8 +101,9 @@ def cancel(*, actor: Actor, job: Job, source: str = "web") -> Job:
     if job.finished:
         raise ValidationError(_("This job has already finished."))
     if job.status == Job.Status.QUEUED:
-        audit.change(actor, job, source=source, status=Job.Status.CANCELLED, finished_at=timezone.now())
-        _clean_up_on_commit(job)
+        audit.change(
+            actor, job, source=source, status=Job.Status.CANCELLED, finished_at=timezone.now(), **_kept(job)
+        )
     else:
         audit.change(actor, job, source=source, cancel_requested=True)
     return job
@@ -113,10 +114,13 @@ def run_again(*, actor: Actor, job: Job, source: str = "web") -> Job:
     """Start a finished job again with the same parameters (after a failure, a cancel or a killed worker)."""
     if not may_manage(actor, job):
         raise PermissionDenied
-    job = Job.objects.get(pk=job.pk)
+    job = Job.objects.select_for_update().get(pk=job.pk)
     if not job.finished:
         raise ValidationError(_("This job is still running."))
-    return start(actor=actor, kind=job.kind, params=job.params, retry_of=job, source=source)
+    again = start(actor=actor, kind=job.kind, params=job.params, retry_of=job, source=source)
+    if job.result.get(Job.KEPT):  # its file goes to the new job, which cleans up after it
+        audit.change(actor, job, source=source, result={k: v for k, v in job.result.items() if k != Job.KEPT})
+    return again
 
 
 # --- The worker's side ----------------------------------------------------------------------------------------
@@ -229,8 +233,8 @@ def reap(*, stale_after: dt.timedelta) -> list[int]:
             status=Job.Status.FAILED,
             finished_at=timezone.now(),
             error=error,
+            **_kept(job),
         )
-        _clean_up_on_commit(job)
     return [job.pk for job in stale] + _reap_unstarted(stale_after)
 
 
@@ -262,13 +266,38 @@ def _reap_unstarted(stale_after: dt.timedelta) -> list[int]:
             error = _(
                 "This job could not be started (its worker stopped or the queue lost it). Run it again."
             )
-        audit.change(None, job, source=WORKER, status=Job.Status.FAILED, finished_at=now, error=error)
-        _clean_up_on_commit(job)
+        audit.change(
+            None, job, source=WORKER, status=Job.Status.FAILED, finished_at=now, error=error, **_kept(job)
+        )
     return [job.pk for job in lost]
 
 
+def _kept(job: Job) -> dict[str, Any]:
+    """For a job ended without its runner finishing (cancelled, its worker lost): its kind's files (an upload)
+    are kept so that it can run again (``Job.KEPT`` in its result; ``sweep`` cleans up after it later)."""
+    found = jobs.kind(job.kind)
+    if found is None or found.cleanup is None:
+        return {}
+    return {"result": {**job.result, Job.KEPT: True}}
+
+
+@action
+def sweep(*, keep_for: dt.timedelta) -> list[int]:
+    """Clean up after the jobs that ended ``keep_for`` ago (the database's clock) with their files kept to run
+    again (``Job.KEPT``) and were not run again: their uploads are deleted (once this commits) and the jobs no
+    longer offer to run again."""
+    ended = list(
+        Job.objects.select_for_update()
+        .filter(status__in=Job.FINISHED, finished_at__lt=_before(keep_for), result__has_key=Job.KEPT)
+        .order_by("pk")
+    )
+    for job in ended:
+        audit.change(None, job, source=WORKER, result={k: v for k, v in job.result.items() if k != Job.KEPT})
+        _clean_up_on_commit(job)
+    return [job.pk for job in ended]
+
+
 def _clean_up_on_commit(job: Job) -> None:
-    """A job that ended without its runner (cancelled while queued, or reaped): its kind's ``cleanup`` once the
-    ending is committed (a rolled-back cancel keeps the job's files)."""
+    """A job whose files were kept to run again (``sweep``): its kind's ``cleanup`` once that is committed."""
     kind, params = job.kind, dict(job.params)
     transaction.on_commit(lambda: jobs.clean_up(kind, params))
