@@ -425,7 +425,7 @@ def risk_venue_list(request: AuthedRequest) -> HttpResponse:
 
 @page(Cap.INGEST_SCANS)
 def scan_upload(request: AuthedRequest) -> HttpResponse:
-    """The scans page: recent batches, and a form whose file is kept under the uploads folder and loaded by a
+    """The scans page: recent batches, and a form whose file is kept in the uploads storage and loaded by a
     background job (``tracing.ingest_scans``); the page goes to that job. A file whose name tells no format, or
     over ``CORDON_MAX_UPLOAD_BYTES``, is refused here, before it is kept."""
     context: dict[str, Any] = {"batches": selectors.scan_batches(request.user)[:20]}
