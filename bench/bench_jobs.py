@@ -288,7 +288,8 @@ def job_phase(stream: Stream, server: Server, setup: Setup, nice: int = 0) -> Ph
         raise RuntimeError(f"the trace job ended {state}: {job.error}")
     traced = server.traces()[before:]
     name = "during job" + (f", worker at nice {nice}" if nice else "")
-    figures = {"wall": wall, "queued": queued, "find": traced[0]["find"], "record": traced[0]["record"]}
+    figures = {"wall": wall, "queued": queued, "find": traced[0]["find"], "record": traced[0]["record"],
+               "plan": traced[0]["merge"] - traced[0]["record"]}  # fmt: skip
     return Phase(name, samples, [figures], writes=[tuple(t["write"]) for t in traced])
 
 
@@ -313,7 +314,9 @@ def sync_phase(stream: Stream, setup: Setup, atomic: bool) -> Phase:
     result = json.loads(out.strip().splitlines()[-1])
     name = "during synchronous trace" + (", one transaction" if atomic else "")
     write = result["held"] if atomic else result["write"]
-    figures = {k: result[k] for k in ("wall", "find", "record")}
+    figures = {k: result[k] for k in ("wall", "find", "record")} | {
+        "plan": result["merge"] - result["record"]
+    }
     return Phase(name, samples, [figures], writes=[tuple(write)])
 
 
@@ -404,14 +407,16 @@ def report(args: argparse.Namespace, setup: Setup, phases: list[Phase], db: str)
           f"{setup.contacts.get(0, 0):,} risk-venue visitors. {len(setup.readers)} readers "
           f"({', '.join(setup.readers)}) with {args.think:.1f} s between requests, one login stream with "
           f"{args.login_pause:.1f} s between logins; {args.repeat} rounds.\n")  # fmt: skip
-    print("| phase | trace (s), per round | its write transaction (s) | queued (s) | logins and page reads over 1 s "
-          "| of those, overlapping the write transaction | highest load (1 min) |")  # fmt: skip
-    print("|---|---|---|---|---:|---:|---:|")
+    print("| phase | trace (s), per round | its write transaction (s) | worked out before it (s) | queued (s) "
+          "| logins and page reads over 1 s | of those, overlapping the write transaction "
+          "| highest load (1 min) |")  # fmt: skip
+    print("|---|---|---|---|---|---:|---:|---:|")
     for p in phases:
         reads = [s for s in p.samples if s.kind in KINDS[:6]]
         during = [s for s in reads if any(s.at < b and s.at + s.seconds > a for a, b in p.writes)]
-        print(f"| {p.name} | {spans(p, 'wall')} | {spans(p, 'record', 2)} | {spans(p, 'queued')} | {slow(reads)} "
-              f"| {slow(during) if p.writes else '-'} | {p.load:.1f} |")  # fmt: skip
+        over = slow(during) if p.writes else "-"
+        print(f"| {p.name} | {spans(p, 'wall')} | {spans(p, 'record', 2)} | {spans(p, 'plan', 2)} "
+              f"| {spans(p, 'queued')} | {slow(reads)} | {over} | {p.load:.1f} |")  # fmt: skip
     kinds = [k for k in KINDS if any(s.kind == k for p in phases for s in p.samples)]
     print("\np50 / p95 / max ms (requests, over 1 s, errors):\n")
     print("| phase | " + " | ".join(kinds) + " |")
