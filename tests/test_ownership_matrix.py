@@ -363,6 +363,9 @@ NO_OWNER: dict[Any, str] = {
     "control:orders-pdf": "a read sent by POST: the PDF of the orders ticked",
     "tracing:scans": "uploads check-in scans into the city's scan store (administrators only)",
     ("POST", "/api/scans"): "loads check-in scans into the city's scan store (administrators only)",
+    "simulation:list": "starts a simulator run of the caller's own, seen within the caller's jurisdiction",
+    ("POST", "/api/simulation/runs"): "starts a simulator run of the caller's own, seen within the caller's "
+    "jurisdiction",
 }
 
 

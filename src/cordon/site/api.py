@@ -85,6 +85,7 @@ def _register() -> None:
     from cordon.apps.geo.api import router as geo
     from cordon.apps.people.api import router as people
     from cordon.apps.screening.api import router as screening
+    from cordon.apps.simulation.api import router as simulation
     from cordon.apps.tracing.api import router as tracing
     from cordon.apps.venues.api import router as venues
 
@@ -97,6 +98,7 @@ def _register() -> None:
     api.add_router("/", tracing)
     api.add_router("/", control)
     api.add_router("/", screening)
+    api.add_router("/", simulation)
 
 
 _register()
