@@ -151,6 +151,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "tracing:risk-venues": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:scans": ("GET", lambda c: {}, INGESTERS),
     "control:board": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "control:clocks": ("GET", lambda c: {}, CONTROL_VIEWERS),
     "control:queue": ("GET", lambda c: {}, CONTROL_VIEWERS),
     "control:allocate": ("POST", lambda c: {}, CONTROLLERS),
     "control:transfers": ("GET", lambda c: {}, CONTROL_VIEWERS),

@@ -20,12 +20,12 @@ from cordon.engine.scanstore import IngestReport
 from . import actions, selectors
 from .scanwords import scan_error, scan_reason
 
-for key, label, order, count in (
-    ("untraced", _("Cases not traced"), 10, selectors.untraced_by_district),
-    ("to_judge", _("Contacts to judge"), 20, selectors.to_judge_by_district),
-    ("linkage", _("Handovers to acknowledge"), 30, selectors.linkage_by_district),
+for key, label, order, count, placed in (
+    ("untraced", _("Cases not traced"), 10, selectors.untraced_by_district, selectors.untraced_placed),
+    ("to_judge", _("Contacts to judge"), 20, selectors.to_judge_by_district, selectors.to_judge_placed),
+    ("linkage", _("Handovers to acknowledge"), 30, selectors.linkage_by_district, selectors.linkage_placed),
 ):
-    openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_CASES, count))
+    openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_CASES, count, placed))
 
 
 def _trace_case_job(
