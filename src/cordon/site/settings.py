@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "cordon.apps.tracing",
     "cordon.apps.control",
     "cordon.apps.screening",
+    "cordon.apps.zones",
     "cordon.apps.web",
     "cordon.apps.demo",
     "django.contrib.admin",
