@@ -245,34 +245,59 @@ def _round_outcomes(rounds: Sequence[int]) -> dict[int, str]:
     return out
 
 
+def _prefixes(path: str) -> list[str]:
+    """``/a/b/c/`` -> ``/a/``, ``/a/b/``, ``/a/b/c/``: the node and the nodes above it."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
 def rounds_covering(zone_ids: Sequence[int] | None, since: dt.date) -> dict[int, list[engine.RoundFact]]:
-    """Area screening rounds since ``since`` covering each zone (a round's buildings or areas hold one of the
-    zone's buildings), with their outcome. A query per round, and rounds are few."""
-    rounds = list(
-        ScreeningRound.objects.filter(key_industry=False, starts_at__date__gte=since).values(
+    """Area screening rounds since ``since`` covering each zone in force or guarded (or each of ``zone_ids``):
+    a round's buildings hold one of the zone's buildings, or one of its areas holds one. Set-based: a query for
+    the rounds, one for their outcomes, one per kind of target, one for the zones' distinct grids."""
+    rounds = {
+        r["pk"]: r
+        for r in ScreeningRound.objects.filter(key_industry=False, starts_at__date__gte=since).values(
             "pk", "code", "starts_at"
         )
-    )
+    }
     if not rounds:
         return {}
-    outcomes = _round_outcomes([r["pk"] for r in rounds])
-    members = (
-        ZoneBuilding.objects.all() if zone_ids is None else ZoneBuilding.objects.filter(zone_id__in=zone_ids)
-    )
-    out: dict[int, list[engine.RoundFact]] = defaultdict(list)
-    RB = ScreeningRound.buildings.through
-    RJ = ScreeningRound.jurisdictions.through
-    for r in rounds:
-        paths = list(
-            RJ.objects.filter(screeninground_id=r["pk"]).values_list("jurisdiction__path", flat=True)
-        )
-        q = Q(building_id__in=RB.objects.filter(screeninground_id=r["pk"]).values("building_id"))
-        for p in paths:
-            q |= Q(building__jurisdiction__path__startswith=p)
-        fact = engine.RoundFact(r["code"], timezone.localtime(r["starts_at"]).date(), outcomes[r["pk"]])
-        for zid in members.filter(q).values_list("zone_id", flat=True).distinct():
-            out[zid].append(fact)
-    return out
+    outcomes = _round_outcomes(list(rounds))
+    facts = {
+        pk: engine.RoundFact(r["code"], timezone.localtime(r["starts_at"]).date(), outcomes[pk])
+        for pk, r in rounds.items()
+    }
+    members = ZoneBuilding.objects.all()
+    if zone_ids is None:
+        members = members.filter(zone__state__in=(State.IN_FORCE, State.GUARDED))
+    else:
+        members = members.filter(zone_id__in=zone_ids)
+    out: dict[int, set[int]] = defaultdict(set)
+    by_building: dict[int, list[int]] = defaultdict(list)
+    for rid, bid in ScreeningRound.buildings.through.objects.filter(screeninground_id__in=rounds).values_list(
+        "screeninground_id", "building_id"
+    ):
+        by_building[bid].append(rid)
+    if by_building:
+        for zid, bid in members.filter(building_id__in=list(by_building)).values_list(
+            "zone_id", "building_id"
+        ):
+            out[zid].update(by_building[bid])
+    by_path: dict[str, list[int]] = defaultdict(list)
+    for rid, path in ScreeningRound.jurisdictions.through.objects.filter(
+        screeninground_id__in=rounds
+    ).values_list("screeninground_id", "jurisdiction__path"):
+        by_path[path].append(rid)
+    if by_path:
+        pairs = list(members.values_list("zone_id", "building__jurisdiction_id").distinct())
+        paths = dict(Jurisdiction.objects.filter(pk__in={j for _, j in pairs}).values_list("pk", "path"))
+        covering: dict[int, list[int]] = {
+            j: [rid for p in _prefixes(path) for rid in by_path.get(p, ())] for j, path in paths.items()
+        }
+        for zid, jid in pairs:
+            out[zid].update(covering.get(jid, ()))
+    return {zid: [facts[r] for r in sorted(rids)] for zid, rids in out.items()}
 
 
 def zone_facts(zone_ids: Sequence[int] | None = None, *, today: dt.date) -> list[engine.ZoneFacts]:
@@ -285,7 +310,7 @@ def zone_facts(zone_ids: Sequence[int] | None = None, *, today: dt.date) -> list
         return []
     clocks = [d for r in rows for d in (r["in_force_on"], r["last_case_on"]) if d is not None]
     since = min(clocks) if clocks else today
-    covering = rounds_covering(zone_ids, since) if zone_ids is not None or rows else {}
+    covering = rounds_covering(zone_ids, since)
     return [
         engine.ZoneFacts(
             id=r["pk"],
