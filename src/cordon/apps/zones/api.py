@@ -37,6 +37,7 @@ class ZoneOut(Schema):
     in_force_on: dt.date | None
     last_case_on: dt.date | None
     guarded_until: dt.date | None
+    commander: str | None
     version: int
 
     @classmethod
@@ -45,6 +46,7 @@ class ZoneOut(Schema):
             id=z.pk, code=z.code, name=z.name, kind=z.kind, state=z.state, reason=z.reason, owner=z.owner.code,
             starts_on=z.starts_on, in_force_on=z.in_force_on, last_case_on=z.last_case_on,
             guarded_until=z.guarded_until, version=z.version,
+            commander=z.commander.get_username() if z.commander else None,
         )  # fmt: skip
 
 
@@ -118,6 +120,7 @@ class ZoneIn(Schema):
     starts_on: dt.date | None = None
     reason: str = "cases"
     reason_note: Annotated[str, text(Zone, "reason_note")] = ""
+    commander: str = ""  # the responsible commander's user name
     cases: list[str] = []
     areas: list[str] = []
     buildings: list[str] = []
@@ -190,10 +193,21 @@ def create_zone(request: AuthedRequest, payload: ZoneIn) -> Status[ZoneDetailOut
     ]
     cases = [_ref(lambda c: tracing.get_case_for(user, c), c, "cases", _("Unknown case %(c)s."))
              for c in payload.cases]  # fmt: skip
+    commander = (
+        _ref(
+            lambda c: selectors.commander_named(user, c),
+            payload.commander,
+            "commander",
+            _("Unknown user %(c)s."),
+        )
+        if payload.commander
+        else None
+    )
     zone = actions.create_zone(
         actor=user,
         data=actions.ZoneData(
             name=payload.name, kind=payload.kind, owner=owner, code=payload.code, starts_on=payload.starts_on,
+            commander=commander,
             reason=payload.reason, reason_note=payload.reason_note, cases=cases, areas=areas,
             buildings=buildings, boundary=payload.boundary, note=payload.note,
         ),

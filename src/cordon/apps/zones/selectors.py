@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from cordon.apps.accounts.models import User
 from cordon.apps.geo.models import Building, Jurisdiction, Level
 from cordon.apps.people.models import Person
 from cordon.apps.screening.models import Result, RoundStatus, ScreeningRound, Tube
@@ -63,6 +64,24 @@ def get_zone_for(user: Actor, key: int | str) -> Zone:
     qs = zones_visible_to(user)
     found = qs.filter(pk=key).first() if isinstance(key, int) or str(key).isdigit() else None
     found = found or qs.filter(code=str(key)).first()
+    if found is None:
+        raise NotFound
+    return found
+
+
+def commander_named(user: Actor, username: str) -> Any:
+    """An active user of the caller's territory by user name (a zone's responsible commander): ``NotFound``
+    when there is none or it is out of scope."""
+    scope = _scope(user)
+    found = (
+        User.objects.filter(
+            username=username.strip(), is_active=True, jurisdiction__path__startswith=scope.path
+        )
+        .select_related("jurisdiction")
+        .first()
+        if scope.path is not None and username.strip()
+        else None
+    )
     if found is None:
         raise NotFound
     return found

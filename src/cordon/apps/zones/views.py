@@ -103,8 +103,14 @@ def _form_data(request: AuthedRequest) -> tuple[actions.ZoneData, dict[str, str]
             errors["boundary"] = _("The GeoJSON file is too large.")
         else:
             boundary = upload.read().decode("utf-8", errors="replace")
+    commander = None
+    if p.get("commander", "").strip():
+        try:
+            commander = selectors.commander_named(user, p.get("commander", ""))
+        except NotFound:
+            errors["commander"] = _("Unknown user %(c)s.") % {"c": p.get("commander", "").strip()[:150]}
     data = actions.ZoneData(
-        name=p.get("name", ""), kind=p.get("kind", ""), owner=owner, code=p.get("code", ""),
+        name=p.get("name", ""), commander=commander, kind=p.get("kind", ""), owner=owner, code=p.get("code", ""),
         starts_on=parse_date(p.get("starts_on", "") or "") if p.get("starts_on") else None,
         reason=p.get("reason", Reason.CASES), reason_note=p.get("reason_note", ""),
         cases=refs("cases", tracing.get_case_for, _("Unknown case %(c)s.")),
