@@ -360,7 +360,7 @@ def evaluate_zones(
     today = today or timezone.localdate()
     locks.exclusive("zones.evaluate")  # workers evaluating at once: one at a time, the second finds it done
     ruleset = _rules()
-    facts = selectors.zone_facts(today=today)
+    facts = selectors.zone_facts(today=today, rules=ruleset.rules)
     findings = engine.evaluate(facts, ruleset.rules, today)
     wanted = [f for f in findings if not f.hold]
     # Not again while one is open, nor again the same day once decided (a rejection holds until tomorrow).

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from cordon.apps.accounts.models import User
@@ -343,17 +343,38 @@ def rounds_covering(zone_ids: Sequence[int] | None, since: dt.date) -> dict[int,
     return {zid: [facts[r] for r in sorted(rids)] for zid, rids in out.items()}
 
 
-def zone_facts(zone_ids: Sequence[int] | None = None, *, today: dt.date) -> list[engine.ZoneFacts]:
-    """The facts of every zone in force or guarded (or of ``zone_ids``), read with a few set-based queries."""
+def _needs_rounds(r: Mapping[str, Any], rules: engine.RuleSet, today: dt.date) -> bool:
+    """Whether the rules will look at the zone's rounds today: in force, past its clean days, its kind asking
+    for a round (a guarded zone, one short of its streak or one arguing for escalation is decided without)."""
+    rule = rules.kinds.get(r["kind"])
+    if r["state"] != State.IN_FORCE or rule is None or rule.round_day is None:
+        return False
+    if r["case_flag"] and r["kind"] in rules.escalate_on_case:
+        return False
+    clock = max((d for d in (r["in_force_on"], r["last_case_on"]) if d is not None), default=None)
+    return clock is not None and (today - clock).days >= rule.clean_days
+
+
+def zone_facts(
+    zone_ids: Sequence[int] | None = None, *, today: dt.date, rules: engine.RuleSet | None = None
+) -> list[engine.ZoneFacts]:
+    """The facts of every zone in force or guarded (or of ``zone_ids``), read with a few set-based queries.
+    With ``rules``, rounds are read only for the zones the rules will judge on them today."""
     qs = Zone.objects.filter(state__in=(State.IN_FORCE, State.GUARDED))
     if zone_ids is not None:
         qs = Zone.objects.filter(pk__in=zone_ids)
     rows = list(qs.values("pk", "kind", "state", "in_force_on", "last_case_on", "guarded_on", "case_flag"))
     if not rows:
         return []
-    clocks = [d for r in rows for d in (r["in_force_on"], r["last_case_on"]) if d is not None]
+    wanted: Sequence[int] | None = zone_ids
+    if rules is not None:
+        wanted = [r["pk"] for r in rows if _needs_rounds(r, rules, today)]
+    keep = None if wanted is None else set(wanted)
+    clocks = [
+        d for r in rows if keep is None or r["pk"] in keep for d in (r["in_force_on"], r["last_case_on"]) if d
+    ]
     since = min(clocks) if clocks else today
-    covering = rounds_covering(zone_ids, since)
+    covering = rounds_covering(wanted, since) if wanted is None or wanted else {}
     return [
         engine.ZoneFacts(
             id=r["pk"],
@@ -409,7 +430,7 @@ def to_decide_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int,
             status=TransitionStatus.PROPOSED, zone_id__in=_visible(scope, Zone.objects.all()).values("pk")
         )
         .values("zone_id")
-        .annotate(first=Max("proposed_on"))
+        .annotate(first=Min("proposed_on"))
     )
     return _per_district({r["zone_id"]: r["first"] < today for r in rows}, scope)
 
