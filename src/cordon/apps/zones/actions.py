@@ -365,10 +365,9 @@ def evaluate_zones(
     wanted = [f for f in findings if not f.hold]
     # Not again while one is open, nor again the same day once decided (a rejection holds until tomorrow).
     open_ = set(
-        ZoneTransition.objects.filter(
-            Q(status=TransitionStatus.PROPOSED) | Q(proposed_on=today),
-            zone_id__in=[f.zone_id for f in wanted],
-        ).values_list("zone_id", "action")
+        ZoneTransition.objects.filter(Q(status=TransitionStatus.PROPOSED) | Q(proposed_on=today)).values_list(
+            "zone_id", "action"
+        )
     )
     states = {f.id: (f.state, f.kind) for f in facts}
     new = [
