@@ -93,6 +93,7 @@ SCREENING_VIEWERS = frozenset(
     }
 )
 SCREENING_MANAGERS = frozenset({Role.CITY_COMMANDER, Role.DISTRICT_COMMANDER, Role.ADMINISTRATOR})
+ZONE_MANAGERS = frozenset({Role.CITY_COMMANDER, Role.DISTRICT_COMMANDER, Role.ADMINISTRATOR})
 SAMPLERS = frozenset({Role.SCREENING_STAFF, Role.ADMINISTRATOR})
 LABS = frozenset({Role.LAB_STAFF, Role.ADMINISTRATOR})
 ADMINS = frozenset({Role.ADMINISTRATOR})
@@ -195,6 +196,14 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "screening:lab-submit": ("POST", lambda c: {}, LABS),
     "screening:alerts": ("GET", lambda c: {}, SCREENING_VIEWERS),
     "screening:overdue": ("GET", lambda c: {}, SCREENING_VIEWERS),
+    "zones:zones": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:zone-new": ("GET", lambda c: {}, ZONE_MANAGERS),
+    "zones:proposals": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:evaluate": ("POST", lambda c: {}, ZONE_MANAGERS),
+    "zones:decide": ("POST", lambda c: {"pk": c.zone_proposal.pk}, ZONE_MANAGERS),
+    "zones:zone": ("GET", lambda c: {"code": c.zone.code}, CONTROL_VIEWERS),
+    "zones:step": ("POST", lambda c: {"code": c.zone.code}, ZONE_MANAGERS),
+    "zones:screen": ("POST", lambda c: {"code": c.zone.code}, ZONE_MANAGERS),
 }
 
 # API operations: (method, path template) -> (params from the city fixture, JSON body, who may).
@@ -310,6 +319,20 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
         lambda c: {},
         {"applies_to": "close", "definition": {}, "note": ""},
         ADMINS,
+    ),
+    ("GET", "/api/zones"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("POST", "/api/zones"): (lambda c: {}, {"name": "", "kind": "", "owner": ""}, ZONE_MANAGERS),
+    ("GET", "/api/zones/proposals"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("GET", "/api/zones/rules"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("POST", "/api/zones/rules"): (lambda c: {}, {"code": "x", "definition": {}}, ADMINS),
+    ("GET", "/api/zones/{key}"): (lambda c: {"key": c.zone.code}, None, CONTROL_VIEWERS),
+    ("GET", "/api/zones/{key}/transitions"): (lambda c: {"key": c.zone.code}, None, CONTROL_VIEWERS),
+    ("POST", "/api/zones/{key}/transitions"): (lambda c: {"key": c.zone.code}, {"action": ""}, ZONE_MANAGERS),
+    ("POST", "/api/zones/{key}/rounds"): (lambda c: {"key": c.zone.code}, {}, ZONE_MANAGERS),
+    ("POST", "/api/zones/transitions/{transition_id}/decide"): (
+        lambda c: {"transition_id": c.zone_proposal.pk},
+        {"confirm": False, "note": "x"},
+        ZONE_MANAGERS,
     ),
     ("GET", "/api/screening/rounds"): (lambda c: {}, None, SCREENING_VIEWERS),
     ("POST", "/api/screening/rounds"): (
@@ -434,6 +457,7 @@ def clients(city: Any, make_user: Callable[..., Any]) -> dict[str | None, Client
     _tracing_objects(city)
     _control_objects(city)
     _screening_objects(city)
+    _zone_objects(city)
     out: dict[str | None, Client] = {None: Client()}
     for role in Role.values:
         user = make_user(role, city.city)
@@ -528,6 +552,20 @@ def _screening_objects(city: Any) -> None:
     city.lab = actions.create_lab(actor=None, code="LAB-M", name="矩阵实验室", jurisdiction=city.city)
     actions.issue_tubes(actor=None, site=city.sampling_site, barcodes="M001-M002")
     city.tube = Tube.objects.get(barcode="M001")
+
+
+def _zone_objects(city: Any) -> None:
+    """A city zone across both districts, proposed (its putting in force waits for a decision)."""
+    from cordon.apps.zones import actions
+
+    city.zone = actions.create_zone(
+        actor=None,
+        data=actions.ZoneData(
+            name="矩阵封控区", kind="sealed", owner=city.city, code="Z-M",
+            buildings=[city.ft_building, city.cp_building],
+        ),
+    )  # fmt: skip
+    city.zone_proposal = city.zone.transitions.get()
 
 
 def test_page_matrix(city: Any, clients: dict[str | None, Client]) -> None:

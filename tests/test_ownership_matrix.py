@@ -43,6 +43,7 @@ from test_authorization_matrix import (
     _screening_objects,
     _tracing_objects,
     _walk,
+    _zone_objects,
 )
 
 CITY, FT, CP, USER = "city", "ft", "cp", "user"
@@ -96,6 +97,12 @@ def _plan_in_force(c: Any) -> int:
         profile=selectors.profile_id(), applies_to="close", in_force=True
     ).first()
     return plan.version if plan is not None else 0
+
+
+def _second_rules() -> dict[str, Any]:
+    from cordon.engine import zones
+
+    return zones.rules_to_json(zones.SEALED_THEN_MONITORED)
 
 
 def _plan(c: Any) -> dict[str, Any]:
@@ -215,6 +222,17 @@ PAGE_OWNED: dict[str, Owned] = {
             "areas": c.city.code,
         },
     ),
+    "zones:zone-new": Owned(
+        FT,
+        DC,
+        lambda c: {"name": "新封控区", "kind": "sealed", "owner": c.fengtai.code, "buildings": "B-FT-1"},
+    ),
+    # The city zone across both districts: each district sees it, only the city changes it.
+    "zones:decide": Owned(CITY, CC, lambda c: {"decision": "confirm", "note": "决定"}),
+    "zones:step": Owned(CITY, CC, lambda c: {"action": "put_in_force", "mode": "now", "note": "决定"}),
+    # The matrix's zone is proposed, not yet in force: no round to open even for the city (the refusal of the
+    # districts, which see the zone, is still checked).
+    "zones:screen": Owned(CITY, CC, changes=False),
     "screening:round-close": Owned(CITY, CC),
     "screening:round-recount": Owned(CITY, CC),
     "screening:site-new": Owned(
@@ -318,6 +336,21 @@ API_OWNED: dict[tuple[str, str], Owned] = {
             "areas": [c.city.code],
         },
     ),
+    ("POST", "/api/zones"): Owned(
+        FT,
+        DC,
+        lambda c: {"name": "新封控区", "kind": "sealed", "owner": c.fengtai.code, "buildings": ["B-FT-1"]},
+    ),
+    ("POST", "/api/zones/rules"): Owned(
+        CITY, ADM, lambda c: {"code": "sealed-then-monitored", "definition": _second_rules(), "note": "改用"}
+    ),
+    ("POST", "/api/zones/{key}/transitions"): Owned(
+        CITY, CC, lambda c: {"action": "put_in_force", "confirm": True, "note": "决定"}
+    ),
+    ("POST", "/api/zones/{key}/rounds"): Owned(CITY, CC, changes=False),  # as "zones:screen"
+    ("POST", "/api/zones/transitions/{transition_id}/decide"): Owned(
+        CITY, CC, lambda c: {"confirm": True, "note": "决定"}
+    ),
     ("POST", "/api/screening/rounds/{code}/close"): Owned(CITY, CC),
     ("POST", "/api/screening/rounds/{code}/recount"): Owned(CITY, CC),
     ("POST", "/api/screening/rounds/{code}/sites"): Owned(
@@ -361,6 +394,7 @@ NO_OWNER: dict[Any, str] = {
     "set_language": "sets the caller's language",
     "jobs:check": "starts the administrators' worker check: a job of the caller's own",
     "control:orders-pdf": "a read sent by POST: the PDF of the orders ticked",
+    "zones:evaluate": "starts the rules' evaluation, a job of the caller's own: it only proposes, people decide",
     "tracing:scans": "uploads check-in scans into the city's scan store (administrators only)",
     ("POST", "/api/scans"): "loads check-in scans into the city's scan store (administrators only)",
     "simulation:list": "starts a simulator run of the caller's own, seen within the caller's jurisdiction",
@@ -500,6 +534,7 @@ def world(city: Any, make_user: Any) -> Any:
     _tracing_objects(city)
     _control_objects(city)
     _screening_objects(city)
+    _zone_objects(city)
     _more_objects(city)
     admin = make_user(Role.ADMINISTRATOR, city.city, username="job-owner")
     _locked_sign_in(make_user(Role.INVESTIGATOR, city.fengtai, username="ft-locked"))

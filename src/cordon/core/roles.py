@@ -46,6 +46,7 @@ class Cap(models.TextChoices):
     RECORD_HEALTH = "record_health", _("Record daily health checks and samples of persons under control")
     VIEW_SCREENING = "view_screening", _("See screening rounds, coverage and the follow-up of positives")
     MANAGE_SCREENING = "manage_screening", _("Organise screening rounds, sites, tubes and frequency rules")
+    MANAGE_ZONES = "manage_zones", _("Propose, put in force, escalate, downgrade and lift zones")
     SAMPLE = "sample", _("Bind samples to tubes at a sampling site")
     LAB = "lab", _("Receive tubes and record lab results")
     VIEW_AUDIT = "view_audit", _("Read the audit trail and access log")
@@ -58,7 +59,15 @@ _READ = frozenset({Cap.VIEW_JURISDICTIONS, Cap.VIEW_PERSONS, Cap.VIEW_VENUES})
 
 ROLE_CAPS: dict[str, frozenset[Cap]] = {
     Role.CITY_COMMANDER: _READ
-    | {Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING, Cap.MANAGE_SCREENING, Cap.SIMULATE},
+    | {
+        Cap.EXPORT,
+        Cap.VIEW_CASES,
+        Cap.VIEW_CONTROL,
+        Cap.VIEW_SCREENING,
+        Cap.MANAGE_SCREENING,
+        Cap.MANAGE_ZONES,
+        Cap.SIMULATE,
+    },
     Role.DISTRICT_COMMANDER: _READ
     | {
         Cap.EXPORT,
@@ -68,6 +77,7 @@ ROLE_CAPS: dict[str, frozenset[Cap]] = {
         Cap.VIEW_SCREENING,
         Cap.MANAGE_SCREENING,
         Cap.SIMULATE,
+        Cap.MANAGE_ZONES,
     },
     Role.STREET_OFFICER: _READ
     | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING},
