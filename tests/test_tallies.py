@@ -16,7 +16,7 @@ from cordon.apps.tallies import actions
 from cordon.apps.tallies import selectors as tally_reads
 from cordon.apps.tallies.models import OpenItemTally
 from cordon.core import periodic
-from test_authorization_matrix import _control_objects, _screening_objects, _tracing_objects
+from test_authorization_matrix import _control_objects, _screening_objects, _tracing_objects, _zone_objects
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +36,7 @@ def world(city: Any) -> Any:
     _tracing_objects(city)
     _control_objects(city)
     _screening_objects(city)
+    _zone_objects(city)  # a city zone across both districts, its putting in force to decide
     return city
 
 
@@ -60,6 +61,7 @@ def test_the_board_from_kept_counts_equals_the_board_counted_live(
     live = [_board(u, now) for u in users]
     assert all(b["at"] is None for b in live)  # nothing kept yet: counted live
     assert sum(sum(v for v in row[0].values()) for b in live for row in b["rows"].values()) > 0
+    assert live[0]["total"][0]["zones_to_decide"] == 2  # the city zone, in each of its two districts
     assert actions.refresh(now=now) == OpenItemTally.objects.count() > 0
     kept = [_board(u, now) for u in users]
     assert all(b["at"] == now for b in kept)
