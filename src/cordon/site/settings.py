@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "cordon.apps.control",
     "cordon.apps.screening",
     "cordon.apps.zones",
+    "cordon.apps.gridwork",
     "cordon.apps.web",
     "cordon.apps.demo",
     "django.contrib.admin",
