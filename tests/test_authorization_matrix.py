@@ -93,6 +93,7 @@ SCREENING_VIEWERS = frozenset(
     }
 )
 SCREENING_MANAGERS = frozenset({Role.CITY_COMMANDER, Role.DISTRICT_COMMANDER, Role.ADMINISTRATOR})
+ZONE_MANAGERS = frozenset({Role.CITY_COMMANDER, Role.DISTRICT_COMMANDER, Role.ADMINISTRATOR})
 SAMPLERS = frozenset({Role.SCREENING_STAFF, Role.ADMINISTRATOR})
 LABS = frozenset({Role.LAB_STAFF, Role.ADMINISTRATOR})
 ADMINS = frozenset({Role.ADMINISTRATOR})
@@ -204,6 +205,13 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "screening:lab-submit": ("POST", lambda c: {}, LABS),
     "screening:alerts": ("GET", lambda c: {}, SCREENING_VIEWERS),
     "screening:overdue": ("GET", lambda c: {}, SCREENING_VIEWERS),
+    "zones:zones": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:zone-new": ("GET", lambda c: {}, ZONE_MANAGERS),
+    "zones:proposals": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:evaluate": ("POST", lambda c: {}, ZONE_MANAGERS),
+    "zones:decide": ("POST", lambda c: {"pk": c.zone_proposal.pk}, ZONE_MANAGERS),
+    "zones:zone": ("GET", lambda c: {"code": c.zone.code}, CONTROL_VIEWERS),
+    "zones:step": ("POST", lambda c: {"code": c.zone.code}, ZONE_MANAGERS),
     "gridwork:posts": ("GET", lambda c: {}, POST_VIEWERS),
     "gridwork:post-new": ("POST", lambda c: {}, POST_MANAGERS),
     "gridwork:post": ("GET", lambda c: {"pk": c.post.pk}, POST_VIEWERS),
@@ -327,6 +335,19 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
         lambda c: {},
         {"applies_to": "close", "definition": {}, "note": ""},
         ADMINS,
+    ),
+    ("GET", "/api/zones"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("POST", "/api/zones"): (lambda c: {}, {"name": "", "kind": "", "owner": ""}, ZONE_MANAGERS),
+    ("GET", "/api/zones/proposals"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("GET", "/api/zones/rules"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("POST", "/api/zones/rules"): (lambda c: {}, {"code": "x", "definition": {}}, ADMINS),
+    ("GET", "/api/zones/{key}"): (lambda c: {"key": c.zone.code}, None, CONTROL_VIEWERS),
+    ("GET", "/api/zones/{key}/transitions"): (lambda c: {"key": c.zone.code}, None, CONTROL_VIEWERS),
+    ("POST", "/api/zones/{key}/transitions"): (lambda c: {"key": c.zone.code}, {"action": ""}, ZONE_MANAGERS),
+    ("POST", "/api/zones/transitions/{transition_id}/decide"): (
+        lambda c: {"transition_id": c.zone_proposal.pk},
+        {"confirm": False, "note": "x"},
+        ZONE_MANAGERS,
     ),
     ("GET", "/api/screening/rounds"): (lambda c: {}, None, SCREENING_VIEWERS),
     ("POST", "/api/screening/rounds"): (
@@ -464,6 +485,7 @@ def clients(city: Any, make_user: Callable[..., Any]) -> dict[str | None, Client
     _tracing_objects(city)
     _control_objects(city)
     _screening_objects(city)
+    _zone_objects(city)
     _gridwork_objects(city)
     out: dict[str | None, Client] = {None: Client()}
     for role in Role.values:
@@ -557,6 +579,20 @@ def _screening_objects(city: Any) -> None:
     city.tube = Tube.objects.get(barcode="M001")
 
 
+def _zone_objects(city: Any) -> None:
+    """A city zone across both districts, proposed (its putting in force waits for a decision)."""
+    from cordon.apps.zones import actions
+
+    city.zone = actions.create_zone(
+        actor=None,
+        data=actions.ZoneData(
+            name="矩阵封控区", kind="sealed", owner=city.city, code="Z-M",
+            buildings=[city.ft_building, city.cp_building],
+        ),
+    )  # fmt: skip
+    city.zone_proposal = city.zone.transitions.get()
+
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the first bytes of a PNG: enough for the photo check
 
 
@@ -573,12 +609,12 @@ def _gridwork_objects(city: Any) -> None:
     from cordon.apps.zones.models import Zone, ZoneBuilding
 
     today = timezone.localdate()
-    city.zone = Zone.objects.create(
-        code="Z-M", name="矩阵封控区", kind="sealed", state="in_force", owner=city.changping,
+    city.post_zone = Zone.objects.create(
+        code="Z-GW", name="矩阵值守区", kind="sealed", state="in_force", owner=city.changping,
         starts_on=today - dt.timedelta(days=2), in_force_on=today - dt.timedelta(days=2),
     )  # fmt: skip
-    ZoneBuilding.objects.create(zone=city.zone, building=city.cp_building)
-    city.post = actions.create_post(actor=None, zone=city.zone, name="北门", building=city.cp_building)
+    ZoneBuilding.objects.create(zone=city.post_zone, building=city.cp_building)
+    city.post = actions.create_post(actor=None, zone=city.post_zone, name="北门", building=city.cp_building)
     actions.set_plan(
         actor=None, post=city.post, times="08:00,20:00", active_from=today - dt.timedelta(days=1)
     )

@@ -46,6 +46,7 @@ class Cap(models.TextChoices):
     RECORD_HEALTH = "record_health", _("Record daily health checks and samples of persons under control")
     VIEW_SCREENING = "view_screening", _("See screening rounds, coverage and the follow-up of positives")
     MANAGE_SCREENING = "manage_screening", _("Organise screening rounds, sites, tubes and frequency rules")
+    MANAGE_ZONES = "manage_zones", _("Propose, put in force, escalate, downgrade and lift zones")
     SAMPLE = "sample", _("Bind samples to tubes at a sampling site")
     LAB = "lab", _("Receive tubes and record lab results")
     VIEW_POSTS = "view_posts", _("See duty posts, their plans, who is on duty and the patrols recorded")
@@ -66,6 +67,7 @@ ROLE_CAPS: dict[str, frozenset[Cap]] = {
         Cap.VIEW_CONTROL,
         Cap.VIEW_SCREENING,
         Cap.MANAGE_SCREENING,
+        Cap.MANAGE_ZONES,
         Cap.VIEW_POSTS,
         Cap.MANAGE_POSTS,
     },
@@ -77,6 +79,7 @@ ROLE_CAPS: dict[str, frozenset[Cap]] = {
         Cap.VIEW_CONTROL,
         Cap.VIEW_SCREENING,
         Cap.MANAGE_SCREENING,
+        Cap.MANAGE_ZONES,
         Cap.VIEW_POSTS,
         Cap.MANAGE_POSTS,
     },

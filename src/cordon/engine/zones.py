@@ -313,3 +313,100 @@ def evaluate(zones: Iterable[ZoneFacts], rules: RuleSet, today: dt.date) -> list
         if f is not None:
             out.append(f)
     return out
+
+
+# --- Boundaries: a drawn or imported polygon, and the buildings inside it ----------------------------------
+
+
+class GeometryError(ValueError):
+    """A boundary that cannot be used; ``code`` says why (``not_closed``, ``too_few_points``, ``not_polygon``,
+    ``bad_coordinates``, ``bad_json``) for the app to translate."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+Ring = tuple[tuple[float, float], ...]  # (longitude, latitude) points, first == last
+
+
+def _ring(raw: Any) -> Ring:
+    if not isinstance(raw, list | tuple) or not raw:
+        raise GeometryError("bad_coordinates")
+    points: list[tuple[float, float]] = []
+    for p in raw:
+        if (
+            not isinstance(p, list | tuple)
+            or len(p) < 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in p[:2])
+        ):
+            raise GeometryError("bad_coordinates")
+        lon, lat = float(p[0]), float(p[1])
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise GeometryError("bad_coordinates")
+        points.append((lon, lat))
+    if len(points) < 4:
+        raise GeometryError("too_few_points")
+    if points[0] != points[-1]:
+        raise GeometryError("not_closed")
+    return tuple(points)
+
+
+def polygons_of(geojson: Any) -> list[list[Ring]]:
+    """The polygons (outer ring, then holes) of a GeoJSON geometry, Feature or FeatureCollection holding
+    Polygons or MultiPolygons; ``GeometryError`` otherwise. A ring must close (first point == last)."""
+    if not isinstance(geojson, Mapping):
+        raise GeometryError("not_polygon")
+    kind = geojson.get("type")
+    if kind == "FeatureCollection":
+        features = geojson.get("features")
+        if not isinstance(features, list) or not features:
+            raise GeometryError("not_polygon")
+        return [p for f in features for p in polygons_of(f)]
+    if kind == "Feature":
+        return polygons_of(geojson.get("geometry"))
+    coords = geojson.get("coordinates")
+    if kind == "Polygon":
+        if not isinstance(coords, list) or not coords:
+            raise GeometryError("bad_coordinates")
+        return [[_ring(r) for r in coords]]
+    if kind == "MultiPolygon":
+        if not isinstance(coords, list) or not coords:
+            raise GeometryError("bad_coordinates")
+        return [
+            [_ring(r) for r in poly] if isinstance(poly, list) and poly else [_ring(poly)] for poly in coords
+        ]
+    raise GeometryError("not_polygon")
+
+
+def bounds(polygons: Sequence[Sequence[Ring]]) -> tuple[float, float, float, float]:
+    """(min lon, min lat, max lon, max lat) of the outer rings."""
+    xs = [x for poly in polygons for x, _ in poly[0]]
+    ys = [y for poly in polygons for _, y in poly[0]]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _in_ring(x: float, y: float, ring: Ring) -> bool:
+    inside = False
+    j = len(ring) - 1
+    for i in range(len(ring)):
+        xi, yi = ring[i]
+        xj, yj = ring[j]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+def contains(polygons: Sequence[Sequence[Ring]], lon: float, lat: float) -> bool:
+    """Whether the point lies inside one of the polygons (inside its outer ring, outside its holes)."""
+    return any(
+        _in_ring(lon, lat, poly[0]) and not any(_in_ring(lon, lat, h) for h in poly[1:]) for poly in polygons
+    )
+
+
+def points_inside(
+    polygons: Sequence[Sequence[Ring]], points: Iterable[tuple[int, float, float]]
+) -> list[int]:
+    """The ids of the ``(id, lon, lat)`` points inside the polygons, in the order given."""
+    return [i for i, lon, lat in points if contains(polygons, lon, lat)]

@@ -88,6 +88,7 @@ def _register() -> None:
     from cordon.apps.screening.api import router as screening
     from cordon.apps.tracing.api import router as tracing
     from cordon.apps.venues.api import router as venues
+    from cordon.apps.zones.api import router as zones
 
     api.add_router("/", accounts)
     api.add_router("/", geo)
@@ -98,6 +99,7 @@ def _register() -> None:
     api.add_router("/", tracing)
     api.add_router("/", control)
     api.add_router("/", screening)
+    api.add_router("/", zones)
     api.add_router("/", gridwork)
 
 

@@ -169,3 +169,8 @@ def print_logins(logins: Sequence[Login] = LOGINS) -> None:
     for username, role, scope in rows:
         print(f"  {_pad(username, user_w)}  {_pad(role, role_w)}  {scope}")
     print()
+
+
+def cases_living_in(node: Jurisdiction, limit: int = 50) -> list[Case]:
+    """Cases whose person lives under ``node`` (the demo's zones name them as their cause)."""
+    return list(Case.objects.filter(person__home_building__jurisdiction__path__startswith=node.path)[:limit])
