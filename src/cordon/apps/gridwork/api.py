@@ -2,6 +2,7 @@
 scope. A patrol's photo is sent from the phone page; the API records patrols without one."""
 
 import datetime as dt
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from cordon.core.access import AuthedRequest, api
+from cordon.core.inputs import EventDate, EventTime, text, words
 from cordon.core.paging import Paging, page
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
@@ -21,7 +23,7 @@ router = Router(tags=["grid management"])
 PATROLS_CAP = 500
 
 
-class PlanOut(Schema):
+class PatrolPlanOut(Schema):
     id: int
     times: list[str]
     every_hours: int | None
@@ -30,25 +32,25 @@ class PlanOut(Schema):
     active_to: dt.date | None
 
     @classmethod
-    def of(cls, p: PatrolPlan) -> "PlanOut":
+    def of(cls, p: PatrolPlan) -> "PatrolPlanOut":
         return cls(
             id=p.pk, times=list(p.times), every_hours=p.every_hours, tolerance_minutes=p.tolerance_minutes,
             active_from=p.active_from, active_to=p.active_to,
         )  # fmt: skip
 
 
-class ShiftOut(Schema):
+class DutyShiftOut(Schema):
     id: int
     username: str
     starts_at: dt.datetime
     ends_at: dt.datetime
 
     @classmethod
-    def of(cls, s: DutyShift) -> "ShiftOut":
+    def of(cls, s: DutyShift) -> "DutyShiftOut":
         return cls(id=s.pk, username=s.user.username, starts_at=s.starts_at, ends_at=s.ends_at)
 
 
-class PostOut(Schema):
+class DutyPostOut(Schema):
     id: int
     zone: str
     name: str
@@ -60,7 +62,7 @@ class PostOut(Schema):
     active: bool
 
     @classmethod
-    def of(cls, p: DutyPost) -> "PostOut":
+    def of(cls, p: DutyPost) -> "DutyPostOut":
         return cls(
             id=p.pk, zone=p.zone.code, name=p.name, kind=p.kind, grid=p.jurisdiction.code,
             building=p.building.code if p.building is not None else None, latitude=p.latitude,
@@ -68,9 +70,9 @@ class PostOut(Schema):
         )  # fmt: skip
 
 
-class PostDetailOut(PostOut):
-    plan: PlanOut | None
-    on_duty: list[ShiftOut]
+class DutyPostDetailOut(DutyPostOut):
+    plan: PatrolPlanOut | None
+    on_duty: list[DutyShiftOut]
 
 
 class PatrolOut(Schema):
@@ -91,7 +93,7 @@ class PatrolOut(Schema):
         )  # fmt: skip
 
 
-class MissedOut(Schema):
+class MissedPatrolOut(Schema):
     post: int
     post_name: str
     zone: str
@@ -99,60 +101,66 @@ class MissedOut(Schema):
     overdue: bool
 
 
-class PostQuery(Schema):
+class DutyPostQuery(Schema):
     zone: int | None = None
 
 
-class PostIn(Schema):
+class DutyPostIn(Schema):
     zone: int
-    name: str = Field(max_length=200)
-    kind: str = "gate"
-    building: str | None = Field(None, description="The code of a building: the post's grid is its grid.")
-    grid: str | None = Field(None, description="The code of the grid, for a post at a point.")
+    name: Annotated[str, text(DutyPost, "name")]
+    kind: Annotated[str, words(20)] = "gate"
+    building: Annotated[str, words(60)] = Field(
+        "", description="The code of a building: the post's grid is its grid."
+    )
+    grid: Annotated[str, words(60)] = Field("", description="The code of the grid, for a post at a point.")
     latitude: float | None = None
     longitude: float | None = None
 
 
-class ShiftIn(Schema):
-    username: str = Field(max_length=150)
-    starts_at: dt.datetime
-    ends_at: dt.datetime
+class DutyShiftIn(Schema):
+    username: Annotated[str, words(150)]
+    starts_at: EventTime
+    ends_at: EventTime
 
 
-class PlanIn(Schema):
-    times: list[str] = Field(default_factory=list, max_length=48, description='Times of day, "HH:MM".')
+class PatrolPlanIn(Schema):
+    times: list[Annotated[str, words(5)]] = Field(
+        default_factory=list, max_length=48, description='Times of day, "HH:MM".'
+    )
     every_hours: int | None = None
     tolerance_minutes: int = 30
-    active_from: dt.date | None = None
-    active_to: dt.date | None = None
+    active_from: EventDate | None = None
+    active_to: EventDate | None = None
 
 
 class PatrolIn(Schema):
-    findings: str = Field(description="all_clear, crowding, unregistered, unstaffed, fence, supplies, other")
-    at: dt.datetime | None = Field(None, description="When; now when left out.")
-    note: str = Field("", max_length=2000)
+    findings: Annotated[str, words(20)] = Field(
+        description="all_clear, crowding, unregistered, unstaffed, fence, supplies, other"
+    )
+    at: EventTime | None = Field(None, description="When; now when left out.")
+    note: Annotated[str, text(Patrol, "note")] = ""
 
 
-def _detail(request: AuthedRequest, post: DutyPost) -> PostDetailOut:
+def _detail(request: AuthedRequest, post: DutyPost) -> DutyPostDetailOut:
     plan = selectors.plan_in_force(post, timezone.localdate())
-    on_duty = [ShiftOut.of(s) for s in selectors.on_duty(post, timezone.now())]
-    return PostDetailOut(
-        **PostOut.of(post).model_dump(), plan=PlanOut.of(plan) if plan else None, on_duty=on_duty
+    on_duty = [DutyShiftOut.of(s) for s in selectors.on_duty(post, timezone.now())]
+    return DutyPostDetailOut(
+        **DutyPostOut.of(post).model_dump(), plan=PatrolPlanOut.of(plan) if plan else None, on_duty=on_duty
     )
 
 
-@router.get("/gridwork/posts", response=list[PostOut], summary="Duty posts in your scope")
+@router.get("/gridwork/posts", response=list[DutyPostOut], summary="Duty posts in your scope")
 @api(Cap.VIEW_POSTS)
-def list_posts(request: AuthedRequest, filters: Query[PostQuery]) -> list[PostOut]:
+def list_posts(request: AuthedRequest, filters: Query[DutyPostQuery]) -> list[DutyPostOut]:
     qs = selectors.posts_visible_to(request.user).order_by("zone_id", "name", "id")
     if filters.zone is not None:
         qs = qs.filter(zone_id=filters.zone)
-    return [PostOut.of(p) for p in qs[:1000]]
+    return [DutyPostOut.of(p) for p in qs[:1000]]
 
 
-@router.post("/gridwork/posts", response={201: PostDetailOut}, summary="Set up a duty post of a zone")
+@router.post("/gridwork/posts", response={201: DutyPostDetailOut}, summary="Set up a duty post of a zone")
 @api(Cap.MANAGE_POSTS)
-def create_post(request: AuthedRequest, payload: PostIn) -> Status[PostDetailOut]:
+def create_post(request: AuthedRequest, payload: DutyPostIn) -> Status[DutyPostDetailOut]:
     try:
         zone = selectors.get_zone_to_post(request.user, payload.zone)
     except NotFound:
@@ -178,16 +186,18 @@ def create_post(request: AuthedRequest, payload: PostIn) -> Status[PostDetailOut
 
 
 @router.get(
-    "/gridwork/posts/{post_id}", response=PostDetailOut, summary="A duty post, its plan and who is on duty"
+    "/gridwork/posts/{post_id}",
+    response=DutyPostDetailOut,
+    summary="A duty post, its plan and who is on duty",
 )
 @api(Cap.VIEW_POSTS)
-def get_post(request: AuthedRequest, post_id: int) -> PostDetailOut:
+def get_post(request: AuthedRequest, post_id: int) -> DutyPostDetailOut:
     return _detail(request, selectors.get_post_for(request.user, post_id))
 
 
-@router.post("/gridwork/posts/{post_id}/shifts", response={201: ShiftOut}, summary="Put someone on duty")
+@router.post("/gridwork/posts/{post_id}/shifts", response={201: DutyShiftOut}, summary="Put someone on duty")
 @api(Cap.MANAGE_POSTS)
-def add_shift(request: AuthedRequest, post_id: int, payload: ShiftIn) -> Status[ShiftOut]:
+def add_shift(request: AuthedRequest, post_id: int, payload: DutyShiftIn) -> Status[DutyShiftOut]:
     post = selectors.get_post_for(request.user, post_id)
     try:
         user = selectors.user_to_put_on_duty(request.user, payload.username)
@@ -197,22 +207,24 @@ def add_shift(request: AuthedRequest, post_id: int, payload: ShiftIn) -> Status[
         actor=request.user, post=post, user=user, starts_at=payload.starts_at, ends_at=payload.ends_at,
         source="api",
     )  # fmt: skip
-    return Status(201, ShiftOut.of(shift))
+    return Status(201, DutyShiftOut.of(shift))
 
 
-@router.post("/gridwork/posts/{post_id}/plan", response={201: PlanOut}, summary="Set the post's patrol plan")
+@router.post(
+    "/gridwork/posts/{post_id}/plan", response={201: PatrolPlanOut}, summary="Set the post's patrol plan"
+)
 @api(Cap.MANAGE_POSTS)
-def set_plan(request: AuthedRequest, post_id: int, payload: PlanIn) -> Status[PlanOut]:
+def set_plan(request: AuthedRequest, post_id: int, payload: PatrolPlanIn) -> Status[PatrolPlanOut]:
     post = selectors.get_post_for(request.user, post_id)
     plan = actions.set_plan(
         actor=request.user, post=post, times=payload.times, every_hours=payload.every_hours,
         tolerance_minutes=payload.tolerance_minutes, active_from=payload.active_from,
         active_to=payload.active_to, source="api",
     )  # fmt: skip
-    return Status(201, PlanOut.of(plan))
+    return Status(201, PatrolPlanOut.of(plan))
 
 
-class PatrolQuery(Paging):
+class PatrolPaging(Paging):
     pass
 
 
@@ -223,7 +235,7 @@ class PatrolQuery(Paging):
     description=f"At most {PATROLS_CAP} rows per call (a larger limit is lowered).",
 )
 @api(Cap.VIEW_POSTS)
-def list_patrols(request: AuthedRequest, post_id: int, filters: Query[PatrolQuery]) -> list[PatrolOut]:
+def list_patrols(request: AuthedRequest, post_id: int, filters: Query[PatrolPaging]) -> list[PatrolOut]:
     post = selectors.get_post_for(request.user, post_id)
     rows: list[Patrol] = page(selectors.patrols_of(post), filters, cap=PATROLS_CAP)
     return [PatrolOut.of(p) for p in rows]
@@ -244,10 +256,14 @@ def record_patrol(request: AuthedRequest, post_id: int, payload: PatrolIn) -> St
     return Status(201, PatrolOut.of(patrol))
 
 
-@router.get("/gridwork/missed", response=list[MissedOut], summary="Missed patrols still open, oldest first")
+@router.get(
+    "/gridwork/missed", response=list[MissedPatrolOut], summary="Missed patrols still open, oldest first"
+)
 @api(Cap.VIEW_POSTS)
-def list_missed(request: AuthedRequest) -> list[MissedOut]:
+def list_missed(request: AuthedRequest) -> list[MissedPatrolOut]:
     return [
-        MissedOut(post=m.post.pk, post_name=m.post.name, zone=m.post.zone.code, due=m.due, overdue=m.overdue)
+        MissedPatrolOut(
+            post=m.post.pk, post_name=m.post.name, zone=m.post.zone.code, due=m.due, overdue=m.overdue
+        )
         for m in selectors.missed_patrols(request.user)[:1000]
     ]

@@ -12,6 +12,6 @@ from . import selectors
 
 openitems.register(
     openitems.OpenItemKind(
-        "missed_patrols", _("Patrols missed"), 110, Cap.VIEW_POSTS, selectors.missed_by_district
+        "missed_patrols", _("Patrols missed"), 130, Cap.VIEW_POSTS, selectors.missed_by_district
     )
 )
