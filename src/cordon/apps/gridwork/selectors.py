@@ -185,17 +185,16 @@ def _missed(posts: QuerySet[DutyPost], now: dt.datetime) -> list[Missed]:
         Q(active_to__isnull=True) | Q(active_to__gte=_local(start).date())
     ):
         plans[plan.post_id].append(plan)
-    done = defaultdict(list)
-    rows = Patrol.objects.filter(post_id__in=list(plans), at__gte=start - dt.timedelta(days=1), at__lte=now)
-    for post_id, at in rows.values_list("post_id", "at"):
-        done[post_id].append(_local(at))
     out = []
     local_now, overdue_after = _local(now), dt.timedelta(hours=OVERDUE_HOURS)
     for post_id, post_plans in plans.items():
         post = by_id[post_id]
-        since = _local(max(start, post.last)) if post.last is not None else _local(start)
+        # Only due times after the post's last patrol are open, and no patrol is later than that one: it is
+        # the only patrol that can fall within their windows.
+        last = _local(post.last) if post.last is not None else None
+        since = max(_local(start), last) if last is not None else _local(start)
         for plan in post_plans:
-            for due in engine.missed(engine_plan(plan), done[post_id], since, local_now):
+            for due in engine.missed(engine_plan(plan), [last] if last else [], since, local_now):
                 out.append(Missed(post, _aware(due), local_now - due > overdue_after))
     return sorted(out, key=lambda m: (m.due, m.post.pk))
 
