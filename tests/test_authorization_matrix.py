@@ -212,6 +212,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "zones:decide": ("POST", lambda c: {"pk": c.zone_proposal.pk}, ZONE_MANAGERS),
     "zones:zone": ("GET", lambda c: {"code": c.zone.code}, CONTROL_VIEWERS),
     "zones:step": ("POST", lambda c: {"code": c.zone.code}, ZONE_MANAGERS),
+    "zones:screen": ("POST", lambda c: {"code": c.zone.code}, ZONE_MANAGERS),
     "gridwork:posts": ("GET", lambda c: {}, POST_VIEWERS),
     "gridwork:post-new": ("POST", lambda c: {}, POST_MANAGERS),
     "gridwork:post": ("GET", lambda c: {"pk": c.post.pk}, POST_VIEWERS),
@@ -344,6 +345,7 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ("GET", "/api/zones/{key}"): (lambda c: {"key": c.zone.code}, None, CONTROL_VIEWERS),
     ("GET", "/api/zones/{key}/transitions"): (lambda c: {"key": c.zone.code}, None, CONTROL_VIEWERS),
     ("POST", "/api/zones/{key}/transitions"): (lambda c: {"key": c.zone.code}, {"action": ""}, ZONE_MANAGERS),
+    ("POST", "/api/zones/{key}/rounds"): (lambda c: {"key": c.zone.code}, {}, ZONE_MANAGERS),
     ("POST", "/api/zones/transitions/{transition_id}/decide"): (
         lambda c: {"transition_id": c.zone_proposal.pk},
         {"confirm": False, "note": "x"},

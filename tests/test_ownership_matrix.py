@@ -231,6 +231,9 @@ PAGE_OWNED: dict[str, Owned] = {
     # The city zone across both districts: each district sees it, only the city changes it.
     "zones:decide": Owned(CITY, CC, lambda c: {"decision": "confirm", "note": "决定"}),
     "zones:step": Owned(CITY, CC, lambda c: {"action": "put_in_force", "mode": "now", "note": "决定"}),
+    # The matrix's zone is proposed, not yet in force: no round to open even for the city (the refusal of the
+    # districts, which see the zone, is still checked).
+    "zones:screen": Owned(CITY, CC, changes=False),
     "screening:round-close": Owned(CITY, CC),
     "screening:round-recount": Owned(CITY, CC),
     "screening:site-new": Owned(
@@ -355,6 +358,7 @@ API_OWNED: dict[tuple[str, str], Owned] = {
     ("POST", "/api/zones/{key}/transitions"): Owned(
         CITY, CC, lambda c: {"action": "put_in_force", "confirm": True, "note": "决定"}
     ),
+    ("POST", "/api/zones/{key}/rounds"): Owned(CITY, CC, changes=False),  # as "zones:screen"
     ("POST", "/api/zones/transitions/{transition_id}/decide"): Owned(
         CITY, CC, lambda c: {"confirm": True, "note": "决定"}
     ),

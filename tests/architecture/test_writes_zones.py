@@ -21,6 +21,8 @@ COVERS = {
     f"{Z}.evaluate_zones",
     f"{Z}.case_found",
     f"{Z}.put_rules_in_force",
+    f"{Z}.screen_zone",
+    f"{Z}.load_default_rules",
 }
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +30,7 @@ pytestmark = pytest.mark.django_db
 
 def test_zone_write_paths(city: Any, fengtai_case: Any) -> None:
     today = timezone.localdate()
+    assert actions.load_default_rules() == 0  # the migration stored them
     zone = actions.create_zone(
         actor=None,
         data=actions.ZoneData(
@@ -35,6 +38,8 @@ def test_zone_write_paths(city: Any, fengtai_case: Any) -> None:
         ),
     )
     actions.transition(actor=None, zone=zone, act=engine.PUT_IN_FORCE, note="决定")
+    zone.refresh_from_db()
+    actions.screen_zone(actor=None, zone=zone)
     fengtai_case()  # case_found: the escalation is proposed
     t = selectors.open_proposal(zone, engine.ESCALATE)
     assert t is not None

@@ -140,6 +140,16 @@ SEALED_THEN_MONITORED = RuleSet(
 )
 
 DEFAULT_RULE_SETS: tuple[RuleSet, ...] = (NINTH_EDITION, SEALED_THEN_MONITORED)
+RULE_NAMES: Mapping[str, tuple[str, str]] = {  # code -> (English, Chinese)
+    NINTH_EDITION.code: (
+        "National protocol, 9th edition: 7 clean days and an all-negative round on day 7",
+        "第九版防控方案：连续7天无新增感染者且第7天区域核酸筛查全部阴性",
+    ),
+    SEALED_THEN_MONITORED.code: (
+        "7 days sealed, then 7 days of home monitoring; all negative on day 13",
+        "7天封控+7天居家健康监测，第13天核酸全部阴性",
+    ),
+}
 
 
 class RuleError(ValueError):

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from cordon.apps.audit import actions as audit
 from cordon.apps.geo import selectors as geo_selectors
 from cordon.apps.geo.models import Building, Jurisdiction
+from cordon.apps.screening import actions as screening
 from cordon.apps.tracing.models import Case, Control
 from cordon.core import locks
 from cordon.core.actions import action
@@ -252,7 +253,7 @@ def _apply(actor: Actor | None, zone: Zone, t: ZoneTransition, *, source: str, t
         if t.action == engine.ESCALATE:
             fields["in_force_on"] = today  # a stricter kind starts its own clock
     elif t.action == engine.LIFT:
-        rules = selectors.rules_in_force().rules
+        rules = _rules().rules
         fields.update(guarded_on=today, guarded_until=today + dt.timedelta(days=rules.guard_days))
     elif t.action in (engine.CLOSE, engine.WITHDRAW):
         fields["closed_on"] = today
@@ -358,7 +359,7 @@ def evaluate_zones(
     already open is recorded (proposed by the rules, decided by a person)."""
     today = today or timezone.localdate()
     locks.exclusive("zones.evaluate")  # workers evaluating at once: one at a time, the second finds it done
-    ruleset = selectors.rules_in_force()
+    ruleset = _rules()
     facts = selectors.zone_facts(today=today)
     findings = engine.evaluate(facts, ruleset.rules, today)
     wanted = [f for f in findings if not f.hold]
@@ -403,7 +404,7 @@ def case_found(*, actor: Actor | None, case: Case, source: str = "web") -> list[
     if not zones:
         return []
     day = timezone.localtime(case.sampled_at).date()
-    rules = selectors.rules_in_force()
+    rules = _rules()
     for zone in zones:
         if not ZoneCase.objects.filter(zone=zone, case=case).exists():
             audit.create(actor, ZoneCase, source=source, zone=zone, case=case)
@@ -427,6 +428,28 @@ def case_found(*, actor: Actor | None, case: Case, source: str = "web") -> list[
     ):
         audit.change(actor, case, source=source, control=Control.SEALED_AREA)
     return zones
+
+
+@action
+def load_default_rules(*, actor: Actor | None = None, source: str = "system") -> int:
+    """Store the default rule sets, the 9th edition in force, where none was ever stored (installation, a
+    flushed database); returns how many were stored."""
+    if selectors.rules_ever_set():
+        return 0
+    for rules in engine.DEFAULT_RULE_SETS:
+        name, name_zh = engine.RULE_NAMES[rules.code]
+        audit.create(
+            actor, ZoneRuleSet, source=source, code=rules.code, version=1, name=name, name_zh=name_zh,
+            definition=engine.rules_to_json(rules), in_force=rules is engine.NINTH_EDITION, note="default",
+        )  # fmt: skip
+    return len(engine.DEFAULT_RULE_SETS)
+
+
+def _rules() -> ZoneRuleSet:
+    """The rule set in force; the defaults are stored first where none was ever stored."""
+    if not selectors.rules_ever_set():
+        load_default_rules()
+    return selectors.rules_in_force()
 
 
 @action
@@ -462,3 +485,25 @@ def put_rules_in_force(
         note=(note or "").strip()[:300],
         created_by=user_or_none(actor),
     )
+
+
+@action
+def screen_zone(
+    *, actor: Actor | None, zone: Zone, hours: int = 12, design: str = "10-in-1", source: str = "web"
+) -> Any:
+    """An area screening round over the zone's buildings, organised by its owner and opening now (the round a
+    lift waits for). The round is screening's, made through its action."""
+    require_may_change(actor, zone.owner)
+    if zone.state not in (State.IN_FORCE, State.GUARDED):
+        raise ValidationError({"zone": _("Only a zone in force or guarded is screened.")})
+    now = timezone.now()
+    n = selectors.rounds_of_zone_count(zone) + 1
+    return screening.create_round(
+        actor=actor,
+        data=screening.RoundData(
+            code=f"{zone.code}-R{n}", name=_("Area screening of %(zone)s") % {"zone": zone.name},
+            owner=zone.owner, starts_at=now, ends_at=now + dt.timedelta(hours=hours), design=design,
+            buildings=list(selectors.zone_buildings(zone, limit=100_000)),
+        ),
+        source=source,
+    )  # fmt: skip

@@ -258,6 +258,21 @@ def step(request: AuthedRequest, key: str, payload: StepIn) -> Status[Transition
     return Status(201, TransitionOut.of(t))
 
 
+class RoundOut(Schema):
+    code: str
+    buildings: int
+
+
+@router.post(
+    "/zones/{key}/rounds", response={201: RoundOut}, summary="Open an area screening round over a zone"
+)
+@api(Cap.MANAGE_ZONES)
+def screen(request: AuthedRequest, key: str) -> Status[RoundOut]:
+    zone = selectors.get_zone_for(request.user, key)
+    r = actions.screen_zone(actor=request.user, zone=zone, source="api")
+    return Status(201, RoundOut(code=r.code, buildings=r.buildings.count()))
+
+
 @router.post("/zones/transitions/{transition_id}/decide", response=TransitionOut, summary="Confirm or reject")
 @api(Cap.MANAGE_ZONES)
 def decide(request: AuthedRequest, transition_id: int, payload: DecisionIn) -> TransitionOut:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from cordon.apps.geo.models import Building, Jurisdiction, Level
 from cordon.apps.people.models import Person
-from cordon.apps.screening.models import Result, ScreeningRound, Tube
+from cordon.apps.screening.models import Result, RoundStatus, ScreeningRound, Tube
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
@@ -103,6 +103,16 @@ def rules_in_force() -> ZoneRuleSet:
     if found is None:
         raise NotFound
     return found
+
+
+def current_rules() -> ZoneRuleSet | None:
+    """The rule set in force, or ``None`` when none is stored yet (pages)."""
+    return ZoneRuleSet.objects.filter(in_force=True).first()
+
+
+def rules_ever_set() -> bool:
+    """Whether any zone rule set, in force or not, is stored (unscoped)."""
+    return ZoneRuleSet.objects.exists()
 
 
 def rule_sets() -> QuerySet[ZoneRuleSet]:
@@ -225,23 +235,34 @@ def zone_buildings(zone: Zone, *, limit: int = 500) -> QuerySet[Building]:
     )
 
 
+def rounds_of_zone_count(zone: Zone) -> int:
+    """Screening rounds already named after the zone (``<code>-R<n>``)."""
+    return ScreeningRound.objects.filter(code__startswith=f"{zone.code}-R").count()
+
+
 # --- The facts the rules read, for every zone at once ---------------------------------------------------------
 
 
-def _round_outcomes(rounds: Sequence[int]) -> dict[int, str]:
-    """Per round: ``pending`` while a used tube has no result, ``positive`` if one is positive, else
-    ``negative``."""
-    out = dict.fromkeys(rounds, engine.NEGATIVE)
+def _round_outcomes(rounds: Sequence[int], open_: set[int]) -> dict[int, str]:
+    """Per round: ``pending`` while a used tube has no result (or, for a round still open, while no tube is
+    used yet), ``positive`` if one is positive, else ``negative``. A closed round that sampled nobody has no
+    outcome (left out)."""
+    out: dict[int, str] = {r: engine.PENDING for r in rounds if r in open_}
     rows = (
         Tube.objects.filter(round_id__in=rounds, bound__gt=0)
         .values("round_id", "result")
         .annotate(n=Count("id"))
     )
+    seen: dict[int, set[str]] = defaultdict(set)
     for row in rows:
-        if row["result"] == Result.PENDING:
-            out[row["round_id"]] = engine.PENDING
-        elif row["result"] == Result.POSITIVE and out[row["round_id"]] != engine.PENDING:
-            out[row["round_id"]] = engine.POSITIVE
+        seen[row["round_id"]].add(row["result"])
+    for rid, results in seen.items():
+        if Result.PENDING in results:
+            out[rid] = engine.PENDING
+        elif Result.POSITIVE in results:
+            out[rid] = engine.POSITIVE
+        else:
+            out[rid] = engine.NEGATIVE
     return out
 
 
@@ -258,12 +279,15 @@ def rounds_covering(zone_ids: Sequence[int] | None, since: dt.date) -> dict[int,
     rounds = {
         r["pk"]: r
         for r in ScreeningRound.objects.filter(key_industry=False, starts_at__date__gte=since).values(
-            "pk", "code", "starts_at"
+            "pk", "code", "starts_at", "status"
         )
     }
+    outcomes = _round_outcomes(
+        list(rounds), {pk for pk, r in rounds.items() if r["status"] == RoundStatus.OPEN}
+    )
+    rounds = {pk: r for pk, r in rounds.items() if pk in outcomes}
     if not rounds:
         return {}
-    outcomes = _round_outcomes(list(rounds))
     facts = {
         pk: engine.RoundFact(r["code"], timezone.localtime(r["starts_at"]).date(), outcomes[pk])
         for pk, r in rounds.items()
@@ -275,9 +299,9 @@ def rounds_covering(zone_ids: Sequence[int] | None, since: dt.date) -> dict[int,
         members = members.filter(zone_id__in=zone_ids)
     out: dict[int, set[int]] = defaultdict(set)
     by_building: dict[int, list[int]] = defaultdict(list)
-    for rid, bid in ScreeningRound.buildings.through.objects.filter(screeninground_id__in=rounds).values_list(
-        "screeninground_id", "building_id"
-    ):
+    for rid, bid in ScreeningRound.buildings.through.objects.filter(
+        screeninground_id__in=list(rounds)
+    ).values_list("screeninground_id", "building_id"):
         by_building[bid].append(rid)
     if by_building:
         for zid, bid in members.filter(building_id__in=list(by_building)).values_list(
@@ -286,7 +310,7 @@ def rounds_covering(zone_ids: Sequence[int] | None, since: dt.date) -> dict[int,
             out[zid].update(by_building[bid])
     by_path: dict[str, list[int]] = defaultdict(list)
     for rid, path in ScreeningRound.jurisdictions.through.objects.filter(
-        screeninground_id__in=rounds
+        screeninground_id__in=list(rounds)
     ).values_list("screeninground_id", "jurisdiction__path"):
         by_path[path].append(rid)
     if by_path:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("transitions/<int:pk>/decide/", views.decide, name="decide"),
     path("<str:code>/", views.zone_detail, name="zone"),
     path("<str:code>/step/", views.zone_step, name="step"),
+    path("<str:code>/screen/", views.screen, name="screen"),
 ]

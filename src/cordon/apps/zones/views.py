@@ -164,6 +164,19 @@ def zone_step(request: AuthedRequest, code: str) -> HttpResponse:
 
 @page(Cap.MANAGE_ZONES)
 @require_POST
+def screen(request: AuthedRequest, code: str) -> HttpResponse:
+    zone = found(lambda: selectors.get_zone_for(request.user, code))
+    try:
+        r = actions.screen_zone(actor=request.user, zone=zone)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("Screening round %(code)s opened over the zone.") % {"code": r.code})
+    return redirect("zones:zone", code=zone.code)
+
+
+@page(Cap.MANAGE_ZONES)
+@require_POST
 def decide(request: AuthedRequest, pk: int) -> HttpResponse:
     t = found(lambda: selectors.get_transition_for(request.user, pk))
     confirm = request.POST.get("decision") == "confirm"
@@ -185,7 +198,7 @@ def proposals(request: AuthedRequest) -> HttpResponse:
         {
             "rows": [(t, [reason_text(r) for r in t.reasons]) for t in rows],
             "can_manage": Scope.of(request.user).can(Cap.MANAGE_ZONES),
-            "rules": selectors.rules_in_force(),
+            "rules": selectors.current_rules(),
         },
     )
 

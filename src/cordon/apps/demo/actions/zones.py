@@ -31,7 +31,9 @@ def zone_first_areas(*, actor: Actor | None, progress: bool = False, source: str
         print("zoning the first areas ...", file=sys.stderr, flush=True)
     made = 0
     for code, kind, name in AREAS:
-        node = selectors.jurisdiction(code)
+        node = selectors.area_with_buildings(code)
+        if node is None:  # a city generated without this place
+            continue
         cases = selectors.cases_living_in(node)
         zone = zones.create_zone(
             actor=actor,

@@ -233,10 +233,23 @@ def test_a_lift_is_refused_while_a_round_result_is_pending(city: Any, make_user:
     assert zone.state == "in_force" and not ZoneTransition.objects.filter(zone=zone, action="lift").exists()
 
 
+def test_a_zone_is_screened_and_its_lift_waits_for_the_results(city: Any, make_user: Any) -> None:
+    today = timezone.localdate()
+    zone = _in_force(_zone(city), today - dt.timedelta(days=8))
+    client = _client(make_user, Role.DISTRICT_COMMANDER, city.fengtai)
+    r = client.post(f"/api/zones/{zone.code}/rounds")
+    assert r.status_code == 201 and r.json() == {"code": f"{zone.code}-R1", "buildings": 1}
+    lift = _post(client, f"/api/zones/{zone.code}/transitions", {"action": "lift", "confirm": True})
+    assert lift.status_code == 422 and f"{zone.code}-R1" in lift.json()["errors"]["transition"]
+    cp = _client(make_user, Role.DISTRICT_COMMANDER, city.changping)
+    assert cp.post(f"/api/zones/{zone.code}/rounds").status_code == 404
+
+
 def test_the_rules_are_data_a_second_rule_set_downgrades_first(city: Any, make_user: Any) -> None:
     today = timezone.localdate()
     zone = _in_force(_zone(city), today)
     _round(city, today + dt.timedelta(days=7), "negative")
+    actions.load_default_rules()  # stored by the migration; again after a transactional test's flush
     second = ZoneRuleSet.objects.get(code=engine.SEALED_THEN_MONITORED.code)
     admin = _client(make_user, Role.ADMINISTRATOR, city.city)
     r = _post(
