@@ -266,14 +266,18 @@ def special_residents(user: Actor, buildings: QuerySet[Building]) -> QuerySet[Pe
     )
 
 
-def today_tasks(user: Actor, now: dt.datetime | None = None) -> list[Task]:
-    """Today's patrols due at the user's posts, each done, missed, due now or later."""
+def today_tasks(
+    user: Actor, now: dt.datetime | None = None, posts: list[DutyPost] | None = None
+) -> list[Task]:
+    """Today's patrols due at the user's posts (or those of ``posts``, already read through ``my_posts``), each
+    done, missed, due now or later."""
     now = now or timezone.now()
     local_now = _local(now)
     day_start = dt.datetime.combine(local_now.date(), dt.time())
     out = []
-    posts = list(my_posts(user).filter(zone__state__in=WATCHED_STATES))
-    for post in posts:
+    if posts is None:
+        posts = list(my_posts(user))
+    for post in (p for p in posts if p.zone.state in WATCHED_STATES):
         plan = plan_in_force(post, local_now.date())
         if plan is None:
             continue

@@ -26,6 +26,7 @@ from . import actions, selectors
 from .models import Finding, PostKind
 
 PATROLS_SHOWN = 50
+SHOWN = 200  # rows of each list of the phone view (a grid worker has far fewer)
 
 
 def _float(value: str | None) -> float | None:
@@ -154,20 +155,21 @@ def post_shift(request: AuthedRequest, pk: int) -> HttpResponse:
 def me(request: AuthedRequest) -> HttpResponse:
     """The grid worker's phone view: my zones, my posts, today's patrols, my buildings, their residents of
     special groups (listed: masked)."""
-    zones = selectors.my_zones(request.user)
+    zones = selectors.my_zones(request.user)[:SHOWN]
     buildings = selectors.my_buildings(request.user, zones)
     residents = [
         {"person": p, "phone": people.phone_for(request.user, p, listed=True)}
-        for p in selectors.special_residents(request.user, buildings)[:200]
+        for p in selectors.special_residents(request.user, buildings)[:SHOWN]
     ]
+    posts = list(selectors.my_posts(request.user)[:SHOWN])
     return render(
         request,
         "gridwork/me.html",
         {
             "zones": zones,
-            "posts": list(selectors.my_posts(request.user)),
-            "tasks": selectors.today_tasks(request.user),
-            "buildings": list(buildings[:200]),
+            "posts": posts,
+            "tasks": selectors.today_tasks(request.user, posts=posts),
+            "buildings": list(buildings[:SHOWN]),
             "residents": residents,
             "may_patrol": Scope.of(request.user).can(Cap.PATROL),
         },
