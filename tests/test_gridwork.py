@@ -404,3 +404,5 @@ def test_post_pages_set_up_plan_and_shift(grid: Any) -> None:
     assert "Give the times of day" in page
     listing = boss.get("/gridwork/").content.decode()
     assert "南门" in listing and "北门" in listing
+    assert "南门" not in boss.get("/gridwork/?zone=Z-OTHER").content.decode()
+    assert "南门" in boss.get("/gridwork/?zone=Z-1").content.decode()

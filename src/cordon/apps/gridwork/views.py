@@ -38,7 +38,9 @@ def _float(value: str | None) -> float | None:
 
 @page(Cap.VIEW_POSTS)
 def post_list(request: AuthedRequest) -> HttpResponse:
-    posts = list(selectors.posts_visible_to(request.user).order_by("zone__code", "name", "id"))
+    zone_code = request.GET.get("zone", "").strip()[:40]  # the posts of one zone (the zone page links here)
+    qs = selectors.posts_visible_to(request.user).order_by("zone__code", "name", "id")
+    posts = list(qs.filter(zone__code=zone_code) if zone_code else qs)
     zones: dict[Any, list[Any]] = {}
     for p in posts:
         zones.setdefault(p.zone, []).append(p)
