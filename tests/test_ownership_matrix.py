@@ -39,6 +39,7 @@ from test_authorization_matrix import (
     PUBLIC,
     SIGNED_IN,
     _control_objects,
+    _gridwork_objects,
     _job_objects,
     _screening_objects,
     _tracing_objects,
@@ -247,6 +248,16 @@ PAGE_OWNED: dict[str, Owned] = {
     "screening:lab-submit": Owned(
         CITY, Role.LAB_STAFF, lambda c: {"lab": c.lab.code, "what": "manifest", "tubes": "M004"}
     ),
+    "gridwork:post-new": Owned(
+        CP,
+        DC,
+        lambda c: {"zone": c.post_zone.pk, "name": "南门", "kind": "gate", "building": c.cp_building.code},
+    ),
+    "gridwork:post-plan": Owned(CP, DC, lambda c: {"times": "07:00, 19:00"}),
+    "gridwork:post-shift": Owned(
+        CP, DC, lambda c: {"username": c.guard.username, "starts_at": _local(0), "ends_at": _local(8)}
+    ),
+    "gridwork:patrol": Owned(CP, Role.GRID_WORKER, lambda c: {"findings": "all_clear"}),
 }
 
 # API writes: (method, path) -> whose record and how.
@@ -385,6 +396,18 @@ API_OWNED: dict[tuple[str, str], Owned] = {
     ),
     ("POST", "/api/screening/rules"): Owned(
         CITY, CC, lambda c: {"sector": "courier", "every_days": 3, "jurisdiction": c.city.code}
+    ),
+    ("POST", "/api/gridwork/posts"): Owned(
+        CP,
+        DC,
+        lambda c: {"zone": c.post_zone.pk, "name": "南门", "kind": "gate", "building": c.cp_building.code},
+    ),
+    ("POST", "/api/gridwork/posts/{post_id}/shifts"): Owned(
+        CP, DC, lambda c: {"username": c.guard.username, "starts_at": _iso(0), "ends_at": _iso(8)}
+    ),
+    ("POST", "/api/gridwork/posts/{post_id}/plan"): Owned(CP, DC, lambda c: {"every_hours": 4}),
+    ("POST", "/api/gridwork/posts/{post_id}/patrols"): Owned(
+        CP, Role.GRID_WORKER, lambda c: {"findings": "crowding", "note": "门口聚集"}
     ),
 }
 
@@ -535,6 +558,7 @@ def world(city: Any, make_user: Any) -> Any:
     _control_objects(city)
     _screening_objects(city)
     _zone_objects(city)
+    _gridwork_objects(city)
     _more_objects(city)
     admin = make_user(Role.ADMINISTRATOR, city.city, username="job-owner")
     _locked_sign_in(make_user(Role.INVESTIGATOR, city.fengtai, username="ft-locked"))

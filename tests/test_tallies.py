@@ -16,7 +16,13 @@ from cordon.apps.tallies import actions
 from cordon.apps.tallies import selectors as tally_reads
 from cordon.apps.tallies.models import OpenItemTally
 from cordon.core import periodic
-from test_authorization_matrix import _control_objects, _screening_objects, _tracing_objects, _zone_objects
+from test_authorization_matrix import (
+    _control_objects,
+    _gridwork_objects,
+    _screening_objects,
+    _tracing_objects,
+    _zone_objects,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +43,7 @@ def world(city: Any) -> Any:
     _control_objects(city)
     _screening_objects(city)
     _zone_objects(city)  # a city zone across both districts, its putting in force to decide
+    _gridwork_objects(city)  # a Changping post whose plan has patrols due
     return city
 
 

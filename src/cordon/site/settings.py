@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "cordon.apps.control",
     "cordon.apps.screening",
     "cordon.apps.zones",
+    "cordon.apps.gridwork",
     "cordon.apps.web",
     "cordon.apps.demo",
     "cordon.apps.simulation",

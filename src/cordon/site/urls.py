@@ -22,6 +22,7 @@ urlpatterns = [
     path("control/", include("cordon.apps.control.urls")),
     path("screening/", include("cordon.apps.screening.urls")),
     path("zones/", include("cordon.apps.zones.urls")),
+    path("gridwork/", include("cordon.apps.gridwork.urls")),
     path("jobs/", include("cordon.apps.jobs.urls")),
     path("demo/", include("cordon.apps.demo.urls")),
     path("simulation/", include("cordon.apps.simulation.urls")),
