@@ -8,11 +8,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
+from cordon.apps.accounts.models import User
 from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import Building, Jurisdiction
 from cordon.apps.tracing import selectors as tracing
+from cordon.apps.tracing.models import Case
 from cordon.core.access import AuthedRequest, api
-from cordon.core.inputs import text, words
+from cordon.core.inputs import EventDate, text, words
 from cordon.core.paging import Paging, page
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
@@ -107,30 +109,30 @@ class TransitionOut(Schema):
 
 
 class ZoneQuery(Paging):
-    kind: str = ""
-    state: str = ""
+    kind: Annotated[str, words()] = ""
+    state: Annotated[str, words()] = ""
     q: Annotated[str, words()] = ""
 
 
 class ZoneIn(Schema):
     name: Annotated[str, text(Zone, "name")]
-    kind: str
-    owner: str
+    kind: Annotated[str, text(Zone, "kind")]
+    owner: Annotated[str, text(Jurisdiction, "code")]
     code: Annotated[str, text(Zone, "code")] = ""
-    starts_on: dt.date | None = None
-    reason: str = "cases"
+    starts_on: EventDate | None = None
+    reason: Annotated[str, text(Zone, "reason")] = "cases"
     reason_note: Annotated[str, text(Zone, "reason_note")] = ""
-    commander: str = ""  # the responsible commander's user name
-    cases: list[str] = []
-    areas: list[str] = []
-    buildings: list[str] = []
+    commander: Annotated[str, text(User, "username")] = ""  # the responsible commander's user name
+    cases: list[Annotated[str, text(Case, "code")]] = []
+    areas: list[Annotated[str, text(Jurisdiction, "code")]] = []
+    buildings: list[Annotated[str, text(Building, "code")]] = []
     boundary: Any = None  # GeoJSON geometry, Feature or FeatureCollection (or its text)
     note: Annotated[str, text(ZoneTransition, "note")] = ""
 
 
 class StepIn(Schema):
-    action: str
-    kind: str | None = None
+    action: Annotated[str, text(ZoneTransition, "action")]
+    kind: Annotated[str, text(Zone, "kind")] | None = None
     note: Annotated[str, text(ZoneTransition, "note")] = ""
     confirm: bool = False  # propose only (False) or take the step at once (True)
 
@@ -272,19 +274,19 @@ def step(request: AuthedRequest, key: str, payload: StepIn) -> Status[Transition
     return Status(201, TransitionOut.of(t))
 
 
-class RoundOut(Schema):
+class ZoneRoundOut(Schema):
     code: str
     buildings: int
 
 
 @router.post(
-    "/zones/{key}/rounds", response={201: RoundOut}, summary="Open an area screening round over a zone"
+    "/zones/{key}/rounds", response={201: ZoneRoundOut}, summary="Open an area screening round over a zone"
 )
 @api(Cap.MANAGE_ZONES)
-def screen(request: AuthedRequest, key: str) -> Status[RoundOut]:
+def screen(request: AuthedRequest, key: str) -> Status[ZoneRoundOut]:
     zone = selectors.get_zone_for(request.user, key)
     r = actions.screen_zone(actor=request.user, zone=zone, source="api")
-    return Status(201, RoundOut(code=r.code, buildings=r.buildings.count()))
+    return Status(201, ZoneRoundOut(code=r.code, buildings=r.buildings.count()))
 
 
 @router.post("/zones/transitions/{transition_id}/decide", response=TransitionOut, summary="Confirm or reject")
