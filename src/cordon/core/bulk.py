@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models import Q
 
 from . import locks
 
@@ -61,13 +62,20 @@ def insert_rows(
 
 
 def replace_all(
-    model: type[models.Model], instances: Sequence[models.Model], *, lock: str, batch: int = 2000
+    model: type[models.Model],
+    instances: Sequence[models.Model],
+    *,
+    lock: str,
+    batch: int = 2000,
+    where: Q | None = None,
 ) -> int:
     """Replace every row of a derived table (kept counts) with ``instances``, in one short transaction (readers
     see the old rows or the new ones) and one replacer at a time (``core.locks``: several workers refresh on
-    their own clocks). Build the rows before calling: nothing slow belongs inside. Returns the row count."""
+    their own clocks). With ``where``, only the rows it matches are replaced (a part of the table recounted on
+    its own clock). Build the rows before calling: nothing slow belongs inside. Returns the row count."""
     with transaction.atomic():
         locks.exclusive(lock)
-        model._default_manager.all().delete()
+        old = model._default_manager.all()
+        (old if where is None else old.filter(where)).delete()
         model._default_manager.bulk_create(instances, batch_size=batch)
     return len(instances)

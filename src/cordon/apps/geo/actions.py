@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
-from cordon.core import bulk
+from cordon.core import bulk, rollups
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 
@@ -188,13 +190,54 @@ def bulk_create_buildings(
     return buildings
 
 
+def _fast_keys() -> list[str]:
+    return [k for g in rollups.groups() if g.fast for k in g.keys]
+
+
+def _tally_rows(counts: dict[tuple[str, int], int], now: dt.datetime) -> list[RollupTally]:
+    return [
+        RollupTally(figure=figure, jurisdiction_id=node, n=n, counted_at=now)
+        for (figure, node), n in counts.items()
+    ]
+
+
 @action(atomic=False)
 def refresh_rollups(*, now: dt.datetime | None = None) -> int:
-    """Recount the roll-up figures of every node (reads only, outside any transaction) and replace the kept ones
-    in one short transaction (on PostgreSQL one replace at a time). Returns how many were written."""
+    """Recount the roll-up figures (and the groups kept with them) of every node (reads only, outside any
+    transaction) and replace the kept ones in one short transaction (on PostgreSQL one replace at a time).
+    Returns how many were written."""
     now = now or timezone.now()
-    rows = [
-        RollupTally(figure=figure, jurisdiction_id=node, n=n, counted_at=now)
-        for (figure, node), n in selectors.rollup_recount().items()
+    rows = _tally_rows(selectors.rollup_recount(fast=False), now)
+    return bulk.replace_all(RollupTally, rows, lock="geo.rollups", where=~Q(figure__in=_fast_keys()))
+
+
+@action(atomic=False)
+def refresh_fast_rollups(*, now: dt.datetime | None = None) -> int:
+    """The same for the groups recounted every few seconds (``rollups.Group.fast``: the menu badges)."""
+    now = now or timezone.now()
+    rows = _tally_rows(selectors.rollup_recount(fast=True), now)
+    return bulk.replace_all(RollupTally, rows, lock="geo.rollups", where=Q(figure__in=_fast_keys()))
+
+
+@dataclass(frozen=True)
+class Drift:
+    figure: str
+    jurisdiction_id: int
+    kept: int
+    actual: int
+
+
+@action(atomic=False)
+def reconcile_rollups(*, now: dt.datetime | None = None) -> list[Drift]:
+    """Recount every figure and group, report every kept count that differs from the source tables (changed
+    since its last refresh, or corrupted), and replace them all."""
+    now = now or timezone.now()
+    actual = selectors.rollup_recount()
+    kept = selectors.rollup_stored()
+    drift = [
+        Drift(figure, node, kept.get((figure, node), 0), actual.get((figure, node), 0))
+        for figure, node in sorted(set(actual) | set(kept))
+        if kept.get((figure, node), 0) != actual.get((figure, node), 0)
     ]
-    return bulk.replace_all(RollupTally, rows, lock="geo.rollups")
+    bulk.replace_all(RollupTally, _tally_rows(actual, now), lock="geo.rollups")
+    return drift

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import badges, openitems
+from cordon.core import badges, openitems, rollups
 from cordon.core.roles import Cap
 
 from . import selectors
@@ -15,12 +15,21 @@ for key, label, order, count in (
 ):
     openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_SCREENING, count))
 
+rollups.register_group(
+    rollups.Group(
+        selectors.POSITIVES,
+        (selectors.POSITIVES,),
+        Cap.VIEW_SCREENING,
+        selectors.controls_by_jurisdiction,
+        fast=True,
+    )
+)
 badges.register(
     badges.Badge(
         "positives",
         _("%(n)d people of positive pools under temporary control"),
         Cap.VIEW_SCREENING,
-        lambda user: selectors.temporary_controls(user).count(),
+        selectors.positives_badge,
         order=40,
     )
 )
