@@ -45,6 +45,7 @@ from .models import (
     RoundTarget,
     SamplingSite,
     ScreeningRound,
+    SiteDayCount,
     TaskStatus,
     TemporaryControl,
     Tube,
@@ -136,11 +137,17 @@ def tubes_ready(site: SamplingSite) -> int:
 
 
 def site_status(site: SamplingSite, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Samples taken today and in the last 15 minutes, and the live queue estimate: the persons reported
+    """Samples taken today (the site's kept count of the day, ``SiteDayCount``) and in the last 15 minutes (an
+    index range of the site's last samples, counted now), and the live queue estimate: the persons reported
     queueing over the recent rate (or 2 minutes per person per sampler without a recent rate)."""
     now = now or timezone.now()
     recent = Binding.objects.filter(site=site, bound_at__gte=now - dt.timedelta(minutes=15)).count()
-    today = Binding.objects.filter(site=site, bound_at__date=timezone.localtime(now).date()).count()
+    today = (
+        SiteDayCount.objects.filter(site=site, day=timezone.localdate(now))
+        .values_list("sampled", flat=True)
+        .first()
+        or 0
+    )
     per_minute = recent / 15 if recent else site.staff / 2
     wait = round(site.queue_length / per_minute) if site.queue_length else 0
     local = timezone.localtime(now).time()
