@@ -72,15 +72,27 @@ def replace_all(
     """Replace every row of a derived table (kept counts) with ``instances``, in one short transaction (readers
     see the old rows or the new ones) and one replacer at a time (``core.locks``: several workers refresh on
     their own clocks). With ``where``, only the rows it matches are replaced (a part of the table recounted on
-    its own clock). The new rows go in with ``insert_rows`` (``COPY`` on PostgreSQL): the roll-ups of every
-    node and figure are a few hundred thousand rows. Build the rows before calling: nothing slow belongs
-    inside. Returns the row count."""
+    its own clock). Build the rows before calling: nothing slow belongs inside. Returns the row count."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = [f.attname for f in fields]
     rows = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] for obj in instances]
+    return replace_rows(model, [f.attname for f in fields], rows, lock=lock, batch=batch, where=where)
+
+
+def replace_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    lock: str,
+    batch: int = 2000,
+    where: Q | None = None,
+) -> int:
+    """``replace_all`` with rows of plain values prepared for the database, as ``insert_rows`` takes them (no
+    model instances: the roll-ups of every node and figure are a hundred thousand rows and more, written with
+    ``COPY`` on PostgreSQL)."""
     with transaction.atomic():
         locks.exclusive(lock)
         old = model._default_manager.all()
         (old if where is None else old.filter(where)).delete()
         insert_rows(model, columns, rows, batch=batch)
-    return len(instances)
+    return len(rows)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -194,11 +195,14 @@ def _fast_keys() -> list[str]:
     return [k for g in rollups.groups() if g.fast for k in g.keys]
 
 
-def _tally_rows(counts: dict[tuple[str, int], int], now: dt.datetime) -> list[RollupTally]:
-    return [
-        RollupTally(figure=figure, jurisdiction_id=node, n=n, counted_at=now)
-        for (figure, node), n in counts.items()
-    ]
+TALLY_COLUMNS = ("figure", "jurisdiction_id", "n", "counted_at")
+
+
+def _replace(counts: dict[tuple[str, int], int], now: dt.datetime, where: Q | None = None) -> int:
+    """Replace the kept roll-ups (those ``where`` matches) with ``counts``, as plain rows (``bulk.replace_rows``)."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    rows = [(figure, node, n, at) for (figure, node), n in counts.items()]
+    return bulk.replace_rows(RollupTally, TALLY_COLUMNS, rows, lock="geo.rollups", where=where)
 
 
 @action(atomic=False)
@@ -207,16 +211,14 @@ def refresh_rollups(*, now: dt.datetime | None = None) -> int:
     transaction) and replace the kept ones in one short transaction (on PostgreSQL one replace at a time).
     Returns how many were written."""
     now = now or timezone.now()
-    rows = _tally_rows(selectors.rollup_recount(fast=False), now)
-    return bulk.replace_all(RollupTally, rows, lock="geo.rollups", where=~Q(figure__in=_fast_keys()))
+    return _replace(selectors.rollup_recount(fast=False), now, ~Q(figure__in=_fast_keys()))
 
 
 @action(atomic=False)
 def refresh_fast_rollups(*, now: dt.datetime | None = None) -> int:
     """The same for the groups recounted every few seconds (``rollups.Group.fast``: the menu badges)."""
     now = now or timezone.now()
-    rows = _tally_rows(selectors.rollup_recount(fast=True), now)
-    return bulk.replace_all(RollupTally, rows, lock="geo.rollups", where=Q(figure__in=_fast_keys()))
+    return _replace(selectors.rollup_recount(fast=True), now, Q(figure__in=_fast_keys()))
 
 
 @dataclass(frozen=True)
@@ -239,5 +241,5 @@ def reconcile_rollups(*, now: dt.datetime | None = None) -> list[Drift]:
         for figure, node in sorted(set(actual) | set(kept))
         if kept.get((figure, node), 0) != actual.get((figure, node), 0)
     ]
-    bulk.replace_all(RollupTally, _tally_rows(actual, now), lock="geo.rollups")
+    _replace(actual, now)
     return drift
