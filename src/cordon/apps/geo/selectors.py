@@ -163,8 +163,8 @@ def kept_subtree_counts(
     if scope.path is None or scope.sector_id is not None or not node.path.startswith(scope.path):
         return None
     shown = [f.key for f in rollups.figures() if scope.can(f.capability)]
-    latest = (
-        RollupTally.objects.filter(figure__in=shown)
+    latest = (  # the city's rows carry the time of the recount (every figure has one, zero or not)
+        RollupTally.objects.filter(figure__in=shown, jurisdiction__path=_city_path(node.path))
         .order_by("-counted_at")
         .values_list("counted_at", flat=True)
         .first()
@@ -179,11 +179,16 @@ def kept_subtree_counts(
     return out
 
 
+def _city_path(path: str) -> str:
+    """The path of the city a node at ``path`` lies in (a plain computation over the path)."""
+    return "/" + path.strip("/").split("/")[0] + "/"
+
+
 def rollup_recount(*, fast: bool | None = None) -> dict[tuple[str, int], int]:
     """Every registered figure and group summed over every node's subtree, for every city (read as the whole
     city): ``fast=None`` everything, ``False`` the figures and the groups kept with them, ``True`` only the
-    groups recounted every few seconds. A group's figures have a row at every city even when zero (its
-    readers take the city's row as the time of the recount)."""
+    groups recounted every few seconds. Every figure has a row at every city even when zero (readers take the
+    city's row as the time of the recount, one row read by index)."""
     parents = dict(Jurisdiction.objects.values_list("id", "parent_id"))
     out: dict[tuple[str, int], int] = defaultdict(int)
 
@@ -199,6 +204,7 @@ def rollup_recount(*, fast: bool | None = None) -> dict[tuple[str, int], int]:
         reader = CityReader(city)
         if not fast:
             for figure in rollups.figures():
+                out[(figure.key, city.pk)] += 0
                 add(figure.key, figure.count(reader, city.path))
         for group in shown_groups:
             counted = group.count(reader, city.path)
@@ -224,7 +230,7 @@ def kept_group(user: Actor, key: str, now: dt.datetime | None = None) -> dict[st
     scope = Scope.of(user)
     if scope.path is None or scope.sector_id is not None or not scope.can(group.capability):
         return None
-    city_path = "/" + scope.path.strip("/").split("/")[0] + "/"
+    city_path = _city_path(scope.path)
     rows = list(
         RollupTally.objects.filter(
             figure__in=group.keys, jurisdiction__path__in=sorted({scope.path, city_path})
