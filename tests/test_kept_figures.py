@@ -246,3 +246,24 @@ def test_workers_refresh_the_groups_on_their_clocks(settings: Any) -> None:
     assert tasks["geo.rollups_fast"].every() == 7
     assert tasks["geo.rollups"].every() == 45
     assert tasks["geo.reconcile"].every() == 24 * 3600
+
+
+def test_each_refresh_replaces_only_its_own_rows(city: Any, make_user: Any) -> None:
+    _random_world(city, 11)
+    geo.refresh_rollups()
+    slow = set(RollupTally.objects.values_list("figure", "jurisdiction_id", "n"))
+    geo.refresh_fast_rollups()
+    fast = set(RollupTally.objects.values_list("figure", "jurisdiction_id", "n")) - slow
+    assert {f for f, _j, _n in fast} == {
+        tracing_reads.CASES_TODAY,
+        tracing_reads.LINKAGE_PENDING,
+        screening.POSITIVES,
+    }
+    geo.refresh_fast_rollups()
+    geo.refresh_rollups()
+    assert set(RollupTally.objects.values_list("figure", "jurisdiction_id", "n")) == slow | fast
+    commander = make_user("district_commander", city.changping)  # the jurisdiction pages: figures, no groups
+    kept = geo_reads.kept_subtree_counts(commander, city.changping)
+    counted = geo_reads.counted_subtree_counts(commander, city.changping)
+    assert kept is not None and kept == {node: counted[node] for node in kept}
+    assert set(kept[city.changping.pk]) == {"persons", "households", "buildings", "venues"}
