@@ -253,6 +253,7 @@ def ingest(args: argparse.Namespace, world: dict[str, Any]) -> dict[str, Any]:
     from django.db import connection
 
     from cordon.apps.accounts import actions as accounts
+    from cordon.apps.screening import actions
     from cordon.apps.screening.models import Binding, Tube
 
     rnd, site = make_round("R-INGEST", world["district"], world["grids"][0])
@@ -323,6 +324,7 @@ def ingest(args: argparse.Namespace, world: dict[str, Any]) -> dict[str, Any]:
             "GROUP BY tube_id) b ON b.tube_id = t.id WHERE t.round_id = %s AND t.bound <> coalesce(b.n, 0) LIMIT 1",
             [rnd.pk],
         )[:1]
+        and not actions.reconcile_counts()  # samples per round and jurisdiction, per site and day
     )
     first = min(t for c in clients for t, _n in c.log) if any(c.log for c in clients) else t0
     sustained = acked_before / (t_kill - t0)
@@ -453,7 +455,7 @@ def run(args: argparse.Namespace) -> int:
         f"| in flight at the kill (no answer; sent again, then stored) | {ing['in_doubt']:,} / "
         f"{ing['in_doubt_stored']:,} |",
         f"| refused as already sampled when sent again (committed, answer lost) | {ing['stored_unacked']:,} |",
-        f"| tube and coverage counters equal to the bindings | {'yes' if ing['counters_ok'] else 'NO'} |",
+        f"| tube, coverage and site-day counters equal to the bindings | {'yes' if ing['counters_ok'] else 'NO'} |",
         "",
         f"| Coverage, {args.residents:,} residents ({cov['covered']:,} sampled of {cov['target']:,}) "
         f"| median of {args.repeat} |",

@@ -44,6 +44,8 @@ COVERS = {
     GEO + "create_jurisdiction",
     GEO + "rename_jurisdiction",
     GEO + "refresh_rollups",
+    GEO + "refresh_fast_rollups",
+    GEO + "reconcile_rollups",
     GEO + "create_building",
     GEO + "create_sector",
     GEO + "bulk_create_jurisdictions",
@@ -89,8 +91,13 @@ def test_kept_roll_ups_are_derived_rows(city: Any) -> None:
     from cordon.apps.geo import actions as geo_actions
     from cordon.apps.geo.models import RollupTally
 
-    assert geo_actions.refresh_rollups() == RollupTally.objects.count() > 0
-    assert AUDIT_WATCH.seen[GEO + "refresh_rollups"]
+    slow = geo_actions.refresh_rollups()
+    fast = geo_actions.refresh_fast_rollups()
+    assert slow + fast == RollupTally.objects.count() and slow > 0 and fast > 0
+    assert geo_actions.reconcile_rollups() == []
+    assert all(
+        AUDIT_WATCH.seen[GEO + n] for n in ("refresh_rollups", "refresh_fast_rollups", "reconcile_rollups")
+    )
 
 
 # --- accounts ---------------------------------------------------------------------------------------------

@@ -18,11 +18,12 @@ from openpyxl import Workbook
 from architecture.audit_watch import WATCH as AUDIT_WATCH
 from cordon.apps.audit.models import AuditEntry
 from cordon.apps.people import actions as people
-from cordon.apps.screening import actions as screening_actions  # noqa: F401  (registers the actions)
+from cordon.apps.screening import actions as screening_actions
 from cordon.apps.screening.models import (
     Binding,
     FrequencyRule,
     ResampleTask,
+    RoundCount,
     RoundTarget,
     SamplingSite,
     ScreeningRound,
@@ -50,6 +51,7 @@ COVERS = {
         "receive_tubes",
         "record_results",
         "save_rule",
+        "reconcile_counts",
     )
 }
 
@@ -204,7 +206,14 @@ def test_station_batches_and_sealing(world: World, city: Any) -> None:
     assert world.staff.post(f"/screening/sites/{sid}/station/seal/", {"tube": "CP001"}).status_code == 302
     assert Tube.objects.get(barcode="CP001").status == "closed"
     assert audited("screening.tube", object_pk=str(tube.pk), verb="update") == 2
-    ran(before, "bind_samples", "seal_tube")
+    # The nightly reconciliation of the kept sample counters writes derived rows only (none audited).
+    first = RoundCount.objects.order_by("pk").first()
+    assert first is not None
+    RoundCount.objects.filter(pk=first.pk).update(sampled=first.sampled + 3)
+    entries = AuditEntry.objects.count()
+    assert [d.counter for d in screening_actions.reconcile_counts()] == ["round"]
+    assert AuditEntry.objects.count() == entries
+    ran(before, "bind_samples", "seal_tube", "reconcile_counts")
 
 
 def _xlsx(rows: list[list[str]]) -> bytes:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models import Q
 
 from . import locks
 
@@ -61,24 +62,36 @@ def insert_rows(
 
 
 def replace_all(
-    model: type[models.Model], instances: Sequence[models.Model], *, lock: str, batch: int = 2000
+    model: type[models.Model],
+    instances: Sequence[models.Model],
+    *,
+    lock: str,
+    batch: int = 2000,
+    where: Q | None = None,
 ) -> int:
     """Replace every row of a derived table (kept counts) with ``instances``, in one short transaction (readers
     see the old rows or the new ones) and one replacer at a time (``core.locks``: several workers refresh on
-    their own clocks). Build the rows before calling: nothing slow belongs inside. Returns the row count."""
-    with transaction.atomic():
-        locks.exclusive(lock)
-        model._default_manager.all().delete()
-        model._default_manager.bulk_create(instances, batch_size=batch)
-    return len(instances)
+    their own clocks). With ``where``, only the rows it matches are replaced (a part of the table recounted on
+    its own clock). Build the rows before calling: nothing slow belongs inside. Returns the row count."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    rows = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] for obj in instances]
+    return replace_rows(model, [f.attname for f in fields], rows, lock=lock, batch=batch, where=where)
 
 
 def replace_rows(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], *, lock: str
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    lock: str,
+    batch: int = 2000,
+    where: Q | None = None,
 ) -> int:
-    """``replace_all`` for large derived tables: the new rows as plain values (as for ``insert_rows``, with
-    ``COPY`` on PostgreSQL) instead of model instances. Returns the row count."""
+    """``replace_all`` with rows of plain values prepared for the database, as ``insert_rows`` takes them (no
+    model instances: the roll-ups of every node and figure are a hundred thousand rows and more, written with
+    ``COPY`` on PostgreSQL)."""
     with transaction.atomic():
         locks.exclusive(lock)
-        model._default_manager.all().delete()
-        return insert_rows(model, columns, rows)
+        old = model._default_manager.all()
+        (old if where is None else old.filter(where)).delete()
+        return insert_rows(model, columns, rows, batch=batch)

@@ -33,3 +33,46 @@ def register(figure: Figure) -> None:
 
 def figures() -> list[Figure]:
     return sorted(_figures.values(), key=lambda f: (f.order, f.key))
+
+
+@dataclass(frozen=True)
+class Group:
+    """Figures counted together in one pass over the records and kept like the roll-ups (every node's subtree
+    total), but read by their own page or badge rather than shown as columns of the jurisdiction pages: the
+    home page's special groups (one scan of the register for every tag), the menu badges' counts per
+    jurisdiction. ``fast`` groups are recounted every ``CORDON_TALLY_SECONDS`` (a badge must follow within
+    seconds), the others with the roll-ups every ``CORDON_ROLLUP_SECONDS``. ``count`` must count what the live
+    selector counts for a user whose territory is the subtree, with no sector limit."""
+
+    key: str  # "special_groups"
+    keys: tuple[str, ...]  # the figures it counts, each kept under its own key ("elderly_alone", ...)
+    capability: Cap
+    # (user, path of the subtree's root) -> {figure key: {jurisdiction id: count of the records placed there}}
+    count: Callable[[Actor, str], Mapping[str, Mapping[int, int]]]
+    fast: bool = False
+    daily: bool = (
+        False  # counts of the city's current day: not read once the day has turned since the recount
+    )
+
+
+_groups: dict[str, Group] = {}
+
+
+def register_group(group: Group) -> Group:
+    if group.key in _groups and _groups[group.key] != group:
+        raise ValueError(f"Roll-up group {group.key!r} is registered twice.")
+    taken = {k for g in _groups.values() if g.key != group.key for k in g.keys} | set(_figures)
+    if taken & set(group.keys):
+        raise ValueError(
+            f"Roll-up group {group.key!r} reuses a figure key: {sorted(taken & set(group.keys))}."
+        )
+    _groups[group.key] = group
+    return group
+
+
+def groups() -> list[Group]:
+    return sorted(_groups.values(), key=lambda g: g.key)
+
+
+def group(key: str) -> Group:
+    return _groups[key]

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
-from cordon.core import bulk
+from cordon.core import bulk, rollups
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 
@@ -188,13 +191,55 @@ def bulk_create_buildings(
     return buildings
 
 
+def _fast_keys() -> list[str]:
+    return [k for g in rollups.groups() if g.fast for k in g.keys]
+
+
+TALLY_COLUMNS = ("figure", "jurisdiction_id", "n", "counted_at")
+
+
+def _replace(counts: dict[tuple[str, int], int], now: dt.datetime, where: Q | None = None) -> int:
+    """Replace the kept roll-ups (those ``where`` matches) with ``counts``, as plain rows (``bulk.replace_rows``)."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    rows = [(figure, node, n, at) for (figure, node), n in counts.items()]
+    return bulk.replace_rows(RollupTally, TALLY_COLUMNS, rows, lock="geo.rollups", where=where)
+
+
 @action(atomic=False)
 def refresh_rollups(*, now: dt.datetime | None = None) -> int:
-    """Recount the roll-up figures of every node (reads only, outside any transaction) and replace the kept ones
-    in one short transaction (on PostgreSQL one replace at a time). Returns how many were written."""
+    """Recount the roll-up figures (and the groups kept with them) of every node (reads only, outside any
+    transaction) and replace the kept ones in one short transaction (on PostgreSQL one replace at a time).
+    Returns how many were written."""
     now = now or timezone.now()
-    rows = [
-        RollupTally(figure=figure, jurisdiction_id=node, n=n, counted_at=now)
-        for (figure, node), n in selectors.rollup_recount().items()
+    return _replace(selectors.rollup_recount(fast=False), now, ~Q(figure__in=_fast_keys()))
+
+
+@action(atomic=False)
+def refresh_fast_rollups(*, now: dt.datetime | None = None) -> int:
+    """The same for the groups recounted every few seconds (``rollups.Group.fast``: the menu badges)."""
+    now = now or timezone.now()
+    return _replace(selectors.rollup_recount(fast=True), now, Q(figure__in=_fast_keys()))
+
+
+@dataclass(frozen=True)
+class Drift:
+    figure: str
+    jurisdiction_id: int
+    kept: int
+    actual: int
+
+
+@action(atomic=False)
+def reconcile_rollups(*, now: dt.datetime | None = None) -> list[Drift]:
+    """Recount every figure and group, report every kept count that differs from the source tables (changed
+    since its last refresh, or corrupted), and replace them all."""
+    now = now or timezone.now()
+    actual = selectors.rollup_recount()
+    kept = selectors.rollup_stored()
+    drift = [
+        Drift(figure, node, kept.get((figure, node), 0), actual.get((figure, node), 0))
+        for figure, node in sorted(set(actual) | set(kept))
+        if kept.get((figure, node), 0) != actual.get((figure, node), 0)
     ]
-    return bulk.replace_all(RollupTally, rows, lock="geo.rollups")
+    _replace(actual, now)
+    return drift

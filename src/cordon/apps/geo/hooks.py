@@ -3,6 +3,8 @@ jurisdiction and building record kinds of the audit pages, and the workers' reco
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +12,8 @@ from cordon.core import periodic, records, rollups
 from cordon.core.roles import Cap
 
 from . import actions, selectors
+
+log = logging.getLogger("cordon.rollups")
 
 rollups.register(
     rollups.Figure(
@@ -21,3 +25,24 @@ records.register(records.RecordKind("building", _("building"), selectors.get_bui
 periodic.register(
     periodic.Periodic("geo.rollups", lambda: float(settings.CORDON_ROLLUP_SECONDS), actions.refresh_rollups)
 )
+periodic.register(
+    periodic.Periodic(
+        "geo.rollups_fast", lambda: float(settings.CORDON_TALLY_SECONDS), actions.refresh_fast_rollups
+    )
+)
+
+
+def _reconcile() -> int:
+    drift = actions.reconcile_rollups()
+    for d in drift:
+        log.warning(
+            "kept roll-up %s of jurisdiction %s was %s, the source tables say %s: repaired",
+            d.figure,
+            d.jurisdiction_id,
+            d.kept,
+            d.actual,
+        )
+    return len(drift)
+
+
+periodic.register(periodic.Periodic("geo.reconcile", lambda: 24 * 3600.0, _reconcile))

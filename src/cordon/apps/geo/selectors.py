@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -171,11 +172,16 @@ def kept_subtree_counts(
     scope = Scope.of(user)
     if scope.path is None or scope.sector_id is not None or not node.path.startswith(scope.path):
         return None
-    latest = RollupTally.objects.order_by("-counted_at").values_list("counted_at", flat=True).first()
+    shown = [f.key for f in rollups.figures() if scope.can(f.capability)]
+    latest = (  # the city's rows carry the time of the recount (every figure has one, zero or not)
+        RollupTally.objects.filter(figure__in=shown, jurisdiction__path=_city_path(node.path))
+        .order_by("-counted_at")
+        .values_list("counted_at", flat=True)
+        .first()
+    )
     stale = dt.timedelta(seconds=settings.CORDON_ROLLUP_STALE_SECONDS)
     if latest is None or (now or timezone.now()) - latest > stale:
         return None
-    shown = [f.key for f in rollups.figures() if scope.can(f.capability)]
     ids = [node.pk, *children_of(user, node).values_list("pk", flat=True)]
     out: dict[int, dict[str, int]] = {i: dict.fromkeys(shown, 0) for i in ids}
     for row in RollupTally.objects.filter(jurisdiction_id__in=ids, figure__in=shown):
@@ -183,16 +189,75 @@ def kept_subtree_counts(
     return out
 
 
-def rollup_recount() -> dict[tuple[str, int], int]:
-    """Every registered figure summed over every node's subtree, for every city (read as the whole city)."""
+def _city_path(path: str) -> str:
+    """The path of the city a node at ``path`` lies in (a plain computation over the path)."""
+    return "/" + path.strip("/").split("/")[0] + "/"
+
+
+def rollup_recount(*, fast: bool | None = None) -> dict[tuple[str, int], int]:
+    """Every registered figure and group summed over every node's subtree, for every city (read as the whole
+    city): ``fast=None`` everything, ``False`` the figures and the groups kept with them, ``True`` only the
+    groups recounted every few seconds. Every figure has a row at every city even when zero (readers take the
+    city's row as the time of the recount, one row read by index)."""
     parents = dict(Jurisdiction.objects.values_list("id", "parent_id"))
     out: dict[tuple[str, int], int] = defaultdict(int)
+
+    def add(key: str, counts: Mapping[int, int]) -> None:
+        for jid, n in counts.items():
+            at: int | None = jid
+            while at is not None:
+                out[(key, at)] += n
+                at = parents.get(at)
+
+    shown_groups = [g for g in rollups.groups() if fast is None or g.fast == fast]
     for city in Jurisdiction.objects.filter(level=Level.CITY):
         reader = CityReader(city)
-        for figure in rollups.figures():
-            for jid, n in figure.count(reader, city.path).items():
-                at: int | None = jid
-                while at is not None:
-                    out[(figure.key, at)] += n
-                    at = parents.get(at)
+        if not fast:
+            for figure in rollups.figures():
+                out[(figure.key, city.pk)] += 0
+                add(figure.key, figure.count(reader, city.path))
+        for group in shown_groups:
+            counted = group.count(reader, city.path)
+            for key in group.keys:
+                out[(key, city.pk)] += 0
+                add(key, counted.get(key, {}))
     return dict(out)
+
+
+def rollup_stored(keys: Iterable[str] | None = None) -> dict[tuple[str, int], int]:
+    """The kept roll-ups as they are (all, or those of these figure keys)."""
+    qs = RollupTally.objects.all() if keys is None else RollupTally.objects.filter(figure__in=list(keys))
+    return {(f, j): n for f, j, n in qs.values_list("figure", "jurisdiction_id", "n")}
+
+
+def kept_group(user: Actor, key: str, now: dt.datetime | None = None) -> dict[str, int] | None:
+    """The kept figures of a roll-up group (``rollups.Group``) over the user's whole territory, or ``None``
+    (count live instead) for a user without the group's capability, a sector-limited one, before the first
+    recount, when the last one is too old (``CORDON_TALLY_STALE_SECONDS`` for a fast group,
+    ``CORDON_ROLLUP_STALE_SECONDS`` otherwise), or, for a daily group, when the city's day has turned since.
+    One query: the rows of the user's node and of its city (whose row carries the time of the recount)."""
+    group = rollups.group(key)
+    scope = Scope.of(user)
+    if scope.path is None or scope.sector_id is not None or not scope.can(group.capability):
+        return None
+    city_path = _city_path(scope.path)
+    rows = list(
+        RollupTally.objects.filter(
+            figure__in=group.keys, jurisdiction__path__in=sorted({scope.path, city_path})
+        ).values_list("figure", "jurisdiction__path", "n", "counted_at")
+    )
+    marks = [at for _f, path, _n, at in rows if path == city_path]
+    if len(marks) < len(group.keys):
+        return None
+    now = now or timezone.now()
+    counted_at = min(marks)
+    seconds = settings.CORDON_TALLY_STALE_SECONDS if group.fast else settings.CORDON_ROLLUP_STALE_SECONDS
+    if now - counted_at > dt.timedelta(seconds=seconds):
+        return None
+    if group.daily and timezone.localdate(counted_at) != timezone.localdate(now):
+        return None
+    out = dict.fromkeys(group.keys, 0)
+    for figure, path, n, _at in rows:
+        if path == scope.path:
+            out[figure] = n
+    return out

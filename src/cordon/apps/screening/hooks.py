@@ -1,13 +1,19 @@
-"""What the screening app plugs into the platform: its kinds of open item on the daily-zero board."""
+"""What the screening app plugs into the platform: its kinds of open item on the daily-zero board, the menu
+badge of persons under temporary control (a kept roll-up group), and the nightly reconciliation of its sample
+counters."""
 
 from __future__ import annotations
 
+import logging
+
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import badges, openitems
+from cordon.core import badges, openitems, periodic, rollups
 from cordon.core.roles import Cap
 
-from . import selectors
+from . import actions, selectors
+
+log = logging.getLogger("cordon.screening")
 
 for key, label, order, count, placed in (
     (
@@ -27,12 +33,37 @@ for key, label, order, count, placed in (
 ):
     openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_SCREENING, count, placed))
 
+rollups.register_group(
+    rollups.Group(
+        selectors.POSITIVES,
+        (selectors.POSITIVES,),
+        Cap.VIEW_SCREENING,
+        selectors.controls_by_jurisdiction,
+        fast=True,
+    )
+)
 badges.register(
     badges.Badge(
         "positives",
         _("%(n)d people of positive pools under temporary control"),
         Cap.VIEW_SCREENING,
-        lambda user: selectors.temporary_controls(user).count(),
+        selectors.positives_badge,
         order=40,
     )
 )
+
+
+def _reconcile() -> int:
+    drift = actions.reconcile_counts()
+    for d in drift:
+        log.warning(
+            "kept sample counter %s %s was %s, the samples say %s: repaired",
+            d.counter,
+            d.key,
+            d.kept,
+            d.actual,
+        )
+    return len(drift)
+
+
+periodic.register(periodic.Periodic("screening.reconcile", lambda: 24 * 3600.0, _reconcile))

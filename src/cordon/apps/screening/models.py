@@ -352,6 +352,28 @@ class RoundCount(models.Model):
         return f"{self.round_id}:{self.jurisdiction_id}={self.sampled}"
 
 
+class SiteDayCount(models.Model):
+    """Samples taken at a site per day (the city's day, first samples and re-samples alike), kept by the binding
+    action in the same transaction as the samples: the round page's "today" per site without counting the
+    site's samples on every view."""
+
+    # Derived: the samples (``Binding``) grouped by site and local day, kept in step by the binding action,
+    # recomputable from them at any time (the nightly reconciliation does).
+    audit_policy = DERIVED
+
+    site = models.ForeignKey(SamplingSite, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    sampled = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("samples per site and day")
+        verbose_name_plural = _("samples per site and day")
+        constraints = [models.UniqueConstraint(fields=["site", "day"], name="site_day_count_once")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}@{self.day}={self.sampled}"
+
+
 class FrequencyRule(models.Model):
     """Key-industry screening frequency (e.g. delivery riders every day, couriers every 2 days), owned by a
     jurisdiction: the city's rule holds for the whole city; a district may add a stricter one for itself (the

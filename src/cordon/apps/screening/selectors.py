@@ -26,6 +26,7 @@ from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import IndustrySector, Jurisdiction, Level
 from cordon.apps.people.models import Person
 from cordon.core import live, openitems
@@ -44,6 +45,7 @@ from .models import (
     RoundTarget,
     SamplingSite,
     ScreeningRound,
+    SiteDayCount,
     TaskStatus,
     TemporaryControl,
     Tube,
@@ -135,11 +137,17 @@ def tubes_ready(site: SamplingSite) -> int:
 
 
 def site_status(site: SamplingSite, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Samples taken today and in the last 15 minutes, and the live queue estimate: the persons reported
+    """Samples taken today (the site's kept count of the day, ``SiteDayCount``) and in the last 15 minutes (an
+    index range of the site's last samples, counted now), and the live queue estimate: the persons reported
     queueing over the recent rate (or 2 minutes per person per sampler without a recent rate)."""
     now = now or timezone.now()
     recent = Binding.objects.filter(site=site, bound_at__gte=now - dt.timedelta(minutes=15)).count()
-    today = Binding.objects.filter(site=site, bound_at__date=timezone.localtime(now).date()).count()
+    today = (
+        SiteDayCount.objects.filter(site=site, day=timezone.localdate(now))
+        .values_list("sampled", flat=True)
+        .first()
+        or 0
+    )
     per_minute = recent / 15 if recent else site.staff / 2
     wait = round(site.queue_length / per_minute) if site.queue_length else 0
     local = timezone.localtime(now).time()
@@ -324,6 +332,23 @@ def resample_tasks(user: Actor, *, open_only: bool = True) -> QuerySet[ResampleT
     if open_only:
         qs = qs.filter(status__in=[TaskStatus.DUE, TaskStatus.SAMPLED])
     return qs.select_related("person", "district", "source_tube", "round")
+
+
+POSITIVES = "badge_positives"  # the menu badge's kept roll-up group (registered in hooks.py)
+
+
+def positives_badge(user: Actor) -> int:
+    """The positives badge: persons of positive pools under temporary control in the user's territory, kept
+    when fresh (``geo.kept_group``), else counted now."""
+    kept = geo.kept_group(user, POSITIVES)
+    return kept[POSITIVES] if kept is not None else temporary_controls(user).count()
+
+
+def controls_by_jurisdiction(user: Actor, path: str) -> dict[str, dict[int, int]]:
+    """Persons under temporary control, not lifted, by jurisdiction under ``path`` (what the badge counts)."""
+    qs = temporary_controls(user).filter(jurisdiction__path__startswith=path)
+    rows = qs.values("jurisdiction_id").annotate(n=Count("id")).order_by()
+    return {POSITIVES: {r["jurisdiction_id"]: r["n"] for r in rows}}
 
 
 def follow_up_version(user: Actor) -> str:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import badges, jobs, openitems, uploads
+from cordon.core import badges, jobs, openitems, rollups, uploads
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap, caps_for
 from cordon.engine.scanstore import IngestReport
@@ -122,12 +122,31 @@ jobs.register(
 )
 
 
+rollups.register_group(
+    rollups.Group(
+        selectors.LINKAGE_PENDING,
+        (selectors.LINKAGE_PENDING,),
+        Cap.RECEIVE_LINKAGE,
+        selectors.pending_linkage_by_jurisdiction,
+        fast=True,
+    )
+)
+rollups.register_group(
+    rollups.Group(
+        selectors.CASES_TODAY,
+        (selectors.CASES_TODAY,),
+        Cap.VIEW_CASES,
+        selectors.cases_today_by_jurisdiction,
+        fast=True,
+        daily=True,
+    )
+)
 badges.register(
     badges.Badge(
         "linkage",
         _("%(n)d contacts from other districts to acknowledge"),
         Cap.RECEIVE_LINKAGE,
-        lambda user: selectors.linkage_inbox(user, pending_only=True).count(),
+        selectors.linkage_badge,
         order=20,
     )
 )
@@ -136,7 +155,7 @@ badges.register(
         "cases",
         _("%(n)d cases reported in your area today"),
         Cap.VIEW_CASES,
-        lambda user: selectors.cases_reported_today(user),
+        selectors.cases_today_badge,
         order=10,
     )
 )

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import Jurisdiction
 from cordon.apps.people import selectors as people
 from cordon.apps.people.models import Person
@@ -191,10 +192,51 @@ def cases_version(qs: QuerySet[Case]) -> str:
     return live.version(*figures.values())
 
 
+def _today_start(now: dt.datetime | None = None) -> dt.datetime:
+    return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def cases_reported_today(user: Actor) -> int:
-    """How many cases in the user's area were reported today (the city's day)."""
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    return cases_visible_to(user).filter(reported_at__gte=start).count()
+    """How many cases in the user's area were reported today (the city's day), counted now."""
+    return cases_visible_to(user).filter(reported_at__gte=_today_start()).count()
+
+
+# The menu badges' kept counts: roll-up groups recounted by workers every few seconds (registered in hooks.py).
+CASES_TODAY = "badge_cases_today"
+LINKAGE_PENDING = "badge_linkage"
+
+
+def cases_today_badge(user: Actor) -> int:
+    """The cases badge: the kept count of today's cases under the user's node when fresh, else counted now."""
+    kept = geo.kept_group(user, CASES_TODAY)
+    return kept[CASES_TODAY] if kept is not None else cases_reported_today(user)
+
+
+def linkage_badge(user: Actor) -> int:
+    """The linkage badge: handovers to acknowledge in the user's territory, kept when fresh, else counted now."""
+    kept = geo.kept_group(user, LINKAGE_PENDING)
+    return kept[LINKAGE_PENDING] if kept is not None else linkage_inbox(user, pending_only=True).count()
+
+
+def cases_today_by_jurisdiction(user: Actor, path: str) -> dict[str, dict[int, int]]:
+    """Cases reported today placed at each jurisdiction under ``path`` (what ``cases_reported_today`` counts)."""
+    qs = cases_visible_to(user).filter(jurisdiction__path__startswith=path, reported_at__gte=_today_start())
+    rows = qs.values("jurisdiction_id").annotate(n=Count("id")).order_by()
+    return {CASES_TODAY: {r["jurisdiction_id"]: r["n"] for r in rows}}
+
+
+def pending_linkage_by_jurisdiction(user: Actor, path: str) -> dict[str, dict[int, int]]:
+    """Handovers not acknowledged, by the jurisdiction of their contact under ``path`` (what the linkage
+    inbox's pending count counts; read by a city-wide reader, so with ``VIEW_CASES``)."""
+    scope = Scope.of(user)
+    scope.require(Cap.VIEW_CASES)
+    qs = Linkage.objects.filter(
+        scope.territory("contact__jurisdiction"),
+        contact__jurisdiction__path__startswith=path,
+        acknowledged_at__isnull=True,
+    )
+    rows = qs.values("contact__jurisdiction_id").annotate(n=Count("id")).order_by()
+    return {LINKAGE_PENDING: {r["contact__jurisdiction_id"]: r["n"] for r in rows}}
 
 
 def get_linkage_for(user: Actor, pk: int) -> Linkage:

@@ -96,6 +96,7 @@ def load(
     # and the home page are right from the first request and the worker's first reconciliation finds no drift.
     tallies.refresh()
     geo.refresh_rollups()
+    geo.refresh_fast_rollups()
     return summary
 
 

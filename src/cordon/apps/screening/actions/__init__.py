@@ -1,8 +1,8 @@
 """Every write of mass screening, one module per sub-domain: ``rounds`` (rounds, their scope and target
 population), ``sites`` (sampling sites, queues, tubes issued), ``stations`` (a scanner's batch of sample
-bindings, sealing a tube), ``labs`` (labs, manifests, result files), ``positives`` (results and the follow-up
-of positives: temporary control, re-sample tasks, confirmation, cases), ``industries`` (key-industry frequency
-rules).
+bindings, sealing a tube), ``counts`` (the nightly reconciliation of the kept sample counters), ``labs`` (labs,
+manifests, result files), ``positives`` (results and the follow-up of positives: temporary control, re-sample
+tasks, confirmation, cases), ``industries`` (key-industry frequency rules).
 
 Each public write is an ``@action``: one transaction that checks its input, refuses with
 ``ValidationError({field: message})`` and changes nothing when something is wrong, and audits every record it
@@ -16,6 +16,7 @@ sub-modules are private to the app.
 
 from __future__ import annotations
 
+from .counts import Drift, reconcile_counts
 from .industries import save_rule
 from .labs import RESULT_COLUMNS, ResultIn, RowReport, create_lab, parse_results_file, receive_tubes
 from .positives import record_results
@@ -30,6 +31,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "BatchResult",
     "BindingIn",
+    "Drift",
     "ResultIn",
     "RoundData",
     "RowReport",
@@ -43,6 +45,7 @@ __all__ = [
     "issue_tubes",
     "parse_results_file",
     "receive_tubes",
+    "reconcile_counts",
     "record_results",
     "recount_target",
     "report_queue",

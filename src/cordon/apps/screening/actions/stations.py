@@ -35,6 +35,7 @@ from ..models import (
     RoundStatus,
     SamplingSite,
     ScreeningRound,
+    SiteDayCount,
     TaskStatus,
     Tube,
     TubeStatus,
@@ -197,6 +198,8 @@ def _bind(
     latest, db_time = now + dt.timedelta(minutes=5), connection.ops.adapt_datetimefield_value
     now_db = db_time(now)
     new_rows: list[tuple[Any, ...]] = []
+    today = timezone.localdate(now)
+    per_day: dict[dt.date, int] = {}  # the site's samples per local day (``SiteDayCount``)
     seen: set[int] = set()
     touched: dict[int, Tube] = {}
     before: dict[int, tuple[int, str]] = {}  # tube id -> (bound, status) before the batch
@@ -242,7 +245,11 @@ def _bind(
             tube.status = TubeStatus.OPEN
         if task is not None:
             tasks_taken.append(task)
-        at = db_time(r.at) if r.at is not None and r.at <= latest else now_db
+        if r.at is not None and r.at <= latest:
+            at, day = db_time(r.at), timezone.localdate(r.at)
+        else:
+            at, day = now_db, today
+        per_day[day] = per_day.get(day, 0) + 1
         new_rows.append(
             (rnd.pk, tube.pk, pid, site.pk, p["jurisdiction_id"],
              _district_of_path(path, districts, p["jurisdiction_id"]), task, not in_scope, at, actor_id)
@@ -252,6 +259,7 @@ def _bind(
             out.flagged.append(i)
     if new_rows:
         _write(actor, site, rnd, new_rows, list(touched.values()), before, tasks_taken, out, source, now)
+        _add_site_days(site.pk, per_day)
     out.tubes = {t.barcode: t.bound for t in touched.values()}
     return out
 
@@ -339,6 +347,21 @@ def _add_counts(round_id: int, rows: list[tuple[Any, ...]]) -> None:
             f"INSERT INTO {table} (round_id, jurisdiction_id, sampled, outside) VALUES {values} "
             f"ON CONFLICT (round_id, jurisdiction_id) DO UPDATE SET sampled = {table}.sampled + "
             "excluded.sampled, outside = " + table + ".outside + excluded.outside",
+            params,
+        )
+
+
+def _add_site_days(site_id: int, per_day: dict[dt.date, int]) -> None:
+    """Add a batch's samples to the site's counts per day (one upsert, in day order)."""
+    table = SiteDayCount._meta.db_table
+    values = ", ".join(["(%s, %s, %s)"] * len(per_day))
+    params: list[Any] = []
+    for day in sorted(per_day):
+        params += [site_id, day, per_day[day]]
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (site_id, day, sampled) VALUES {values} ON CONFLICT (site_id, day) "
+            f"DO UPDATE SET sampled = {table}.sampled + excluded.sampled",
             params,
         )
 
