@@ -199,6 +199,10 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "zones:zone": ("GET", lambda c: {"code": c.zone.code}, CONTROL_VIEWERS),
     "zones:step": ("POST", lambda c: {"code": c.zone.code}, ZONE_MANAGERS),
     "zones:screen": ("POST", lambda c: {"code": c.zone.code}, ZONE_MANAGERS),
+    "zones:map": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:map-data": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:preview": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:notice": ("GET", lambda c: {"code": c.zone.code}, CONTROL_VIEWERS),
 }
 
 # API operations: (method, path template) -> (params from the city fixture, JSON body, who may).
