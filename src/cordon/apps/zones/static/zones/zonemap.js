@@ -33,7 +33,7 @@ function cordonZoneMap(elementId, opts) {
       layer.clearLayers();
       layer.addData(data);
       if (status) {
-        status.textContent = (data.truncated ? el.dataset.truncated + " " : "") + (el.dataset.shown || "%s").replace("%s", data.features.length);
+        status.textContent = (data.truncated ? el.dataset.truncated + " " : "") + (el.dataset.shown || "{n}").replace("{n}", data.features.length);
       }
       el.dataset.loaded = String(data.features.length);
       return data;
@@ -70,7 +70,7 @@ function cordonDrawTool(map, opts) {
     var url = opts.url + "?owner=" + encodeURIComponent(owner) + "&boundary=" + encodeURIComponent(field.value);
     out.textContent = out.dataset.wait;
     fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (d) {
-      out.textContent = d.error ? d.error : out.dataset.text.replace("%(b)s", d.buildings).replace("%(r)s", d.residents);
+      out.textContent = d.error ? d.error : out.dataset.text.replace("{b}", d.buildings).replace("{r}", d.residents);
       out.dataset.buildings = d.error ? "" : d.buildings;
       out.dataset.residents = d.error ? "" : d.residents;
     });
