@@ -261,7 +261,8 @@ def zone_map_data(request: AuthedRequest) -> HttpResponse:
 
 @page(Cap.VIEW_CONTROL)
 def zone_preview(request: AuthedRequest) -> HttpResponse:
-    """What a drawn boundary would take for ``owner`` (default: the user's own area): counts only."""
+    """What a drawn boundary would take for ``owner`` (default: the user's own area): counts only; a boundary
+    that cannot be used answers (200) with the reason in ``error``, as the form would say it."""
     user = request.user
     code = request.GET.get("owner", "").strip()
     try:
@@ -269,11 +270,11 @@ def zone_preview(request: AuthedRequest) -> HttpResponse:
     except NotFound:
         owner = None
     if owner is None:
-        return JsonResponse({"error": _("Unknown jurisdiction %(c)s.") % {"c": code[:40]}}, status=400)
+        return JsonResponse({"error": _("Unknown jurisdiction %(c)s.") % {"c": code[:40]}})
     try:
         _value, polygons = actions.parse_boundary(request.GET.get("boundary", ""))
     except ValidationError as exc:
-        return JsonResponse({"error": error_text(exc)}, status=400)
+        return JsonResponse({"error": error_text(exc)})
     p = maps.preview_polygon(user, owner, polygons)
     return JsonResponse({"owner": owner.code, "buildings": p.buildings, "residents": p.residents})
 
