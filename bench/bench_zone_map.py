@@ -156,7 +156,7 @@ def main() -> int:
 
         whole, whole_s = best(lambda: get("/zones/map/zones/"), args.repeat)
         n_whole = len(whole.json()["features"])
-        x, y = _point(args.buildings // 2)
+        x, y = _point(args.buildings // 2 + SIDE // 2)  # the middle of the grid of points
         box = f"{x - 0.025:.5f},{y - 0.025:.5f},{x + 0.025:.5f},{y + 0.025:.5f}"
         part, part_s = best(lambda: get("/zones/map/zones/", bbox=box), args.repeat)
         n_part = len(part.json()["features"])
