@@ -201,6 +201,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "zones:screen": ("POST", lambda c: {"code": c.zone.code}, ZONE_MANAGERS),
     "zones:map": ("GET", lambda c: {}, CONTROL_VIEWERS),
     "zones:map-data": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:map-buildings": ("GET", lambda c: {}, CONTROL_VIEWERS),
     "zones:preview": ("GET", lambda c: {}, CONTROL_VIEWERS),
     "zones:notice": ("GET", lambda c: {"code": c.zone.code}, CONTROL_VIEWERS),
 }

@@ -139,3 +139,16 @@ def test_the_zone_notice_is_a_pdf_naming_the_zone(city: Any, make_user: Any) -> 
     assert zone.code.encode() in r.content  # the document's title names it
     other = _zone(city.changping, [city.cp_building], "controlled")
     assert client.get(f"/zones/{other.code}/notice.pdf").status_code == 404
+
+
+def test_the_map_draws_the_buildings_a_user_sees_within_the_box(city: Any, make_user: Any) -> None:
+    client = _client(make_user, Role.DISTRICT_COMMANDER, city.fengtai)
+    around_both = {"bbox": "116.0,39.8,116.4,40.1"}
+    r = client.get("/zones/map/buildings/", around_both)
+    assert [b["code"] for b in r.json()["buildings"]] == ["B-FT-1"]  # not Changping's
+    city_user = _client(make_user, Role.CITY_COMMANDER, city.city)
+    assert {b["code"] for b in city_user.get("/zones/map/buildings/", around_both).json()["buildings"]} == {
+        "B-FT-1", "B-CP-1",
+    }  # fmt: skip
+    assert client.get("/zones/map/buildings/", {"bbox": "0,0,1,1"}).json()["buildings"] == []
+    assert client.get("/zones/map/buildings/").json()["buildings"] == []

@@ -55,6 +55,9 @@ def test_draw_a_zone_see_its_population_and_put_it_in_force(
     page.click("[data-testid=zone-map-link]")
     page.wait_for_function("document.getElementById('map').dataset.loaded === '1'")
     assert "1 zones shown" in page.inner_text("[data-testid=map-status]")
+    page.wait_for_function(
+        "document.getElementById('map').dataset.houses === '1'"
+    )  # Fengtai's building under it
     screenshot(page, "zones-map")
     box = page.locator("[data-testid=zone-map]").bounding_box()
     assert box is not None

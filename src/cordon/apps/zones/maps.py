@@ -196,3 +196,21 @@ def area_extent(user: Actor) -> tuple[float, float, float, float] | None:
     if r["w"] is None or r["s"] is None:
         return None
     return r["w"], r["s"], r["e"], r["n"]
+
+
+BUILDINGS_LIMIT = 3000  # buildings drawn at once under the zones (the map asks only when zoomed in)
+
+
+def buildings_in_box(user: Actor, bbox: tuple[float, float, float, float]) -> list[dict[str, Any]]:
+    """The buildings the user sees within the box, as points and footprints for the map (no persons)."""
+    w, s, e, n = bbox
+    rows = (
+        Scope.of(user)
+        .filter(Building.objects.all())
+        .filter(longitude__gte=w, longitude__lte=e, latitude__gte=s, latitude__lte=n)
+        .values_list("code", "address", "longitude", "latitude", "footprint")[:BUILDINGS_LIMIT]
+    )
+    return [
+        {"code": code, "address": address, "lon": lon, "lat": lat, "footprint": footprint}
+        for code, address, lon, lat, footprint in rows
+    ]

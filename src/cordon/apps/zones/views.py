@@ -260,6 +260,13 @@ def zone_map_data(request: AuthedRequest) -> HttpResponse:
 
 
 @page(Cap.VIEW_CONTROL)
+def zone_map_buildings(request: AuthedRequest) -> HttpResponse:
+    """The buildings within ``bbox`` (drawn under the zones when zoomed in); none without a box."""
+    box = _bbox(request.GET.get("bbox", ""))
+    return JsonResponse({"buildings": maps.buildings_in_box(request.user, box) if box else []})
+
+
+@page(Cap.VIEW_CONTROL)
 def zone_preview(request: AuthedRequest) -> HttpResponse:
     """What a drawn boundary would take for ``owner`` (default: the user's own area): counts only; a boundary
     that cannot be used answers (200) with the reason in ``error``, as the form would say it."""

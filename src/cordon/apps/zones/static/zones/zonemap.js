@@ -23,6 +23,29 @@ function cordonZoneMap(elementId, opts) {
       l.bindPopup(a);
     }
   }).addTo(map);
+  // The buildings under the zones, asked for the visible box once zoomed in enough (points and footprints).
+  var houses = L.featureGroup().addTo(map);
+  houses.bringToBack();
+  function loadBuildings() {
+    houses.clearLayers();
+    if (!el.dataset.buildings || map.getZoom() < 15) { return; }
+    var b = map.getBounds();
+    var box = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
+    fetch(el.dataset.buildings + "?bbox=" + box, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (d) {
+      houses.clearLayers();
+      d.buildings.forEach(function (h) {
+        var style = { color: "#666", weight: 1, fillOpacity: 0.15, interactive: false };
+        if (h.footprint && h.footprint.length > 2) {
+          L.polygon(h.footprint.map(function (p) { return [p[1], p[0]]; }), style).addTo(houses);
+        } else {
+          L.circleMarker([h.lat, h.lon], Object.assign({ radius: 3 }, style)).addTo(houses);
+        }
+      });
+      houses.bringToBack();
+      el.dataset.houses = String(d.buildings.length);
+    });
+  }
+  map.on("moveend", loadBuildings);
   var status = opts && opts.status ? document.getElementById(opts.status) : null;
   var seq = 0;
   function load(bbox) {
