@@ -24,6 +24,7 @@ from .selectors import LIVE, buildings_in_polygons, current_rules, population, z
 # --- The zone map and the drawing preview -------------------------------------------------------------------
 
 MAP_LIMIT = 25_000  # zones drawn at once; more: zoom in
+WIDE_STEP = 0.00005  # a box wider than about 10 km (or none): zones without a boundary drawn as boxes
 
 
 def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -88,8 +89,9 @@ def map_zones(
 ) -> MapZones:
     """The zones the user sees within the box (west, south, east, north) as GeoJSON features: a zone drawn or
     imported with a boundary as that boundary (simplified to the box's scale), another as the outline of its
-    buildings' points. The box is tested in SQL on each zone's buildings' extent (one grouped query), then the
-    outlines are read for the zones kept (one query)."""
+    buildings' points (seen from far, no box or a box wider than about 10 km: the box around them). The box is
+    tested in SQL on each zone's buildings' extent (one grouped query), then the outlines are read for the zones
+    kept (one query; none from far)."""
     zones = zones_visible_to(user).filter(state__in=list(states))
     extents = (
         ZoneBuilding.objects.filter(zone__in=zones.values("pk"), building__longitude__isnull=False)
@@ -102,18 +104,19 @@ def map_zones(
         )
         .order_by()
     )
-    step = 0.0
+    step = WIDE_STEP
     if bbox is not None:
         w, s, e, n = bbox
         extents = extents.filter(x1__gte=w, x0__lte=e, y1__gte=s, y0__lte=n)
         step = max(e - w, n - s) / 2000  # about a pixel on a large screen
-    ids = [r["zone_id"] for r in extents[: limit + 1]]
-    truncated = len(ids) > limit
-    ids = ids[:limit]
+    boxes = {r["zone_id"]: (r["x0"], r["y0"], r["x1"], r["y1"]) for r in extents[: limit + 1]}
+    truncated = len(boxes) > limit
+    ids = list(boxes)[:limit]
     rows = list(
         Zone.objects.filter(pk__in=ids).values("pk", "code", "name", "kind", "state", "boundary", "starts_on")
     )
-    need_points = [r["pk"] for r in rows if not r["boundary"]]
+    wide = step >= WIDE_STEP  # a city's view: a zone without a boundary is drawn as its buildings' box
+    need_points = [] if wide else [r["pk"] for r in rows if not r["boundary"]]
     points: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for zid, x, y in ZoneBuilding.objects.filter(
         zone_id__in=need_points, building__longitude__isnull=False, building__latitude__isnull=False
@@ -133,6 +136,9 @@ def map_zones(
                     "type": "MultiPolygon",
                     "coordinates": [[_simplified(ring, step) for ring in poly] for poly in polygons],
                 }
+        if geometry is None and wide and r["pk"] in boxes:
+            x0, y0, x1, y1 = boxes[r["pk"]]
+            geometry = {"type": "Polygon", "coordinates": [_outline([(x0, y0), (x1, y1)])]}
         if geometry is None and points.get(r["pk"]):
             geometry = {"type": "Polygon", "coordinates": [_outline(points[r["pk"]])]}
         if geometry is None:
