@@ -4,6 +4,7 @@ zone map coloured by its kind with a link to its page."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,17 @@ import pytest
 from cordon.apps.zones.models import Zone
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _serious_axe_violations(page: Any) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id)"
+    )
+    return list(found)
 
 
 def test_draw_a_zone_see_its_population_and_put_it_in_force(
@@ -39,6 +51,7 @@ def test_draw_a_zone_see_its_population_and_put_it_in_force(
     assert "1 buildings, 2 residents" in preview.inner_text()
     assert '"Polygon"' in page.input_value("#boundary")
     screenshot(page, "zones-draw-preview")
+    assert _serious_axe_violations(page) == []
     page.click("[data-testid=zone-submit]")
     page.wait_for_url(f"{base}/zones/Z-*/")
     zone = Zone.objects.get(name="Zhangguozhuang drawn")
@@ -59,6 +72,7 @@ def test_draw_a_zone_see_its_population_and_put_it_in_force(
         "document.getElementById('map').dataset.houses === '1'"
     )  # Fengtai's building under it
     screenshot(page, "zones-map")
+    assert _serious_axe_violations(page) == []
     box = page.locator("[data-testid=zone-map]").bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
