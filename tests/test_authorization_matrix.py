@@ -226,6 +226,11 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "gridwork:patrol": ("GET", lambda c: {"pk": c.post.pk}, PATROLLERS),
     "gridwork:patrol-photo": ("GET", lambda c: {"pk": c.patrol.pk}, POST_VIEWERS),
     "gridwork:me": ("GET", lambda c: {}, POST_VIEWERS),
+    "zones:map": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:map-data": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:map-buildings": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:preview": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:notice": ("GET", lambda c: {"code": c.zone.code}, CONTROL_VIEWERS),
 }
 
 # API operations: (method, path template) -> (params from the city fixture, JSON body, who may).

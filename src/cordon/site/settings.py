@@ -294,6 +294,8 @@ CORDON_LINKAGE_ACK_HOURS = float(os.environ.get("CORDON_LINKAGE_ACK_HOURS", 2))
 # certificates) embed; empty = the first CJK font found on the system (fonts-noto-cjk and others).
 CORDON_JUDGE_HOURS = float(os.environ.get("CORDON_JUDGE_HOURS", 4))
 CORDON_PDF_FONT = os.environ.get("CORDON_PDF_FONT", "")
+# Maps draw on a blank canvas by default; a tile URL template (``{z}/{x}/{y}``) adds a base layer under the zones.
+CORDON_MAP_TILE_URL = os.environ.get("CORDON_MAP_TILE_URL", "")
 # Mass screening: hours within which a person of a positive pool must be re-sampled in a single tube.
 CORDON_RESAMPLE_HOURS = float(os.environ.get("CORDON_RESAMPLE_HOURS", 6))
 

@@ -11,7 +11,12 @@ urlpatterns = [
     path("proposals/", views.proposals, name="proposals"),
     path("evaluate/", views.evaluate, name="evaluate"),
     path("transitions/<int:pk>/decide/", views.decide, name="decide"),
+    path("map/", views.zone_map, name="map"),
+    path("map/zones/", views.zone_map_data, name="map-data"),
+    path("map/buildings/", views.zone_map_buildings, name="map-buildings"),
+    path("map/preview/", views.zone_preview, name="preview"),
     path("<str:code>/", views.zone_detail, name="zone"),
     path("<str:code>/step/", views.zone_step, name="step"),
     path("<str:code>/screen/", views.screen, name="screen"),
+    path("<str:code>/notice.pdf", views.zone_notice, name="notice"),
 ]

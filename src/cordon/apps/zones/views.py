@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope, may_change
 from cordon.engine import zones as engine
 
-from . import actions, selectors
+from . import actions, maps, pdf, selectors
 from .models import Kind, Reason, State, ZoneAction
 from .templatetags.zone_words import reason_text
 
@@ -128,6 +129,7 @@ def zone_new(request: AuthedRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "kinds": Kind.choices, "reasons": Reason.choices, "values": {"owner": root.code if root else ""}, "errors": {},
     }  # fmt: skip
+    context.update(_map_context(request))
     if request.method == "POST":
         data, errors = _form_data(request)
         context["values"] = request.POST
@@ -214,3 +216,84 @@ def proposals(request: AuthedRequest) -> HttpResponse:
 def evaluate(request: AuthedRequest) -> HttpResponse:
     job = jobs.start(actor=request.user, kind="zones.evaluate", params={})
     return redirect("jobs:detail", job_id=job.pk)
+
+
+# --- The zone map, the drawing preview and the printed notice ------------------------------------------------
+
+
+def _bbox(text: str) -> tuple[float, float, float, float] | None:
+    try:
+        w, s, e, n = (float(v) for v in text.split(","))
+    except ValueError:
+        return None
+    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        return None
+    return w, s, e, n
+
+
+def _map_context(request: AuthedRequest) -> dict[str, Any]:
+    box = maps.area_extent(request.user)
+    return {
+        "tile_url": settings.CORDON_MAP_TILE_URL,
+        "extent": ",".join(f"{v:.6f}" for v in box) if box else "",
+    }
+
+
+@page(Cap.VIEW_CONTROL)
+def zone_map(request: AuthedRequest) -> HttpResponse:
+    return render(
+        request,
+        "zones/map.html",
+        {"kinds": Kind.choices, "closed": request.GET.get("closed") == "1", **_map_context(request)},
+    )
+
+
+@page(Cap.VIEW_CONTROL)
+def zone_map_data(request: AuthedRequest) -> HttpResponse:
+    """The zones within ``bbox`` (west,south,east,north) as a GeoJSON FeatureCollection; ``closed=1`` adds the
+    closed zones."""
+    states = [*maps.LIVE, State.CLOSED] if request.GET.get("closed") == "1" else list(maps.LIVE)
+    found_ = maps.map_zones(request.user, _bbox(request.GET.get("bbox", "")), states=states)
+    return JsonResponse(
+        {"type": "FeatureCollection", "features": found_.features, "truncated": found_.truncated}
+    )
+
+
+@page(Cap.VIEW_CONTROL)
+def zone_map_buildings(request: AuthedRequest) -> HttpResponse:
+    """The buildings within ``bbox`` (drawn under the zones when zoomed in); none without a box."""
+    box = _bbox(request.GET.get("bbox", ""))
+    return JsonResponse({"buildings": maps.buildings_in_box(request.user, box) if box else []})
+
+
+@page(Cap.VIEW_CONTROL)
+def zone_preview(request: AuthedRequest) -> HttpResponse:
+    """What a drawn boundary would take for ``owner`` (default: the user's own area): counts only; a boundary
+    that cannot be used answers (200) with the reason in ``error``, as the form would say it."""
+    user = request.user
+    code = request.GET.get("owner", "").strip()
+    try:
+        owner = geo.get_jurisdiction_for(user, code) if code else geo.root_for(user)
+    except NotFound:
+        owner = None
+    if owner is None:
+        return JsonResponse({"error": _("Unknown jurisdiction %(c)s.") % {"c": code[:40]}})
+    try:
+        _value, polygons = actions.parse_boundary(request.GET.get("boundary", ""))
+    except ValidationError as exc:
+        return JsonResponse({"error": error_text(exc)})
+    p = maps.preview_polygon(user, owner, polygons)
+    return JsonResponse({"owner": owner.code, "buildings": p.buildings, "residents": p.residents})
+
+
+@page(Cap.VIEW_CONTROL)
+def zone_notice(request: AuthedRequest, code: str) -> HttpResponse:
+    zone = found(lambda: selectors.get_zone_for(request.user, code))
+    try:
+        content = pdf.zone_notice(zone, maps.notice_facts(zone))
+    except pdf.PdfUnavailable as exc:
+        messages.error(request, _("The PDF cannot be made: %(why)s") % {"why": exc})
+        return redirect("zones:zone", code=zone.code)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="zone-notice-{zone.code}.pdf"'
+    return response
