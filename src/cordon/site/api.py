@@ -83,6 +83,7 @@ def _register() -> None:
     from cordon.apps.control.api import router as control
     from cordon.apps.dataio.api import router as dataio
     from cordon.apps.geo.api import router as geo
+    from cordon.apps.jobs.api import router as jobs
     from cordon.apps.people.api import router as people
     from cordon.apps.screening.api import router as screening
     from cordon.apps.tracing.api import router as tracing
@@ -97,6 +98,7 @@ def _register() -> None:
     api.add_router("/", tracing)
     api.add_router("/", control)
     api.add_router("/", screening)
+    api.add_router("/", jobs)
 
 
 _register()

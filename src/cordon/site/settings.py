@@ -91,6 +91,8 @@ CORDON_ROLLUP_STALE_SECONDS = float(os.environ.get("CORDON_ROLLUP_STALE_SECONDS"
 CORDON_WORKER_NICE = int(os.environ.get("CORDON_WORKER_NICE", 10))
 CORDON_JOB_HEARTBEAT_SECONDS = float(os.environ.get("CORDON_JOB_HEARTBEAT_SECONDS", 10))
 CORDON_JOB_STALE_SECONDS = float(os.environ.get("CORDON_JOB_STALE_SECONDS", 120))
+# A job's result file (an export, a batch of PDFs) is deleted this many hours after the job ended.
+CORDON_JOB_FILE_HOURS = float(os.environ.get("CORDON_JOB_FILE_HOURS", 24))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
