@@ -32,7 +32,7 @@ class JobOut(Schema):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     cancel_requested: bool
-    done: int  # progress: how many of ``total`` (None while unknown)
+    done: int  # progress: how many of ``total`` (``total`` None while unknown)
     total: int | None
     note: str  # what it is doing now
     summary: str  # once done: what it did, in the starter's language
