@@ -43,7 +43,9 @@ def _trace_case_job(
         "summary": result.describe(),
         "link": reverse("tracing:case", args=[case.pk]),
         "added": result.added,
+        "updated": result.updated,
         "total": result.total,
+        "risk_venues": result.risk_venues,
     }
 
 
