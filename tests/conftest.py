@@ -209,6 +209,9 @@ def _scan_store(tmp_path: Any, settings: Any) -> None:
     settings.CORDON_SCAN_DIR = tmp_path / "scans"
     settings.CORDON_DEMO_DIR = tmp_path / "sim" / "demo"
     settings.CORDON_UPLOAD_DIR = tmp_path / "uploads"
+    uploads = {**settings.STORAGES["uploads"], "OPTIONS": {**settings.STORAGES["uploads"]["OPTIONS"]}}
+    uploads["OPTIONS"]["location"] = str(tmp_path / "uploads")
+    settings.STORAGES = {**settings.STORAGES, "uploads": uploads}
 
 
 @pytest.fixture(autouse=True)

@@ -96,6 +96,7 @@ SCREENING_MANAGERS = frozenset({Role.CITY_COMMANDER, Role.DISTRICT_COMMANDER, Ro
 SAMPLERS = frozenset({Role.SCREENING_STAFF, Role.ADMINISTRATOR})
 LABS = frozenset({Role.LAB_STAFF, Role.ADMINISTRATOR})
 ADMINS = frozenset({Role.ADMINISTRATOR})
+SIMULATORS = frozenset({Role.CITY_COMMANDER, Role.DISTRICT_COMMANDER, Role.ADMINISTRATOR})
 
 # Pages: url name -> (method, kwargs from the city fixture, who may).
 PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
@@ -131,6 +132,9 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "jobs:cancel": ("POST", lambda c: {"job_id": c.job.pk}, OWN),
     "jobs:again": ("POST", lambda c: {"job_id": c.job.pk}, OWN),
     "jobs:check": ("POST", lambda c: {}, ADMINS),
+    "simulation:list": ("GET", lambda c: {}, SIMULATORS),
+    "simulation:run": ("GET", lambda c: {"run_id": c.sim_run.pk}, SIMULATORS),
+    "simulation:compare": ("GET", lambda c: {}, SIMULATORS),
     "tracing:cases": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:case-new": ("GET", lambda c: {}, TRACERS),
     "tracing:case": ("GET", lambda c: {"pk": c.case.pk}, CASE_VIEWERS),
@@ -367,6 +371,9 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ("GET", "/api/jobs/{job_id}"): (lambda c: {"job_id": c.job.pk}, None, OWN),
     ("POST", "/api/jobs/{job_id}/cancel"): (lambda c: {"job_id": c.job.pk}, None, OWN),
     ("GET", "/api/jobs/{job_id}/file"): (lambda c: {"job_id": c.job.pk}, None, OWN),
+    ("GET", "/api/simulation/runs"): (lambda c: {}, None, SIMULATORS),
+    ("GET", "/api/simulation/runs/{run_id}"): (lambda c: {"run_id": c.sim_run.pk}, None, SIMULATORS),
+    ("POST", "/api/simulation/runs"): (lambda c: {}, {"preset": "atlantis"}, SIMULATORS),
 }
 
 # Routes that are not Cordon views: Django admin (staff only, checked below), the API mount (walked separately).
@@ -442,10 +449,14 @@ def clients(city: Any, make_user: Callable[..., Any]) -> dict[str | None, Client
 
 
 def _job_objects(city: Any, admin: Any) -> None:
-    """A job the administrator started (queued, never run: no worker in this test)."""
+    """A job the administrator started (queued, never run: no worker in this test), and a simulator run of the
+    city's (queued too)."""
     from cordon.apps.jobs import actions
+    from cordon.apps.simulation import actions as simulation
+    from cordon.engine.sim.strategy import Scenario
 
     city.job = actions.start(actor=admin, kind="jobs.worker_check", params={"seconds": 1})
+    city.sim_run = simulation.start_run(actor=admin, scenario=Scenario(population=1000, days=5))
 
 
 def _tracing_objects(city: Any) -> None:

@@ -115,6 +115,18 @@ def _world(city: Any) -> dict[str, Any]:
     return {"case": case, "cluster": cluster, "round": rnd, "site": site, "order": order}
 
 
+def _simulator_run(user: Any, strategy: str) -> Any:
+    """A simulator run recorded as its job would record it."""
+    from cordon.apps.simulation import actions as simulation
+    from cordon.engine.sim.strategy import Scenario, Strategy, outcome
+
+    scenario = Scenario(population=1000, days=10, strategy=Strategy.named(strategy))
+    run = simulation.start_run(actor=user, scenario=scenario, title="")
+    sim = scenario.simulation()
+    sim.run(scenario.days)
+    return simulation.record_result(actor=user, run=run, outcome=outcome(sim), seconds=1.0)
+
+
 def _urls(city: Any, w: dict[str, Any]) -> list[str]:
     return [
         "/",
@@ -150,6 +162,9 @@ def _urls(city: Any, w: dict[str, Any]) -> list[str]:
         "/audit/",
         "/audit/access-log/",
         "/audit/sign-ins/",
+        "/simulation/",
+        f"/simulation/{w['sim_runs'][0].pk}/",
+        f"/simulation/compare/?a={w['sim_runs'][0].pk}&b={w['sim_runs'][1].pk}",
     ]
 
 
@@ -157,7 +172,13 @@ def _urls(city: Any, w: dict[str, Any]) -> list[str]:
 def pages(city: Any, make_user: Any, client_for: Any) -> dict[str, dict[str, str]]:
     """Every page above, rendered in Chinese and in English: {language: {url: html}}."""
     w = _world(city)
-    admin = client_for(make_user("administrator", city.city))
+    admin_user = make_user("administrator", city.city)
+    admin = client_for(admin_user)
+    # Two simulator runs (one at a time per person: two people of the city).
+    w["sim_runs"] = [
+        _simulator_run(admin_user, "none"),
+        _simulator_run(make_user("city_commander", city.city), "zero-covid"),
+    ]
     out: dict[str, dict[str, str]] = {}
     for lang in ("zh-hans", "en"):
         admin.cookies["django_language"] = lang

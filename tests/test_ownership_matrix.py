@@ -370,6 +370,9 @@ NO_OWNER: dict[Any, str] = {
     ): "starts a job of the caller's own exporting what the caller's scope holds",
     "tracing:scans": "uploads check-in scans into the city's scan store (administrators only)",
     ("POST", "/api/scans"): "loads check-in scans into the city's scan store (administrators only)",
+    "simulation:list": "starts a simulator run of the caller's own, seen within the caller's jurisdiction",
+    ("POST", "/api/simulation/runs"): "starts a simulator run of the caller's own, seen within the caller's "
+    "jurisdiction",
 }
 
 

@@ -11,6 +11,16 @@ from pathlib import Path
 from typing import Any
 
 PRESET_HELP = "demo (about 20,000 residents), city-1m or beijing (21.9 million)"
+# Settings of the interventions (engine.sim.strategy.Strategy), each replacing the bundle's default.
+STRATEGY_FLAGS = {
+    "isolation-days": "days a reported case stays in centralised isolation (isolate-cases; default 21)",
+    "quarantine-days": "days a close contact stays in centralised quarantine (quarantine-contacts; default 7)",
+    "lockdown-level": "area sealed around a new case: 2 district, 3 street, 4 community, 5 grid (default 4)",
+    "lockdown-days": "days a sealed area stays sealed (lockdown-areas; default 7)",
+    "screening-every": "days between city-wide screening rounds (screening; default 3)",
+    "screening-from": "first day of screening, 0 being the run's first day (default 7)",
+    "pool-size": "samples per pooled test in screening rounds (default 10)",
+}
 
 
 def add_parsers(sub: Any) -> None:
@@ -35,7 +45,14 @@ def add_parsers(sub: Any) -> None:
     q.add_argument("--days", type=int, default=60)
     q.add_argument("--profile", default="covid19-omicron", help="built-in pathogen profile id or a JSON file")
     q.add_argument("--r0", type=float, help="override the profile's R0")
-    q.add_argument("--interventions", default="none", help="none, isolate, basic or zero-covid")
+    q.add_argument(
+        "--interventions",
+        default="none",
+        help="none, isolate, basic or zero-covid; or isolate-cases, quarantine-contacts, lockdown-areas and "
+        "screening joined by commas",
+    )
+    for flag, meaning in STRATEGY_FLAGS.items():
+        q.add_argument(f"--{flag}", type=int, help=meaning)
     q.add_argument("--seed-infections", type=int, help="number of first infections (default: the preset's)")
     q.add_argument("--scans", action="store_true", help="also write every day's scans")
     q.add_argument("--no-city", action="store_true", help="do not write the city tables")
@@ -112,25 +129,53 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario(args: argparse.Namespace) -> Any:
+    """The run's scenario (engine.sim.strategy.Scenario): the same object the web's simulation jobs run."""
+    from cordon.engine.sim import SimConfigError
+    from cordon.engine.sim.strategy import Scenario, Strategy
+
+    if args.start:
+        try:
+            dt.date.fromisoformat(args.start)
+        except ValueError as exc:
+            raise SimConfigError(f"--start: expected YYYY-MM-DD, got {args.start!r}") from exc
+    settings = {
+        flag.replace("-", "_"): getattr(args, flag.replace("-", "_"))
+        for flag in STRATEGY_FLAGS
+        if getattr(args, flag.replace("-", "_")) is not None
+    }
+    return Scenario(
+        preset=args.preset, population=args.population, days=args.days, seed=args.seed, profile=args.profile,
+        r0=args.r0, seed_infections=args.seed_infections, start=args.start,
+        strategy=Strategy.named(args.interventions, **settings),
+    )  # fmt: skip
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from cordon.engine.sim import SimConfigError, Simulation, built_in, load_profile
+    from cordon.engine.sim import SimConfigError
     from cordon.engine.sim.output import ScanWriter, write_city, write_run
+    from cordon.engine.sim.strategy import outcome
 
     try:
-        config, _start, out = _prepare(args)
-        profile = load_profile(args.profile)
-        if args.r0 is not None:
-            profile = profile.with_overrides(r0=args.r0)
-        interventions = built_in(args.interventions)
-        if args.days < 0:
-            raise SimConfigError(f"--days must not be negative, got {args.days}")
-        city = _city(config, args.seed)
+        _config, _start, out = _prepare(args)
+        scenario = _scenario(args)
+        scenario.check()
         began = time.perf_counter()
-        sim = Simulation(city, profile, interventions, seed=args.seed, seed_infections=args.seed_infections)
+        steps = ["jurisdictions", "households", "persons", "venues", "workplaces and schools", "calibrating"]
+        with tqdm(total=len(steps), desc="city", unit="step", file=sys.stderr) as bar:
+
+            def step(name: str) -> None:
+                bar.set_postfix_str(name)
+                if name != steps[0]:
+                    bar.update(1)
+
+            sim = scenario.simulation(progress=step)
+            bar.update(1)
     except SimConfigError as exc:
         return _fail(str(exc))
+    city, profile = sim.city, sim.profile
     if not args.no_city:
         write_city(city, out, args.format)
     writer = ScanWriter(out, args.format) if args.scans else None
@@ -143,10 +188,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         sim.run(args.days, progress=tick, on_visits=writer)
     elapsed = time.perf_counter() - began
     write_run(sim, out, args.format)
-    infections = sum(len(x) for x in sim.infections.person)
+    summary = outcome(sim).summary
     print(json.dumps({
-        "persons": city.n_persons, "days": args.days, "profile": f"{profile.id} v{profile.version}",
-        "r0": profile.r0, "infections": infections, "cases": len(sim.case_list().person),
+        **summary, "persons": city.n_persons, "days": args.days, "profile": f"{profile.id} v{profile.version}",
+        "r0": profile.r0, "interventions": scenario.strategy.active(),
         "scans": writer.rows if writer else 0, "seconds": round(elapsed, 1), "out": str(out),
     }, ensure_ascii=False))  # fmt: skip
     return 0

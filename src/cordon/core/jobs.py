@@ -22,8 +22,11 @@ A runner returns its result as a dict of plain values: ``summary`` (one sentence
 in their language: runners run under it) and ``link`` (a page to open the result), when it has them.
 
 A kind whose parameters hold something that must not outlive the job (an uploaded file: see
-``cordon.core.uploads``) names a ``cleanup(params)``: the jobs app calls it once the job has ended, whichever
-way (its runner returned or raised, it was cancelled while queued, or its worker was lost and it was reaped).
+``cordon.core.uploads``) names a ``cleanup(params)``. The jobs app calls it as soon as the job is done or its
+runner refused (raised ``ValidationError``: running again would refuse the same). A job that ended otherwise
+(cancelled, queued or running; an unexpected error; its worker lost and reaped) keeps its file so that "Run
+again" can read it: the new job takes it over, or the jobs app's sweep calls ``cleanup`` once
+``CORDON_UPLOAD_KEEP_HOURS`` have passed.
 
 A runner whose result is a file (an export, a batch of PDFs) writes it whole to a temporary file, then keeps it
 with ``result_file(data, filename, content_type)`` as its last step and puts what that returns in its result
@@ -37,9 +40,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, Protocol
 
-from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
 from ninja import Schema
 
@@ -64,7 +67,7 @@ class JobKind:
     label: Any  # a (lazy) translated label: "Trace a case's contacts"
     run: Runner
     may_start: Callable[[Actor], bool]
-    cleanup: Callable[[Mapping[str, Any]], None] | None = None  # once the job has ended, whichever way
+    cleanup: Callable[[Mapping[str, Any]], None] | None = None  # once the job is over (see above)
 
 
 def clean_up(name: str, params: Mapping[str, Any]) -> None:
@@ -116,12 +119,12 @@ FILE = "file"  # the result key of a kept file: {"name", "filename", "content_ty
 
 
 def result_file(data: IO[bytes], filename: str, content_type: str) -> dict[str, Any]:
-    """Keep a runner's finished file (``data``, read from its start) with the uploads under a random name, and
-    return what its result holds of it (``{"file": this}``)."""
+    """Keep a runner's finished file (``data``, read from its start) in the uploads storage under a random name,
+    and return what its result holds of it (``{"file": this}``)."""
     data.seek(0, 2)
     size = data.tell()
     data.seek(0)
-    name = uploads.keep(UploadedFile(data, name=filename, content_type=content_type, size=size))
+    name = uploads.keep_file(data, Path(filename).suffix)
     return {"name": name, "filename": filename, "content_type": content_type, "size": size}
 
 
@@ -133,7 +136,7 @@ def kept_file(result: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 def open_file(found: Mapping[str, Any]) -> IO[bytes]:
     """The kept file of a result (``kept_file``), open for reading; ``FileNotFoundError`` once deleted."""
-    return uploads.path(str(found["name"])).open("rb")
+    return uploads.open_kept(str(found["name"]))  # type: ignore[return-value]
 
 
 def discard_file(found: Mapping[str, Any]) -> None:

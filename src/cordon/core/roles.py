@@ -49,6 +49,7 @@ class Cap(models.TextChoices):
     SAMPLE = "sample", _("Bind samples to tubes at a sampling site")
     LAB = "lab", _("Receive tubes and record lab results")
     VIEW_AUDIT = "view_audit", _("Read the audit trail and access log")
+    SIMULATE = "simulate", _("Run the outbreak simulator and compare response strategies")
     ADMIN = "admin", _("Configure the system")
 
 
@@ -57,7 +58,7 @@ _READ = frozenset({Cap.VIEW_JURISDICTIONS, Cap.VIEW_PERSONS, Cap.VIEW_VENUES})
 
 ROLE_CAPS: dict[str, frozenset[Cap]] = {
     Role.CITY_COMMANDER: _READ
-    | {Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING, Cap.MANAGE_SCREENING},
+    | {Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING, Cap.MANAGE_SCREENING, Cap.SIMULATE},
     Role.DISTRICT_COMMANDER: _READ
     | {
         Cap.EXPORT,
@@ -66,6 +67,7 @@ ROLE_CAPS: dict[str, frozenset[Cap]] = {
         Cap.VIEW_CONTROL,
         Cap.VIEW_SCREENING,
         Cap.MANAGE_SCREENING,
+        Cap.SIMULATE,
     },
     Role.STREET_OFFICER: _READ
     | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING},

@@ -86,6 +86,7 @@ def _register() -> None:
     from cordon.apps.jobs.api import router as jobs
     from cordon.apps.people.api import router as people
     from cordon.apps.screening.api import router as screening
+    from cordon.apps.simulation.api import router as simulation
     from cordon.apps.tracing.api import router as tracing
     from cordon.apps.venues.api import router as venues
 
@@ -99,6 +100,7 @@ def _register() -> None:
     api.add_router("/", control)
     api.add_router("/", screening)
     api.add_router("/", jobs)
+    api.add_router("/", simulation)
 
 
 _register()

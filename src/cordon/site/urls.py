@@ -23,6 +23,7 @@ urlpatterns = [
     path("screening/", include("cordon.apps.screening.urls")),
     path("jobs/", include("cordon.apps.jobs.urls")),
     path("demo/", include("cordon.apps.demo.urls")),
+    path("simulation/", include("cordon.apps.simulation.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", web_views.set_language, name="set_language"),

@@ -42,7 +42,8 @@ class Entry:
 def _sources() -> dict[str, str]:
     return {
         "web": _("web page"), "api": _("API"), "cli": _("command line"), "station": _("sampling station"),
-        "system": _("system"), "import": _("import"), "demo": _("demo"),
+        "system": _("system"), "import": _("import"), "demo": _("demo"), "job": _("background job"),
+        "worker": _("worker"),
     }  # fmt: skip
 
 
