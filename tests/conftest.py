@@ -272,6 +272,51 @@ def worker(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
 
 
 @pytest.fixture
+def exported(worker: Callable[[], Any]) -> Callable[..., Any]:
+    """``exported(client, url)``: POST ``url`` (a page or API operation that starts a job making a file: an
+    export, a batch of PDFs), run the job as a worker would, check that it is done, and return the download of
+    its file from the job's page (or from ``/api/jobs/{id}/file`` for an API call)."""
+
+    def run(client: Any, url: str, data: Any = None) -> Any:
+        from cordon.apps.jobs.models import Job
+
+        with worker():
+            started = client.post(url, data or {})
+        if url.startswith("/api/"):
+            assert started.status_code == 202, started.content.decode()
+            job = Job.objects.get(pk=started.json()["id"])
+            download = f"/api/jobs/{job.pk}/file"
+        else:
+            assert started.status_code == 302, started.content.decode()
+            job = Job.objects.get(pk=int(started["Location"].split("/")[2]))
+            download = f"/jobs/{job.pk}/file/"
+        assert job.status == Job.Status.DONE, job.error
+        return client.get(download)
+
+    return run
+
+
+@pytest.fixture
+def api_job(worker: Callable[[], Any]) -> Callable[..., Any]:
+    """``api_job(client, url, body)``: POST an API operation that starts a job (JSON ``body``, or multipart
+    when it holds a file), check its 202, run the job as a worker would, and return ``GET /api/jobs/{id}``."""
+    import json
+
+    def run(client: Any, url: str, body: Any = None, status: str = "done") -> Any:
+        with worker():
+            if isinstance(body, dict) and any(hasattr(v, "read") for v in body.values()):
+                started = client.post(url, body)
+            else:
+                started = client.post(url, data=json.dumps(body or {}), content_type="application/json")
+        assert started.status_code == 202, started.content.decode()
+        job = client.get(started.json()["url"]).json()
+        assert job["status"] == status, job["error"]
+        return job
+
+    return run
+
+
+@pytest.fixture
 def chain(city: Any) -> Any:
     """A cluster of four cases in a chain: 张伟 (onset six days ago, the index case) met 李娜 at the hotel, who
     met 刘洋 at the depot; 王芳 lives with 张伟. The tracing of both ends of a meeting found the other (as it

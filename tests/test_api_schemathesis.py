@@ -23,6 +23,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from cordon.apps.accounts import actions as accounts
+from cordon.apps.jobs import actions as jobs
 from cordon.apps.people.models import Person
 from cordon.apps.tracing.models import Contact
 from cordon.site.api import api
@@ -121,6 +122,10 @@ def bearer(
         order_id=seeded["order_id"],
         site_id=seeded["site_id"],
     )
+    # A job of the user's (a trace, queued: no worker runs here), for the jobs API's operations to find.
+    KNOWN["job_id"] = [
+        jobs.start(actor=user, kind="tracing.trace_case", params={"case_id": chain.index.pk}).pk
+    ]
     key = accounts.issue_api_token(actor=None, user=user, name="schemathesis")
     # The WSGI handler closes the database connection when a request ends, as it should in a server; in a test
     # that is the test's transaction (Django's test client disconnects the same signals for its requests).

@@ -3,6 +3,7 @@ chains (``cordon audit verify``)."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import threading
 from typing import Any
@@ -17,6 +18,7 @@ from cordon.apps.accounts.models import User
 from cordon.apps.audit import actions as audit
 from cordon.apps.audit import chain, guards
 from cordon.apps.audit.models import AccessLog, AuditEntry
+from cordon.apps.dataio import selectors as dataio
 from cordon.apps.people import actions as people
 from cordon.engine import identity
 
@@ -79,9 +81,9 @@ def _written(city: Any, make_user: Any, client_for: Any) -> None:
         changes={"count": [None, 3]},
         source="station",
     )
-    officer = client_for(make_user("street_officer", city.beigong))
-    officer.get(f"/persons/{city.ft_person.pk}/")
-    b"".join(officer.get("/data/export/persons.csv").streaming_content)
+    officer = make_user("street_officer", city.beigong)
+    client_for(officer).get(f"/persons/{city.ft_person.pk}/")
+    dataio.write_export(officer, "persons", "csv", io.BytesIO())  # what an export job writes
 
 
 def _raw(sql: str, params: list[Any]) -> None:

@@ -130,7 +130,9 @@ def board_row(client: Any, district: str) -> dict[str, Any]:
     return next(r for r in body["districts"] if r["district"] == district)
 
 
-def test_from_a_confirmed_case_to_release_with_the_clocks_right(world: World, city: Any) -> None:
+def test_from_a_confirmed_case_to_release_with_the_clocks_right(
+    world: World, city: Any, api_job: Any
+) -> None:
     # --- T0: the case is reported and traced; T0+1h: every candidate is judged. -------------------------
     with time_machine.travel(at(0), tick=False):
         r = post(
@@ -146,7 +148,7 @@ def test_from_a_confirmed_case_to_release_with_the_clocks_right(world: World, ci
         )
         assert r.status_code == 201, r.content
         case_id = r.json()["id"]
-        assert post(world.inv, f"/api/cases/{case_id}/trace", {}).status_code == 200
+        assert api_job(world.inv, f"/api/cases/{case_id}/trace")["result"]["total"] >= 0
     contacts = {c["person_id"]: c for c in world.inv.get(f"/api/cases/{case_id}/contacts").json()}
     assert set(contacts) == {city.ft_person2.pk, city.cp_person.pk, world.cp_mate.pk}
     with time_machine.travel(at(1), tick=False):
@@ -472,7 +474,9 @@ def test_health_record_checks(city: Any) -> None:
         assert not rec.alert and str(rec.temperature) == "36.6"
 
 
-def test_pages_of_the_pipeline_render_in_both_languages(city: Any, make_user: Any, client_for: Any) -> None:
+def test_pages_of_the_pipeline_render_in_both_languages(
+    city: Any, make_user: Any, client_for: Any, exported: Any
+) -> None:
     officer = client_for(make_user("quarantine_officer", city.city))
     (order,) = _judged(city, [city.courier])
     room = _room(city)
@@ -499,8 +503,9 @@ def test_pages_of_the_pipeline_render_in_both_languages(city: Any, make_user: An
         "/control/allocate/", {"order": [order.pk], "step": "accept", f"room-{order.pk}": room.pk}
     )
     assert r.status_code == 302 and ControlOrder.objects.get(pk=order.pk).status == OrderStatus.ALLOCATED
-    pdf = officer.post("/control/orders/pdf/", {"order": [order.pk]})
-    assert pdf["Content-Type"] == "application/pdf" and "隔离医学观察通知书" in _pdf_text(pdf.content)
+    pdf = exported(officer, "/control/orders/pdf/", {"order": [order.pk]})  # a job; its file downloaded
+    assert pdf["Content-Type"] == "application/pdf"
+    assert "隔离医学观察通知书" in _pdf_text(b"".join(pdf.streaming_content))
 
 
 def test_plan_versions_are_stamped_on_placements(city: Any, make_user: Any, client_for: Any) -> None:
@@ -594,3 +599,44 @@ def test_the_transfer_board_keeps_a_task_that_arrived_today_with_a_pickup_past_m
         actions.arrive_transfer(actor=None, task=task)
         board = selectors.transfer_board(officer, evening.date())
         assert [t.pk for t in board["columns"]["arrived"]] == [task.pk]
+
+
+def test_a_batch_of_order_pdfs_is_a_job_counting_its_pages_for_its_starter_only(
+    city: Any, make_user: Any, client_for: Any, worker: Any, settings: Any
+) -> None:
+    from cordon.apps.audit.models import AccessLog
+    from cordon.apps.jobs import actions as jobs
+    from cordon.apps.jobs.models import Job
+
+    settings.CORDON_JOB_PROGRESS_SECONDS = 0
+    orders = _judged(city, [city.ft_person2, city.cp_person])
+    officer_user = make_user("quarantine_officer", city.city)
+    officer = client_for(officer_user)
+    officer.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with worker():
+        r = officer.post("/control/orders/pdf/", {"order": [o.pk for o in orders]})
+    assert r.status_code == 302
+    job = Job.objects.get(pk=int(r["Location"].split("/")[2]))
+    assert job.kind == "control.orders_pdf" and job.status == Job.Status.DONE, job.error
+    assert job.progress.done == job.progress.total == 2
+    assert job.result["summary"] == "The quarantine orders of 2 persons, in one PDF."
+    download = officer.get(f"/jobs/{job.pk}/file/")
+    assert download["Content-Type"] == "application/pdf"
+    assert _pdf_text(b"".join(download.streaming_content)).count("隔离医学观察通知书") == 2
+    (row,) = AccessLog.objects.filter(actor=officer_user)  # the job's, naming both persons
+    assert row.via == "pdf" and set(row.person_ids()) == {o.person_id for o in orders}
+    # Another officer who sees the orders does not download this one's file.
+    other = client_for(make_user("quarantine_officer", city.city))
+    assert other.get(f"/jobs/{job.pk}/file/").status_code == 404
+    # An order outside the starter's district when the job runs: the job fails, saying so; no file.
+    changping_officer = make_user("quarantine_officer", city.changping)
+    with worker():
+        failed = jobs.start(
+            actor=changping_officer, kind="control.orders_pdf", params={"orders": [orders[0].pk]}
+        )
+    failed.refresh_from_db()
+    assert failed.status == Job.Status.FAILED and "不在您的可见范围内" in failed.error  # in its language
+    assert "file" not in failed.result
+    # Nothing ticked: said at once, no job.
+    assert "Choose at least one person" in officer.post("/control/orders/pdf/", follow=True).content.decode()
+    assert Job.objects.count() == 2

@@ -383,17 +383,37 @@ def test_a_running_import_stopped_leaves_nothing_and_keeps_its_file_to_run_again
     assert Person.objects.filter(name__startswith="测试").count() == 0 and len(_uploads(settings)) == 1
 
 
-def test_import_over_the_api(city: Any, admin: Any, client_for: Any) -> None:
+def test_import_over_the_api_is_a_job(
+    city: Any, admin: Any, client_for: Any, worker: Any, settings: Any
+) -> None:
     client = client_for(admin)
     data = _csv([PERSON_HEADER, *_person_rows(2)])
-    response = client.post("/api/import/persons", {"file": SimpleUploadedFile("p.csv", data)})
-    assert response.status_code == 200, response.content
-    assert response.json()["created"] == 2
-    again = client.post("/api/import/persons?filename=p.csv", data=data, content_type="text/csv")
-    body = again.json()
-    assert again.status_code == 422 and body["ok"] is False
-    assert {(p["row"], p["column"]) for p in body["problems"]} == {(2, "身份证号"), (3, "身份证号")}
+    with worker():
+        response = client.post("/api/import/persons", {"file": SimpleUploadedFile("p.csv", data)})
+    assert response.status_code == 202, response.content
+    started = response.json()
+    assert started["url"] == f"/api/jobs/{started['id']}" and started["page"] == f"/jobs/{started['id']}/"
+    job = client.get(started["url"], HTTP_ACCEPT_LANGUAGE="en").json()
+    assert (job["kind"], job["status"], job["started_by"]) == ("dataio.import", "done", admin.username)
+    assert job["summary"] and job["error"] == "" and job["file"] is None
+    assert Person.objects.filter(name__startswith="测试").count() == 2
+    # The same rows again, as the raw body: the job fails with the row-level problems; nothing written.
+    with worker():
+        again = client.post(
+            "/api/import/persons?filename=p.csv",
+            data=data,
+            content_type="text/csv",
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+    assert again.status_code == 202
+    failed = client.get(again.json()["url"]).json()
+    assert failed["status"] == "failed" and failed["summary"] == ""
+    assert "身份证号" in failed["error"] and "2" in failed["error"]
+    assert Person.objects.filter(name__startswith="测试").count() == 2 and _uploads(settings) == []
+    # Refused at once, nothing kept or queued: an unknown kind, no file in a form.
     assert client.post("/api/import/planets", {"file": SimpleUploadedFile("p.csv", data)}).status_code == 404
+    assert client.post("/api/import/persons", {}).status_code == 422
+    assert Job.objects.count() == 2 and _uploads(settings) == []
 
 
 def test_template_has_the_headers(city: Any, admin: Any, client_for: Any) -> None:
@@ -413,9 +433,9 @@ def _rows(response: Any) -> list[list[str]]:
     return list(csv.reader(io.StringIO(body)))
 
 
-def test_export_is_scoped_and_masked(city: Any, make_user: Any, client_for: Any) -> None:
+def test_export_is_scoped_and_masked(city: Any, make_user: Any, client_for: Any, exported: Any) -> None:
     commander = make_user("district_commander", city.fengtai)
-    response = client_for(commander).get("/data/export/persons.csv")
+    response = exported(client_for(commander), "/data/export/persons.csv")
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     rows = _rows(response)
@@ -428,38 +448,45 @@ def test_export_is_scoped_and_masked(city: Any, make_user: Any, client_for: Any)
     assert row.person_id is None and set(row.person_ids()) == {city.ft_person.pk, city.ft_person2.pk}
 
 
-def test_unmasked_export_is_written_to_the_access_log(city: Any, make_user: Any, client_for: Any) -> None:
+def test_unmasked_export_is_written_to_the_access_log(
+    city: Any, make_user: Any, client_for: Any, exported: Any
+) -> None:
     officer = make_user("street_officer", city.beigong)
-    rows = _rows(client_for(officer).get("/data/export/persons.csv"))
+    rows = _rows(exported(client_for(officer), "/data/export/persons.csv"))
     assert {r[1] for r in rows[1:]} == {city.ft_person.national_id, city.ft_person2.national_id}
-    (row,) = AccessLog.objects.filter(via="export", actor=officer)  # one row for the request, naming them all
+    (row,) = AccessLog.objects.filter(via="export", actor=officer)  # one row for the job, naming them all
     assert set(row.person_ids()) == {city.ft_person.pk, city.ft_person2.pk} and row.count == 2
-    assert row.query == "/data/export/persons.csv"
+    assert row.query == "persons.csv"
 
 
-def test_sector_regulator_exports_only_their_sector(city: Any, make_user: Any, client_for: Any) -> None:
+def test_sector_regulator_exports_only_their_sector(
+    city: Any, make_user: Any, client_for: Any, exported: Any
+) -> None:
     regulator = make_user("industry_regulator", city.city, sector=city.courier_sector)
-    rows = _rows(client_for(regulator).get("/api/export/persons"))
+    rows = _rows(exported(client_for(regulator), "/api/export/persons"))
     assert [r[0] for r in rows[1:]] == ["刘洋"]
 
 
-def test_xlsx_export_of_every_kind(city: Any, make_user: Any, client_for: Any) -> None:
+def test_xlsx_export_of_every_kind(city: Any, make_user: Any, client_for: Any, exported: Any) -> None:
     client = client_for(make_user("city_commander", city.city))
     for kind in selectors.KINDS:
-        response = client.get(f"/data/export/{kind}.xlsx")
+        response = exported(client, f"/data/export/{kind}.xlsx")
         assert response.status_code == 200, kind
         sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
         assert sheet is not None
         values = list(sheet.iter_rows(values_only=True))
         assert list(values[0]) == selectors.headers(kind)
         assert len(values) > 1, kind
-    assert client.get("/data/export/persons.pdf").status_code == 404
-    assert client.get("/data/export/planets.csv").status_code == 404
+    assert client.post("/data/export/persons.pdf").status_code == 404
+    assert client.post("/data/export/planets.csv").status_code == 404
+    assert client.get("/data/export/persons.csv").status_code == 405  # starting a job is a POST
 
 
-def test_export_then_import_round_trip(city: Any, make_user: Any, admin: Any, client_for: Any) -> None:
+def test_export_then_import_round_trip(
+    city: Any, make_user: Any, admin: Any, client_for: Any, exported: Any
+) -> None:
     officer = make_user("street_officer", city.beigong)
-    body = b"".join(client_for(officer).get("/data/export/persons.csv").streaming_content)
+    body = b"".join(exported(client_for(officer), "/data/export/persons.csv").streaming_content)
     Person.objects.filter(jurisdiction__path__startswith=city.fengtai.path).delete()
     result = actions.import_file(actor=admin, kind="persons", data=body, filename="export.csv")
     assert result.ok, result.describe()

@@ -124,7 +124,7 @@ def test_loading_again_changes_nothing(demo: Any, capsys: Any) -> None:
     assert "fengtai" in out and fixture.PASSWORD in out
 
 
-def test_fengtai_commander_cannot_reach_a_changping_person(demo: Any) -> None:
+def test_fengtai_commander_cannot_reach_a_changping_person(demo: Any, exported: Any) -> None:
     fengtai = _client("fengtai")
     changping_person = Person.objects.filter(jurisdiction__path__startswith="/110000/110114/").first()
     fengtai_person = Person.objects.filter(jurisdiction__path__startswith="/110000/110106/").first()
@@ -152,7 +152,7 @@ def test_fengtai_commander_cannot_reach_a_changping_person(demo: Any) -> None:
     assert not (by_id["items"] if isinstance(by_id, dict) else by_id)
 
     # By export.
-    body = b"".join(fengtai.get("/data/export/persons.csv").streaming_content).decode("utf-8-sig")
+    body = b"".join(exported(fengtai, "/data/export/persons.csv").streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
     masked = identity.mask(changping_person.national_id or "")
     assert len(rows) > 1 and all(row[1] != masked for row in rows[1:])

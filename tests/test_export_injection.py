@@ -47,19 +47,19 @@ def _cells(kind: str, fmt: str, body: bytes) -> list[Any]:
 @pytest.mark.parametrize("fmt", selectors.FORMATS)
 @pytest.mark.parametrize("kind", list(selectors.KINDS))
 def test_no_export_cell_starts_a_formula(
-    city: Any, make_user: Any, client_for: Any, kind: str, fmt: str
+    city: Any, make_user: Any, client_for: Any, kind: str, fmt: str, exported: Any
 ) -> None:
     _plant(city)
-    response = client_for(make_user("administrator", city.city)).get(f"/data/export/{kind}.{fmt}")
+    response = exported(client_for(make_user("administrator", city.city)), f"/data/export/{kind}.{fmt}")
     assert response.status_code == 200
     cells = _cells(kind, fmt, b"".join(response.streaming_content))
     assert f"'{EVIL}" in cells  # kept, readable, behind a quote
     assert not [c for c in cells if isinstance(c, str) and c.startswith(tables.FORMULA_STARTS)]
 
 
-def test_xlsx_export_holds_no_formula_cell(city: Any, make_user: Any, client_for: Any) -> None:
+def test_xlsx_export_holds_no_formula_cell(city: Any, make_user: Any, client_for: Any, exported: Any) -> None:
     _plant(city)
-    response = client_for(make_user("administrator", city.city)).get("/data/export/persons.xlsx")
+    response = exported(client_for(make_user("administrator", city.city)), "/data/export/persons.xlsx")
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert sheet is not None
     kinds = {c.data_type for row in sheet.iter_rows() for c in row}
@@ -87,10 +87,12 @@ def test_only_the_core_writer_writes_tables() -> None:
 
 
 @pytest.mark.parametrize("fmt", selectors.FORMATS)
-def test_an_exported_file_reads_back_as_it_was(city: Any, make_user: Any, client_for: Any, fmt: str) -> None:
+def test_an_exported_file_reads_back_as_it_was(
+    city: Any, make_user: Any, client_for: Any, fmt: str, exported: Any
+) -> None:
     """The importer reads the quote off again: a register exported and imported elsewhere keeps its values."""
     _plant(city)
-    response = client_for(make_user("administrator", city.city)).get(f"/data/export/persons.{fmt}")
+    response = exported(client_for(make_user("administrator", city.city)), f"/data/export/persons.{fmt}")
     _header, rows = tables.read_table(b"".join(response.streaming_content), f"persons.{fmt}")
     cells = [c for _n, row in rows for c in row]
     assert EVIL in cells and "@SUM(A1)" in cells

@@ -332,6 +332,7 @@ API_OWNED: dict[tuple[str, str], Owned] = {
         CP, QO, lambda c: {"code": "S-N", "name": "新酒店", "jurisdiction": c.changping.code}
     ),
     ("POST", "/api/control/sites/{code}/rooms"): Owned(CP, QO, lambda c: {"numbers": "201-202"}),
+    ("POST", "/api/jobs/{job_id}/cancel"): Owned(USER, ADM),
     ("POST", "/api/control/plans"): Owned(
         CITY, ADM, lambda c: {"applies_to": "close", "definition": _plan(c), "note": "改版"}
     ),
@@ -416,7 +417,13 @@ NO_OWNER: dict[Any, str] = {
     "logout": "signs the caller out",
     "set_language": "sets the caller's language",
     "jobs:check": "starts the administrators' worker check: a job of the caller's own",
-    "control:orders-pdf": "a read sent by POST: the PDF of the orders ticked",
+    "control:orders-pdf": "a read sent by POST: starts a job of the caller's own making the PDF of the orders "
+    "ticked (each read in the caller's scope, by the page and again by the job)",
+    "dataio:export": "starts a job of the caller's own exporting what the caller's scope holds",
+    (
+        "POST",
+        "/api/export/{kind}",
+    ): "starts a job of the caller's own exporting what the caller's scope holds",
     "zones:evaluate": "starts the rules' evaluation, a job of the caller's own: it only proposes, people decide",
     "tracing:scans": "uploads check-in scans into the city's scan store (administrators only)",
     ("POST", "/api/scans"): "loads check-in scans into the city's scan store (administrators only)",
@@ -662,6 +669,8 @@ def _said(response: Any) -> str:
 def _refused(call: Call, response: Any) -> bool:
     if response.status_code in (401, 403, 404, 422):
         return True
+    if call.api and response.status_code == 202:  # the job it started was refused when it ran
+        return getattr(response, "job_status", None) == "failed"
     if call.api or response.status_code >= 500:
         return False
     # A page that answers a refusal with a message and a redirect: no success message.
@@ -708,6 +717,10 @@ def _try(call: Call, client: Client, worker: Any, c: Any, jobs: bool) -> tuple[A
     with transaction.atomic():
         data = call.data(c)
         response = Call(call.name, call.method, call.url, data, call.api).send(client, worker)
+        if call.api and response.status_code == 202:  # a job started: how it ended, before the rollback
+            from cordon.apps.jobs.models import Job
+
+            response.job_status = Job.objects.get(pk=response.json()["id"]).status
         after = fingerprint(jobs)
         transaction.set_rollback(True)
     return response, after

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -116,7 +117,12 @@ def post(client: Any, url: str, body: Any) -> Any:
 
 
 def test_report_trace_judge_and_hand_over_across_districts(
-    world: World, city: Any, ft_investigator: Any, cp_investigator: Any, client_for: Any
+    world: World,
+    city: Any,
+    ft_investigator: Any,
+    cp_investigator: Any,
+    client_for: Any,
+    api_job: Any,
 ) -> None:
     assert world.report.added == 4
     ft, cp = client_for(ft_investigator), client_for(cp_investigator)
@@ -126,10 +132,10 @@ def test_report_trace_judge_and_hand_over_across_districts(
     assert case["district"] == "110106" and case["under_control"] is False
     assert case["code"].startswith("110106-")
 
-    r = post(ft, f"/api/cases/{case['id']}/trace", {})
-    assert r.status_code == 200, r.content
+    traced = api_job(ft, f"/api/cases/{case['id']}/trace")
+    assert traced["kind"] == "tracing.trace_case" and traced["link"] == f"/tracing/cases/{case['id']}/"
     # household, hotel co-visitor, touching visitor and the co-visitor's household (secondary); not the late one
-    assert r.json()["added"] == 4
+    assert traced["result"]["added"] == 4 and traced["done"] == traced["total"] == 1
 
     contacts = {c["name"]: c for c in ft.get(f"/api/cases/{case['id']}/contacts").json()}
     assert set(contacts) == {"王芳", "李娜", "周杰", "李明"}
@@ -178,8 +184,7 @@ def test_report_trace_judge_and_hand_over_across_districts(
     )
     d = _day(-2)
     scan_store().ingest(scans([(newcomer.pk, city.ft_venue.pk, None, _t(d, "09:00"), _t(d, "10:15"))]))
-    r = post(ft, f"/api/cases/{case['id']}/trace", {})
-    assert r.json()["added"] == 1
+    assert api_job(ft, f"/api/cases/{case['id']}/trace")["result"]["added"] == 1
     after = {c["name"]: c for c in ft.get(f"/api/cases/{case['id']}/contacts").json()}
     assert after["吴昊"]["status"] == "candidate"
     assert {n for n, c in after.items() if c["status"] == "confirmed"} == {"王芳", "李娜", "李明"}
@@ -236,11 +241,15 @@ def test_a_person_is_looked_up_by_national_id_and_only_a_missing_one_is_unknown(
 
 
 def test_case_and_contact_lists_are_paged_with_their_caps(
-    world: World, city: Any, ft_investigator: Any, client_for: Any
+    world: World,
+    city: Any,
+    ft_investigator: Any,
+    client_for: Any,
+    api_job: Any,
 ) -> None:
     ft = client_for(ft_investigator)
     case = post(ft, "/api/cases", world.case_payload(city.ft_person)).json()
-    post(ft, f"/api/cases/{case['id']}/trace", {})
+    api_job(ft, f"/api/cases/{case['id']}/trace")["result"]
     assert [c["id"] for c in ft.get("/api/cases?limit=100000").json()] == [case["id"]]
     assert ft.get("/api/cases?offset=1").json() == []
     assert ft.get("/api/cases?limit=0").status_code == 422
@@ -251,13 +260,17 @@ def test_case_and_contact_lists_are_paged_with_their_caps(
 
 
 def test_bulk_judgment_refuses_foreign_and_risk_venue_contacts(
-    world: World, city: Any, ft_investigator: Any, client_for: Any
+    world: World,
+    city: Any,
+    ft_investigator: Any,
+    client_for: Any,
+    api_job: Any,
 ) -> None:
     ft = client_for(ft_investigator)
     case = post(ft, "/api/cases", world.case_payload(city.ft_person)).json()
-    post(ft, f"/api/cases/{case['id']}/trace", {})
+    api_job(ft, f"/api/cases/{case['id']}/trace")["result"]
     other = post(ft, "/api/cases", world.case_payload(world.late)).json()
-    post(ft, f"/api/cases/{other['id']}/trace", {})
+    api_job(ft, f"/api/cases/{other['id']}/trace")["result"]
     foreign = Contact.objects.filter(case_id=other["id"]).values_list("pk", flat=True).first()
     mine = list(Contact.objects.filter(case_id=case["id"]).values_list("pk", flat=True))
     r = post(
@@ -280,7 +293,11 @@ def test_bulk_judgment_refuses_foreign_and_risk_venue_contacts(
 
 
 def test_hub_venue_visitors_without_subarea_match_are_listed_for_screening(
-    world: World, city: Any, ft_investigator: Any, client_for: Any
+    world: World,
+    city: Any,
+    ft_investigator: Any,
+    client_for: Any,
+    api_job: Any,
 ) -> None:
     from cordon.apps.venues import actions as venues
 
@@ -330,7 +347,7 @@ def test_hub_venue_visitors_without_subarea_match_are_listed_for_screening(
     )
     ft = client_for(ft_investigator)
     case = post(ft, "/api/cases", world.case_payload(city.ft_person)).json()
-    post(ft, f"/api/cases/{case['id']}/trace", {})
+    api_job(ft, f"/api/cases/{case['id']}/trace")["result"]
     found = {c["name"]: c for c in ft.get(f"/api/cases/{case['id']}/contacts").json()}
     assert found["乘客0"]["degree"] == 1
     assert found["乘客1"]["degree"] == 0 and found["乘客1"]["contact_type"] == "risk_venue"
@@ -424,7 +441,13 @@ def _written(case_id: int) -> dict[int, dict[str, Any]]:
 
 @pytest.mark.parametrize("path", ["copy", "executemany"])
 def test_new_contacts_are_written_with_every_field_and_their_evidence(
-    path: str, world: World, city: Any, ft_investigator: Any, client_for: Any, monkeypatch: Any
+    path: str,
+    world: World,
+    city: Any,
+    ft_investigator: Any,
+    client_for: Any,
+    monkeypatch: Any,
+    api_job: Any,
 ) -> None:
     """What tracing writes for each kind of contact, field by field, through either write path: COPY (the
     default on PostgreSQL) and executemany (SQLite; also forced on PostgreSQL to hold it to the same)."""
@@ -443,7 +466,7 @@ def test_new_contacts_are_written_with_every_field_and_their_evidence(
     extra = _written_world(world, city)
     ft = client_for(ft_investigator)
     case = post(ft, "/api/cases", world.case_payload(city.ft_person)).json()
-    assert post(ft, f"/api/cases/{case['id']}/trace", {}).json()["added"] == 7
+    assert api_job(ft, f"/api/cases/{case['id']}/trace")["result"]["added"] == 7
     rows = _written(case["id"])
     stamps = Contact.objects.filter(case_id=case["id"]).values_list("found_at", "updated_at")
     assert all(found == updated is not None for found, updated in stamps)
@@ -530,7 +553,12 @@ def test_new_contacts_are_written_with_every_field_and_their_evidence(
 
 
 def test_copy_writes_what_executemany_writes(
-    world: World, city: Any, ft_investigator: Any, client_for: Any, monkeypatch: Any
+    world: World,
+    city: Any,
+    ft_investigator: Any,
+    client_for: Any,
+    monkeypatch: Any,
+    api_job: Any,
 ) -> None:
     """The same case traced with COPY, then (its contacts deleted) with executemany: the same rows."""
     from django.db import connection
@@ -542,16 +570,20 @@ def test_copy_writes_what_executemany_writes(
     _written_world(world, city)
     ft = client_for(ft_investigator)
     case = post(ft, "/api/cases", world.case_payload(city.ft_person)).json()
-    assert post(ft, f"/api/cases/{case['id']}/trace", {}).json()["added"] == 7
+    assert api_job(ft, f"/api/cases/{case['id']}/trace")["result"]["added"] == 7
     by_copy = _written(case["id"])
     Contact.objects.filter(case_id=case["id"]).delete()
     monkeypatch.setattr(bulk, "uses_copy", lambda: False)
-    assert post(ft, f"/api/cases/{case['id']}/trace", {}).json()["added"] == 7
+    assert api_job(ft, f"/api/cases/{case['id']}/trace")["result"]["added"] == 7
     assert _written(case["id"]) == by_copy
 
 
 def test_trajectory_autofill_and_manual_entry(
-    world: World, city: Any, ft_investigator: Any, client_for: Any
+    world: World,
+    city: Any,
+    ft_investigator: Any,
+    client_for: Any,
+    api_job: Any,
 ) -> None:
     ft = client_for(ft_investigator)
     case = post(ft, "/api/cases", world.case_payload(city.ft_person)).json()
@@ -586,20 +618,24 @@ def test_trajectory_autofill_and_manual_entry(
         "time_out": f"{d2}T14:45:00+08:00",
     }
     assert post(ft, f"/api/cases/{case['id']}/trajectory", visit).status_code == 201
-    post(ft, f"/api/cases/{case['id']}/trace", {})
+    api_job(ft, f"/api/cases/{case['id']}/trace")["result"]
     found = {c["name"]: c for c in ft.get(f"/api/cases/{case['id']}/contacts").json()}
     assert found["孙强"]["contact_type"] == "trajectory"
 
 
 def test_associations_clusters_merge_and_graph(
-    world: World, city: Any, ft_investigator: Any, client_for: Any
+    world: World,
+    city: Any,
+    ft_investigator: Any,
+    client_for: Any,
+    api_job: Any,
 ) -> None:
     ft = client_for(ft_investigator)
     a = post(ft, "/api/cases", world.case_payload(city.ft_person)).json()
-    post(ft, f"/api/cases/{a['id']}/trace", {})
+    api_job(ft, f"/api/cases/{a['id']}/trace")["result"]
     b = post(ft, "/api/cases", world.case_payload(city.ft_person2)).json()  # same household
     c = post(ft, "/api/cases", world.case_payload(world.touching)).json()  # at the hotel as a leaves
-    post(ft, f"/api/cases/{c['id']}/trace", {})
+    api_job(ft, f"/api/cases/{c['id']}/trace")["result"]
     links = {
         x["case"]: {k["kind"] for k in x["links"]}
         for x in ft.get(f"/api/cases/{b['id']}/associations").json()
@@ -631,7 +667,7 @@ def test_associations_clusters_merge_and_graph(
 
 
 def test_scan_ingestion_api_counts_bad_rows_and_is_idempotent(
-    city: Any, make_user: Any, client_for: Any
+    city: Any, make_user: Any, client_for: Any, api_job: Any, settings: Any
 ) -> None:
     admin = client_for(make_user("administrator", city.city))
     d = _day(-1)
@@ -646,18 +682,30 @@ def test_scan_ingestion_api_counts_bad_rows_and_is_idempotent(
     )
     upload = io.BytesIO(csv.encode())
     upload.name = "scans.csv"
-    r = admin.post("/api/scans", {"file": upload})
-    assert r.status_code == 200, r.content
-    body = r.json()
+    job = api_job(admin, "/api/scans", {"file": upload})
+    body = job["result"]
+    assert job["kind"] == "tracing.ingest_scans" and job["link"] == "/tracing/scans/"
     assert body["rows_read"] == 6 and body["added"] == 2 and sum(body["rejected"].values()) == 4
-    assert {row for row, _reason in body["examples"]} == {4, 5, 6, 7}  # lines of the file (header = 1)
+    assert "First skipped rows" in job["summary"] or "跳过" in job["summary"]
     upload.seek(0)
-    again = admin.post("/api/scans", {"file": upload}).json()
+    again = api_job(admin, "/api/scans", {"file": upload})["result"]
     assert again["added"] == 0 and again["duplicates"] == 2
     assert scan_store().count() == 2
+    # Refused at once, nothing kept or queued: a role without the capability, a name that tells no format.
     investigator = client_for(make_user("investigator", city.city))
     upload.seek(0)
     assert investigator.post("/api/scans", {"file": upload}).status_code == 403
+    upload.seek(0)
+    upload.name = "scans.txt"
+    refused = admin.post("/api/scans", {"file": upload})
+    assert refused.status_code == 422 and "scans.txt" in refused.json()["errors"]["file"]
+    uploads = Path(settings.CORDON_UPLOAD_DIR)
+    assert not uploads.exists() or not list(uploads.iterdir())
+    # A file the store refuses as a whole fails the job with the reason; nothing loaded.
+    bad = io.BytesIO(b"person_id,time_in\n1,2026-12-01 08:00\n")
+    bad.name = "monday.csv"
+    failed = api_job(admin, "/api/scans", {"file": bad}, status="failed")
+    assert "venue_id" in failed["error"] and scan_store().count() == 2
 
 
 def test_pages(

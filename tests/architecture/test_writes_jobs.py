@@ -15,7 +15,19 @@ from cordon.apps.jobs import actions
 from cordon.apps.jobs.models import Job, JobProgress
 
 JOBS = "cordon.apps.jobs.actions"
-_NAMES = ("start", "queued", "cancel", "run_again", "claim", "report", "heartbeat", "finish", "reap", "sweep")
+_NAMES = (
+    "start",
+    "queued",
+    "cancel",
+    "run_again",
+    "claim",
+    "report",
+    "heartbeat",
+    "finish",
+    "reap",
+    "sweep",
+    "expire_files",
+)
 COVERS = {f"{JOBS}.{name}" for name in _NAMES}
 
 pytestmark = pytest.mark.django_db
@@ -41,4 +53,12 @@ def test_every_job_write_is_audited(city: Any, make_user: Any) -> None:
     statuses = [e.changes.get("status", [None, None])[1] for e in updates.order_by("id")]
     assert statuses == ["running", None, "cancelled"]  # claimed, cancel requested, ended
     assert AuditEntry.objects.filter(model="jobs.job", verb="create").count() == 2
+    # A done job whose file has outlived its hours: the file goes, the result says so (audited).
+    made = actions.start(actor=admin, kind="jobs.worker_check", params={"seconds": 1})
+    actions.claim(job_id=made.pk, worker="host:4")
+    file = {"name": "0" * 32 + ".csv", "filename": "x.csv", "content_type": "text/csv", "size": 0}
+    actions.finish(job_id=made.pk, status=Job.Status.DONE, result={"summary": "x", "file": file})
+    assert actions.expire_files(ended_before=timezone.now() + dt.timedelta(seconds=1)) == [made.pk]
+    expired = AuditEntry.objects.filter(model="jobs.job", object_pk=str(made.pk)).order_by("-id").first()
+    assert expired is not None and expired.changes["result"][1] == {"summary": "x", "file_deleted": True}
     assert all(WATCH.seen[name] for name in COVERS)

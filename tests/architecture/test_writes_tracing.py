@@ -16,6 +16,7 @@ from cordon.apps.audit.models import AuditEntry
 from cordon.apps.tracing import actions
 from cordon.apps.tracing.models import Case, Cluster, Contact, Investigation, Linkage, TrajectoryEntry
 from cordon.apps.tracing.selectors import scan_store
+from cordon.core import jobs
 
 PREFIX = "cordon.apps.tracing.actions."
 COVERS = {
@@ -53,15 +54,18 @@ def _when(day: dt.date, hhmm: str) -> str:
 
 
 def _ingest(admin: Any, rows: list[tuple[Any, Any, str, str]]) -> dict[str, Any]:
-    """Scans (person, venue, from, until) through the API, as a CSV file."""
+    """Scans (person, venue, from, until) through the API, as a CSV file (loaded by a job)."""
     text = "person_id,venue_id,subarea,time_in,time_out\n" + "".join(
         f"{p.pk},{v.pk},,{a},{b}\n" for p, v, a, b in rows
     )
     upload = io.BytesIO(text.encode())
     upload.name = "scans.csv"
     r = admin.post("/api/scans", {"file": upload})
-    assert r.status_code == 200, r.content
-    return dict(r.json())
+    assert r.status_code == 202, r.content
+    jobs.execute(r.json()["id"])  # the job it queued, run here as a worker would
+    job = admin.get(r.json()["url"]).json()
+    assert job["status"] == "done", job["error"]
+    return dict(job["result"])
 
 
 def _report(client: Any, person: Any) -> dict[str, Any]:
@@ -107,7 +111,7 @@ def _world(city: Any, make_user: Any, client_for: Any) -> tuple[Any, Any, dict[s
 
 
 def test_reporting_the_trajectory_and_trace_runs_are_audited(
-    city: Any, make_user: Any, client_for: Any
+    city: Any, make_user: Any, client_for: Any, api_job: Any
 ) -> None:
     admin, ft, body, day = _world(city, make_user, client_for)
     case = Case.objects.get(pk=body["id"])
@@ -144,7 +148,7 @@ def test_reporting_the_trajectory_and_trace_runs_are_audited(
     assert inv.notes == "问询完毕" and inv.completed_at is not None
 
     # The first trace: every new contact written with the bulk writer has its audit row, with its values.
-    traced = post(ft, f"/api/cases/{case.pk}/trace", {}).json()
+    traced = api_job(ft, f"/api/cases/{case.pk}/trace")["result"]  # a job, run as a worker would
     contacts = {c.person_id: c for c in Contact.objects.filter(case=case)}
     assert traced["added"] == len(contacts) == 3  # 王芳 (household), 李娜 and 刘洋 (the hotel)
     created = _audited("tracing.contact", "create", [c.pk for c in contacts.values()])
@@ -160,7 +164,7 @@ def test_reporting_the_trajectory_and_trace_runs_are_audited(
     assert ft.post(f"/tracing/cases/{case.pk}/trace/").status_code == 302
     assert AuditEntry.objects.filter(model="tracing.contact").count() == before
     _ingest(admin, [(city.cp_person, city.ft_venue, _when(day, "09:35"), _when(day, "09:55"))])
-    again = post(ft, f"/api/cases/{case.pk}/trace", {}).json()
+    again = api_job(ft, f"/api/cases/{case.pk}/trace")["result"]
     assert again["added"] == 0 and again["updated"] == 3
     updated = _audited("tracing.contact", "update", [lina.pk])[str(lina.pk)]
     assert updated["shared_stays"] == [1, 2]
@@ -185,10 +189,10 @@ def test_reporting_the_trajectory_and_trace_runs_are_audited(
     )
 
 
-def test_judgment_and_handover_are_audited(city: Any, make_user: Any, client_for: Any) -> None:
+def test_judgment_and_handover_are_audited(city: Any, make_user: Any, client_for: Any, api_job: Any) -> None:
     _admin, ft, body, _day = _world(city, make_user, client_for)
     cp = client_for(make_user("investigator", city.changping))
-    post(ft, f"/api/cases/{body['id']}/trace", {})
+    api_job(ft, f"/api/cases/{body['id']}/trace")
     lina = Contact.objects.get(case_id=body["id"], person=city.cp_person)
     courier = Contact.objects.get(case_id=body["id"], person=city.courier)
     url = f"/api/cases/{body['id']}/contacts/decide"

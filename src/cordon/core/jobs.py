@@ -27,14 +27,26 @@ runner refused (raised ``ValidationError``: running again would refuse the same)
 (cancelled, queued or running; an unexpected error; its worker lost and reaped) keeps its file so that "Run
 again" can read it: the new job takes it over, or the jobs app's sweep calls ``cleanup`` once
 ``CORDON_UPLOAD_KEEP_HOURS`` have passed.
+
+A runner whose result is a file (an export, a batch of PDFs) writes it whole to a temporary file, then keeps it
+with ``result_file(data, filename, content_type)`` as its last step and puts what that returns in its result
+(``{"file": ...}``): the file is kept with the uploads (``cordon.core.uploads``, under a random name), only the
+person who started the job downloads it from the job's page (or ``GET /api/jobs/{id}/file``), and the jobs app
+deletes it ``CORDON_JOB_FILE_HOURS`` after the job ended. An API operation that starts a job answers 202 with
+``JobStarted``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import IO, Any, Protocol
 
+from django.urls import reverse
+from ninja import Schema
+
+from . import uploads
 from .actors import Actor
 
 
@@ -99,3 +111,52 @@ def execute(job_id: int) -> None:
     if not _executor:
         raise RuntimeError(f"The jobs app is not installed: no one can run job {job_id}.")
     _executor[0](job_id)
+
+
+# --- Results that are files, and the API's answer to a started job -----------------------------------------------
+
+FILE = "file"  # the result key of a kept file: {"name", "filename", "content_type", "size"}
+
+
+def result_file(data: IO[bytes], filename: str, content_type: str) -> dict[str, Any]:
+    """Keep a runner's finished file (``data``, read from its start) in the uploads storage under a random name,
+    and return what its result holds of it (``{"file": this}``)."""
+    data.seek(0, 2)
+    size = data.tell()
+    data.seek(0)
+    name = uploads.keep_file(data, Path(filename).suffix)
+    return {"name": name, "filename": filename, "content_type": content_type, "size": size}
+
+
+def kept_file(result: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The kept file a job's result names, if it names one."""
+    found = result.get(FILE)
+    return found if isinstance(found, Mapping) and isinstance(found.get("name"), str) else None
+
+
+def open_file(found: Mapping[str, Any]) -> IO[bytes]:
+    """The kept file of a result (``kept_file``), open for reading; ``FileNotFoundError`` once deleted."""
+    return uploads.open_kept(str(found["name"]))  # type: ignore[return-value]
+
+
+def discard_file(found: Mapping[str, Any]) -> None:
+    uploads.discard(str(found["name"]))
+
+
+class JobStarted(Schema):
+    """The answer (202) of an API operation that starts a job: follow ``url`` until its ``status`` is done,
+    failed or cancelled."""
+
+    id: int
+    status: str
+    url: str  # GET this (the API's view of the job) for its progress and result
+    page: str  # the job's page in the browser
+
+    @classmethod
+    def of(cls, job_id: int, status: str = "queued") -> JobStarted:
+        return cls(
+            id=job_id,
+            status=status,
+            url=f"/api/jobs/{job_id}",
+            page=reverse("jobs:detail", kwargs={"job_id": job_id}),
+        )

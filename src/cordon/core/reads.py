@@ -16,8 +16,9 @@ the row and the alert belong to the audit app, which registers them here (``regi
 this module only collects.
 
 ``reading(user, via=..., route=..., query=...)`` is the same collection as a context manager, for paths that are
-not requests (``cordon export``). ``watch()`` collects without logging: tests use it to find every route that
-loads persons and check that it is decorated.
+not requests (``cordon export``, an export job), and ``refusal(user, ...)`` the limit's check there.
+``watch()`` collects without logging: tests use it to find every route that loads persons and check that it is
+decorated.
 """
 
 from __future__ import annotations
@@ -109,6 +110,12 @@ def reading(user: Actor, *, via: str, route: str, query: str = "") -> Iterator[C
         _ledger[0].record(
             user, list(collected.ids), via=via, route=route, query=query, opened=collected.opened
         )
+
+
+def refusal(user: Actor, *, via: str, route: str) -> str | None:
+    """The volume limit's refusal of ``user`` (a translated message), or None to go on: for work that reads
+    persons outside a request (an export job checks it before it reads anyone)."""
+    return _ledger[0].refusal(user, via=via, route=route) if _ledger else None
 
 
 def refused(request: Any, message: str) -> HttpResponse:

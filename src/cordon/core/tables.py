@@ -96,9 +96,13 @@ def write_xlsx(out: IO[bytes], sheet_name: str, header: Sequence[str], rows: Ite
     sheet = workbook.create_sheet(sheet_name)
     sheet.append([neutral(c) for c in header])
     count = 0
-    for row in rows:
-        sheet.append([neutral(c) for c in row])
-        count += 1
+    try:
+        for row in rows:
+            sheet.append([neutral(c) for c in row])
+            count += 1
+    except BaseException:  # a stopped export (a job cancelled): its sheet's temporary file closed now
+        sheet.close()
+        raise
     save_workbook(workbook, out)  # what Workbook.save does, named so it does not read as a model write
     return count
 

@@ -84,6 +84,7 @@ def _register() -> None:
     from cordon.apps.dataio.api import router as dataio
     from cordon.apps.geo.api import router as geo
     from cordon.apps.gridwork.api import router as gridwork
+    from cordon.apps.jobs.api import router as jobs
     from cordon.apps.people.api import router as people
     from cordon.apps.screening.api import router as screening
     from cordon.apps.simulation.api import router as simulation
@@ -100,6 +101,7 @@ def _register() -> None:
     api.add_router("/", tracing)
     api.add_router("/", control)
     api.add_router("/", screening)
+    api.add_router("/", jobs)
     api.add_router("/", simulation)
     api.add_router("/", zones)
     api.add_router("/", gridwork)

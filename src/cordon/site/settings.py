@@ -99,6 +99,8 @@ CORDON_ZONE_EVALUATE_SECONDS = float(os.environ.get("CORDON_ZONE_EVALUATE_SECOND
 CORDON_WORKER_NICE = int(os.environ.get("CORDON_WORKER_NICE", 10))
 CORDON_JOB_HEARTBEAT_SECONDS = float(os.environ.get("CORDON_JOB_HEARTBEAT_SECONDS", 10))
 CORDON_JOB_STALE_SECONDS = float(os.environ.get("CORDON_JOB_STALE_SECONDS", 120))
+# A job's result file (an export, a batch of PDFs) is deleted this many hours after the job ended.
+CORDON_JOB_FILE_HOURS = float(os.environ.get("CORDON_JOB_FILE_HOURS", 24))
 # The largest city a simulator run started from the browser or the API may have (cordon.apps.simulation): the
 # city-1m preset (1,000,000 residents) takes about half a minute and 1.4 GB; the beijing preset (21.9 million)
 # takes a quarter of an hour and 12 GB (docs/benchmarks.md), so it needs this raised on purpose.

@@ -5,7 +5,7 @@ or the first one found among the usual system fonts (Debian: fonts-noto-cjk)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -112,11 +112,16 @@ def _identity(order: ControlOrder, full_id: bool) -> str:
     return nid if full_id else mask(nid) if nid else "—"
 
 
-def quarantine_orders(orders: Sequence[ControlOrder], *, full_id: bool) -> bytes:
-    """One page per order: who, why, where, from and until when, and the test days."""
+def quarantine_orders(
+    orders: Sequence[ControlOrder], *, full_id: bool, progress: Callable[[int, int], None] | None = None
+) -> bytes:
+    """One page per order: who, why, where, from and until when, and the test days. ``progress(done, total)``
+    is told before each page (a batch's job)."""
     pdf = _doc()
     today = timezone.localdate()
-    for order in orders:
+    for done, order in enumerate(orders):
+        if progress is not None:
+            progress(done, len(orders))
         pdf.add_page()
         _title(pdf, "隔离医学观察通知书", "Notice of Quarantine (Medical Observation)", order.code)
         sched = order.schedule()
@@ -147,6 +152,8 @@ def quarantine_orders(orders: Sequence[ControlOrder], *, full_id: bool) -> bytes
             new_y="NEXT",
         )
         _footer(pdf, order, today)
+    if progress is not None:
+        progress(len(orders), len(orders))
     return bytes(pdf.output())
 
 

@@ -1,24 +1,28 @@
-"""What the import app contributes: importing an uploaded file as a background job (``dataio.import``)."""
+"""What the import app contributes: importing an uploaded file (``dataio.import``) and exporting a table of the
+register (``dataio.export``) as background jobs."""
 
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import jobs, uploads
+from cordon.core import jobs, reads, uploads
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import Scope
 
-from . import actions
+from . import actions, selectors
+from .kinds import FORMATS, KINDS
 
 IMPORT = "dataio.import"
+EXPORT = "dataio.export"
 
 
 def _import_job(progress: jobs.Progress, params: Mapping[str, Any], actor: Actor | None) -> dict[str, Any]:
@@ -52,5 +56,45 @@ jobs.register(
         run=_import_job,
         may_start=lambda actor: Scope.of(actor).can(Cap.IMPORT),
         cleanup=uploads.discard_upload,
+    )
+)
+
+
+def _export_job(progress: jobs.Progress, params: Mapping[str, Any], actor: Actor | None) -> dict[str, Any]:
+    """Export a table of the register in the starter's scope, as they see it (masked unless their role sees
+    national IDs and phones), to a file only they download from the job's page. The rows are written to a
+    temporary file, counted as they go; the file is kept only once whole, so a stop leaves none. The persons
+    written are access-logged as read by the starter, in one row, once the file is whole; past the volume limit
+    the job fails before it reads anyone."""
+    if actor is None:
+        raise ValidationError(gettext("An export is started by a person."))
+    kind, fmt = str(params.get("kind", "")), str(params.get("format", ""))
+    if kind not in KINDS or fmt not in FORMATS:
+        raise ValidationError(gettext("Unknown export: %(kind)s.%(fmt)s.") % {"kind": kind, "fmt": fmt})
+    refusal = reads.refusal(actor, via="export", route=f"export:{kind}.{fmt}")
+    if refusal is not None:
+        raise ValidationError(refusal)
+    note = gettext("Writing the rows of %(kind)s") % {"kind": KINDS[kind].label}
+
+    def rows(done: int, total: int) -> None:
+        progress(done, total, note)
+
+    with tempfile.TemporaryFile() as out:
+        count = selectors.write_export(actor, kind, fmt, out, report=rows)
+        kept = jobs.result_file(out, selectors.export_filename(kind, fmt), selectors.CONTENT_TYPES[fmt])
+    return {
+        "summary": ngettext("%(n)d row of %(kind)s exported.", "%(n)d rows of %(kind)s exported.", count)
+        % {"n": count, "kind": KINDS[kind].label},
+        jobs.FILE: kept,
+        "rows": count,
+    }
+
+
+jobs.register(
+    jobs.JobKind(
+        name=EXPORT,
+        label=_("Export a table"),
+        run=_export_job,
+        may_start=lambda actor: Scope.of(actor).can(Cap.EXPORT),
     )
 )

@@ -1,5 +1,6 @@
-"""Export of the register as CSV or XLSX: through the same scoped selectors as the pages, with national IDs and
-phones masked for roles without ``view_pii``; every export that contains persons is access-logged in one row."""
+"""Export of the register as CSV or XLSX (a job's, ``hooks.py``, or ``cordon export``'s): through the same
+scoped selectors as the pages, with national IDs and phones masked for roles without ``view_pii``; every export
+that contains persons is access-logged in one row."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ import contextlib
 import io
 import json
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,9 +34,8 @@ __all__ = [
     "KINDS",
     "Column",
     "ExportError",
-    "ExportFile",
     "Kind",
-    "export_file",
+    "export_filename",
     "export_to",
     "headers",
     "template_csv",
@@ -150,11 +148,20 @@ def _table(user: Actor, kind: str) -> Table:
 # --- Writing -------------------------------------------------------------------------------------------------
 
 
-def write_export(user: Actor, kind: str, fmt: str, out: IO[bytes], *, progress: bool = False) -> int:
+def write_export(
+    user: Actor,
+    kind: str,
+    fmt: str,
+    out: IO[bytes],
+    *,
+    progress: bool = False,
+    report: Callable[[int, int], None] | None = None,
+) -> int:
     """Write ``kind`` in the user's scope to ``out`` as CSV (UTF-8 with BOM, for Excel) or XLSX. Returns the
     number of rows. Raises PermissionDenied without the export capability and ExportError on a bad request.
     The persons written are access-logged in one row: the request's (``cordon.core.reads``) when the export is
-    a download, else one of its own (the command line)."""
+    a download, else one of its own (an export job, the command line). ``report(done, total)`` is told each row
+    written (a job's progress)."""
     scope = Scope.of(user)
     scope.require(Cap.EXPORT)
     if fmt not in FORMATS:
@@ -166,7 +173,9 @@ def write_export(user: Actor, kind: str, fmt: str, out: IO[bytes], *, progress: 
         from tqdm import tqdm
 
         items = iter(tqdm(items, total=total, desc=str(KINDS[kind].label), unit="row", file=sys.stderr))
-    rows = (to_row(obj) for obj in items)
+    rows: Iterable[list[Any]] = (to_row(obj) for obj in items)
+    if report is not None:
+        rows = _reported(rows, total, report)
     logging = (
         contextlib.nullcontext()
         if reads.active()
@@ -174,6 +183,15 @@ def write_export(user: Actor, kind: str, fmt: str, out: IO[bytes], *, progress: 
     )
     with logging:
         return _write_csv(out, kind, rows) if fmt == "csv" else _write_xlsx(out, kind, rows)
+
+
+def _reported(
+    rows: Iterable[list[Any]], total: int, report: Callable[[int, int], None]
+) -> Iterator[list[Any]]:
+    report(0, total)
+    for done, row in enumerate(rows, 1):
+        yield row
+        report(done, total)
 
 
 def _write_csv(out: IO[bytes], kind: str, rows: Iterable[Sequence[Any]]) -> int:
@@ -184,20 +202,8 @@ def _write_xlsx(out: IO[bytes], kind: str, rows: Iterable[Sequence[Any]]) -> int
     return tables.write_xlsx(out, kind, headers(kind), rows)
 
 
-@dataclass(frozen=True)
-class ExportFile:
-    file: IO[bytes]  # rewound, ready to stream
-    filename: str  # the name offered for download
-    content_type: str
-
-
-def export_file(user: Actor, kind: str, fmt: str) -> ExportFile:
-    """The export for a download: spooled to a temporary file (on disk past 8 MB) and rewound."""
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (the response closes it)
-    write_export(user, kind, fmt, spool)  # type: ignore[arg-type]
-    spool.seek(0)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return ExportFile(spool, f"cordon-{kind}-{stamp}.{fmt}", CONTENT_TYPES[fmt])
+def export_filename(kind: str, fmt: str) -> str:
+    return f"cordon-{kind}-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
 
 
 def export_to(user: Actor, kind: str, fmt: str, out: Path | None, *, progress: bool = False) -> int:

@@ -272,6 +272,23 @@ def _reap_unstarted(stale_after: dt.timedelta) -> list[int]:
     return [job.pk for job in lost]
 
 
+@action
+def expire_files(*, ended_before: dt.datetime) -> list[int]:
+    """Delete the result files of the jobs that ended before ``ended_before`` (``CORDON_JOB_FILE_HOURS`` ago),
+    once that is committed; each job's result then says its file was deleted."""
+    expired = []
+    for job in Job.objects.select_for_update().filter(
+        status=Job.Status.DONE, finished_at__lt=ended_before, result__has_key=jobs.FILE
+    ):
+        found = jobs.kept_file(job.result)
+        result = {k: v for k, v in job.result.items() if k != jobs.FILE}
+        audit.change(None, job, source=WORKER, result={**result, "file_deleted": True})
+        if found is not None:
+            transaction.on_commit(lambda found=found: jobs.discard_file(found))  # type: ignore[misc]
+        expired.append(job.pk)
+    return expired
+
+
 def _kept(job: Job) -> dict[str, Any]:
     """For a job ended without its runner finishing (cancelled, its worker lost): its kind's files (an upload)
     are kept so that it can run again (``Job.KEPT`` in its result; ``sweep`` cleans up after it later)."""

@@ -25,6 +25,7 @@ periodic.register(
         "jobs.reap", lambda: max(5.0, float(settings.CORDON_JOB_STALE_SECONDS) / 4), run.reap_lost
     )
 )
+periodic.register(periodic.Periodic("jobs.expire_files", lambda: 600.0, run.expire_files))
 periodic.register(periodic.Periodic("jobs.sweep", lambda: 300.0, run.sweep_kept))
 
 CHECK_MAX_SECONDS = 600

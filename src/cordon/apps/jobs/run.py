@@ -13,6 +13,7 @@ import time
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -36,6 +37,16 @@ def reap_lost() -> list[int]:
     for job_id in reaped:
         log.warning("job %s: its worker stopped; marked failed", job_id)
     return reaped
+
+
+def expire_files() -> list[int]:
+    """Delete the result files of jobs that ended more than ``CORDON_JOB_FILE_HOURS`` ago (``hooks.py`` runs it
+    on a clock in every worker)."""
+    hours = float(getattr(settings, "CORDON_JOB_FILE_HOURS", 24))
+    try:
+        return actions.expire_files(ended_before=timezone.now() - dt.timedelta(hours=hours))
+    except OperationalError:
+        return []
 
 
 def worker_name() -> str:
@@ -146,6 +157,9 @@ def _end(
     ended = actions.finish(job_id=job.pk, status=status, result=result, error=error, worker=job.worker)
     if ended is None:
         log.warning("job %s was ended by someone else (reaped) before its worker finished it", job.pk)
+        made = jobs.kept_file(result or {})
+        if made is not None:  # its file would be no job's: nobody could download or expire it
+            jobs.discard_file(made)
         return
     if keep:
         return

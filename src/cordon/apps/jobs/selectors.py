@@ -4,8 +4,12 @@ or run again the city's jobs or another district's)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
+from cordon.core import jobs
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap, caps_for
 from cordon.core.scoping import NotFound, Scope
@@ -32,6 +36,16 @@ def get_job_for(actor: Actor, job_id: int) -> Job:
     if job is None:
         raise NotFound(job_id)
     return job
+
+
+def file_of_job_for(actor: Actor, job_id: int) -> tuple[Job, Mapping[str, Any]]:
+    """A job's result file, for download: only by the person who started the job (an administrator who sees
+    the job does not download what another person exported); NotFound otherwise, or once the file is deleted."""
+    job = get_job_for(actor, job_id)
+    found = jobs.kept_file(job.result) if job.status == Job.Status.DONE else None
+    if found is None or job.started_by_id != actor.pk:
+        raise NotFound(job_id)
+    return job, found
 
 
 def running_count_for(actor: Actor) -> int:

@@ -43,11 +43,14 @@ def _trace_case_job(
         "summary": result.describe(),
         "link": reverse("tracing:case", args=[case.pk]),
         "added": result.added,
+        "updated": result.updated,
         "total": result.total,
+        "risk_venues": result.risk_venues,
     }
 
 
 INGEST_SCANS = "tracing.ingest_scans"
+TRACE_CASE = "tracing.trace_case"
 
 
 def _ingest_summary(report: IngestReport, filename: str) -> str:
@@ -114,7 +117,7 @@ jobs.register(
 
 jobs.register(
     jobs.JobKind(
-        name="tracing.trace_case",
+        name=TRACE_CASE,
         label=_("Trace a case's contacts"),
         run=_trace_case_job,
         may_start=lambda actor: bool(Cap.TRACE in caps_for(actor.role)),

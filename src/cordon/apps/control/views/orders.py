@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cordon.apps.jobs import actions as jobs
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import (
     back,
@@ -34,6 +35,7 @@ from cordon.core.scoping import NotFound, Scope
 from cordon.core.versions import Conflict
 
 from .. import actions, pdf, selectors
+from ..hooks import ORDERS_PDF
 from ..models import OrderStatus, SampleStatus, Symptom
 from ._shared import chosen_orders
 
@@ -113,15 +115,19 @@ def order_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
 @personal_data(via="pdf")
 @require_POST
 def orders_pdf(request: AuthedRequest) -> HttpResponse:
+    """The orders ticked, in one PDF made by a background job (``control.orders_pdf``): the page goes to the
+    job, which counts the pages made and then offers the file to whoever started it. A PDF of one order stays
+    a download (``order_pdf``)."""
     orders = chosen_orders(request)
     if not orders:
         messages.error(request, _("Choose at least one person."))
         return back(request, reverse("control:orders"))
     try:
-        content = pdf.quarantine_orders(orders, full_id=Scope.of(request.user).can(Cap.VIEW_PII))
+        pdf.font_path()
     except pdf.PdfUnavailable as exc:
         return _pdf_unavailable(request, exc)
-    return _pdf_response(content, f"quarantine-orders-{timezone.localdate():%Y%m%d}.pdf")
+    job = jobs.start(actor=request.user, kind=ORDERS_PDF, params={"orders": [o.pk for o in orders]})
+    return redirect("jobs:detail", job_id=job.pk)
 
 
 @page(Cap.VIEW_CONTROL)

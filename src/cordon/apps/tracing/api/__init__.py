@@ -5,28 +5,32 @@ No ``from __future__ import annotations`` here: ninja reads the operations' anno
 decorator's wrapper, whose module does not know these names."""
 
 import datetime as dt
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from cordon.apps.jobs import actions as jobs
 from cordon.apps.people import selectors as people
 from cordon.apps.venues import selectors as venues
-from cordon.core import versions
+from cordon.core import uploads, versions
 from cordon.core.access import AuthedRequest, api
 from cordon.core.actors import Actor
+from cordon.core.jobs import JobStarted
 from cordon.core.paging import page
 from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
+from cordon.engine.scanstore import SUFFIXES
 
 from .. import actions, selectors
+from ..hooks import INGEST_SCANS, TRACE_CASE
 from ..models import Case, Contact
+from ..scanwords import unknown_format
 from .schemas import (
     AddedOut,
     AssociationOut,
@@ -42,11 +46,9 @@ from .schemas import (
     ContactOut,
     DecideIn,
     EntryCreatedOut,
-    IngestOut,
     LinkageOut,
     MergeIn,
     RiskVenueOut,
-    TraceOut,
     TrajectoryIn,
     TrajectoryOut,
 )
@@ -129,12 +131,20 @@ def get_case(request: AuthedRequest, case_id: int) -> CaseOut:
 
 
 @router.post(
-    "/cases/{int:case_id}/trace", response=TraceOut, summary="Trace the case: find candidates with evidence"
+    "/cases/{int:case_id}/trace",
+    response={202: JobStarted},
+    summary="Trace the case (find candidates with evidence), as a background job",
+    description=(
+        "202 with the job that traces the case: `GET /api/jobs/{id}` until it is done (its summary says how "
+        "many candidates were added); then `GET /api/cases/{case_id}/contacts` lists them. The trace writes "
+        "what it found in one transaction at its end: a cancelled or failed trace leaves nothing half-written."
+    ),
 )
 @api(Cap.TRACE)
-def trace_case(request: AuthedRequest, case_id: int) -> TraceOut:
+def trace_case(request: AuthedRequest, case_id: int) -> Status[JobStarted]:
     case = selectors.get_case_for(request.user, case_id)
-    return TraceOut.of(actions.trace_case(actor=request.user, case=case, source="api"))
+    job = jobs.start(actor=request.user, kind=TRACE_CASE, params={"case_id": case.pk}, source="api")
+    return Status(202, JobStarted.of(job.pk))
 
 
 @router.get(
@@ -317,29 +327,33 @@ def risk_venues(request: AuthedRequest, days: int = 14) -> list[RiskVenueOut]:
 
 @router.post(
     "/scans",
-    response=IngestOut,
-    summary="Load a batch of check-in scans (CSV, JSON lines, Parquet)",
+    response={202: JobStarted},
+    summary="Load a batch of check-in scans (CSV, JSON lines, Parquet), as a background job",
     description=(
         "Send the file as multipart field `file` (its extension tells the format). Columns: person_id or "
-        "national_id, venue_id or venue_code, optional subarea, time_in, time_out (local time). Rows already in "
-        "the store are counted as duplicates and not added; bad rows are skipped and counted by reason."
+        "national_id, venue_id or venue_code, optional subarea, time_in, time_out (local time). 202 with the "
+        "job that loads it: `GET /api/jobs/{id}` shows the dates written; once done, its summary counts the "
+        "rows read, the scans added, the duplicates (rows already in the store, not added) and the bad rows "
+        "skipped by reason; a file the store refuses fails the job, with nothing loaded. 422 at once for no "
+        "file, a file past the upload limit, or a name that tells no format."
     ),
 )
 @api(Cap.INGEST_SCANS)
-def ingest(request: AuthedRequest) -> IngestOut:
+def ingest(request: AuthedRequest) -> Status[JobStarted]:
     upload = request.FILES.get("file")
     if upload is None:
         raise ValidationError({"file": _("Send the file as the multipart field 'file'.")})
     if upload.size and upload.size > settings.CORDON_MAX_UPLOAD_BYTES:
         raise ValidationError({"file": _("The file is larger than the upload limit.")})
-    name = Path(upload.name or "scans.csv").name
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        try:
-            report = actions.ingest_scans(actor=request.user, source_file=path, filename=name, source="api")
-        except ValueError as exc:
-            raise ValidationError({"file": str(exc)}) from None
-    return IngestOut.of(report)
+    name = Path(upload.name or "scans.csv").name[:200]
+    fmt = SUFFIXES.get(Path(name).suffix.lower())
+    if fmt is None:
+        raise ValidationError({"file": unknown_format(name)})
+    stored = uploads.keep(upload)
+    params = {uploads.PARAM: stored, "filename": name, "fmt": fmt}
+    try:
+        job = jobs.start(actor=request.user, kind=INGEST_SCANS, params=params, source="api")
+    except PermissionDenied:
+        uploads.discard(stored)
+        raise
+    return Status(202, JobStarted.of(job.pk))

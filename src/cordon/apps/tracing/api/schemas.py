@@ -14,9 +14,8 @@ from cordon.apps.venues.models import Venue
 from cordon.core.actors import Actor
 from cordon.core.inputs import EventDate, EventTime, text, words
 from cordon.core.paging import Paging
-from cordon.engine.scanstore import IngestReport
 
-from .. import actions, selectors
+from .. import selectors
 from ..models import Case, Cluster, Contact, Linkage, RiskVenue, TrajectoryEntry
 
 
@@ -89,26 +88,6 @@ class CaseFilter(Paging):
     district: Annotated[str, text(Jurisdiction, "code")] = ""
     since: EventDate | None = None
     control: Annotated[str, text(Case, "control")] = ""
-
-
-class TraceOut(Schema):
-    added: int
-    updated: int
-    total: int
-    risk_venues: int
-    window_start: dt.datetime
-    window_end: dt.datetime
-
-    @classmethod
-    def of(cls, result: actions.TraceResult) -> TraceOut:
-        return cls(
-            added=result.added,
-            updated=result.updated,
-            total=result.total,
-            risk_venues=result.risk_venues,
-            window_start=result.window[0],
-            window_end=result.window[1],
-        )
 
 
 class ContactOut(Schema):
@@ -335,26 +314,4 @@ class RiskVenueOut(Schema):
             first_in=r.first_in,
             last_out=r.last_out,
             visits=r.visits,
-        )
-
-
-class IngestOut(Schema):
-    rows_read: int
-    added: int
-    duplicates: int
-    rejected: dict[str, int]
-    examples: list[list[Any]]
-    dates: list[dt.date]
-    summary: str
-
-    @classmethod
-    def of(cls, report: IngestReport) -> IngestOut:
-        return cls(
-            rows_read=report.rows_read,
-            added=report.added,
-            duplicates=report.duplicates,
-            rejected=dict(report.rejected),
-            examples=[list(e) for e in report.examples],
-            dates=list(report.dates),
-            summary=report.describe(),
         )
