@@ -132,9 +132,10 @@ def test_known_source_clusters_growth_and_rt_are_reported(
     assert [c["name"] for c in data["clusters"]] == ["北宫聚集"]
     assert data["clusters"][0]["last_7"] == 5
     assert [g["days"] for g in data["growth"]] == [7, 14]
-    assert data["growth"][0]["cases"] == sum(
-        1 for c in outbreak if 1 <= (today - timezone.localtime(c.reported_at).date()).days <= 7
-    )
+    for g in data["growth"]:
+        assert g["cases"] == sum(
+            1 for c in outbreak if 1 <= (today - timezone.localtime(c.reported_at).date()).days <= g["days"]
+        )
     assert len(data["rt"]["mean"]) == len(data["curve"]["dates"])
     latest = data["rt"]["latest"]
     assert latest["mean"] is not None and latest["lower"] < latest["mean"] < latest["upper"]
@@ -180,8 +181,37 @@ def test_no_cases_yet_shows_the_empty_state(city: Any, make_user: Any, client_fo
     client = client_for(make_user("city_commander", city.city))
     data = _api(client).json()
     assert data["cases"] == 0 and set(data["curve"]["community"]) == {0}
+    assert [g["cases"] for g in data["growth"]] == [0, 0] and data["growth"][1]["rate"] is None
     assert data["rt"]["latest"]["mean"] is None or data["rt"]["latest"]["warning"]
     page = client.get("/command/analysis/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     assert 'data-testid="analysis-empty"' in page.content.decode()
     assert "echarts" not in page.content.decode()
+
+
+def test_growth_covers_14_days_even_when_the_first_case_is_recent(
+    city: Any, make_user: Any, client_for: Any
+) -> None:
+    """With cases only in the last few days, the 14-day window still holds them (zeros before the first)."""
+    today = timezone.localdate()
+    for i, ago in enumerate((3, 2, 2, 1)):
+        person = people_actions.create_person(
+            actor=None,
+            data=people_actions.PersonData(
+                name=f"新病例{i}",
+                national_id=identity.make("110106", dt.date(1985, 1, 1), 700 + i),
+                phone=f"139000{i:05d}",
+                home_building=city.ft_building,
+            ),
+        )
+        reported = _at(today - dt.timedelta(days=ago))
+        tracing.report_case(
+            actor=None,
+            data=tracing.CaseData(
+                person=person, onset_date=reported.date(), sampled_at=reported - dt.timedelta(hours=3),
+                reported_at=reported, found_by="fever_clinic",
+            ),
+        )  # fmt: skip
+    data = _api(client_for(make_user("city_commander", city.city))).json()
+    assert [g["cases"] for g in data["growth"]] == [4, 4]
+    assert data["growth"][1]["rate"] is not None

@@ -243,8 +243,11 @@ def analysis(
     today = today or timezone.localdate()
     cases = _read_cases(user, chosen)
     first = min((c.day(basis) for c in cases), default=today)
+    shortest = max(
+        NOWCAST_DAYS, max(GROWTH_WINDOWS) + 1
+    )  # every figure has its days (zeros before the first)
     first = max(
-        min(first, today - dt.timedelta(days=NOWCAST_DAYS - 1)), today - dt.timedelta(days=HISTORY_DAYS - 1)
+        min(first, today - dt.timedelta(days=shortest - 1)), today - dt.timedelta(days=HISTORY_DAYS - 1)
     )
     n = (today - first).days + 1
     dates = [(first + dt.timedelta(days=i)).isoformat() for i in range(n)]
