@@ -10,7 +10,9 @@ the one dictionary :func:`analysis` returns, so they cannot disagree.
   sample) or ``report``. Days are local dates; the curve covers at most ``HISTORY_DAYS`` days up to today.
 - Rt (Cori, EpiEstim's parametric serial interval) on the curve's daily totals, every case counted as local (a
   case carries no imported flag), the serial interval that of the pathogen profile
-  ``CORDON_PATHOGEN_PROFILE`` (``engine.rt.profile_interval``).
+  ``CORDON_PATHOGEN_PROFILE`` (``engine.rt.profile_interval``). Rt is computed on the counts as reported, not on
+  the nowcast: by onset or sampling date the last days are still incomplete, so the last days' Rt leans low
+  (by report date it does not, but lags the infections by the reporting delay).
 - The nowcast: incidence by the basis' event day (onset when the basis is the report date, which has no delay)
   corrected for the reporting delay estimated from the cases themselves, with its 90 % band.
 - Growth: a log-linear fit of the cases reported on the last 7 and 14 complete days (up to yesterday).
