@@ -9,14 +9,16 @@ waiting, room reserved or in transfer), ``--controlled`` persons under control (
 with a room, half at home) with two sample tasks each (a third of the first missed) and health alerts, transfer
 tasks with their members, handovers between districts, persons of positive pools under temporary control and
 overdue re-samples: every kind of open item has rows. Then, in one process, for the city commander, a district
-commander and a street officer: the board page (``/control/``) and the home page (``/``) through Django's test
-client, warm, counted live (the kept counts treated as stale) and from kept counts (after
-``tallies.actions.refresh``, itself timed), the ``open_items`` selector alone in both modes, and the parts the
-pages still count per request.
+commander, a street officer and community and grid workers: the board page (``/control/``) and the home page
+(``/``) through Django's test client, warm, counted live (the kept counts treated as stale) and from kept counts
+(after ``tallies.actions.refresh`` and ``control.actions.refresh_board_tables``, themselves timed), the
+``open_items`` selector alone in both modes, and the board's tables counted now and kept.
 
     .venv/bin/python bench/bench_board.py                              # 21.9 million residents
     .venv/bin/python bench/bench_board.py --persons 2000000            # a quick run
     .venv/bin/python bench/bench_board.py --demo                       # the demo city (demo.actions.load)
+    .venv/bin/python bench/bench_board.py --keep --build-only          # build once, keep the database ...
+    .venv/bin/python bench/bench_board.py --reuse cordon_bench_board_N # ... and measure in it again
 
 Prints a markdown block for docs/benchmarks.md.
 """
@@ -56,12 +58,19 @@ def main() -> int:
         "--pg", default="postgres://postgres@127.0.0.1:5432/postgres", help="admin connection"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument(
+        "--reuse", metavar="DB", help="measure again in a database kept by --keep (migrated, not rebuilt)"
+    )
+    parser.add_argument("--build-only", action="store_true", help="build (with --keep), do not measure")
     args = parser.parse_args()
     if not args.demo and args.persons < 2 * (args.contacts + args.controlled + args.cases):
         parser.error("--persons must be at least twice the cases, contacts and controlled persons")
 
     os.environ["CORDON_VAR"] = tempfile.mkdtemp(prefix="cordon-bench-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
+    if args.reuse:
+        os.environ["DATABASE_URL"] = f"{args.pg.rsplit('/', 1)[0]}/{args.reuse}"
+        return run(args)
     with throwaway_database(args.pg, "cordon_bench_board", keep=args.keep):
         return run(args)
 
@@ -98,11 +107,13 @@ def fmt(xs: list[float]) -> str:
 def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:  # One piece: the runs
     from django.test import Client, override_settings
 
+    from cordon.apps.control import actions as control_actions
     from cordon.apps.control import selectors as control
     from cordon.apps.geo import actions as geo_actions
     from cordon.apps.geo import selectors as geo
     from cordon.apps.tallies import actions as tallies
     from cordon.core import openitems, rollups
+    from cordon.core.scoping import Scope
 
     clients = {}
     for label, user in users.items():
@@ -130,6 +141,8 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]: 
             if mode == "kept":
                 res["refresh"] = series(lambda: tallies.refresh(), 3, args.budget, 2)
                 say(f"refresh: {fmt(res['refresh'])}")
+                res["tables"] = series(lambda: control_actions.refresh_board_tables(), 3, args.budget, 2)
+                say(f"board tables refresh: {fmt(res['tables'])}")
                 res["rollups"] = series(lambda: geo_actions.refresh_rollups(), 3, args.budget, 2)
                 say(f"roll-ups refresh: {fmt(res['rollups'])}")
             for label, user in users.items():
@@ -146,29 +159,34 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]: 
                 res["profiles"][(label, url)] = profile(get(label, url))
                 say(f"profile {label} {url}: {res['profiles'][(label, url)]}")
     for label, user in users.items():
-        parts: dict[str, list[float]] = {
-            "case clocks (recent_cases_with_clocks)": series(
-                lambda u=user: control.recent_cases_with_clocks(u), 5, args.budget
-            ),
-            "capacity (capacity_by_district)": series(
-                lambda u=user: control.capacity_by_district(u), 5, args.budget
-            ),
-            "site table (_site_items)": series(
-                lambda u=user: control.board._site_items(u, dt.date.today()), 5, args.budget
-            ),
-            "team table (_team_items)": series(
-                lambda u=user: control.board._team_items(u, _now()), 5, args.budget
-            ),
-        }
+        parts: dict[str, list[float]] = {}
+        for mode, stale in (("live", -1.0), ("kept", 1e9)):
+            with override_settings(CORDON_TALLY_STALE_SECONDS=stale):
+                parts[f"site table ({mode})"] = series(
+                    lambda u=user: control.board._sites(u, _now()), 5, args.budget
+                )
+                parts[f"capacity ({mode})"] = series(
+                    lambda u=user: control.capacity_by_district(u, kept=True), 5, args.budget
+                )
+        parts["case clocks (board: newest 20)"] = series(
+            lambda u=user: control.recent_cases_with_clocks(u, limit=control.CLOCKS_ON_BOARD), 5, args.budget
+        )
+        parts["case clocks (clocks page: up to 500)"] = series(
+            lambda u=user: control.recent_cases_with_clocks(u), 5, args.budget
+        )
+        parts["team table"] = series(lambda u=user: control.board._team_items(u, _now()), 5, args.budget)
         res["parts"][label] = parts
+        scope = Scope.of(user)
         res["kinds"][label] = {
             k.key: series(lambda k=k, u=user: k.count(u, _now()), 3, args.budget / 4, 1)
             for k in openitems.kinds()
+            if scope.can(k.capability)
         }
         root = geo.root_for(user)
         res["home_parts"][label] = {
             f.key: series(lambda f=f, u=user, r=root: f.count(u, r.path), 3, args.budget / 4, 1)
             for f in rollups.figures()
+            if scope.can(f.capability)
         }
         say(f"parts {label}: " + ", ".join(f"{k} {statistics.median(v):.0f}" for k, v in parts.items()))
     return res
@@ -210,6 +228,10 @@ def profile(fn: Callable[[], Any]) -> dict[str, float]:
     return out
 
 
+def _med(runs: dict[str, list[float]], key: str) -> str:
+    return f"{statistics.median(runs[key]):,.0f}" if key in runs else "–"
+
+
 def _now() -> dt.datetime:
     from django.utils import timezone
 
@@ -218,17 +240,27 @@ def _now() -> dt.datetime:
 
 def beijing_users() -> dict[str, Any]:
     from cordon.apps.accounts import actions as accounts
+    from cordon.apps.accounts.models import User
     from cordon.apps.geo.models import Jurisdiction
 
     street = Jurisdiction.objects.filter(level=3, path__startswith="/110000/110105/").order_by("code").first()
+    community = Jurisdiction.objects.filter(level=4, path__startswith=street.path).order_by("code").first()
+    grid = Jurisdiction.objects.filter(level=5, path__startswith=community.path).order_by("code").first()
     return {
-        label: accounts.create_user(
-            actor=None, username=f"bench-{role}", password="bench-pw-1", role=role, jurisdiction_code=code
+        label: User.objects.filter(username=f"bench-{label.split()[0]}").first()
+        or accounts.create_user(
+            actor=None,
+            username=f"bench-{label.split()[0]}",
+            password="bench-pw-1",
+            role=role,
+            jurisdiction_code=code,
         )
         for label, role, code in (
             ("city", "city_commander", "110000"),
             ("district (朝阳区)", "district_commander", "110105"),
             ("street", "street_officer", street.code),
+            ("community", "grid_worker", community.code),
+            ("grid", "grid_worker", grid.code),
         )
     }
 
@@ -264,7 +296,9 @@ def run(args: argparse.Namespace) -> int:
     say(f"migrated in {time.perf_counter() - t0:.0f} s")
     t0 = time.perf_counter()
     steps: Steps | None = None
-    if args.demo:
+    if args.reuse:
+        users = beijing_users() if not args.demo else demo_users()
+    elif args.demo:
         from cordon.apps.demo import actions as demo
 
         demo.load()
@@ -274,6 +308,8 @@ def run(args: argparse.Namespace) -> int:
         users = beijing_users()
     t_build = time.perf_counter() - t0
     say(f"built in {t_build:.0f} s")
+    if args.build_only:
+        return 0
     res = measure(users, args)
     load = os.getloadavg()
     version = connection.cursor().connection.info.server_version
@@ -313,7 +349,8 @@ def report(
         out.append("")
     out += [
         "Times in ms, median / p95 / max (n = timed runs after one warm-up); live = counted per request (kept "
-        "counts stale), kept = after `tallies.actions.refresh()` and `geo.actions.refresh_rollups()`.",
+        "counts stale), kept = after `tallies.actions.refresh()`, `control.actions.refresh_board_tables()` and "
+        "`geo.actions.refresh_rollups()`.",
         "",
         "| user | what | live | kept | live/kept (median) | target (p95, kept) |",
         "|---|---|---:|---:|---:|---|",
@@ -325,7 +362,7 @@ def report(
             live, kept = res["pages"][(label, page, "live")], res["pages"][(label, page, "kept")]
             ratio = statistics.median(live) / statistics.median(kept)
             target = ""
-            if not label.startswith("street") and (
+            if label.split()[0] in ("city", "district") and (
                 not args.demo or (page == "board" and label.startswith("city"))
             ):
                 ok = p95(kept) < limit and (args.demo or ratio >= 50)
@@ -340,8 +377,9 @@ def report(
         out.append(f"| {label} | `open_items` alone | {fmt(live)} | {fmt(kept)} | "
                    f"{statistics.median(live) / statistics.median(kept):,.1f}x | |")  # fmt: skip
     out += ["", f"`tallies.actions.refresh()` (what a worker pays every 10 s): {fmt(res['refresh'])} ms."]
+    out += [f"`control.actions.refresh_board_tables()` (every 10 s): {fmt(res['tables'])} ms."]
     out += [f"`geo.actions.refresh_rollups()` (every 60 s): {fmt(res['rollups'])} ms.", ""]
-    out += ["Parts still counted per request (median ms):", ""]
+    out += ["The board's tables, counted now (live) and from the kept tables (kept) (median ms):", ""]
     kinds = list(next(iter(res["kinds"].values())))
     figures = list(next(iter(res["home_parts"].values())))
     parts = list(next(iter(res["parts"].values())))
@@ -349,7 +387,7 @@ def report(
     out += ["|---|" + "---:|" * (len(parts) + len(figures))]
     for label in users:
         out.append(f"| {label} | " + " | ".join(f"{statistics.median(res['parts'][label][p]):,.0f}" for p in parts)
-                   + " | " + " | ".join(f"{statistics.median(res['home_parts'][label][f]):,.0f}" for f in figures)
+                   + " | " + " | ".join(_med(res['home_parts'][label], f) for f in figures)
                    + " |")  # fmt: skip
     out += [
         "",
@@ -361,7 +399,7 @@ def report(
     out += ["", "Each kind's live count (median ms; what the kept counts replace):", ""]
     out += ["| user | " + " | ".join(kinds) + " |", "|---|" + "---:|" * len(kinds)]
     for label in users:
-        out.append(f"| {label} | " + " | ".join(f"{statistics.median(res['kinds'][label][k]):,.0f}" for k in kinds)
+        out.append(f"| {label} | " + " | ".join(_med(res['kinds'][label], k) for k in kinds)
                    + " |")  # fmt: skip
     print("\n".join(out))
 

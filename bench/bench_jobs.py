@@ -111,13 +111,14 @@ class Server:
 
 
 def instrument(report: Any) -> None:
-    """Time the trace's two parts in this process: the engine run (``_find``: the register reads and the
-    engine; no writes) and the write transaction (``_record``), and when the latter ran (epoch seconds);
-    ``report(dict)`` gets each trace's figures. Patches the module's functions, not their behaviour."""
+    """Time the trace's parts in this process: the engine run (``_find``: the register reads and the engine; no
+    writes), the write transaction (``_write``) and when it ran (epoch seconds), and all of a case's recording
+    (``_record``: working out what to write, outside the transaction, then ``_write``); ``report(dict)`` gets
+    each trace's figures. Patches the module's functions, not their behaviour."""
     from cordon.apps.tracing.actions import tracing as module
 
-    find, record = module._find, module._record  # type: ignore[attr-defined]
-    spent: dict[str, float] = {}
+    find, record, write = module._find, module._record, module._write  # type: ignore[attr-defined]
+    spent: dict[str, Any] = {}
 
     def timed_find(*a: Any, **kw: Any) -> Any:
         t = time.perf_counter()
@@ -126,14 +127,21 @@ def instrument(report: Any) -> None:
         finally:
             spent["find"] = time.perf_counter() - t
 
-    def timed_record(*a: Any, **kw: Any) -> Any:
+    def timed_write(*a: Any, **kw: Any) -> Any:
         t, began = time.perf_counter(), time.time()
+        try:
+            return write(*a, **kw)
+        finally:
+            spent.update({"record": time.perf_counter() - t, "write": [began, time.time()]})
+
+    def timed_record(*a: Any, **kw: Any) -> Any:
+        t = time.perf_counter()
         try:
             return record(*a, **kw)
         finally:
-            report({**spent, "record": time.perf_counter() - t, "write": [began, time.time()]})
+            report({**spent, "merge": time.perf_counter() - t})
 
-    module._find, module._record = timed_find, timed_record  # type: ignore[attr-defined]
+    module._find, module._record, module._write = timed_find, timed_record, timed_write  # type: ignore[attr-defined]
 
 
 def run_worker(timings: str) -> int:
@@ -280,7 +288,8 @@ def job_phase(stream: Stream, server: Server, setup: Setup, nice: int = 0) -> Ph
         raise RuntimeError(f"the trace job ended {state}: {job.error}")
     traced = server.traces()[before:]
     name = "during job" + (f", worker at nice {nice}" if nice else "")
-    figures = {"wall": wall, "queued": queued, "find": traced[0]["find"], "record": traced[0]["record"]}
+    figures = {"wall": wall, "queued": queued, "find": traced[0]["find"], "record": traced[0]["record"],
+               "plan": traced[0]["merge"] - traced[0]["record"]}  # fmt: skip
     return Phase(name, samples, [figures], writes=[tuple(t["write"]) for t in traced])
 
 
@@ -305,7 +314,9 @@ def sync_phase(stream: Stream, setup: Setup, atomic: bool) -> Phase:
     result = json.loads(out.strip().splitlines()[-1])
     name = "during synchronous trace" + (", one transaction" if atomic else "")
     write = result["held"] if atomic else result["write"]
-    figures = {k: result[k] for k in ("wall", "find", "record")}
+    figures = {k: result[k] for k in ("wall", "find", "record")} | {
+        "plan": result["merge"] - result["record"]
+    }
     return Phase(name, samples, [figures], writes=[tuple(write)])
 
 
@@ -382,8 +393,8 @@ def slow(got: list[Sample]) -> str:
     return f"{sum(1 for s in got if s.seconds > TARGET or s.error)} / {len(got)}"
 
 
-def spans(phase: Phase, key: str) -> str:
-    return ", ".join(f"{r[key]:.1f}" for r in phase.rounds if key in r) or "-"
+def spans(phase: Phase, key: str, digits: int = 1) -> str:
+    return ", ".join(f"{r[key]:.{digits}f}" for r in phase.rounds if key in r) or "-"
 
 
 def report(args: argparse.Namespace, setup: Setup, phases: list[Phase], db: str) -> int:
@@ -396,14 +407,16 @@ def report(args: argparse.Namespace, setup: Setup, phases: list[Phase], db: str)
           f"{setup.contacts.get(0, 0):,} risk-venue visitors. {len(setup.readers)} readers "
           f"({', '.join(setup.readers)}) with {args.think:.1f} s between requests, one login stream with "
           f"{args.login_pause:.1f} s between logins; {args.repeat} rounds.\n")  # fmt: skip
-    print("| phase | trace (s), per round | its write transaction (s) | queued (s) | logins and page reads over 1 s "
-          "| of those, overlapping the write transaction | highest load (1 min) |")  # fmt: skip
-    print("|---|---|---|---|---:|---:|---:|")
+    print("| phase | trace (s), per round | its write transaction (s) | worked out before it (s) | queued (s) "
+          "| logins and page reads over 1 s | of those, overlapping the write transaction "
+          "| highest load (1 min) |")  # fmt: skip
+    print("|---|---|---|---|---|---:|---:|---:|")
     for p in phases:
         reads = [s for s in p.samples if s.kind in KINDS[:6]]
         during = [s for s in reads if any(s.at < b and s.at + s.seconds > a for a, b in p.writes)]
-        print(f"| {p.name} | {spans(p, 'wall')} | {spans(p, 'record')} | {spans(p, 'queued')} | {slow(reads)} "
-              f"| {slow(during) if p.writes else '-'} | {p.load:.1f} |")  # fmt: skip
+        over = slow(during) if p.writes else "-"
+        print(f"| {p.name} | {spans(p, 'wall')} | {spans(p, 'record', 2)} | {spans(p, 'plan', 2)} "
+              f"| {spans(p, 'queued')} | {slow(reads)} | {over} | {p.load:.1f} |")  # fmt: skip
     kinds = [k for k in KINDS if any(s.kind == k for p in phases for s in p.samples)]
     print("\np50 / p95 / max ms (requests, over 1 s, errors):\n")
     print("| phase | " + " | ".join(kinds) + " |")

@@ -209,20 +209,25 @@ def _scan_store(tmp_path: Any, settings: Any) -> None:
     settings.CORDON_SCAN_DIR = tmp_path / "scans"
     settings.CORDON_DEMO_DIR = tmp_path / "sim" / "demo"
     settings.CORDON_UPLOAD_DIR = tmp_path / "uploads"
+    uploads = {**settings.STORAGES["uploads"], "OPTIONS": {**settings.STORAGES["uploads"]["OPTIONS"]}}
+    uploads["OPTIONS"]["location"] = str(tmp_path / "uploads")
+    settings.STORAGES = {**settings.STORAGES, "uploads": uploads}
 
 
 @pytest.fixture(autouse=True)
 def _rows_of_data_migrations(request: Any) -> None:
     """A transactional test (PostgreSQL concurrency tests, browser tests) ends by flushing the database, which
-    also removes the rows data migrations created; put them back (the default quarantine plans) before each
-    transactional test, whatever ran before it."""
+    also removes the rows data migrations created; put them back (the default quarantine plans and zone rules)
+    before each transactional test, whatever ran before it."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not marker.kwargs.get("transaction", bool(marker.args and marker.args[0])):
         return
     request.getfixturevalue("transactional_db")
     from cordon.apps.control.actions import load_default_plans
+    from cordon.apps.zones.actions import load_default_rules
 
     load_default_plans()
+    load_default_rules()
 
 
 @pytest.fixture(autouse=True)

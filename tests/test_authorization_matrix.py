@@ -93,10 +93,25 @@ SCREENING_VIEWERS = frozenset(
     }
 )
 SCREENING_MANAGERS = frozenset({Role.CITY_COMMANDER, Role.DISTRICT_COMMANDER, Role.ADMINISTRATOR})
+ZONE_MANAGERS = frozenset({Role.CITY_COMMANDER, Role.DISTRICT_COMMANDER, Role.ADMINISTRATOR})
 SAMPLERS = frozenset({Role.SCREENING_STAFF, Role.ADMINISTRATOR})
 LABS = frozenset({Role.LAB_STAFF, Role.ADMINISTRATOR})
 ADMINS = frozenset({Role.ADMINISTRATOR})
 SIMULATORS = frozenset({Role.CITY_COMMANDER, Role.DISTRICT_COMMANDER, Role.ADMINISTRATOR})
+POST_VIEWERS = frozenset(
+    {
+        Role.CITY_COMMANDER,
+        Role.DISTRICT_COMMANDER,
+        Role.STREET_OFFICER,
+        Role.GRID_WORKER,
+        Role.AUDITOR,
+        Role.ADMINISTRATOR,
+    }
+)
+POST_MANAGERS = frozenset(
+    {Role.CITY_COMMANDER, Role.DISTRICT_COMMANDER, Role.STREET_OFFICER, Role.ADMINISTRATOR}
+)
+PATROLLERS = frozenset({Role.STREET_OFFICER, Role.GRID_WORKER, Role.ADMINISTRATOR})
 
 # Pages: url name -> (method, kwargs from the city fixture, who may).
 PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
@@ -152,6 +167,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "tracing:risk-venues": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:scans": ("GET", lambda c: {}, INGESTERS),
     "control:board": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "control:clocks": ("GET", lambda c: {}, CONTROL_VIEWERS),
     "control:queue": ("GET", lambda c: {}, CONTROL_VIEWERS),
     "control:allocate": ("POST", lambda c: {}, CONTROLLERS),
     "control:transfers": ("GET", lambda c: {}, CONTROL_VIEWERS),
@@ -195,6 +211,22 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "screening:lab-submit": ("POST", lambda c: {}, LABS),
     "screening:alerts": ("GET", lambda c: {}, SCREENING_VIEWERS),
     "screening:overdue": ("GET", lambda c: {}, SCREENING_VIEWERS),
+    "zones:zones": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:zone-new": ("GET", lambda c: {}, ZONE_MANAGERS),
+    "zones:proposals": ("GET", lambda c: {}, CONTROL_VIEWERS),
+    "zones:evaluate": ("POST", lambda c: {}, ZONE_MANAGERS),
+    "zones:decide": ("POST", lambda c: {"pk": c.zone_proposal.pk}, ZONE_MANAGERS),
+    "zones:zone": ("GET", lambda c: {"code": c.zone.code}, CONTROL_VIEWERS),
+    "zones:step": ("POST", lambda c: {"code": c.zone.code}, ZONE_MANAGERS),
+    "zones:screen": ("POST", lambda c: {"code": c.zone.code}, ZONE_MANAGERS),
+    "gridwork:posts": ("GET", lambda c: {}, POST_VIEWERS),
+    "gridwork:post-new": ("POST", lambda c: {}, POST_MANAGERS),
+    "gridwork:post": ("GET", lambda c: {"pk": c.post.pk}, POST_VIEWERS),
+    "gridwork:post-plan": ("POST", lambda c: {"pk": c.post.pk}, POST_MANAGERS),
+    "gridwork:post-shift": ("POST", lambda c: {"pk": c.post.pk}, POST_MANAGERS),
+    "gridwork:patrol": ("GET", lambda c: {"pk": c.post.pk}, PATROLLERS),
+    "gridwork:patrol-photo": ("GET", lambda c: {"pk": c.patrol.pk}, POST_VIEWERS),
+    "gridwork:me": ("GET", lambda c: {}, POST_VIEWERS),
 }
 
 # API operations: (method, path template) -> (params from the city fixture, JSON body, who may).
@@ -311,6 +343,20 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
         {"applies_to": "close", "definition": {}, "note": ""},
         ADMINS,
     ),
+    ("GET", "/api/zones"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("POST", "/api/zones"): (lambda c: {}, {"name": "", "kind": "", "owner": ""}, ZONE_MANAGERS),
+    ("GET", "/api/zones/proposals"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("GET", "/api/zones/rules"): (lambda c: {}, None, CONTROL_VIEWERS),
+    ("POST", "/api/zones/rules"): (lambda c: {}, {"code": "x", "definition": {}}, ADMINS),
+    ("GET", "/api/zones/{key}"): (lambda c: {"key": c.zone.code}, None, CONTROL_VIEWERS),
+    ("GET", "/api/zones/{key}/transitions"): (lambda c: {"key": c.zone.code}, None, CONTROL_VIEWERS),
+    ("POST", "/api/zones/{key}/transitions"): (lambda c: {"key": c.zone.code}, {"action": ""}, ZONE_MANAGERS),
+    ("POST", "/api/zones/{key}/rounds"): (lambda c: {"key": c.zone.code}, {}, ZONE_MANAGERS),
+    ("POST", "/api/zones/transitions/{transition_id}/decide"): (
+        lambda c: {"transition_id": c.zone_proposal.pk},
+        {"confirm": False, "note": "x"},
+        ZONE_MANAGERS,
+    ),
     ("GET", "/api/screening/rounds"): (lambda c: {}, None, SCREENING_VIEWERS),
     ("POST", "/api/screening/rounds"): (
         lambda c: {},
@@ -371,6 +417,22 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ("GET", "/api/simulation/runs"): (lambda c: {}, None, SIMULATORS),
     ("GET", "/api/simulation/runs/{run_id}"): (lambda c: {"run_id": c.sim_run.pk}, None, SIMULATORS),
     ("POST", "/api/simulation/runs"): (lambda c: {}, {"preset": "atlantis"}, SIMULATORS),
+    ("GET", "/api/gridwork/posts"): (lambda c: {}, None, POST_VIEWERS),
+    ("POST", "/api/gridwork/posts"): (lambda c: {}, {"zone": 0, "name": ""}, POST_MANAGERS),
+    ("GET", "/api/gridwork/posts/{post_id}"): (lambda c: {"post_id": c.post.pk}, None, POST_VIEWERS),
+    ("POST", "/api/gridwork/posts/{post_id}/shifts"): (
+        lambda c: {"post_id": c.post.pk},
+        {"username": "", "starts_at": "2026-01-01T08:00:00+08:00", "ends_at": "2026-01-01T07:00:00+08:00"},
+        POST_MANAGERS,
+    ),
+    ("POST", "/api/gridwork/posts/{post_id}/plan"): (lambda c: {"post_id": c.post.pk}, {}, POST_MANAGERS),
+    ("GET", "/api/gridwork/posts/{post_id}/patrols"): (lambda c: {"post_id": c.post.pk}, None, POST_VIEWERS),
+    ("POST", "/api/gridwork/posts/{post_id}/patrols"): (
+        lambda c: {"post_id": c.post.pk},
+        {"findings": ""},
+        PATROLLERS,
+    ),
+    ("GET", "/api/gridwork/missed"): (lambda c: {}, None, POST_VIEWERS),
     ("GET", "/api/command/analysis"): (lambda c: {}, None, CASE_VIEWERS),
 }
 
@@ -435,6 +497,8 @@ def clients(city: Any, make_user: Callable[..., Any]) -> dict[str | None, Client
     _tracing_objects(city)
     _control_objects(city)
     _screening_objects(city)
+    _zone_objects(city)
+    _gridwork_objects(city)
     out: dict[str | None, Client] = {None: Client()}
     for role in Role.values:
         user = make_user(role, city.city)
@@ -529,6 +593,53 @@ def _screening_objects(city: Any) -> None:
     city.lab = actions.create_lab(actor=None, code="LAB-M", name="矩阵实验室", jurisdiction=city.city)
     actions.issue_tubes(actor=None, site=city.sampling_site, barcodes="M001-M002")
     city.tube = Tube.objects.get(barcode="M001")
+
+
+def _zone_objects(city: Any) -> None:
+    """A city zone across both districts, proposed (its putting in force waits for a decision)."""
+    from cordon.apps.zones import actions
+
+    city.zone = actions.create_zone(
+        actor=None,
+        data=actions.ZoneData(
+            name="矩阵封控区", kind="sealed", owner=city.city, code="Z-M",
+            buildings=[city.ft_building, city.cp_building],
+        ),
+    )  # fmt: skip
+    city.zone_proposal = city.zone.transitions.get()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the first bytes of a PNG: enough for the photo check
+
+
+def _gridwork_objects(city: Any) -> None:
+    """A Changping zone in force holding the Changping building, a gate post there with a plan, a guard of
+    Longxiang's grid who may be put on duty, and a patrol with a photo."""
+    import datetime as dt
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from cordon.apps.accounts import actions as accounts
+    from cordon.apps.gridwork import actions
+    from cordon.apps.zones.models import Zone, ZoneBuilding
+
+    today = timezone.localdate()
+    city.post_zone = Zone.objects.create(
+        code="Z-GW", name="矩阵值守区", kind="sealed", state="in_force", owner=city.changping,
+        starts_on=today - dt.timedelta(days=2), in_force_on=today - dt.timedelta(days=2),
+    )  # fmt: skip
+    ZoneBuilding.objects.create(zone=city.post_zone, building=city.cp_building)
+    city.post = actions.create_post(actor=None, zone=city.post_zone, name="北门", building=city.cp_building)
+    actions.set_plan(
+        actor=None, post=city.post, times="08:00,20:00", active_from=today - dt.timedelta(days=1)
+    )
+    city.guard = accounts.create_user(
+        actor=None, username="lx.guard", password="pw-test-0001", role="grid_worker",
+        jurisdiction_code=city.lx_grid.code,
+    )  # fmt: skip
+    photo = SimpleUploadedFile("p.png", PNG, content_type="image/png")
+    city.patrol = actions.record_patrol(actor=None, post=city.post, findings="all_clear", photo=photo)
 
 
 def test_page_matrix(city: Any, clients: dict[str | None, Client]) -> None:

@@ -110,9 +110,27 @@ def _world(city: Any) -> dict[str, Any]:
             code="S-2", name="丰台隔离酒店", name_en="Fengtai hotel", jurisdiction=city.fengtai
         ),
     )
+    post = _duty_post(city)
     for _ in range(settings.AXES_FAILURE_LIMIT):  # a locked sign-in, for the failed sign-ins page
         Client().post("/login/", {"username": "nobody", "password": "not-the-password"})
-    return {"case": case, "cluster": cluster, "round": rnd, "site": site, "order": order}
+    return {"case": case, "cluster": cluster, "round": rnd, "site": site, "order": order, "post": post}
+
+
+def _duty_post(city: Any) -> Any:
+    """A Fengtai zone in force with a gate post, its plan (a patrol missed) and a patrol with a problem."""
+    from cordon.apps.gridwork import actions as gridwork
+    from cordon.apps.zones.models import Zone, ZoneBuilding
+
+    today = timezone.localdate()
+    zone = Zone.objects.create(
+        code="Z-FT", name="张郭庄封控区", kind="sealed", state="in_force", owner=city.fengtai,
+        starts_on=today - dt.timedelta(days=2), in_force_on=today - dt.timedelta(days=2),
+    )  # fmt: skip
+    ZoneBuilding.objects.create(zone=zone, building=city.ft_building)
+    post = gridwork.create_post(actor=None, zone=zone, name="北门", building=city.ft_building)
+    gridwork.set_plan(actor=None, post=post, every_hours=4, active_from=today - dt.timedelta(days=1))
+    gridwork.record_patrol(actor=None, post=post, findings="crowding", note="门口聚集")
+    return post
 
 
 def _simulator_run(user: Any, strategy: str) -> Any:
@@ -165,6 +183,10 @@ def _urls(city: Any, w: dict[str, Any]) -> list[str]:
         "/simulation/",
         f"/simulation/{w['sim_runs'][0].pk}/",
         f"/simulation/compare/?a={w['sim_runs'][0].pk}&b={w['sim_runs'][1].pk}",
+        "/gridwork/",
+        f"/gridwork/posts/{w['post'].pk}/",
+        f"/gridwork/posts/{w['post'].pk}/patrol/",
+        "/gridwork/me/",
     ]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
-from django.utils import translation
+from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 
 from cordon import cli
@@ -309,9 +309,16 @@ def test_import_needs_the_import_capability(
     assert Person.objects.filter(name="测试0").count() == 0
 
 
-def test_a_queued_import_cancelled_deletes_its_file_and_writes_nothing(
-    city: Any, admin: Any, client_for: Any, worker: Any, settings: Any
+def test_a_queued_import_cancelled_keeps_its_file_to_run_again_until_the_sweep(
+    city: Any,
+    admin: Any,
+    client_for: Any,
+    worker: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
+    from cordon.apps.jobs import actions as jobs
+
     client = client_for(admin)
     response = _upload(client, "persons", _csv([PERSON_HEADER, *_person_rows(2)]), "people.csv")
     job = Job.objects.get(pk=int(response["Location"].split("/")[2]))
@@ -324,9 +331,16 @@ def test_a_queued_import_cancelled_deletes_its_file_and_writes_nothing(
         assert client.post(f"/jobs/{job.pk}/cancel/").status_code == 302
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED and job.started_at is None
-    assert _uploads(settings) == []
+    assert _uploads(settings) == kept  # kept to run again
     assert Person.objects.filter(name__startswith="测试").count() == 0
-    # The page offers no "run again" (the file is gone) but says to upload it again; a forced run again says so.
+    page = client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="job-again"' in page
+    # Once CORDON_UPLOAD_KEEP_HOURS have passed the sweep deletes it: the page then offers no "run again" but
+    # says to upload it again; a forced run again says so.
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(hours=25))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.sweep(keep_for=dt.timedelta(hours=24)) == [job.pk]
+    assert _uploads(settings) == []
     page = client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-testid="job-again"' not in page and "upload the file again" in page
     with worker():
@@ -335,11 +349,11 @@ def test_a_queued_import_cancelled_deletes_its_file_and_writes_nothing(
     assert retry.status == Job.Status.FAILED and "upload it again" in retry.error
 
 
-def test_a_running_import_stopped_leaves_nothing_and_deletes_its_file(
+def test_a_running_import_stopped_leaves_nothing_and_keeps_its_file_to_run_again(
     city: Any, admin: Any, client_for: Any, worker: Any, settings: Any
 ) -> None:
     """A stop asked while the import runs takes effect at its next report, at the latest at "writing", before
-    any row is written; the job says it was stopped and its file is deleted."""
+    any row is written; the job says it was stopped and keeps its file to run again."""
     data = _csv([PERSON_HEADER, *_person_rows(2)])
     stop_before_writing: list[str] = []
     heard: list[tuple[int, int | None]] = []
@@ -365,8 +379,8 @@ def test_a_running_import_stopped_leaves_nothing_and_deletes_its_file(
         response = _upload(client, "persons", data, "people.csv")
         Job.objects.filter(pk=int(response["Location"].split("/")[2])).update(cancel_requested=True)
     job = Job.objects.get()
-    assert job.status == Job.Status.CANCELLED and job.started_at is not None
-    assert Person.objects.filter(name__startswith="测试").count() == 0 and _uploads(settings) == []
+    assert job.status == Job.Status.CANCELLED and job.started_at is not None and job.runs_again
+    assert Person.objects.filter(name__startswith="测试").count() == 0 and len(_uploads(settings)) == 1
 
 
 def test_import_over_the_api(city: Any, admin: Any, client_for: Any) -> None:

@@ -174,6 +174,37 @@ def test_a_job_whose_worker_went_silent_is_reaped_as_failed(city: Any, make_user
     assert alive.status == Job.Status.RUNNING
 
 
+def test_heartbeats_and_the_reaper_read_the_databases_clock_not_the_workers(
+    city: Any, make_user: Any
+) -> None:
+    """Workers on other machines with clocks an hour off: one an hour behind beats and is not reaped by a reaper
+    whose clock is an hour ahead (nor is a job just queued); one an hour ahead beats, then dies, and is reaped
+    once silent for the stale time on the database's clock (by the machines' clocks it beat an hour in the
+    future: alive for an hour more)."""
+    import time_machine
+
+    user = make_user("investigator", city.fengtai)
+    behind, ahead = (actions.start(actor=user, kind="tests.steps") for _ in range(2))
+    hour = dt.timedelta(hours=1)
+    with time_machine.travel(timezone.now() - hour, tick=True):  # the worker on a slow clock
+        actions.claim(job_id=behind.pk, worker="slow-host:1")
+        actions.heartbeat(job_id=behind.pk)
+        assert actions.report(job_id=behind.pk, done=1, total=3, note="") is False
+    with time_machine.travel(timezone.now() + hour, tick=True):  # a reaper on a fast clock
+        assert actions.reap(stale_after=dt.timedelta(minutes=2)) == []
+    with time_machine.travel(timezone.now() + hour, tick=True):  # a worker on a fast clock, then it dies
+        actions.claim(job_id=ahead.pk, worker="fast-host:1")
+        actions.heartbeat(job_id=ahead.pk)
+    beat = JobProgress.objects.get(job=ahead).heartbeat_at
+    assert beat is not None and abs(beat - timezone.now()) < dt.timedelta(minutes=1)  # the database's time
+    time.sleep(1)
+    with time_machine.travel(timezone.now() - hour, tick=True):
+        actions.heartbeat(job_id=behind.pk)  # the slow worker's job is still running, and says so
+    assert actions.reap(stale_after=dt.timedelta(seconds=0.5)) == [ahead.pk]
+    behind.refresh_from_db()
+    assert behind.status == Job.Status.RUNNING
+
+
 def test_a_job_that_can_never_start_is_reaped_too(
     city: Any, make_user: Any, worker: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -39,10 +39,12 @@ from test_authorization_matrix import (
     PUBLIC,
     SIGNED_IN,
     _control_objects,
+    _gridwork_objects,
     _job_objects,
     _screening_objects,
     _tracing_objects,
     _walk,
+    _zone_objects,
 )
 
 CITY, FT, CP, USER = "city", "ft", "cp", "user"
@@ -96,6 +98,12 @@ def _plan_in_force(c: Any) -> int:
         profile=selectors.profile_id(), applies_to="close", in_force=True
     ).first()
     return plan.version if plan is not None else 0
+
+
+def _second_rules() -> dict[str, Any]:
+    from cordon.engine import zones
+
+    return zones.rules_to_json(zones.SEALED_THEN_MONITORED)
 
 
 def _plan(c: Any) -> dict[str, Any]:
@@ -215,6 +223,17 @@ PAGE_OWNED: dict[str, Owned] = {
             "areas": c.city.code,
         },
     ),
+    "zones:zone-new": Owned(
+        FT,
+        DC,
+        lambda c: {"name": "新封控区", "kind": "sealed", "owner": c.fengtai.code, "buildings": "B-FT-1"},
+    ),
+    # The city zone across both districts: each district sees it, only the city changes it.
+    "zones:decide": Owned(CITY, CC, lambda c: {"decision": "confirm", "note": "决定"}),
+    "zones:step": Owned(CITY, CC, lambda c: {"action": "put_in_force", "mode": "now", "note": "决定"}),
+    # The matrix's zone is proposed, not yet in force: no round to open even for the city (the refusal of the
+    # districts, which see the zone, is still checked).
+    "zones:screen": Owned(CITY, CC, changes=False),
     "screening:round-close": Owned(CITY, CC),
     "screening:round-recount": Owned(CITY, CC),
     "screening:site-new": Owned(
@@ -229,6 +248,16 @@ PAGE_OWNED: dict[str, Owned] = {
     "screening:lab-submit": Owned(
         CITY, Role.LAB_STAFF, lambda c: {"lab": c.lab.code, "what": "manifest", "tubes": "M004"}
     ),
+    "gridwork:post-new": Owned(
+        CP,
+        DC,
+        lambda c: {"zone": c.post_zone.pk, "name": "南门", "kind": "gate", "building": c.cp_building.code},
+    ),
+    "gridwork:post-plan": Owned(CP, DC, lambda c: {"times": "07:00, 19:00"}),
+    "gridwork:post-shift": Owned(
+        CP, DC, lambda c: {"username": c.guard.username, "starts_at": _local(0), "ends_at": _local(8)}
+    ),
+    "gridwork:patrol": Owned(CP, Role.GRID_WORKER, lambda c: {"findings": "all_clear"}),
 }
 
 # API writes: (method, path) -> whose record and how.
@@ -318,6 +347,21 @@ API_OWNED: dict[tuple[str, str], Owned] = {
             "areas": [c.city.code],
         },
     ),
+    ("POST", "/api/zones"): Owned(
+        FT,
+        DC,
+        lambda c: {"name": "新封控区", "kind": "sealed", "owner": c.fengtai.code, "buildings": ["B-FT-1"]},
+    ),
+    ("POST", "/api/zones/rules"): Owned(
+        CITY, ADM, lambda c: {"code": "sealed-then-monitored", "definition": _second_rules(), "note": "改用"}
+    ),
+    ("POST", "/api/zones/{key}/transitions"): Owned(
+        CITY, CC, lambda c: {"action": "put_in_force", "confirm": True, "note": "决定"}
+    ),
+    ("POST", "/api/zones/{key}/rounds"): Owned(CITY, CC, changes=False),  # as "zones:screen"
+    ("POST", "/api/zones/transitions/{transition_id}/decide"): Owned(
+        CITY, CC, lambda c: {"confirm": True, "note": "决定"}
+    ),
     ("POST", "/api/screening/rounds/{code}/close"): Owned(CITY, CC),
     ("POST", "/api/screening/rounds/{code}/recount"): Owned(CITY, CC),
     ("POST", "/api/screening/rounds/{code}/sites"): Owned(
@@ -353,6 +397,18 @@ API_OWNED: dict[tuple[str, str], Owned] = {
     ("POST", "/api/screening/rules"): Owned(
         CITY, CC, lambda c: {"sector": "courier", "every_days": 3, "jurisdiction": c.city.code}
     ),
+    ("POST", "/api/gridwork/posts"): Owned(
+        CP,
+        DC,
+        lambda c: {"zone": c.post_zone.pk, "name": "南门", "kind": "gate", "building": c.cp_building.code},
+    ),
+    ("POST", "/api/gridwork/posts/{post_id}/shifts"): Owned(
+        CP, DC, lambda c: {"username": c.guard.username, "starts_at": _iso(0), "ends_at": _iso(8)}
+    ),
+    ("POST", "/api/gridwork/posts/{post_id}/plan"): Owned(CP, DC, lambda c: {"every_hours": 4}),
+    ("POST", "/api/gridwork/posts/{post_id}/patrols"): Owned(
+        CP, Role.GRID_WORKER, lambda c: {"findings": "crowding", "note": "门口聚集"}
+    ),
 }
 
 # Write routes that change no record owned by a level, and why.
@@ -361,6 +417,7 @@ NO_OWNER: dict[Any, str] = {
     "set_language": "sets the caller's language",
     "jobs:check": "starts the administrators' worker check: a job of the caller's own",
     "control:orders-pdf": "a read sent by POST: the PDF of the orders ticked",
+    "zones:evaluate": "starts the rules' evaluation, a job of the caller's own: it only proposes, people decide",
     "tracing:scans": "uploads check-in scans into the city's scan store (administrators only)",
     ("POST", "/api/scans"): "loads check-in scans into the city's scan store (administrators only)",
     "simulation:list": "starts a simulator run of the caller's own, seen within the caller's jurisdiction",
@@ -500,6 +557,8 @@ def world(city: Any, make_user: Any) -> Any:
     _tracing_objects(city)
     _control_objects(city)
     _screening_objects(city)
+    _zone_objects(city)
+    _gridwork_objects(city)
     _more_objects(city)
     admin = make_user(Role.ADMINISTRATOR, city.city, username="job-owner")
     _locked_sign_in(make_user(Role.INVESTIGATOR, city.fengtai, username="ft-locked"))

@@ -702,3 +702,120 @@ def test_pages(
     assert cluster is not None
     assert ft.get(f"/tracing/clusters/{cluster.code}/").status_code == 200
     assert cp.get(case_url).status_code == 404
+
+
+# --- A trace works out what to write before its write transaction ----------------------------------------------
+
+
+def _state(case: Any) -> dict[str, Any]:
+    """The case's contacts as written (every field, the version) and their audit trail (by person; of the times
+    a contact was found and decided, only whether it was)."""
+    from cordon.apps.tracing.models import Case
+
+    person_of = dict(Contact.objects.filter(case=case).values_list("pk", "person_id"))
+    rows = {p: {**r, "decided_at": bool(r["decided_at"]), "version": v} for p, r, v in (
+        (r["person_id"], r, Contact.objects.get(case=case, person_id=r["person_id"]).version)
+        for r in Contact.objects.filter(case=case).values(*_FIELDS)
+    )}  # fmt: skip
+    unstamped = ("found_at", "decided_at")
+    trail = sorted(
+        (
+            e.verb,
+            person_of[int(e.object_pk)],
+            json.dumps(
+                {k: v for k, v in e.changes.items() if k not in unstamped}, sort_keys=True, default=str
+            ),
+        )
+        for e in AuditEntry.objects.filter(model="tracing.contact", object_pk__in=[str(k) for k in person_of])
+    )
+    traced = Case.objects.get(pk=case.pk)
+    return {"contacts": rows, "trail": trail, "window": (traced.window_start, traced.window_end)}
+
+
+def _trace_with(case: Any, between: Any, monkeypatch: Any) -> Any:
+    """Trace ``case`` with ``between()`` run after the trace has worked out what to write and before its write
+    transaction (what another request or job may do meanwhile)."""
+    from cordon.apps.tracing import actions
+    from cordon.apps.tracing.actions import tracing as module
+
+    planned, done = module.plan_merge, []
+
+    def plan_then_wait(*args: Any) -> Any:
+        plan = planned(*args)
+        if not done:
+            done.append(True)
+            between()
+        return plan
+
+    monkeypatch.setattr(module, "plan_merge", plan_then_wait)
+    try:
+        return actions.trace_case(actor=None, case=case)
+    finally:
+        monkeypatch.setattr(module, "plan_merge", planned)
+
+
+def _interleaved_and_sequential(case: Any, between: Any, monkeypatch: Any) -> tuple[Any, Any]:
+    """(result, state) of the trace with ``between`` in the middle, then (rolled back first) of ``between``
+    followed by the whole trace: what merging inside the write transaction writes."""
+    from django.db import transaction
+
+    from cordon.apps.tracing import actions
+
+    with transaction.atomic():
+        interleaved = (_trace_with(case, between, monkeypatch), _state(case))
+        transaction.set_rollback(True)
+    between()
+    sequential = (actions.trace_case(actor=None, case=case), _state(case))
+    return interleaved, sequential
+
+
+def test_a_trace_meeting_another_trace_of_its_case_before_writing_writes_what_a_later_trace_writes(
+    world: World, city: Any, ft_investigator: Any, client_for: Any, monkeypatch: Any
+) -> None:
+    """Two traces of one case at once: the second to write finds the contacts changed since it read them and
+    works its changes out again, so it inserts none of the first's new contacts twice."""
+    from cordon.apps.tracing import actions
+    from cordon.apps.tracing.models import Case
+
+    _written_world(world, city)
+    ft = client_for(ft_investigator)
+    case = Case.objects.get(pk=post(ft, "/api/cases", world.case_payload(city.ft_person)).json()["id"])
+    first: list[Any] = []
+    interleaved, sequential = _interleaved_and_sequential(
+        case, lambda: first.append(actions.trace_case(actor=None, case=case)), monkeypatch
+    )
+    assert (first[0].added, first[0].total) == (7, 7)
+    assert interleaved == sequential
+    result, state = interleaved
+    assert (result.added, result.updated, result.total) == (0, 7, 7)
+    assert len(state["contacts"]) == 7 and sum(1 for t in state["trail"] if t[0] == "create") == 7
+
+
+def test_a_judgment_between_a_retraces_reading_and_writing_is_kept_and_the_refresh_written(
+    world: World, city: Any, ft_investigator: Any, client_for: Any, monkeypatch: Any
+) -> None:
+    """A re-trace that refreshes a contact (a new shared stay) while an investigator confirms that contact: the
+    decision stays, the refreshed figures are written, both writes count in the version and the audit trail, as
+    when the judgment comes first."""
+    from cordon.apps.tracing import actions
+    from cordon.apps.tracing.models import Case
+
+    _written_world(world, city)
+    ft = client_for(ft_investigator)
+    case = Case.objects.get(pk=post(ft, "/api/cases", world.case_payload(city.ft_person)).json()["id"])
+    assert actions.trace_case(actor=None, case=case).added == 7
+    d, hotel = _day(-2), city.ft_venue.pk
+    scan_store().ingest(scans([(world.touching.pk, hotel, None, _t(d, "10:30"), _t(d, "11:15"))]))
+    touching = Contact.objects.get(case=case, person=world.touching)
+    assert touching.overlap_minutes == 0
+
+    def confirm() -> None:
+        actions.decide_contacts(actor=None, case=case, contact_ids=[touching.pk], decision="confirmed")
+
+    interleaved, sequential = _interleaved_and_sequential(case, confirm, monkeypatch)
+    assert interleaved == sequential
+    result, state = interleaved
+    assert (result.added, result.updated, result.total) == (0, 7, 7)
+    row = state["contacts"][world.touching.pk]
+    assert (row["status"], row["overlap_minutes"], row["version"]) == ("confirmed", 45, 3)
+    assert [t[0] for t in state["trail"] if t[1] == world.touching.pk] == ["create", "update", "update"]

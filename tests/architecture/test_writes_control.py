@@ -63,6 +63,7 @@ COVERS = {
         "move_to_home",
         "extend",
         "release",
+        "refresh_board_tables",
     )
 }
 
@@ -248,7 +249,9 @@ def test_sites_and_rooms(scene: Scene, ran: Callable[..., None]) -> None:
     assert r.status_code == 302
     r = scene.officer.post("/control/sites/W-H2/rooms/", {"numbers": "201-202", "beds": "2"})
     assert r.status_code == 302 and Room.objects.filter(site__code="W-H2").count() == 2
-    ran("save_site", "add_rooms", "set_room_status")
+    # The board's kept capacity (derived rows: not audited), one row per site.
+    assert actions.refresh_board_tables() == 2
+    ran("save_site", "add_rooms", "set_room_status", "refresh_board_tables")
 
 
 def test_placement_transfer_failure_and_arrival(scene: Scene, ran: Callable[..., None]) -> None:

@@ -34,6 +34,7 @@ COVERS = {
     f"{DEMO}.run_outbreak",
     f"{DEMO}.set_up_control",
     f"{DEMO}.screen_fengtai",
+    f"{DEMO}.zone_first_areas",
     f"{DEMO}.play_next_day",
 }
 
@@ -77,7 +78,14 @@ def test_register_and_logins(small_city: Any) -> None:
 
 def test_load_and_load_again(small_city: Any) -> None:
     ran = Ran(
-        "load", "build", "build_city", "ensure_logins", "run_outbreak", "set_up_control", "screen_fengtai"
+        "load",
+        "build",
+        "build_city",
+        "ensure_logins",
+        "run_outbreak",
+        "set_up_control",
+        "screen_fengtai",
+        "zone_first_areas",
     )
     summary = actions.load(city=small_city)
     assert summary.loaded and summary.persons == POPULATION and summary.cases > 0 and summary.samples > 0

@@ -15,10 +15,8 @@ from cordon.apps.jobs import actions
 from cordon.apps.jobs.models import Job, JobProgress
 
 JOBS = "cordon.apps.jobs.actions"
-COVERS = {
-    f"{JOBS}.{name}"
-    for name in ("start", "queued", "cancel", "run_again", "claim", "report", "heartbeat", "finish", "reap")
-}
+_NAMES = ("start", "queued", "cancel", "run_again", "claim", "report", "heartbeat", "finish", "reap", "sweep")
+COVERS = {f"{JOBS}.{name}" for name in _NAMES}
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +36,7 @@ def test_every_job_write_is_audited(city: Any, make_user: Any) -> None:
     actions.claim(job_id=again.pk, worker="host:3")
     JobProgress.objects.filter(job=again).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
     assert actions.reap(stale_after=dt.timedelta(minutes=2)) == [again.pk]
+    assert actions.sweep(keep_for=dt.timedelta(hours=1)) == []  # a worker check keeps no file
     updates = AuditEntry.objects.filter(model="jobs.job", verb="update", object_pk=str(job.pk))
     statuses = [e.changes.get("status", [None, None])[1] for e in updates.order_by("id")]
     assert statuses == ["running", None, "cancelled"]  # claimed, cancel requested, ended

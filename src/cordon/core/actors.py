@@ -61,3 +61,11 @@ class CityReader:
     def __init__(self, jurisdiction: HasPath) -> None:
         self.jurisdiction = jurisdiction
         self.role = str(Role.CITY_COMMANDER)
+
+
+class WholeTree:
+    """The root above every city (``path`` "/"): a ``CityReader`` of it reads every city at once, so an item
+    seen from two cities (a resident of one in a site of the other) is read once."""
+
+    pk = None
+    path = "/"

@@ -71,3 +71,14 @@ def replace_all(
         model._default_manager.all().delete()
         model._default_manager.bulk_create(instances, batch_size=batch)
     return len(instances)
+
+
+def replace_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], *, lock: str
+) -> int:
+    """``replace_all`` for large derived tables: the new rows as plain values (as for ``insert_rows``, with
+    ``COPY`` on PostgreSQL) instead of model instances. Returns the row count."""
+    with transaction.atomic():
+        locks.exclusive(lock)
+        model._default_manager.all().delete()
+        return insert_rows(model, columns, rows)

@@ -22,8 +22,11 @@ A runner returns its result as a dict of plain values: ``summary`` (one sentence
 in their language: runners run under it) and ``link`` (a page to open the result), when it has them.
 
 A kind whose parameters hold something that must not outlive the job (an uploaded file: see
-``cordon.core.uploads``) names a ``cleanup(params)``: the jobs app calls it once the job has ended, whichever
-way (its runner returned or raised, it was cancelled while queued, or its worker was lost and it was reaped).
+``cordon.core.uploads``) names a ``cleanup(params)``. The jobs app calls it as soon as the job is done or its
+runner refused (raised ``ValidationError``: running again would refuse the same). A job that ended otherwise
+(cancelled, queued or running; an unexpected error; its worker lost and reaped) keeps its file so that "Run
+again" can read it: the new job takes it over, or the jobs app's sweep calls ``cleanup`` once
+``CORDON_UPLOAD_KEEP_HOURS`` have passed.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class JobKind:
     label: Any  # a (lazy) translated label: "Trace a case's contacts"
     run: Runner
     may_start: Callable[[Actor], bool]
-    cleanup: Callable[[Mapping[str, Any]], None] | None = None  # once the job has ended, whichever way
+    cleanup: Callable[[Mapping[str, Any]], None] | None = None  # once the job is over (see above)
 
 
 def clean_up(name: str, params: Mapping[str, Any]) -> None:

@@ -3,23 +3,32 @@
 Each app registers the kinds of work it leaves open (tracing: cases not traced, contacts to judge, handovers;
 control: persons not yet under control, transfers, missed tests, alerts, releases due; screening: temporary
 controls, re-samples) from its ``hooks.py``, with the capability needed to see the column and a function that
-counts, per district, how many are open and how many of those are overdue. A board (today the control app's,
-later the command app's) shows every registered kind the user may see, in the registered order, without
-importing the apps that own them.
+counts, per district, how many are open and how many of those are overdue, and one that counts the same items
+grouped also by the jurisdictions whose territory they lie in (the fields a selector scopes them by: a control
+order is seen from its resident's jurisdiction and from its site's), from which the kept counts
+(``apps/tallies``) sum every node's whole subtree. A board (today the control app's, later the command app's)
+shows every registered kind the user may see, in the registered order, without importing the apps that own
+them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import Count, Q, QuerySet
 
 from .actors import Actor
 from .roles import Cap
 
 # district id -> (open, overdue)
 Counts = Mapping[int, tuple[int, int]]
+# (district id, (jurisdiction id or None, ...)) -> (open, overdue): the items of a district whose scoping
+# jurisdictions (one per field a selector scopes them by, in a fixed order) are these; a user sees an item when
+# one of them lies in the user's subtree.
+Placed = Mapping[tuple[int, tuple[int | None, ...]], tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class OpenItemKind:
     order: int  # position on the board, left to right
     capability: Cap  # the column is shown to users whose role has it
     count: Callable[[Actor, dt.datetime], Counts]  # scoped to the user, as of ``now``
+    placed: Callable[[Actor, dt.datetime], Placed]  # the same, grouped also by the scoping jurisdictions
 
 
 _kinds: dict[str, OpenItemKind] = {}
@@ -44,3 +54,29 @@ def register(kind: OpenItemKind) -> None:
 def kinds() -> list[OpenItemKind]:
     """Every registered kind, in board order."""
     return sorted(_kinds.values(), key=lambda k: (k.order, k.key))
+
+
+def placed(
+    qs: QuerySet[Any], district: str, late: Q | bool, places: Sequence[str]
+) -> dict[Any, tuple[int, int]]:
+    """A kind's ``placed`` count from its queryset: grouped by ``district`` and the ``places`` fields (the
+    jurisdiction ids it is scoped by), with how many match ``late`` (``True``: all overdue, ``False``: none)."""
+    annotations: dict[str, Any] = {"n": Count("pk")}
+    if isinstance(late, Q):
+        annotations["late"] = Count("pk", filter=late)
+    width = len(places)
+    out: dict[Any, tuple[int, int]] = {}
+    for r in qs.values_list(district, *places).annotate(**annotations).order_by():
+        n = r[width + 1]
+        overdue = r[width + 2] if isinstance(late, Q) else (n if late else 0)
+        out[(r[0], r[1 : width + 1])] = (n, overdue)
+    return out
+
+
+def seen_from(places: Sequence[int | None], lineage: Mapping[int, Sequence[int]]) -> Collection[int]:
+    """The nodes whose users see an item scoped by ``places`` (``lineage``: a node -> itself and the nodes
+    above it): every node above or at any of them, once."""
+    known = [p for p in places if p is not None]
+    if len(known) == 1:
+        return lineage.get(known[0], ())
+    return {a for p in known for a in lineage.get(p, ())}

@@ -46,8 +46,12 @@ class Cap(models.TextChoices):
     RECORD_HEALTH = "record_health", _("Record daily health checks and samples of persons under control")
     VIEW_SCREENING = "view_screening", _("See screening rounds, coverage and the follow-up of positives")
     MANAGE_SCREENING = "manage_screening", _("Organise screening rounds, sites, tubes and frequency rules")
+    MANAGE_ZONES = "manage_zones", _("Propose, put in force, escalate, downgrade and lift zones")
     SAMPLE = "sample", _("Bind samples to tubes at a sampling site")
     LAB = "lab", _("Receive tubes and record lab results")
+    VIEW_POSTS = "view_posts", _("See duty posts, their plans, who is on duty and the patrols recorded")
+    MANAGE_POSTS = "manage_posts", _("Set up duty posts, patrol plans and who is on duty")
+    PATROL = "patrol", _("Record patrols and inspections at duty posts")
     VIEW_AUDIT = "view_audit", _("Read the audit trail and access log")
     SIMULATE = "simulate", _("Run the outbreak simulator and compare response strategies")
     ADMIN = "admin", _("Configure the system")
@@ -58,7 +62,17 @@ _READ = frozenset({Cap.VIEW_JURISDICTIONS, Cap.VIEW_PERSONS, Cap.VIEW_VENUES})
 
 ROLE_CAPS: dict[str, frozenset[Cap]] = {
     Role.CITY_COMMANDER: _READ
-    | {Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING, Cap.MANAGE_SCREENING, Cap.SIMULATE},
+    | {
+        Cap.EXPORT,
+        Cap.VIEW_CASES,
+        Cap.VIEW_CONTROL,
+        Cap.VIEW_SCREENING,
+        Cap.MANAGE_SCREENING,
+        Cap.MANAGE_ZONES,
+        Cap.SIMULATE,
+        Cap.VIEW_POSTS,
+        Cap.MANAGE_POSTS,
+    },
     Role.DISTRICT_COMMANDER: _READ
     | {
         Cap.EXPORT,
@@ -68,11 +82,32 @@ ROLE_CAPS: dict[str, frozenset[Cap]] = {
         Cap.VIEW_SCREENING,
         Cap.MANAGE_SCREENING,
         Cap.SIMULATE,
+        Cap.MANAGE_ZONES,
+        Cap.VIEW_POSTS,
+        Cap.MANAGE_POSTS,
     },
     Role.STREET_OFFICER: _READ
-    | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.EXPORT, Cap.VIEW_CASES, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING},
+    | {
+        Cap.VIEW_PII,
+        Cap.EDIT_PERSONS,
+        Cap.EXPORT,
+        Cap.VIEW_CASES,
+        Cap.VIEW_CONTROL,
+        Cap.VIEW_SCREENING,
+        Cap.VIEW_POSTS,
+        Cap.MANAGE_POSTS,
+        Cap.PATROL,
+    },
     Role.GRID_WORKER: _READ
-    | {Cap.VIEW_PII, Cap.EDIT_PERSONS, Cap.VIEW_CONTROL, Cap.RECORD_HEALTH, Cap.VIEW_SCREENING},
+    | {
+        Cap.VIEW_PII,
+        Cap.EDIT_PERSONS,
+        Cap.VIEW_CONTROL,
+        Cap.RECORD_HEALTH,
+        Cap.VIEW_SCREENING,
+        Cap.VIEW_POSTS,
+        Cap.PATROL,
+    },
     Role.INVESTIGATOR: _READ
     | {Cap.VIEW_PII, Cap.VIEW_CASES, Cap.TRACE, Cap.RECEIVE_LINKAGE, Cap.VIEW_CONTROL},
     Role.QUARANTINE_OFFICER: _READ
@@ -90,7 +125,7 @@ ROLE_CAPS: dict[str, frozenset[Cap]] = {
     Role.CHECKPOINT_STAFF: frozenset({Cap.VIEW_VENUES}),
     Role.SERVICE_DISPATCHER: _READ | {Cap.VIEW_PII, Cap.VIEW_CONTROL},
     Role.INDUSTRY_REGULATOR: _READ | {Cap.EXPORT, Cap.VIEW_SCREENING},
-    Role.AUDITOR: _READ | {Cap.VIEW_AUDIT, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING},
+    Role.AUDITOR: _READ | {Cap.VIEW_AUDIT, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING, Cap.VIEW_POSTS},
     Role.ADMINISTRATOR: _ALL,
 }
 

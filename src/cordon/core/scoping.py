@@ -87,6 +87,10 @@ class Scope:
         """A filter keeping rows whose ``field`` jurisdiction lies in the user's subtree."""
         if self.path is None:
             return Q(pk__in=[])
+        if (
+            self.path == "/"
+        ):  # the whole tree (a recount's reader): any row with a jurisdiction, without a join
+            return Q(**{f"{field}__isnull": False})
         return Q(**{f"{field}__path__startswith": self.path})
 
     def filter(

@@ -84,11 +84,13 @@ def _register() -> None:
     from cordon.apps.control.api import router as control
     from cordon.apps.dataio.api import router as dataio
     from cordon.apps.geo.api import router as geo
+    from cordon.apps.gridwork.api import router as gridwork
     from cordon.apps.people.api import router as people
     from cordon.apps.screening.api import router as screening
     from cordon.apps.simulation.api import router as simulation
     from cordon.apps.tracing.api import router as tracing
     from cordon.apps.venues.api import router as venues
+    from cordon.apps.zones.api import router as zones
 
     api.add_router("/", accounts)
     api.add_router("/", geo)
@@ -100,6 +102,8 @@ def _register() -> None:
     api.add_router("/", control)
     api.add_router("/", screening)
     api.add_router("/", simulation)
+    api.add_router("/", zones)
+    api.add_router("/", gridwork)
     api.add_router("/", command)
 
 

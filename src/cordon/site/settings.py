@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +58,8 @@ INSTALLED_APPS = [
     "cordon.apps.tracing",
     "cordon.apps.control",
     "cordon.apps.screening",
+    "cordon.apps.zones",
+    "cordon.apps.gridwork",
     "cordon.apps.web",
     "cordon.apps.demo",
     "cordon.apps.simulation",
@@ -89,6 +93,9 @@ CORDON_TALLY_STALE_SECONDS = float(os.environ.get("CORDON_TALLY_STALE_SECONDS", 
 # CORDON_ROLLUP_STALE_SECONDS).
 CORDON_ROLLUP_SECONDS = float(os.environ.get("CORDON_ROLLUP_SECONDS", 60))
 CORDON_ROLLUP_STALE_SECONDS = float(os.environ.get("CORDON_ROLLUP_STALE_SECONDS", 600))
+# Zones (cordon.apps.zones): every CORDON_ZONE_EVALUATE_SECONDS a worker evaluates every zone against the rules in
+# force and records the transitions they propose (each at most once a day; people decide them).
+CORDON_ZONE_EVALUATE_SECONDS = float(os.environ.get("CORDON_ZONE_EVALUATE_SECONDS", 3600))
 # How much lower a worker's CPU priority is than the web server's (os.nice; 0 to leave it equal).
 CORDON_WORKER_NICE = int(os.environ.get("CORDON_WORKER_NICE", 10))
 CORDON_JOB_HEARTBEAT_SECONDS = float(os.environ.get("CORDON_JOB_HEARTBEAT_SECONDS", 10))
@@ -224,7 +231,7 @@ STATICFILES_DIRS = [
     ("vendor/cytoscape", _NODE / "cytoscape" / "dist"),
     ("vendor/echarts", _NODE / "echarts" / "dist"),
 ]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
@@ -244,8 +251,28 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 # Uploaded files waiting for the background job that reads them (an import, a batch of scans), under random
-# names; each job deletes its file when it ends. Web servers and workers must share this folder.
+# names; each job deletes its file when it ends. Kept in the storage STORAGES["uploads"] (cordon.core.uploads),
+# which web servers and workers must share: by default this folder; CORDON_UPLOAD_STORAGE (a Django storage class)
+# and CORDON_UPLOAD_STORAGE_OPTIONS (its options, JSON) point it elsewhere (docs/operations.md).
 CORDON_UPLOAD_DIR = Path(os.environ.get("CORDON_UPLOAD_DIR", VAR_DIR / "uploads")).resolve()
+# A job that ended without using up its upload (cancelled, its worker lost, an unexpected error) keeps it this
+# long so that "Run again" can read it; then it is deleted.
+CORDON_UPLOAD_KEEP_HOURS = float(os.environ.get("CORDON_UPLOAD_KEEP_HOURS", 24))
+CORDON_UPLOAD_STORAGE = os.environ.get("CORDON_UPLOAD_STORAGE", "")
+CORDON_UPLOAD_STORAGE_OPTIONS = json.loads(os.environ.get("CORDON_UPLOAD_STORAGE_OPTIONS", "") or "{}")
+STORAGES["uploads"] = (
+    {"BACKEND": CORDON_UPLOAD_STORAGE, "OPTIONS": CORDON_UPLOAD_STORAGE_OPTIONS}
+    if CORDON_UPLOAD_STORAGE
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # personal data waits here: for Cordon's user only
+        "OPTIONS": {
+            "location": str(CORDON_UPLOAD_DIR),
+            "directory_permissions_mode": 0o700,
+            "file_permissions_mode": 0o600,
+        },
+    }
+)
 
 # --- Application ----------------------------------------------------------------------------------------
 CORDON_CITY_NAME = os.environ.get("CORDON_CITY_NAME", "")

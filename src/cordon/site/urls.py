@@ -21,6 +21,8 @@ urlpatterns = [
     path("tracing/", include("cordon.apps.tracing.urls")),
     path("control/", include("cordon.apps.control.urls")),
     path("screening/", include("cordon.apps.screening.urls")),
+    path("zones/", include("cordon.apps.zones.urls")),
+    path("gridwork/", include("cordon.apps.gridwork.urls")),
     path("jobs/", include("cordon.apps.jobs.urls")),
     path("demo/", include("cordon.apps.demo.urls")),
     path("simulation/", include("cordon.apps.simulation.urls")),

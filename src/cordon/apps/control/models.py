@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cordon.core.actions import DERIVED
 from cordon.core.versions import Versioned
 from cordon.engine import quarantine as engine
 
@@ -483,3 +484,52 @@ class Extension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} +{self.days}"
+
+
+# --- Kept for the board (derived: recounted by workers, replaced whole, never edited, so not audited) ----------
+
+
+class SiteTally(models.Model):
+    """The board's table per isolation site: tests missed and health alerts open of the orders at ``site`` that
+    a user of ``jurisdiction`` sees (the residents of its subtree, or any resident when the site lies in it),
+    as of the last recount (every ``CORDON_TALLY_SECONDS``, with the kept open-item counts)."""
+
+    audit_policy = DERIVED
+
+    jurisdiction = models.ForeignKey(
+        "geo.Jurisdiction", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    site = models.ForeignKey(
+        IsolationSite, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    missed_tests = models.IntegerField(_("tests missed"))
+    alerts = models.IntegerField(_("health alerts"))
+    counted_at = models.DateTimeField(_("counted at"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["jurisdiction", "site"], name="sitetally_node_site")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} seen from {self.jurisdiction_id}: {self.missed_tests}, {self.alerts}"
+
+
+class SiteCapacity(models.Model):
+    """A site's rooms and beds by status and its persons staying and reserved (``selectors.Capacity``), as of the
+    last recount, for the board's capacity table."""
+
+    audit_policy = DERIVED
+
+    site = models.OneToOneField(IsolationSite, on_delete=models.CASCADE, related_name="+")
+    rooms = models.IntegerField(_("rooms"))
+    beds = models.IntegerField(_("beds"))
+    available_rooms = models.IntegerField(_("available rooms"))
+    available_beds = models.IntegerField(_("available beds"))
+    occupied_rooms = models.IntegerField(_("occupied rooms"))
+    persons = models.IntegerField(_("persons"))
+    reserved = models.IntegerField(_("reserved"))
+    cleaning = models.IntegerField(_("cleaning"))
+    out_of_service = models.IntegerField(_("out of service"))
+    counted_at = models.DateTimeField(_("counted at"))
+
+    def __str__(self) -> str:
+        return f"{self.site_id}: {self.available_rooms}/{self.rooms}"

@@ -7,6 +7,7 @@ from . import views
 app_name = "control"
 urlpatterns = [
     path("", views.board, name="board"),
+    path("clocks/", views.clocks, name="clocks"),
     path("queue/", views.queue, name="queue"),
     path("allocate/", views.allocate, name="allocate"),
     path("transfers/", views.transfers, name="transfers"),

@@ -29,7 +29,7 @@ def _import_job(progress: jobs.Progress, params: Mapping[str, Any], actor: Actor
         raise ValidationError(gettext("An import is started by a person."))
     kind, filename = str(params.get("kind", "")), str(params.get("filename", ""))
     result = actions.import_file(
-        actor=actor, kind=kind, data=uploads.kept(params).read_bytes(), filename=filename, report=progress
+        actor=actor, kind=kind, data=uploads.read(params), filename=filename, report=progress
     )
     if not result.ok:
         raise ValidationError(result.describe())

@@ -42,7 +42,7 @@ def index(request: AuthedRequest) -> HttpResponse:
 
 @page(Cap.IMPORT)
 def upload(request: AuthedRequest) -> HttpResponse:
-    """The import form. A posted file is kept under the uploads folder and imported by a background job
+    """The import form. A posted file is kept in the uploads storage and imported by a background job
     (``dataio.import``); the page goes to that job, which shows its progress, then its result or the row
     problems."""
     kind = request.POST.get("kind") or request.GET.get("kind") or "persons"

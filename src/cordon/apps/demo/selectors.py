@@ -169,3 +169,16 @@ def print_logins(logins: Sequence[Login] = LOGINS) -> None:
     for username, role, scope in rows:
         print(f"  {_pad(username, user_w)}  {_pad(role, role_w)}  {scope}")
     print()
+
+
+def cases_living_in(node: Jurisdiction, limit: int = 50) -> list[Case]:
+    """Cases whose person lives under ``node`` (the demo's zones name them as their cause)."""
+    return list(Case.objects.filter(person__home_building__jurisdiction__path__startswith=node.path)[:limit])
+
+
+def area_with_buildings(code: str) -> Jurisdiction | None:
+    """The jurisdiction ``code`` when it exists and holds buildings (a zone is made of them), else ``None``."""
+    node = Jurisdiction.objects.filter(code=code).first()
+    if node is None or not Building.objects.filter(jurisdiction__path__startswith=node.path).exists():
+        return None
+    return node

@@ -92,6 +92,16 @@ def city_root() -> Jurisdiction | None:
     return Jurisdiction.objects.filter(parent__isnull=True).order_by("path").first()
 
 
+def lineage() -> dict[int, tuple[int, ...]]:
+    """Every node's id -> the ids of every node above it, from the top, and its own (for the kept counts, which
+    count an item at every node that sees it)."""
+    nodes = list(Jurisdiction.objects.values_list("pk", "code", "path"))
+    by_code = {code: pk for pk, code, _path in nodes}
+    return {
+        pk: tuple(by_code[c] for c in path.strip("/").split("/") if c in by_code) for pk, _code, path in nodes
+    }
+
+
 def district_of(node: Jurisdiction) -> Jurisdiction:
     """The district (second level of the tree) a jurisdiction lies in; the node itself above that level."""
     codes = [c for c in node.path.split("/") if c]

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
+from django.db.models import DateTimeField, ExpressionWrapper
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
@@ -99,8 +101,9 @@ def cancel(*, actor: Actor, job: Job, source: str = "web") -> Job:
     if job.finished:
         raise ValidationError(_("This job has already finished."))
     if job.status == Job.Status.QUEUED:
-        audit.change(actor, job, source=source, status=Job.Status.CANCELLED, finished_at=timezone.now())
-        _clean_up_on_commit(job)
+        audit.change(
+            actor, job, source=source, status=Job.Status.CANCELLED, finished_at=timezone.now(), **_kept(job)
+        )
     else:
         audit.change(actor, job, source=source, cancel_requested=True)
     return job
@@ -111,10 +114,13 @@ def run_again(*, actor: Actor, job: Job, source: str = "web") -> Job:
     """Start a finished job again with the same parameters (after a failure, a cancel or a killed worker)."""
     if not may_manage(actor, job):
         raise PermissionDenied
-    job = Job.objects.get(pk=job.pk)
+    job = Job.objects.select_for_update().get(pk=job.pk)
     if not job.finished:
         raise ValidationError(_("This job is still running."))
-    return start(actor=actor, kind=job.kind, params=job.params, retry_of=job, source=source)
+    again = start(actor=actor, kind=job.kind, params=job.params, retry_of=job, source=source)
+    if job.result.get(Job.KEPT):  # its file goes to the new job, which cleans up after it
+        audit.change(actor, job, source=source, result={k: v for k, v in job.result.items() if k != Job.KEPT})
+    return again
 
 
 # --- The worker's side ----------------------------------------------------------------------------------------
@@ -126,24 +132,30 @@ def claim(*, job_id: int, worker: str) -> Job | None:
     job = Job.objects.select_for_update().filter(pk=job_id).first()
     if job is None or job.status != Job.Status.QUEUED:
         return None
-    now = timezone.now()
-    audit.change(None, job, source=WORKER, status=Job.Status.RUNNING, started_at=now, worker=worker[:128])
-    JobProgress.objects.filter(job_id=job_id).update(heartbeat_at=now, note="")
+    audit.change(
+        None, job, source=WORKER, status=Job.Status.RUNNING, started_at=timezone.now(), worker=worker[:128]
+    )
+    JobProgress.objects.filter(job_id=job_id).update(heartbeat_at=Now(), note="")
     return job
 
 
 @action
 def report(*, job_id: int, done: int, total: int | None, note: str) -> bool:
-    """Record how far a job has got (and that its worker is alive); whether someone asked it to stop."""
+    """Record how far a job has got (and that its worker is alive, at the database's time: see ``heartbeat``);
+    whether someone asked it to stop."""
     JobProgress.objects.filter(job_id=job_id).update(
-        done=done, total=total, note=note[:300], heartbeat_at=timezone.now()
+        done=done, total=total, note=note[:300], heartbeat_at=Now()
     )
     return bool(Job.objects.filter(pk=job_id, cancel_requested=True).exists())
 
 
 @action
 def heartbeat(*, job_id: int) -> None:
-    JobProgress.objects.filter(job_id=job_id).update(heartbeat_at=timezone.now())
+    """Say that the job's worker is alive. The time is the database's (``Now()`` in the ``UPDATE``), never the
+    worker's: workers on other machines, whose clocks may be off, and the reaper (``reap``, which compares in
+    SQL too) then read one clock, so a worker whose clock is behind is not reaped alive and one whose clock is
+    ahead does not keep its job "running" after it died."""
+    JobProgress.objects.filter(job_id=job_id).update(heartbeat_at=Now())
 
 
 @action
@@ -190,15 +202,20 @@ def _alive_here(worker: str) -> bool:
     return True
 
 
+def _before(age: dt.timedelta) -> ExpressionWrapper:
+    """The database's time ``age`` ago, as an expression (compared in SQL: see ``heartbeat``)."""
+    return ExpressionWrapper(Now() - age, output_field=DateTimeField())
+
+
 @action
 def reap(*, stale_after: dt.timedelta) -> list[int]:
     """Fail the running jobs whose worker has not been heard from for ``stale_after`` (killed, or its machine
     lost): never left "running" for ever. What they committed is whole (runners commit in complete steps); the
-    job page offers to run them again."""
-    cutoff = timezone.now() - stale_after
+    job page offers to run them again. "Not heard from" is measured on the database's clock, which also set the
+    heartbeats (``heartbeat``), not on this machine's."""
     stale = list(
         Job.objects.select_for_update()
-        .filter(status=Job.Status.RUNNING, progress__heartbeat_at__lt=cutoff)
+        .filter(status=Job.Status.RUNNING, progress__heartbeat_at__lt=_before(stale_after))
         .select_related("progress")
     )
     stale = [job for job in stale if not _alive_here(job.worker)]
@@ -216,19 +233,21 @@ def reap(*, stale_after: dt.timedelta) -> list[int]:
             status=Job.Status.FAILED,
             finished_at=timezone.now(),
             error=error,
+            **_kept(job),
         )
-        _clean_up_on_commit(job)
     return [job.pk for job in stale] + _reap_unstarted(stale_after)
 
 
 def _reap_unstarted(stale_after: dt.timedelta) -> list[int]:
     """Queued jobs that will never start: never put on the queue, or whose queue entry failed, ended, vanished,
-    or was taken by a worker that stopped before it could claim the job."""
-    now = timezone.now()
+    or was taken by a worker that stopped before it could claim the job. Ages are compared in SQL, with the
+    database's clock (as ``reap``)."""
+    queued = Job.objects.select_for_update().filter(status=Job.Status.QUEUED)
+    never = set(queued.filter(task_id="", created_at__lt=_before(NEVER_QUEUED)).values_list("pk", flat=True))
     lost = []
-    for job in Job.objects.select_for_update().filter(status=Job.Status.QUEUED):
+    for job in queued:
         if not job.task_id:
-            if job.created_at < now - NEVER_QUEUED:
+            if job.pk in never:
                 lost.append(job)
             continue
         entry = DBTaskResult.objects.filter(pk=job.task_id).values("status", "started_at").first()
@@ -237,23 +256,48 @@ def _reap_unstarted(stale_after: dt.timedelta) -> list[int]:
             or entry["status"] in ("FAILED", "SUCCESSFUL")
             or (
                 entry["status"] == "RUNNING"
-                and entry["started_at"]
-                and entry["started_at"] < now - stale_after
+                and DBTaskResult.objects.filter(pk=job.task_id, started_at__lt=_before(stale_after)).exists()
             )
         ):
             lost.append(job)
+    now = timezone.now()
     for job in lost:
         with override(job.language or None):
             error = _(
                 "This job could not be started (its worker stopped or the queue lost it). Run it again."
             )
-        audit.change(None, job, source=WORKER, status=Job.Status.FAILED, finished_at=now, error=error)
-        _clean_up_on_commit(job)
+        audit.change(
+            None, job, source=WORKER, status=Job.Status.FAILED, finished_at=now, error=error, **_kept(job)
+        )
     return [job.pk for job in lost]
 
 
+def _kept(job: Job) -> dict[str, Any]:
+    """For a job ended without its runner finishing (cancelled, its worker lost): its kind's files (an upload)
+    are kept so that it can run again (``Job.KEPT`` in its result; ``sweep`` cleans up after it later)."""
+    found = jobs.kind(job.kind)
+    if found is None or found.cleanup is None:
+        return {}
+    return {"result": {**job.result, Job.KEPT: True}}
+
+
+@action
+def sweep(*, keep_for: dt.timedelta) -> list[int]:
+    """Clean up after the jobs that ended ``keep_for`` ago (the database's clock) with their files kept to run
+    again (``Job.KEPT``) and were not run again: their uploads are deleted (once this commits) and the jobs no
+    longer offer to run again."""
+    ended = list(
+        Job.objects.select_for_update()
+        .filter(status__in=Job.FINISHED, finished_at__lt=_before(keep_for), result__has_key=Job.KEPT)
+        .order_by("pk")
+    )
+    for job in ended:
+        audit.change(None, job, source=WORKER, result={k: v for k, v in job.result.items() if k != Job.KEPT})
+        _clean_up_on_commit(job)
+    return [job.pk for job in ended]
+
+
 def _clean_up_on_commit(job: Job) -> None:
-    """A job that ended without its runner (cancelled while queued, or reaped): its kind's ``cleanup`` once the
-    ending is committed (a rolled-back cancel keeps the job's files)."""
+    """A job whose files were kept to run again (``sweep``): its kind's ``cleanup`` once that is committed."""
     kind, params = job.kind, dict(job.params)
     transaction.on_commit(lambda: jobs.clean_up(kind, params))

@@ -1,5 +1,6 @@
 """What the jobs app contributes: the executor the queued task runs (``cordon.core.jobs.execute``), the reaper
-every worker runs on a clock (``run.reap_lost``), and the worker check an administrator runs to see that
+and the sweep of files kept to run jobs again that every worker runs on a clock (``run.reap_lost``,
+``run.sweep_kept``), and the worker check an administrator runs to see that
 workers pick jobs up and report progress."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ periodic.register(
         "jobs.reap", lambda: max(5.0, float(settings.CORDON_JOB_STALE_SECONDS) / 4), run.reap_lost
     )
 )
+periodic.register(periodic.Periodic("jobs.sweep", lambda: 300.0, run.sweep_kept))
 
 CHECK_MAX_SECONDS = 600
 

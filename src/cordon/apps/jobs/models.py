@@ -66,12 +66,19 @@ class Job(models.Model):
     def finished(self) -> bool:
         return self.status in self.FINISHED
 
+    # In ``result``: the job ended without using up what its kind cleans up after (its uploaded file), which is
+    # kept so that it can run again, until it does or ``CORDON_UPLOAD_KEEP_HOURS`` pass (``actions.sweep``).
+    KEPT = "kept_for_retry"
+
     @property
     def runs_again(self) -> bool:
-        """Whether "run again" can work: not for a kind that cleans up after itself (an upload, deleted when its
-        job ends)."""
+        """Whether "run again" can work: always for a kind with nothing to clean up after; for one that cleans up
+        after itself (an upload), while the job's file is kept for it (a job that failed for a lost worker, an
+        unexpected error or a cancel; not one done or whose file was refused, nor once its file has gone)."""
         found = jobs.kind(self.kind)
-        return found is not None and found.cleanup is None
+        if found is None:
+            return False
+        return found.cleanup is None or bool(isinstance(self.result, dict) and self.result.get(self.KEPT))
 
 
 class JobProgress(models.Model):

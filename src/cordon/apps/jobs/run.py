@@ -112,12 +112,18 @@ def execute(job_id: int) -> None:
             result = kind.run(progress, job.params, job.started_by)
     except JobCancelled:
         beat.stop()
-        _end(job, status=Job.Status.CANCELLED, result={"done": progress.done, "total": progress.total})
+        done: dict[str, object] = {"done": progress.done, "total": progress.total}
+        _end(job, status=Job.Status.CANCELLED, result=done, keep=True)
+    except ValidationError as exc:  # refused (its file, its case): running again would refuse the same
+        beat.stop()
+        log.info("job %s (%s) refused: %s", job_id, job.kind, exc)
+        with override(language):
+            _end(job, status=Job.Status.FAILED, error=_error_text(exc))
     except Exception as exc:  # a job that fails is recorded as failed with its reason, never lost
         beat.stop()
         log.exception("job %s (%s) failed", job_id, job.kind)
         with override(language):
-            _end(job, status=Job.Status.FAILED, error=_error_text(exc))
+            _end(job, status=Job.Status.FAILED, error=_error_text(exc), keep=True)
     else:
         beat.stop()
         actions.report(job_id=job_id, done=progress.done, total=progress.total, note="")
@@ -126,14 +132,37 @@ def execute(job_id: int) -> None:
         beat.stop()  # also when the worker is told to exit at once (SystemExit): the job is then reaped
 
 
-def _end(job: Job, *, status: str, result: dict[str, object] | None = None, error: str = "") -> None:
+def _end(
+    job: Job, *, status: str, result: dict[str, object] | None = None, error: str = "", keep: bool = False
+) -> None:
     """Record how the job ended, then clean up after it (its uploaded file): only once the end is recorded, so
-    a worker stopped half way leaves the file for the reaper's cleanup."""
+    a worker stopped half way leaves the file for the reaper. With ``keep`` (a cancel, an unexpected error: the
+    job may well run again) a kind that cleans up after itself keeps its file to run again (``Job.KEPT``),
+    until it does or ``actions.sweep`` deletes it."""
+    found = jobs.kind(job.kind)
+    keep = keep and found is not None and found.cleanup is not None
+    if keep:
+        result = {**(result or {}), Job.KEPT: True}
     ended = actions.finish(job_id=job.pk, status=status, result=result, error=error, worker=job.worker)
     if ended is None:
         log.warning("job %s was ended by someone else (reaped) before its worker finished it", job.pk)
+        return
+    if keep:
         return
     try:
         jobs.clean_up(job.kind, job.params)
     except OSError:  # the job has ended and is recorded; a file left behind is logged, not the job's failure
         log.exception("job %s (%s): its cleanup failed", job.pk, job.kind)
+
+
+def sweep_kept() -> list[int]:
+    """Delete the files kept to run jobs again once ``CORDON_UPLOAD_KEEP_HOURS`` have passed (``actions.sweep``);
+    a busy SQLite waits for the next round. Run by every worker on a clock (``hooks.py``)."""
+    hours = float(getattr(settings, "CORDON_UPLOAD_KEEP_HOURS", 24))
+    try:
+        swept = actions.sweep(keep_for=dt.timedelta(hours=hours))
+    except OperationalError:
+        return []
+    for job_id in swept:
+        log.info("job %s: the file kept to run it again was deleted", job_id)
+    return swept

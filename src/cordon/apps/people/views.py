@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from cordon.apps.geo import selectors as geo
+from cordon.core import personmarks
 from cordon.core.access import AuthedRequest, page
 from cordon.core.actors import Actor
 from cordon.core.pages import conflict_text, found
@@ -38,13 +39,16 @@ def person_search(request: AuthedRequest) -> HttpResponse:
     page_obj = (
         Paginator(results, PAGE_SIZE).get_page(request.GET.get("page")) if results is not None else None
     )
+    shown = list(page_obj or [])
+    marks = personmarks.marks_for(user, [p.pk for p in shown])
     rows = [
         {
             "person": p,
             "national_id": selectors.national_id_for(user, p, listed=True),
             "phone": selectors.phone_for(user, p, listed=True),
+            "marks": marks.get(p.pk, []),
         }
-        for p in (page_obj or [])
+        for p in shown
     ]
     context = {
         "query": query,
@@ -74,6 +78,7 @@ def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "national_id": selectors.national_id_for(user, person),
             "phone": selectors.phone_for(user, person),
             "members": members,
+            "marks": personmarks.marks_for(user, [person.pk]).get(person.pk, []),
         },
     )
 

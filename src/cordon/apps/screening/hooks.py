@@ -9,11 +9,23 @@ from cordon.core.roles import Cap
 
 from . import selectors
 
-for key, label, order, count in (
-    ("temporary_controls", _("Under temporary control"), 90, selectors.temporary_controls_by_district),
-    ("resamples", _("Re-samples overdue"), 100, selectors.overdue_resamples_by_district),
+for key, label, order, count, placed in (
+    (
+        "temporary_controls",
+        _("Under temporary control"),
+        90,
+        selectors.temporary_controls_by_district,
+        selectors.temporary_controls_placed,
+    ),
+    (
+        "resamples",
+        _("Re-samples overdue"),
+        100,
+        selectors.overdue_resamples_by_district,
+        selectors.overdue_resamples_placed,
+    ),
 ):
-    openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_SCREENING, count))
+    openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_SCREENING, count, placed))
 
 badges.register(
     badges.Badge(

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from cordon.apps.geo.models import IndustrySector, Jurisdiction, Level
 from cordon.apps.people.models import Person
-from cordon.core import live
+from cordon.core import live, openitems
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope, may_change
@@ -372,6 +372,20 @@ def overdue_resamples_by_district(user: Actor, now: dt.datetime) -> dict[int, tu
         .order_by()
     )
     return {r["district_id"]: (r["n"], r["n"]) for r in rows}
+
+
+def temporary_controls_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    """``temporary_controls_by_district`` grouped also by jurisdiction (for the kept counts)."""
+    scope = _scope(user)
+    qs = TemporaryControl.objects.filter(scope.territory("jurisdiction"), lifted_at__isnull=True)
+    return openitems.placed(qs, "district_id", False, ["jurisdiction_id"])
+
+
+def overdue_resamples_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    """``overdue_resamples_by_district`` grouped also by jurisdiction (for the kept counts)."""
+    scope = _scope(user)
+    qs = ResampleTask.objects.filter(scope.territory("jurisdiction"), status=TaskStatus.DUE, due_at__lt=now)
+    return openitems.placed(qs, "district_id", True, ["jurisdiction_id"])
 
 
 # --- Key industries ----------------------------------------------------------------------------------------

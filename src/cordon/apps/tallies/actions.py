@@ -8,44 +8,35 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from cordon.apps.geo.models import Jurisdiction, Level
-from cordon.core import bulk, openitems
+from cordon.core import bulk
 from cordon.core.actions import action
 
 from . import selectors
 from .models import OpenItemTally
 
+COLUMNS = ["kind", "jurisdiction_id", "district_id", "open", "overdue", "counted_at"]
+
 
 @dataclass(frozen=True)
 class Drift:
     kind: str
+    jurisdiction_id: int  # the node whose territory is counted
     district_id: int
     kept: tuple[int, int]
     actual: tuple[int, int]
 
 
 def _replace(counts: selectors.Counts, now: dt.datetime) -> int:
-    """Replace the kept counts (the recount ran before, holding no lock): a count for every kind and district."""
-    districts = list(Jurisdiction.objects.filter(level=Level.DISTRICT).values_list("pk", flat=True))
-    rows = [
-        OpenItemTally(
-            kind=kind.key,
-            district_id=d,
-            open=counts.get((kind.key, d), (0, 0))[0],
-            overdue=counts.get((kind.key, d), (0, 0))[1],
-            counted_at=now,
-        )
-        for kind in openitems.kinds()
-        for d in districts
-    ]
-    return bulk.replace_all(OpenItemTally, rows, lock="tallies.replace")
+    """Replace the kept counts (the recount ran before, holding no lock), with ``COPY`` on PostgreSQL."""
+    rows = ((kind, node, d, n, late, now) for (kind, node, d), (n, late) in counts.items())
+    return bulk.replace_rows(OpenItemTally, COLUMNS, rows, lock="tallies.replace")
 
 
 @action(atomic=False)
 def refresh(*, now: dt.datetime | None = None) -> int:
-    """Recount every kind of open item per district (reads only, outside any transaction: on SQLite a write
-    transaction would hold every other writer for the recount's seconds) and replace the kept counts in one
-    transaction (a reader sees the old counts or the new ones). Returns how many counts were written."""
+    """Recount every kind of open item per node and district (reads only, outside any transaction: on SQLite a
+    write transaction would hold every other writer for the recount's seconds) and replace the kept counts in
+    one transaction (a reader sees the old counts or the new ones). Returns how many counts were written."""
     now = now or timezone.now()
     return _replace(selectors.recount(now), now)
 
@@ -58,9 +49,10 @@ def reconcile(*, now: dt.datetime | None = None) -> list[Drift]:
     actual = selectors.recount(now)
     kept = selectors.stored()
     drift = [
-        Drift(kind, district, kept.get((kind, district), (0, 0)), actual.get((kind, district), (0, 0)))
-        for kind, district in sorted(set(actual) | set(kept))
-        if kept.get((kind, district), (0, 0)) != actual.get((kind, district), (0, 0))
+        Drift(kind, node, district, kept.get(key, (0, 0)), actual.get(key, (0, 0)))
+        for key in sorted(set(actual) | set(kept))
+        for kind, node, district in [key]
+        if kept.get(key, (0, 0)) != actual.get(key, (0, 0))
     ]
     _replace(actual, now)
     return drift

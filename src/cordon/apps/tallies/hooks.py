@@ -18,9 +18,11 @@ def _reconcile() -> int:
     drift = actions.reconcile()
     for d in drift:
         log.warning(
-            "kept count %s of district %s was %s (open, overdue), the source tables say %s: repaired",
+            "kept count %s of district %s seen from node %s was %s (open, overdue), the source tables say %s: "
+            "repaired",
             d.kind,
             d.district_id,
+            d.jurisdiction_id,
             d.kept,
             d.actual,
         )

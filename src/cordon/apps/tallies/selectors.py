@@ -3,45 +3,56 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
 
+from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import Jurisdiction, Level
 from cordon.core import openitems
-from cordon.core.actors import Actor, CityReader
+from cordon.core.actors import Actor, CityReader, WholeTree
 from cordon.core.scoping import Scope
 
 from .models import OpenItemTally
 
-# (kind, district id) -> (open, overdue)
-Counts = dict[tuple[str, int], tuple[int, int]]
+# (kind, jurisdiction id, district id) -> (open, overdue)
+Counts = dict[tuple[str, int, int], tuple[int, int]]
 
 
 def recount(now: dt.datetime) -> Counts:
-    """Every registered kind of open item, counted from its source tables, per district of every city."""
-    out: Counts = {}
-    for city in Jurisdiction.objects.filter(level=Level.CITY):
-        reader = CityReader(city)
-        # A city's reader may also see items of another city's districts (an order placed at a site here for
-        # a resident there): each district is counted by its own city only.
-        own = set(
-            Jurisdiction.objects.filter(level=Level.DISTRICT, path__startswith=city.path).values_list(
-                "pk", flat=True
-            )
-        )
-        for kind in openitems.kinds():
-            for district_id, (n, late) in kind.count(reader, now).items():
-                if district_id not in own:
-                    continue
-                before = out.get((kind.key, district_id), (0, 0))
-                out[(kind.key, district_id)] = (before[0] + n, before[1] + late)
-    return out
+    """Every registered kind of open item, counted from its source tables once (every city at once), per
+    district of the items and per node that sees them: an item counts at every node above (and at) any of the
+    jurisdictions it is scoped by, once. Every district's own count and its city's are there, zero too."""
+    up = geo.lineage()
+    reader = CityReader(WholeTree())
+    out: dict[tuple[str, int, int], list[int]] = defaultdict(lambda: [0, 0])
+    districts = list(Jurisdiction.objects.filter(level=Level.DISTRICT).values_list("pk", "path"))
+    for kind in openitems.kinds():
+        seen: dict[tuple[int | None, ...], Collection[int]] = {}
+        for (district_id, places), (n, late) in kind.placed(reader, now).items():
+            nodes = seen.get(places)
+            if nodes is None:
+                nodes = seen[places] = openitems.seen_from(places, up)
+            for node in nodes:
+                c = out[(kind.key, node, district_id)]
+                c[0] += n
+                c[1] += late
+        for district_id, _path in districts:
+            for node in up.get(district_id, ())[-2:]:  # the city (when there is one) and the district
+                out.setdefault((kind.key, node, district_id), [0, 0])  # zero unless counted
+    return {k: (v[0], v[1]) for k, v in out.items()}
 
 
 def stored() -> Counts:
-    return {(t.kind, t.district_id): (t.open, t.overdue) for t in OpenItemTally.objects.all()}
+    return {
+        (kind, node, district): (n, late)
+        for kind, node, district, n, late in OpenItemTally.objects.values_list(
+            "kind", "jurisdiction_id", "district_id", "open", "overdue"
+        )
+    }
 
 
 @dataclass(frozen=True)
@@ -51,23 +62,28 @@ class Kept:
 
 
 def board_counts(user: Actor, keys: list[str], now: dt.datetime | None = None) -> Kept | None:
-    """The board's figures for a user whose scope is a whole city or a whole district, from the kept counts;
-    ``None`` (count live instead) for narrower scopes (a street, a community, a grid, an industry sector), before
-    the first refresh, or when the last one is older than ``CORDON_TALLY_STALE_SECONDS`` (no worker running)."""
+    """The board's figures for a user of any jurisdiction (city, district, street, community, grid), from the
+    kept counts of the user's node; ``None`` (count live instead) for users limited to an industry sector,
+    before the first refresh, or when the last one is older than ``CORDON_TALLY_STALE_SECONDS`` (no worker
+    running)."""
     scope = Scope.of(user)
     node = user.jurisdiction
-    if scope.path is None or scope.sector_id is not None or node is None:
+    node_id = getattr(node, "pk", None)
+    if scope.path is None or scope.sector_id is not None or node_id is None:
         return None
-    if getattr(node, "level", Level.GRID) > Level.DISTRICT:
+    rows = list(
+        OpenItemTally.objects.filter(jurisdiction_id=node_id, kind__in=keys).values_list(
+            "district_id", "kind", "open", "overdue", "counted_at"
+        )
+    )
+    # Every refresh replaces every row at once: any row tells when (a node with nothing open has none).
+    counted_at = rows[0][4] if rows else OpenItemTally.objects.values_list("counted_at", flat=True).first()
+    if counted_at is None:
         return None
-    rows = list(OpenItemTally.objects.filter(kind__in=keys, district__path__startswith=scope.path))
-    if not rows:
-        return None
-    counted_at = min(r.counted_at for r in rows)
     stale = dt.timedelta(seconds=settings.CORDON_TALLY_STALE_SECONDS)
     if (now or timezone.now()) - counted_at > stale:
         return None
     out: dict[int, dict[str, tuple[int, int]]] = {}
-    for r in rows:
-        out.setdefault(r.district_id, {})[r.kind] = (r.open, r.overdue)
+    for district_id, kind, n, late, _at in rows:
+        out.setdefault(district_id, {})[kind] = (n, late)
     return Kept(out, counted_at)

@@ -20,12 +20,12 @@ from cordon.engine.scanstore import IngestReport
 from . import actions, selectors
 from .scanwords import scan_error, scan_reason
 
-for key, label, order, count in (
-    ("untraced", _("Cases not traced"), 10, selectors.untraced_by_district),
-    ("to_judge", _("Contacts to judge"), 20, selectors.to_judge_by_district),
-    ("linkage", _("Handovers to acknowledge"), 30, selectors.linkage_by_district),
+for key, label, order, count, placed in (
+    ("untraced", _("Cases not traced"), 10, selectors.untraced_by_district, selectors.untraced_placed),
+    ("to_judge", _("Contacts to judge"), 20, selectors.to_judge_by_district, selectors.to_judge_placed),
+    ("linkage", _("Handovers to acknowledge"), 30, selectors.linkage_by_district, selectors.linkage_placed),
 ):
-    openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_CASES, count))
+    openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_CASES, count, placed))
 
 
 def _trace_case_job(
@@ -74,21 +74,22 @@ def _ingest_scans_job(
     """Load an uploaded batch of scans (``actions.ingest_scans``): the store writes a date at a time and takes
     a stopped batch's files out again, and records the batch only once it is whole. Progress is per date
     written. The file is deleted when the job ends (the kind's ``cleanup``)."""
-    filename, path = str(params.get("filename", "")), uploads.kept(params)
+    filename = str(params.get("filename", ""))
     progress(0, None, gettext("Reading and checking %(file)s") % {"file": filename})
 
     def dates(done: int, total: int) -> None:
         progress(done, total, gettext("Writing the scans of %(total)d dates") % {"total": total})
 
     try:
-        report = actions.ingest_scans(
-            actor=actor,
-            source_file=path,
-            filename=filename,
-            fmt=params.get("fmt"),
-            source="job",
-            progress=dates,
-        )
+        with uploads.local_copy(params) as path:
+            report = actions.ingest_scans(
+                actor=actor,
+                source_file=path,
+                filename=filename,
+                fmt=params.get("fmt"),
+                source="job",
+                progress=dates,
+            )
     except ValueError as exc:  # the store refused the whole file: nothing was loaded, no batch recorded
         raise ValidationError(scan_error(exc, filename)) from None
     return {

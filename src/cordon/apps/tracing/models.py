@@ -110,7 +110,10 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-reported_at", "-id"]
-        indexes = [models.Index(fields=["district", "reported_at"], name="case_district_reported")]
+        indexes = [
+            models.Index(fields=["district", "reported_at"], name="case_district_reported"),
+            models.Index(fields=["reported_at"], name="case_reported"),  # the newest first, city-wide
+        ]
 
     def __str__(self) -> str:
         return self.code

@@ -20,7 +20,7 @@ from django.utils import timezone
 from cordon.apps.geo.models import Jurisdiction
 from cordon.apps.people import selectors as people
 from cordon.apps.people.models import Person
-from cordon.core import live
+from cordon.core import live, openitems
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
@@ -484,8 +484,34 @@ def to_judge_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, 
 
 def linkage_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
     """Handovers from other districts not acknowledged, by the receiving district."""
+    qs, late = _linkage_open(user, now)
+    return _grouped(qs, "to_district_id", late)
+
+
+def _linkage_open(user: Actor, now: dt.datetime) -> tuple[QuerySet[Linkage], Q]:
     scope = Scope.of(user)
     scope.require(Cap.VIEW_CASES)
     ack = dt.timedelta(hours=settings.CORDON_LINKAGE_ACK_HOURS)
     qs = Linkage.objects.filter(scope.territory("to_district"), acknowledged_at__isnull=True)
-    return _grouped(qs, "to_district_id", Q(created_at__lt=now - ack))
+    return qs, Q(created_at__lt=now - ack)
+
+
+# The same three kinds grouped also by the jurisdictions they are scoped by (``openitems.placed``), for the kept
+# counts of every node.
+
+
+def untraced_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
+    qs = cases_visible_to(user).filter(traced_at__isnull=True)
+    return openitems.placed(qs, "district_id", Q(reported_at__lt=now - judge), ["jurisdiction_id"])
+
+
+def to_judge_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
+    qs = Contact.objects.filter(case__in=cases_visible_to(user), status=Decision.CANDIDATE, degree__gt=0)
+    return openitems.placed(qs, "case__district_id", Q(found_at__lt=now - judge), ["case__jurisdiction_id"])
+
+
+def linkage_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    qs, late = _linkage_open(user, now)
+    return openitems.placed(qs, "to_district_id", late, ["to_district_id"])

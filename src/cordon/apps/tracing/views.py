@@ -425,9 +425,9 @@ def risk_venue_list(request: AuthedRequest) -> HttpResponse:
 
 @page(Cap.INGEST_SCANS)
 def scan_upload(request: AuthedRequest) -> HttpResponse:
-    """The scans page: recent batches, and a form whose file is kept under the uploads folder and loaded by a
-    background job (``tracing.ingest_scans``); the page goes to that job. A file whose name tells no format is
-    refused here, before it is kept."""
+    """The scans page: recent batches, and a form whose file is kept in the uploads storage and loaded by a
+    background job (``tracing.ingest_scans``); the page goes to that job. A file whose name tells no format, or
+    over ``CORDON_MAX_UPLOAD_BYTES``, is refused here, before it is kept."""
     context: dict[str, Any] = {"batches": selectors.scan_batches(request.user)[:20]}
     if request.method != "POST":
         return render(request, "tracing/scans.html", context)
@@ -437,6 +437,9 @@ def scan_upload(request: AuthedRequest) -> HttpResponse:
     if upload is None or fmt is None:
         context["error"] = unknown_format(name) if upload is not None else _("Choose a file to upload.")
         return render(request, "tracing/scans.html", context, status=422)
+    if refused := uploads.too_large(upload):  # CORDON_MAX_UPLOAD_BYTES, as every request body
+        context["error"] = refused
+        return render(request, "tracing/scans.html", context, status=413)
     stored = uploads.keep(upload)
     params = {uploads.PARAM: stored, "filename": name, "fmt": fmt}
     try:

@@ -16,12 +16,14 @@ one per sub-domain, are private to the app:
 - ``placement``: rooms reserved, home quarantine;
 - ``transfer``: transfer tasks, departure, a person not picked up, arrival;
 - ``follow_up``: health records and alerts, samples, results (a positive becomes a case);
-- ``release``: the home stage, extensions, release.
+- ``release``: the home stage, extensions, release;
+- ``kept``: the board's site table and capacity, recounted by workers.
 """
 
 from __future__ import annotations
 
 from .follow_up import RESULTS, ResultOutcome, handle_alert, record_health, record_result, record_samples
+from .kept import refresh_board_tables
 from .orders import open_orders, withdraw_orders
 from .placement import place_at_home, reserve_rooms
 from .plans import load_default_plans, save_plan_version
@@ -59,6 +61,7 @@ __all__ = [
     "record_health",
     "record_result",
     "record_samples",
+    "refresh_board_tables",
     "release",
     "reserve_rooms",
     "save_plan_version",

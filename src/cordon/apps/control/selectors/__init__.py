@@ -15,16 +15,23 @@ order's test results) say so. Other apps use the names re-exported here; the sub
 from __future__ import annotations
 
 from .board import (
+    CLOCKS_AT_MOST,
+    CLOCKS_ON_BOARD,
     BoardRow,
     Clock,
     alerts_by_district,
+    alerts_placed,
     case_clocks,
     missed_tests_by_district,
+    missed_tests_placed,
     open_items,
     recent_cases_with_clocks,
     releases_by_district,
+    releases_placed,
     transfers_by_district,
+    transfers_placed,
     waiting_by_district,
+    waiting_placed,
 )
 from .follow_up import (
     get_health_record_for,
@@ -37,6 +44,7 @@ from .follow_up import (
     results_of,
     sample_tasks_due,
 )
+from .kept import capacity_recount, kept_site_items, site_recount
 from .orders import (
     current_plan,
     get_order_for,
@@ -77,6 +85,8 @@ from .transfers import (
 
 __all__ = [
     "CHILD_AGE",
+    "CLOCKS_AT_MOST",
+    "CLOCKS_ON_BOARD",
     "SPECIAL_NEEDS",
     "BoardRow",
     "Capacity",
@@ -84,8 +94,10 @@ __all__ = [
     "ProposalView",
     "ProposedRow",
     "alerts_by_district",
+    "alerts_placed",
     "capacity",
     "capacity_by_district",
+    "capacity_recount",
     "case_clocks",
     "current_plan",
     "get_health_record_for",
@@ -99,7 +111,9 @@ __all__ = [
     "home_buildings",
     "home_stage_due",
     "homes_under_control",
+    "kept_site_items",
     "missed_tests_by_district",
+    "missed_tests_placed",
     "open_alerts",
     "open_items",
     "order_timeline",
@@ -116,14 +130,18 @@ __all__ = [
     "release_check",
     "releases_by_district",
     "releases_due",
+    "releases_placed",
     "results_of",
     "rooms_of",
     "sample_tasks_due",
     "search_orders",
+    "site_recount",
     "sites_visible_to",
     "spare_rooms",
     "transfer_board",
     "transfers_by_district",
+    "transfers_placed",
     "transfers_visible_to",
     "waiting_by_district",
+    "waiting_placed",
 ]

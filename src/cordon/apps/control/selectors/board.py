@@ -24,12 +24,11 @@ from ..models import (
     NOT_YET_CONTROLLED,
     ControlOrder,
     OrderStatus,
-    SampleStatus,
-    SampleTask,
     TransferStatus,
     TransferTask,
 )
-from .follow_up import open_alerts, releases_due_query
+from . import kept
+from .follow_up import missed_tests, open_alerts, releases_due_query
 from .orders import _scope, orders_visible_to
 from .transfers import transfers_visible_to
 
@@ -146,6 +145,11 @@ class BoardRow:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def cells(self) -> list[tuple[str, int, int]]:
+        """(kind, open, overdue) in the board's order, for the template."""
+        return [(k, n, self.overdue[k]) for k, n in self.counts.items()]
+
 
 def _board_districts(scope: Scope) -> dict[int, Jurisdiction]:
     """The districts in the user's subtree, or the one district a street or community user lies in."""
@@ -186,7 +190,7 @@ def open_items(user: Actor, now: dt.datetime | None = None) -> dict[str, Any]:
         "total": total,
         "items": keys,
         "labels": {k.key: k.label for k in kinds},
-        "sites": _site_items(user, timezone.localtime(now).date()),
+        "sites": _sites(user, now),
         "teams": _team_items(user, now),
         "now": now,
         "counted_at": kept.counted_at if kept else None,
@@ -240,17 +244,9 @@ def _open_transfers(user: Actor) -> list[TransferTask]:
     )
 
 
-def _missed_tests(user: Actor, today: dt.date) -> QuerySet[SampleTask]:
-    return SampleTask.objects.filter(
-        order__in=orders_visible_to(user).filter(status__in=[OrderStatus.ISOLATED, OrderStatus.HOME]),
-        status=SampleStatus.DUE,
-        due_on__lt=today,
-    )
-
-
 def missed_tests_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
     """Scheduled samples not taken by their day (all overdue)."""
-    return _grouped(_missed_tests(user, timezone.localtime(now).date()), "order__district_id")
+    return _grouped(missed_tests(user, timezone.localtime(now).date()), "order__district_id")
 
 
 def alerts_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
@@ -266,9 +262,53 @@ def releases_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, 
     return {r["district_id"]: (r["n"], 0) for r in rows.order_by()}
 
 
+# The same kinds grouped also by the jurisdictions they are scoped by (``openitems.placed``): a control order is
+# seen from its resident's jurisdiction and from its site's, a transfer from its district and its site's.
+_ORDER_PLACES = ["jurisdiction_id", "site__jurisdiction_id"]
+_VIA_ORDER = ["order__jurisdiction_id", "order__site__jurisdiction_id"]
+
+
+def waiting_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    qs = orders_visible_to(user).filter(status__in=NOT_YET_CONTROLLED)
+    return openitems.placed(qs, "district_id", Q(due_at__lt=now), _ORDER_PLACES)
+
+
+def transfers_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    qs = transfers_visible_to(user).filter(status__in=[TransferStatus.ASSIGNED, TransferStatus.EN_ROUTE])
+    return openitems.placed(qs, "district_id", _transfer_late(now), ["district_id", "site__jurisdiction_id"])
+
+
+def _transfer_late(now: dt.datetime) -> Q:
+    """``TransferTask.overdue`` as a filter: not on the road an hour after pickup, not arrived three hours
+    after."""
+    return Q(status=TransferStatus.ASSIGNED, pickup_at__lt=now - dt.timedelta(hours=1)) | Q(
+        status=TransferStatus.EN_ROUTE, pickup_at__lt=now - dt.timedelta(hours=3)
+    )
+
+
+def missed_tests_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    qs = missed_tests(user, timezone.localtime(now).date())
+    return openitems.placed(qs, "order__district_id", True, _VIA_ORDER)
+
+
+def alerts_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    return openitems.placed(open_alerts(user), "order__district_id", True, _VIA_ORDER)
+
+
+def releases_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    qs = releases_due_query(user, timezone.localtime(now).date())
+    return openitems.placed(qs, "district_id", False, _ORDER_PLACES)
+
+
+def _sites(user: Actor, now: dt.datetime) -> list[dict[str, Any]]:
+    """The site table: kept (refreshed with the open-item counts), or counted now when not fresh."""
+    kept_sites = kept.kept_site_items(user, now)
+    return kept_sites if kept_sites is not None else _site_items(user, timezone.localtime(now).date())
+
+
 def _site_items(user: Actor, today: dt.date) -> list[dict[str, Any]]:
     sites: dict[int, dict[str, Any]] = {}
-    for key, qs in (("missed_tests", _missed_tests(user, today)), ("alerts", open_alerts(user))):
+    for key, qs in (("missed_tests", missed_tests(user, today)), ("alerts", open_alerts(user))):
         for r in (
             qs.exclude(order__site__isnull=True)
             .values("order__site_id", "order__site__name")
@@ -283,19 +323,35 @@ def _site_items(user: Actor, today: dt.date) -> list[dict[str, Any]]:
 
 
 def _team_items(user: Actor, now: dt.datetime) -> list[dict[str, Any]]:
-    teams: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "overdue": 0})
-    for t in _open_transfers(user):
-        teams[t.team]["open"] += 1
-        teams[t.team]["overdue"] += int(t.overdue(now))
-    return sorted(({"team": k, **v} for k, v in teams.items()), key=lambda t: -t["overdue"])
+    """Transfers under way per team and how many are overdue, counted in the database."""
+    rows = (
+        transfers_visible_to(user)
+        .filter(status__in=[TransferStatus.ASSIGNED, TransferStatus.EN_ROUTE])
+        .values("team")
+        .annotate(n=Count("id"), late=Count("id", filter=_transfer_late(now)))
+        .order_by()
+    )
+    teams: list[dict[str, Any]] = [{"team": r["team"], "open": r["n"], "overdue": r["late"]} for r in rows]
+    return sorted(teams, key=lambda t: (-t["overdue"], t["team"]))
 
 
-def recent_cases_with_clocks(user: Actor, days: int = 3) -> list[tuple[Case, Clock]]:
-    """Cases reported in the last ``days`` days in the user's territory, with their clocks."""
+CLOCKS_ON_BOARD = 20  # the newest cases' clocks on the board; all of them on the clocks page
+CLOCKS_AT_MOST = 500
+
+
+def recent_cases_with_clocks(
+    user: Actor, days: int = 3, limit: int = CLOCKS_AT_MOST
+) -> list[tuple[Case, Clock]]:
+    """Cases reported in the last ``days`` days in the user's territory, newest first (at most ``limit``), with
+    their clocks."""
     scope = Scope.of(user)
     if not scope.can(Cap.VIEW_CASES):
         return []
     since = timezone.now() - dt.timedelta(days=days)
-    cases = list(scope.filter(Case.objects.select_related("district")).filter(reported_at__gte=since)[:500])
+    cases = list(
+        scope.filter(Case.objects.select_related("district"))
+        .filter(reported_at__gte=since)
+        .order_by("-reported_at", "-id")[:limit]
+    )
     clocks = case_clocks(cases)
     return [(c, clocks[c.pk]) for c in cases]

@@ -42,6 +42,15 @@ def get_sample_task_for(user: Actor, pk: int) -> SampleTask:
         raise NotFound from None
 
 
+def missed_tests(user: Actor, today: dt.date) -> QuerySet[SampleTask]:
+    """Scheduled samples of persons under control not taken by their day."""
+    return SampleTask.objects.filter(
+        order__in=orders_visible_to(user).filter(status__in=[OrderStatus.ISOLATED, OrderStatus.HOME]),
+        status=SampleStatus.DUE,
+        due_on__lt=today,
+    )
+
+
 def open_alerts(user: Actor) -> QuerySet[HealthRecord]:
     return (
         HealthRecord.objects.filter(alert=True, handled_at__isnull=True, order__in=orders_visible_to(user))

@@ -11,15 +11,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.conf import settings
+from django.db.models import Count, Min, QuerySet, Sum
 from django.utils import timezone
 
+from cordon.apps.geo.models import Jurisdiction
 from cordon.apps.people.models import Person, SpecialGroup
 from cordon.core.actors import Actor
 from cordon.core.scoping import NotFound
 from cordon.engine import allocation as engine
 
-from ..models import LIVE_PLACEMENT, ControlOrder, IsolationSite, Placement, PlacementStatus, Room, RoomStatus
+from ..models import (
+    LIVE_PLACEMENT,
+    ControlOrder,
+    IsolationSite,
+    Placement,
+    PlacementStatus,
+    Room,
+    RoomStatus,
+    SiteCapacity,
+)
 from .orders import _scope
 
 SPECIAL_NEEDS = frozenset(
@@ -108,7 +119,46 @@ def capacity(user: Actor, sites: Sequence[IsolationSite] | None = None) -> dict[
     return out
 
 
-def capacity_by_district(user: Actor) -> tuple[list[dict[str, Any]], Capacity]:
+def fresh(counted_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """Whether a kept count (the board's) is recent enough to read instead of counting now."""
+    stale = dt.timedelta(seconds=settings.CORDON_TALLY_STALE_SECONDS)
+    return counted_at is not None and (now or timezone.now()) - counted_at <= stale
+
+
+def kept_capacity_by_district(
+    user: Actor, now: dt.datetime | None = None
+) -> tuple[list[dict[str, Any]], Capacity] | None:
+    """``capacity_by_district`` from the kept capacity (``SiteCapacity``, refreshed with the board's counts),
+    summed per district in the database; ``None`` (count now) when not fresh or a site has none yet."""
+    names = list(Capacity.__dataclass_fields__)
+    visible = sites_visible_to(user).order_by().values("pk")
+    grouped: list[dict[str, Any]] = [
+        dict(g)
+        for g in SiteCapacity.objects.filter(site__in=visible)
+        .values("site__district_id")
+        .annotate(n_sites=Count("pk"), oldest=Min("counted_at"), **{f"k_{n}": Sum(n) for n in names})
+        .order_by()
+    ]
+    if sum(g["n_sites"] for g in grouped) != visible.count():
+        return None  # a site added since the last recount
+    if grouped and not fresh(min(g["oldest"] for g in grouped), now):
+        return None
+    districts = Jurisdiction.objects.in_bulk([g["site__district_id"] for g in grouped])
+    rows, total = [], Capacity()
+    for g in grouped:
+        c = Capacity(**{n: g[f"k_{n}"] for n in names})
+        rows.append({"district": districts[g["site__district_id"]], "sites": g["n_sites"], "capacity": c})
+        total.add(c)
+    return sorted(rows, key=lambda r: r["district"].code), total
+
+
+def capacity_by_district(user: Actor, *, kept: bool = False) -> tuple[list[dict[str, Any]], Capacity]:
+    """Capacity per district of the user's sites and in all; ``kept``: from the kept capacity when fresh (the
+    board), else counted now (the sites page, where rooms are managed)."""
+    if kept:
+        from_kept = kept_capacity_by_district(user)
+        if from_kept is not None:
+            return from_kept
     sites = list(sites_visible_to(user))
     per_site = capacity(user, sites)
     rows: dict[int, dict[str, Any]] = {}

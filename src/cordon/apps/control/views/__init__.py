@@ -8,6 +8,7 @@ from __future__ import annotations
 from .board import (
     allocate,
     board,
+    clocks,
     homes,
     queue,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "allocate",
     "board",
     "certificate_pdf",
+    "clocks",
     "follow_up",
     "homes",
     "member_fail",

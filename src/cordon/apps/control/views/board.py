@@ -28,15 +28,25 @@ ROOM_CHOICES = 30  # other free rooms offered per site when adjusting a proposal
 @page(Cap.VIEW_CONTROL)
 def board(request: AuthedRequest) -> HttpResponse:
     data = selectors.open_items(request.user)
+    clocks = selectors.recent_cases_with_clocks(request.user, limit=selectors.CLOCKS_ON_BOARD)
     return render(
         request,
         "control/board.html",
         {
             **data,
-            "clocks": selectors.recent_cases_with_clocks(request.user),
-            "capacity": selectors.capacity_by_district(request.user),
+            "clocks": clocks,
+            "more_clocks": len(clocks) == selectors.CLOCKS_ON_BOARD,
+            "capacity": selectors.capacity_by_district(request.user, kept=True),
             "targets": {"judge": settings.CORDON_JUDGE_HOURS},
         },
+    )
+
+
+@page(Cap.VIEW_CONTROL)
+def clocks(request: AuthedRequest) -> HttpResponse:
+    """The clocks of every recent case (the board shows the newest)."""
+    return render(
+        request, "control/clocks.html", {"clocks": selectors.recent_cases_with_clocks(request.user)}
     )
 
 

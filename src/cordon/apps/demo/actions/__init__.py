@@ -15,11 +15,11 @@ quarantines their households and work units, seals their communities and screens
 and traced (candidates with evidence, risk venues), and the simulator's own tables (true infection tree, daily
 counts) go to ``CORDON_DEMO_DIR`` (by default ``<var>/sim/demo``), where ``persons.parquet`` maps the
 simulator's person ids to register ids and national IDs. Then control (isolation hotels, contacts judged,
-placed and transferred) and a screening round in Fengtai, as of today.
+placed and transferred), a screening round in Fengtai and zones over the first areas, as of today.
 
 Deterministic (fixed seed) and idempotent: loading twice does nothing the second time (``cordon demo --reset``
 discards the demo database first: see ``cordon.cli.demo``). One module per step: ``city``, ``logins``,
-``outbreak``, ``control``, ``screening``.
+``outbreak``, ``control``, ``screening``, ``zones``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from .control import set_up_control
 from .logins import ensure_logins
 from .outbreak import DayPlayed, play_next_day, run_outbreak
 from .screening import screen_fengtai
+from .zones import zone_first_areas
 
 if TYPE_CHECKING:
     from cordon.engine.sim.city import City
@@ -66,6 +67,7 @@ __all__ = [
     "run_outbreak",
     "screen_fengtai",
     "set_up_control",
+    "zone_first_areas",
 ]
 
 
@@ -122,4 +124,5 @@ def build(
     )  # fmt: skip
     set_up_control(actor=actor, summary=summary, progress=progress, source=source)
     screen_fengtai(actor=actor, summary=summary, progress=progress, source=source)
+    zone_first_areas(actor=actor, progress=progress, source=source)
     return summary

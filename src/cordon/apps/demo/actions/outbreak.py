@@ -30,6 +30,7 @@ from cordon.apps.people.models import Person
 from cordon.apps.tracing import actions as tracing
 from cordon.apps.tracing import selectors as tracing_reads
 from cordon.apps.tracing.models import Case, Classification, Control, FoundBy
+from cordon.apps.zones import actions as zones
 from cordon.core.actions import action
 from cordon.core.actors import Actor
 from cordon.core.scoping import require_may_change
@@ -146,6 +147,7 @@ def play_next_day(
     if progress:
         print(f"tracing {len(made)} cases ...", file=sys.stderr, flush=True)
     tracing.trace_cases(actor=actor, cases=made, source=source)
+    zones.evaluate_zones(actor=actor, today=run.next_date, source=source)  # the rules' proposals for the day
     _save_run(folder, run.start, run.days + 1, run.population)
     return DayPlayed(run.next_date, scans, len(made))
 

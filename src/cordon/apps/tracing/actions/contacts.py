@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 from django.db import connection
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from cordon.apps.audit import actions as audit
@@ -66,35 +68,82 @@ def _findings(case: Case, pairs: pa.Table, residence: dict[int, int]) -> Iterato
         )
 
 
-def _merge_contacts(
-    actor: Actor | None,
+@dataclass
+class MergePlan:
+    """What merging one case's findings into its contacts will write, worked out from its contacts as they
+    were read (``plan_merge``, before the write transaction: reading and comparing thousands of known contacts
+    takes most of a trace's write time, and on SQLite the write transaction holds the database's one write
+    lock). ``seen`` is what the write checks again inside its transaction: the contacts' number, highest id
+    and sum of versions (every write of a contact adds one to its version, ids are never reused: any change
+    since moves one of them)."""
+
+    findings: list[_Finding]
+    evidence_of: dict[int, str]
+    districts: dict[int, int]
+    seen: tuple[int, int, int]
+    existing: int
+    new: list[_Finding]
+    found_again: int
+    rows: list[tuple[Any, ...]]  # the new values of the known contacts that changed (``_update_contacts``)
+    entries: list[tuple[int, str, dict[str, list[Any]]]]  # their audit rows (old -> new)
+
+
+def plan_merge(
     case: Case,
     pairs: pa.Table,
     evidence: pa.Table,
     venues: EvidenceVenues,
     residence: dict[int, int],
     districts: dict[int, int],
-    *,
-    source: str,
-) -> tuple[int, int, int]:
-    """Merge one case's pairs into its contacts, inside the caller's transaction: (added, refreshed, total).
-    ``residence``: the jurisdiction of every contact still in the register (the others are skipped),
-    ``districts``: the district of those jurisdictions."""
+) -> MergePlan | None:
+    """Work out what merging one case's pairs writes (no writes; outside any transaction): ``None`` when the
+    trace found nobody. ``residence``: the jurisdiction of every contact still in the register (the others are
+    skipped), ``districts``: the district of those jurisdictions."""
     if pairs.num_rows == 0:
-        return 0, 0, Contact.objects.filter(case=case).count()
-    evidence_of = evidence_json(evidence, venues)
-    existing = {c.person_id: c for c in Contact.objects.filter(case=case)}
+        return None
+    findings = list(_findings(case, pairs, residence))
+    return _plan(case, findings, evidence_json(evidence, venues), districts)
+
+
+def _plan(
+    case: Case, findings: list[_Finding], evidence_of: dict[int, str], districts: dict[int, int]
+) -> MergePlan:
+    contacts = list(Contact.objects.filter(case=case))
+    existing = {c.person_id: c for c in contacts}
     new: list[_Finding] = []
     known: list[tuple[Contact, dict[str, Any]]] = []  # each known contact found again, with its new values
-    for finding in _findings(case, pairs, residence):
+    for finding in findings:
         old = existing.get(finding[0])
         if old is None:
             new.append(finding)
         else:
             known.append((old, _refreshed(old, finding, evidence_of)))
-    _insert_new(actor, case, new, evidence_of, districts, source=source)
-    _refresh_known(actor, known, evidence_of, source=source)
-    return len(new), len(known), len(existing) + len(new)
+    rows, entries = _changes(known, evidence_of)
+    seen = (len(contacts), max((c.pk for c in contacts), default=0), sum(c.version for c in contacts))
+    return MergePlan(findings, evidence_of, districts, seen, len(existing), new, len(known), rows, entries)
+
+
+def _seen_now(case: Case) -> tuple[int, int, int]:
+    """The case's contacts' number, highest id and sum of versions, as the database has them now."""
+    found = Contact.objects.filter(case=case).aggregate(n=Count("pk"), top=Max("pk"), versions=Sum("version"))
+    return int(found["n"] or 0), int(found["top"] or 0), int(found["versions"] or 0)
+
+
+def write_merge(
+    actor: Actor | None, case: Case, plan: MergePlan | None, *, source: str
+) -> tuple[int, int, int]:
+    """Write a ``plan_merge`` inside the caller's transaction: (added, refreshed, total). When the case's
+    contacts changed since the plan was made (a judgment, another trace of the case), the plan is made again
+    here, from the contacts as they are now, so the result is what merging inside the transaction writes."""
+    if plan is None:
+        return 0, 0, Contact.objects.filter(case=case).count()
+    if _seen_now(case) != plan.seen:
+        plan = _plan(case, plan.findings, plan.evidence_of, plan.districts)
+    _insert_new(actor, case, plan.new, plan.evidence_of, plan.districts, source=source)
+    if plan.rows:
+        _update_contacts(plan.rows)
+        audit.record_rows(actor, Contact, plan.entries, verb=AuditEntry.Verb.UPDATE, source=source)
+    return len(plan.new), plan.found_again, plan.existing + len(plan.new)
 
 
 def _refreshed(old: Contact, finding: _Finding, evidence_of: dict[int, str]) -> dict[str, Any]:
@@ -119,16 +168,12 @@ def _refreshed(old: Contact, finding: _Finding, evidence_of: dict[int, str]) -> 
 _REFRESHED = ("degree", "contact_type", "via_id", "score", "overlap_minutes", "shared_stays", "evidence")
 
 
-def _refresh_known(
-    actor: Actor | None,
-    known: list[tuple[Contact, dict[str, Any]]],
-    evidence_of: dict[int, str],
-    *,
-    source: str,
-) -> int:
-    """Write the new values of the known contacts whose values changed, each with its audit row (old -> new,
-    as ``audit.change_each`` writes them); returns how many changed. A re-trace finds thousands of known
-    contacts again, most of them unchanged.
+def _changes(
+    known: list[tuple[Contact, dict[str, Any]]], evidence_of: dict[int, str]
+) -> tuple[list[tuple[Any, ...]], list[tuple[int, str, dict[str, list[Any]]]]]:
+    """The new values of the known contacts whose values changed (rows for ``_update_contacts``), each with its
+    audit row (old -> new, as ``audit.change_each`` writes them). A re-trace finds thousands of known contacts
+    again, most of them unchanged.
 
     Not ``bulk_update``: its ``CASE WHEN`` per row and field costs far more than the values (a re-trace of
     30,000 contacts took over three minutes on PostgreSQL); see ``_update_contacts``. ``updated_at`` is left
@@ -150,10 +195,7 @@ def _refresh_known(
             )
         )
         entries.append((contact.pk, str(contact), changes))
-    if rows:
-        _update_contacts(rows)
-        audit.record_rows(actor, Contact, entries, verb=AuditEntry.Verb.UPDATE, source=source)
-    return len(rows)
+    return rows, entries
 
 
 def _update_contacts(rows: list[tuple[Any, ...]]) -> None:

@@ -25,7 +25,7 @@ from cordon.engine.scanstore import days_holding
 from .. import selectors
 from ..models import Case, RiskVenue
 from ..store import from_minutes, local_naive, scan_store, to_minutes
-from .contacts import _merge_contacts
+from .contacts import MergePlan, plan_merge, write_merge
 from .evidence import EvidenceVenues, by_case
 from .register import districts_of, read_register, residence_of
 
@@ -200,20 +200,35 @@ def _find(
 def _record(
     actor: Actor | None, case: Case, window: Window, index: engine.ScanIndex, found: _Found, *, source: str
 ) -> TraceResult:
-    """Write what was found for one case in one transaction of its own: its contacts (audited), its risk
-    venues, its exposure window and the time it was traced (audited)."""
+    """Write what was found for one case in one transaction of its own (``_write``). What it will write is
+    worked out first, outside the transaction (the contacts' evidence, which are new and which known ones
+    changed: ``contacts.plan_merge``), so that on SQLite the write lock is held only for the writes."""
     own = index.visits_of(case.person_id, to_minutes(window[0]), to_minutes(window[1]))
+    plan = plan_merge(
+        case,
+        found.pairs.get(case.pk, found.no_pairs),
+        found.evidence.get(case.pk, found.no_evidence),
+        found.venues,
+        found.residence,
+        found.districts,
+    )
+    return _write(actor, case, window, own, plan, source=source)
+
+
+def _write(
+    actor: Actor | None,
+    case: Case,
+    window: Window,
+    own: engine.ScanArrays,
+    plan: MergePlan | None,
+    *,
+    source: str,
+) -> TraceResult:
+    """The trace's write transaction: its contacts (audited; the plan made again inside when the case's
+    contacts changed since it was made), its risk venues, its exposure window and the time it was traced
+    (audited)."""
     with transaction.atomic():
-        added, updated, total = _merge_contacts(
-            actor,
-            case,
-            found.pairs.get(case.pk, found.no_pairs),
-            found.evidence.get(case.pk, found.no_evidence),
-            found.venues,
-            found.residence,
-            found.districts,
-            source=source,
-        )
+        added, updated, total = write_merge(actor, case, plan, source=source)
         n_risk = _record_risk_venues(case, own, window)
         audit.change(
             actor,

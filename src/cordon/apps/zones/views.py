@@ -1,0 +1,216 @@
+"""The zone pages: the list with filters, a zone's page (population, days since its last case, rounds, overlaps,
+buildings, history, the steps a commander may take), proposing a zone (areas, buildings or a boundary), the
+transitions waiting for a decision, and starting the rules' evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cordon.apps.geo import selectors as geo
+from cordon.apps.jobs import actions as jobs
+from cordon.apps.tracing import selectors as tracing
+from cordon.core.access import AuthedRequest, page
+from cordon.core.pages import error_fields, error_text, found
+from cordon.core.roles import Cap
+from cordon.core.scoping import NotFound, Scope, may_change
+from cordon.engine import zones as engine
+
+from . import actions, selectors
+from .models import Kind, Reason, State, ZoneAction
+from .templatetags.zone_words import reason_text
+
+MAX_GEOJSON_BYTES = 2_000_000
+
+
+def _codes(text: str) -> list[str]:
+    return [c for c in text.replace(",", " ").replace("，", " ").split() if c][:2000]
+
+
+@page(Cap.VIEW_CONTROL)
+def zone_list(request: AuthedRequest) -> HttpResponse:
+    g = request.GET
+    kind, state, q = g.get("kind", ""), g.get("state", ""), g.get("q", "").strip()[:100]
+    zones = selectors.list_zones(request.user, kind=kind, state=state, query=q).order_by(
+        "-starts_on", "code"
+    )[:500]
+    return render(
+        request,
+        "zones/zones.html",
+        {
+            "zones": zones, "kind": kind, "state": state, "q": q, "kinds": Kind.choices, "states": State.choices,
+            "counts": selectors.counts_by_kind(request.user),
+            "can_manage": Scope.of(request.user).can(Cap.MANAGE_ZONES),
+        },
+    )  # fmt: skip
+
+
+@page(Cap.VIEW_CONTROL)
+def zone_detail(request: AuthedRequest, code: str) -> HttpResponse:
+    user = request.user
+    zone = found(lambda: selectors.get_zone_for(user, code))
+    history = list(selectors.history(zone))
+    steps = [
+        (a, ZoneAction(a).label)
+        for a in ZoneAction.values
+        if a in {"put_in_force", "escalate", "downgrade", "lift", "close", "reinstate", "withdraw"}
+        and engine.action_allowed(a, zone.state)
+    ]
+    return render(
+        request,
+        "zones/zone.html",
+        {
+            "zone": zone,
+            "s": selectors.summary(zone),
+            "history": [(t, [reason_text(r) for r in t.reasons]) for t in history],
+            "open": [t for t in history if t.status == "proposed"],
+            "buildings": selectors.zone_buildings(zone),
+            "steps": steps,
+            "kinds": Kind.choices,
+            "may_change": Scope.of(user).can(Cap.MANAGE_ZONES) and may_change(user, zone.owner),
+        },
+    )
+
+
+def _form_data(request: AuthedRequest) -> tuple[actions.ZoneData, dict[str, str]]:
+    user, p = request.user, request.POST
+    errors: dict[str, str] = {}
+
+    def refs(field: str, fetch: Any, message: str) -> list[Any]:
+        out = []
+        for c in _codes(p.get(field, "")):
+            try:
+                out.append(fetch(user, c))
+            except NotFound:
+                errors[field] = message % {"c": c}
+        return out
+
+    try:
+        owner = geo.get_jurisdiction_for(user, p.get("owner", "").strip())
+    except NotFound:
+        owner = None
+    boundary: Any = p.get("boundary", "").strip() or None
+    upload = request.FILES.get("geojson")
+    if upload is not None:
+        if upload.size is not None and upload.size > MAX_GEOJSON_BYTES:
+            errors["boundary"] = _("The GeoJSON file is too large.")
+        else:
+            boundary = upload.read().decode("utf-8", errors="replace")
+    commander = None
+    if p.get("commander", "").strip():
+        try:
+            commander = selectors.commander_named(user, p.get("commander", ""))
+        except NotFound:
+            errors["commander"] = _("Unknown user %(c)s.") % {"c": p.get("commander", "").strip()[:150]}
+    data = actions.ZoneData(
+        name=p.get("name", ""), commander=commander, kind=p.get("kind", ""), owner=owner, code=p.get("code", ""),
+        starts_on=parse_date(p.get("starts_on", "") or "") if p.get("starts_on") else None,
+        reason=p.get("reason", Reason.CASES), reason_note=p.get("reason_note", ""),
+        cases=refs("cases", tracing.get_case_for, _("Unknown case %(c)s.")),
+        areas=refs("areas", geo.get_jurisdiction_for, _("Unknown jurisdiction %(c)s.")),
+        buildings=refs("buildings", geo.get_building_for, _("Unknown building %(c)s.")),
+        boundary=boundary, note=p.get("note", ""),
+    )  # fmt: skip
+    return data, errors
+
+
+@page(Cap.MANAGE_ZONES)
+def zone_new(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    root = geo.root_for(user)
+    context: dict[str, Any] = {
+        "kinds": Kind.choices, "reasons": Reason.choices, "values": {"owner": root.code if root else ""}, "errors": {},
+    }  # fmt: skip
+    if request.method == "POST":
+        data, errors = _form_data(request)
+        context["values"] = request.POST
+        if not errors:
+            try:
+                zone = actions.create_zone(actor=user, data=data)
+            except ValidationError as exc:
+                errors = error_fields(exc)
+            else:
+                messages.success(
+                    request,
+                    _("Zone %(code)s is proposed: put it in force when decided.") % {"code": zone.code},
+                )
+                return redirect("zones:zone", code=zone.code)
+        context["errors"] = errors
+        return render(request, "zones/zone_new.html", context, status=422)
+    return render(request, "zones/zone_new.html", context)
+
+
+@page(Cap.MANAGE_ZONES)
+@require_POST
+def zone_step(request: AuthedRequest, code: str) -> HttpResponse:
+    zone = found(lambda: selectors.get_zone_for(request.user, code))
+    p = request.POST
+    run = actions.transition if p.get("mode") == "now" else actions.propose
+    try:
+        run(
+            actor=request.user,
+            zone=zone,
+            act=p.get("action", ""),
+            to_kind=p.get("kind") or None,
+            note=p.get("note", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("Done: zone %(code)s.") % {"code": zone.code})
+    return redirect("zones:zone", code=zone.code)
+
+
+@page(Cap.MANAGE_ZONES)
+@require_POST
+def screen(request: AuthedRequest, code: str) -> HttpResponse:
+    zone = found(lambda: selectors.get_zone_for(request.user, code))
+    try:
+        r = actions.screen_zone(actor=request.user, zone=zone)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("Screening round %(code)s opened over the zone.") % {"code": r.code})
+    return redirect("zones:zone", code=zone.code)
+
+
+@page(Cap.MANAGE_ZONES)
+@require_POST
+def decide(request: AuthedRequest, pk: int) -> HttpResponse:
+    t = found(lambda: selectors.get_transition_for(request.user, pk))
+    confirm = request.POST.get("decision") == "confirm"
+    try:
+        actions.decide(actor=request.user, transition=t, confirm=confirm, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("Confirmed.") if confirm else _("Rejected."))
+    return redirect(request.POST.get("next") or "zones:proposals")
+
+
+@page(Cap.VIEW_CONTROL)
+def proposals(request: AuthedRequest) -> HttpResponse:
+    rows = list(selectors.proposals_for(request.user)[:500])
+    return render(
+        request,
+        "zones/proposals.html",
+        {
+            "rows": [(t, [reason_text(r) for r in t.reasons]) for t in rows],
+            "can_manage": Scope.of(request.user).can(Cap.MANAGE_ZONES),
+            "rules": selectors.current_rules(),
+        },
+    )
+
+
+@page(Cap.MANAGE_ZONES)
+@require_POST
+def evaluate(request: AuthedRequest) -> HttpResponse:
+    job = jobs.start(actor=request.user, kind="zones.evaluate", params={})
+    return redirect("jobs:detail", job_id=job.pk)
