@@ -80,6 +80,7 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 def _register() -> None:
     from cordon.apps.accounts.api import router as accounts
     from cordon.apps.audit.api import router as audit
+    from cordon.apps.command.api import router as command
     from cordon.apps.control.api import router as control
     from cordon.apps.dataio.api import router as dataio
     from cordon.apps.geo.api import router as geo
@@ -105,6 +106,7 @@ def _register() -> None:
     api.add_router("/", simulation)
     api.add_router("/", zones)
     api.add_router("/", gridwork)
+    api.add_router("/", command)
 
 
 _register()

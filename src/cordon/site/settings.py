@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "cordon.apps.web",
     "cordon.apps.demo",
     "cordon.apps.simulation",
+    "cordon.apps.command",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("jobs/", include("cordon.apps.jobs.urls")),
     path("demo/", include("cordon.apps.demo.urls")),
     path("simulation/", include("cordon.apps.simulation.urls")),
+    path("command/", include("cordon.apps.command.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", web_views.set_language, name="set_language"),

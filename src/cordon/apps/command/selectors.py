@@ -1,0 +1,298 @@
+"""The situation analysis a commander reads first: the epidemic curve, Rt, the nowcast, the growth rate, the share
+of cases with a known source, the fastest-growing clusters and the areas whose figures moved most since
+yesterday. Read from the cases the user may see (``tracing.selectors.cases_visible_to``, which starts from
+``Scope.of(user)``), computed by ``cordon.engine.rt`` and ``cordon.engine.growth``. The page and the API show
+the one dictionary :func:`analysis` returns, so they cannot disagree.
+
+- The areas: the user's own node and, under it, each node one level down (a city user: the city and each
+  district; a district user: the district and its streets). An area outside the user's subtree is ``NotFound``.
+- The date basis: ``onset`` (the report date where the onset is missing), ``sampling`` (the first positive
+  sample) or ``report``. Days are local dates; the curve covers at most ``HISTORY_DAYS`` days up to today.
+- Rt (Cori, EpiEstim's parametric serial interval) on the curve's daily totals, every case counted as local (a
+  case carries no imported flag), the serial interval that of the pathogen profile
+  ``CORDON_PATHOGEN_PROFILE`` (``engine.rt.profile_interval``). Rt is computed on the counts as reported, not on
+  the nowcast: by onset or sampling date the last days are still incomplete, so the last days' Rt leans low
+  (by report date it does not, but lags the infections by the reporting delay).
+- The nowcast: incidence by the basis' event day (onset when the basis is the report date, which has no delay)
+  corrected for the reporting delay estimated from the cases themselves, with its 90 % band.
+- Growth: a log-linear fit of the cases reported on the last 7 and 14 complete days (up to yesterday).
+- A known source: the case was found under control (a known contact) or belongs to a cluster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.utils import timezone, translation
+
+from cordon.apps.geo import selectors as geo
+from cordon.apps.geo.models import Jurisdiction
+from cordon.apps.tracing import selectors as tracing
+from cordon.core.actors import Actor
+from cordon.core.roles import Cap
+from cordon.core.scoping import NotFound, Scope
+from cordon.engine import growth as growth_engine
+from cordon.engine import rt
+from cordon.engine.sim.profile import load_profile
+
+BASES = ("onset", "sampling", "report")
+HISTORY_DAYS = 120
+NOWCAST_DAYS = 14
+GROWTH_WINDOWS = (7, 14)
+CLUSTER_DAYS = 7
+TOP = 5
+MAX_DELAY = 21
+KNOWN_SOURCE_DAYS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    onset: dt.date  # the report date where the onset is missing
+    sampling: dt.date
+    report: dt.date
+    control: bool  # found under control
+    cluster: tuple[int, str, str] | None  # id, code, name
+    path: str  # the case's jurisdiction
+
+    def day(self, basis: str) -> dt.date:
+        value: dt.date = getattr(self, basis)
+        return value
+
+
+@cache
+def serial_interval() -> tuple[str, float, float]:
+    """The profile named by ``CORDON_PATHOGEN_PROFILE`` and its serial interval's mean and sd (days)."""
+    name = settings.CORDON_PATHOGEN_PROFILE
+    mean, sd = rt.profile_interval(load_profile(name))
+    return name, mean, sd
+
+
+def areas_for(user: Actor) -> list[Jurisdiction]:
+    """The areas the user may analyse: their own node first, then each node one level down."""
+    Scope.of(user).require(Cap.VIEW_CASES)
+    root = geo.root_for(user)
+    if root is None:
+        return []
+    return [root, *geo.children_of(user, root).order_by("code")]
+
+
+def _num(x: float) -> float | None:
+    """A figure for JSON: ``None`` for NaN (no estimate) and infinity (unbounded)."""
+    return None if not math.isfinite(x) else round(float(x), 4)
+
+
+def _series(a: Any) -> list[float | None]:
+    return [_num(v) for v in np.asarray(a, np.float64)]
+
+
+def _read_cases(user: Actor, chosen: Jurisdiction) -> list[_Case]:
+    rows = (
+        tracing.cases_visible_to(user)
+        .filter(jurisdiction__path__startswith=chosen.path)
+        .values_list(
+            "onset_date", "sampled_at", "reported_at", "control", "cluster_id", "cluster__code", "cluster__name",
+            "jurisdiction__path",
+        )
+    )  # fmt: skip
+    cases = []
+    for onset, sampled, reported, where, cluster, ccode, cname, path in rows:
+        rep = timezone.localtime(reported).date()
+        cases.append(
+            _Case(
+                onset=min(onset, rep) if onset is not None else rep,
+                sampling=min(timezone.localtime(sampled).date(), rep),
+                report=rep,
+                control=where != "community",
+                cluster=(cluster, ccode, cname) if cluster else None,
+                path=path,
+            )
+        )
+    return cases
+
+
+@dataclass
+class _Counts:
+    community: Any  # per day of the curve, by the basis
+    control: Any
+    by_area: Any  # areas below x days, by the basis
+    reported_by_area: Any  # areas below x days, by the report date
+    reported: Any  # per day, by the report date
+
+
+def _count(cases: list[_Case], basis: str, first: dt.date, n: int, below: list[Jurisdiction]) -> _Counts:
+    out = _Counts(np.zeros(n), np.zeros(n), np.zeros((len(below), n)), np.zeros((len(below), n)), np.zeros(n))
+    area_of = {a.path: i for i, a in enumerate(below)}
+    for c in cases:
+        i = (c.day(basis) - first).days
+        j = next((k for p, k in area_of.items() if c.path.startswith(p)), None)
+        if 0 <= i <= n - 1:
+            (out.control if c.control else out.community)[i] += 1
+            if j is not None:
+                out.by_area[j, i] += 1
+        r = (c.report - first).days
+        if 0 <= r <= n - 1:
+            out.reported[r] += 1
+            if j is not None:
+                out.reported_by_area[j, r] += 1
+    return out
+
+
+def _nowcast(cases: list[_Case], basis: str, first: dt.date, dates: list[str]) -> dict[str, Any]:
+    """The nowcast by the event day (onset when the basis is the report date, which has no delay)."""
+    event_basis = "onset" if basis == "report" else basis
+    n = len(dates)
+    ev = np.array([(c.day(event_basis) - first).days for c in cases], np.int64)
+    rp = np.array([(c.report - first).days for c in cases], np.int64)
+    keep = rp >= 0
+    now = rt.nowcast(np.zeros(int(keep.sum()), np.int64), ev[keep], rp[keep], n - 1, 1, max_delay=MAX_DELAY)
+    tail = slice(max(0, n - NOWCAST_DAYS), n)
+    return {
+        "basis": event_basis,
+        "dates": dates[tail],
+        "reported": [int(v) for v in now.reported[0, tail]],
+        "estimate": _series(now.estimate[0, tail]),
+        "lower": _series(now.lower[0, tail]),
+        "upper": _series(now.upper[0, tail]),
+        "completeness": _series(now.completeness[tail]),
+    }
+
+
+def _growth(reported: Any) -> list[dict[str, Any]]:
+    """The growth over the last 7 and 14 complete days (today excluded), by the report date."""
+    n = len(reported)
+    out: list[dict[str, Any]] = []
+    for days in GROWTH_WINDOWS:
+        window = reported[max(0, n - 1 - days) : n - 1]
+        g = growth_engine.growth(window) if len(window) == days else growth_engine.growth([])
+        out.append(
+            {"days": days, "cases": g.cases, "rate": _num(g.rate), "lower": _num(g.lower),
+             "upper": _num(g.upper), "doubling": _num(g.doubling), "doubling_lower": _num(g.doubling_lower),
+             "doubling_upper": _num(g.doubling_upper), "halving": _num(g.halving),
+             "halving_lower": _num(g.halving_lower), "halving_upper": _num(g.halving_upper)}
+        )  # fmt: skip
+    return out
+
+
+def _clusters(cases: list[_Case], today: dt.date) -> list[dict[str, Any]]:
+    """The clusters with cases reported in the last 7 days, those that grew most over the 7 days before first."""
+    last: Counter[tuple[int, str, str]] = Counter()
+    before: Counter[tuple[int, str, str]] = Counter()
+    totals: Counter[tuple[int, str, str]] = Counter()
+    for c in cases:
+        if c.cluster is None:
+            continue
+        totals[c.cluster] += 1
+        age = (today - c.report).days
+        if age < CLUSTER_DAYS:
+            last[c.cluster] += 1
+        elif age < 2 * CLUSTER_DAYS:
+            before[c.cluster] += 1
+    growing: list[dict[str, Any]] = [
+        {"code": k[1], "name": k[2], "cases": totals[k], "last_7": last[k], "previous_7": before[k],
+         "change": last[k] - before[k]} for k in last
+    ]  # fmt: skip
+    return sorted(growing, key=lambda x: (-x["change"], -x["last_7"], x["code"]))[:TOP]
+
+
+def _latest_rt(estimate: rt.RtEstimate, row: int, day: int) -> dict[str, Any]:
+    return {
+        "mean": _num(estimate.mean[row, day]),
+        "lower": _num(estimate.q025[row, day]),
+        "upper": _num(estimate.q975[row, day]),
+        "cv": _num(estimate.cv[row, day]),
+        "warning": bool(estimate.warning[row, day]),
+    }
+
+
+def _moved(below: list[Jurisdiction], counts: _Counts, estimate: rt.RtEstimate, language: str) -> list[Any]:
+    """The areas one level down, those whose reports changed most from yesterday to today first."""
+    n = counts.reported.shape[0]
+    moved: list[dict[str, Any]] = []
+    for j, a in enumerate(below):
+        t, y = int(counts.reported_by_area[j, n - 1]), int(counts.reported_by_area[j, n - 2]) if n > 1 else 0
+        latest = _latest_rt(estimate, j + 1, n - 1)
+        moved.append(
+            {"code": a.code, "name": a.display_name(language), "today": t, "yesterday": y, "change": t - y,
+             "total": int(counts.by_area[j].sum()), "rt": latest["mean"], "rt_lower": latest["lower"],
+             "rt_upper": latest["upper"], "rt_warning": latest["warning"],
+             "rt_yesterday": _num(estimate.mean[j + 1, n - 2]) if n > 1 else None}
+        )  # fmt: skip
+    moved.sort(key=lambda x: (-abs(x["change"]), x["code"]))
+    return moved
+
+
+def analysis(
+    user: Actor, *, area: str = "", basis: str = "onset", today: dt.date | None = None
+) -> dict[str, Any]:
+    """Every figure of the situation analysis of one area (its code; the user's own node when empty) on one
+    date basis. ``NotFound`` for an area the user may not analyse; ``ValueError`` for an unknown basis."""
+    if basis not in BASES:
+        raise ValueError(basis)
+    areas = areas_for(user)
+    if not areas:
+        raise NotFound
+    chosen = areas[0] if not area else next((a for a in areas if a.code == area), None)
+    if chosen is None:
+        raise NotFound
+    below = areas[1:] if chosen.pk == areas[0].pk else list(geo.children_of(user, chosen).order_by("code"))
+    today = today or timezone.localdate()
+    cases = _read_cases(user, chosen)
+    first = min((c.day(basis) for c in cases), default=today)
+    shortest = max(
+        NOWCAST_DAYS, max(GROWTH_WINDOWS) + 1
+    )  # every figure has its days (zeros before the first)
+    first = max(
+        min(first, today - dt.timedelta(days=shortest - 1)), today - dt.timedelta(days=HISTORY_DAYS - 1)
+    )
+    n = (today - first).days + 1
+    dates = [(first + dt.timedelta(days=i)).isoformat() for i in range(n)]
+    counts = _count(cases, basis, first, n, below)
+    profile, si_mean, si_sd = serial_interval()
+    total = counts.community + counts.control
+    estimate = rt.estimate_rt(np.vstack([total, counts.by_area]), si_mean=si_mean, si_sd=si_sd)
+    recent = [c for c in cases if (today - c.report).days < KNOWN_SOURCE_DAYS]
+    known = sum(1 for c in recent if c.control or c.cluster)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return {
+        "area": {"code": chosen.code, "name": chosen.display_name(language)},
+        "areas": [{"code": a.code, "name": a.display_name(language)} for a in areas],
+        "basis": basis,
+        "today": today.isoformat(),
+        "cases": len(cases),
+        "reported_today": int(counts.reported[n - 1]),
+        "reported_yesterday": int(counts.reported[n - 2]) if n > 1 else 0,
+        "curve": {
+            "dates": dates,
+            "community": [int(v) for v in counts.community],
+            "control": [int(v) for v in counts.control],
+        },
+        "rt": {
+            "profile": profile,
+            "si_mean": round(si_mean, 3),
+            "si_sd": round(si_sd, 3),
+            "window": estimate.window,
+            "cv_threshold": rt.CV_THRESHOLD,
+            "mean": _series(estimate.mean[0]),
+            "lower": _series(estimate.q025[0]),
+            "upper": _series(estimate.q975[0]),
+            "warning": [bool(v) for v in estimate.warning[0]],
+            "latest": _latest_rt(estimate, 0, n - 1),
+        },
+        "nowcast": _nowcast(cases, basis, first, dates),
+        "growth": _growth(counts.reported),
+        "known_source": {
+            "days": KNOWN_SOURCE_DAYS,
+            "cases": len(recent),
+            "known": known,
+            "share": _num(known / len(recent)) if recent else None,
+        },
+        "clusters": _clusters(cases, today),
+        "moved": _moved(below, counts, estimate, language),
+    }
