@@ -1,12 +1,14 @@
 """The situation analysis as JSON, for a city's or a district's own big screen: every figure of the page
 ``/command/analysis/``, from the same selector (``selectors.analysis``), scoped to the caller."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from cordon.apps.geo.models import Jurisdiction
 from cordon.core.access import AuthedRequest, api
+from cordon.core.inputs import text
 from cordon.core.roles import Cap
 
 from . import selectors
@@ -79,7 +81,7 @@ class KnownSourceOut(Schema):
     share: Num
 
 
-class ClusterOut(Schema):
+class GrowingClusterOut(Schema):
     code: str
     name: str
     cases: int
@@ -88,7 +90,7 @@ class ClusterOut(Schema):
     change: int
 
 
-class MovedOut(Schema):
+class MovedAreaOut(Schema):
     code: str
     name: str
     today: int
@@ -115,12 +117,16 @@ class AnalysisOut(Schema):
     nowcast: NowcastOut
     growth: list[GrowthOut]
     known_source: KnownSourceOut
-    clusters: list[ClusterOut] = Field(description="The clusters growing fastest (cases of the last 7 days)")
-    moved: list[MovedOut] = Field(description="The areas one level down, those that moved most first")
+    clusters: list[GrowingClusterOut] = Field(
+        description="The clusters growing fastest (cases of the last 7 days)"
+    )
+    moved: list[MovedAreaOut] = Field(description="The areas one level down, those that moved most first")
 
 
 class AnalysisIn(Schema):
-    district: str = Field("", max_length=32, description="An area's code; the caller's own area when empty")
+    district: Annotated[str, text(Jurisdiction, "code")] = Field(
+        "", description="An area's code; the caller's own area when empty"
+    )
     basis: Literal["onset", "sampling", "report"] = "onset"
 
 
