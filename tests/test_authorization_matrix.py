@@ -155,6 +155,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "tracing:case-new": ("GET", lambda c: {}, TRACERS),
     "tracing:case": ("GET", lambda c: {"pk": c.case.pk}, CASE_VIEWERS),
     "tracing:case-trace": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
+    "tracing:cases-trace-untraced": ("POST", lambda c: {}, TRACERS),
     "tracing:case-decide": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
     "tracing:case-trajectory": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
     "tracing:case-autofill": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),

@@ -382,3 +382,50 @@ def test_a_one_at_a_time_kind_starts_once(city: Any, make_user: Any) -> None:
     with pytest.raises(ValidationError):
         actions.start(actor=user, kind="tests.steps", one_at_a_time=True)
     assert list(Job.objects.values_list("pk", flat=True)) == [first.pk]
+
+
+def test_every_untraced_case_of_my_area_is_traced_by_one_job_the_same_as_one_by_one(
+    city: Any, make_user: Any, client_for: Any, worker: Any
+) -> None:
+    from cordon.apps.tracing.models import Case
+
+    def report(person: Any) -> Any:
+        return tracing.report_case(
+            actor=None,
+            data=tracing.CaseData(
+                person=person,
+                onset_date=timezone.localdate() - dt.timedelta(days=1),
+                sampled_at=timezone.now(),
+                found_by="fever_clinic",
+            ),
+        )
+
+    fengtai = [report(city.ft_person), report(city.ft_person2)]
+    changping = report(city.cp_person)
+    client = _english(client_for(make_user("investigator", city.fengtai)))
+    page = client.get("/tracing/cases/").content.decode()
+    assert 'data-testid="trace-untraced"' in page and "Trace the 2 cases not traced yet" in page
+
+    with worker():
+        r = client.post("/tracing/cases/trace-untraced/")
+    job = Job.objects.get(pk=int(r["Location"].split("/")[2]))
+    assert job.status == Job.Status.DONE, job.error
+    assert job.kind == "tracing.trace_untraced" and job.result["traced"] == 2
+    assert job.progress.done == job.progress.total == 2
+    assert "2 cases traced" in job.result["summary"]
+    # The district's cases are traced, the other district's is not (the job reads in the starter's scope).
+    assert all(c.traced_at for c in Case.objects.filter(pk__in=[c.pk for c in fengtai]))
+    changping.refresh_from_db()
+    assert changping.traced_at is None
+    # The batch finds what tracing each case alone finds (a re-trace adds nothing new).
+    batch = {c.pk: set(Contact.objects.filter(case=c).values_list("person_id", flat=True)) for c in fengtai}
+    for c in fengtai:
+        again = tracing.trace_case(actor=None, case=c)
+        assert again.added == 0 and again.total == len(batch[c.pk])
+    assert "Trace the" not in client.get("/tracing/cases/").content.decode()  # nothing left to trace
+
+    # Run again with nothing left: done, saying so, in the language it was started in.
+    with worker():
+        r = client.post("/tracing/cases/trace-untraced/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    job = Job.objects.get(pk=int(r["Location"].split("/")[2]))
+    assert job.status == Job.Status.DONE and job.result["traced"] == 0

@@ -424,6 +424,8 @@ NO_OWNER: dict[Any, str] = {
         "POST",
         "/api/export/{kind}",
     ): "starts a job of the caller's own exporting what the caller's scope holds",
+    "tracing:cases-trace-untraced": "starts a job of the caller's own tracing the cases not traced yet that the "
+    "caller's scope holds (read in that scope by the job)",
     "zones:evaluate": "starts the rules' evaluation, a job of the caller's own: it only proposes, people decide",
     "tracing:scans": "uploads check-in scans into the city's scan store (administrators only)",
     ("POST", "/api/scans"): "loads check-in scans into the city's scan store (administrators only)",

@@ -1,5 +1,6 @@
 """What the tracing app plugs into the platform: its kinds of open item on the daily-zero board, and two kinds of
-background job: tracing a case, and loading an uploaded batch of check-in scans."""
+background job: tracing a case (or every case not traced yet), and loading an uploaded batch of check-in
+scans."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core import badges, jobs, openitems, rollups, uploads
@@ -51,6 +52,43 @@ def _trace_case_job(
 
 INGEST_SCANS = "tracing.ingest_scans"
 TRACE_CASE = "tracing.trace_case"
+TRACE_UNTRACED = "tracing.trace_untraced"
+BATCH = 20  # cases traced together: one read of the scan store and one engine call each
+
+
+def _trace_untraced_job(
+    progress: jobs.Progress, params: Mapping[str, Any], actor: Actor | None
+) -> dict[str, Any]:
+    """Trace every case in the starter's territory not traced yet (the board's "cases not traced"), in batches
+    of ``BATCH`` (``actions.trace_cases``: the engine outside any transaction, then each case's findings in a
+    transaction of its own), so a stop between two batches leaves every case either traced whole or untouched.
+    The cases are listed when the job starts; one traced meanwhile by someone else is not traced again."""
+    if actor is None:
+        raise ValidationError(_("A trace is started by a person."))
+    ids = list(selectors.untraced_cases(actor).values_list("pk", flat=True))
+    total, traced, added, updated = len(ids), 0, 0, 0
+    for start in range(0, total, BATCH):
+        progress(start, total, gettext("Tracing cases %(first)d to %(last)d of %(total)d")
+                 % {"first": start + 1, "last": min(start + BATCH, total), "total": total})  # fmt: skip
+        cases = list(selectors.untraced_cases(actor).filter(pk__in=ids[start : start + BATCH]))
+        for result in actions.trace_cases(actor=actor, cases=cases, source="job"):
+            traced, added, updated = traced + 1, added + result.added, updated + result.updated
+    progress(total, total)
+    if not total:
+        summary = gettext("Every case in your area was already traced.")
+    else:
+        summary = ngettext(
+            "%(n)d case traced: %(added)d new candidates, %(updated)d known ones refreshed.",
+            "%(n)d cases traced: %(added)d new candidates, %(updated)d known ones refreshed.",
+            traced,
+        ) % {"n": traced, "added": added, "updated": updated}
+    return {
+        "summary": summary,
+        "link": reverse("tracing:cases"),
+        "traced": traced,
+        "added": added,
+        "updated": updated,
+    }
 
 
 def _ingest_summary(report: IngestReport, filename: str) -> str:
@@ -120,6 +158,15 @@ jobs.register(
         name=TRACE_CASE,
         label=_("Trace a case's contacts"),
         run=_trace_case_job,
+        may_start=lambda actor: bool(Cap.TRACE in caps_for(actor.role)),
+    )
+)
+
+jobs.register(
+    jobs.JobKind(
+        name=TRACE_UNTRACED,
+        label=_("Trace every case not traced yet"),
+        run=_trace_untraced_job,
         may_start=lambda actor: bool(Cap.TRACE in caps_for(actor.role)),
     )
 )

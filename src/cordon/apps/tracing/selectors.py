@@ -510,6 +510,11 @@ def _grouped(qs: QuerySet[Any], field: str, late: Q) -> dict[int, tuple[int, int
     return {r[field]: (r["n"], r["late"]) for r in rows}
 
 
+def untraced_cases(user: Actor) -> QuerySet[Case]:
+    """The cases in the user's territory not traced yet, oldest report first (the batch trace's work)."""
+    return cases_visible_to(user).filter(traced_at__isnull=True).order_by("reported_at", "pk")
+
+
 def untraced_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
     """Cases not traced yet; overdue once the judgment deadline after the report has passed."""
     judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)

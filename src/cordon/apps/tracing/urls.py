@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/new/", views.case_new, name="case-new"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/trace/", views.case_trace, name="case-trace"),
+    path("cases/trace-untraced/", views.cases_trace_untraced, name="cases-trace-untraced"),
     path("cases/<int:pk>/decide/", views.case_decide, name="case-decide"),
     path("cases/<int:pk>/trajectory/", views.case_trajectory, name="case-trajectory"),
     path("cases/<int:pk>/autofill/", views.case_autofill, name="case-autofill"),

@@ -82,6 +82,7 @@ def case_list(request: AuthedRequest) -> HttpResponse:
             "since": request.GET.get("since", ""),
             "today": selectors.case_summary(request.user),
             "can_trace": Scope.of(request.user).can(Cap.TRACE),
+            "untraced": selectors.untraced_cases(request.user).count(),
             "version": version,
         },
     )
@@ -176,6 +177,14 @@ def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def case_trace(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     job = jobs.start(actor=request.user, kind="tracing.trace_case", params={"case_id": case.pk})
+    return redirect("jobs:detail", job_id=job.pk)
+
+
+@require_POST
+@page(Cap.TRACE)
+def cases_trace_untraced(request: AuthedRequest) -> HttpResponse:
+    """Trace every case of the user's territory not traced yet, as one background job."""
+    job = jobs.start(actor=request.user, kind="tracing.trace_untraced", params={})
     return redirect("jobs:detail", job_id=job.pk)
 
 
