@@ -119,6 +119,18 @@ def _marked(kind: str) -> Any:
     return Field(json_schema_extra={"x-plausible": kind})
 
 
+def _local(value: dt.time) -> dt.time:
+    """A time of day is local to the city (opening hours, a plan's times): one with an offset is refused, not
+    compared with local ones."""
+    if value.tzinfo is not None:
+        raise ValueError(_("give a local time of day, without an offset."))
+    return value
+
+
 EventDate = Annotated[dt.date, _checked("event"), _marked("event")]
 EventTime = Annotated[dt.datetime, _checked("event"), _marked("event")]
 BirthDate = Annotated[dt.date, _checked("birth"), _marked("birth")]
+LocalTime = Annotated[dt.time, AfterValidator(_local)]
+# Counts stored in a PostgreSQL integer column (a ``PositiveIntegerField``, a ``PositiveSmallIntegerField``).
+Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
+SmallCount = Annotated[int, Field(ge=0, le=32_767)]

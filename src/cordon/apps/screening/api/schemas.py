@@ -9,7 +9,7 @@ from ninja import Field, Schema
 
 from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction
 from cordon.apps.people.models import Person
-from cordon.core.inputs import TEXT_MAX, EventTime, text, words
+from cordon.core.inputs import TEXT_MAX, Count, EventTime, LocalTime, SmallCount, text, words
 from cordon.engine import pooling
 
 from .. import actions, selectors
@@ -110,9 +110,9 @@ class SiteIn(Schema):
     code: Annotated[str, text(SamplingSite, "code")]
     name: Annotated[str, text(SamplingSite, "name")]
     jurisdiction: JurisdictionCode
-    opens: dt.time = dt.time(7, 0)
-    closes: dt.time = dt.time(21, 0)
-    staff: int = 2
+    opens: LocalTime = dt.time(7, 0)
+    closes: LocalTime = dt.time(21, 0)
+    staff: SmallCount = 2
 
 
 class CreatedOut(Schema):
@@ -136,7 +136,7 @@ class IssuedOut(Schema):
 
 
 class QueueIn(Schema):
-    persons: int
+    persons: Count
 
 
 class QueueOut(Schema):
