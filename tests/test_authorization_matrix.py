@@ -404,7 +404,7 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ),
     ("POST", "/api/screening/sites/{site_id}/queue"): (
         lambda c: {"site_id": c.sampling_site.pk},
-        {"persons": -1},
+        {"persons": 3},
         SAMPLERS,
     ),
     ("POST", "/api/screening/tubes/{barcode}/seal"): (lambda c: {"barcode": c.tube.barcode}, {}, SAMPLERS),

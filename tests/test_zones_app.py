@@ -126,6 +126,17 @@ def test_a_zone_from_areas_and_from_a_geojson_file_on_the_page(city: Any, make_u
         (_square(100.0, 30.0), "covers no building"),
         ("{not json", "not valid GeoJSON"),
         ({"type": "Point", "coordinates": [116.16, 39.86]}, "Polygon or MultiPolygon"),
+        (  # a boundary of 12,001 corners: refused before any building is tested against it
+            {
+                "type": "Polygon",
+                "coordinates": [[[116 + i / 1e5, 39.86] for i in range(12_000)] + [[116, 39.86]]],
+            },
+            "more than 10,000 corners",
+        ),
+        (  # a collection inside a collection
+            {"type": "FeatureCollection", "features": [{"type": "FeatureCollection", "features": [{}]}]},
+            "Polygon or MultiPolygon",
+        ),
     ],
 )
 def test_bad_boundaries_are_refused_and_nothing_is_written(
@@ -146,6 +157,20 @@ def test_bad_boundaries_are_refused_and_nothing_is_written(
     )
     assert page.status_code == 422 and says in page.content.decode()
     assert (Zone.objects.count(), ZoneBuilding.objects.count(), ZoneTransition.objects.count()) == before
+
+
+@pytest.mark.parametrize("code", ["a/b", "new", "map", "12", "Z" * 36, "-Z"])
+def test_a_zone_code_that_a_page_address_cannot_hold_is_refused(city: Any, make_user: Any, code: str) -> None:
+    client = _client(make_user, Role.DISTRICT_COMMANDER, city.fengtai)
+    body = {"name": "x", "kind": "sealed", "owner": city.fengtai.code, "code": code,
+            "buildings": [city.ft_building.code]}  # fmt: skip
+    before = Zone.objects.count()
+    r = _post(client, "/api/zones", body)
+    assert r.status_code == 422 and "code" in r.json()["errors"], r.content
+    page = client.post("/zones/new/", {k: v for k, v in body.items() if k != "buildings"}
+                       | {"buildings": city.ft_building.code})  # fmt: skip
+    assert page.status_code == 422
+    assert Zone.objects.count() == before
 
 
 # --- Scoping and ownership -------------------------------------------------------------------------------------

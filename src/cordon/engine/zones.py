@@ -330,7 +330,7 @@ def evaluate(zones: Iterable[ZoneFacts], rules: RuleSet, today: dt.date) -> list
 
 class GeometryError(ValueError):
     """A boundary that cannot be used; ``code`` says why (``not_closed``, ``too_few_points``, ``not_polygon``,
-    ``bad_coordinates``, ``bad_json``) for the app to translate."""
+    ``bad_coordinates``, ``too_many_points``, ``bad_json``) for the app to translate."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -362,26 +362,39 @@ def _ring(raw: Any) -> Ring:
     return tuple(points)
 
 
+MAX_POINTS = (
+    10_000  # corners of a boundary, all its polygons together: a drawn or imported zone, not a country
+)
+
+
 def polygons_of(geojson: Any) -> list[list[Ring]]:
     """The polygons (outer ring, then holes) of a GeoJSON geometry, Feature or FeatureCollection holding
-    Polygons or MultiPolygons; ``GeometryError`` otherwise. A ring must close (first point == last)."""
-    if not isinstance(geojson, Mapping):
+    Polygons or MultiPolygons; ``GeometryError`` otherwise. A ring must close (first point == last); a boundary
+    has at most ``MAX_POINTS`` points (``too_many_points``), and a collection holds features, not collections."""
+    polygons = _polygons(geojson, 0)
+    if sum(len(r) for p in polygons for r in p) > MAX_POINTS:
+        raise GeometryError("too_many_points")
+    return polygons
+
+
+def _polygons(geojson: Any, depth: int) -> list[list[Ring]]:
+    if not isinstance(geojson, Mapping) or depth > 2:  # a collection of features of geometries, no deeper
         raise GeometryError("not_polygon")
     kind = geojson.get("type")
     if kind == "FeatureCollection":
         features = geojson.get("features")
-        if not isinstance(features, list) or not features:
+        if depth or not isinstance(features, list) or not features:
             raise GeometryError("not_polygon")
-        return [p for f in features for p in polygons_of(f)]
+        return [p for f in features for p in _polygons(f, depth + 1)]
     if kind == "Feature":
-        return polygons_of(geojson.get("geometry"))
+        return _polygons(geojson.get("geometry"), depth + 1)
     coords = geojson.get("coordinates")
     if kind == "Polygon":
-        if not isinstance(coords, list) or not coords:
+        if not isinstance(coords, list) or not coords or len(coords) > MAX_POINTS:
             raise GeometryError("bad_coordinates")
         return [[_ring(r) for r in coords]]
     if kind == "MultiPolygon":
-        if not isinstance(coords, list) or not coords:
+        if not isinstance(coords, list) or not coords or len(coords) > MAX_POINTS:
             raise GeometryError("bad_coordinates")
         return [
             [_ring(r) for r in poly] if isinstance(poly, list) and poly else [_ring(poly)] for poly in coords

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from cordon.apps.tracing.models import Case, Control
 from cordon.core import locks
 from cordon.core.actions import action
 from cordon.core.actors import Actor, user_or_none
+from cordon.core.inputs import text_problem
 from cordon.core.scoping import require_may_change
 from cordon.engine import zones as engine
 
@@ -43,6 +45,10 @@ from .models import (
     ZoneTransition,
 )
 
+# A zone's code names it in URLs (``/zones/<code>/``) and its rounds (``<code>-R<n>``, within a round's 40).
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,34}")
+RESERVED_CODES = {"new", "map", "proposals", "evaluate", "rules", "transitions"}
+
 
 def geometry_error(code: str) -> str:
     messages = {
@@ -52,6 +58,8 @@ def geometry_error(code: str) -> str:
             "Give a GeoJSON Polygon or MultiPolygon (a geometry, Feature or FeatureCollection)."
         ),
         "bad_coordinates": _("The polygon's coordinates are not [longitude, latitude] pairs."),
+        "too_many_points": _("The boundary has more than %(n)s corners: simplify it.")
+        % {"n": f"{engine.MAX_POINTS:,}"},
         "bad_json": _("This is not valid GeoJSON."),
     }
     return messages.get(code, messages["bad_json"])
@@ -136,8 +144,15 @@ def create_zone(*, actor: Actor | None, data: ZoneData, source: str = "web") -> 
         errors["kind"] = _("Choose sealed, controlled or prevention.")
     if data.reason not in Reason.values:
         errors["reason"] = _("Unknown reason.")
+    if problem := text_problem(Zone, "name", name):
+        errors["name"] = problem
     code = (data.code or "").strip()
-    if code and Zone.objects.filter(code=code).exists():
+    if code and (not CODE.fullmatch(code) or code.isdigit() or code.lower() in RESERVED_CODES):
+        errors["code"] = _(
+            "A code is up to 35 letters, digits, hyphens or underscores, starting with a letter or digit, not "
+            "digits alone and not a word the zone pages use (new, map, proposals, evaluate, rules)."
+        )
+    elif code and Zone.objects.filter(code=code).exists():
         errors["code"] = _("This code is already used.")
     if data.owner is None:
         errors["owner"] = _("Say which level owns the zone.")

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,7 +20,7 @@ from cordon.apps.geo import selectors as geo
 from cordon.apps.jobs import actions as jobs
 from cordon.apps.tracing import selectors as tracing
 from cordon.core.access import AuthedRequest, page
-from cordon.core.pages import error_fields, error_text, found
+from cordon.core.pages import back, error_fields, error_text, found
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope, may_change
 from cordon.engine import zones as engine
@@ -194,7 +195,7 @@ def decide(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Confirmed.") if confirm else _("Rejected."))
-    return redirect(request.POST.get("next") or "zones:proposals")
+    return back(request, reverse("zones:proposals"))
 
 
 @page(Cap.VIEW_CONTROL)
