@@ -52,7 +52,10 @@ records.register(records.RecordKind("zone", _("zone"), selectors.get_zone_for))
 
 def _evaluate_job(progress: jobs.Progress, params: Mapping[str, Any], actor: Actor | None) -> dict[str, Any]:
     progress(0, 1, gettext("Evaluating every zone against the rules in force"))
-    result = actions.evaluate_zones(actor=actor, source="job")
+    # The rules propose for every zone of the city, as the hourly evaluation does: the proposals are the
+    # system's, not the starter's (a district commander asking for it proposes nothing for another district);
+    # the job's row says who asked for it.
+    result = actions.evaluate_zones(actor=None, source="job")
     progress(1, 1)
     return {
         "summary": gettext("%(z)s zones evaluated: %(p)s transitions proposed, %(h)s waiting for a round.")
