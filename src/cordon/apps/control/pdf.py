@@ -1,54 +1,20 @@
 """Bilingual PDF documents of control: the quarantine order (隔离医学观察通知书), singly or many in one file,
-and the release certificate (解除隔离医学观察证明). fpdf2 embeds (a subset of) a CJK font: ``CORDON_PDF_FONT``,
-or the first one found among the usual system fonts (Debian: fonts-noto-cjk)."""
+and the release certificate (解除隔离医学观察证明). fpdf2 embeds (a subset of) the CJK font ``core/pdffont.py``
+finds: ``CORDON_PDF_FONT``, or the first one among the usual system fonts (Debian: fonts-noto-cjk)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
+from cordon.core.pdffont import PdfUnavailable as PdfUnavailable
+from cordon.core.pdffont import font_path
 from cordon.engine.identity import mask
 
 from .models import ControlOrder, PlacementMode
-
-FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-)
-
-
-class PdfUnavailable(Exception):
-    """No font with Chinese characters: PDFs cannot be made."""
-
-
-@cache
-def font_path() -> str:
-    configured = str(settings.CORDON_PDF_FONT or "")
-    if configured:
-        if not Path(configured).is_file():
-            raise PdfUnavailable(f"CORDON_PDF_FONT names a file that does not exist: {configured}")
-        return configured
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return candidate
-    raise PdfUnavailable(
-        "No font with Chinese characters was found. Install one (Debian: apt-get install fonts-noto-cjk) "
-        "or set CORDON_PDF_FONT to a TrueType/OpenType file."
-    )
 
 
 def _doc() -> Any:

@@ -1,31 +1,21 @@
 """The printable zone notice (封控区/管控区/防范区通告), bilingual: the zone's kind, name and code, its boundary as an
 outline plot (the drawn polygon, or the outline of its buildings' points), the rules of its kind from the rule
-set in force, its start, responsible commander and issuing jurisdiction. fpdf2 embeds (a subset of) a CJK font:
-``CORDON_PDF_FONT``, or the first one found among the usual system fonts (as ``control.pdf`` does)."""
+set in force, its start, responsible commander and issuing jurisdiction. fpdf2 embeds (a subset of) the CJK font
+``core/pdffont.py`` finds, as for ``control.pdf``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
+from cordon.core.pdffont import PdfUnavailable as PdfUnavailable
+from cordon.core.pdffont import font_path
 from cordon.engine import zones as engine
 
 from .models import Zone
-
-FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
 
 KIND_WORDS = {  # kind -> (Chinese, English)
     engine.SEALED: ("封控区", "Sealed zone"),
@@ -43,26 +33,6 @@ STATE_WORDS = {
     engine.GUARDED: ("已解封，仍防范", "Lifted, still guarded"),
     engine.CLOSED: ("已结束", "Closed"),
 }
-
-
-class PdfUnavailable(Exception):
-    """No font with Chinese characters: PDFs cannot be made."""
-
-
-@cache
-def font_path() -> str:
-    configured = str(settings.CORDON_PDF_FONT or "")
-    if configured:
-        if not Path(configured).is_file():
-            raise PdfUnavailable(f"CORDON_PDF_FONT names a file that does not exist: {configured}")
-        return configured
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return candidate
-    raise PdfUnavailable(
-        "No font with Chinese characters was found. Install one (Debian: apt-get install fonts-noto-cjk) "
-        "or set CORDON_PDF_FONT to a TrueType/OpenType file."
-    )
 
 
 def _day(value: dt.date | None) -> str:
