@@ -27,12 +27,9 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+from _board_city import say
+from _one_district import one_district
 from _pgdb import throwaway_database
-
-
-def say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
 
 SIDE = 500  # buildings per row of the synthetic grid of points
 
@@ -44,23 +41,12 @@ def _point(i: int) -> tuple[float, float]:
 def build(args: argparse.Namespace) -> Any:
     from django.utils import timezone
 
-    from cordon.apps.geo import actions as geo
-    from cordon.apps.geo.models import Building, Jurisdiction, Level
+    from cordon.apps.geo.models import Building
     from cordon.apps.people.models import Person
     from cordon.apps.zones.models import Zone, ZoneBuilding
 
     today = timezone.localdate()
-    city = geo.create_jurisdiction(actor=None, code="990000", name="基准市", level=Level.CITY, parent=None)
-    district = geo.create_jurisdiction(
-        actor=None, code="990001", name="基准区", level=Level.DISTRICT, parent=city
-    )
-    grids = Jurisdiction.objects.bulk_create(
-        [
-            Jurisdiction(code=f"990001{g:04d}", name=f"网格{g}", level=Level.GRID, parent=district,
-                         path=f"{district.path}990001{g:04d}/")
-            for g in range(args.grids)
-        ]
-    )  # fmt: skip
+    city, district, grids = one_district(args.grids)
     buildings = Building.objects.bulk_create(
         [
             Building(code=f"BB{i:07d}", address=f"基准楼{i}", jurisdiction=grids[i % len(grids)],

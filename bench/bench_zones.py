@@ -30,34 +30,21 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+from _board_city import say
+from _one_district import one_district
 from _pgdb import throwaway_database
-
-
-def say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def build(args: argparse.Namespace) -> dict[str, Any]:
     from django.utils import timezone
 
-    from cordon.apps.geo import actions as geo
-    from cordon.apps.geo.models import Building, Jurisdiction, Level
+    from cordon.apps.geo.models import Building
     from cordon.apps.screening.models import SamplingSite, ScreeningRound, Tube
     from cordon.apps.zones.models import Zone, ZoneBuilding
 
     rng = random.Random(args.seed)
     today = timezone.localdate()
-    city = geo.create_jurisdiction(actor=None, code="990000", name="基准市", level=Level.CITY, parent=None)
-    district = geo.create_jurisdiction(
-        actor=None, code="990001", name="基准区", level=Level.DISTRICT, parent=city
-    )
-    grids = Jurisdiction.objects.bulk_create(
-        [
-            Jurisdiction(code=f"990001{g:04d}", name=f"网格{g}", level=Level.GRID, parent=district,
-                         path=f"{district.path}990001{g:04d}/")
-            for g in range(args.grids)
-        ]
-    )  # fmt: skip
+    _city, district, grids = one_district(args.grids)
     n_buildings = args.zones * args.per_zone
     buildings = Building.objects.bulk_create(
         [
