@@ -104,16 +104,10 @@ def fmt(xs: list[float]) -> str:
     return f"{statistics.median(xs):,.0f} / {p95(xs):,.0f} / {max(xs):,.0f} (n={len(xs)})"
 
 
-def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:  # One piece: the runs
-    from django.test import Client, override_settings
-
-    from cordon.apps.control import actions as control_actions
-    from cordon.apps.control import selectors as control
-    from cordon.apps.geo import actions as geo_actions
-    from cordon.apps.geo import selectors as geo
-    from cordon.apps.tallies import actions as tallies
-    from cordon.core import openitems, rollups
-    from cordon.core.scoping import Scope
+def page_getter(users: dict[str, Any]) -> Callable[[str, str], Callable[[], None]]:
+    """A signed-in test client per labelled user; ``get(label, url)`` is a call that GETs ``url`` as that user
+    and checks the 200 (what ``series`` times)."""
+    from django.test import Client
 
     clients = {}
     for label, user in users.items():
@@ -127,6 +121,22 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]: 
             assert r.status_code == 200, (label, url, r.status_code)
 
         return go
+
+    return get
+
+
+def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:  # One piece: the runs
+    from django.test import override_settings
+
+    from cordon.apps.control import actions as control_actions
+    from cordon.apps.control import selectors as control
+    from cordon.apps.geo import actions as geo_actions
+    from cordon.apps.geo import selectors as geo
+    from cordon.apps.tallies import actions as tallies
+    from cordon.core import openitems, rollups
+    from cordon.core.scoping import Scope
+
+    get = page_getter(users)
 
     res: dict[str, Any] = {
         "pages": {},

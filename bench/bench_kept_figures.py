@@ -23,12 +23,11 @@ import platform
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from typing import Any
 
 from _board_city import build, say
 from _pgdb import throwaway_database
-from bench_board import fmt, series
+from bench_board import fmt, page_getter, series
 
 # (tag, share of residents in thousandths, residents with id % 1000 in [lo, lo + share)): disjoint bands, so a
 # few residents of the exam students' band also get the elderly tag (two groups at once).
@@ -105,7 +104,7 @@ def _users() -> dict[str, Any]:
 
 
 def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    from django.test import Client, override_settings
+    from django.test import override_settings
 
     from cordon.apps.geo import actions as geo_actions
     from cordon.apps.geo import selectors as geo
@@ -114,18 +113,7 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     from cordon.core import badges, rollups
     from cordon.core.actors import CityReader
 
-    clients = {}
-    for label, user in users.items():
-        c = Client()
-        c.force_login(user)
-        clients[label] = c
-
-    def get(label: str, url: str) -> Callable[[], None]:
-        def go() -> None:
-            r = clients[label].get(url)
-            assert r.status_code == 200, (label, url, r.status_code)
-
-        return go
+    get = page_getter(users)
 
     res: dict[str, Any] = {"pages": {}, "parts": {}, "refresh": {}}
     for mode, stale in (("live", -1.0), ("kept", 1e9)):
