@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,18 +19,9 @@ from cordon.apps.jobs import actions as jobs
 from cordon.apps.jobs import run
 from cordon.apps.jobs.models import Job
 from cordon.apps.tracing.models import Contact
+from test_upload_jobs import _job, _kept
 
 pytestmark = pytest.mark.django_db
-
-
-def _kept(settings: Any) -> list[Path]:
-    folder = Path(settings.CORDON_UPLOAD_DIR)
-    return sorted(folder.iterdir()) if folder.exists() else []
-
-
-def _job(response: Any) -> Job:
-    assert response.status_code == 302, response.content.decode()
-    return Job.objects.get(pk=int(response["Location"].split("/")[2]))
 
 
 def _rows(response: Any) -> list[list[str]]:
