@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -406,3 +407,14 @@ def test_post_pages_set_up_plan_and_shift(grid: Any) -> None:
     assert "南门" in listing and "北门" in listing
     assert "南门" not in boss.get("/gridwork/?zone=Z-OTHER").content.decode()
     assert "南门" in boss.get("/gridwork/?zone=Z-1").content.decode()
+    # later in the day the 08:00 patrol is missed: the zone filter applies to the missed patrols too
+    boss.post(f"/gridwork/posts/{post.pk}/plan/", {"times": "08:00", "tolerance_minutes": "30"})
+    nine = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(9, 0)))
+    with time_machine.travel(nine, tick=False):
+        assert "南门" in _missed_table(boss.get("/gridwork/").content.decode())
+        assert "南门" in _missed_table(boss.get("/gridwork/?zone=Z-1").content.decode())
+        assert "南门" not in boss.get("/gridwork/?zone=Z-OTHER").content.decode()
+
+
+def _missed_table(page: str) -> str:
+    return page.split('data-testid="missed"', 1)[1].split("</section>", 1)[0]

@@ -200,9 +200,11 @@ def _missed(posts: QuerySet[DutyPost], now: dt.datetime) -> list[Missed]:
     return sorted(out, key=lambda m: (m.due, m.post.pk))
 
 
-def missed_patrols(user: Actor, now: dt.datetime | None = None) -> list[Missed]:
-    """Missed patrols still open at the posts the user sees, oldest first."""
-    return _missed(posts_visible_to(user), now or timezone.now())
+def missed_patrols(user: Actor, now: dt.datetime | None = None, *, zone_code: str = "") -> list[Missed]:
+    """Missed patrols still open at the posts the user sees (of one zone when its code is given), oldest
+    first."""
+    posts = posts_visible_to(user)
+    return _missed(posts.filter(zone__code=zone_code) if zone_code else posts, now or timezone.now())
 
 
 def missed_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:

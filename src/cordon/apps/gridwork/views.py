@@ -47,7 +47,7 @@ def post_list(request: AuthedRequest) -> HttpResponse:
     manageable = (
         list(selectors.zones_to_post(request.user)) if Scope.of(request.user).can(Cap.MANAGE_POSTS) else []
     )
-    missed = selectors.missed_patrols(request.user)
+    missed = selectors.missed_patrols(request.user, zone_code=zone_code)
     return render(
         request,
         "gridwork/posts.html",
