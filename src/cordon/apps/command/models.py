@@ -1,0 +1,1 @@
+"""The command app's stored figures (the daily figures and the daily reports)."""
