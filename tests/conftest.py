@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import time_machine
 from django.db.backends.signals import connection_created
 from django.test import Client
 from django.utils import timezone
@@ -34,6 +36,31 @@ def _may_empty_the_trail(sender: Any, connection: Any, **kwargs: Any) -> None:
 
 
 connection_created.connect(_may_empty_the_trail, dispatch_uid="tests.may_empty_the_trail")
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Under ``CORDON_TEST_CLOCK`` the tests that compare the process's clock with the database's (the jobs'
+    heartbeats and reaper) would only measure the gap the setting made: they are skipped, saying so."""
+    if not os.environ.get("CORDON_TEST_CLOCK"):
+        return
+    skip = pytest.mark.skip(reason="reads the database's clock, which CORDON_TEST_CLOCK does not move")
+    for item in items:
+        if "db_clock" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _suite_clock() -> Any:
+    """``CORDON_TEST_CLOCK`` (an ISO date-time with its offset) runs the whole suite with the clock started at
+    that moment and ticking, so a test that holds only at some hours of the day is found before CI runs at
+    them: e.g. ``CORDON_TEST_CLOCK=2026-12-07T23:58+08:00`` crosses the local midnight during the run, and
+    ``2026-12-08T00:30+08:00`` is a local date that is not the UTC date (docs/contributing.md)."""
+    when = os.environ.get("CORDON_TEST_CLOCK", "")
+    if not when:
+        yield None
+        return
+    with time_machine.travel(dt.datetime.fromisoformat(when), tick=True) as traveller:
+        yield traveller
 
 
 @dataclass

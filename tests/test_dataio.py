@@ -309,6 +309,7 @@ def test_import_needs_the_import_capability(
     assert Person.objects.filter(name="测试0").count() == 0
 
 
+@pytest.mark.db_clock
 def test_a_queued_import_cancelled_keeps_its_file_to_run_again_until_the_sweep(
     city: Any,
     admin: Any,

@@ -160,6 +160,7 @@ def test_only_the_starter_and_an_administrator_see_or_stop_a_job(
     assert Job.objects.count() == 1
 
 
+@pytest.mark.db_clock
 def test_a_job_whose_worker_went_silent_is_reaped_as_failed(city: Any, make_user: Any) -> None:
     user = make_user("investigator", city.fengtai)
     with override("en"):
@@ -174,6 +175,7 @@ def test_a_job_whose_worker_went_silent_is_reaped_as_failed(city: Any, make_user
     assert alive.status == Job.Status.RUNNING
 
 
+@pytest.mark.db_clock
 def test_heartbeats_and_the_reaper_read_the_databases_clock_not_the_workers(
     city: Any, make_user: Any
 ) -> None:
@@ -205,6 +207,7 @@ def test_heartbeats_and_the_reaper_read_the_databases_clock_not_the_workers(
     assert behind.status == Job.Status.RUNNING
 
 
+@pytest.mark.db_clock
 def test_a_job_that_can_never_start_is_reaped_too(
     city: Any, make_user: Any, worker: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -226,6 +229,7 @@ def test_a_job_that_can_never_start_is_reaped_too(
         assert job.status == Job.Status.FAILED and "could not be started" in job.error
 
 
+@pytest.mark.db_clock
 def test_a_reaped_job_is_not_marked_done_by_its_late_worker(city: Any, make_user: Any) -> None:
     user = make_user("investigator", city.fengtai)
     job = actions.start(actor=user, kind="tests.steps")

@@ -290,6 +290,7 @@ def test_a_strategy_bundle_is_the_engines_bundle() -> None:
     assert Scenario.of(SCENARIO.as_dict()) == SCENARIO
 
 
+@pytest.mark.db_clock
 def test_a_run_whose_worker_was_lost_is_failed_then_run_again_to_its_results(
     city: Any, make_user: Any, client_for: Any, worker: Any
 ) -> None:

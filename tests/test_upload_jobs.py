@@ -158,6 +158,7 @@ def test_a_queued_scan_job_cancelled_keeps_its_file_to_run_again(
     assert _kept(settings) == [] and not job.runs_again and not retry.runs_again
 
 
+@pytest.mark.db_clock
 def test_a_reaped_scan_job_keeps_its_file_until_the_sweep(
     city: Any, make_user: Any, client_for: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -33,6 +33,7 @@ COVERS = {f"{JOBS}.{name}" for name in _NAMES}
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.db_clock
 def test_every_job_write_is_audited(city: Any, make_user: Any) -> None:
     admin = make_user("administrator", city.city)
     job = actions.start(actor=admin, kind="jobs.worker_check", params={"seconds": 2})
