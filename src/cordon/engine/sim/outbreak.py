@@ -160,6 +160,12 @@ class Simulation:
         self.centralized = np.zeros(n, bool)
         self.venue_closed_until = np.zeros(city.n_venues, np.int32)
         self.building_locked_until = np.zeros(len(city.bld_grid), np.int32)
+        # Today's share of residents staying home, per jurisdiction (zones: ``Controls.restrict_areas``); drawn
+        # from its own stream so that restrictions do not shift the outbreak's other draws.
+        self._stay_home: tuple[int, F64] | None = None
+        self._stay_rng = np.random.default_rng([seed, 0x20E5])
+        self._areas: dict[int, tuple[I64, I64, I64]] = {}
+        self._grid: I32 | None = None
         self.case_day = np.full(n, NEVER, np.int32)
         self._cases: list[tuple[I64, int, npt.NDArray[np.int8], B]] = []
         self._reported: dict[int, list[I64]] = {}  # report day -> persons
@@ -242,6 +248,42 @@ class Simulation:
         for i in range(1, len(mask)):  # parents precede children
             mask[i] |= mask[city.jur_parent[i]]
         return mask
+
+    def person_grid(self) -> I32:
+        """Each person's grid (the jurisdiction of their home building), computed once."""
+        if self._grid is None:
+            self._grid = self.city.grid
+        return self._grid
+
+    def areas_at(self, level: int) -> tuple[I64, I64, I64]:
+        """For jurisdiction level ``level``: each person's area at that level (-1: none), and the persons sorted
+        by it (stable, so a household stays together) with each jurisdiction's first index into them (residents
+        of ``a`` are ``order[first[a]:first[a + 1]]``). Computed once per level."""
+        found = self._areas.get(level)
+        if found is None:
+            city = self.city
+            node = self.person_grid().astype(np.int64)
+            for _ in range(5):
+                up = city.jur_level[node] > level
+                if not up.any():
+                    break
+                node = np.where(up, city.jur_parent[node], node)
+            area = np.where(city.jur_level[node] == level, node, -1)
+            order = np.argsort(area, kind="stable")
+            first = np.searchsorted(area[order], np.arange(len(city.jur_code) + 1)).astype(np.int64)
+            found = (area, order.astype(np.int64), first)
+            self._areas[level] = found
+        return found
+
+    def restrict_today(self, share: F64) -> None:
+        """Today only, each resident of jurisdiction ``j`` (or one below it) stays home with probability
+        ``share[j]`` (the largest share over ``j`` and its ancestors applies; 1 is everyone)."""
+        city = self.city
+        share = np.asarray(share, np.float64).copy()
+        for level in range(int(city.jur_level.min()) + 1, int(city.jur_level.max()) + 1):
+            nodes = np.flatnonzero(city.jur_level == level)
+            share[nodes] = np.maximum(share[nodes], share[city.jur_parent[nodes]])
+        self._stay_home = (self.day, share)
 
     def is_case(self, persons: I64) -> B:
         out: B = self.case_day[persons] != NEVER
@@ -346,6 +388,11 @@ class Simulation:
         isolated = self.isolated_until > t
         locked_buildings = self.building_locked_until > t
         locked = locked_buildings[self._building] if locked_buildings.any() else np.zeros(n, bool)
+        if self._stay_home is not None and self._stay_home[0] == t:
+            share = self._stay_home[1][self.person_grid()]
+            some = np.flatnonzero(share > 0)
+            stay = some[self._stay_rng.random(len(some)) < share[some]]
+            locked[stay] = True
         free = ~isolated & ~locked
         self.mobility.set_closed(self.venue_closed_until > t)
         # Work: Monday to Friday, key industries also on Saturdays; school Monday to Friday.
