@@ -255,7 +255,7 @@ def test_interventions_act_and_report() -> None:
     total = lambda s: sum(r.new_infections for r in s.results)  # noqa: E731
     assert total(controlled) < 0.5 * total(free)
     actions = {r.action for r in controlled.reports}
-    assert {"isolate", "lockdown_areas", "screen"} <= actions
+    assert {"isolate", "restrict_areas", "screen"} <= actions
     screens = [r for r in controlled.reports if r.action == "screen"]
     assert all(r.tests < r.persons for r in screens)  # pooling saves tests
     assert sum(r.positives for r in screens) > 0
