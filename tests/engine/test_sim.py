@@ -26,9 +26,10 @@ from cordon.engine.sim import (
 )
 from cordon.engine.sim.city import COMMUNITY, DISTRICT, GRID, STREET
 from cordon.engine.sim.copresence import overlap_integral
+from cordon.engine.sim.groups import expand as _expand
 from cordon.engine.sim.interventions import Controls, View
 from cordon.engine.sim.mobility import Mobility, Visits
-from cordon.engine.sim.outbreak import NEVER, _expand
+from cordon.engine.sim.outbreak import NEVER
 from cordon.engine.sim.output import ScanWriter, generate_scans, write_city, write_run
 
 

@@ -36,6 +36,7 @@ from cordon.engine.sim.city import COMMUNITY, City
 from cordon.engine.sim.copresence import SourceTable, order_by
 from cordon.engine.sim.errors import SimConfigError
 from cordon.engine.sim.exposure import Candidates, Exposure
+from cordon.engine.sim.groups import Groups, down_the_tree, expand, person_areas
 from cordon.engine.sim.interventions import Controls, Intervention, View
 from cordon.engine.sim.mobility import Mobility, Visits
 from cordon.engine.sim.profile import PathogenProfile, load_profile
@@ -179,8 +180,8 @@ class Simulation:
         self._hh_first = np.searchsorted(city.household, np.arange(len(city.hh_building) + 1)).astype(
             np.int64
         )
-        self._unit = _Groups(city.unit)
-        self._class = _Groups(city.klass)
+        self._unit = Groups(city.unit)
+        self._class = Groups(city.klass)
         self._key = city.is_key_worker()
         self._building = city.building
         # Who goes to work (Monday to Friday; key industries also on Saturdays) and to school, if free.
@@ -256,34 +257,15 @@ class Simulation:
         return self._grid
 
     def areas_at(self, level: int) -> tuple[I64, I64, I64]:
-        """For jurisdiction level ``level``: each person's area at that level (-1: none), and the persons sorted
-        by it (stable, so a household stays together) with each jurisdiction's first index into them (residents
-        of ``a`` are ``order[first[a]:first[a + 1]]``). Computed once per level."""
-        found = self._areas.get(level)
-        if found is None:
-            city = self.city
-            node = self.person_grid().astype(np.int64)
-            for _ in range(5):
-                up = city.jur_level[node] > level
-                if not up.any():
-                    break
-                node = np.where(up, city.jur_parent[node], node)
-            area = np.where(city.jur_level[node] == level, node, -1)
-            order = np.argsort(area, kind="stable")
-            first = np.searchsorted(area[order], np.arange(len(city.jur_code) + 1)).astype(np.int64)
-            found = (area, order.astype(np.int64), first)
-            self._areas[level] = found
-        return found
+        """Each person's area at jurisdiction ``level`` and the persons by area (``groups.person_areas``)."""
+        if level not in self._areas:
+            self._areas[level] = person_areas(self.city, self.person_grid(), level)
+        return self._areas[level]
 
     def restrict_today(self, share: F64) -> None:
         """Today only, each resident of jurisdiction ``j`` (or one below it) stays home with probability
-        ``share[j]`` (the largest share over ``j`` and its ancestors applies; 1 is everyone)."""
-        city = self.city
-        share = np.asarray(share, np.float64).copy()
-        for level in range(int(city.jur_level.min()) + 1, int(city.jur_level.max()) + 1):
-            nodes = np.flatnonzero(city.jur_level == level)
-            share[nodes] = np.maximum(share[nodes], share[city.jur_parent[nodes]])
-        self._stay_home = (self.day, share)
+        ``share[j]`` (the largest over ``j`` and its ancestors applies; 1 is everyone)."""
+        self._stay_home = (self.day, down_the_tree(self.city, share))
 
     def is_case(self, persons: I64) -> B:
         out: B = self.case_day[persons] != NEVER
@@ -422,7 +404,7 @@ class Simulation:
             return []
         pressure = np.bincount(city.household[src], weights=weight[src], minlength=len(city.hh_building))
         homes = np.flatnonzero(pressure > 0)
-        members = _expand(self._hh_first[homes], self._hh_first[homes + 1])
+        members = expand(self._hh_first[homes], self._hh_first[homes + 1])
         members = members[today.susceptible[members] & ~away[members]]
         hh = city.household[members].astype(np.int64)
         return [(members, self.rates.household * pressure[hh], HOUSEHOLD, hh)]
@@ -615,27 +597,3 @@ def _first_event(rng: np.random.Generator, hazard: F64) -> F64:
     u = rng.random(len(hazard))
     out: F64 = -np.log1p(-u * -np.expm1(-hazard)) / hazard
     return out
-
-
-class _Groups:
-    """Members of numbered groups (units, classes): persons sorted by group, with offsets."""
-
-    def __init__(self, group_of: I32) -> None:
-        self.of = np.where(group_of >= 0, group_of, 0).astype(np.int64)
-        valid = np.flatnonzero(group_of >= 0)
-        self.count = int(group_of.max()) + 1 if len(valid) else 0
-        self.sorted = valid[np.argsort(group_of[valid], kind="stable")]
-        self.first = np.searchsorted(group_of[self.sorted], np.arange(self.count + 1)).astype(np.int64)
-
-    def members(self, groups: I64) -> I64:
-        return self.sorted[_expand(self.first[groups], self.first[groups + 1])]
-
-
-def _expand(lo: I64, hi: I64) -> I64:
-    """Concatenate the ranges ``[lo[i], hi[i])`` without a Python loop."""
-    lengths = hi - lo
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    offsets = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-    return np.arange(total, dtype=np.int64) + offsets
