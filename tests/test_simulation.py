@@ -18,6 +18,7 @@ from cordon.apps.jobs.models import Job
 from cordon.apps.simulation.models import SimulationRun
 from cordon.core import jobs
 from cordon.core.jobs import JobCancelled
+from cordon.engine import zones
 from cordon.engine.sim.strategy import Scenario, Strategy, outcome
 
 pytestmark = pytest.mark.django_db
@@ -34,14 +35,17 @@ FORM = {
     "quarantine_contacts": "on",
     "quarantine_days": "7",
     "lockdown_level": "4",
-    "lockdown_days": "7",
     "screening_every": "3",
     "screening_from": "7",
     "pool_size": "10",
 }
 SCENARIO = Scenario(
     preset="demo", population=3000, days=20, seed=7,
-    strategy=Strategy(isolate_cases=True, isolation_days=14, quarantine_contacts=True),
+    strategy=Strategy(
+        isolate_cases=True, isolation_days=14, quarantine_contacts=True,
+        # the form names the zone rules in force as the zones app stores them
+        zone_rules="ninth-edition v1", zone_rules_definition=zones.rules_to_json(zones.NINTH_EDITION),
+    ),
 )  # fmt: skip
 
 
@@ -111,26 +115,37 @@ def test_a_run_started_from_the_page_is_run_by_a_worker_to_the_engines_numbers(
 
 
 def test_the_command_line_and_the_job_give_the_same_numbers(
-    city: Any, make_user: Any, worker: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    city: Any,
+    make_user: Any,
+    client_for: Any,
+    worker: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Every path agrees: ``cordon sim run`` with the same scenario and seed prints the same summary and writes
-    the same daily figures as the job records."""
-    from cordon.apps.simulation import actions
-
-    strategy = Strategy(
-        lockdown_areas=True, lockdown_level=3, lockdown_days=5, screening=True, screening_every=4
-    )
-    scenario = Scenario(preset="demo", population=2500, days=15, seed=11, r0=4.0, strategy=strategy)
+    """Every path agrees: a run started from the page with the zones app's stored rule set, and ``cordon sim
+    run`` with the same rule set by its code, the same scenario and seed, give the same summary (zone-days and
+    lifts included) and the same daily figures; another rule set on the same seed gives other zone-days."""
+    commander = make_user("district_commander", city.fengtai)
+    client = _english(client_for(commander))
+    form = {
+        **FORM, "population": "2500", "days": "30", "seed": "11", "r0": "4", "isolate_cases": "",
+        "quarantine_contacts": "",
+        "lockdown_areas": "on", "lockdown_level": "4", "lockdown_kind": "sealed", "lockdown_outer": "controlled",
+        "zone_rules": "sealed-then-monitored:1", "screening": "on", "screening_every": "4",
+    }  # fmt: skip
+    page = client.get("/simulation/").content.decode()
+    assert 'value="sealed-then-monitored:1"' in page and 'value="ninth-edition:1" selected' in page
     with worker():
-        run = actions.start_run(
-            actor=make_user("district_commander", city.fengtai), scenario=scenario, source="api"
-        )
-    run.refresh_from_db()
+        assert client.post("/simulation/", form).status_code == 302
+    run = SimulationRun.objects.get()
+    assert run.recorded and run.scenario["strategy"]["zone_rules"] == "sealed-then-monitored v1"
+    assert run.summary["zones"] > 0 and run.summary["zones_lifted"] > 0
     out = tmp_path / "cli"
     code = cli.main([
-        "sim", "run", "--preset", "demo", "--population", "2500", "--days", "15", "--seed", "11", "--r0", "4",
-        "--interventions", "lockdown-areas,screening", "--lockdown-level", "3", "--lockdown-days", "5",
-        "--screening-every", "4", "--format", "csv", "--no-city", "--out", str(out),
+        "sim", "run", "--preset", "demo", "--population", "2500", "--days", "30", "--seed", "11", "--r0", "4",
+        "--interventions", "lockdown-areas,screening", "--lockdown-level", "4", "--lockdown-outer", "controlled",
+        "--zone-rules", "sealed-then-monitored", "--screening-every", "4", "--format", "csv", "--no-city",
+        "--out", str(out),
     ])  # fmt: skip
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
@@ -142,6 +157,33 @@ def test_the_command_line_and_the_job_give_the_same_numbers(
     assert [d["date"] for d in daily] == run.series["date"]
     for key in ("new_infections", "infectious", "new_cases", "isolated", "locked_down", "in_venue"):
         assert [int(d[key]) for d in daily] == run.series[key], key
+
+    # The 9th edition on the same seed, by the API: other zone-days (the rules differ, the city is the same).
+    body = {
+        "population": 2500, "days": 30, "seed": 11, "r0": 4,
+        "strategy": {"lockdown_areas": True, "lockdown_outer": "controlled", "zone_rules": "ninth-edition",
+                     "screening": True, "screening_every": 4},
+    }  # fmt: skip
+    with worker():
+        r = client.post("/api/simulation/runs", json.dumps(body), content_type="application/json")
+    assert r.status_code == 202
+    ninth = SimulationRun.objects.get(pk=r.json()["id"])
+    assert ninth.scenario["strategy"]["zone_rules"] == "ninth-edition v1"
+    assert ninth.summary["zone_days"] != run.summary["zone_days"]
+    assert ninth.summary["zone_days"]["controlled"] < run.summary["zone_days"]["controlled"]
+    page = client.get(f"/simulation/compare/?a={run.pk}&b={ninth.pk}").content.decode()
+    assert "Zone-days: sealed / controlled / prevention / lifted but guarded" in page
+    assert "7 days sealed, then 7 days of home monitoring" in page and "controlled zone" in page
+    unknown = client.post(
+        "/api/simulation/runs",
+        json.dumps({"strategy": {"lockdown_areas": True, "zone_rules": "atlantis"}}),
+        content_type="application/json",
+    )
+    assert unknown.status_code == 422 and "zone_rules" in unknown.json()["errors"]
+    stricter = client.post(
+        "/simulation/", {**form, "lockdown_kind": "controlled", "lockdown_outer": "controlled"}
+    )
+    assert stricter.status_code == 422 and 'data-testid="error-lockdown_outer"' in stricter.content.decode()
 
 
 def test_a_running_simulation_stops_between_days_when_cancelled(

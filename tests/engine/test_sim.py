@@ -26,9 +26,10 @@ from cordon.engine.sim import (
 )
 from cordon.engine.sim.city import COMMUNITY, DISTRICT, GRID, STREET
 from cordon.engine.sim.copresence import overlap_integral
+from cordon.engine.sim.groups import expand as _expand
 from cordon.engine.sim.interventions import Controls, View
 from cordon.engine.sim.mobility import Mobility, Visits
-from cordon.engine.sim.outbreak import NEVER, _expand
+from cordon.engine.sim.outbreak import NEVER
 from cordon.engine.sim.output import ScanWriter, generate_scans, write_city, write_run
 
 
@@ -255,7 +256,7 @@ def test_interventions_act_and_report() -> None:
     total = lambda s: sum(r.new_infections for r in s.results)  # noqa: E731
     assert total(controlled) < 0.5 * total(free)
     actions = {r.action for r in controlled.reports}
-    assert {"isolate", "lockdown_areas", "screen"} <= actions
+    assert {"isolate", "restrict_areas", "screen"} <= actions
     screens = [r for r in controlled.reports if r.action == "screen"]
     assert all(r.tests < r.persons for r in screens)  # pooling saves tests
     assert sum(r.positives for r in screens) > 0

@@ -18,6 +18,7 @@ from cordon.engine.sim.interventions import (
     QuarantineContacts,
     ScreeningRounds,
     View,
+    ZoneLockdown,
 )
 
 
@@ -155,7 +156,7 @@ def test_built_in_interventions_keep_their_schedules(city: City) -> None:
     residents = len(View(sim).persons_in(np.array([district])))
     assert all(0 < r.persons <= residents for r in sim.reports)
     assert [type(iv) for iv in built_in("zero-covid")] == [
-        IsolateCases, QuarantineContacts, LockdownCaseAreas, ScreeningRounds,
+        IsolateCases, QuarantineContacts, ZoneLockdown, ScreeningRounds,
     ]  # fmt: skip
     assert built_in("none") == [] and [type(iv) for iv in built_in("basic")] == [
         IsolateCases,

@@ -10,13 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+KINDS = ("sealed", "controlled", "prevention")  # engine.zones.KINDS (not imported: the CLI loads lazily)
 PRESET_HELP = "demo (about 20,000 residents), city-1m or beijing (21.9 million)"
 # Settings of the interventions (engine.sim.strategy.Strategy), each replacing the bundle's default.
 STRATEGY_FLAGS = {
     "isolation-days": "days a reported case stays in centralised isolation (isolate-cases; default 21)",
     "quarantine-days": "days a close contact stays in centralised quarantine (quarantine-contacts; default 7)",
     "lockdown-level": "area sealed around a new case: 2 district, 3 street, 4 community, 5 grid (default 4)",
-    "lockdown-days": "days a sealed area stays sealed (lockdown-areas; default 7)",
     "screening-every": "days between city-wide screening rounds (screening; default 3)",
     "screening-from": "first day of screening, 0 being the run's first day (default 7)",
     "pool-size": "samples per pooled test in screening rounds (default 10)",
@@ -53,6 +53,18 @@ def add_parsers(sub: Any) -> None:
     )
     for flag, meaning in STRATEGY_FLAGS.items():
         q.add_argument(f"--{flag}", type=int, help=meaning)
+    q.add_argument(
+        "--lockdown-kind", choices=KINDS, help="the kind of zone a new case's area becomes (default sealed)"
+    )
+    q.add_argument(
+        "--lockdown-outer", choices=KINDS,
+        help="also make the area one level up a zone of this (less strict) kind; default none",
+    )  # fmt: skip
+    q.add_argument(
+        "--zone-rules",
+        help="the zone rules the lockdown follows: ninth-edition (default), sealed-then-monitored, or a JSON "
+        "file with a rule set's definition (the zones app's form; its name is the file's stem)",
+    )
     q.add_argument("--seed-infections", type=int, help="number of first infections (default: the preset's)")
     q.add_argument("--scans", action="store_true", help="also write every day's scans")
     q.add_argument("--no-city", action="store_true", help="do not write the city tables")
@@ -144,11 +156,36 @@ def _scenario(args: argparse.Namespace) -> Any:
         for flag in STRATEGY_FLAGS
         if getattr(args, flag.replace("-", "_")) is not None
     }
+    if args.lockdown_kind:
+        settings["lockdown_kind"] = args.lockdown_kind
+    if args.lockdown_outer:
+        settings["lockdown_outer"] = args.lockdown_outer
+    if args.zone_rules:
+        settings.update(_zone_rules(args.zone_rules))
     return Scenario(
         preset=args.preset, population=args.population, days=args.days, seed=args.seed, profile=args.profile,
         r0=args.r0, seed_infections=args.seed_infections, start=args.start,
         strategy=Strategy.named(args.interventions, **settings),
     )  # fmt: skip
+
+
+def _zone_rules(value: str) -> dict[str, Any]:
+    """``--zone-rules``: a default rule set's code, or a JSON file holding a definition."""
+    from cordon.engine.sim import SimConfigError
+
+    if not value.endswith(".json"):
+        return {"zone_rules": value}
+    path = Path(value)
+    try:
+        definition = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SimConfigError(f"--zone-rules: cannot read {path}: {exc}") from exc
+    name = path.stem
+    if isinstance(definition, dict) and isinstance(definition.get("definition"), dict):
+        # A rule set as the zones API gives it: named as the web names a stored version.
+        name = f"{definition.get('code') or name} v{definition.get('version') or 1}"
+        definition = definition["definition"]
+    return {"zone_rules": name, "zone_rules_definition": definition}
 
 
 def cmd_run(args: argparse.Namespace) -> int:

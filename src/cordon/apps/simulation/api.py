@@ -2,8 +2,10 @@
 it is queued as a background job; follow it by its run or its job)."""
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -29,7 +31,17 @@ class StrategyIn(Schema):
     lockdown_level: Annotated[int, Field(ge=2, le=5, description="2 district ... 5 grid")] = (
         DEFAULT.lockdown_level
     )
-    lockdown_days: Annotated[int, Field(ge=1, le=60)] = DEFAULT.lockdown_days
+    lockdown_kind: Literal["sealed", "controlled", "prevention"] = "sealed"
+    lockdown_outer: Literal["", "controlled", "prevention"] = ""
+    zone_rules: Annotated[
+        str,
+        words(60),
+        Field(description="The code of a zone rule set of the zones app (GET /api/zones/rules)"),
+    ] = DEFAULT.zone_rules
+    zone_rules_version: Annotated[
+        int | None,
+        Field(ge=1, le=100_000, description="Its version (default: the one in force, else the latest)"),
+    ] = None
     screening: bool = False
     screening_every: Annotated[int, Field(ge=1, le=30)] = DEFAULT.screening_every
     screening_from: Annotated[int, Field(ge=0, le=365)] = DEFAULT.screening_from
@@ -50,9 +62,15 @@ class RunIn(Schema):
     strategy: StrategyIn = Field(default_factory=lambda: StrategyIn())
 
     def scenario(self) -> Scenario:
+        settings = self.strategy.model_dump()
+        code, version = settings.pop("zone_rules"), settings.pop("zone_rules_version")
+        chosen = selectors.zone_rule_choice(code, version)
+        if chosen is None:
+            raise ValidationError({"zone_rules": _("There is no such zone rule set.")})
+        strategy = Strategy(**settings, zone_rules=chosen.name, zone_rules_definition=chosen.definition)
         return Scenario(
             preset=self.preset, population=self.population, days=self.days, seed=self.seed, profile=self.profile,
-            r0=self.r0, seed_infections=self.seed_infections, strategy=Strategy(**self.strategy.model_dump()),
+            r0=self.r0, seed_infections=self.seed_infections, strategy=strategy,
         )  # fmt: skip
 
 

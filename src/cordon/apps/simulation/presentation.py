@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.utils.formats import number_format
+from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+
+from cordon.apps.zones.models import Kind
+from cordon.engine import zones as zone_rules
 
 from .forms import PRESET_LABELS
 from .models import SimulationRun
@@ -21,6 +24,7 @@ FIGURES = [
     ("locked_down", gettext_lazy("Sealed at home")),
 ]
 COMPARED = ("infectious", "new_cases", "isolated", "locked_down")
+ZONE_DAYS = ("sealed", "controlled", "prevention", "guarded")  # the summary's zone_days, in this order
 LEVELS = {
     2: gettext_lazy("district"),
     3: gettext_lazy("street"),
@@ -47,13 +51,25 @@ def strategy_words(strategy: dict[str, Any]) -> list[str]:
             _("quarantine household and colleagues for %(n)s days") % {"n": strategy["quarantine_days"]}
         )
     if strategy.get("lockdown_areas"):
-        out.append(
-            _("seal the %(level)s of each new case for %(n)s days")
-            % {
-                "level": LEVELS.get(strategy["lockdown_level"], strategy["lockdown_level"]),
-                "n": strategy["lockdown_days"],
-            }
-        )
+        level = LEVELS.get(strategy["lockdown_level"], strategy["lockdown_level"])
+        if "zone_rules" not in strategy:  # a run from before the lockdown followed the zone rules
+            out.append(
+                _("seal the %(level)s of each new case for %(n)s days")
+                % {"level": level, "n": strategy.get("lockdown_days")}
+            )
+        else:
+            out.append(
+                _("make the %(level)s of each new case a %(kind)s under the zone rules “%(rules)s”")
+                % {
+                    "level": level,
+                    "kind": _kind(strategy.get("lockdown_kind")),
+                    "rules": rules_name(strategy),
+                }
+            )
+            if strategy.get("lockdown_outer"):
+                out.append(
+                    _("and the area around it a %(kind)s") % {"kind": _kind(strategy["lockdown_outer"])}
+                )
     if strategy.get("screening"):
         out.append(
             _("screen the city every %(every)s days from day %(start)s, %(pool)s samples per test")
@@ -64,6 +80,21 @@ def strategy_words(strategy: dict[str, Any]) -> list[str]:
             }
         )
     return out or [_("no intervention")]
+
+
+def _kind(kind: Any) -> str:
+    return str(Kind(kind).label).lower() if kind in Kind.values else str(kind)
+
+
+def rules_name(strategy: dict[str, Any]) -> str:
+    """The zone rule set a strategy follows, by its name in the reader's language where it is a default one."""
+    name = str(strategy.get("zone_rules") or "")
+    code, _sep, version = name.partition(" v")
+    names = zone_rules.RULE_NAMES.get(code)
+    if names is None:
+        return name
+    shown = names[1] if (get_language() or "").startswith("zh") else names[0]
+    return f"{shown} ({name})" if version else shown
 
 
 def scenario_rows(scenario: dict[str, Any], persons: int) -> list[tuple[str, str]]:
@@ -105,6 +136,20 @@ def facts(runs: Sequence[SimulationRun]) -> list[tuple[str, list[str]]]:
         ),
         row(_("Person-days in isolation or quarantine"), lambda s: _n(s["isolation_person_days"])),
         row(_("Person-days sealed at home"), lambda s: _n(s["lockdown_person_days"])),
+        row(
+            _("Zone-days: sealed / controlled / prevention / lifted but guarded"),
+            lambda s: (
+                " / ".join(_n(s["zone_days"].get(k, 0)) for k in ZONE_DAYS) if "zone_days" in s else "—"
+            ),
+        ),
+        row(
+            _("Zones made / lifted / escalated"),
+            lambda s: (
+                f"{_n(s['zones'])} / {_n(s['zones_lifted'])} / {_n(s['zones_escalated'])}"
+                if "zone_days" in s
+                else "—"
+            ),
+        ),
         row(_("Tests used"), lambda s: _n(s["tests"])),
     ]
 

@@ -5,13 +5,17 @@ district commander their district's)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 
 from cordon.apps.jobs.models import Job
+from cordon.apps.zones import selectors as zone_selectors
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
+from cordon.engine import zones
 
 from .models import SimulationRun
 
@@ -60,3 +64,59 @@ def active_job_of(actor: Actor) -> Job | None:
 def run_to_record(run_id: int) -> SimulationRun | None:
     """Unscoped: the run a worker's job runs (the job names it; its starter's scope was checked at the start)."""
     return SimulationRun.objects.filter(pk=run_id).first()
+
+
+# --- Zone rules a strategy may follow (the zones app's stored versions) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleChoice:
+    """A zone rule set a simulated lockdown may follow: ``key`` (``code:version``) names it in forms, ``name``
+    in the scenario, ``definition`` is its rules as data (``None``: the engine's default of that code, where the
+    zones app has stored none)."""
+
+    key: str
+    name: str
+    label: str
+    definition: dict[str, Any] | None
+    in_force: bool = False
+
+
+def zone_rule_choices(language: str = "") -> list[RuleChoice]:
+    """The zone rule sets as the zones app stores them (every version; unscoped: rules are the city's), or
+    the engine's defaults where none is stored."""
+    stored = list(zone_selectors.rule_sets())
+    if stored:
+        return [
+            RuleChoice(
+                key=f"{r.code}:{r.version}",
+                name=f"{r.code} v{r.version}",
+                label=f"{r.display_name(language)} ({r.code} v{r.version})",
+                definition=r.definition,
+                in_force=r.in_force,
+            )
+            for r in stored
+        ]
+    zh = language.startswith("zh")
+    return [
+        RuleChoice(
+            key=f"{r.code}:1",
+            name=r.code,
+            label=f"{zones.RULE_NAMES[r.code][1 if zh else 0]} ({r.code})",
+            definition=None,
+            in_force=r is zones.NINTH_EDITION,
+        )
+        for r in zones.DEFAULT_RULE_SETS
+    ]
+
+
+def zone_rule_choice(code: str, version: int | None = None) -> RuleChoice | None:
+    """Rule set ``code`` at ``version`` (``None``: the version in force if that code is in force, else its
+    latest), or ``None`` when there is no such rule set."""
+    same = [c for c in zone_rule_choices() if c.key.split(":")[0] == code]
+    if version is not None:
+        return next((c for c in same if c.key == f"{code}:{version}"), None)
+    in_force = [c for c in same if c.in_force]
+    if in_force:
+        return in_force[0]
+    return max(same, key=lambda c: int(c.key.split(":")[1]), default=None)

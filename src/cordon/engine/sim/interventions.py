@@ -9,16 +9,19 @@ reported so far, who lives and works with whom, who is isolated) and acts only t
 ``close_venues(venues, days)``         visits go to other venues of the same kind; workers there stay home
 ``lockdown_buildings(buildings, days)`` residents stay home (household transmission goes on)
 ``lockdown_areas(jurisdictions, days)`` every resident of the areas stays home
+``restrict_areas(jurisdictions, shares)`` today, each resident stays home with the area's probability
 ``screen(persons, pool_size, ...)``    a PCR round with N-in-1 pooling and single re-tests of positive pools
 =====================================  =========================================================================
 
 Each control returns a :class:`Report` of what it did (persons, venues or buildings affected, tests used,
-positives found), and the simulation keeps every report. The platform's own engines (tracing, control, zones,
-screening) plug in here later; the built-in interventions below are simple versions of the same decisions.
+positives found), and the simulation keeps every report. The area lockdown (:mod:`.zoning`) runs the zones
+engine's own rules (``cordon.engine.zones``); the platform's other engines (tracing, control, screening) plug in
+here later, and the built-in interventions below are simple versions of the same decisions.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import Protocol
@@ -28,6 +31,7 @@ import numpy.typing as npt
 
 from cordon.engine.sim.errors import SimConfigError
 from cordon.engine.sim.state import FOUND_BY, CaseList, Outbreak, Report
+from cordon.engine.sim.zoning import ZoneLockdown
 
 I64 = npt.NDArray[np.int64]
 
@@ -41,6 +45,11 @@ class View:
     @property
     def day(self) -> int:
         return self._sim.day
+
+    @property
+    def start_date(self) -> dt.date:
+        """The date of day 0."""
+        return self._sim.start_date
 
     @property
     def n_persons(self) -> int:
@@ -76,6 +85,25 @@ class View:
                 break
             node = np.where(up, city.jur_parent[node], node)
         return node
+
+    def sampled_on(self, persons: I64) -> I64:
+        """The day each of these cases was sampled."""
+        return self._sim.case_day[persons].astype(np.int64)
+
+    def area_of_everyone(self, level: int) -> I64:
+        """Each person's home area at ``level`` (-1 where the city has no jurisdiction of that level)."""
+        return self._sim.areas_at(level)[0]
+
+    def residents(self, area: int, level: int) -> I64:
+        """The residents of jurisdiction ``area`` of level ``level``, household by household."""
+        _, order, first = self._sim.areas_at(level)
+        return order[first[area] : first[area + 1]]
+
+    def level_of(self, areas: I64) -> I64:
+        return self._sim.city.jur_level[areas].astype(np.int64)
+
+    def parent_of(self, areas: I64) -> I64:
+        return self._sim.city.jur_parent[areas].astype(np.int64)
 
     def isolated(self) -> npt.NDArray[np.bool_]:
         return self._sim.isolated_until > self._sim.day
@@ -147,6 +175,19 @@ class Controls:
         return self._report(
             action="lockdown_areas", buildings=report.buildings, persons=report.persons, note=reason
         )
+
+    def restrict_areas(self, jurisdictions: I64, shares: npt.NDArray[np.float64], reason: str = "") -> Report:
+        """Today only, each resident of ``jurisdictions[i]`` (and the areas below it) stays home with probability
+        ``shares[i]`` (1: everyone, as in a sealed area); where areas overlap the largest share applies."""
+        sim = self._sim
+        areas = np.asarray(jurisdictions, np.int64)
+        values = np.asarray(shares, np.float64)
+        if len(areas) != len(values) or ((values < 0) | (values > 1)).any():
+            raise SimConfigError("restrict_areas: one share from 0 to 1 per area")
+        share = np.zeros(len(sim.city.jur_code), np.float64)
+        np.maximum.at(share, areas, values)
+        sim.restrict_today(share)
+        return self._report(action="restrict_areas", note=f"{reason} ({len(areas)} areas)")
 
     def screen(self, persons: I64, pool_size: int = 10, sensitivity: float | None = None,
                dilution: float = 0.02, reason: str = "") -> Report:  # fmt: skip
@@ -238,7 +279,8 @@ class CloseVenueKinds:
 
 @dataclass
 class LockdownCaseAreas:
-    """Seal the home area (default: community) of each new case for ``days``."""
+    """Seal the home area (default: community) of each new case for ``days`` (a fixed lockdown; the strategies'
+    area lockdown is :class:`~.zoning.ZoneLockdown`, under the zones engine's rules)."""
 
     level: int = 4
     days: int = 7
@@ -280,13 +322,14 @@ BUILT_IN = {
 
 def built_in(name: str) -> list[Intervention]:
     """A named bundle: ``none``, ``isolate``, ``basic`` (isolate cases and quarantine their household and unit)
-    or ``zero-covid`` (also seal case communities and screen the city every 3 days, 10-in-1)."""
+    or ``zero-covid`` (also make each case's community a sealed zone under the 9th edition's rules, see
+    :mod:`.zoning`, and screen the city every 3 days, 10-in-1)."""
     if name not in BUILT_IN:
         raise SimConfigError(f"unknown intervention set {name!r}; choose one of {', '.join(BUILT_IN)}")
     made: dict[str, Intervention] = {
         "isolate-cases": IsolateCases(),
         "quarantine-contacts": QuarantineContacts(),
-        "lockdown-areas": LockdownCaseAreas(),
+        "lockdown-areas": ZoneLockdown(),
         "screening": ScreeningRounds(),
     }
     return [made[k] for k in BUILT_IN[name]]
@@ -305,5 +348,6 @@ __all__ = [
     "Report",
     "ScreeningRounds",
     "View",
+    "ZoneLockdown",
     "built_in",
 ]

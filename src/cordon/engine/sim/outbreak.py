@@ -36,6 +36,7 @@ from cordon.engine.sim.city import COMMUNITY, City
 from cordon.engine.sim.copresence import SourceTable, order_by
 from cordon.engine.sim.errors import SimConfigError
 from cordon.engine.sim.exposure import Candidates, Exposure
+from cordon.engine.sim.groups import Groups, down_the_tree, expand, person_areas
 from cordon.engine.sim.interventions import Controls, Intervention, View
 from cordon.engine.sim.mobility import Mobility, Visits
 from cordon.engine.sim.profile import PathogenProfile, load_profile
@@ -160,6 +161,12 @@ class Simulation:
         self.centralized = np.zeros(n, bool)
         self.venue_closed_until = np.zeros(city.n_venues, np.int32)
         self.building_locked_until = np.zeros(len(city.bld_grid), np.int32)
+        # Today's share of residents staying home, per jurisdiction (zones: ``Controls.restrict_areas``); drawn
+        # from its own stream so that restrictions do not shift the outbreak's other draws.
+        self._stay_home: tuple[int, F64] | None = None
+        self._stay_rng = np.random.default_rng([seed, 0x20E5])
+        self._areas: dict[int, tuple[I64, I64, I64]] = {}
+        self._grid: I32 | None = None
         self.case_day = np.full(n, NEVER, np.int32)
         self._cases: list[tuple[I64, int, npt.NDArray[np.int8], B]] = []
         self._reported: dict[int, list[I64]] = {}  # report day -> persons
@@ -173,8 +180,8 @@ class Simulation:
         self._hh_first = np.searchsorted(city.household, np.arange(len(city.hh_building) + 1)).astype(
             np.int64
         )
-        self._unit = _Groups(city.unit)
-        self._class = _Groups(city.klass)
+        self._unit = Groups(city.unit)
+        self._class = Groups(city.klass)
         self._key = city.is_key_worker()
         self._building = city.building
         # Who goes to work (Monday to Friday; key industries also on Saturdays) and to school, if free.
@@ -242,6 +249,23 @@ class Simulation:
         for i in range(1, len(mask)):  # parents precede children
             mask[i] |= mask[city.jur_parent[i]]
         return mask
+
+    def person_grid(self) -> I32:
+        """Each person's grid (the jurisdiction of their home building), computed once."""
+        if self._grid is None:
+            self._grid = self.city.grid
+        return self._grid
+
+    def areas_at(self, level: int) -> tuple[I64, I64, I64]:
+        """Each person's area at jurisdiction ``level`` and the persons by area (``groups.person_areas``)."""
+        if level not in self._areas:
+            self._areas[level] = person_areas(self.city, self.person_grid(), level)
+        return self._areas[level]
+
+    def restrict_today(self, share: F64) -> None:
+        """Today only, each resident of jurisdiction ``j`` (or one below it) stays home with probability
+        ``share[j]`` (the largest over ``j`` and its ancestors applies; 1 is everyone)."""
+        self._stay_home = (self.day, down_the_tree(self.city, share))
 
     def is_case(self, persons: I64) -> B:
         out: B = self.case_day[persons] != NEVER
@@ -346,6 +370,11 @@ class Simulation:
         isolated = self.isolated_until > t
         locked_buildings = self.building_locked_until > t
         locked = locked_buildings[self._building] if locked_buildings.any() else np.zeros(n, bool)
+        if self._stay_home is not None and self._stay_home[0] == t:
+            share = self._stay_home[1][self.person_grid()]
+            some = np.flatnonzero(share > 0)
+            stay = some[self._stay_rng.random(len(some)) < share[some]]
+            locked[stay] = True
         free = ~isolated & ~locked
         self.mobility.set_closed(self.venue_closed_until > t)
         # Work: Monday to Friday, key industries also on Saturdays; school Monday to Friday.
@@ -375,7 +404,7 @@ class Simulation:
             return []
         pressure = np.bincount(city.household[src], weights=weight[src], minlength=len(city.hh_building))
         homes = np.flatnonzero(pressure > 0)
-        members = _expand(self._hh_first[homes], self._hh_first[homes + 1])
+        members = expand(self._hh_first[homes], self._hh_first[homes + 1])
         members = members[today.susceptible[members] & ~away[members]]
         hh = city.household[members].astype(np.int64)
         return [(members, self.rates.household * pressure[hh], HOUSEHOLD, hh)]
@@ -568,27 +597,3 @@ def _first_event(rng: np.random.Generator, hazard: F64) -> F64:
     u = rng.random(len(hazard))
     out: F64 = -np.log1p(-u * -np.expm1(-hazard)) / hazard
     return out
-
-
-class _Groups:
-    """Members of numbered groups (units, classes): persons sorted by group, with offsets."""
-
-    def __init__(self, group_of: I32) -> None:
-        self.of = np.where(group_of >= 0, group_of, 0).astype(np.int64)
-        valid = np.flatnonzero(group_of >= 0)
-        self.count = int(group_of.max()) + 1 if len(valid) else 0
-        self.sorted = valid[np.argsort(group_of[valid], kind="stable")]
-        self.first = np.searchsorted(group_of[self.sorted], np.arange(self.count + 1)).astype(np.int64)
-
-    def members(self, groups: I64) -> I64:
-        return self.sorted[_expand(self.first[groups], self.first[groups + 1])]
-
-
-def _expand(lo: I64, hi: I64) -> I64:
-    """Concatenate the ranges ``[lo[i], hi[i])`` without a Python loop."""
-    lengths = hi - lo
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    offsets = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-    return np.arange(total, dtype=np.int64) + offsets

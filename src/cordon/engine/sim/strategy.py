@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from cordon.engine import zones
 from cordon.engine.sim.city import generate_city
 from cordon.engine.sim.config import PRESETS, CityConfig, preset
 from cordon.engine.sim.errors import SimConfigError
@@ -22,14 +23,31 @@ from cordon.engine.sim.interventions import (
     FOUND_BY,
     Intervention,
     IsolateCases,
-    LockdownCaseAreas,
     QuarantineContacts,
     ScreeningRounds,
 )
 from cordon.engine.sim.outbreak import SETTINGS, Simulation
 from cordon.engine.sim.profile import DEFAULT_PROFILE, PathogenProfile, load_profile
+from cordon.engine.sim.zoning import ZoneLockdown, empty_summary
 
 LEVELS = {2: "district", 3: "street", 4: "community", 5: "grid"}  # lockdown areas
+RETIRED = frozenset({"lockdown_days"})  # settings of stored scenarios that no longer apply (the rules decide)
+
+
+def rule_set(name: str, definition: Mapping[str, Any] | None = None) -> zones.RuleSet:
+    """The zone rule set a strategy names: its definition as plain data (a version stored by the zones app,
+    ``engine.zones.rules_to_json``'s form), or without one the default rule set of that code
+    (``engine.zones.DEFAULT_RULE_SETS``). ``SimConfigError`` when it cannot be used."""
+    if definition is not None:
+        try:
+            return zones.parse_rules(name, definition)
+        except zones.RuleError as exc:
+            raise SimConfigError(f"zone rules {name!r}: {exc}") from None
+    for rules in zones.DEFAULT_RULE_SETS:
+        if rules.code == name:
+            return rules
+    known = ", ".join(r.code for r in zones.DEFAULT_RULE_SETS)
+    raise SimConfigError(f"unknown zone rules {name!r}; choose one of {known} or give a rule definition")
 
 
 @dataclass(frozen=True)
@@ -41,9 +59,12 @@ class Strategy:
     isolation_days: int = 21
     quarantine_contacts: bool = False  # household and unit or class of each new case, centralised
     quarantine_days: int = 7
-    lockdown_areas: bool = False  # seal the home area of each new case
+    lockdown_areas: bool = False  # each new case's home area becomes a zone, under the zone rules
     lockdown_level: int = 4  # 2 district, 3 street, 4 community, 5 grid
-    lockdown_days: int = 7
+    lockdown_kind: str = zones.SEALED  # the kind of zone a case's area becomes
+    lockdown_outer: str = ""  # "" or a less strict kind for the area one level up
+    zone_rules: str = zones.NINTH_EDITION.code  # the rule set's name (a code, "code vN" for a stored version)
+    zone_rules_definition: dict[str, Any] | None = None  # its rules as data; None: the default of that code
     screening: bool = False  # city-wide PCR rounds
     screening_every: int = 3
     screening_from: int = 7  # first day (0 is the first day of the run)
@@ -78,14 +99,15 @@ class Strategy:
                     f"unknown intervention set {spec!r}; choose one of {', '.join(BUILT_IN)} or a list of "
                     f"{', '.join(flags)} joined by commas"
                 )
-            chosen = cls(**{flags[w]: True for w in words})
+            on: dict[str, Any] = {flags[w]: True for w in words}
+            chosen = cls(**on)
         return replace(chosen, **settings)
 
     def problems(self) -> dict[str, str]:
         """Settings out of range, by field (empty when every setting is usable)."""
         out: dict[str, str] = {}
         for name, low, high in (
-            ("isolation_days", 1, 60), ("quarantine_days", 1, 60), ("lockdown_days", 1, 60),
+            ("isolation_days", 1, 60), ("quarantine_days", 1, 60),
             ("screening_every", 1, 30), ("screening_from", 0, 365), ("pool_size", 1, 50),
         ):  # fmt: skip
             value = getattr(self, name)
@@ -95,7 +117,22 @@ class Strategy:
             out["lockdown_level"] = (
                 f"lockdown_level: must be one of {sorted(LEVELS)}, got {self.lockdown_level!r}"
             )
+        if self.lockdown_kind not in zones.KINDS:
+            out["lockdown_kind"] = f"lockdown_kind: must be one of {', '.join(zones.KINDS)}"
+        elif self.lockdown_outer and (
+            self.lockdown_outer not in zones.KINDS
+            or zones.STRICTNESS[self.lockdown_outer] >= zones.STRICTNESS[self.lockdown_kind]
+        ):
+            out["lockdown_outer"] = "lockdown_outer: must be empty or a kind less strict than lockdown_kind"
+        try:
+            self.rules()
+        except SimConfigError as exc:
+            out["zone_rules"] = str(exc)
         return out
+
+    def rules(self) -> zones.RuleSet:
+        """The zone rule set the area lockdown follows."""
+        return rule_set(self.zone_rules, self.zone_rules_definition)
 
     def interventions(self) -> list[Intervention]:
         """The interventions, in the order the bundles apply them."""
@@ -108,7 +145,12 @@ class Strategy:
         if self.quarantine_contacts:
             out.append(QuarantineContacts(days=self.quarantine_days))
         if self.lockdown_areas:
-            out.append(LockdownCaseAreas(level=self.lockdown_level, days=self.lockdown_days))
+            out.append(
+                ZoneLockdown(
+                    level=self.lockdown_level, kind=self.lockdown_kind, outer=self.lockdown_outer or None,
+                    rules=self.rules(), pool_size=self.pool_size,
+                )
+            )  # fmt: skip
         if self.screening:
             out.append(
                 ScreeningRounds(
@@ -188,7 +230,7 @@ class Scenario:
         unknown = set(values) - names
         if unknown:
             raise SimConfigError(f"unknown scenario settings: {', '.join(sorted(unknown))}")
-        strategy = values.get("strategy") or {}
+        strategy = {k: v for k, v in (values.get("strategy") or {}).items() if k not in RETIRED}
         known = {f.name for f in fields(Strategy)}
         if set(strategy) - known:
             raise SimConfigError(f"unknown strategy settings: {', '.join(sorted(set(strategy) - known))}")
@@ -242,7 +284,9 @@ def outcome(sim: Simulation) -> Outcome:
         "lockdown_person_days": sum(series["locked_down"]),
         "tests": int(sum(r.tests for r in sim.reports)),
     }
+    books = [iv.book for iv in sim.interventions if isinstance(iv, ZoneLockdown) and iv.book is not None]
+    summary.update(books[0].summary() if books else empty_summary())
     return Outcome(series=series, summary=summary)
 
 
-__all__ = ["LEVELS", "SERIES", "Outcome", "Scenario", "Strategy", "outcome"]
+__all__ = ["LEVELS", "SERIES", "Outcome", "Scenario", "Strategy", "outcome", "rule_set"]
