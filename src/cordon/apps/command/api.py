@@ -142,7 +142,7 @@ def get_analysis(request: AuthedRequest, params: Query[AnalysisIn]) -> AnalysisO
     return AnalysisOut.model_validate(data)
 
 
-class FigureOut(Schema):
+class HeadlineFigureOut(Schema):
     label: str
     value: int | None = Field(description="As counted now (today) or as stored that day; null: not known")
     yesterday: int | None = Field(description="The figure stored for the day before; null: none was stored")
@@ -150,7 +150,7 @@ class FigureOut(Schema):
     link: str = Field(description="The page listing what the figure counts, filtered the same way")
 
 
-class CoverageOut(Schema):
+class HeadlineCoverageOut(Schema):
     percent: Num = Field(description="Persons sampled / persons to sample in the rounds of the day, in %")
     yesterday: Num
     change: Num
@@ -162,12 +162,12 @@ class HeadlineOut(Schema):
     day: str = Field(description="The local day, YYYY-MM-DD")
     taken_at: str | None = Field(description="When the figures were counted (today) or stored (a past day)")
     yesterday_stored: bool = Field(description="Whether the day before's figures were stored")
-    figures: dict[str, FigureOut] = Field(
+    figures: dict[str, HeadlineFigureOut] = Field(
         description="cases, cases_community, cases_control, to_judge, to_transfer, not_controlled, "
         "under_control, zones_sealed, zones_controlled, zones_prevention, screening_rounds, screening_sampled, "
         "screening_target, overdue"
     )
-    coverage: CoverageOut
+    coverage: HeadlineCoverageOut
 
 
 class HeadlineIn(Schema):

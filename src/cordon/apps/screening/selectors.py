@@ -76,8 +76,7 @@ def rounds_visible_to(user: Actor, cap: Cap = Cap.VIEW_SCREENING) -> QuerySet[Sc
 
 
 def rounds_on(user: Actor, day: dt.date) -> QuerySet[ScreeningRound]:
-    """The rounds the user sees that ran on ``day`` (the city's day): opened (open or closed since) with a
-    window touching the day."""
+    """The rounds the user sees that ran on ``day`` (the city's day): opened, with a window touching it."""
     start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
     return rounds_visible_to(user).filter(
         status__in=[RoundStatus.OPEN, RoundStatus.CLOSED],
