@@ -75,7 +75,7 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     from cordon.apps.tallies import actions as tallies
 
     get = page_getter(users)
-    res: dict[str, Any] = {"pages": {}, "workers": {}, "equal": True}
+    res: dict[str, Any] = {"pages": {}, "workers": {}, "equal": True, "differ": {}}
     seen: dict[str, Any] = {}
     for mode, stale in (("live", -1.0), ("kept", 1e9)):
         with override_settings(CORDON_TALLY_STALE_SECONDS=stale, CORDON_ROLLUP_STALE_SECONDS=stale):
@@ -94,8 +94,19 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
                     k: f["value"] for k, f in figures.headline(user, timezone.localdate())["figures"].items()
                 }
                 if label in seen:
-                    res["equal"] = res["equal"] and seen[label] == values
+                    differ = {k: (seen[label][k], v) for k, v in values.items() if seen[label][k] != v}
+                    res["differ"][label] = differ  # (live, kept)
+                    res["equal"] = res["equal"] and not differ
                 seen[label] = values
+                day, now = timezone.localdate(), timezone.now()
+                for part, fn in (
+                    ("cases_on", lambda u=user, d=day: figures.cases_on(u, d)),
+                    ("open items (to judge, overdue)", lambda u=user, t=now: figures._open_items(u, t)),
+                    ("control stages", lambda u=user: figures._control(u)),
+                    ("zones", lambda u=user: figures._zones(u)),
+                    ("screening", lambda u=user, d=day: figures._screening(u, d)),
+                ):
+                    res["pages"][(label, f"part: {part}", mode)] = series(fn, args.runs, args.budget)
                 for what, url in (("home /", "/"), ("GET /api/command/home", "/api/command/home")):
                     xs = series(get(label, url), args.runs, args.budget)
                     res["pages"][(label, what, mode)] = xs
@@ -143,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         )
     out += ["", "| what a worker pays | ms, median / p95 / max (n) |", "|---|---:|"]
     out += [f"| {k} | {fmt(v)} |" for k, v in res["workers"].items()]
+    out += ["", f"Figures that differ, (live, kept): {res['differ']}"]
     out += ["", "The city's figures: " + ", ".join(f"{k} {v}" for k, v in res["figures"]["city"].items())]
     print("\n".join(out))
     return 0
