@@ -93,6 +93,9 @@ CORDON_TALLY_STALE_SECONDS = float(os.environ.get("CORDON_TALLY_STALE_SECONDS", 
 # CORDON_ROLLUP_STALE_SECONDS).
 CORDON_ROLLUP_SECONDS = float(os.environ.get("CORDON_ROLLUP_SECONDS", 60))
 CORDON_ROLLUP_STALE_SECONDS = float(os.environ.get("CORDON_ROLLUP_STALE_SECONDS", 600))
+# The commander's home (cordon.apps.command): workers store every city's and district's headline figures of the
+# day every CORDON_DAY_FIGURES_SECONDS (the last take of a day is its close, the next day's "yesterday").
+CORDON_DAY_FIGURES_SECONDS = float(os.environ.get("CORDON_DAY_FIGURES_SECONDS", 300))
 # Zones (cordon.apps.zones): every CORDON_ZONE_EVALUATE_SECONDS a worker evaluates every zone against the rules in
 # force and records the transitions they propose (each at most once a day; people decide them).
 CORDON_ZONE_EVALUATE_SECONDS = float(os.environ.get("CORDON_ZONE_EVALUATE_SECONDS", 3600))

@@ -1,4 +1,4 @@
-"""The commanders' pages: the situation analysis."""
+"""The commanders' pages: their home (the headline figures) and the situation analysis."""
 
 from __future__ import annotations
 
@@ -8,5 +8,6 @@ from . import views
 
 app_name = "command"
 urlpatterns = [
+    path("", views.home, name="home"),
     path("analysis/", views.analysis, name="analysis"),
 ]
