@@ -11,7 +11,7 @@ from cordon.core.access import AuthedRequest, api
 from cordon.core.inputs import text
 from cordon.core.roles import Cap
 
-from . import selectors
+from . import selectors, timeliness
 
 Num = float | None
 
@@ -138,3 +138,74 @@ router = Router(tags=["command"])
 def get_analysis(request: AuthedRequest, params: Query[AnalysisIn]) -> AnalysisOut:
     data = selectors.analysis(request.user, area=params.district, basis=params.basis)
     return AnalysisOut.model_validate(data)
+
+
+# --- timeliness (timeliness.py) -----------------------------------------------------------------------------
+
+
+class TimelinessTotalOut(Schema):
+    done: int = Field(description="Cases whose time is known")
+    pending: int = Field(description="Cases whose time is not yet known (not counted as zero)")
+    within: int = Field(description="Cases done within the target")
+    median: Num = Field(description="Hours from the report; null where no case is done")
+    p90: Num = Field(description="90th percentile of the hours from the report")
+
+
+class TimelinessMeasureOut(Schema):
+    target_hours: float
+    done: list[int] = Field(description="Per report day")
+    pending: list[int]
+    within: list[int]
+    median: list[Num] = Field(description="Per report day; null where no case is done")
+    p90: list[Num]
+    total: TimelinessTotalOut
+
+
+class TimelinessCasesOut(Schema):
+    cases: int
+    under_control: int
+    control_share: Num
+
+
+class TimelinessRowOut(Schema):
+    code: str
+    name: str
+    cases: list[int] = Field(description="Cases reported per day")
+    under_control: list[int] = Field(description="Cases found under control per day")
+    control_share: list[Num]
+    total: TimelinessCasesOut
+    trajectory: TimelinessMeasureOut = Field(description="Report to trajectory done")
+    transfer: TimelinessMeasureOut = Field(description="Report to every close contact transferred")
+
+
+class TimelinessTargetsOut(Schema):
+    trajectory: float
+    transfer: float
+
+
+class TimelinessOut(Schema):
+    area: AreaOut
+    districts: list[AreaOut] = Field(description="The districts the caller may choose")
+    today: str
+    days: int
+    dates: list[str] = Field(description="Report days, YYYY-MM-DD, oldest first")
+    targets: TimelinessTargetsOut = Field(description="The target hours")
+    rows: list[TimelinessRowOut] = Field(description="The area's total first, then each district")
+
+
+class TimelinessIn(Schema):
+    district: Annotated[str, text(Jurisdiction, "code")] = Field(
+        "", description="A district's code; all the caller's districts when empty"
+    )
+    days: int = Field(timeliness.DAYS, ge=1, le=timeliness.MAX_DAYS, description="Report days up to today")
+
+
+@router.get(
+    "/command/timeliness",
+    response=TimelinessOut,
+    summary="The timeliness of the response per district and day",
+)
+@api(Cap.VIEW_CASES)
+def get_timeliness(request: AuthedRequest, params: Query[TimelinessIn]) -> TimelinessOut:
+    data = timeliness.timeliness(request.user, district=params.district, days=params.days)
+    return TimelinessOut.model_validate(data)

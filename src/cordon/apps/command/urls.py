@@ -10,3 +10,4 @@ app_name = "command"
 urlpatterns = [
     path("analysis/", views.analysis, name="analysis"),
 ]
+urlpatterns += [path("timeliness/", views.timeliness_page, name="timeliness")]
