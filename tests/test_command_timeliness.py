@@ -70,9 +70,13 @@ def response(city: Any) -> list[Case]:
             person = _person(city, n, rng.random() < 0.5)
             contacts.append(
                 Contact.objects.create(
-                    case=case, person=person, degree=1, contact_type="venue", jurisdiction=person.jurisdiction,
+                    case=case,
+                    person=person,
+                    degree=1,
+                    contact_type="venue",
+                    jurisdiction=person.jurisdiction,
                     district=geo_selectors.district_of(person.jurisdiction),
-                )  # fmt: skip
+                )
             )
         judged = [c for c in contacts if rng.random() < 0.9]
         if judged:
@@ -98,7 +102,9 @@ def _q(values: list[float]) -> tuple[float | None, float | None]:
         return None, None
     if len(values) == 1:
         return round(values[0], 2), round(values[0], 2)
-    return round(statistics.median(values), 2), round(statistics.quantiles(values, n=10, method="inclusive")[8], 2)
+    return round(statistics.median(values), 2), round(
+        statistics.quantiles(values, n=10, method="inclusive")[8], 2
+    )
 
 
 def _close(a: float | None, b: float | None) -> bool:
@@ -128,7 +134,11 @@ def test_the_medians_and_90th_percentiles_are_a_recount_of_the_clocks(
             for key in ("trajectory", "transfer"):
                 known = [h for c in on_day if (h := hours(c, key)) is not None]
                 m, p = _q(known)
-                assert _close(row[key]["median"][i], m) and _close(row[key]["p90"][i], p), (row["code"], day, key)
+                assert _close(row[key]["median"][i], m) and _close(row[key]["p90"][i], p), (
+                    row["code"],
+                    day,
+                    key,
+                )
                 assert row[key]["done"][i] == len(known)
                 assert row[key]["pending"][i] == len(on_day) - len(known)  # missing: pending, not zero
                 pending_seen += row[key]["pending"][i]

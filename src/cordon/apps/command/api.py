@@ -25,6 +25,7 @@ class CurveOut(Schema):
     dates: list[str] = Field(description="Local dates, YYYY-MM-DD, oldest first; up to today")
     community: list[int] = Field(description="Cases found in the community, per date")
     control: list[int] = Field(description="Cases found under control (isolation, quarantine, sealed area)")
+    imported: list[int] = Field(description="Imported cases per date (counted in community or control too)")
 
 
 class RtLatestOut(Schema):
@@ -33,6 +34,17 @@ class RtLatestOut(Schema):
     upper: Num = Field(description="97.5 % quantile of the posterior")
     cv: Num
     warning: bool = Field(description="The posterior's coefficient of variation exceeds the threshold")
+    date: str | None = Field(None, description="The latest date with an estimate")
+
+
+class RtSeriesOut(Schema):
+    mean: list[Num] = Field(
+        description="Posterior mean per date of the curve; null where there is no estimate"
+    )
+    lower: list[Num]
+    upper: list[Num]
+    warning: list[bool]
+    latest: RtLatestOut
 
 
 class RtOut(Schema):
@@ -48,6 +60,16 @@ class RtOut(Schema):
     upper: list[Num]
     warning: list[bool]
     latest: RtLatestOut
+    on: Literal["nowcast", "reported"] = Field(
+        description="What the series above is computed on: the nowcast-corrected local incidence (by onset or "
+        "sampling date) or the counts as reported (by report date)"
+    )
+    reported: RtSeriesOut = Field(
+        description="Rt on the counts as reported (the last days lean low by onset)"
+    )
+    nowcast: RtSeriesOut | None = Field(
+        description="Rt on the nowcast-corrected local incidence; null by report date"
+    )
 
 
 class NowcastOut(Schema):

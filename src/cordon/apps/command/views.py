@@ -24,7 +24,12 @@ def analysis(request: AuthedRequest) -> HttpResponse:
     data = found(lambda: selectors.analysis(request.user, area=area, basis=basis))
     labels = {
         "curve": {"community": _("In the community"), "control": _("Under control")},
-        "rt": {"mean": _("Rt"), "band": "95% " + str(_("credible interval")), "one": _("Rt = 1")},
+        "rt": {
+            "mean": _("Rt on the nowcast") if data["rt"]["on"] == "nowcast" else _("Rt"),
+            "band": "95% " + str(_("credible interval")),
+            "one": _("Rt = 1"),
+            "reported": _("Rt on the cases as reported"),
+        },
         "nowcast": {
             "reported": _("Reported so far"),
             "estimate": _("Nowcast"),

@@ -112,6 +112,7 @@ def case_new(request: AuthedRequest) -> HttpResponse:
             found_by=values.get("found_by", ""),
             control=values.get("control", ""),
             isolated_at=local_datetime(values.get("isolated_at")),
+            imported=values.get("imported") == "on",
         )
         if not errors:
             try:

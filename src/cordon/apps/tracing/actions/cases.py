@@ -33,6 +33,7 @@ class CaseData:
     control: str = Control.COMMUNITY
     isolated_at: dt.datetime | None = None
     code: str = ""
+    imported: bool = False  # an imported case (输入病例)
 
 
 def clean_case(data: CaseData, *, now: dt.datetime | None = None) -> dict[str, str]:
@@ -101,6 +102,7 @@ def report_case(*, actor: Actor | None, data: CaseData, source: str = "web") -> 
         found_by=data.found_by,
         control=data.control,
         isolated_at=data.isolated_at,
+        imported=data.imported,
         jurisdiction=person.jurisdiction,
         district=district,
         workplace=person.workplace,

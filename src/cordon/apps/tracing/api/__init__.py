@@ -117,6 +117,7 @@ def report_case(request: AuthedRequest, payload: CaseIn) -> Status[CaseOut]:
             found_by=payload.found_by,
             control=payload.control,
             isolated_at=payload.isolated_at,
+            imported=payload.imported,
         ),
         source="api",
     )
