@@ -78,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
     with connection.cursor() as cur:
         cur.execute(
             "INSERT INTO tracing_investigation (case_id, started_at, completed_at, notes, version) "
-            "SELECT id, reported_at, CASE WHEN id %% 5 = 0 THEN NULL "
-            "ELSE reported_at + (id %% 480) * interval '1 minute' END, '', 1 FROM tracing_case"
+            "SELECT id, reported_at, CASE WHEN id % 5 = 0 THEN NULL "
+            "ELSE reported_at + (id % 480) * interval '1 minute' END, '', 1 FROM tracing_case"
         )
         cur.execute(
             "UPDATE tracing_contact SET status = 'dismissed', decided_at = now() WHERE status = 'candidate'"
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     say(f"built in {time.perf_counter() - t0:.0f} s")
     users = {
         label: accounts.create_user(
-            actor=None, username=f"bench-{i}", password="bench-pw-1", role=role, jurisdiction_code=code
+            actor=None, username=f"tl-{i}", password="Timely-Bench-2026!", role=role, jurisdiction_code=code
         )
         for i, (label, role, code) in enumerate(
             (("city", "city_commander", "110000"), ("district (朝阳区)", "district_commander", "110105"))

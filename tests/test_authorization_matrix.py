@@ -162,6 +162,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "tracing:case-autofill": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
     "tracing:case-investigation": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
     "tracing:case-cluster": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
+    "tracing:case-imported": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
     "tracing:linkage": ("GET", lambda c: {}, LINKAGE),
     "tracing:linkage-ack": ("POST", lambda c: {}, LINKAGE),
     "tracing:clusters": ("GET", lambda c: {}, CASE_VIEWERS),
@@ -266,6 +267,11 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ),
     ("GET", "/api/cases/{case_id}"): (lambda c: {"case_id": c.case.pk}, None, CASE_VIEWERS),
     ("POST", "/api/cases/{case_id}/trace"): (lambda c: {"case_id": c.case.pk}, None, TRACERS),
+    ("POST", "/api/cases/{case_id}/imported"): (
+        lambda c: {"case_id": c.case.pk},
+        {"imported": True},
+        TRACERS,
+    ),
     ("GET", "/api/cases/{case_id}/contacts"): (lambda c: {"case_id": c.case.pk}, None, CASE_VIEWERS),
     ("POST", "/api/cases/{case_id}/contacts/decide"): (
         lambda c: {"case_id": c.case.pk},

@@ -54,6 +54,22 @@ def test_the_imported_flag_goes_through_the_form_the_api_and_the_case_page(
     zh = client.get(f"/tracing/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "输入病例" in zh and 'data-testid="case-imported">是<' in zh
     assert client.get(f"/api/cases/{case.pk}").json()["imported"] is True
+    # edited on the case page and through the API
+    assert 'data-testid="imported-form"' in page
+    assert client.post(f"/tracing/cases/{case.pk}/imported/", {}).status_code == 302
+    assert Case.objects.get(pk=case.pk).imported is False
+    edited = client.post(
+        f"/api/cases/{case.pk}/imported", data=json.dumps({"imported": True}), content_type="application/json"
+    )
+    assert edited.status_code == 200 and edited.json()["imported"] is True
+    assert (
+        client.post(
+            f"/api/cases/{case.pk}/imported",
+            data=json.dumps({"imported": "maybe"}),
+            content_type="application/json",
+        ).status_code
+        == 422
+    )
     # the form shows the box, and a case reported without it is local
     new = client.get("/tracing/cases/new/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'name="imported"' in new and "Imported case (infected elsewhere)" in new

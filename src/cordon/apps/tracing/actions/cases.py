@@ -154,3 +154,12 @@ def update_investigation(
         fields["investigator"] = actor
     audit.change(actor, inv, source=source, expected_version=version, **fields)
     return inv
+
+
+@action
+def set_imported(*, actor: Actor | None, case: Case, imported: bool, source: str = "web") -> Case:
+    """Mark the case imported (输入病例: infected elsewhere) or local; Rt counts an imported case as a source of
+    infection only. Nothing is written when the flag does not change."""
+    if case.imported != bool(imported):
+        audit.change(actor, case, source=source, imported=bool(imported))
+    return case

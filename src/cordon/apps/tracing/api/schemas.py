@@ -320,3 +320,7 @@ class RiskVenueOut(Schema):
             last_out=r.last_out,
             visits=r.visits,
         )
+
+
+class ImportedIn(Schema):
+    imported: bool

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracing', '0004_case_reported'),
+        ("tracing", "0004_case_reported"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='imported',
-            field=models.BooleanField(db_default=False, default=False, verbose_name='imported case'),
+            model_name="case",
+            name="imported",
+            field=models.BooleanField(db_default=False, default=False, verbose_name="imported case"),
         ),
     ]
