@@ -259,7 +259,9 @@ of infections and the reporting delay do not change over time. Screening and qua
 `zero-covid` interventions) find cases earlier and find asymptomatic ones, which changes both; the estimate
 then assumes a constant reported share within each window, and the nowcast's band does not cover a change of
 the delay distribution. The first days after the seeds lean high (unreported seed infections are missing as
-sources).
+sources). Rt on the nowcast uses the nowcast's median as if it were the count: its credible interval does not
+carry the nowcast's own uncertainty, so on the days least reported (2 days ago here) it covers the final Rt
+less often than 95 %; the days without a nowcast (today, mostly yesterday) get no Rt on the nowcast.
 
 ## Summary
 
