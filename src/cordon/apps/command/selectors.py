@@ -16,10 +16,12 @@ the one dictionary :func:`analysis` returns, so they cannot disagree.
   counts as reported leans low. For those bases the area's Rt is also computed on the nowcast-corrected local
   incidence: over the nowcast's days, each day's local count is replaced by the median of its nowcast (a nowcast
   of the local cases alone; imported cases stay as reported), days whose cases are too few to be in yet (less
-  than 5 %, e.g. today) get no estimate. That series is the default shown (``rt.on``: ``nowcast``); the one on
-  the counts as reported is ``rt.reported``. By report date there is no delay to correct (it lags the infections
-  by the reporting delay instead) and only the as-reported Rt is given. The areas one level down keep the
-  as-reported Rt. See docs/rt-validation.md.
+  than 5 %, e.g. today) get no estimate, and a day with no local case reported yet stays at zero (there the
+  median would come from the nowcast's flat prior, not from the data). That series is the default shown
+  (``rt.on``: ``nowcast``); the one on the counts as reported is ``rt.reported``; without a complete cohort
+  (no delay distribution yet) only the as-reported one is given. By report date there is no delay to correct
+  (it lags the infections by the reporting delay instead) and only the as-reported Rt is given. The areas one
+  level down keep the as-reported Rt. See docs/rt-validation.md.
 - The nowcast: incidence by the basis' event day (onset when the basis is the report date, which has no delay)
   corrected for the reporting delay estimated from the cases themselves, with its 90 % band.
 - Growth: a log-linear fit of the cases reported on the last 7 and 14 complete days (up to yesterday).
@@ -182,18 +184,23 @@ def _nowcast(cases: list[_Case], basis: str, first: dt.date, dates: list[str]) -
     }
 
 
-def _nowcast_local(cases: list[_Case], basis: str, first: dt.date, local: Any) -> Any:
+def _nowcast_local(cases: list[_Case], basis: str, first: dt.date, local: Any) -> Any | None:
     """The area's local incidence by the basis (onset or sampling) with the nowcast's days replaced by the median
-    of the nowcast of the local cases; NaN on days too early for a nowcast (no Rt there)."""
+    of the nowcast of the local cases; NaN on days too early for a nowcast (no Rt there). A day with no case
+    reported yet stays at zero (its median would be the flat prior's, not the data's: a few cases invented on
+    every empty day of a small area). ``None`` when no complete cohort gives a delay distribution."""
     n = len(local)
     mine = [c for c in cases if not c.imported]
     ev = np.array([(c.day(basis) - first).days for c in mine], np.int64)
     rp = np.array([(c.report - first).days for c in mine], np.int64)
     keep = rp >= 0
+    if not rt.delay_counts(ev[keep], rp[keep], n - 1, MAX_DELAY).sum():
+        return None
     now = rt.nowcast(np.zeros(int(keep.sum()), np.int64), ev[keep], rp[keep], n - 1, 1, max_delay=MAX_DELAY)
     out = np.asarray(local, np.float64).copy()
     tail = slice(max(0, n - NOWCAST_DAYS), n)
-    out[tail] = now.median[0, tail]
+    median = now.median[0, tail]
+    out[tail] = np.where(now.reported[0, tail] > 0, median, np.where(np.isnan(median), np.nan, 0.0))
     return out
 
 
@@ -323,8 +330,8 @@ def analysis(
     )
     as_reported = _rt_series(estimate, 0, dates)
     on_nowcast = None
-    if basis != "report":
-        corrected = _nowcast_local(cases, basis, first, total - counts.imported)
+    corrected = None if basis == "report" else _nowcast_local(cases, basis, first, total - counts.imported)
+    if corrected is not None:
         on_nowcast = _rt_series(_on_nowcast(corrected, counts.imported, si_mean, si_sd), 0, dates)
     recent = [c for c in cases if (today - c.report).days < KNOWN_SOURCE_DAYS]
     known = sum(1 for c in recent if c.control or c.cluster)
