@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
@@ -70,6 +71,17 @@ def _hours(start: list[dt.datetime], end: list[dt.datetime | None]) -> Any:
 
 
 def _read(user: Actor, district: Jurisdiction | None, first: dt.date, today: dt.date) -> _Rows:
+    """The window's cases, read in one transaction with PostgreSQL's JIT compilation off: the planner's cost
+    of these few large aggregates calls for it, and compiling them took longer than running them (1.6 s of
+    2.4 s at 20,000 cases)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _read_rows(user, district, first, today)
+
+
+def _read_rows(user: Actor, district: Jurisdiction | None, first: dt.date, today: dt.date) -> _Rows:
     tz = timezone.get_current_timezone()
     start = timezone.make_aware(dt.datetime.combine(first, dt.time()), tz)
     end = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time()), tz)
