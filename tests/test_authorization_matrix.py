@@ -152,6 +152,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "simulation:compare": ("GET", lambda c: {}, SIMULATORS),
     "command:analysis": ("GET", lambda c: {}, CASE_VIEWERS),
     "command:home": ("GET", lambda c: {}, CASE_VIEWERS),
+    "command:timeliness": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:cases": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:contacts": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:case-new": ("GET", lambda c: {}, TRACERS),
@@ -163,6 +164,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "tracing:case-autofill": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
     "tracing:case-investigation": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
     "tracing:case-cluster": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
+    "tracing:case-imported": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
     "tracing:linkage": ("GET", lambda c: {}, LINKAGE),
     "tracing:linkage-ack": ("POST", lambda c: {}, LINKAGE),
     "tracing:clusters": ("GET", lambda c: {}, CASE_VIEWERS),
@@ -267,6 +269,11 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ),
     ("GET", "/api/cases/{case_id}"): (lambda c: {"case_id": c.case.pk}, None, CASE_VIEWERS),
     ("POST", "/api/cases/{case_id}/trace"): (lambda c: {"case_id": c.case.pk}, None, TRACERS),
+    ("POST", "/api/cases/{case_id}/imported"): (
+        lambda c: {"case_id": c.case.pk},
+        {"imported": True},
+        TRACERS,
+    ),
     ("GET", "/api/cases/{case_id}/contacts"): (lambda c: {"case_id": c.case.pk}, None, CASE_VIEWERS),
     ("POST", "/api/cases/{case_id}/contacts/decide"): (
         lambda c: {"case_id": c.case.pk},
@@ -447,6 +454,7 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ("GET", "/api/gridwork/missed"): (lambda c: {}, None, POST_VIEWERS),
     ("GET", "/api/command/analysis"): (lambda c: {}, None, CASE_VIEWERS),
     ("GET", "/api/command/home"): (lambda c: {}, None, CASE_VIEWERS),
+    ("GET", "/api/command/timeliness"): (lambda c: {}, None, CASE_VIEWERS),
 }
 
 # Routes that are not Cordon views: Django admin (staff only, checked below), the API mount (walked separately).

@@ -191,6 +191,7 @@ def _urls(city: Any, w: dict[str, Any]) -> list[str]:
         f"/gridwork/posts/{w['post'].pk}/",
         f"/gridwork/posts/{w['post'].pk}/patrol/",
         "/gridwork/me/",
+        "/command/timeliness/",
     ]
 
 

@@ -166,6 +166,7 @@ PAGE_OWNED: dict[str, Owned] = {
         FT, INV, lambda c: {"notes": "流调记录", "version": _investigation_version(c)}
     ),
     "tracing:case-cluster": Owned(FT, INV, lambda c: {"name": "新聚集"}),
+    "tracing:case-imported": Owned(FT, INV, lambda c: {"imported": "on"}),
     "tracing:linkage-ack": Owned(CP, DC, lambda c: {"linkage": [c.linkage.pk]}),
     # Merging the mixed cluster (a Fengtai and a Changping case) moves Fengtai's case: the city's to do.
     "tracing:cluster-merge": Owned(
@@ -278,6 +279,7 @@ API_OWNED: dict[tuple[str, str], Owned] = {
         },
     ),
     ("POST", "/api/cases/{case_id}/trace"): Owned(FT, INV),
+    ("POST", "/api/cases/{case_id}/imported"): Owned(FT, INV, lambda c: {"imported": True}),
     ("POST", "/api/cases/{case_id}/contacts/decide"): Owned(
         FT, INV, lambda c: {"contacts": [c.contact.pk], "decision": "dismissed"}
     ),

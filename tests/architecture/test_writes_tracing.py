@@ -23,6 +23,7 @@ COVERS = {
     PREFIX + name
     for name in (
         "report_case",
+        "set_imported",
         "update_investigation",
         "add_trajectory_entry",
         "delete_trajectory_entry",
@@ -147,6 +148,13 @@ def test_reporting_the_trajectory_and_trace_runs_are_audited(
     inv.refresh_from_db()
     assert inv.notes == "问询完毕" and inv.completed_at is not None
 
+    # The imported flag through its page and the API: each change audited with its values.
+    assert ft.post(f"/tracing/cases/{case.pk}/imported/", {"imported": "on"}).status_code == 302
+    assert _audited("tracing.case", "update", [case.pk])[str(case.pk)]["imported"] == [False, True]
+    assert post(ft, f"/api/cases/{case.pk}/imported", {"imported": False}).json()["imported"] is False
+    case.refresh_from_db()
+    assert case.imported is False
+
     # The first trace: every new contact written with the bulk writer has its audit row, with its values.
     traced = api_job(ft, f"/api/cases/{case.pk}/trace")["result"]  # a job, run as a worker would
     contacts = {c.person_id: c for c in Contact.objects.filter(case=case)}
@@ -179,6 +187,7 @@ def test_reporting_the_trajectory_and_trace_runs_are_audited(
     _ran(
         "ingest_scans",
         "report_case",
+        "set_imported",
         "autofill_trajectory",
         "add_trajectory_entry",
         "delete_trajectory_entry",

@@ -215,10 +215,12 @@ def test_the_nowcast_band_is_the_brute_force_posterior_of_the_true_count() -> No
             cdf = np.cumsum(w / w.sum())
             assert nc.lower[r, d] == xs[np.searchsorted(cdf, 0.05 - 1e-12)]
             assert nc.upper[r, d] == xs[np.searchsorted(cdf, 0.95 - 1e-12)]
+            assert nc.median[r, d] == xs[np.searchsorted(cdf, 0.5 - 1e-12)]
             assert nc.estimate[r, d] == pytest.approx(n / f)
     # Days whose cases are all in (F = 1) are the reported counts.
     assert nc.completeness[:8].min() == 1.0
     np.testing.assert_array_equal(nc.estimate[:, :8], nc.reported[:, :8])
+    np.testing.assert_array_equal(nc.median[:, :8], nc.reported[:, :8])
 
 
 def test_the_nowcast_band_covers_thinned_counts() -> None:

@@ -31,7 +31,8 @@ right-truncation bias. ``F(d)`` is the share reported within ``d`` days. For an 
 t`` days later, each of its cases has been reported with probability ``F(d)``: with ``N`` reported of ``X`` true
 (``N ~ Binomial(X, F)``) and a flat prior on ``X``, the cases still to come are ``X - N ~ NegBinomial(N + 1,
 F(d))`` (failures before the ``N + 1``-th success). The point nowcast is ``N / F(d)`` and the 90 % band is the
-5 % and 95 % quantiles of ``N`` plus the cases to come. ``F(d)`` is itself estimated from a finite number of
+5 % and 95 % quantiles of ``N`` plus the cases to come; ``median`` is its 50 % quantile (Rt on the nowcast uses
+it: a whole number, robust to the long right tail). ``F(d)`` is itself estimated from a finite number of
 cohort cases: ``F(d) ~ Beta(k + 1/2, n - k + 1/2)`` with ``k`` of ``n`` reported within ``d`` days, which makes
 the cases to come beta-negative-binomial (with a given, known delay distribution: negative binomial). The band
 covers reporting noise and the sampling error of the delay distribution, not a change of the delay
@@ -279,6 +280,7 @@ class Nowcast:
     estimate: F64
     lower: F64
     upper: F64
+    median: F64  # the posterior median of the true count (what Rt on the nowcast uses)
     completeness: F64  # F(now - t) per day: the share of a day's cases expected to be reported by now
     delay: F64  # the delay distribution used
 
@@ -327,20 +329,23 @@ def nowcast(
     estimate = np.full(reported.shape, np.nan)
     lower = np.full(reported.shape, np.nan)
     upper = np.full(reported.shape, np.nan)
-    for arr in (estimate, lower, upper):
+    median = np.full(reported.shape, np.nan)
+    for arr in (estimate, lower, upper, median):
         arr[complete] = reported[complete]
     n, p = reported[partial], f[partial]
     estimate[partial] = n / p
     if counts is None or counts.sum() == 0:
         lower[partial] = n + _nbinom_ppf(band[0], n + 1, p)
         upper[partial] = n + _nbinom_ppf(band[1], n + 1, p)
+        median[partial] = n + _nbinom_ppf(0.5, n + 1, p)
     else:
         within = np.cumsum(counts)[index]
         k = np.broadcast_to(within, reported.shape)[partial]
         alpha, beta = k + 0.5, counts.sum() - k + 0.5
         lower[partial] = n + np.asarray(stats.betanbinom.ppf(band[0], n + 1, alpha, beta), np.float64)
         upper[partial] = n + np.asarray(stats.betanbinom.ppf(band[1], n + 1, alpha, beta), np.float64)
-    return Nowcast(reported, estimate, lower, upper, np.asarray(completeness, np.float64), delay)
+        median[partial] = n + np.asarray(stats.betanbinom.ppf(0.5, n + 1, alpha, beta), np.float64)
+    return Nowcast(reported, estimate, lower, upper, median, np.asarray(completeness, np.float64), delay)
 
 
 def _nbinom_ppf(q: float, n: F64, p: F64) -> F64:

@@ -13,7 +13,7 @@ from cordon.core.access import AuthedRequest, api
 from cordon.core.inputs import EventDate, text
 from cordon.core.roles import Cap
 
-from . import figures, selectors
+from . import figures, selectors, timeliness
 
 Num = float | None
 
@@ -27,6 +27,7 @@ class CurveOut(Schema):
     dates: list[str] = Field(description="Local dates, YYYY-MM-DD, oldest first; up to today")
     community: list[int] = Field(description="Cases found in the community, per date")
     control: list[int] = Field(description="Cases found under control (isolation, quarantine, sealed area)")
+    imported: list[int] = Field(description="Imported cases per date (counted in community or control too)")
 
 
 class RtLatestOut(Schema):
@@ -35,6 +36,17 @@ class RtLatestOut(Schema):
     upper: Num = Field(description="97.5 % quantile of the posterior")
     cv: Num
     warning: bool = Field(description="The posterior's coefficient of variation exceeds the threshold")
+    date: str | None = Field(None, description="The latest date with an estimate")
+
+
+class RtSeriesOut(Schema):
+    mean: list[Num] = Field(
+        description="Posterior mean per date of the curve; null where there is no estimate"
+    )
+    lower: list[Num]
+    upper: list[Num]
+    warning: list[bool]
+    latest: RtLatestOut
 
 
 class RtOut(Schema):
@@ -50,6 +62,16 @@ class RtOut(Schema):
     upper: list[Num]
     warning: list[bool]
     latest: RtLatestOut
+    on: Literal["nowcast", "reported"] = Field(
+        description="What the series above is computed on: the nowcast-corrected local incidence (by onset or "
+        "sampling date) or the counts as reported (by report date)"
+    )
+    reported: RtSeriesOut = Field(
+        description="Rt on the counts as reported (the last days lean low by onset)"
+    )
+    nowcast: RtSeriesOut | None = Field(
+        description="Rt on the nowcast-corrected local incidence; null by report date"
+    )
 
 
 class NowcastOut(Schema):
@@ -182,3 +204,72 @@ class HeadlineIn(Schema):
 def get_headline(request: AuthedRequest, params: Query[HeadlineIn]) -> HeadlineOut:
     day = params.day or timezone.localdate()
     return HeadlineOut.model_validate(figures.headline(request.user, day, area=params.district))
+# --- timeliness (timeliness.py) -----------------------------------------------------------------------------
+
+
+class TimelinessTotalOut(Schema):
+    done: int = Field(description="Cases whose time is known")
+    pending: int = Field(description="Cases whose time is not yet known (not counted as zero)")
+    within: int = Field(description="Cases done within the target")
+    median: Num = Field(description="Hours from the report; null where no case is done")
+    p90: Num = Field(description="90th percentile of the hours from the report")
+
+
+class TimelinessMeasureOut(Schema):
+    target_hours: float
+    done: list[int] = Field(description="Per report day")
+    pending: list[int]
+    within: list[int]
+    median: list[Num] = Field(description="Per report day; null where no case is done")
+    p90: list[Num]
+    total: TimelinessTotalOut
+
+
+class TimelinessCasesOut(Schema):
+    cases: int
+    under_control: int
+    control_share: Num
+
+
+class TimelinessRowOut(Schema):
+    code: str
+    name: str
+    cases: list[int] = Field(description="Cases reported per day")
+    under_control: list[int] = Field(description="Cases found under control per day")
+    control_share: list[Num]
+    total: TimelinessCasesOut
+    trajectory: TimelinessMeasureOut = Field(description="Report to trajectory done")
+    transfer: TimelinessMeasureOut = Field(description="Report to every close contact transferred")
+
+
+class TimelinessTargetsOut(Schema):
+    trajectory: float
+    transfer: float
+
+
+class TimelinessOut(Schema):
+    area: AreaOut
+    districts: list[AreaOut] = Field(description="The districts the caller may choose")
+    today: str
+    days: int
+    dates: list[str] = Field(description="Report days, YYYY-MM-DD, oldest first")
+    targets: TimelinessTargetsOut = Field(description="The target hours")
+    rows: list[TimelinessRowOut] = Field(description="The area's total first, then each district")
+
+
+class TimelinessIn(Schema):
+    district: Annotated[str, text(Jurisdiction, "code")] = Field(
+        "", description="A district's code; all the caller's districts when empty"
+    )
+    days: int = Field(timeliness.DAYS, ge=1, le=timeliness.MAX_DAYS, description="Report days up to today")
+
+
+@router.get(
+    "/command/timeliness",
+    response=TimelinessOut,
+    summary="The timeliness of the response per district and day",
+)
+@api(Cap.VIEW_CASES)
+def get_timeliness(request: AuthedRequest, params: Query[TimelinessIn]) -> TimelinessOut:
+    data = timeliness.timeliness(request.user, district=params.district, days=params.days)
+    return TimelinessOut.model_validate(data)

@@ -8,11 +8,20 @@ the one dictionary :func:`analysis` returns, so they cannot disagree.
   district; a district user: the district and its streets). An area outside the user's subtree is ``NotFound``.
 - The date basis: ``onset`` (the report date where the onset is missing), ``sampling`` (the first positive
   sample) or ``report``. Days are local dates; the curve covers at most ``HISTORY_DAYS`` days up to today.
-- Rt (Cori, EpiEstim's parametric serial interval) on the curve's daily totals, every case counted as local (a
-  case carries no imported flag), the serial interval that of the pathogen profile
-  ``CORDON_PATHOGEN_PROFILE`` (``engine.rt.profile_interval``). Rt is computed on the counts as reported, not on
-  the nowcast: by onset or sampling date the last days are still incomplete, so the last days' Rt leans low
-  (by report date it does not, but lags the infections by the reporting delay).
+- Rt (Cori, EpiEstim's parametric serial interval) on the curve's daily counts, the local cases in the
+  numerator and the imported ones (``Case.imported``, 输入病例) as sources only (EpiEstim's ``incid`` with local
+  and imported columns: the infectiousness sums both), the serial interval that of the pathogen profile
+  ``CORDON_PATHOGEN_PROFILE`` (``engine.rt.profile_interval``).
+- Rt on the nowcast: by onset or sampling date the last days are still incomplete, so the last days' Rt on the
+  counts as reported leans low. For those bases the area's Rt is also computed on the nowcast-corrected local
+  incidence: over the nowcast's days, each day's local count is replaced by the median of its nowcast (a nowcast
+  of the local cases alone; imported cases stay as reported), days whose cases are too few to be in yet (less
+  than 5 %, e.g. today) get no estimate, and a day with no local case reported yet stays at zero (there the
+  median would come from the nowcast's flat prior, not from the data). That series is the default shown
+  (``rt.on``: ``nowcast``); the one on the counts as reported is ``rt.reported``; without a complete cohort
+  (no delay distribution yet) only the as-reported one is given. By report date there is no delay to correct
+  (it lags the infections by the reporting delay instead) and only the as-reported Rt is given. The areas one
+  level down keep the as-reported Rt. See docs/rt-validation.md.
 - The nowcast: incidence by the basis' event day (onset when the basis is the report date, which has no delay)
   corrected for the reporting delay estimated from the cases themselves, with its 90 % band.
 - Growth: a log-linear fit of the cases reported on the last 7 and 14 complete days (up to yesterday).
@@ -60,6 +69,7 @@ class _Case:
     control: bool  # found under control
     cluster: tuple[int, str, str] | None  # id, code, name
     path: str  # the case's jurisdiction
+    imported: bool = False  # an imported case: a source of infection, not an infection for Rt
 
     def day(self, basis: str) -> dt.date:
         value: dt.date = getattr(self, basis)
@@ -98,11 +108,11 @@ def _read_cases(user: Actor, chosen: Jurisdiction) -> list[_Case]:
         .filter(jurisdiction__path__startswith=chosen.path)
         .values_list(
             "onset_date", "sampled_at", "reported_at", "control", "cluster_id", "cluster__code", "cluster__name",
-            "jurisdiction__path",
+            "jurisdiction__path", "imported",
         )
     )  # fmt: skip
     cases = []
-    for onset, sampled, reported, where, cluster, ccode, cname, path in rows:
+    for onset, sampled, reported, where, cluster, ccode, cname, path, imported in rows:
         rep = timezone.localtime(reported).date()
         cases.append(
             _Case(
@@ -112,6 +122,7 @@ def _read_cases(user: Actor, chosen: Jurisdiction) -> list[_Case]:
                 control=where != "community",
                 cluster=(cluster, ccode, cname) if cluster else None,
                 path=path,
+                imported=imported,
             )
         )
     return cases
@@ -124,10 +135,15 @@ class _Counts:
     by_area: Any  # areas below x days, by the basis
     reported_by_area: Any  # areas below x days, by the report date
     reported: Any  # per day, by the report date
+    imported: Any  # imported cases per day of the curve, by the basis (also in community / control)
+    imported_by_area: Any  # areas below x days, by the basis
 
 
 def _count(cases: list[_Case], basis: str, first: dt.date, n: int, below: list[Jurisdiction]) -> _Counts:
-    out = _Counts(np.zeros(n), np.zeros(n), np.zeros((len(below), n)), np.zeros((len(below), n)), np.zeros(n))
+    out = _Counts(
+        np.zeros(n), np.zeros(n), np.zeros((len(below), n)), np.zeros((len(below), n)), np.zeros(n),
+        np.zeros(n), np.zeros((len(below), n)),
+    )  # fmt: skip
     area_of = {a.path: i for i, a in enumerate(below)}
     for c in cases:
         i = (c.day(basis) - first).days
@@ -136,6 +152,10 @@ def _count(cases: list[_Case], basis: str, first: dt.date, n: int, below: list[J
             (out.control if c.control else out.community)[i] += 1
             if j is not None:
                 out.by_area[j, i] += 1
+            if c.imported:
+                out.imported[i] += 1
+                if j is not None:
+                    out.imported_by_area[j, i] += 1
         r = (c.report - first).days
         if 0 <= r <= n - 1:
             out.reported[r] += 1
@@ -161,6 +181,52 @@ def _nowcast(cases: list[_Case], basis: str, first: dt.date, dates: list[str]) -
         "lower": _series(now.lower[0, tail]),
         "upper": _series(now.upper[0, tail]),
         "completeness": _series(now.completeness[tail]),
+    }
+
+
+def _nowcast_local(cases: list[_Case], basis: str, first: dt.date, local: Any) -> Any | None:
+    """The area's local incidence by the basis (onset or sampling) with the nowcast's days replaced by the median
+    of the nowcast of the local cases; NaN on days too early for a nowcast (no Rt there). A day with no case
+    reported yet stays at zero (its median would be the flat prior's, not the data's: a few cases invented on
+    every empty day of a small area). ``None`` when no complete cohort gives a delay distribution."""
+    n = len(local)
+    mine = [c for c in cases if not c.imported]
+    ev = np.array([(c.day(basis) - first).days for c in mine], np.int64)
+    rp = np.array([(c.report - first).days for c in mine], np.int64)
+    keep = rp >= 0
+    if not rt.delay_counts(ev[keep], rp[keep], n - 1, MAX_DELAY).sum():
+        return None
+    now = rt.nowcast(np.zeros(int(keep.sum()), np.int64), ev[keep], rp[keep], n - 1, 1, max_delay=MAX_DELAY)
+    out = np.asarray(local, np.float64).copy()
+    tail = slice(max(0, n - NOWCAST_DAYS), n)
+    median = now.median[0, tail]
+    out[tail] = np.where(now.reported[0, tail] > 0, median, np.where(np.isnan(median), np.nan, 0.0))
+    return out
+
+
+def _on_nowcast(corrected: Any, imported: Any, si_mean: float, si_sd: float) -> rt.RtEstimate:
+    """Rt on the corrected local incidence; no estimate for a window holding a day without a nowcast (NaN, at
+    the end of the series: the engine gets zeros there, which a matrix product would otherwise turn to NaN
+    everywhere)."""
+    missing = np.isnan(corrected)
+    est = rt.estimate_rt(np.nan_to_num(corrected), imported, si_mean=si_mean, si_sd=si_sd)
+    hit = np.convolve(missing.astype(np.float64), np.ones(est.window))[: len(corrected)] > 0
+    for arr in (est.shape, est.scale, est.mean, est.sd, est.q025, est.median, est.q975, est.cv):
+        arr[:, hit] = np.nan
+    est.warning[:, hit] = True
+    return est
+
+
+def _rt_series(estimate: rt.RtEstimate, row: int, dates: list[str]) -> dict[str, Any]:
+    """One row's Rt per day and the latest day with an estimate (its date)."""
+    known = np.flatnonzero(np.isfinite(estimate.mean[row]))
+    last = int(known[-1]) if len(known) else len(dates) - 1
+    return {
+        "mean": _series(estimate.mean[row]),
+        "lower": _series(estimate.q025[row]),
+        "upper": _series(estimate.q975[row]),
+        "warning": [bool(v) for v in estimate.warning[row]],
+        "latest": {**_latest_rt(estimate, row, last), "date": dates[last]},
     }
 
 
@@ -256,7 +322,17 @@ def analysis(
     counts = _count(cases, basis, first, n, below)
     profile, si_mean, si_sd = serial_interval()
     total = counts.community + counts.control
-    estimate = rt.estimate_rt(np.vstack([total, counts.by_area]), si_mean=si_mean, si_sd=si_sd)
+    estimate = rt.estimate_rt(
+        np.vstack([total - counts.imported, counts.by_area - counts.imported_by_area]),
+        np.vstack([counts.imported, counts.imported_by_area]),
+        si_mean=si_mean,
+        si_sd=si_sd,
+    )
+    as_reported = _rt_series(estimate, 0, dates)
+    on_nowcast = None
+    corrected = None if basis == "report" else _nowcast_local(cases, basis, first, total - counts.imported)
+    if corrected is not None:
+        on_nowcast = _rt_series(_on_nowcast(corrected, counts.imported, si_mean, si_sd), 0, dates)
     recent = [c for c in cases if (today - c.report).days < KNOWN_SOURCE_DAYS]
     known = sum(1 for c in recent if c.control or c.cluster)
     language = translation.get_language() or settings.LANGUAGE_CODE
@@ -272,6 +348,7 @@ def analysis(
             "dates": dates,
             "community": [int(v) for v in counts.community],
             "control": [int(v) for v in counts.control],
+            "imported": [int(v) for v in counts.imported],
         },
         "rt": {
             "profile": profile,
@@ -279,11 +356,10 @@ def analysis(
             "si_sd": round(si_sd, 3),
             "window": estimate.window,
             "cv_threshold": rt.CV_THRESHOLD,
-            "mean": _series(estimate.mean[0]),
-            "lower": _series(estimate.q025[0]),
-            "upper": _series(estimate.q975[0]),
-            "warning": [bool(v) for v in estimate.warning[0]],
-            "latest": _latest_rt(estimate, 0, n - 1),
+            "on": "reported" if on_nowcast is None else "nowcast",
+            **(on_nowcast or as_reported),  # the default shown: on the nowcast by onset or sampling date
+            "reported": as_reported,
+            "nowcast": on_nowcast,
         },
         "nowcast": _nowcast(cases, basis, first, dates),
         "growth": _growth(counts.reported),

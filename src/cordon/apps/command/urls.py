@@ -11,3 +11,4 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("analysis/", views.analysis, name="analysis"),
 ]
+urlpatterns += [path("timeliness/", views.timeliness_page, name="timeliness")]

@@ -76,6 +76,8 @@ class Case(models.Model):
         _("where found"), max_length=20, choices=Control.choices, default=Control.COMMUNITY
     )
     isolated_at = models.DateTimeField(_("isolated"), null=True, blank=True)
+    # An imported case (输入病例): infected elsewhere. Rt counts it as a source of infection, not as an infection.
+    imported = models.BooleanField(_("imported case"), default=False, db_default=False)
     # Copied from the person when the case is reported (the register may change later): scoping and routing.
     jurisdiction = models.ForeignKey(
         "geo.Jurisdiction", verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="cases"

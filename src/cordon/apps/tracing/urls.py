@@ -25,3 +25,4 @@ urlpatterns = [
     path("risk-venues/", views.risk_venue_list, name="risk-venues"),
     path("scans/", views.scan_upload, name="scans"),
 ]
+urlpatterns += [path("cases/<int:pk>/imported/", views.case_imported, name="case-imported")]

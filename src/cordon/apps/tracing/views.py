@@ -142,6 +142,7 @@ def case_new(request: AuthedRequest) -> HttpResponse:
             found_by=values.get("found_by", ""),
             control=values.get("control", ""),
             isolated_at=local_datetime(values.get("isolated_at")),
+            imported=values.get("imported") == "on",
         )
         if not errors:
             try:
@@ -487,3 +488,13 @@ def scan_upload(request: AuthedRequest) -> HttpResponse:
         uploads.discard(stored)
         raise
     return redirect("jobs:detail", job_id=job.pk)
+
+
+@require_POST
+@page(Cap.TRACE)
+def case_imported(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Mark the case imported or local (the case page's switch)."""
+    case = _case(request, pk)
+    actions.set_imported(actor=request.user, case=case, imported=request.POST.get("imported") == "on")
+    messages.success(request, _("Case saved."))
+    return redirect("tracing:case", pk=case.pk)

@@ -15,7 +15,7 @@ Tracing merges its findings into a case's contacts: new candidates are added, ev
 refreshed, and no decision is ever changed by tracing.
 """
 
-from .cases import CaseData, clean_case, report_case, update_investigation
+from .cases import CaseData, clean_case, report_case, set_imported, update_investigation
 from .clusters import add_to_cluster, create_cluster, merge_clusters
 from .evidence import EVIDENCE_PER_CONTACT
 from .judgment import acknowledge_linkage, decide_contacts
@@ -47,6 +47,7 @@ __all__ = [
     "merge_clusters",
     "purge_scans",
     "report_case",
+    "set_imported",
     "trace_case",
     "trace_cases",
     "update_investigation",

@@ -33,6 +33,7 @@ class CaseData:
     control: str = Control.COMMUNITY
     isolated_at: dt.datetime | None = None
     code: str = ""
+    imported: bool = False  # an imported case (输入病例)
 
 
 def clean_case(data: CaseData, *, now: dt.datetime | None = None) -> dict[str, str]:
@@ -101,6 +102,7 @@ def report_case(*, actor: Actor | None, data: CaseData, source: str = "web") -> 
         found_by=data.found_by,
         control=data.control,
         isolated_at=data.isolated_at,
+        imported=data.imported,
         jurisdiction=person.jurisdiction,
         district=district,
         workplace=person.workplace,
@@ -152,3 +154,12 @@ def update_investigation(
         fields["investigator"] = actor
     audit.change(actor, inv, source=source, expected_version=version, **fields)
     return inv
+
+
+@action
+def set_imported(*, actor: Actor | None, case: Case, imported: bool, source: str = "web") -> Case:
+    """Mark the case imported (输入病例: infected elsewhere) or local; Rt counts an imported case as a source of
+    infection only. Nothing is written when the flag does not change."""
+    if case.imported != bool(imported):
+        audit.change(actor, case, source=source, imported=bool(imported))
+    return case

@@ -46,6 +46,7 @@ from .schemas import (
     ContactOut,
     DecideIn,
     EntryCreatedOut,
+    ImportedIn,
     LinkageOut,
     MergeIn,
     RiskVenueOut,
@@ -117,6 +118,7 @@ def report_case(request: AuthedRequest, payload: CaseIn) -> Status[CaseOut]:
             found_by=payload.found_by,
             control=payload.control,
             isolated_at=payload.isolated_at,
+            imported=payload.imported,
         ),
         source="api",
     )
@@ -357,3 +359,11 @@ def ingest(request: AuthedRequest) -> Status[JobStarted]:
         uploads.discard(stored)
         raise
     return Status(202, JobStarted.of(job.pk))
+
+
+@router.post("/cases/{int:case_id}/imported", response=CaseOut, summary="Mark the case imported or local")
+@api(Cap.TRACE)
+def set_imported(request: AuthedRequest, case_id: int, payload: ImportedIn) -> CaseOut:
+    case = selectors.get_case_for(request.user, case_id)
+    actions.set_imported(actor=request.user, case=case, imported=payload.imported, source="api")
+    return CaseOut.of(selectors.get_case_for(request.user, case_id))

@@ -32,6 +32,9 @@ class CaseOut(Schema):
     control: str
     under_control: bool
     isolated_at: dt.datetime | None
+    imported: bool = Field(
+        description="An imported case (infected elsewhere): a source for Rt, not counted in it"
+    )
     jurisdiction: str
     district: str
     workplace: str | None
@@ -55,6 +58,7 @@ class CaseOut(Schema):
             control=c.control,
             under_control=c.under_control,
             isolated_at=c.isolated_at,
+            imported=c.imported,
             jurisdiction=c.jurisdiction.code,
             district=c.district.code,
             workplace=c.workplace.code if c.workplace_id and c.workplace else None,
@@ -81,6 +85,7 @@ class CaseIn(Schema):
     found_by: Annotated[str, text(Case, "found_by")] = ""
     control: Annotated[str, text(Case, "control")] = "community"
     isolated_at: EventTime | None = None
+    imported: bool = False
 
 
 class CaseFilter(Paging):
@@ -315,3 +320,7 @@ class RiskVenueOut(Schema):
             last_out=r.last_out,
             visits=r.visits,
         )
+
+
+class ImportedIn(Schema):
+    imported: bool

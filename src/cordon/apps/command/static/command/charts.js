@@ -29,7 +29,11 @@
           {name: c.labels.mean, type: "line", data: c.mean, symbol: "none", color: "#7d3c98",
            markLine: {symbol: "none", silent: true, data: [{yAxis: 1, name: c.labels.one}],
                       lineStyle: {type: "dashed", color: "#555"}}}
-        ])
+        ]).concat(c.on === "nowcast" ? [
+          // the as-reported Rt beside the one on the nowcast (its last days lean low)
+          {name: c.labels.reported, type: "line", data: c.reported.mean, symbol: "none", color: "#7f8c8d",
+           lineStyle: {type: "dashed"}}
+        ] : [])
       };
     },
     nowcast: function (c) {
