@@ -204,6 +204,8 @@ class HeadlineIn(Schema):
 def get_headline(request: AuthedRequest, params: Query[HeadlineIn]) -> HeadlineOut:
     day = params.day or timezone.localdate()
     return HeadlineOut.model_validate(figures.headline(request.user, day, area=params.district))
+
+
 # --- timeliness (timeliness.py) -----------------------------------------------------------------------------
 
 
