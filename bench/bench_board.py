@@ -19,6 +19,7 @@ commander, a street officer and community and grid workers: the board page (``/c
     .venv/bin/python bench/bench_board.py --demo                       # the demo city (demo.actions.load)
     .venv/bin/python bench/bench_board.py --keep --build-only          # build once, keep the database ...
     .venv/bin/python bench/bench_board.py --reuse cordon_bench_board_N # ... and measure in it again
+    .venv/bin/python bench/bench_board.py --reuse cordon_bench_board_N --users city,district  # only those
 
 Prints a markdown block for docs/benchmarks.md.
 """
@@ -62,6 +63,9 @@ def main() -> int:
         "--reuse", metavar="DB", help="measure again in a database kept by --keep (migrated, not rebuilt)"
     )
     parser.add_argument("--build-only", action="store_true", help="build (with --keep), do not measure")
+    parser.add_argument(
+        "--users", help="measure only these users (comma-separated: city,district,street,community,grid)"
+    )
     args = parser.parse_args()
     if not args.demo and args.persons < 2 * (args.contacts + args.controlled + args.cases):
         parser.error("--persons must be at least twice the cases, contacts and controlled persons")
@@ -184,7 +188,7 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]: 
         parts["case clocks (clocks page: up to 500)"] = series(
             lambda u=user: control.recent_cases_with_clocks(u), 5, args.budget
         )
-        parts["team table"] = series(lambda u=user: control.board._team_items(u, _now()), 5, args.budget)
+        parts["team table"] = series(lambda u=user: control.team_items(u, _now()), 5, args.budget)
         res["parts"][label] = parts
         scope = Scope.of(user)
         res["kinds"][label] = {
@@ -320,6 +324,8 @@ def run(args: argparse.Namespace) -> int:
     say(f"built in {t_build:.0f} s")
     if args.build_only:
         return 0
+    if args.users:
+        users = {k: v for k, v in users.items() if k.split()[0] in args.users.split(",")}
     res = measure(users, args)
     load = os.getloadavg()
     version = connection.cursor().connection.info.server_version

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from django.db.models import Min
-from django.utils import timezone
+from django.template import Context, Template
+from django.utils import timezone, translation
 
 from cordon.apps.control.models import ControlOrder, OrderStatus
 from cordon.apps.control.selectors import case_clocks
@@ -141,6 +142,27 @@ def test_case_clocks_equal_the_reference(city: Any, seed: int) -> None:
     }  # fmt: skip
     assert got == expected
     assert any(v[0] is not None for v in expected.values()) and any(v[3] for v in expected.values())
+    # The rows the board and the clocks page show, built in Python, equal those the template language wrote.
+    clocks = [(c, k) for c in Case.objects.select_related("district") for k in [case_clocks([c])[c.pk]]]
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            for link in (True, False):
+                context = {"clocks": clocks, "caps": {"view_cases": link}}
+                rows = Template("{% load control_tags %}{% clock_rows clocks caps.view_cases %}").render(
+                    Context(context)
+                )
+                assert rows == Template(REFERENCE_ROWS).render(Context(context))
+                assert rows.count('data-testid="clock-row"') == len(cases)
+
+
+# The template's rows before they were built in Python.
+REFERENCE_ROWS = """{% load i18n %}{% for case, k in clocks %}<tr data-testid="clock-row" data-case="{{ case.code }}">
+      <td class="mono">{% if caps.view_cases %}<a href="{% url 'tracing:case' case.pk %}">{{ case.code }}</a>{% else %}{{ case.code }}{% endif %}</td>
+      <td>{{ case.district|local }}</td><td>{{ k.confirmed_at|date:"m-d H:i" }}</td>
+      <td class="num" data-clock="judged">{% if k.judge_hours is not None %}{{ k.judge_hours }} h{% elif not k.traced %}<span class="pill warn">{% translate "not traced" %}</span>{% else %}<span class="pill warn">{% blocktranslate with n=k.to_judge %}{{ n }} to judge{% endblocktranslate %}</span>{% endif %}</td>
+      <td class="num" data-clock="transferred">{% if k.transfer_hours is not None %}{{ k.transfer_hours }} h{% else %}<span class="pill warn">{{ k.close_transferred }}/{{ k.close_confirmed }}</span>{% endif %}</td>
+      <td class="num" data-clock="isolated">{% if k.isolate_hours is not None %}{{ k.isolate_hours }} h{% else %}<span class="pill warn">{% translate "open" %}</span>{% endif %}</td>
+      <td class="num">{{ k.controlled }}/{{ k.confirmed }}</td></tr>{% endfor %}"""  # noqa: E501
 
 
 @pytest.mark.parametrize("seed", [1, 2])

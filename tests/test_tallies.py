@@ -6,6 +6,7 @@ run the refresh on a clock."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -197,3 +198,60 @@ def test_the_clocks_page_shows_every_recent_case(world: Any, make_user: Any, cli
     assert r.content.count(b'data-testid="clock-row"') == n
     board = client.get("/control/", HTTP_ACCEPT_LANGUAGE="en")
     assert board.content.count(b'data-testid="clock-row"') == min(n, control.CLOCKS_ON_BOARD)
+
+
+def _kept_tables(client: Any, lang: str) -> list[str]:
+    """The board page's tables that are read from kept counts, as rendered: per district, per site, capacity."""
+    r = client.get("/control/", HTTP_ACCEPT_LANGUAGE=lang)
+    assert r.status_code == 200
+    html = r.content.decode()
+    return re.findall(r'<table [^>]*data-testid="(?:board|sites|capacity)">.*?</table>', html, re.S)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_the_board_page_renders_its_kept_tables_once_per_refresh(
+    world: Any, make_user: Any, client: Any, settings: Any, lang: str
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cordon.apps.control import actions as control_actions
+
+    users = [
+        make_user("city_commander", world.city),
+        make_user("district_commander", world.changping),
+        make_user("quarantine_officer", world.changping),  # the same node, another role
+        make_user("street_officer", world.huilongguan),
+    ]
+
+    def tables(user: Any) -> list[str]:
+        client.force_login(user)
+        return _kept_tables(client, lang)
+
+    def refresh(now: dt.datetime) -> None:
+        actions.refresh(now=now)
+        control_actions.refresh_board_tables(now=now)
+
+    settings.CORDON_TALLY_STALE_SECONDS = -1  # counted live
+    live = [tables(u) for u in users]
+    assert all(len(t) == 3 for t in live)
+    assert len({tuple(t) for t in live}) == len(users)  # each user's own
+    settings.CORDON_TALLY_STALE_SECONDS = 120
+    now = timezone.now()
+    refresh(now)
+    with CaptureQueriesContext(connection) as first:
+        assert [tables(u) for u in users] == live  # rendered from the kept counts: the same tables
+    with CaptureQueriesContext(connection) as again:
+        assert [tables(u) for u in users] == live  # and again, from the parts rendered once
+    assert len(again) < len(first)
+    # A new alert (handled: one alert less) and a room more change the counts, the site table and the capacity:
+    # the kept tables show them once the next refresh has counted them, not before.
+    control_actions.handle_alert(actor=None, record=world.health, handling="called the doctor")
+    control_actions.add_rooms(actor=None, site=world.site, numbers="103")
+    assert [tables(u) for u in users] == live
+    settings.CORDON_TALLY_STALE_SECONDS = -1
+    changed = [tables(u) for u in users]
+    settings.CORDON_TALLY_STALE_SECONDS = 120
+    assert all(a != b for a, b in zip(changed, live, strict=True))
+    refresh(now + dt.timedelta(seconds=1))
+    assert [tables(u) for u in users] == changed

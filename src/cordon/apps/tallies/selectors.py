@@ -55,6 +55,13 @@ def stored() -> Counts:
     }
 
 
+def generation() -> tuple[int, dt.datetime] | None:
+    """The last refresh's mark: the newest kept count's id and when it was counted. Every refresh replaces every
+    row (new ids, a new time), so the mark changes with it; ``None`` before the first. Read at the newest end of
+    the primary key (the replaced rows' dead index entries lie at the other)."""
+    return OpenItemTally.objects.order_by("-pk").values_list("pk", "counted_at").first()
+
+
 @dataclass(frozen=True)
 class Kept:
     counts: dict[int, dict[str, tuple[int, int]]]  # district id -> kind -> (open, overdue)

@@ -28,6 +28,7 @@ from .board import (
     recent_cases_with_clocks,
     releases_by_district,
     releases_placed,
+    team_items,
     transfers_by_district,
     transfers_placed,
     waiting_by_district,
@@ -44,7 +45,7 @@ from .follow_up import (
     results_of,
     sample_tasks_due,
 )
-from .kept import capacity_recount, kept_site_items, site_recount
+from .kept import board_generation, capacity_recount, kept_site_items, site_recount
 from .orders import (
     RESIDENT_STATUSES,
     current_plan,
@@ -97,6 +98,7 @@ __all__ = [
     "ProposedRow",
     "alerts_by_district",
     "alerts_placed",
+    "board_generation",
     "capacity",
     "capacity_by_district",
     "capacity_recount",
@@ -140,6 +142,7 @@ __all__ = [
     "site_recount",
     "sites_visible_to",
     "spare_rooms",
+    "team_items",
     "transfer_board",
     "transfers_by_district",
     "transfers_placed",

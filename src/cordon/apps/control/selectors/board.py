@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from cordon.apps.geo.models import Jurisdiction, Level
@@ -80,25 +80,30 @@ def case_clocks(cases: Sequence[Case]) -> dict[int, Clock]:
         )
         .order_by()
     }
-    contacts: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in Contact.objects.filter(case_id__in=ids, degree__gt=0, status=Decision.CONFIRMED).values(
-        "case_id", "person_id", "degree"
-    ):
-        contacts[row["case_id"]].append(dict(row))
-    person_ids = {r["person_id"] for rows in contacts.values() for r in rows}
-    # The first time each person came under control after being judged (any order of theirs).
-    controlled: dict[int, dt.datetime] = {}
-    for first in (
-        ControlOrder.objects.filter(person_id__in=person_ids, controlled_at__isnull=False)
-        .values("person_id")
-        .annotate(first=Min("controlled_at"))
-    ):
-        controlled[first["person_id"]] = first["first"]
-    converted = set(
-        ControlOrder.objects.filter(person_id__in=person_ids, status=OrderStatus.CONVERTED).values_list(
-            "person_id", flat=True
-        )
+    # The confirmed contacts, each with the first time its person came under control after being judged (any
+    # order of theirs) and whether an order of theirs was converted into a case: one query, the persons' ids
+    # never leaving the database.
+    orders = ControlOrder.objects.filter(person_id=OuterRef("person_id")).order_by()
+    first_controlled = (
+        orders.filter(controlled_at__isnull=False).values("person_id").annotate(first=Min("controlled_at"))
     )
+    contacts: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    controlled: dict[int, dt.datetime] = {}
+    converted: set[int] = set()
+    for row in (
+        Contact.objects.filter(case_id__in=ids, degree__gt=0, status=Decision.CONFIRMED)
+        .annotate(
+            first=Subquery(first_controlled.values("first")),
+            converted=Exists(orders.filter(status=OrderStatus.CONVERTED)),
+        )
+        .values("case_id", "person_id", "degree", "first", "converted")
+        .order_by()
+    ):
+        contacts[row["case_id"]].append({k: row[k] for k in ("case_id", "person_id", "degree")})
+        if row["first"] is not None:
+            controlled[row["person_id"]] = row["first"]
+        if row["converted"]:
+            converted.add(row["person_id"])
     out = {}
     for case in cases:
         to_judge, last_decided = judging.get(case.pk, (0, None))
@@ -163,10 +168,10 @@ def _board_districts(scope: Scope) -> dict[int, Jurisdiction]:
     }
 
 
-def open_items(user: Actor, now: dt.datetime | None = None) -> dict[str, Any]:
+def open_items(user: Actor, now: dt.datetime | None = None, *, teams: bool = True) -> dict[str, Any]:
     """Every open item per district, the lists that must reach zero each day: every kind of open item the apps
     register (``cordon.core.openitems``) that the user may see, with how many are overdue. Also the tests
-    missed and alerts per isolation site, and the transfers per team."""
+    missed and alerts per isolation site, and (``teams``) the transfers per team."""
     scope = _scope(user)
     now = now or timezone.now()
     kinds = [k for k in openitems.kinds() if scope.can(k.capability)]
@@ -191,7 +196,7 @@ def open_items(user: Actor, now: dt.datetime | None = None) -> dict[str, Any]:
         "items": keys,
         "labels": {k.key: k.label for k in kinds},
         "sites": _sites(user, now),
-        "teams": _team_items(user, now),
+        "teams": team_items(user, now) if teams else None,
         "now": now,
         "counted_at": kept.counted_at if kept else None,
     }
@@ -322,7 +327,7 @@ def _site_items(user: Actor, today: dt.date) -> list[dict[str, Any]]:
     return sorted(sites.values(), key=lambda s: -(s["missed_tests"] + s["alerts"]))
 
 
-def _team_items(user: Actor, now: dt.datetime) -> list[dict[str, Any]]:
+def team_items(user: Actor, now: dt.datetime) -> list[dict[str, Any]]:
     """Transfers under way per team and how many are overdue, counted in the database."""
     rows = (
         transfers_visible_to(user)

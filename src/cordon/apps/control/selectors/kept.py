@@ -7,15 +7,16 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 from django.utils import timezone
 
 from cordon.apps.geo import selectors as geo
+from cordon.apps.tallies import selectors as tallies
 from cordon.core import openitems
 from cordon.core.actors import Actor, CityReader, WholeTree
 from cordon.core.scoping import Scope
 
-from ..models import SiteCapacity, SiteTally
+from ..models import IsolationSite, SiteCapacity, SiteTally
 from .follow_up import missed_tests, open_alerts
 from .sites import Capacity, capacity, fresh
 
@@ -71,3 +72,28 @@ def kept_site_items(user: Actor, now: dt.datetime | None = None) -> list[dict[st
         return None
     sites = [{"name": name, "missed_tests": m, "alerts": a} for name, m, a, _at in rows]
     return sorted(sites, key=lambda s: -(s["missed_tests"] + s["alerts"]))
+
+
+def board_generation(user: Actor, now: dt.datetime | None = None) -> tuple[Any, ...] | None:
+    """A mark of everything the board of ``user`` reads from kept counts (the open-item counts, the site table,
+    the capacity), which changes with every refresh of any of them: the board's kept tables are rendered once
+    per mark (``views.board``). ``None`` when any of them would be counted now instead (exactly when
+    ``open_items``, ``kept_site_items`` or ``kept_capacity_by_district`` would count now): a sector-limited
+    user, a kept table not fresh, a site without its kept capacity yet."""
+    scope = Scope.of(user)
+    node_id = getattr(user.jurisdiction, "pk", None)
+    if scope.path is None or scope.sector_id is not None or node_id is None:
+        return None
+    counts = tallies.generation()
+    if counts is None or not fresh(counts[1], now):
+        return None
+    # Replaced whole by each refresh (new ids, one time): the newest row stands for them all.
+    sites = SiteTally.objects.order_by("-pk").values_list("pk", "counted_at").first()
+    cap = SiteCapacity.objects.aggregate(n=Count("pk"), last=Max("pk"), oldest=Min("counted_at"))
+    if cap["n"] != IsolationSite.objects.count():
+        return None  # a site added since the last recount: its capacity is counted now
+    if cap["n"] and not fresh(cap["oldest"], now):
+        return None
+    if not fresh(sites[1] if sites else cap["oldest"], now):
+        return None  # (with no site row anywhere, the site table is as fresh as the capacity)
+    return (node_id, scope.role, *counts, *(sites or (None, None)), cap["last"], cap["oldest"])

@@ -3,13 +3,19 @@ control."""
 
 from __future__ import annotations
 
-from django.conf import settings
+import datetime as dt
+import hashlib
+from typing import Any
+
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,21 +31,52 @@ from ._shared import chosen_orders
 ROOM_CHOICES = 30  # other free rooms offered per site when adjusting a proposal
 
 
+KEPT_PART_SECONDS = 300  # how long a rendered kept part may stay cached (a newer refresh replaces it sooner)
+
+
 @page(Cap.VIEW_CONTROL)
 def board(request: AuthedRequest) -> HttpResponse:
-    data = selectors.open_items(request.user)
+    now = timezone.now()
     clocks = selectors.recent_cases_with_clocks(request.user, limit=selectors.CLOCKS_ON_BOARD)
     return render(
         request,
         "control/board.html",
         {
-            **data,
+            "kept": _kept_part(request, now),
+            "teams": selectors.team_items(request.user, now),
+            "now": now,
             "clocks": clocks,
             "more_clocks": len(clocks) == selectors.CLOCKS_ON_BOARD,
-            "capacity": selectors.capacity_by_district(request.user, kept=True),
-            "targets": {"judge": settings.CORDON_JUDGE_HOURS},
         },
     )
+
+
+def _kept_part(request: AuthedRequest, now: dt.datetime) -> dict[str, Any]:
+    """The board's tables read from kept counts (open items per district, the site table, the capacity),
+    rendered, and when the counts were made. Rendered once per refresh of the kept counts, node, role and
+    language when every one of them is kept and fresh (``selectors.board_generation``); rendered per request,
+    from what the selectors count now, otherwise (a sector-limited user, no worker refreshing)."""
+    mark = selectors.board_generation(request.user, now)
+    key = (
+        "control.board:" + hashlib.blake2b(repr((get_language(), mark)).encode(), digest_size=16).hexdigest()
+    )
+    if mark is not None and (part := cache.get(key)) is not None:
+        return part  # type: ignore[no-any-return]
+    data = selectors.open_items(request.user, now, teams=False)
+    context = {
+        **data,
+        "capacity": selectors.capacity_by_district(request.user, kept=True),
+        "caps": {c.value: Scope.of(request.user).can(c) for c in Cap},
+    }
+    part = {
+        "counts": render_to_string("control/_board_counts.html", context),
+        "sites": render_to_string("control/_board_sites.html", context),
+        "capacity": render_to_string("control/_board_capacity.html", context),
+        "counted_at": data["counted_at"],
+    }
+    if mark is not None:
+        cache.set(key, part, KEPT_PART_SECONDS)
+    return part
 
 
 @page(Cap.VIEW_CONTROL)
