@@ -11,7 +11,7 @@ from cordon.core.access import AuthedRequest, api
 from cordon.core.inputs import text
 from cordon.core.roles import Cap
 
-from . import selectors
+from . import selectors, zero
 
 Num = float | None
 
@@ -138,3 +138,62 @@ router = Router(tags=["command"])
 def get_analysis(request: AuthedRequest, params: Query[AnalysisIn]) -> AnalysisOut:
     data = selectors.analysis(request.user, area=params.district, basis=params.basis)
     return AnalysisOut.model_validate(data)
+
+
+# --- The daily-zero board (每日清零) ----------------------------------------------------------------------------
+
+
+class ZeroCellOut(Schema):
+    kind: str
+    open: int
+    overdue: int = Field(description="Open and past its deadline now")
+    due_today: int = Field(description="Not overdue now, overdue before the local day ends")
+    closed_open: int | None = Field(
+        description="Open at yesterday's close; null when yesterday was not closed"
+    )
+    closed_overdue: int | None = Field(description="Open and overdue at yesterday's close")
+    cleared: bool | None = Field(
+        description="Cleared to zero yesterday: nothing of this kind overdue at close"
+    )
+
+
+class ZeroRowOut(Schema):
+    code: str
+    name: str
+    overdue: int
+    due_today: int
+    cleared: bool | None = Field(description="Every kind cleared to zero at yesterday's close")
+    cells: list[ZeroCellOut] = Field(description="One per kind, in the order of ``kinds``")
+
+
+class ZeroKindOut(Schema):
+    key: str
+    label: str
+    link: str = Field(description="The page listing this kind's items; empty when there is none")
+
+
+class ZeroOut(Schema):
+    area: ZeroRowOut = Field(description="The chosen node itself (its whole territory)")
+    rows: list[ZeroRowOut] = Field(
+        description="The nodes one level down: a city's districts, a district's streets"
+    )
+    kinds: list[ZeroKindOut]
+    today: str
+    yesterday: str
+    closed: bool = Field(description="Yesterday's closing figures are stored")
+    counted_at: str | None = Field(description="When the kept counts were counted; null when counted now")
+    up: str = Field(description="The code of the node above the chosen one, when the caller may see it")
+
+
+class ZeroIn(Schema):
+    area: Annotated[str, text(Jurisdiction, "code")] = Field(
+        "", description="A node's code in the caller's territory; the caller's own node when empty"
+    )
+
+
+@router.get("/command/zero", response=ZeroOut, summary="The daily-zero board of an area")
+@api(Cap.VIEW_CASES)
+def get_zero(request: AuthedRequest, params: Query[ZeroIn]) -> ZeroOut:
+    data = zero.board(request.user, area=params.area)
+    at = data["counted_at"]
+    return ZeroOut.model_validate({**data, "counted_at": at.isoformat() if at else None})

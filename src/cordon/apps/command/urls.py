@@ -1,4 +1,4 @@
-"""The commanders' pages: the situation analysis."""
+"""The commanders' pages: the situation analysis, the daily-zero board."""
 
 from __future__ import annotations
 
@@ -9,4 +9,5 @@ from . import views
 app_name = "command"
 urlpatterns = [
     path("analysis/", views.analysis, name="analysis"),
+    path("zero/", views.zero, name="zero"),
 ]

@@ -1,4 +1,5 @@
-"""The situation analysis page (``/command/analysis/``): one page a commander reads first."""
+"""The situation analysis page (``/command/analysis/``): one page a commander reads first; the daily-zero board
+(``/command/zero/``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from cordon.core.pages import found
 from cordon.core.roles import Cap
 
 from . import selectors
+from . import zero as zero_board
 
 BASIS_LABELS = {"onset": _("Onset date"), "sampling": _("Sampling date"), "report": _("Report date")}
 
@@ -42,3 +44,15 @@ def analysis(request: AuthedRequest) -> HttpResponse:
         },
     }
     return render(request, "command/analysis.html", context)
+
+
+# --- The daily-zero board (每日清零) ----------------------------------------------------------------------------
+
+
+@page(Cap.VIEW_CASES)
+def zero(request: AuthedRequest) -> HttpResponse:
+    """One row per node one level down (a card each on a phone), every kind of open item: overdue now, due
+    today, open, and yesterday's close; ``?area=`` a node in the user's subtree (404 outside it)."""
+    area = request.GET.get("area", "")[:32]
+    data = found(lambda: zero_board.board(request.user, area=area))
+    return render(request, "command/zero.html", {"z": data})
