@@ -12,7 +12,8 @@ from cordon.apps.geo import actions as geo
 from cordon.apps.tallies import actions
 
 TALLIES = "cordon.apps.tallies.actions"
-COVERS = {f"{TALLIES}.refresh", f"{TALLIES}.reconcile", f"{TALLIES}.close_day"}  # geo's refresh_rollups: test_writes_foundation.py
+# geo's refresh_rollups: test_writes_foundation.py
+COVERS = {f"{TALLIES}.refresh", f"{TALLIES}.reconcile", f"{TALLIES}.close_day"}
 
 pytestmark = pytest.mark.django_db
 

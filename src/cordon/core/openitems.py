@@ -4,9 +4,10 @@ Each app registers the kinds of work it leaves open (tracing: cases not traced, 
 control: persons not yet under control, transfers, missed tests, alerts, releases due; screening: temporary
 controls, re-samples) from its ``hooks.py``, with the capability needed to see the column and a function that
 counts, per district, how many are open and how many of those are overdue, and one that counts the same items
-grouped also by the jurisdictions whose territory they lie in (the fields a selector scopes them by: a control
+(and how many of them fall due today: not overdue yet, overdue before the local day ends) grouped also by the
+jurisdictions whose territory they lie in (the fields a selector scopes them by: a control
 order is seen from its resident's jurisdiction and from its site's), from which the kept counts
-(``apps/tallies``) sum every node's whole subtree. A board (today the control app's, later the command app's)
+(``apps/tallies``) sum every node's whole subtree. A board (the control app's, the command app's daily-zero board)
 shows every registered kind the user may see, in the registered order, without importing the apps that own
 them.
 """
