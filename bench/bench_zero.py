@@ -62,6 +62,8 @@ def main() -> int:
 
 def fill(days: int, now: dt.datetime) -> tuple[int, int]:
     """Kept counts and closes for every node (the tree's rows: id, code, name, name_en, level, path, parent)."""
+    from django.utils import timezone
+
     rows, _grids = tree()
     district_of = {}
     by_code = {r[1]: r[0] for r in rows}
@@ -84,7 +86,7 @@ def fill(days: int, now: dt.datetime) -> tuple[int, int]:
         "kind, jurisdiction_id, district_id, open, overdue, due_today, counted_at",
         tallies,
     )
-    today = dt.date.today()
+    today = timezone.localdate(now)  # the local day, as the board reads it
 
     def closes() -> Any:
         for back in range(1, days + 1):
@@ -108,35 +110,38 @@ def run(args: argparse.Namespace) -> int:
     from django.utils import timezone
 
     from cordon.apps.accounts import actions as accounts
+    from cordon.apps.accounts.models import User
     from cordon.apps.geo.models import Jurisdiction
+    from cordon.apps.tallies.models import OpenItemClose, OpenItemTally
 
     call_command("migrate", verbosity=0)
     rows, _grids = tree()
     t0 = time.perf_counter()
-    _copy("geo_jurisdiction", "id, code, name, name_en, level, path, parent_id", rows)
-    with connection.cursor() as cur:
-        cur.execute("SELECT setval('geo_jurisdiction_id_seq', (SELECT max(id) FROM geo_jurisdiction))")
-    now = timezone.now()
-    n_tally, n_close = fill(args.days, now)
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE tallies_openitemtally")
-        cur.execute("ANALYZE tallies_openitemclose")
+    if (
+        not Jurisdiction.objects.exists()
+    ):  # an empty database: build (with --into, a second run measures again)
+        _copy("geo_jurisdiction", "id, code, name, name_en, level, path, parent_id", rows)
+        with connection.cursor() as cur:
+            cur.execute("SELECT setval('geo_jurisdiction_id_seq', (SELECT max(id) FROM geo_jurisdiction))")
+        fill(args.days, timezone.now())
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE tallies_openitemtally")
+            cur.execute("ANALYZE tallies_openitemclose")
+    n_tally, n_close = OpenItemTally.objects.count(), OpenItemClose.objects.count()
     built = time.perf_counter() - t0
     say(f"built in {built:.0f} s: {n_tally:,} kept counts, {n_close:,} closes")
     street = Jurisdiction.objects.filter(level=3, path__startswith="/110000/110105/").order_by("code").first()
     assert street is not None
-    users = {
-        label: accounts.create_user(
-            actor=None, username=f"bench-{i}", password="bench-pw-1", role=role, jurisdiction_code=code
+    users = {}
+    for label, role, code in (
+        ("city", "city_commander", "110000"),
+        ("district (朝阳区)", "district_commander", "110105"),
+        ("street", "street_officer", street.code),
+    ):
+        name = f"zero-{role}"
+        users[label] = User.objects.filter(username=name).first() or accounts.create_user(
+            actor=None, username=name, password="Daily-zero-bench-7", role=role, jurisdiction_code=code
         )
-        for i, (label, role, code) in enumerate(
-            (
-                ("city", "city_commander", "110000"),
-                ("district (朝阳区)", "district_commander", "110105"),
-                ("street", "street_officer", street.code),
-            )
-        )
-    }
     get = page_getter(users)
     series_ = {
         ("city", "page: 16 districts"): get("city", "/command/zero/"),

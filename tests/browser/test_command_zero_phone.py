@@ -39,5 +39,5 @@ def test_the_daily_zero_board_on_a_phone(
     assert cell.locator("[data-testid=overdue]").inner_text() == str(waiting["overdue"])
     assert cell.locator("[data-testid=open]").inner_text() == str(waiting["open"])
     screenshot(page, "command-zero-phone-zh")
-    cell.locator("a").click()
+    cell.locator("a").first.click()
     page.wait_for_url(f"{base}/control/queue/")
