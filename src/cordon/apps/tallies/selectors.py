@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from cordon.apps.geo import selectors as geo
@@ -115,16 +115,17 @@ def node_counts(
     rows = list(
         OpenItemTally.objects.filter(jurisdiction_id__in=nodes, kind__in=keys)
         .values_list("jurisdiction_id", "kind")
-        .annotate(n=Sum("open"), late=Sum("overdue"), due=Sum("due_today"), at=Max("counted_at"))
+        .annotate(n=Sum("open"), late=Sum("overdue"), due=Sum("due_today"))
         .order_by()
     )
-    counted_at = rows[0][5] if rows else OpenItemTally.objects.values_list("counted_at", flat=True).first()
+    # Every refresh replaces every row at once: any row tells when.
+    counted_at = OpenItemTally.objects.values_list("counted_at", flat=True).first()
     if counted_at is None:
         return None
     if (now or timezone.now()) - counted_at > dt.timedelta(seconds=settings.CORDON_TALLY_STALE_SECONDS):
         return None
     out: NodeCounts = {}
-    for node, kind, n, late, due, _at in rows:
+    for node, kind, n, late, due in rows:
         out.setdefault(node, {})[kind] = (n, late, due)
     return KeptNodes(out, counted_at)
 
