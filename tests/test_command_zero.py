@@ -173,3 +173,14 @@ def test_the_close_runs_on_a_clock() -> None:
 
     tasks = {t.name: t for t in periodic.tasks()}
     assert tasks["tallies.close_day"].every() <= 300
+
+
+def test_a_cell_leads_to_a_list_of_as_many_items(world: Any, make_user: Any, client_for: Any) -> None:
+    """Handovers to acknowledge: the district's cell counts what its inbox lists."""
+    actions.refresh(now=timezone.now())
+    commander = make_user("district_commander", world.changping)
+    data = zero.board(commander)
+    cell = next(c for c in data["area"]["cells"] if c["kind"] == "linkage")
+    assert cell["open"] == 1 and cell["link"]
+    listed = client_for(commander).get(cell["link"])
+    assert listed.status_code == 200 and listed.context["page_obj"].paginator.count == cell["open"]
