@@ -153,6 +153,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "command:analysis": ("GET", lambda c: {}, CASE_VIEWERS),
     "command:home": ("GET", lambda c: {}, CASE_VIEWERS),
     "command:timeliness": ("GET", lambda c: {}, CASE_VIEWERS),
+    "command:zero": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:cases": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:contacts": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:case-new": ("GET", lambda c: {}, TRACERS),
@@ -455,6 +456,7 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ("GET", "/api/command/analysis"): (lambda c: {}, None, CASE_VIEWERS),
     ("GET", "/api/command/home"): (lambda c: {}, None, CASE_VIEWERS),
     ("GET", "/api/command/timeliness"): (lambda c: {}, None, CASE_VIEWERS),
+    ("GET", "/api/command/zero"): (lambda c: {}, None, CASE_VIEWERS),
 }
 
 # Routes that are not Cordon views: Django admin (staff only, checked below), the API mount (walked separately).

@@ -109,10 +109,10 @@ def test_the_reconciliation_finds_and_repairs_a_corrupted_count(world: Any, make
     drift = actions.reconcile(now=now)
     found = {(d.kind, d.jurisdiction_id, d.district_id): (d.kept, d.actual) for d in drift}
     assert found[("waiting", world.city.pk, world.changping.pk)] == (
-        (tally.open + 500, tally.overdue),
-        (tally.open, tally.overdue),
+        (tally.open + 500, tally.overdue, tally.due_today),
+        (tally.open, tally.overdue, tally.due_today),
     )
-    assert found[("alerts", world.lx_grid.pk, world.changping.pk)][0] == (0, 0)
+    assert found[("alerts", world.lx_grid.pk, world.changping.pk)][0] == (0, 0, 0)
     assert len(found) == 2
     assert _board(commander, now)["rows"] == right["rows"]
     assert _board(grid, now)["rows"] == grid_right["rows"]

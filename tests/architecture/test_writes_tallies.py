@@ -12,7 +12,8 @@ from cordon.apps.geo import actions as geo
 from cordon.apps.tallies import actions
 
 TALLIES = "cordon.apps.tallies.actions"
-COVERS = {f"{TALLIES}.refresh", f"{TALLIES}.reconcile"}  # geo's refresh_rollups: test_writes_foundation.py
+# geo's refresh_rollups: test_writes_foundation.py
+COVERS = {f"{TALLIES}.refresh", f"{TALLIES}.reconcile", f"{TALLIES}.close_day"}
 
 pytestmark = pytest.mark.django_db
 
@@ -20,5 +21,6 @@ pytestmark = pytest.mark.django_db
 def test_refresh_and_reconcile(city: Any) -> None:
     assert actions.refresh() > 0
     assert actions.reconcile() == []
+    assert actions.close_day() > 0
     assert geo.refresh_rollups() > 0
     assert all(WATCH.seen[name] for name in COVERS)

@@ -4,9 +4,10 @@ Each app registers the kinds of work it leaves open (tracing: cases not traced, 
 control: persons not yet under control, transfers, missed tests, alerts, releases due; screening: temporary
 controls, re-samples) from its ``hooks.py``, with the capability needed to see the column and a function that
 counts, per district, how many are open and how many of those are overdue, and one that counts the same items
-grouped also by the jurisdictions whose territory they lie in (the fields a selector scopes them by: a control
+(and how many of them fall due today: not overdue yet, overdue before the local day ends) grouped also by the
+jurisdictions whose territory they lie in (the fields a selector scopes them by: a control
 order is seen from its resident's jurisdiction and from its site's), from which the kept counts
-(``apps/tallies``) sum every node's whole subtree. A board (today the control app's, later the command app's)
+(``apps/tallies``) sum every node's whole subtree. A board (the control app's, the command app's daily-zero board)
 shows every registered kind the user may see, in the registered order, without importing the apps that own
 them.
 """
@@ -19,16 +20,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from .actors import Actor
 from .roles import Cap
 
 # district id -> (open, overdue)
 Counts = Mapping[int, tuple[int, int]]
-# (district id, (jurisdiction id or None, ...)) -> (open, overdue): the items of a district whose scoping
-# jurisdictions (one per field a selector scopes them by, in a fixed order) are these; a user sees an item when
-# one of them lies in the user's subtree.
-Placed = Mapping[tuple[int, tuple[int | None, ...]], tuple[int, int]]
+# (district id, (jurisdiction id or None, ...)) -> (open, overdue, due today): the items of a district whose
+# scoping jurisdictions (one per field a selector scopes them by, in a fixed order) are these; a user sees an
+# item when one of them lies in the user's subtree. "Due today": not overdue now, overdue before the local day
+# of ``now`` ends (``day_end``).
+Placed = Mapping[tuple[int, tuple[int | None, ...]], tuple[int, int, int]]
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,9 @@ class OpenItemKind:
     order: int  # position on the board, left to right
     capability: Cap  # the column is shown to users whose role has it
     count: Callable[[Actor, dt.datetime], Counts]  # scoped to the user, as of ``now``
-    placed: Callable[[Actor, dt.datetime], Placed]  # the same, grouped also by the scoping jurisdictions
+    placed: Callable[
+        [Actor, dt.datetime], Placed
+    ]  # the same and due today, grouped also by the scoping places
 
 
 _kinds: dict[str, OpenItemKind] = {}
@@ -56,20 +61,30 @@ def kinds() -> list[OpenItemKind]:
     return sorted(_kinds.values(), key=lambda k: (k.order, k.key))
 
 
+def day_end(now: dt.datetime) -> dt.datetime:
+    """The end of the local day of ``now`` (the next local midnight), the horizon of "due today"."""
+    tomorrow = timezone.localtime(now).date() + dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(tomorrow, dt.time()))
+
+
 def placed(
-    qs: QuerySet[Any], district: str, late: Q | bool, places: Sequence[str]
-) -> dict[Any, tuple[int, int]]:
+    qs: QuerySet[Any], district: str, late: Q | bool, places: Sequence[str], due: Q | bool = False
+) -> dict[Any, tuple[int, int, int]]:
     """A kind's ``placed`` count from its queryset: grouped by ``district`` and the ``places`` fields (the
-    jurisdiction ids it is scoped by), with how many match ``late`` (``True``: all overdue, ``False``: none)."""
+    jurisdiction ids it is scoped by), with how many match ``late`` (``True``: all overdue, ``False``: none) and
+    how many ``due`` (falling due today, not overdue now: ``True`` for all that are not overdue)."""
     annotations: dict[str, Any] = {"n": Count("pk")}
     if isinstance(late, Q):
         annotations["late"] = Count("pk", filter=late)
+    if isinstance(due, Q):
+        annotations["due"] = Count("pk", filter=due)
     width = len(places)
-    out: dict[Any, tuple[int, int]] = {}
+    out: dict[Any, tuple[int, int, int]] = {}
     for r in qs.values_list(district, *places).annotate(**annotations).order_by():
         n = r[width + 1]
         overdue = r[width + 2] if isinstance(late, Q) else (n if late else 0)
-        out[(r[0], r[1 : width + 1])] = (n, overdue)
+        today = r[-1] if isinstance(due, Q) else (n - overdue if due else 0)
+        out[(r[0], r[1 : width + 1])] = (n, overdue, today)
     return out
 
 

@@ -2,18 +2,18 @@
 every figure of the pages ``/command/analysis/`` and ``/command/`` (the commanders' home), from the same
 functions (``selectors.analysis``, ``figures.headline``), scoped to the caller."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from cordon.apps.geo.models import Jurisdiction
 from cordon.core.access import AuthedRequest, api
 from cordon.core.inputs import EventDate, text
 from cordon.core.roles import Cap
 
-from . import figures, selectors, timeliness
+from . import figures, selectors, timeliness, zero
 
 Num = float | None
 
@@ -275,3 +275,64 @@ class TimelinessIn(Schema):
 def get_timeliness(request: AuthedRequest, params: Query[TimelinessIn]) -> TimelinessOut:
     data = timeliness.timeliness(request.user, district=params.district, days=params.days)
     return TimelinessOut.model_validate(data)
+
+
+# --- The daily-zero board (每日清零) ----------------------------------------------------------------------------
+
+
+# The cells and rows are plain pydantic models, not ninja schemas: a district's board has about 700 cells, and a
+# ninja schema reads every field of every one through its Django-aware getter (most of the response's time).
+class ZeroCellOut(BaseModel):
+    kind: str
+    open: int
+    overdue: int = Field(description="Open and past its deadline now")
+    due_today: int = Field(description="Not overdue now, overdue before the local day ends")
+    closed_open: int | None = Field(
+        description="Open at yesterday's close; null when yesterday was not closed"
+    )
+    closed_overdue: int | None = Field(description="Open and overdue at yesterday's close")
+    cleared: bool | None = Field(
+        description="Cleared to zero yesterday: nothing of this kind overdue at close"
+    )
+
+
+class ZeroRowOut(BaseModel):
+    code: str
+    name: str
+    overdue: int
+    due_today: int
+    cleared: bool | None = Field(description="Every kind cleared to zero at yesterday's close")
+    cells: list[ZeroCellOut] = Field(description="One per kind, in the order of ``kinds``")
+
+
+class ZeroKindOut(Schema):
+    key: str
+    label: str
+    link: str = Field(description="The page listing this kind's items; empty when there is none")
+
+
+class ZeroOut(Schema):
+    area: ZeroRowOut = Field(description="The chosen node itself (its whole territory)")
+    rows: list[ZeroRowOut] = Field(
+        description="The nodes one level down: a city's districts, a district's streets"
+    )
+    kinds: list[ZeroKindOut]
+    today: str
+    yesterday: str
+    closed: bool = Field(description="Yesterday's closing figures are stored")
+    counted_at: str | None = Field(description="When the kept counts were counted; null when counted now")
+    up: str = Field(description="The code of the node above the chosen one, when the caller may see it")
+
+
+class ZeroIn(Schema):
+    area: Annotated[str, text(Jurisdiction, "code")] = Field(
+        "", description="A node's code in the caller's territory; the caller's own node when empty"
+    )
+
+
+@router.get("/command/zero", response=ZeroOut, summary="The daily-zero board of an area")
+@api(Cap.VIEW_CASES)
+def get_zero(request: AuthedRequest, params: Query[ZeroIn]) -> dict[str, Any]:
+    data = zero.board(request.user, area=params.area)
+    at = data["counted_at"]
+    return {**data, "counted_at": at.isoformat() if at else None}

@@ -1,4 +1,4 @@
-"""The commanders' pages: their home (the headline figures) and the situation analysis."""
+"""The commanders' pages: their home (the headline figures), the situation analysis, the daily-zero board."""
 
 from __future__ import annotations
 
@@ -10,5 +10,6 @@ app_name = "command"
 urlpatterns = [
     path("", views.home, name="home"),
     path("analysis/", views.analysis, name="analysis"),
+    path("zero/", views.zero, name="zero"),
 ]
 urlpatterns += [path("timeliness/", views.timeliness_page, name="timeliness")]

@@ -1,5 +1,6 @@
 """The commanders' pages: their home (``/`` for city and district commanders, and ``/command/`` with an area
-switch), the headline figures of ``figures.headline``; the situation analysis (``/command/analysis/``)."""
+switch), the headline figures of ``figures.headline``; the situation analysis (``/command/analysis/``); the
+daily-zero board (``/command/zero/``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cordon.core.pages import found
 from cordon.core.roles import Cap
 
 from . import figures, selectors, timeliness
+from . import zero as zero_board
 
 BASIS_LABELS = {"onset": _("Onset date"), "sampling": _("Sampling date"), "report": _("Report date")}
 
@@ -140,3 +142,15 @@ def timeliness_page(request: AuthedRequest) -> HttpResponse:
         "days_rows": days_rows,
     }  # fmt: skip
     return render(request, "command/timeliness.html", context)
+
+
+# --- The daily-zero board (每日清零) ----------------------------------------------------------------------------
+
+
+@page(Cap.VIEW_CASES)
+def zero(request: AuthedRequest) -> HttpResponse:
+    """One row per node one level down (a card each on a phone), every kind of open item: overdue now, due
+    today, open, and yesterday's close; ``?area=`` a node in the user's subtree (404 outside it)."""
+    area = request.GET.get("area", "")[:32]
+    data = found(lambda: zero_board.board(request.user, area=area))
+    return render(request, "command/zero.html", {"z": data})

@@ -221,12 +221,15 @@ def missed_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
     """The same, grouped also by the post's jurisdiction (what a user's scope is matched on), for the kept
     counts."""
     scope = _scope(user)
-    counts: dict[tuple[int, tuple[int | None, ...]], list[int]] = defaultdict(lambda: [0, 0])
+    counts: dict[tuple[int, tuple[int | None, ...]], list[int]] = defaultdict(lambda: [0, 0, 0])
+    # Due today: not overdue yet, overdue before the local day ends.
+    horizon = openitems.day_end(now) - dt.timedelta(hours=OVERDUE_HOURS)
     for m in _missed(DutyPost.objects.filter(scope.territory("jurisdiction")), now):
         c = counts[(m.post.district_id, (m.post.jurisdiction_id,))]
         c[0] += 1
         c[1] += int(m.overdue)
-    return {k: (v[0], v[1]) for k, v in counts.items()}
+        c[2] += int(not m.overdue and m.due < horizon)
+    return {k: (v[0], v[1], v[2]) for k, v in counts.items()}
 
 
 # --- A grid worker's day --------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The kept counts' clock: every worker refreshes them every ``CORDON_TALLY_SECONDS`` and reconciles them once a
-day (at its start, then every 24 hours), logging any drift it repaired."""
+"""The kept counts' clock: every worker refreshes them every ``CORDON_TALLY_SECONDS``, reconciles them once a
+day (at its start, then every 24 hours), logging any drift it repaired, and closes the day (yesterday's closing
+figures, written once by the first run after local midnight) every ``CLOSE_SECONDS``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from cordon.core import periodic
 from . import actions
 
 log = logging.getLogger("cordon.tallies")
+CLOSE_SECONDS = 60.0
 
 
 def _reconcile() -> int:
@@ -33,3 +35,4 @@ periodic.register(
     periodic.Periodic("tallies.refresh", lambda: float(settings.CORDON_TALLY_SECONDS), actions.refresh)
 )
 periodic.register(periodic.Periodic("tallies.reconcile", lambda: 24 * 3600.0, _reconcile))
+periodic.register(periodic.Periodic("tallies.close_day", lambda: CLOSE_SECONDS, actions.close_day))

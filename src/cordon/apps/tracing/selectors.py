@@ -559,18 +559,29 @@ def _linkage_open(user: Actor, now: dt.datetime) -> tuple[QuerySet[Linkage], Q]:
 # counts of every node.
 
 
+def _due_today(field: str, now: dt.datetime, hours: float) -> Q:
+    """Items whose deadline (``field`` + ``hours``) has not passed yet but passes before the local day ends."""
+    limit = dt.timedelta(hours=hours)
+    return Q(**{f"{field}__gte": now - limit, f"{field}__lt": openitems.day_end(now) - limit})
+
+
 def untraced_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
     judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
     qs = cases_visible_to(user).filter(traced_at__isnull=True)
-    return openitems.placed(qs, "district_id", Q(reported_at__lt=now - judge), ["jurisdiction_id"])
+    due = _due_today("reported_at", now, settings.CORDON_JUDGE_HOURS)
+    return openitems.placed(qs, "district_id", Q(reported_at__lt=now - judge), ["jurisdiction_id"], due)
 
 
 def to_judge_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
     judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
     qs = Contact.objects.filter(case__in=cases_visible_to(user), status=Decision.CANDIDATE, degree__gt=0)
-    return openitems.placed(qs, "case__district_id", Q(found_at__lt=now - judge), ["case__jurisdiction_id"])
+    due = _due_today("found_at", now, settings.CORDON_JUDGE_HOURS)
+    return openitems.placed(
+        qs, "case__district_id", Q(found_at__lt=now - judge), ["case__jurisdiction_id"], due
+    )
 
 
 def linkage_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
     qs, late = _linkage_open(user, now)
-    return openitems.placed(qs, "to_district_id", late, ["to_district_id"])
+    due = _due_today("created_at", now, settings.CORDON_LINKAGE_ACK_HOURS)
+    return openitems.placed(qs, "to_district_id", late, ["to_district_id"], due)

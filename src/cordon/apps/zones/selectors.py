@@ -420,9 +420,10 @@ def _per_district(items: dict[int, bool]) -> dict[int, tuple[int, int]]:
     return {d: (n, o) for d, (n, o) in counts.items()}
 
 
-def _placed(items: dict[int, bool]) -> openitems.Placed:
+def _placed(items: dict[int, bool], due: set[int]) -> openitems.Placed:
     """The same, grouped also by the jurisdictions a zone is seen from (its owner and its buildings' places), for
-    the kept counts: a user sees a zone when one of them lies in the user's subtree (``_visible``)."""
+    the kept counts: a user sees a zone when one of them lies in the user's subtree (``_visible``); ``due``: the
+    zones falling due today."""
     owners = dict(Zone.objects.filter(pk__in=list(items)).values_list("pk", "owner_id"))
     seen_from: dict[int, set[int]] = defaultdict(set)
     members = ZoneBuilding.objects.filter(zone_id__in=list(items)).values_list(
@@ -430,14 +431,15 @@ def _placed(items: dict[int, bool]) -> openitems.Placed:
     )
     for zid, jurisdiction_id in members.distinct():
         seen_from[zid].add(jurisdiction_id)
-    counts: dict[tuple[int, tuple[int | None, ...]], list[int]] = defaultdict(lambda: [0, 0])
+    counts: dict[tuple[int, tuple[int | None, ...]], list[int]] = defaultdict(lambda: [0, 0, 0])
     for zid, districts in districts_of(items).items():
         places = (owners[zid], *sorted(seen_from[zid]))
         for d in districts:
             c = counts[(d, places)]
             c[0] += 1
             c[1] += int(items[zid])
-    return {k: (n, o) for k, (n, o) in counts.items()}
+            c[2] += int(zid in due)
+    return {k: (n, o, t) for k, (n, o, t) in counts.items()}
 
 
 def _to_decide(scope: Scope, now: dt.datetime) -> dict[int, bool]:
@@ -458,7 +460,9 @@ def to_decide_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int,
 
 
 def to_decide_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    return _placed(_to_decide(_scope(user), now))
+    """Due today: proposed today (overdue from tomorrow)."""
+    items = _to_decide(_scope(user), now)
+    return _placed(items, {z for z, late in items.items() if not late})
 
 
 def _guard_lapsing(scope: Scope, now: dt.datetime) -> dict[int, bool]:
@@ -477,7 +481,15 @@ def guard_lapsing_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[
 
 
 def guard_lapsing_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    return _placed(_guard_lapsing(_scope(user), now))
+    """Due today: the guard ends today."""
+    today = timezone.localdate(now)
+    items = _guard_lapsing(_scope(user), now)
+    ending = set(
+        Zone.objects.filter(
+            pk__in=[z for z, late in items.items() if not late], guarded_until=today
+        ).values_list("pk", flat=True)
+    )
+    return _placed(items, ending)
 
 
 # --- A person's zone (the people pages read it through core.personmarks) -----------------------------------

@@ -275,12 +275,16 @@ _VIA_ORDER = ["order__jurisdiction_id", "order__site__jurisdiction_id"]
 
 def waiting_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
     qs = orders_visible_to(user).filter(status__in=NOT_YET_CONTROLLED)
-    return openitems.placed(qs, "district_id", Q(due_at__lt=now), _ORDER_PLACES)
+    due = Q(due_at__gte=now, due_at__lt=openitems.day_end(now))
+    return openitems.placed(qs, "district_id", Q(due_at__lt=now), _ORDER_PLACES, due)
 
 
 def transfers_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
     qs = transfers_visible_to(user).filter(status__in=[TransferStatus.ASSIGNED, TransferStatus.EN_ROUTE])
-    return openitems.placed(qs, "district_id", _transfer_late(now), ["district_id", "site__jurisdiction_id"])
+    due = _transfer_late(openitems.day_end(now)) & ~_transfer_late(now)
+    return openitems.placed(
+        qs, "district_id", _transfer_late(now), ["district_id", "site__jurisdiction_id"], due
+    )
 
 
 def _transfer_late(now: dt.datetime) -> Q:
@@ -302,7 +306,7 @@ def alerts_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
 
 def releases_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
     qs = releases_due_query(user, timezone.localtime(now).date())
-    return openitems.placed(qs, "district_id", False, _ORDER_PLACES)
+    return openitems.placed(qs, "district_id", False, _ORDER_PLACES, True)  # due today, every one
 
 
 def _sites(user: Actor, now: dt.datetime) -> list[dict[str, Any]]:

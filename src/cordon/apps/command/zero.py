@@ -1,0 +1,130 @@
+"""The daily-zero board (每日清零): for the user's node (or a node below it), one row per node one level down (a
+city commander's districts, a district commander's streets) and every kind of open item the user may see
+(``cordon.core.openitems``): what is overdue now, what falls due today (not overdue yet, overdue before the
+local day ends) and what is open, with yesterday's closing figure and whether the kind was cleared to zero at
+yesterday's close (nothing of it left open and overdue).
+
+Read from kept rows only (``apps/tallies``): today's figures from the kept counts of each node
+(``tallies.node_counts``, refreshed every ``CORDON_TALLY_SECONDS``), yesterday's from the stored closes
+(``tallies.closes``); counted now in the user's scope (``tallies.counted_node_counts``) only for sector-limited
+users or when no worker refreshed lately. A row counts what a user of that node sees (the items of its whole
+subtree, those seen from two nodes in both), the first row is the chosen node itself. The page and the API show
+the one dictionary :func:`board` returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from cordon.apps.geo import selectors as geo
+from cordon.apps.geo.models import Jurisdiction
+from cordon.apps.tallies import selectors as tallies
+from cordon.core import openitems
+from cordon.core.access import may_open
+from cordon.core.actors import Actor
+from cordon.core.roles import Cap
+from cordon.core.scoping import NotFound, Scope
+
+# The list each kind's cell leads to (URL name, query); kinds not named here, or lists the user may not open, are
+# shown without a link.
+LISTS: dict[str, tuple[str, str]] = {
+    "untraced": ("tracing:cases", ""),
+    "to_judge": ("tracing:cases", ""),
+    "linkage": ("tracing:linkage", ""),
+    "waiting": ("control:queue", ""),
+    "transfers": ("control:transfers", ""),
+    "missed_tests": ("control:follow-up", ""),
+    "alerts": ("control:follow-up", ""),
+    "releases": ("control:orders", "view=release"),
+    "temporary_controls": ("screening:alerts", ""),
+    "resamples": ("screening:alerts", ""),
+    "zones_to_decide": ("zones:proposals", ""),
+    "zones_guard_lapsing": ("zones:zones", ""),
+    "missed_patrols": ("gridwork:posts", ""),
+}
+
+
+def _link(user: Actor, kind: str) -> str:
+    """The list a kind's cell leads to, when the user may open it (``access.may_open``: never a link to a 403)."""
+    named = LISTS.get(kind)
+    if named is None or not may_open(user, named[0]):
+        return ""
+    url = reverse(named[0])
+    return f"{url}?{named[1]}" if named[1] else url
+
+
+def chosen_node(user: Actor, area: str = "") -> tuple[Jurisdiction, list[Jurisdiction]]:
+    """The node the board is for (the user's own, or ``area``'s code in the user's subtree) and the nodes one
+    level down. ``NotFound`` for a node outside the user's subtree (another district)."""
+    scope = Scope.of(user)
+    scope.require(Cap.VIEW_CASES)
+    root = geo.root_for(user)
+    if root is None:
+        raise NotFound
+    node = root
+    if area and area != root.code:
+        node = Jurisdiction.objects.filter(code=area).first()  # type: ignore[assignment]
+        if node is None or not root.contains(node) or node.pk == root.pk:
+            raise NotFound
+    return node, list(geo.children_of(user, node).order_by("code"))
+
+
+def board(user: Actor, *, area: str = "", now: dt.datetime | None = None) -> dict[str, Any]:
+    """Every figure of the daily-zero board of one node (the user's own when ``area`` is empty)."""
+    now = now or timezone.now()
+    node, below = chosen_node(user, area)
+    scope = Scope.of(user)
+    kinds = [k for k in openitems.kinds() if scope.can(k.capability)]
+    keys = [k.key for k in kinds]
+    ids = [node.pk, *(n.pk for n in below)]
+    kept = tallies.node_counts(user, keys, ids, now)
+    counts = kept.counts if kept is not None else tallies.counted_node_counts(user, kinds, ids, now)
+    yesterday = timezone.localtime(now).date() - dt.timedelta(days=1)
+    closed = tallies.closes(keys, ids, yesterday)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+
+    labels = {k.key: str(k.label) for k in kinds}
+    links = {key: _link(user, key) for key in keys}
+
+    def row(n: Jurisdiction) -> dict[str, Any]:
+        cells = []
+        for key in keys:
+            open_, overdue, due = counts.get(n.pk, {}).get(key, (0, 0, 0))
+            close = closed.get(n.pk, {}).get(key, (0, 0)) if closed is not None else None
+            cells.append(
+                {
+                    "kind": key,
+                    "label": labels[key],
+                    "link": links[key],
+                    "open": open_,
+                    "overdue": overdue,
+                    "due_today": due,
+                    "closed_open": close[0] if close else None,
+                    "closed_overdue": close[1] if close else None,
+                    "cleared": close[1] == 0 if close else None,
+                }
+            )
+        return {
+            "code": n.code,
+            "name": n.display_name(language),
+            "overdue": sum(c["overdue"] for c in cells),
+            "due_today": sum(c["due_today"] for c in cells),
+            "cleared": all(c["cleared"] for c in cells) if closed is not None else None,
+            "cells": cells,
+        }
+
+    return {
+        "area": row(node),
+        "rows": [row(n) for n in below],
+        "kinds": [{"key": key, "label": labels[key], "link": links[key]} for key in keys],
+        "today": timezone.localtime(now).date().isoformat(),
+        "yesterday": yesterday.isoformat(),
+        "closed": closed is not None,
+        "counted_at": kept.counted_at if kept is not None else None,
+        "up": node.parent.code if node.pk != getattr(user.jurisdiction, "pk", None) and node.parent else "",
+    }

@@ -1,0 +1,186 @@
+"""The daily-zero board (``/command/zero/``, ``GET /api/command/zero``): read from the kept counts it equals the
+board counted now (due today included) for city and district commanders, now and three days on; "due today"
+equals a recount of its definition; yesterday's close is stored once, equals a recount at midnight, and says
+"cleared" exactly when nothing of a kind was overdue; a district commander sees its streets only and is refused
+another district's; the page and the API show the same figures; every cell links to a list that opens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from cordon.apps.command import zero
+from cordon.apps.geo.models import Jurisdiction
+from cordon.apps.tallies import actions
+from cordon.apps.tallies import selectors as tallies
+from cordon.apps.tallies.models import OpenItemClose
+from cordon.apps.tracing.models import Case
+from cordon.core import openitems
+from cordon.core.scoping import NotFound, Scope
+from test_authorization_matrix import (
+    _control_objects,
+    _gridwork_objects,
+    _screening_objects,
+    _tracing_objects,
+    _zone_objects,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(city: Any) -> Any:
+    _tracing_objects(city)
+    _control_objects(city)
+    _screening_objects(city)
+    _zone_objects(city)
+    _gridwork_objects(city)
+    return city
+
+
+def _figures(data: dict[str, Any]) -> dict[str, Any]:
+    return {r["code"]: r["cells"] for r in [data["area"], *data["rows"]]}
+
+
+@pytest.mark.parametrize("days", [0, 3])
+def test_the_board_from_kept_counts_equals_the_board_counted_now(
+    world: Any, make_user: Any, days: int
+) -> None:
+    now = timezone.now() + dt.timedelta(days=days)
+    users = [
+        (make_user("city_commander", world.city), ""),
+        (make_user("city_commander", world.city), world.changping.code),
+        (make_user("district_commander", world.fengtai), ""),
+        (make_user("district_commander", world.changping), ""),
+        (make_user("street_officer", world.beigong), ""),
+    ]
+    live = [zero.board(u, area=a, now=now) for u, a in users]
+    assert all(b["counted_at"] is None for b in live)
+    assert actions.refresh(now=now) > 0
+    kept = [zero.board(u, area=a, now=now) for u, a in users]
+    assert all(b["counted_at"] == now for b in kept)
+    for a, b in zip(live, kept, strict=True):
+        assert _figures(a) == _figures(b)
+    city = _figures(kept[0])
+    assert sum(c["open"] for c in city[world.city.code]) > 0
+    assert any(c["overdue"] for c in city[world.city.code])
+    # "Due today" of cases not traced, recounted from its definition: not overdue, overdue before midnight.
+    judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
+    expected = Case.objects.filter(
+        traced_at__isnull=True, reported_at__gte=now - judge, reported_at__lt=openitems.day_end(now) - judge
+    ).count()
+    untraced = next(c for c in city[world.city.code] if c["kind"] == "untraced")
+    assert untraced["due_today"] == expected
+    assert untraced["due_today"] + untraced["overdue"] <= untraced["open"]
+
+
+def test_due_today_of_a_case_reported_now(world: Any, make_user: Any) -> None:
+    """A case reported an hour before the local day ends falls due tomorrow; one reported early falls due today."""
+    today = timezone.localdate()
+    judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
+    end = openitems.day_end(timezone.make_aware(dt.datetime.combine(today, dt.time(12))))
+    commander = make_user("city_commander", world.city)
+    case = Case.objects.filter(traced_at__isnull=True).first()
+    assert case is not None
+    Case.objects.filter(traced_at__isnull=True).exclude(pk=case.pk).update(traced_at=timezone.now())
+    for reported, due in (
+        (end - judge - dt.timedelta(minutes=5), 1),
+        (end - judge + dt.timedelta(minutes=5), 0),
+    ):
+        Case.objects.filter(pk=case.pk).update(reported_at=reported)
+        now = reported + dt.timedelta(minutes=1)
+        cell = next(c for c in zero.board(commander, now=now)["area"]["cells"] if c["kind"] == "untraced")
+        assert (cell["open"], cell["overdue"], cell["due_today"]) == (1, 0, due)
+
+
+def test_yesterday_is_closed_once_and_equals_a_recount_at_midnight(world: Any, make_user: Any) -> None:
+    today = timezone.localdate() + dt.timedelta(days=2)  # two days on: some items are overdue by then
+    midnight = timezone.make_aware(dt.datetime.combine(today, dt.time()))
+    now = midnight + dt.timedelta(minutes=3)
+    users = [make_user("city_commander", world.city), make_user("district_commander", world.fengtai)]
+    before = [zero.board(u, now=now) for u in users]
+    assert not before[0]["closed"] and before[0]["area"]["cleared"] is None
+    written = actions.close_day(now=now)
+    assert written == OpenItemClose.objects.filter(day=today - dt.timedelta(days=1)).count() > 0
+    assert actions.close_day(now=now + dt.timedelta(minutes=1)) == 0  # closed once
+    for user in users:
+        data = zero.board(user, now=now)
+        assert data["closed"] and data["yesterday"] == (today - dt.timedelta(days=1)).isoformat()
+        scope_kinds = [k for k in openitems.kinds() if Scope.of(user).can(k.capability)]
+        ids = [Jurisdiction.objects.get(code=r["code"]).pk for r in [data["area"], *data["rows"]]]
+        recount = tallies.counted_node_counts(user, scope_kinds, ids, midnight)
+        for row, pk in zip([data["area"], *data["rows"]], ids, strict=True):
+            for cell in row["cells"]:
+                n, late, _due = recount.get(pk, {}).get(cell["kind"], (0, 0, 0))
+                assert (cell["closed_open"], cell["closed_overdue"]) == (n, late)
+                assert cell["cleared"] is (late == 0)
+            assert row["cleared"] is all(c["cleared"] for c in row["cells"])
+    city = zero.board(users[0], now=now)["area"]
+    assert any(c["cleared"] is False for c in city["cells"]) and any(c["cleared"] for c in city["cells"])
+
+
+def test_a_district_sees_its_streets_only(world: Any, make_user: Any, client_for: Any) -> None:
+    fengtai = make_user("district_commander", world.fengtai)
+    data = zero.board(fengtai)
+    streets = set(Jurisdiction.objects.filter(parent=world.fengtai).values_list("code", flat=True))
+    assert data["area"]["code"] == world.fengtai.code and {r["code"] for r in data["rows"]} == streets
+    assert data["up"] == ""
+    with pytest.raises(NotFound):
+        zero.board(fengtai, area=world.changping.code)
+    with pytest.raises(NotFound):
+        zero.board(fengtai, area=world.city.code)
+    client = client_for(fengtai)
+    assert client.get("/command/zero/", {"area": world.changping.code}).status_code == 404
+    assert client.get("/api/command/zero", {"area": world.changping.code}).status_code == 404
+    assert client.get("/command/zero/", {"area": world.beigong.code}).status_code == 200
+    city = zero.board(make_user("city_commander", world.city))
+    districts = set(Jurisdiction.objects.filter(parent=world.city).values_list("code", flat=True))
+    assert {r["code"] for r in city["rows"]} == districts
+    drilled = zero.board(make_user("city_commander", world.city), area=world.fengtai.code)
+    assert {r["code"] for r in drilled["rows"]} == streets and drilled["up"] == world.city.code
+
+
+def test_the_page_and_the_api_show_the_same_figures_and_every_link_opens(
+    world: Any, make_user: Any, client_for: Any
+) -> None:
+    now = timezone.now()
+    actions.refresh(now=now)
+    commander = make_user("city_commander", world.city)
+    client = client_for(commander)
+    api = client.get("/api/command/zero").json()
+    assert [r["code"] for r in api["rows"]] == [world.fengtai.code, world.changping.code]
+    page = client.get("/command/zero/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for row in [api["area"], *api["rows"]]:
+        for cell in row["cells"]:
+            assert f'data-testid="zero-cell-{row["code"]}-{cell["kind"]}"' in html
+    links = {k["link"] for k in api["kinds"] if k["link"]}
+    assert len(links) >= 8
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    # Chinese.
+    zh = client.get("/command/zero/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "每日清零" in zh
+
+
+def test_the_close_runs_on_a_clock() -> None:
+    from cordon.core import periodic
+
+    tasks = {t.name: t for t in periodic.tasks()}
+    assert tasks["tallies.close_day"].every() <= 300
+
+
+def test_a_cell_leads_to_a_list_of_as_many_items(world: Any, make_user: Any, client_for: Any) -> None:
+    """Handovers to acknowledge: the district's cell counts what its inbox lists."""
+    actions.refresh(now=timezone.now())
+    commander = make_user("district_commander", world.changping)
+    data = zero.board(commander)
+    cell = next(c for c in data["area"]["cells"] if c["kind"] == "linkage")
+    assert cell["open"] == 1 and cell["link"]
+    listed = client_for(commander).get(cell["link"])
+    assert listed.status_code == 200 and listed.context["page_obj"].paginator.count == cell["open"]
