@@ -1,14 +1,16 @@
 """The situation analysis as JSON, for a city's or a district's own big screen: every figure of the page
 ``/command/analysis/``, from the same selector (``selectors.analysis``), scoped to the caller."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from cordon.apps.geo.models import Jurisdiction
 from cordon.core.access import AuthedRequest, api
-from cordon.core.inputs import text
+from cordon.core.inputs import text, words
 from cordon.core.roles import Cap
 
 from . import selectors
@@ -138,3 +140,46 @@ router = Router(tags=["command"])
 def get_analysis(request: AuthedRequest, params: Query[AnalysisIn]) -> AnalysisOut:
     data = selectors.analysis(request.user, area=params.district, basis=params.basis)
     return AnalysisOut.model_validate(data)
+
+
+# --- The command map: one layer at a time (``map.py``) -----------------------------------------------------------
+
+
+class MapFeatureOut(Schema):
+    type: str
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class CommandMapOut(Schema):
+    type: str = "FeatureCollection"
+    layer: str
+    grain: str = Field(
+        description="How features are grouped: street or grid (counts at the outline's centre), building, "
+        "venue, zone, site or district"
+    )
+    features: list[MapFeatureOut]
+    truncated: bool = Field(description="More than the layer's limit matched: zoom in")
+
+
+class CommandMapIn(Schema):
+    layer: Literal["cases", "venues", "zones", "sites", "districts"]
+    bbox: Annotated[str, words(100)] = Field(
+        "", description="west,south,east,north in degrees; empty for the caller's whole area"
+    )
+    days: int = Field(14, ge=1, le=60, description="Cases and risk venues of the last days")
+
+
+@router.get("/command/map", response=CommandMapOut, summary="A layer of the command map")
+@api(Cap.VIEW_CASES)
+def get_command_map(request: AuthedRequest, params: Query[CommandMapIn]) -> CommandMapOut:
+    from . import map as command_map_reads
+
+    bbox = command_map_reads.parse_bbox(params.bbox)
+    if params.bbox and bbox is None:
+        raise ValidationError({"bbox": _("A box is west,south,east,north in degrees.")})
+    if params.layer not in command_map_reads.layers_for(request.user):
+        raise PermissionDenied
+    return CommandMapOut.model_validate(
+        command_map_reads.layer(request.user, params.layer, bbox, days=params.days)
+    )

@@ -9,4 +9,5 @@ from . import views
 app_name = "command"
 urlpatterns = [
     path("analysis/", views.analysis, name="analysis"),
+    path("map/", views.command_map, name="map"),
 ]
