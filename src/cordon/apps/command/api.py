@@ -163,7 +163,7 @@ class CommandMapOut(Schema):
 
 
 class CommandMapIn(Schema):
-    layer: Literal["cases", "venues", "zones", "sites", "districts"]
+    layer: Literal["cases", "venues", "zones", "sites", "districts"] = "cases"
     bbox: Annotated[str, words(100)] = Field(
         "", description="west,south,east,north in degrees; empty for the caller's whole area"
     )
