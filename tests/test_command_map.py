@@ -154,11 +154,15 @@ def test_the_command_map_shows_zones_sites_venues_and_districts_within_the_scope
     geo.refresh_outlines()
     ft_zone = zones.create_zone(
         actor=None,
-        data=zones.ZoneData(name="封控A", kind="sealed", owner=city.zhangguozhuang, buildings=[city.ft_building]),
+        data=zones.ZoneData(
+            name="封控A", kind="sealed", owner=city.zhangguozhuang, buildings=[city.ft_building]
+        ),
     )
     zones.create_zone(
         actor=None,
-        data=zones.ZoneData(name="管控B", kind="controlled", owner=city.longxiang, buildings=[city.cp_building]),
+        data=zones.ZoneData(
+            name="管控B", kind="controlled", owner=city.longxiang, buildings=[city.cp_building]
+        ),
     )
     site = control.save_site(
         actor=None,
@@ -181,7 +185,12 @@ def test_the_command_map_shows_zones_sites_venues_and_districts_within_the_scope
     assert {f["properties"]["code"]: f["properties"].get("sealed", 0) for f in far["features"]} == {
         city.beigong.code: 1, city.huilongguan.code: 0,
     }  # fmt: skip
-    near = _layer(fengtai, "zones", "&bbox=116.1,39.8,116.25,39.95")
+    middle = _layer(fengtai, "zones", "&bbox=116.1,39.8,116.25,39.95")
+    assert middle["grain"] == "community"
+    assert [(f["properties"]["code"], f["properties"]["sealed"]) for f in middle["features"]] == [
+        (city.zhangguozhuang.code, 1)
+    ]
+    near = _layer(fengtai, "zones", "&bbox=116.15,39.85,116.17,39.87")
     assert [(f["properties"]["code"], f["properties"]["kind"]) for f in near["features"]] == [
         (ft_zone.code, "sealed")
     ]

@@ -75,7 +75,7 @@ def test_the_command_map_shows_its_layers_and_the_zone_map_its_outlines(
     assert _shown(page, "Sites") == 1
     assert page.evaluate("document.getElementById('command-map').dataset.grainCases") == "street"
     control_box = page.locator(".leaflet-control-layers")
-    for label in ("区轮廓", "管控区域", "病例", "风险场所", "隔离点"):
+    for label in ("区轮廓", "封管控区", "病例", "风险点位", "隔离点"):
         assert label in control_box.inner_text()
     # two cases counted at Beigong's centre: one marker with its count, not one per case
     assert page.locator(".leaflet-tooltip", has_text="2").count() == 1
@@ -83,7 +83,7 @@ def test_the_command_map_shows_its_layers_and_the_zone_map_its_outlines(
     assert not _axe(page)
     # switching a layer off removes its markers
     page.locator(".leaflet-control-layers label", has_text="病例").locator("input").uncheck()
-    assert page.locator(".leaflet-tooltip", has_text="2").count() == 0
+    page.wait_for_function("document.querySelectorAll('.leaflet-tooltip').length === 0")
     page.context.close()
 
     page = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900}).new_page()

@@ -74,7 +74,11 @@ def _ordered(corners: set[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def test_one_point_two_points_and_a_line_give_a_box_around_them() -> None:
-    for pts in ([(116.1, 39.9)], [(116.1, 39.9), (116.2, 39.95)], [(116.0, 39.0), (116.1, 39.1), (116.2, 39.2)]):
+    for pts in (
+        [(116.1, 39.9)],
+        [(116.1, 39.9), (116.2, 39.95)],
+        [(116.0, 39.0), (116.1, 39.1), (116.2, 39.2)],
+    ):
         ring = outlines.outline(pts)
         assert len(ring) == 5
         assert all(outlines.contains(ring, p) for p in pts)

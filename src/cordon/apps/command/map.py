@@ -4,11 +4,11 @@ and bounded so that a city's map opens fast: never one marker per case at city s
 
 The grain follows the box asked for (west, south, east, north; none is the user's whole area):
 
-- wider than ``WIDE`` degrees (a city or a district): cases and zones counted per street, at the centre of the
-  street's outline (``geo.Outline``, the convex hull of its buildings);
-- down to ``NEAR`` degrees: cases counted per grid (or community, where there are no grids), zones one by one as
-  the box of their buildings;
-- closer: cases counted per home building.
+- wider than ``WIDE`` degrees (a city or a district): cases, risk venues and zones counted per street, at the
+  centre of the street's outline (``geo.Outline``, the convex hull of its buildings);
+- down to ``NEAR`` degrees: cases counted per grid (or community, where there are no grids), zones per
+  community (by the area owning them), risk venues one by one;
+- closer: cases counted per home building, zones one by one as the box of their buildings.
 
 Layers: ``cases`` (reported in the last ``days`` days, found in the community and under control), ``venues``
 (risk venues of those days, per venue), ``zones`` (zones that apply or may apply, coloured by kind), ``sites``
@@ -186,6 +186,16 @@ def venues(
     visits, the busiest first."""
     since = timezone.localtime(now or timezone.now()).date() - dt.timedelta(days=days)
     qs = tracing.risk_venues_visible_to(user, since=since).filter(venue__building__longitude__isnull=False)
+    if grain(bbox) == "street":  # from far: venues and their cases counted per street
+        counts: dict[str, dict[str, int]] = {}
+        for path, v, c in (
+            qs.order_by()
+            .values_list("venue__jurisdiction__path")
+            .annotate(v=Count("venue_id", distinct=True), c=Count("case_id", distinct=True))
+        ):
+            counts[path] = {"venues": v, "cases": c}
+        features, truncated = _grouped(user, counts, Level.STREET, bbox, limit)
+        return "street", features, truncated
     if bbox is not None:
         w, s, e, n = bbox
         qs = qs.filter(
@@ -213,12 +223,14 @@ def zone_layer(
     """Zones that apply or may apply (proposed, in force, guarded): counted per kind per street (at the street's
     outline centre, by the zone's owning area) from far, one by one as the box of their buildings when closer."""
     qs = zones.zones_visible_to(user).filter(state__in=list(zones.LIVE)).order_by()
-    if grain(bbox) == "street":
+    g = grain(bbox)
+    if g != "building":  # from far: counted per kind per street, then per community
         counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for path, kind, n in qs.values_list("owner__path", "kind").annotate(n=Count("id")):
             counts[path][kind] += n
-        features, truncated = _grouped(user, counts, Level.STREET, bbox, limit)
-        return "street", features, truncated
+        level, g = (Level.STREET, "street") if g == "street" else (Level.COMMUNITY, "community")
+        features, truncated = _grouped(user, counts, level, bbox, limit)
+        return g, features, truncated
     extents = (
         ZoneBuilding.objects.filter(zone__in=qs.values("pk"), building__longitude__isnull=False)
         .values("zone_id", "zone__code", "zone__name", "zone__kind", "zone__state")

@@ -62,11 +62,14 @@ function cordonCommandMap(elementId, statusId) {
     venues: function () {
       return L.geoJSON(null, {
         pointToLayer: function (f, latlng) {
-          return L.circleMarker(latlng, { radius: 4 + Math.min(8, f.properties.cases), color: "#6a1b9a", weight: 2, fillOpacity: 0.2 });
+          var p = f.properties;
+          if (p.venues !== undefined) { return L.marker(latlng, { icon: countIcon(p.venues, "#6a1b9a"), title: p.name }); }
+          return L.circleMarker(latlng, { radius: 4 + Math.min(8, p.cases), color: "#6a1b9a", weight: 2, fillOpacity: 0.2 });
         },
         onEachFeature: function (f, l) {
           var p = f.properties;
-          l.bindPopup(text(p.code + " " + p.name) + "<br>" + p.cases + " " + text(d.casesWord || "cases"));
+          var head = p.venues !== undefined ? text(p.name) + ": " + p.venues + " " + text(d.venuesWord || "risk venues") : text(p.code + " " + p.name);
+          l.bindPopup(head + "<br>" + p.cases + " " + text(d.casesWord || "cases"));
         }
       });
     },
@@ -120,10 +123,10 @@ function cordonCommandMap(elementId, statusId) {
     });
   }
   var extent = d.extent ? d.extent.split(",").map(Number) : null;
-  if (extent) { map.fitBounds(L.latLngBounds([extent[1], extent[0]], [extent[3], extent[2]]), { padding: [10, 10] }); }
+  if (extent) { map.fitBounds(L.latLngBounds([extent[1], extent[0]], [extent[3], extent[2]]), { padding: [10, 10], maxZoom: 14 }); }
   else { map.setView([39.9, 116.4], 10); }
   if (layers.districts) { load("districts", ""); }
-  refresh(extent ? box() : "");
+  refresh(""); // as it opens: the user's whole area (counts per street), then the visible box as it moves
   map.on("moveend", function () { refresh(box()); });
   map.on("overlayadd", function (e) {
     names.forEach(function (name) { if (layers[name] === e.layer && name !== "districts") { load(name, box()); } });
