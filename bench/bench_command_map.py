@@ -2,7 +2,8 @@
 city commander, Django's test client, on a PostgreSQL database created for the run and dropped after it).
 
 The city: ``--districts`` districts of 10 streets of 5 communities of 2 grids, ``--buildings`` buildings on a
-grid of points about 100 m apart (each district a band of the city), one resident per case, ``--cases`` cases
+grid of points about 100 m apart (a grid's 100 buildings a tile of about 1 km, a community two tiles side by side,
+a street ten), one resident per case, ``--cases`` cases
 reported over the last 30 days (a quarter found under control), ``--zones`` zones in force (5 buildings each,
 every kind), ``--sites`` isolation sites of 20 rooms and ``--venues`` risk venues. Then, best of ``--repeat``:
 
@@ -90,11 +91,15 @@ def build(args: argparse.Namespace) -> Any:
     streets = nodes(districts, 10, Level.STREET, "街道")
     communities = nodes(streets, 5, Level.COMMUNITY, "社区")
     grids = nodes(communities, 2, Level.GRID, "网格")
-    # grid k of the city holds a contiguous run of buildings: each node's buildings sit together on the map
-    per_grid = -(-args.buildings // len(grids))
+
+    # the points in tiles of 10 x 10 buildings (about 1 km), grid k the k-th tile row by row: a community is two
+    # tiles side by side, a street ten, so each node's buildings sit together on the map
+    def tile(i: int) -> int:
+        return min((i // SIDE // 10) * (SIDE // 10) + (i % SIDE) // 10, len(grids) - 1)
+
     buildings = Building.objects.bulk_create(
         [
-            Building(code=f"BB{i:07d}", address=f"基准楼{i}", jurisdiction=grids[min(i // per_grid, len(grids) - 1)],
+            Building(code=f"BB{i:07d}", address=f"基准楼{i}", jurisdiction=grids[tile(i)],
                      longitude=_point(i)[0], latitude=_point(i)[1])
             for i in range(args.buildings)
         ],

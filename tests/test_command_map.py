@@ -218,3 +218,18 @@ def test_the_command_map_page_in_both_languages(city: Any, make_user: Any) -> No
     assert zh.status_code == 200
     assert "指挥地图" in zh.content.decode()
     assert _client(make_user, "screening_staff", city.fengtai).get("/command/map/").status_code == 403
+
+
+def test_the_outlines_job_recomputes_them_and_only_importers_and_administrators_start_it(
+    city: Any, make_user: Any
+) -> None:
+    from cordon.core import jobs
+
+    kind = jobs.kind("geo.outlines")
+    assert kind is not None
+    assert kind.may_start(make_user("administrator", city.city))
+    assert not kind.may_start(make_user("grid_worker", city.zgz_grid))
+    notes: list[int] = []
+    result = kind.run(lambda done, total=None, note="": notes.append(done), {}, None)
+    assert result is not None and "8" in result["summary"]
+    assert Outline.objects.count() == 8 and notes == [0, 1]
