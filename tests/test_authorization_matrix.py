@@ -123,6 +123,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "set_language": ("POST", lambda c: {}, PUBLIC),
     "jurisdictions": ("GET", lambda c: {}, JURISDICTION_READERS),
     "jurisdiction": ("GET", lambda c: {"code": c.beigong.code}, JURISDICTION_READERS),
+    "jurisdiction-outlines": ("GET", lambda c: {}, JURISDICTION_READERS),
     "persons": ("GET", lambda c: {}, PERSON_READERS),
     "person-new": ("GET", lambda c: {}, EDITORS),
     "person": ("GET", lambda c: {"pk": c.ft_person.pk}, PERSON_READERS),
@@ -154,6 +155,7 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "command:home": ("GET", lambda c: {}, CASE_VIEWERS),
     "command:timeliness": ("GET", lambda c: {}, CASE_VIEWERS),
     "command:zero": ("GET", lambda c: {}, CASE_VIEWERS),
+    "command:map": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:cases": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:contacts": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:case-new": ("GET", lambda c: {}, TRACERS),
@@ -457,6 +459,7 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ("GET", "/api/command/home"): (lambda c: {}, None, CASE_VIEWERS),
     ("GET", "/api/command/timeliness"): (lambda c: {}, None, CASE_VIEWERS),
     ("GET", "/api/command/zero"): (lambda c: {}, None, CASE_VIEWERS),
+    ("GET", "/api/command/map"): (lambda c: {}, None, CASE_VIEWERS),
 }
 
 # Routes that are not Cordon views: Django admin (staff only, checked below), the API mount (walked separately).

@@ -46,6 +46,7 @@ COVERS = {
     GEO + "refresh_rollups",
     GEO + "refresh_fast_rollups",
     GEO + "reconcile_rollups",
+    GEO + "refresh_outlines",
     GEO + "create_building",
     GEO + "create_sector",
     GEO + "bulk_create_jurisdictions",
@@ -98,6 +99,18 @@ def test_kept_roll_ups_are_derived_rows(city: Any) -> None:
     assert all(
         AUDIT_WATCH.seen[GEO + n] for n in ("refresh_rollups", "refresh_fast_rollups", "reconcile_rollups")
     )
+
+
+def test_kept_outlines_are_derived_rows(city: Any) -> None:
+    from cordon.apps.audit.models import AuditEntry as Entry
+    from cordon.apps.geo import actions as geo_actions
+    from cordon.apps.geo.models import Outline
+
+    before = Entry.objects.count()
+    written = geo_actions.refresh_outlines()
+    assert written == Outline.objects.count() == 8  # 2 districts, 2 streets, 2 communities, 2 grids
+    assert Entry.objects.count() == before  # derived: not audited
+    assert AUDIT_WATCH.seen[GEO + "refresh_outlines"]
 
 
 # --- accounts ---------------------------------------------------------------------------------------------

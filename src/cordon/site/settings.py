@@ -99,6 +99,8 @@ CORDON_DAY_FIGURES_SECONDS = float(os.environ.get("CORDON_DAY_FIGURES_SECONDS", 
 # Zones (cordon.apps.zones): every CORDON_ZONE_EVALUATE_SECONDS a worker evaluates every zone against the rules in
 # force and records the transitions they propose (each at most once a day; people decide them).
 CORDON_ZONE_EVALUATE_SECONDS = float(os.environ.get("CORDON_ZONE_EVALUATE_SECONDS", 3600))
+# Every CORDON_OUTLINE_SECONDS (a day) a worker recomputes the jurisdictions' outlines from the buildings.
+CORDON_OUTLINE_SECONDS = float(os.environ.get("CORDON_OUTLINE_SECONDS", 24 * 3600))
 # How much lower a worker's CPU priority is than the web server's (os.nice; 0 to leave it equal).
 CORDON_WORKER_NICE = int(os.environ.get("CORDON_WORKER_NICE", 10))
 CORDON_JOB_HEARTBEAT_SECONDS = float(os.environ.get("CORDON_JOB_HEARTBEAT_SECONDS", 10))

@@ -4,13 +4,15 @@ functions (``selectors.analysis``, ``figures.headline``), scoped to the caller."
 
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import BaseModel, Field
 
 from cordon.apps.geo.models import Jurisdiction
 from cordon.core.access import AuthedRequest, api
-from cordon.core.inputs import EventDate, text
+from cordon.core.inputs import EventDate, text, words
 from cordon.core.roles import Cap
 
 from . import figures, selectors, timeliness, zero
@@ -336,3 +338,46 @@ def get_zero(request: AuthedRequest, params: Query[ZeroIn]) -> dict[str, Any]:
     data = zero.board(request.user, area=params.area)
     at = data["counted_at"]
     return {**data, "counted_at": at.isoformat() if at else None}
+
+
+# --- The command map: one layer at a time (``map.py``) -----------------------------------------------------------
+
+
+class MapFeatureOut(Schema):
+    type: str
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class CommandMapOut(Schema):
+    type: str = "FeatureCollection"
+    layer: str
+    grain: str = Field(
+        description="How features are grouped: street or grid (counts at the outline's centre), building, "
+        "venue, zone, site or district"
+    )
+    features: list[MapFeatureOut]
+    truncated: bool = Field(description="More than the layer's limit matched: zoom in")
+
+
+class CommandMapIn(Schema):
+    layer: Literal["cases", "venues", "zones", "sites", "districts"] = "cases"
+    bbox: Annotated[str, words(100)] = Field(
+        "", description="west,south,east,north in degrees; empty for the caller's whole area"
+    )
+    days: int = Field(14, ge=1, le=60, description="Cases and risk venues of the last days")
+
+
+@router.get("/command/map", response=CommandMapOut, summary="A layer of the command map")
+@api(Cap.VIEW_CASES)
+def get_command_map(request: AuthedRequest, params: Query[CommandMapIn]) -> CommandMapOut:
+    from . import map as command_map_reads
+
+    bbox = command_map_reads.parse_bbox(params.bbox)
+    if params.bbox and bbox is None:
+        raise ValidationError({"bbox": _("A box is west,south,east,north in degrees.")})
+    if params.layer not in command_map_reads.layers_for(request.user):
+        raise PermissionDenied
+    return CommandMapOut.model_validate(
+        command_map_reads.layer(request.user, params.layer, bbox, days=params.days)
+    )

@@ -11,5 +11,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("analysis/", views.analysis, name="analysis"),
     path("zero/", views.zero, name="zero"),
+    path("map/", views.command_map, name="map"),
 ]
 urlpatterns += [path("timeliness/", views.timeliness_page, name="timeliness")]

@@ -154,3 +154,38 @@ def zero(request: AuthedRequest) -> HttpResponse:
     area = request.GET.get("area", "")[:32]
     data = found(lambda: zero_board.board(request.user, area=area))
     return render(request, "command/zero.html", {"z": data})
+
+
+# --- The command map (``/command/map/``): its reads are ``map.py``'s ---------------------------------------------
+
+
+@page(Cap.VIEW_CASES)
+def command_map(request: AuthedRequest) -> HttpResponse:
+    from django.conf import settings
+
+    from cordon.apps.zones.models import Kind
+
+    from . import map as command_map_reads
+
+    box = command_map_reads.extent(request.user)
+    try:
+        days = int(request.GET.get("days", command_map_reads.DAYS))
+    except ValueError:
+        days = command_map_reads.DAYS
+    days = max(1, min(days, command_map_reads.MAX_DAYS))
+    names = {
+        "districts": _("District outlines"),
+        "zones": _("Zones"),
+        "cases": _("Cases"),
+        "venues": _("Risk venues"),
+        "sites": _("Isolation sites"),
+    }
+    context = {
+        "kinds": Kind.choices,
+        "layers": [(name, names[name]) for name in command_map_reads.layers_for(request.user)],
+        "days": days,
+        "day_choices": [3, 7, 14, 28],
+        "tile_url": settings.CORDON_MAP_TILE_URL,
+        "extent": ",".join(f"{v:.6f}" for v in box) if box else "",
+    }
+    return render(request, "command/map.html", context)

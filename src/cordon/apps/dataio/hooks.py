@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from cordon.apps.geo import actions as geo_actions
 from cordon.core import jobs, reads, uploads
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
@@ -39,6 +40,8 @@ def _import_job(progress: jobs.Progress, params: Mapping[str, Any], actor: Actor
         raise ValidationError(result.describe())
     with contextlib.suppress(jobs.JobCancelled):  # written and committed: a stop asked now comes too late
         progress(result.rows, result.rows)
+    if kind == "buildings" and result.created:  # the maps' outlines follow the new buildings
+        geo_actions.refresh_outlines()
     return {
         "summary": result.describe(),
         "link": f"{reverse('dataio:upload')}?kind={kind}",

@@ -4,6 +4,7 @@ transaction, audited)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from cordon.core.actions import action
 from cordon.core.actors import Actor
 
 from . import selectors
-from .models import Building, IndustrySector, Jurisdiction, Level, RollupTally
+from .models import Building, IndustrySector, Jurisdiction, Level, Outline, RollupTally
 
 
 def check_jurisdiction(*, code: str, name: str, level: int, parent: Jurisdiction | None) -> dict[str, str]:
@@ -243,3 +244,25 @@ def reconcile_rollups(*, now: dt.datetime | None = None) -> list[Drift]:
     ]
     _replace(actual, now)
     return drift
+
+
+OUTLINE_COLUMNS = (
+    "jurisdiction_id", "level", "ring", "buildings", "west", "south", "east", "north", "x", "y", "computed_at",
+)  # fmt: skip
+
+
+@action(atomic=False)
+def refresh_outlines(*, now: dt.datetime | None = None) -> int:
+    """Recompute the outline of every district, street, community and grid from its buildings' points (reads
+    only, outside any transaction: ``selectors.outline_recount``) and replace the kept ones in one short
+    transaction (one replace at a time). Returns how many were written."""
+    now = now or timezone.now()
+    at = connection.ops.adapt_datetimefield_value(now)
+    rows = [
+        (
+            o["jurisdiction_id"], o["level"], json.dumps(o["ring"]), o["buildings"],
+            o["west"], o["south"], o["east"], o["north"], o["x"], o["y"], at,
+        )
+        for o in selectors.outline_recount()
+    ]  # fmt: skip
+    return bulk.replace_rows(Outline, OUTLINE_COLUMNS, rows, lock="geo.outlines")

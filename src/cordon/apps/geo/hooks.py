@@ -4,12 +4,16 @@ jurisdiction and building record kinds of the audit pages, and the workers' reco
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import periodic, records, rollups
-from cordon.core.roles import Cap
+from cordon.core import jobs, periodic, records, rollups
+from cordon.core.actors import Actor
+from cordon.core.roles import Cap, caps_for
 
 from . import actions, selectors
 
@@ -46,3 +50,29 @@ def _reconcile() -> int:
 
 
 periodic.register(periodic.Periodic("geo.reconcile", lambda: 24 * 3600.0, _reconcile))
+
+
+# The jurisdictions' outlines for the maps: recomputed from the buildings every night (at a worker's start, then
+# every 24 hours), after an import of buildings (the import job), by the demo load, and on demand (a job).
+periodic.register(
+    periodic.Periodic(
+        "geo.outlines", lambda: float(settings.CORDON_OUTLINE_SECONDS), actions.refresh_outlines
+    )
+)
+
+
+def _outlines_job(progress: jobs.Progress, params: Mapping[str, Any], actor: Actor | None) -> dict[str, Any]:
+    progress(0, 1, gettext("Outlining every district, street, community and grid from its buildings"))
+    n = actions.refresh_outlines()
+    progress(1, 1)
+    return {"summary": gettext("%(n)s outlines computed.") % {"n": n}}
+
+
+jobs.register(
+    jobs.JobKind(
+        name="geo.outlines",
+        label=_("Recompute the jurisdictions' outlines"),
+        run=_outlines_job,
+        may_start=lambda actor: Cap.IMPORT in caps_for(actor.role) or Cap.ADMIN in caps_for(actor.role),
+    )
+)

@@ -120,3 +120,29 @@ class RollupTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.figure} {self.jurisdiction_id}: {self.n}"
+
+
+class Outline(models.Model):
+    """A jurisdiction's outline computed from its buildings' points (``cordon.engine.outlines``: their convex
+    hull grown by about 20 m) with its box and centre, for the maps. Derived, replaced whole by every refresh
+    (``actions.refresh_outlines``: nightly, on demand, by the demo load), never edited: not audited."""
+
+    audit_policy = DERIVED
+
+    jurisdiction = models.OneToOneField(Jurisdiction, on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    ring = models.JSONField(_("outline"), help_text=_("A closed ring of [longitude, latitude] points."))
+    buildings = models.IntegerField(_("buildings"))
+    west = models.FloatField()
+    south = models.FloatField()
+    east = models.FloatField()
+    north = models.FloatField()
+    x = models.FloatField(help_text="The centre's longitude")
+    y = models.FloatField(help_text="The centre's latitude")
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        indexes = [models.Index(fields=["level", "west"], name="geo_outline_level_west")]
+
+    def __str__(self) -> str:
+        return f"outline of {self.jurisdiction_id}"

@@ -9,13 +9,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cordon.core import rollups
 from cordon.core.actors import Actor, CityReader, Narrowed
+from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
+from cordon.engine import outlines as engine
 
-from .models import Building, IndustrySector, Jurisdiction, Level, RollupTally
+from .models import Building, IndustrySector, Jurisdiction, Level, Outline, RollupTally
 
 
 def jurisdictions_visible_to(user: Actor) -> QuerySet[Jurisdiction]:
@@ -273,3 +275,120 @@ def kept_group(user: Actor, key: str, now: dt.datetime | None = None) -> dict[st
         if path == scope.path:
             out[figure] = n
     return out
+
+
+# --- Outlines: computed from the buildings' points, read by the maps ------------------------------------------
+
+OUTLINE_LEVELS = (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID)
+OUTLINE_LIMIT = 3000  # outlines served at once; more: zoom in or choose a district
+
+
+def outline_recount() -> list[dict[str, Any]]:
+    """The outline of every district, street, community and grid from the points of the buildings under it
+    (unscoped: for ``actions.refresh_outlines``). Bottom-up: a node's hull is that of its own buildings' points
+    and its children's hull corners, so every building is read once (one query, streamed)."""
+    nodes = {
+        pk: (parent, level)
+        for pk, parent, level in Jurisdiction.objects.values_list("pk", "parent_id", "level")
+    }
+    points: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    counts: dict[int, int] = defaultdict(int)
+    rows = Building.objects.filter(longitude__isnull=False, latitude__isnull=False).values_list(
+        "jurisdiction_id", "longitude", "latitude"
+    )
+    for node, x, y in rows.iterator(chunk_size=20_000):
+        if x is None or y is None:
+            continue
+        points[node].append((x, y))
+        counts[node] += 1
+    out = []
+    for pk in sorted(nodes, key=lambda k: -nodes[k][1]):  # grids first, the city last
+        parent, level = nodes[pk]
+        pts = points.pop(pk, None)
+        if not pts:
+            continue
+        corners = engine.hull_corners(pts)
+        if parent is not None:
+            points[parent].extend(corners)
+            counts[parent] += counts[pk]
+        if level not in OUTLINE_LEVELS:
+            continue
+        ring = engine.outline(corners)
+        xs = [p[0] for p in ring]
+        ys = [p[1] for p in ring]
+        cx, cy = engine.centre(ring)
+        out.append(
+            {
+                "jurisdiction_id": pk,
+                "level": level,
+                "ring": ring,
+                "buildings": counts[pk],
+                "west": min(xs),
+                "south": min(ys),
+                "east": max(xs),
+                "north": max(ys),
+                "x": cx,
+                "y": cy,
+            }
+        )
+    return out
+
+
+def outlines_for(
+    user: Actor,
+    *,
+    level: int,
+    bbox: tuple[float, float, float, float] | None = None,
+    under: Jurisdiction | None = None,
+    limit: int = OUTLINE_LIMIT,
+) -> tuple[list[dict[str, Any]], bool]:
+    """The kept outlines of one level that the user sees (their own node and below), within the box (west,
+    south, east, north) and under ``under`` when given, as GeoJSON features simplified to the box's scale
+    (about a pixel); and whether more than ``limit`` matched. Needs ``view_jurisdictions``."""
+    scope = Scope.of(user)
+    scope.require(Cap.VIEW_JURISDICTIONS)
+    if scope.path is None:
+        return [], False
+    qs = Outline.objects.filter(level=level, jurisdiction__path__startswith=scope.path)
+    if under is not None:
+        qs = qs.filter(jurisdiction__path__startswith=under.path)
+    step = 0.00005
+    if bbox is not None:
+        w, s, e, n = bbox
+        qs = qs.filter(east__gte=w, west__lte=e, north__gte=s, south__lte=n)
+        step = max(e - w, n - s) / 2000
+    rows = list(
+        qs.order_by("jurisdiction__path").values_list(
+            "jurisdiction__code", "jurisdiction__name", "jurisdiction__name_en", "ring", "buildings", "x", "y"
+        )[: limit + 1]
+    )
+    language = translation.get_language()
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [engine.simplified(ring, step)]},
+            "properties": {
+                "code": code,
+                "name": name_en if language and language.startswith("en") and name_en else name,
+                "level": level,
+                "buildings": buildings,
+                "centre": [round(x, 5), round(y, 5)],
+            },
+        }
+        for code, name, name_en, ring, buildings, x, y in rows[:limit]
+    ]
+    return features, len(rows) > limit
+
+
+def outline_centres(user: Actor, *, level: int) -> dict[int, tuple[float, float]]:
+    """The centre of every kept outline of one level the user sees, by jurisdiction id: where a map puts an
+    area's figures."""
+    scope = Scope.of(user)
+    if scope.path is None:
+        return {}
+    return {
+        pk: (x, y)
+        for pk, x, y in Outline.objects.filter(
+            level=level, jurisdiction__path__startswith=scope.path
+        ).values_list("jurisdiction_id", "x", "y")
+    }

@@ -8,5 +8,6 @@ from . import views
 
 urlpatterns = [
     path("jurisdictions/", views.jurisdiction_root, name="jurisdictions"),
+    path("jurisdictions/outlines.geojson", views.jurisdiction_outlines, name="jurisdiction-outlines"),
     path("jurisdictions/<str:code>/", views.jurisdiction_detail, name="jurisdiction"),
 ]

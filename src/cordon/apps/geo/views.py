@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import found
@@ -35,3 +36,32 @@ def jurisdiction_detail(request: AuthedRequest, code: str) -> HttpResponse:
     }
     htmx = bool(getattr(request, "htmx", False))
     return render(request, "geo/_jurisdiction_children.html" if htmx else "geo/jurisdiction.html", context)
+
+
+def _bbox(text: str) -> tuple[float, float, float, float] | None:
+    try:
+        w, s, e, n = (float(v) for v in text.split(","))
+    except ValueError:
+        return None
+    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        return None
+    return w, s, e, n
+
+
+@page(Cap.VIEW_JURISDICTIONS)
+def jurisdiction_outlines(request: AuthedRequest) -> HttpResponse:
+    """The kept outlines of one level (``level``: district, street, community or grid; district by default) the
+    user sees, within ``bbox`` (west,south,east,north) and under ``under`` (a jurisdiction's code) when given,
+    as a GeoJSON FeatureCollection (simplified; at most ``selectors.OUTLINE_LIMIT``, ``truncated`` beyond)."""
+    try:
+        level = int(request.GET.get("level", Level.DISTRICT))
+    except ValueError:
+        level = 0
+    if level not in selectors.OUTLINE_LEVELS:
+        return JsonResponse({"error": _("Unknown level.")}, status=400)
+    code = request.GET.get("under", "").strip()[:32]
+    under = found(lambda: selectors.get_jurisdiction_for(request.user, code)) if code else None
+    features, truncated = selectors.outlines_for(
+        request.user, level=level, bbox=_bbox(request.GET.get("bbox", "")), under=under
+    )
+    return JsonResponse({"type": "FeatureCollection", "features": features, "truncated": truncated})

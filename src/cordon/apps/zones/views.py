@@ -245,7 +245,13 @@ def zone_map(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "zones/map.html",
-        {"kinds": Kind.choices, "closed": request.GET.get("closed") == "1", **_map_context(request)},
+        {
+            "kinds": Kind.choices,
+            "closed": request.GET.get("closed") == "1",
+            # community outlines under a chosen district (its code) at any zoom
+            "under": "".join(c for c in request.GET.get("district", "")[:32] if c.isalnum() or c in "-_"),
+            **_map_context(request),
+        },
     )
 
 

@@ -97,6 +97,7 @@ def load(
     tallies.refresh()
     geo.refresh_rollups()
     geo.refresh_fast_rollups()
+    geo.refresh_outlines()  # the maps' district, street, community and grid outlines
     return summary
 
 

@@ -8,6 +8,15 @@ function cordonZoneMap(elementId, opts) {
   var map = L.map(elementId, { attributionControl: false, zoomControl: false, preferCanvas: true, doubleClickZoom: false });
   L.control.zoom({ zoomInTitle: el.dataset.zoomIn || "Zoom in", zoomOutTitle: el.dataset.zoomOut || "Zoom out" }).addTo(map);
   if (el.dataset.tiles) { L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map); }
+  // District, street and community outlines (geo/outlines.js) with a layer control, when the page asks for them.
+  if (el.dataset.outlines && typeof cordonOutlines === "function") {
+    var outlines = cordonOutlines(map, el.dataset.outlines, { under: el.dataset.under || "" });
+    var named = {};
+    named[el.dataset.districtsLabel || "Districts"] = outlines[2];
+    named[el.dataset.streetsLabel || "Streets"] = outlines[3];
+    named[el.dataset.communitiesLabel || "Communities"] = outlines[4];
+    L.control.layers(null, named, { collapsed: false }).addTo(map);
+  }
   var layer = L.geoJSON(null, {
     style: function (f) {
       var c = CORDON_KIND_COLOURS[f.properties.kind] || "#555";
