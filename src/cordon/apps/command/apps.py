@@ -7,3 +7,6 @@ class Config(AppConfig):
     label = "command"
     verbose_name = _("Command analysis")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import hooks  # noqa: F401  (registers what this app contributes to the platform)

@@ -1,4 +1,4 @@
-"""The commanders' pages: the situation analysis."""
+"""The commanders' pages: the situation analysis and the daily reports."""
 
 from __future__ import annotations
 
@@ -9,4 +9,8 @@ from . import views
 app_name = "command"
 urlpatterns = [
     path("analysis/", views.analysis, name="analysis"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/make/", views.make_report, name="make-report"),
+    path("reports/<int:report_id>/", views.report, name="report"),
+    path("reports/<int:report_id>/pdf/", views.report_pdf, name="report-pdf"),
 ]
