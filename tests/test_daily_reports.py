@@ -19,9 +19,15 @@ from cordon.apps.command.models import DailyReport
 from cordon.apps.jobs.models import Job
 from cordon.apps.tracing.models import Case
 from cordon.core import jobs as core_jobs
-from test_command import outbreak  # noqa: F401  (the fixture: cases over three weeks in both districts)
+from test_command import _at, outbreak  # noqa: F401  (outbreak: a fixture, cases over three weeks)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cases(outbreak: list[Case]) -> list[Case]:  # noqa: F811  (test_command's fixture, imported above)
+    """test_command's cases over the last three weeks in both districts, a cluster growing this week."""
+    return outbreak
 
 
 def _make(client: Any, worker: Any, area: str, day: dt.date) -> DailyReport:
@@ -46,7 +52,7 @@ def _cases(path: str, until: dt.datetime) -> list[Case]:
 
 
 def test_the_page_and_the_pdf_show_the_same_figures(
-    city: Any, make_user: Any, client_for: Any, worker: Any, outbreak: list[Case]
+    city: Any, make_user: Any, client_for: Any, worker: Any, cases: list[Case]
 ) -> None:
     user = make_user("city_commander", city.city)
     client = client_for(user)
@@ -55,10 +61,10 @@ def test_the_page_and_the_pdf_show_the_same_figures(
     f = report.figures
     # The headline is a recount of the cases.
     start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
-    new = [c for c in outbreak if c.reported_at >= start]
+    new = [c for c in cases if c.reported_at >= start]
     assert f["headline"]["new"] == len(new) == f["curve"]["community"][-1] + f["curve"]["control"][-1]
     assert f["headline"]["community"] == sum(c.control == "community" for c in new)
-    assert f["headline"]["cumulative"] == len(outbreak)
+    assert f["headline"]["cumulative"] == len(cases)
     assert f["pending"] is not None and not f["reconstructed"]
     rows = [row for s in pdf.sections(f) for row in s.rows]
     page = client.get(f"/command/reports/{report.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -75,9 +81,12 @@ def test_the_page_and_the_pdf_show_the_same_figures(
 
 
 def test_a_district_report_holds_its_district_only(
-    city: Any, make_user: Any, client_for: Any, worker: Any, outbreak: list[Case]
+    city: Any, make_user: Any, client_for: Any, worker: Any, cases: list[Case]
 ) -> None:
-    ft_user, cp_user = make_user("district_commander", city.fengtai), make_user("district_commander", city.changping)
+    ft_user, cp_user = (
+        make_user("district_commander", city.fengtai),
+        make_user("district_commander", city.changping),
+    )
     ft, cp = client_for(ft_user), client_for(cp_user)
     city_client = client_for(make_user("city_commander", city.city))
     today = timezone.localdate()
@@ -94,7 +103,9 @@ def test_a_district_report_holds_its_district_only(
     )
     ft_cases = {c.pk for c in _cases(city.fengtai.path, now)}
     in_cluster = Case.objects.filter(cluster__name="北宫聚集")
-    assert [c["last_7"] for c in ft_report.figures["clusters"]] == [in_cluster.filter(pk__in=ft_cases).count()]
+    assert [c["last_7"] for c in ft_report.figures["clusters"]] == [
+        in_cluster.filter(pk__in=ft_cases).count()
+    ]
     # Another district's report and the city's are not found, on the page, the PDF and the API.
     for other in (cp_report, city_report):
         assert ft.get(f"/command/reports/{other.pk}/").status_code == 404
@@ -112,10 +123,8 @@ def test_a_district_report_holds_its_district_only(
 
 
 def test_a_past_report_keeps_its_numbers_and_a_missing_day_is_computed_as_of_its_end(
-    city: Any, make_user: Any, client_for: Any, worker: Any, outbreak: list[Case], settings: Any
+    city: Any, make_user: Any, client_for: Any, worker: Any, cases: list[Case], settings: Any
 ) -> None:
-    from test_command import _at
-
     user = make_user("city_commander", city.city)
     client = client_for(user)
     today = timezone.localdate()
@@ -125,10 +134,7 @@ def test_a_past_report_keeps_its_numbers_and_a_missing_day_is_computed_as_of_its
     stored = next(r for r in made if r.jurisdiction == city.city)
     before = dict(stored.figures)
     first_pdf = _pdf_text(client.get(f"/command/reports/{stored.pk}/pdf/").content)
-    # New data: a late case reported now, counted today, not in yesterday's report.
-    from test_command import outbreak as _  # noqa: F401
-
-    Case.objects.filter(pk=outbreak[-1].pk)  # the newest case exists
+    # New data: a late case reported today, not in yesterday's report.
     _late_case(city, _at(today, 0) + (timezone.now() - _at(today, 0)) / 2)
     core_jobs.discard_file(stored.file)  # the kept PDF lost: drawn again from the stored figures
     stored.refresh_from_db()
@@ -174,7 +180,7 @@ def _late_case(city: Any, reported: dt.datetime) -> Case:
     )  # fmt: skip
 
 
-def test_the_clock_makes_each_areas_report_once_a_day(city: Any, outbreak: list[Case], settings: Any) -> None:
+def test_the_clock_makes_each_areas_report_once_a_day(city: Any, cases: list[Case], settings: Any) -> None:
     settings.CORDON_DAILY_REPORT_HOUR = 7
     today = timezone.localdate()
     tz = timezone.get_current_timezone()

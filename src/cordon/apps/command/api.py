@@ -150,7 +150,7 @@ def get_analysis(request: AuthedRequest, params: Query[AnalysisIn]) -> AnalysisO
 REPORTS_CAP = 200
 
 
-class ReportOut(Schema):
+class DailyReportOut(Schema):
     id: int
     day: dt.date
     area: AreaOut
@@ -164,7 +164,7 @@ class ReportOut(Schema):
     pdf: str
 
     @classmethod
-    def of(cls, r: DailyReport) -> "ReportOut":
+    def of(cls, r: DailyReport) -> "DailyReportOut":
         return cls(
             id=r.pk,
             day=r.day,
@@ -178,44 +178,48 @@ class ReportOut(Schema):
         )
 
 
-class ReportDetailOut(ReportOut):
+class DailyReportDetailOut(DailyReportOut):
     figures: dict[str, Any] = Field(
         description="Every figure the report shows, as stored when it was made (the page and the PDF show these)"
     )
 
     @classmethod
-    def of(cls, r: DailyReport) -> "ReportDetailOut":
-        return cls(**ReportOut.of(r).model_dump(), figures=r.figures)
+    def of(cls, r: DailyReport) -> "DailyReportDetailOut":
+        return cls(**DailyReportOut.of(r).model_dump(), figures=r.figures)
 
 
-class ReportsIn(Paging):
+class DailyReportsIn(Paging):
     area: Annotated[str, text(Jurisdiction, "code")] = Field("", description="Only this area's reports")
 
 
-class ReportRequestIn(Schema):
+class DailyReportRequestIn(Schema):
     area: Annotated[str, text(Jurisdiction, "code")] = Field(
         "", description="The city's or a district's code; the caller's own area when empty"
     )
     day: EventDate = Field(description="The local day the report covers: today or an earlier day")
 
 
-@router.get("/command/reports", response=list[ReportOut], summary="The daily reports the caller may read")
+@router.get(
+    "/command/reports", response=list[DailyReportOut], summary="The daily reports the caller may read"
+)
 @api(Cap.VIEW_CASES)
-def list_reports(request: AuthedRequest, params: Query[ReportsIn]) -> list[ReportOut]:
+def list_reports(request: AuthedRequest, params: Query[DailyReportsIn]) -> list[DailyReportOut]:
     rows = selectors.reports_visible_to(request.user, area=params.area)
     shown: list[DailyReport] = page(rows, params, cap=REPORTS_CAP)
-    return [ReportOut.of(r) for r in shown]
+    return [DailyReportOut.of(r) for r in shown]
 
 
-@router.get("/command/reports/{int:report_id}", response=ReportDetailOut, summary="A daily report's figures")
+@router.get(
+    "/command/reports/{int:report_id}", response=DailyReportDetailOut, summary="A daily report's figures"
+)
 @api(Cap.VIEW_CASES)
-def get_report(request: AuthedRequest, report_id: int) -> ReportDetailOut:
-    return ReportDetailOut.of(selectors.get_report_for(request.user, report_id))
+def get_report(request: AuthedRequest, report_id: int) -> DailyReportDetailOut:
+    return DailyReportDetailOut.of(selectors.get_report_for(request.user, report_id))
 
 
 @router.post("/command/reports", response={202: JobStarted}, summary="Make a daily report (a background job)")
 @api(Cap.VIEW_CASES)
-def request_report(request: AuthedRequest, payload: ReportRequestIn) -> Any:
+def request_report(request: AuthedRequest, payload: DailyReportRequestIn) -> Any:
     area = selectors.report_area_for(request.user, payload.area)
     job = actions.request_report(actor=request.user, area=area, day=payload.day, source="api")
     return Status(202, JobStarted.of(job.pk, job.status))
