@@ -64,6 +64,11 @@ def _days(v: Any) -> str:
 
 def sections(f: Mapping[str, Any]) -> list[Section]:
     """The report's figures as labelled rows, in print order: the PDF prints them, the page shows them."""
+    return [*_case_sections(f), *_state_sections(f), *_work_sections(f)]
+
+
+def _case_sections(f: Mapping[str, Any]) -> list[Section]:
+    """The headline and the contacts pending."""
     h = f["headline"]
     out = [
         Section(
@@ -116,6 +121,12 @@ def sections(f: Mapping[str, Any]) -> list[Section]:
             ),
         )
     )
+    return out
+
+
+def _state_sections(f: Mapping[str, Any]) -> list[Section]:
+    """People under control and zones."""
+    out = []
     u = f["under_control"]
     out.append(
         Section(
@@ -143,6 +154,12 @@ def sections(f: Mapping[str, Any]) -> list[Section]:
             ],
         )
     )
+    return out
+
+
+def _work_sections(f: Mapping[str, Any]) -> list[Section]:
+    """Screening and the open items overdue; Rt and growth."""
+    out = []
     items = f.get("open_items")
     overdue = sum(int(v["overdue"]) for v in items.values()) if items is not None else None
     out.append(
