@@ -155,7 +155,9 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "command:make-report": ("POST", lambda c: {}, CASE_VIEWERS),
     "command:report": ("GET", lambda c: {"report_id": c.report.pk}, CASE_VIEWERS),
     "command:report-pdf": ("GET", lambda c: {"report_id": c.report.pk}, CASE_VIEWERS),
+    "command:home": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:cases": ("GET", lambda c: {}, CASE_VIEWERS),
+    "tracing:contacts": ("GET", lambda c: {}, CASE_VIEWERS),
     "tracing:case-new": ("GET", lambda c: {}, TRACERS),
     "tracing:case": ("GET", lambda c: {"pk": c.case.pk}, CASE_VIEWERS),
     "tracing:case-trace": ("POST", lambda c: {"pk": c.case.pk}, TRACERS),
@@ -451,6 +453,7 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ("GET", "/api/command/reports"): (lambda c: {}, None, CASE_VIEWERS),
     ("GET", "/api/command/reports/{report_id}"): (lambda c: {"report_id": c.report.pk}, None, CASE_VIEWERS),
     ("POST", "/api/command/reports"): (lambda c: {}, {"area": "", "day": "2026-01-01"}, CASE_VIEWERS),
+    ("GET", "/api/command/home"): (lambda c: {}, None, CASE_VIEWERS),
 }
 
 # Routes that are not Cordon views: Django admin (staff only, checked below), the API mount (walked separately).

@@ -154,6 +154,8 @@ def _urls(city: Any, w: dict[str, Any]) -> list[str]:
         f"/venues/{city.ft_venue.pk}/",
         f"/jurisdictions/{city.fengtai.code}/",
         "/tracing/cases/",
+        "/tracing/contacts/",
+        "/command/",  # the commanders' home (their "/")
         "/tracing/cases/new/",
         f"/tracing/cases/{w['case'].pk}/",
         "/tracing/clusters/",
@@ -164,12 +166,14 @@ def _urls(city: Any, w: dict[str, Any]) -> list[str]:
         "/control/queue/",
         "/control/transfers/",
         "/control/orders/",
+        "/control/orders/?status=under_control",
         f"/control/orders/{w['order'].pk}/",
         "/control/follow-up/",
         "/control/homes/",
         "/control/sites/",
         "/control/plans/",
         "/screening/",
+        f"/screening/?day={timezone.localdate().isoformat()}",
         f"/screening/rounds/{w['round'].code}/",
         f"/screening/rounds/{w['round'].code}/?prevalence=0.002",  # the advisor names designs (array 20x20)
         f"/screening/rounds/{w['round'].code}/coverage/",

@@ -97,7 +97,7 @@ def test_oversized_request_is_refused_clearly(city: Any, make_user: Any, client_
 
 
 def test_language_switch(city: Any, make_user: Any, client_for: Any) -> None:
-    client = client_for(make_user("city_commander", city.city))
+    client = client_for(make_user("auditor", city.city))
     assert "人员" in client.get("/").content.decode()  # default language: 简体中文
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     page = client.get("/").content.decode()

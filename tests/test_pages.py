@@ -18,10 +18,11 @@ def test_grid_worker_home_lists_special_groups_and_links_to_them(
     assert client.get("/persons/", {"tag": "no-such-tag"}).context["rows"] == []
 
 
-def test_commander_home_shows_area_counts_without_special_group_list(
+def test_city_home_shows_area_counts_without_special_group_list(
     city: Any, make_user: Any, client_for: Any
 ) -> None:
-    client = client_for(make_user("city_commander", city.city))
+    """A city user's home (an auditor's: the commanders' home is their headline, tests/test_command_home.py)."""
+    client = client_for(make_user("auditor", city.city))
     home = client.get("/")
     assert "special_groups" not in home.context
     assert home.context["totals"] == {"persons": 4, "households": 1, "buildings": 2, "venues": 2}

@@ -69,3 +69,19 @@ class WholeTree:
 
     pk = None
     path = "/"
+
+
+class Narrowed:
+    """A user seen through one node of their territory (the commander's home, the lists its figures link to
+    with ``?area=``): the user's role, sector and id, the node's subtree as territory. Only selectors see it;
+    it never writes."""
+
+    is_authenticated = True
+
+    def __init__(self, user: Actor, jurisdiction: HasPath) -> None:
+        self.user = user
+        self.pk = user.pk
+        self.username = user.username
+        self.role = user.role
+        self.sector_id = user.sector_id
+        self.jurisdiction = jurisdiction

@@ -93,6 +93,9 @@ CORDON_TALLY_STALE_SECONDS = float(os.environ.get("CORDON_TALLY_STALE_SECONDS", 
 # CORDON_ROLLUP_STALE_SECONDS).
 CORDON_ROLLUP_SECONDS = float(os.environ.get("CORDON_ROLLUP_SECONDS", 60))
 CORDON_ROLLUP_STALE_SECONDS = float(os.environ.get("CORDON_ROLLUP_STALE_SECONDS", 600))
+# The commander's home (cordon.apps.command): workers store every city's and district's headline figures of the
+# day every CORDON_DAY_FIGURES_SECONDS (the last take of a day is its close, the next day's "yesterday").
+CORDON_DAY_FIGURES_SECONDS = float(os.environ.get("CORDON_DAY_FIGURES_SECONDS", 300))
 # Daily reports (cordon.apps.command): from this hour (local time, 0-23) a worker makes the reports of the day
 # before for the city and each district, once.
 CORDON_DAILY_REPORT_HOUR = int(os.environ.get("CORDON_DAILY_REPORT_HOUR", 7))

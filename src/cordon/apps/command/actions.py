@@ -1,13 +1,16 @@
-"""Every write of the command app (one ``@action`` each: one transaction, audited): asking for a daily report
-(a job) and recording one once its figures are computed and its PDF kept."""
+"""Every write of the command app (one ``@action`` each): the day's figures of every jurisdiction the home
+compares with; asking for a daily report (a job) and recording one once its figures are computed and its PDF
+kept."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,13 +18,32 @@ from cordon.apps.audit import actions as audit
 from cordon.apps.geo.models import Jurisdiction
 from cordon.apps.jobs import actions as jobs
 from cordon.apps.jobs.models import Job
-from cordon.core import locks
+from cordon.core import bulk, locks
 from cordon.core.actions import action
-from cordon.core.actors import Actor, user_or_none
+from cordon.core.actors import Actor, CityReader, user_or_none
 from cordon.core.inputs import date_problem
 
-from . import selectors
-from .models import DailyReport
+from . import figures, selectors
+from .models import DailyReport, DayFigures
+
+COLUMNS = ["day", "jurisdiction_id", "figures", "taken_at"]
+
+
+@action(atomic=False)
+def take_day_figures(*, now: dt.datetime | None = None) -> int:
+    """Count the headline figures of every city and district as they are now (reads only, outside any
+    transaction, as a reader of each node) and replace the figures stored for today in one transaction. Run by
+    the workers all day (``hooks.py``): the last take of a day is its close, the "yesterday" of the next day.
+    Returns how many jurisdictions were stored."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    rows = [
+        (day, node.pk, json.dumps(figures.values(CityReader(node), day, now)), now)
+        for node in figures.stored_nodes()
+    ]
+    bulk.replace_rows(DayFigures, COLUMNS, rows, lock="command.day_figures", where=Q(day=day))
+    return len(rows)
+
 
 REPORT_JOB = "command.daily_report"
 

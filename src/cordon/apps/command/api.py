@@ -1,10 +1,12 @@
-"""The situation analysis as JSON, for a city's or a district's own big screen: every figure of the page
-``/command/analysis/``, from the same selector (``selectors.analysis``), scoped to the caller. The daily
-reports: the list the caller may read, one report with its stored figures, and asking for one (202: a job)."""
+"""The situation analysis and the commander's headline as JSON, for a city's or a district's own big screen:
+every figure of the pages ``/command/analysis/`` and ``/command/`` (the commanders' home), from the same
+functions (``selectors.analysis``, ``figures.headline``), scoped to the caller. The daily reports: the list the
+caller may read, one report with its stored figures, and asking for one (202: a job)."""
 
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -15,7 +17,7 @@ from cordon.core.jobs import JobStarted
 from cordon.core.paging import Paging, page
 from cordon.core.roles import Cap
 
-from . import actions, selectors
+from . import actions, figures, selectors
 from .models import DailyReport
 
 Num = float | None
@@ -143,6 +145,48 @@ router = Router(tags=["command"])
 def get_analysis(request: AuthedRequest, params: Query[AnalysisIn]) -> AnalysisOut:
     data = selectors.analysis(request.user, area=params.district, basis=params.basis)
     return AnalysisOut.model_validate(data)
+
+
+class HeadlineFigureOut(Schema):
+    label: str
+    value: int | None = Field(description="As counted now (today) or as stored that day; null: not known")
+    yesterday: int | None = Field(description="The figure stored for the day before; null: none was stored")
+    change: int | None = Field(description="value - yesterday, when both are known")
+    link: str = Field(description="The page listing what the figure counts, filtered the same way")
+
+
+class HeadlineCoverageOut(Schema):
+    percent: Num = Field(description="Persons sampled / persons to sample in the rounds of the day, in %")
+    yesterday: Num
+    change: Num
+
+
+class HeadlineOut(Schema):
+    area: AreaOut
+    areas: list[AreaOut] = Field(description="The areas the caller may read the headline of")
+    day: str = Field(description="The local day, YYYY-MM-DD")
+    taken_at: str | None = Field(description="When the figures were counted (today) or stored (a past day)")
+    yesterday_stored: bool = Field(description="Whether the day before's figures were stored")
+    figures: dict[str, HeadlineFigureOut] = Field(
+        description="cases, cases_community, cases_control, to_judge, to_transfer, not_controlled, "
+        "under_control, zones_sealed, zones_controlled, zones_prevention, screening_rounds, screening_sampled, "
+        "screening_target, overdue"
+    )
+    coverage: HeadlineCoverageOut
+
+
+class HeadlineIn(Schema):
+    district: Annotated[str, text(Jurisdiction, "code")] = Field(
+        "", description="An area's code (the caller's node or one level down); the caller's own when empty"
+    )
+    day: EventDate | None = Field(None, description="A past local day (its stored figures); today when empty")
+
+
+@router.get("/command/home", response=HeadlineOut, summary="The commander's headline figures of an area")
+@api(Cap.VIEW_CASES)
+def get_headline(request: AuthedRequest, params: Query[HeadlineIn]) -> HeadlineOut:
+    day = params.day or timezone.localdate()
+    return HeadlineOut.model_validate(figures.headline(request.user, day, area=params.district))
 
 
 # --- Daily reports ------------------------------------------------------------------------------------------

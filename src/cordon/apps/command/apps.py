@@ -9,4 +9,12 @@ class Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import hooks  # noqa: F401  (registers what this app contributes to the platform)
+        from cordon.core import homes
+        from cordon.core.roles import Role
+
+        from . import (
+            hooks,  # noqa: F401  (the kept control figures and the day's figures, run by workers)
+            views,
+        )
+
+        homes.register([Role.CITY_COMMANDER, Role.DISTRICT_COMMANDER], views.home)

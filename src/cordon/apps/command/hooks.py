@@ -1,7 +1,9 @@
-"""What the command app plugs into the platform: the daily report as a job (on request, computed as the person
-who asked) and on the clock (every worker checks every few minutes; from ``CORDON_DAILY_REPORT_HOUR``, local
-time, the reports of the day before are made once for the city and each district, read as the system:
-``core.actors.CityReader``)."""
+"""What the command app plugs into the platform: the kept roll-up group of its control figures (orders per
+residence, recounted with the roll-ups) and the workers' take of the day's figures (``actions.take_day_figures``,
+every ``CORDON_DAY_FIGURES_SECONDS``: the last take of a day is its close); the daily report as a job (on
+request, computed as the person who asked) and on the clock (every worker checks every few minutes; from
+``CORDON_DAILY_REPORT_HOUR``, local time, the reports of the day before are made once for the city and each
+district, read as the system: ``core.actors.CityReader``)."""
 
 from __future__ import annotations
 
@@ -19,20 +21,34 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from cordon.core import jobs, periodic
+from cordon.core import jobs, periodic, rollups
 from cordon.core.actors import Actor, CityReader
 from cordon.core.roles import Cap, caps_for
 from cordon.core.scoping import NotFound
 
-from . import actions, pdf, selectors
+from . import actions, figures, pdf, selectors
 from .models import DailyReport
+
+rollups.register_group(
+    rollups.Group(
+        figures.CONTROL_GROUP,
+        tuple(figures.CONTROL_FIGURES.values()),
+        Cap.VIEW_CONTROL,
+        figures.control_by_residence,
+    )
+)
+periodic.register(
+    periodic.Periodic(
+        "command.day_figures", lambda: float(settings.CORDON_DAY_FIGURES_SECONDS), actions.take_day_figures
+    )
+)
 
 log = logging.getLogger("cordon.command")
 CHECK_SECONDS = 300.0
 
 
-def filename(figures: Mapping[str, Any]) -> str:
-    return f"daily-report-{figures['area']['code']}-{figures['day']}.pdf"
+def filename(shown: Mapping[str, Any]) -> str:
+    return f"daily-report-{shown['area']['code']}-{shown['day']}.pdf"
 
 
 def _make(
@@ -46,13 +62,13 @@ def _make(
     now: dt.datetime | None = None,
 ) -> DailyReport | None:
     """Compute, draw, keep and record one report; the kept PDF is discarded again when nothing was recorded."""
-    figures = selectors.daily_figures(reader, area, day, now)
-    data = pdf.daily_report_pdf(figures, made_by=actor.username if actor is not None else "system")
-    file = jobs.result_file(io.BytesIO(data), filename(figures), "application/pdf")
+    shown = selectors.daily_figures(reader, area, day, now)
+    data = pdf.daily_report_pdf(shown, made_by=actor.username if actor is not None else "system")
+    file = jobs.result_file(io.BytesIO(data), filename(shown), "application/pdf")
     report = None
     try:
         report = actions.record_report(
-            actor=actor, area=area, day=day, figures=figures, file=file, scheduled=scheduled, job_id=job_id
+            actor=actor, area=area, day=day, figures=shown, file=file, scheduled=scheduled, job_id=job_id
         )
     except IntegrityError:  # another worker recorded the day's report meanwhile
         report = None

@@ -51,6 +51,7 @@ from cordon.engine import growth as growth_engine
 from cordon.engine import rt
 from cordon.engine.sim.profile import load_profile
 
+from . import figures
 from .models import DailyReport
 
 BASES = ("onset", "sampling", "report")
@@ -395,26 +396,26 @@ def _bounds(day: dt.date, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     return start, min(end, now)
 
 
-def report_headline(user: Actor, area: Jurisdiction, day: dt.date, until: dt.datetime) -> dict[str, int]:
-    """The day's headline: new cases (found in the community, found under control), yesterday's, and the
-    cumulative count, of the cases reported before ``until``. The one function to swap for the home's stored
-    daily figures."""
-    start, _ = _bounds(day, until)
-    cases = tracing.cases_visible_to(user).filter(
-        jurisdiction__path__startswith=area.path, reported_at__lt=until
-    )
-    row = cases.aggregate(
-        cumulative=Count("pk"),
-        new=Count("pk", filter=Q(reported_at__gte=start)),
-        community=Count("pk", filter=Q(reported_at__gte=start, control="community")),
-        yesterday=Count("pk", filter=Q(reported_at__gte=start - dt.timedelta(days=1), reported_at__lt=start)),
+def report_headline(
+    user: Actor, area: Jurisdiction, day: dt.date, until: dt.datetime, now: dt.datetime
+) -> dict[str, int | None]:
+    """The day's headline: new cases (found in the community, found under control) and the day before's, from
+    the commanders' headline (``figures.headline``, which the home and its API show), and the cumulative count
+    of the cases reported before ``until``."""
+    root = geo.root_for(user)
+    shown = figures.headline(user, day, area="" if root is None or root.pk == area.pk else area.code, now=now)
+    cases = shown["figures"]
+    cumulative = (
+        tracing.cases_visible_to(user)
+        .filter(jurisdiction__path__startswith=area.path, reported_at__lt=until)
+        .aggregate(n=Count("pk"))["n"]
     )
     return {
-        "new": row["new"],
-        "community": row["community"],
-        "control": row["new"] - row["community"],
-        "yesterday": row["yesterday"],
-        "cumulative": row["cumulative"],
+        "new": cases["cases"]["value"],
+        "community": cases["cases_community"]["value"],
+        "control": cases["cases_control"]["value"],
+        "yesterday": cases["cases"]["yesterday"],
+        "cumulative": cumulative,
     }
 
 
@@ -516,7 +517,7 @@ def daily_figures(
         "as_of": until.isoformat(),
         "computed_at": now.isoformat(),
         "reconstructed": open_now is None,
-        "headline": report_headline(user, area, day, until),
+        "headline": report_headline(user, area, day, until, now),
         "under_control": _under_control(user, area, until),
         "zones": _zones(user, area, day),
         "sampled": _sampled(user, area, day),

@@ -1,4 +1,4 @@
-"""The commanders' pages: the situation analysis and the daily reports."""
+"""The commanders' pages: their home (the headline figures), the situation analysis and the daily reports."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from . import views
 
 app_name = "command"
 urlpatterns = [
+    path("", views.home, name="home"),
     path("analysis/", views.analysis, name="analysis"),
     path("reports/", views.reports, name="reports"),
     path("reports/make/", views.make_report, name="make-report"),

@@ -1,5 +1,6 @@
-"""The situation analysis page (``/command/analysis/``): one page a commander reads first. The daily reports
-(``/command/reports/``): the list, one report, its PDF, and the button that asks for one (a job)."""
+"""The commanders' pages: their home (``/`` for city and district commanders, and ``/command/`` with an area
+switch), the headline figures of ``figures.headline``; the situation analysis (``/command/analysis/``); the daily
+reports (``/command/reports/``: the list, one report, its PDF, and the button that asks for one, a job)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -21,9 +23,39 @@ from cordon.core.pages import error_text, found
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound
 
-from . import actions, pdf, selectors
+from . import actions, figures, pdf, selectors
 
 BASIS_LABELS = {"onset": _("Onset date"), "sampling": _("Sampling date"), "report": _("Report date")}
+
+# The home's groups of figures, in order: (heading, figure keys).
+GROUPS = [
+    (_("Cases"), ["cases", "cases_community", "cases_control"]),
+    (_("Judge, transfer, isolate"), ["to_judge", "to_transfer", "not_controlled", "under_control"]),
+    (_("Zones"), ["zones_sealed", "zones_controlled", "zones_prevention"]),
+    (_("Screening today"), ["screening_rounds", "screening_sampled", "screening_target"]),
+    (_("Daily zero"), ["overdue"]),
+]
+
+
+def _day(raw: str) -> dt.date | None:
+    try:
+        return parse_date(raw[:10]) if raw else None
+    except ValueError:
+        return None
+
+
+@page(Cap.VIEW_CASES)
+def home(request: AuthedRequest) -> HttpResponse:
+    """The headline of the user's area (or ``?district=``, one level down) today, or on ``?day=`` a past day
+    (its stored figures); every figure links to the list it counts."""
+    user = request.user
+    if not figures.areas_for(user):
+        return render(request, "command/home.html", {"h": None})
+    day = _day(request.GET.get("day", "")) or timezone.localdate()
+    area = request.GET.get("district", "")[:32]
+    h = found(lambda: figures.headline(user, day, area=area))
+    groups = [(title, [(k, h["figures"][k]) for k in keys]) for title, keys in GROUPS]
+    return render(request, "command/home.html", {"h": h, "groups": groups, "area": area})
 
 
 @page(Cap.VIEW_CASES)

@@ -12,7 +12,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from cordon.core import rollups
-from cordon.core.actors import Actor, CityReader
+from cordon.core.actors import Actor, CityReader, Narrowed
 from cordon.core.scoping import NotFound, Scope
 
 from .models import Building, IndustrySector, Jurisdiction, Level, RollupTally
@@ -34,6 +34,18 @@ def get_jurisdiction_for(user: Actor, key: int | str) -> Jurisdiction:
         return qs.get(code=key)
     except Jurisdiction.DoesNotExist:
         raise NotFound from None
+
+
+def narrowed_to(user: Actor, area: str) -> Actor:
+    """The user seen through the node ``area`` (a code) of their territory: the lists the commander's home links
+    to with ``?area=`` read as a user of that node would. The user themselves when ``area`` is empty;
+    ``NotFound`` for a node outside their territory."""
+    if not area:
+        return user
+    node = get_jurisdiction_for(user, area[:32])
+    if Scope.of(user).path == node.path:
+        return user
+    return Narrowed(user, node)
 
 
 def root_for(user: Actor) -> Jurisdiction | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from cordon.apps.geo import selectors as geo
@@ -42,6 +42,7 @@ from .models import (
     Lab,
     ResampleTask,
     RoundCount,
+    RoundStatus,
     RoundTarget,
     SamplingSite,
     ScreeningRound,
@@ -72,6 +73,30 @@ def rounds_visible_to(user: Actor, cap: Cap = Cap.VIEW_SCREENING) -> QuerySet[Sc
     return ScreeningRound.objects.filter(
         scope.territory("owner") | Q(owner__path__in=ancestor_paths(scope.path))
     ).select_related("owner")
+
+
+def rounds_on(user: Actor, day: dt.date) -> QuerySet[ScreeningRound]:
+    """The rounds the user sees that ran on ``day`` (the city's day): opened, with a window touching it."""
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return rounds_visible_to(user).filter(
+        status__in=[RoundStatus.OPEN, RoundStatus.CLOSED],
+        starts_at__lt=start + dt.timedelta(days=1),
+        ends_at__gte=start,
+    )
+
+
+def coverage_on(user: Actor, day: dt.date) -> dict[str, int]:
+    """The coverage of the rounds that ran on ``day`` over the user's territory: the rounds, persons sampled
+    (first samples in the rounds' scope) and the target population, from the counters the binding action keeps
+    (``RoundCount``, ``RoundTarget``), summed over the territory's jurisdictions."""
+    scope = _scope(user)
+    rounds = list(rounds_on(user, day).values_list("pk", flat=True))
+    if not rounds or scope.path is None:
+        return {"rounds": len(rounds), "sampled": 0, "target": 0}
+    inside = {"round_id__in": rounds, "jurisdiction__path__startswith": scope.path}
+    sampled = RoundCount.objects.filter(**inside).aggregate(n=Sum("sampled"))["n"] or 0
+    target = RoundTarget.objects.filter(**inside).aggregate(n=Sum("persons"))["n"] or 0
+    return {"rounds": len(rounds), "sampled": sampled, "target": target}
 
 
 def get_round_for(user: Actor, code: str, cap: Cap = Cap.VIEW_SCREENING) -> ScreeningRound:

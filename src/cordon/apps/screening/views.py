@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -38,11 +39,17 @@ NOT_SAMPLED_PAGE = 50
 def rounds(request: AuthedRequest) -> HttpResponse:
     scope = Scope.of(request.user)
     now = timezone.localtime()
+    area = request.GET.get("area", "")[:32]
+    reader = found(lambda: geo.narrowed_to(request.user, area))
+    day = parse_date(request.GET.get("day", "") or "") if request.GET.get("day") else None
+    listed = selectors.rounds_on(reader, day) if day else selectors.rounds_visible_to(reader)
     return render(
         request,
         "screening/rounds.html",
         {
-            "rounds": selectors.rounds_visible_to(request.user)[:200],
+            "rounds": listed[:200],
+            "day": day,
+            "area": area,
             "can_manage": scope.can(Cap.MANAGE_SCREENING),
             "defaults": {
                 "starts_at": now.strftime("%Y-%m-%d %H:%M"),

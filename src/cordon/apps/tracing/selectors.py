@@ -72,6 +72,18 @@ def search_cases(
     return qs
 
 
+def search_contacts(user: Actor, *, status: str = "") -> QuerySet[Contact]:
+    """The contacts of the cases the user may see, the longest waiting first; ``status="to_judge"``: the close
+    and secondary contacts not judged yet (the open item "Contacts to judge" and the commander's home count
+    the same), otherwise one ``Decision`` or all."""
+    qs = Contact.objects.filter(case__in=cases_visible_to(user)).select_related("person", "case", "district")
+    if status == "to_judge":
+        qs = qs.filter(status=Decision.CANDIDATE, degree__gt=0)
+    elif status:
+        qs = qs.filter(status=status)
+    return qs.order_by("found_at", "id")
+
+
 def get_case_for(user: Actor, key: int | str) -> Case:
     qs = cases_visible_to(user)
     try:

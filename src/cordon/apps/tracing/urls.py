@@ -8,6 +8,7 @@ app_name = "tracing"
 urlpatterns = [
     path("cases/", views.case_list, name="cases"),
     path("cases/new/", views.case_new, name="case-new"),
+    path("contacts/", views.contact_list, name="contacts"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/trace/", views.case_trace, name="case-trace"),
     path("cases/trace-untraced/", views.cases_trace_untraced, name="cases-trace-untraced"),

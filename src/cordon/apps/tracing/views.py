@@ -17,9 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from cordon.apps.geo import selectors as geo
 from cordon.apps.jobs import actions as jobs
 from cordon.apps.people import selectors as people
 from cordon.apps.people.models import Person
@@ -67,7 +69,9 @@ def case_list(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     control = request.GET.get("control", "")
     since = parse_date(request.GET.get("since", "") or "") if request.GET.get("since") else None
-    qs = selectors.search_cases(request.user, query=q, control=control, since=since)
+    area = request.GET.get("area", "")[:32]
+    reader = found(lambda: geo.narrowed_to(request.user, area))
+    qs = selectors.search_cases(reader, query=q, control=control, since=since)
     version = selectors.cases_version(qs)
     if unchanged := live.nothing_new(request, version):
         return unchanged
@@ -80,10 +84,36 @@ def case_list(request: AuthedRequest) -> HttpResponse:
             "query": q,
             "control": control,
             "since": request.GET.get("since", ""),
+            "area": area,
             "today": selectors.case_summary(request.user),
             "can_trace": Scope.of(request.user).can(Cap.TRACE),
             "untraced": selectors.untraced_cases(request.user).count(),
             "version": version,
+        },
+    )
+
+
+CONTACT_FILTERS = {"to_judge": _lazy("To judge (close and secondary, not judged yet)")}
+
+
+@page(Cap.VIEW_CASES)
+@personal_data()
+def contact_list(request: AuthedRequest) -> HttpResponse:
+    """The contacts of the cases in the user's territory (or of ``?area=``, a node of it), by judgment."""
+    status = request.GET.get("status", "to_judge")[:20]
+    area = request.GET.get("area", "")[:32]
+    reader = found(lambda: geo.narrowed_to(request.user, area))
+    page_obj = Paginator(selectors.search_contacts(reader, status=status), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "tracing/contacts.html",
+        {
+            "page_obj": page_obj,
+            "status": status,
+            "area": area,
+            "statuses": [*CONTACT_FILTERS.items(), *Decision.choices],
         },
     )
 

@@ -16,7 +16,7 @@ from django.views.i18n import set_language as django_set_language
 from cordon.apps.audit import selectors as audit
 from cordon.apps.geo import selectors as geo
 from cordon.apps.people import selectors as people
-from cordon.core import badges
+from cordon.core import badges, homes
 from cordon.core.access import PUBLIC, SIGNED_IN, AuthedRequest, page
 from cordon.core.roles import Cap, Role
 from cordon.core.scoping import NotFound, NotYours, Scope
@@ -58,6 +58,10 @@ def live_badges(request: AuthedRequest) -> HttpResponse:
 @page(SIGNED_IN)
 def home(request: AuthedRequest) -> HttpResponse:
     user = request.user
+    own = homes.for_role(user.role)
+    if own is not None:  # a role whose home another app serves (the commanders': ``apps/command``)
+        response: HttpResponse = own(request)
+        return response
     scope = Scope.of(user)
     root = geo.root_for(user)
     context: dict[str, Any] = {"root": root, "role_label": Role(user.role).label if user.role else ""}

@@ -40,15 +40,15 @@ def _codes(text: str) -> list[str]:
 def zone_list(request: AuthedRequest) -> HttpResponse:
     g = request.GET
     kind, state, q = g.get("kind", ""), g.get("state", ""), g.get("q", "").strip()[:100]
-    zones = selectors.list_zones(request.user, kind=kind, state=state, query=q).order_by(
-        "-starts_on", "code"
-    )[:500]
+    area = g.get("area", "")[:32]
+    reader = found(lambda: geo.narrowed_to(request.user, area))
+    zones = selectors.list_zones(reader, kind=kind, state=state, query=q).order_by("-starts_on", "code")[:500]
     return render(
         request,
         "zones/zones.html",
         {
             "zones": zones, "kind": kind, "state": state, "q": q, "kinds": Kind.choices, "states": State.choices,
-            "counts": selectors.counts_by_kind(request.user),
+            "counts": selectors.counts_by_kind(reader), "area": area,
             "can_manage": Scope.of(request.user).can(Cap.MANAGE_ZONES),
         },
     )  # fmt: skip

@@ -46,6 +46,7 @@ from .follow_up import (
 )
 from .kept import capacity_recount, kept_site_items, site_recount
 from .orders import (
+    RESIDENT_STATUSES,
     current_plan,
     get_order_for,
     get_plan_for,
@@ -87,6 +88,7 @@ __all__ = [
     "CHILD_AGE",
     "CLOCKS_AT_MOST",
     "CLOCKS_ON_BOARD",
+    "RESIDENT_STATUSES",
     "SPECIAL_NEEDS",
     "BoardRow",
     "Capacity",

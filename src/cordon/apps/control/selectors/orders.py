@@ -18,7 +18,16 @@ from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 
-from ..models import OPEN_ORDER, AppliesTo, ControlOrder, OrderStatus, QuarantinePlan
+from ..models import NOT_YET_CONTROLLED, OPEN_ORDER, AppliesTo, ControlOrder, OrderStatus, QuarantinePlan
+
+# The pipeline stages the commander's home counts, as filters of the order list (``status=...``): the residents
+# of the user's territory (not the persons placed at a site of it) judged for centralised isolation and not yet
+# on the road, judged and not yet under control (any plan), and under control (isolated or at home).
+RESIDENT_STATUSES = {
+    "to_transfer": Q(status__in=[OrderStatus.WAITING, OrderStatus.ALLOCATED], centralized=True),
+    "not_controlled": Q(status__in=NOT_YET_CONTROLLED),
+    "under_control": Q(status__in=[OrderStatus.ISOLATED, OrderStatus.HOME]),
+}
 
 
 def _scope(user: Actor, cap: Cap = Cap.VIEW_CONTROL) -> Scope:
@@ -58,7 +67,10 @@ def search_orders(
     user: Actor, *, status: str = "", query: str = "", district: str = "", site: int | None = None
 ) -> QuerySet[ControlOrder]:
     qs = orders_visible_to(user)
-    if status == "open":
+    if status in RESIDENT_STATUSES:
+        # The commander's home counts the residents of its area (kept per residence, ``command.figures``).
+        qs = qs.filter(_scope(user).territory("jurisdiction"), RESIDENT_STATUSES[status])
+    elif status == "open":
         qs = qs.filter(status__in=OPEN_ORDER)
     elif status:
         qs = qs.filter(status=status)

@@ -15,8 +15,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from cordon.apps.geo import selectors as geo
 from cordon.apps.jobs import actions as jobs
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import (
@@ -39,6 +41,13 @@ from ..hooks import ORDERS_PDF
 from ..models import OrderStatus, SampleStatus, Symptom
 from ._shared import chosen_orders
 
+# The order list's filters the commander's home links to (``selectors.RESIDENT_STATUSES``).
+RESIDENT_LABELS = {
+    "to_transfer": _lazy("Residents to transfer (centralised isolation, not yet on the road)"),
+    "not_controlled": _lazy("Residents not yet under control"),
+    "under_control": _lazy("Residents under control (isolated or at home)"),
+}
+
 
 @page(Cap.VIEW_CONTROL)
 @personal_data()
@@ -52,7 +61,8 @@ def order_list(request: AuthedRequest) -> HttpResponse:
     elif view == "home-stage":
         items = selectors.home_stage_due(request.user, today)
     else:
-        items = selectors.search_orders(request.user, status=status, query=q)
+        reader = found(lambda: geo.narrowed_to(request.user, request.GET.get("area", "")))
+        items = selectors.search_orders(reader, status=status, query=q)
     page_obj = Paginator(items, 200).get_page(request.GET.get("page"))
     return render(
         request,
@@ -62,7 +72,8 @@ def order_list(request: AuthedRequest) -> HttpResponse:
             "status": status,
             "query": q,
             "view": view,
-            "statuses": OrderStatus.choices,
+            "statuses": [*OrderStatus.choices, *RESIDENT_LABELS.items()],
+            "area": request.GET.get("area", "")[:32],
             "can_control": Scope.of(request.user).can(Cap.CONTROL),
         },
     )

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("command", "0001_initial"),
+        ("command", "0002_dayfigures"),
         ("geo", "0003_rolluptally_autovacuum"),
         ("jobs", "0002_job_task_id"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
