@@ -43,7 +43,9 @@ class DailyReport(models.Model):
     jurisdiction = models.ForeignKey(
         "geo.Jurisdiction", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
     )
-    figures: Any = models.JSONField(_("figures"), default=dict)
+    # Derived from audited records when the report is made (so left out of the audit row, like other derived
+    # fields), and never changed after.
+    figures: Any = models.JSONField(_("figures"), default=dict, editable=False)
     generated_at = models.DateTimeField(_("generated"))
     # None: made on the clock by the system (``CORDON_DAILY_REPORT_HOUR``).
     generated_by = models.ForeignKey(

@@ -98,12 +98,13 @@ def reports(request: AuthedRequest) -> HttpResponse:
     asks for one."""
     area = request.GET.get("area", "")[:32]
     rows = list(selectors.reports_visible_to(request.user, area=area)[:REPORTS_SHOWN])
+    language = get_language()
     return render(
         request,
         "command/reports.html",
         {
-            "rows": rows,
-            "areas": selectors.report_areas(request.user),
+            "rows": [(r, r.jurisdiction.display_name(language)) for r in rows],
+            "areas": [(a.code, a.display_name(language)) for a in selectors.report_areas(request.user)],
             "chosen": area,
             "today": timezone.localdate().isoformat(),
             "hour": settings.CORDON_DAILY_REPORT_HOUR,

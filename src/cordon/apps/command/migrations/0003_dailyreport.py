@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("day", models.DateField(verbose_name="day")),
-                ("figures", models.JSONField(default=dict, verbose_name="figures")),
+                ("figures", models.JSONField(default=dict, editable=False, verbose_name="figures")),
                 ("generated_at", models.DateTimeField(verbose_name="generated")),
                 ("scheduled", models.BooleanField(default=False, verbose_name="made on the clock")),
                 ("file", models.JSONField(blank=True, default=dict, verbose_name="file")),
