@@ -152,6 +152,10 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "simulation:run": ("GET", lambda c: {"run_id": c.sim_run.pk}, SIMULATORS),
     "simulation:compare": ("GET", lambda c: {}, SIMULATORS),
     "command:analysis": ("GET", lambda c: {}, CASE_VIEWERS),
+    "command:reports": ("GET", lambda c: {}, CASE_VIEWERS),
+    "command:make-report": ("POST", lambda c: {}, CASE_VIEWERS),
+    "command:report": ("GET", lambda c: {"report_id": c.report.pk}, CASE_VIEWERS),
+    "command:report-pdf": ("GET", lambda c: {"report_id": c.report.pk}, CASE_VIEWERS),
     "command:home": ("GET", lambda c: {}, CASE_VIEWERS),
     "command:timeliness": ("GET", lambda c: {}, CASE_VIEWERS),
     "command:zero": ("GET", lambda c: {}, CASE_VIEWERS),
@@ -456,6 +460,9 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ),
     ("GET", "/api/gridwork/missed"): (lambda c: {}, None, POST_VIEWERS),
     ("GET", "/api/command/analysis"): (lambda c: {}, None, CASE_VIEWERS),
+    ("GET", "/api/command/reports"): (lambda c: {}, None, CASE_VIEWERS),
+    ("GET", "/api/command/reports/{report_id}"): (lambda c: {"report_id": c.report.pk}, None, CASE_VIEWERS),
+    ("POST", "/api/command/reports"): (lambda c: {}, {"area": "", "day": "2026-01-01"}, CASE_VIEWERS),
     ("GET", "/api/command/home"): (lambda c: {}, None, CASE_VIEWERS),
     ("GET", "/api/command/timeliness"): (lambda c: {}, None, CASE_VIEWERS),
     ("GET", "/api/command/zero"): (lambda c: {}, None, CASE_VIEWERS),
@@ -525,6 +532,7 @@ def clients(city: Any, make_user: Callable[..., Any]) -> dict[str | None, Client
     _screening_objects(city)
     _zone_objects(city)
     _gridwork_objects(city)
+    _command_objects(city)
     out: dict[str | None, Client] = {None: Client()}
     for role in Role.values:
         user = make_user(role, city.city)
@@ -619,6 +627,20 @@ def _screening_objects(city: Any) -> None:
     city.lab = actions.create_lab(actor=None, code="LAB-M", name="矩阵实验室", jurisdiction=city.city)
     actions.issue_tubes(actor=None, site=city.sampling_site, barcodes="M001-M002")
     city.tube = Tube.objects.get(barcode="M001")
+
+
+def _command_objects(city: Any) -> None:
+    """The city's daily report of today, made on the clock (no kept PDF: its PDF is drawn from its figures)."""
+    from django.utils import timezone
+
+    from cordon.apps.command import actions, selectors
+    from cordon.core.actors import CityReader
+
+    today = timezone.localdate()
+    figures = selectors.daily_figures(CityReader(city.city), city.city, today)
+    city.report = actions.record_report(
+        actor=None, area=city.city, day=today, figures=figures, file={}, scheduled=True
+    )
 
 
 def _zone_objects(city: Any) -> None:

@@ -133,6 +133,18 @@ def _duty_post(city: Any) -> Any:
     return post
 
 
+def _daily_report(city: Any) -> Any:
+    """The city's daily report of today, recorded as the clock would record it."""
+    from cordon.apps.command import actions, selectors
+    from cordon.core.actors import CityReader
+
+    today = timezone.localdate()
+    figures = selectors.daily_figures(CityReader(city.city), city.city, today)
+    return actions.record_report(
+        actor=None, area=city.city, day=today, figures=figures, file={}, scheduled=True
+    )
+
+
 def _simulator_run(user: Any, strategy: str) -> Any:
     """A simulator run recorded as its job would record it."""
     from cordon.apps.simulation import actions as simulation
@@ -156,6 +168,8 @@ def _urls(city: Any, w: dict[str, Any]) -> list[str]:
         "/tracing/cases/",
         "/tracing/contacts/",
         "/command/",  # the commanders' home (their "/")
+        "/command/reports/",
+        f"/command/reports/{w['report'].pk}/",
         "/tracing/cases/new/",
         f"/tracing/cases/{w['case'].pk}/",
         "/tracing/clusters/",
@@ -206,6 +220,7 @@ def pages(city: Any, make_user: Any, client_for: Any) -> dict[str, dict[str, str
         _simulator_run(admin_user, "none"),
         _simulator_run(make_user("city_commander", city.city), "zero-covid"),
     ]
+    w["report"] = _daily_report(city)
     out: dict[str, dict[str, str]] = {}
     for lang in ("zh-hans", "en"):
         admin.cookies["django_language"] = lang

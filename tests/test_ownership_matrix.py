@@ -259,6 +259,9 @@ PAGE_OWNED: dict[str, Owned] = {
         CP, DC, lambda c: {"username": c.guard.username, "starts_at": _local(0), "ends_at": _local(8)}
     ),
     "gridwork:patrol": Owned(CP, Role.GRID_WORKER, lambda c: {"findings": "all_clear"}),
+    "command:make-report": Owned(
+        FT, DC, lambda c: {"area": c.fengtai.code, "day": timezone.localdate().isoformat()}
+    ),
 }
 
 # API writes: (method, path) -> whose record and how.
@@ -411,6 +414,9 @@ API_OWNED: dict[tuple[str, str], Owned] = {
     ("POST", "/api/gridwork/posts/{post_id}/plan"): Owned(CP, DC, lambda c: {"every_hours": 4}),
     ("POST", "/api/gridwork/posts/{post_id}/patrols"): Owned(
         CP, Role.GRID_WORKER, lambda c: {"findings": "crowding", "note": "门口聚集"}
+    ),
+    ("POST", "/api/command/reports"): Owned(
+        FT, DC, lambda c: {"area": c.fengtai.code, "day": timezone.localdate().isoformat()}
     ),
 }
 

@@ -1,18 +1,19 @@
-"""The command app's write path: the day's figures (derived rows: no audit rows expected; the watch checks
-nothing else is written)."""
+"""The command app's write paths, each run under the audit watch: the day's figures (derived rows: no audit rows
+expected; the watch checks nothing else is written), asking for a daily report and recording one."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from architecture.audit_watch import WATCH
-from cordon.apps.command import actions
+from cordon.apps.command import actions, selectors
 from cordon.apps.command.models import DayFigures
 
 COMMAND = "cordon.apps.command.actions"
-COVERS = {f"{COMMAND}.take_day_figures"}
+COVERS = {f"{COMMAND}.take_day_figures", f"{COMMAND}.request_report", f"{COMMAND}.record_report"}
 
 pytestmark = pytest.mark.django_db
 
@@ -21,4 +22,16 @@ def test_take_day_figures(city: Any) -> None:
     assert actions.take_day_figures() == 3  # the city and its two districts
     assert actions.take_day_figures() == 3  # replaced, not added
     assert DayFigures.objects.count() == 3
-    assert all(WATCH.seen[name] for name in COVERS)
+    assert WATCH.seen[f"{COMMAND}.take_day_figures"]
+
+
+def test_daily_report_write_paths(city: Any, make_user: Any) -> None:
+    user = make_user("district_commander", city.fengtai)
+    today = timezone.localdate()
+    actions.request_report(actor=user, area=city.fengtai, day=today)
+    figures = selectors.daily_figures(user, city.fengtai, today)
+    actions.record_report(actor=user, area=city.fengtai, day=today, figures=figures, file={})
+    assert actions.record_report(
+        actor=None, area=city.fengtai, day=today, figures=figures, file={}, scheduled=True
+    )
+    assert WATCH.seen[f"{COMMAND}.request_report"] and WATCH.seen[f"{COMMAND}.record_report"]

@@ -96,6 +96,9 @@ CORDON_ROLLUP_STALE_SECONDS = float(os.environ.get("CORDON_ROLLUP_STALE_SECONDS"
 # The commander's home (cordon.apps.command): workers store every city's and district's headline figures of the
 # day every CORDON_DAY_FIGURES_SECONDS (the last take of a day is its close, the next day's "yesterday").
 CORDON_DAY_FIGURES_SECONDS = float(os.environ.get("CORDON_DAY_FIGURES_SECONDS", 300))
+# Daily reports (cordon.apps.command): from this hour (local time, 0-23) a worker makes the reports of the day
+# before for the city and each district, once.
+CORDON_DAILY_REPORT_HOUR = int(os.environ.get("CORDON_DAILY_REPORT_HOUR", 7))
 # Zones (cordon.apps.zones): every CORDON_ZONE_EVALUATE_SECONDS a worker evaluates every zone against the rules in
 # force and records the transitions they propose (each at most once a day; people decide them).
 CORDON_ZONE_EVALUATE_SECONDS = float(os.environ.get("CORDON_ZONE_EVALUATE_SECONDS", 3600))

@@ -1,21 +1,26 @@
 """The situation analysis and the commander's headline as JSON, for a city's or a district's own big screen:
 every figure of the pages ``/command/analysis/`` and ``/command/`` (the commanders' home), from the same
-functions (``selectors.analysis``, ``figures.headline``), scoped to the caller."""
+functions (``selectors.analysis``, ``figures.headline``), scoped to the caller. The daily reports: the list the
+caller may read, one report with its stored figures, and asking for one (202: a job)."""
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import BaseModel, Field
 
 from cordon.apps.geo.models import Jurisdiction
 from cordon.core.access import AuthedRequest, api
 from cordon.core.inputs import EventDate, text, words
+from cordon.core.jobs import JobStarted
+from cordon.core.paging import Paging, page
 from cordon.core.roles import Cap
 
-from . import figures, selectors, timeliness, zero
+from . import actions, figures, selectors, timeliness, zero
+from .models import DailyReport
 
 Num = float | None
 
@@ -381,3 +386,83 @@ def get_command_map(request: AuthedRequest, params: Query[CommandMapIn]) -> Comm
     return CommandMapOut.model_validate(
         command_map_reads.layer(request.user, params.layer, bbox, days=params.days)
     )
+
+
+# --- Daily reports ------------------------------------------------------------------------------------------
+
+REPORTS_CAP = 200
+
+
+class DailyReportOut(Schema):
+    id: int
+    day: dt.date
+    area: AreaOut
+    generated_at: dt.datetime
+    generated_by: str = Field(description="Who asked for it; empty when made on the clock")
+    scheduled: bool = Field(description="Made on the clock (CORDON_DAILY_REPORT_HOUR)")
+    reconstructed: bool = Field(
+        description="Made after the day after its own: the open work of that day was not kept and is null"
+    )
+    page: str
+    pdf: str
+
+    @classmethod
+    def of(cls, r: DailyReport) -> "DailyReportOut":
+        return cls(
+            id=r.pk,
+            day=r.day,
+            area=AreaOut(code=r.jurisdiction.code, name=r.jurisdiction.name),
+            generated_at=r.generated_at,
+            generated_by=r.generated_by.get_username() if r.generated_by else "",
+            scheduled=r.scheduled,
+            reconstructed=bool(r.figures.get("reconstructed")),
+            page=f"/command/reports/{r.pk}/",
+            pdf=f"/command/reports/{r.pk}/pdf/",
+        )
+
+
+class DailyReportDetailOut(DailyReportOut):
+    figures: dict[str, Any] = Field(
+        description="Every figure the report shows, as stored when it was made (the page and the PDF show these)"
+    )
+
+    @classmethod
+    def of(cls, r: DailyReport) -> "DailyReportDetailOut":
+        return cls(**DailyReportOut.of(r).model_dump(), figures=r.figures)
+
+
+class DailyReportsIn(Paging):
+    area: Annotated[str, text(Jurisdiction, "code")] = Field("", description="Only this area's reports")
+
+
+class DailyReportRequestIn(Schema):
+    area: Annotated[str, text(Jurisdiction, "code")] = Field(
+        "", description="The city's or a district's code; the caller's own area when empty"
+    )
+    day: EventDate = Field(description="The local day the report covers: today or an earlier day")
+
+
+@router.get(
+    "/command/reports", response=list[DailyReportOut], summary="The daily reports the caller may read"
+)
+@api(Cap.VIEW_CASES)
+def list_reports(request: AuthedRequest, params: Query[DailyReportsIn]) -> list[DailyReportOut]:
+    rows = selectors.reports_visible_to(request.user, area=params.area)
+    shown: list[DailyReport] = page(rows, params, cap=REPORTS_CAP)
+    return [DailyReportOut.of(r) for r in shown]
+
+
+@router.get(
+    "/command/reports/{int:report_id}", response=DailyReportDetailOut, summary="A daily report's figures"
+)
+@api(Cap.VIEW_CASES)
+def get_report(request: AuthedRequest, report_id: int) -> DailyReportDetailOut:
+    return DailyReportDetailOut.of(selectors.get_report_for(request.user, report_id))
+
+
+@router.post("/command/reports", response={202: JobStarted}, summary="Make a daily report (a background job)")
+@api(Cap.VIEW_CASES)
+def request_report(request: AuthedRequest, payload: DailyReportRequestIn) -> Any:
+    area = selectors.report_area_for(request.user, payload.area)
+    job = actions.request_report(actor=request.user, area=area, day=payload.day, source="api")
+    return Status(202, JobStarted.of(job.pk, job.status))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cordon.core.actions import DERIVED
@@ -28,3 +32,41 @@ class DayFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.jurisdiction_id}"
+
+
+class DailyReport(models.Model):
+    """The daily situation report of one area (the city or a district) for one local day: the figures it shows,
+    stored as they were when it was made, so that its page and its PDF, then or years later, show the same
+    numbers. A report is never changed; a day may have several (one made on the clock, others on request)."""
+
+    day = models.DateField(_("day"))
+    jurisdiction = models.ForeignKey(
+        "geo.Jurisdiction", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Derived from audited records when the report is made (so left out of the audit row, like other derived
+    # fields), and never changed after.
+    figures: Any = models.JSONField(_("figures"), default=dict, editable=False)
+    generated_at = models.DateTimeField(_("generated"))
+    # None: made on the clock by the system (``CORDON_DAILY_REPORT_HOUR``).
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    scheduled = models.BooleanField(_("made on the clock"), default=False)
+    # The job that made it (on request), and its PDF as kept in the uploads storage (``core.jobs.result_file``:
+    # name, filename, content_type, size); a PDF lost from the storage is made again from ``figures``.
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    file: Any = models.JSONField(_("file"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("daily report")
+        verbose_name_plural = _("daily reports")
+        ordering = ["-day", "-generated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jurisdiction", "day"], condition=Q(scheduled=True), name="one_scheduled_report_a_day"
+            )
+        ]
+        indexes = [models.Index(fields=["jurisdiction", "day"], name="report_area_day")]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction_id}@{self.day}"

@@ -1,22 +1,30 @@
 """The commanders' pages: their home (``/`` for city and district commanders, and ``/command/`` with an area
 switch), the headline figures of ``figures.headline``; the situation analysis (``/command/analysis/``); the
-daily-zero board (``/command/zero/``)."""
+daily-zero board (``/command/zero/``); the daily reports (``/command/reports/``: the list, one report, its PDF,
+and the button that asks for one, a job)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
+from cordon.core import jobs
 from cordon.core.access import AuthedRequest, page
-from cordon.core.pages import found
+from cordon.core.pages import error_text, found
 from cordon.core.roles import Cap
+from cordon.core.scoping import NotFound
 
-from . import figures, selectors, timeliness
+from . import actions, figures, pdf, selectors, timeliness
 from . import zero as zero_board
 
 BASIS_LABELS = {"onset": _("Onset date"), "sampling": _("Sampling date"), "report": _("Report date")}
@@ -189,3 +197,114 @@ def command_map(request: AuthedRequest) -> HttpResponse:
         "extent": ",".join(f"{v:.6f}" for v in box) if box else "",
     }
     return render(request, "command/map.html", context)
+
+
+# --- Daily reports (疫情日报) ------------------------------------------------------------------------------------
+
+REPORTS_SHOWN = 200
+
+
+@page(Cap.VIEW_CASES)
+def reports(request: AuthedRequest) -> HttpResponse:
+    """The past reports the user may read (their area's, and for a city user each district's), and the form that
+    asks for one."""
+    area = request.GET.get("area", "")[:32]
+    rows = list(selectors.reports_visible_to(request.user, area=area)[:REPORTS_SHOWN])
+    language = get_language()
+    return render(
+        request,
+        "command/reports.html",
+        {
+            "rows": [(r, r.jurisdiction.display_name(language)) for r in rows],
+            "areas": [(a.code, a.display_name(language)) for a in selectors.report_areas(request.user)],
+            "chosen": area,
+            "today": timezone.localdate().isoformat(),
+            "hour": settings.CORDON_DAILY_REPORT_HOUR,
+            "shown": REPORTS_SHOWN,
+        },
+    )
+
+
+@page(Cap.VIEW_CASES)
+@require_POST
+def make_report(request: AuthedRequest) -> HttpResponse:
+    try:
+        day = dt.date.fromisoformat(request.POST.get("day", "")[:10])
+    except ValueError:
+        messages.error(request, _("Give the day as YYYY-MM-DD."))
+        return redirect("command:reports")
+    try:
+        area = selectors.report_area_for(request.user, request.POST.get("area", "")[:32])
+        job = actions.request_report(actor=request.user, area=area, day=day)
+    except NotFound:
+        messages.error(request, _("You cannot make a report of this area."))
+        return redirect("command:reports")
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("command:reports")
+    return redirect("jobs:detail", job_id=job.pk)
+
+
+def _language(request: AuthedRequest) -> str:
+    return "en" if (get_language() or "").startswith("en") else "zh"
+
+
+def _bar(
+    i: int, day: str, community: int, control: int, top: int
+) -> tuple[str, int, int, int, int, int, int, int]:
+    """One day of the curve's SVG: community cases stacked on those found under control, 60 units high."""
+    hb = round(60 * control / top)
+    ha = round(60 * community / top)
+    return day, community, control, 10 * i + 1, 62 - hb - ha, ha, 62 - hb, hb
+
+
+@page(Cap.VIEW_CASES)
+def report(request: AuthedRequest, report_id: int) -> HttpResponse:
+    """One report: the rows its PDF prints, from the same stored figures, in the reader's language."""
+    r = found(lambda: selectors.get_report_for(request.user, report_id))
+    f = r.figures
+    en = _language(request) == "en"
+    curve = f["curve"]
+    days = list(zip(curve["dates"], curve["community"], curve["control"], strict=True))
+    top = max([a + b for _d, a, b in days] or [0]) or 1
+    return render(
+        request,
+        "command/report.html",
+        {
+            "r": r,
+            "f": f,
+            "area_name": (f["area"].get("name_en") or f["area"]["name"]) if en else f["area"]["name"],
+            "sections": [
+                (
+                    s.key,
+                    s.en if en else s.zh,
+                    [(x.key, x.en if en else x.zh, x.value) for x in s.rows],
+                    s.note_en if en else s.note_zh,
+                )
+                for s in pdf.sections(f)
+            ],
+            "curve": [_bar(i, d, a, b, top) for i, (d, a, b) in enumerate(days)],
+            "width": 10 * len(days),
+            "clusters": pdf.clusters(f),
+            "as_of": dt.datetime.fromisoformat(f["as_of"]),
+        },
+    )
+
+
+@page(Cap.VIEW_CASES)
+def report_pdf(request: AuthedRequest, report_id: int) -> HttpResponse:
+    """The report's PDF as kept when it was made; drawn again from its stored figures when the file is gone."""
+    r = found(lambda: selectors.get_report_for(request.user, report_id))
+    try:
+        with jobs.open_file(r.file) as kept:
+            content = kept.read()
+    except (FileNotFoundError, KeyError):
+        try:
+            made_by = r.generated_by.get_username() if r.generated_by else "system"
+            content = pdf.daily_report_pdf(r.figures, made_by=made_by)
+        except pdf.PdfUnavailable as exc:
+            messages.error(request, _("The PDF cannot be made: %(why)s") % {"why": exc})
+            return redirect("command:report", report_id=r.pk)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="daily-report-{r.jurisdiction.code}-{r.day}.pdf"'
+    return response
