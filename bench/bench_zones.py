@@ -173,6 +173,8 @@ def main() -> int:
         say(f"built {args.zones:,} zones over {made['buildings']:,} buildings, {made['rounds']} rounds "
             f"in {time.perf_counter() - t:.1f} s")  # fmt: skip
         today = made["today"]
+        start_load = os.getloadavg()
+        say(f"load average before measuring: {start_load[0]:.1f} / {start_load[1]:.1f} / {start_load[2]:.1f}")
         runs = []
         for _ in range(3):
             (ev, proposed), s = rolled_back(
@@ -205,6 +207,25 @@ def main() -> int:
         t = time.perf_counter()
         findings = engine.evaluate(facts, rules, today)
         engine_only = time.perf_counter() - t
+
+        def write(rows: list[dict[str, Any]]) -> float:
+            t = time.perf_counter()
+            actions.insert_proposals(None, rows, source="job")
+            return time.perf_counter() - t
+
+        def write_instances(rows: list[dict[str, Any]]) -> float:
+            """The write as it was: model instances, ``bulk_create``, then ``record_bulk_create``."""
+            from cordon.apps.audit import actions as audit
+
+            t = time.perf_counter()
+            made = ZoneTransition.objects.bulk_create(ZoneTransition(**r) for r in rows)
+            audit.record_bulk_create(None, made, source="job")
+            return time.perf_counter() - t
+
+        ruleset = selectors.rules_in_force()
+        new_rows = actions.proposal_rows(facts, findings, ruleset, today)
+        written = min(rolled_back(lambda: write([dict(r) for r in new_rows]))[0] for _ in range(3))
+        as_instances = min(rolled_back(lambda: write_instances(new_rows))[0] for _ in range(3))
         limit = args.orm_zones or None
         orm, orm_s = rolled_back(lambda: zone_by_zone(today, limit))
         n_orm = limit or args.zones
@@ -228,6 +249,12 @@ def main() -> int:
               f"{read / max(1, len(facts)) * 1e6:.1f} µs |")  # fmt: skip
         print(f"| engine only (`engine.zones.evaluate`) | {len(facts):,} | {engine_only * 1000:.0f} ms | "
               f"{engine_only / max(1, len(facts)) * 1e6:.1f} µs |")  # fmt: skip
+        print(f"| writing the {len(new_rows):,} proposals and their audit rows (`insert_proposals`: ids from the "
+              f"sequence, `COPY`) | {len(new_rows):,} | {written * 1000:.0f} ms | "
+              f"{written / max(1, len(new_rows)) * 1e6:.1f} µs |")  # fmt: skip
+        print(f"| the same written as model instances (`bulk_create` + `record_bulk_create`, before) | "
+              f"{len(new_rows):,} | {as_instances * 1000:.0f} ms | "
+              f"{as_instances / max(1, len(new_rows)) * 1e6:.1f} µs |")  # fmt: skip
         label = "" if limit is None else f" (measured on {n_orm:,}, times {args.zones // n_orm})"
         print(f"| zone by zone through the ORM{label} | {args.zones:,} | {orm_full:.1f} s | "
               f"{per_zone_orm * 1e6:.0f} µs |")  # fmt: skip

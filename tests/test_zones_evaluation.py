@@ -36,9 +36,15 @@ def _random_zones(city: Any, rng: random.Random, today: dt.date, n: int) -> list
     )  # fmt: skip
     zones = []
     for i in range(n):
-        state = rng.choice([engine.IN_FORCE, engine.IN_FORCE, engine.IN_FORCE, engine.GUARDED, engine.PROPOSED])
+        state = rng.choice(
+            [engine.IN_FORCE, engine.IN_FORCE, engine.IN_FORCE, engine.GUARDED, engine.PROPOSED]
+        )
         in_force = today - dt.timedelta(days=rng.randint(0, 20))
-        case = in_force + dt.timedelta(days=rng.randint(0, (today - in_force).days)) if rng.random() < 0.3 else None
+        case = (
+            in_force + dt.timedelta(days=rng.randint(0, (today - in_force).days))
+            if rng.random() < 0.3
+            else None
+        )
         guarded = today - dt.timedelta(days=rng.randint(0, 10)) if state == engine.GUARDED else None
         zone = Zone.objects.create(
             code=f"ZR{i:03d}", name=f"随机区{i}", kind=rng.choice(engine.KINDS), state=state, owner=city.fengtai,
@@ -58,7 +64,9 @@ def _random_zones(city: Any, rng: random.Random, today: dt.date, n: int) -> list
                 ends_at=start + dt.timedelta(hours=10), buildings=rng.sample(buildings, 3),
             ),
         )  # fmt: skip
-        site = screening.add_site(actor=None, round=r, data=screening.SiteData(f"S{k}", "采样点", city.zgz_grid))
+        site = screening.add_site(
+            actor=None, round=r, data=screening.SiteData(f"S{k}", "采样点", city.zgz_grid)
+        )
         screening.issue_tubes(actor=None, site=site, barcodes=f"RT{k:05d}")
         result = rng.choices(["negative", "positive", ""], weights=[7, 1, 2])[0]
         Tube.objects.filter(round=r).update(bound=1, result=result)  # a lab's result, the tests' shortcut
@@ -110,7 +118,9 @@ def test_the_bulk_evaluation_proposes_what_the_rules_say_zone_by_zone(city: Any,
     # Each one audited as its own creation, exactly as audit.create records a record.
     rows = {
         int(e.object_pk): e
-        for e in AuditEntry.objects.filter(model="zones.zonetransition", object_pk__in=[str(t.pk) for t in made])
+        for e in AuditEntry.objects.filter(
+            model="zones.zonetransition", object_pk__in=[str(t.pk) for t in made]
+        )
     }
     assert len(rows) == len(made)
     for t in made:

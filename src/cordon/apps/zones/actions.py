@@ -377,8 +377,20 @@ def evaluate_zones(
     ruleset = _rules()
     facts = selectors.zone_facts(today=today, rules=ruleset.rules)
     findings = engine.evaluate(facts, ruleset.rules, today)
-    wanted = [f for f in findings if not f.hold]
-    # Not again while one is open, nor again the same day once decided (a rejection holds until tomorrow).
+    rows = proposal_rows(facts, findings, ruleset, today)
+    made = insert_proposals(actor, rows, source=source)
+    held = sum(1 for f in findings if f.hold)
+    return Evaluation(zones=len(facts), proposed=made, held=held)
+
+
+def proposal_rows(
+    facts: Sequence[engine.ZoneFacts],
+    findings: Sequence[engine.Finding],
+    ruleset: ZoneRuleSet,
+    today: dt.date,
+) -> list[dict[str, Any]]:
+    """The new proposals of the findings as plain values: not again while one is open, nor again the same day
+    once decided (a rejection holds until tomorrow)."""
     open_ = set(
         ZoneTransition.objects.filter(Q(status=TransitionStatus.PROPOSED) | Q(proposed_on=today)).values_list(
             "zone_id", "action"
@@ -386,7 +398,7 @@ def evaluate_zones(
     )
     states = {f.id: (f.state, f.kind) for f in facts}
     now = timezone.now()
-    rows = [
+    return [
         {
             "zone_id": f.zone_id,
             "action": f.action,
@@ -400,11 +412,9 @@ def evaluate_zones(
             "proposed_at": now,
             "proposed_on": today,
         }
-        for f in wanted
-        if (f.zone_id, f.action) not in open_
+        for f in findings
+        if not f.hold and (f.zone_id, f.action) not in open_
     ]
-    made = _insert_proposals(actor, rows, source=source)
-    return Evaluation(zones=len(facts), proposed=made, held=len(findings) - len(wanted))
 
 
 _PROPOSAL_COLUMNS = (
@@ -413,7 +423,7 @@ _PROPOSAL_COLUMNS = (
 )  # fmt: skip
 
 
-def _insert_proposals(actor: Actor | None, rows: list[dict[str, Any]], *, source: str) -> int:
+def insert_proposals(actor: Actor | None, rows: list[dict[str, Any]], *, source: str) -> int:
     """The day's new proposals written in bulk, each audited as its own created record (the same audit row
     ``audit.create`` would write: the record's non-empty values), the audit rows inserted in bulk as the next
     links of the trail's chain. On PostgreSQL the ids are drawn from the table's sequence in one query and the

@@ -44,7 +44,7 @@ from .control import set_up_control
 from .logins import ensure_logins
 from .outbreak import DayPlayed, play_next_day, run_outbreak
 from .screening import screen_fengtai
-from .zones import zone_first_areas
+from .zones import screen_zones_due, zone_first_areas
 
 if TYPE_CHECKING:
     from cordon.engine.sim.city import City
@@ -66,6 +66,7 @@ __all__ = [
     "play_next_day",
     "run_outbreak",
     "screen_fengtai",
+    "screen_zones_due",
     "set_up_control",
     "zone_first_areas",
 ]
@@ -125,5 +126,5 @@ def build(
     )  # fmt: skip
     set_up_control(actor=actor, summary=summary, progress=progress, source=source)
     screen_fengtai(actor=actor, summary=summary, progress=progress, source=source)
-    zone_first_areas(actor=actor, progress=progress, source=source)
+    zone_first_areas(actor=actor, progress=progress, today=today, source=source)
     return summary

@@ -38,6 +38,7 @@ from cordon.core.scoping import require_may_change
 from .. import selectors
 from ..scenario import OUTBREAK_DAYS, RESPONSE, SEED, SOURCE, Summary, city_of
 from .city import Register
+from .zones import screen_zones_due
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -59,15 +60,21 @@ class DayPlayed:
     date: dt.date
     scans: int
     cases: int
+    proposed: int = 0  # zone steps the rules proposed that day
 
     def describe(self) -> str:
-        return _(
+        text = _(
             "Played %(date)s: %(scans)d venue scans ingested, %(cases)d new cases reported and traced."
         ) % {
             "date": self.date.isoformat(),
             "scans": self.scans,
             "cases": self.cases,
         }
+        if self.proposed:
+            text += " " + _("The zone rules proposed %(n)d steps to decide (Zones to decide).") % {
+                "n": self.proposed
+            }
+        return text
 
 
 @action
@@ -147,9 +154,10 @@ def play_next_day(
     if progress:
         print(f"tracing {len(made)} cases ...", file=sys.stderr, flush=True)
     tracing.trace_cases(actor=actor, cases=made, source=source)
-    zones.evaluate_zones(actor=actor, today=run.next_date, source=source)  # the rules' proposals for the day
+    screen_zones_due(actor=actor, day=run.next_date, source=source)  # the rounds the rules ask for that day
+    evaluation = zones.evaluate_zones(actor=actor, today=run.next_date, source=source)  # the day's proposals
     _save_run(folder, run.start, run.days + 1, run.population)
-    return DayPlayed(run.next_date, scans, len(made))
+    return DayPlayed(run.next_date, scans, len(made), evaluation.proposed)
 
 
 def _save_run(folder: Path, start: dt.date, days: int, population: int) -> None:
