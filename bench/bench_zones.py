@@ -189,7 +189,7 @@ def main() -> int:
             )
             runs.append(s)
         set_based = min(runs)
-        set_based_cpu = min(CPU)
+        set_based_cpu = min(CPU[:3])  # the three set-based runs above
 
         def twice() -> float:
             actions.evaluate_zones(today=today)

@@ -205,3 +205,7 @@ def national_ids_living_in(building_ids: Sequence[int]) -> list[str]:
 
 def lab(code: str) -> Lab | None:
     return Lab.objects.filter(code=code).first()
+
+
+def building(code: str) -> Building | None:
+    return Building.objects.select_related("jurisdiction").filter(code=code).first()

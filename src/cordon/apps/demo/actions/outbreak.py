@@ -160,6 +160,35 @@ def play_next_day(
     return DayPlayed(run.next_date, scans, len(made), evaluation.proposed)
 
 
+def quiet_building(city: City, start: dt.date, days: int, since: int, prefer: str = "") -> str | None:
+    """The code of a building the outbreak leaves alone from day ``since``: none of its residents is a case
+    reported on the simulator's days ``since`` to ``days - 1`` from ``start``. Of those, the one with the most
+    residents in the community ``prefer`` when it has one, else in the city; None when every building is hit.
+    The simulator is seeded, so the demo knows its own week ahead: a zone it controls there from day
+    ``since - 1`` can be lifted once that week is played."""
+    import numpy as np
+
+    from cordon.engine.sim import Simulation, built_in, load_profile
+
+    sim = Simulation(city, load_profile(), built_in(RESPONSE), seed=SEED, start_date=start)
+    sim.run(days)
+    cases = sim.case_list()
+    home = city.hh_building[city.household]  # each person's building
+    hit = {
+        int(home[int(p)])
+        for p, day in zip(cases.person, cases.reported, strict=True)
+        if since <= int(day) < days
+    }
+    residents = np.bincount(home, minlength=len(city.bld_grid))
+    quiet = [b for b in np.flatnonzero(residents).tolist() if b not in hit]
+    if not quiet:
+        return None
+    community = {b: city.jur_code[int(city.jur_parent[city.bld_grid[b]])] for b in quiet}
+    preferred = [b for b in quiet if community[b] == prefer] or quiet
+    best = max(preferred, key=lambda b: (int(residents[b]), -b))
+    return f"B{city.config.code}{best:06d}"
+
+
 def _save_run(folder: Path, start: dt.date, days: int, population: int) -> None:
     (folder / "run.json").write_text(
         json.dumps({"start": start.isoformat(), "days": days, "population": population, "seed": SEED}),

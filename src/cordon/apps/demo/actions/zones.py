@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import Any
 
 from django.utils import timezone
 
@@ -28,35 +29,51 @@ AREAS = (
     ("110106010012", rules.CONTROLLED, "二七车辆厂社区管控区"),
     ("110114011005", rules.CONTROLLED, "龙祥社区东区管控区"),
     ("110114011006", rules.PREVENTION, "龙华园社区防范区"),
-    # Around the Chaoyang economy hotel a case stayed in (a risk venue): its residents stay clear of the
-    # outbreak, so a week of played days brings its day-7 round and the lift proposed.
-    ("110105030201", rules.CONTROLLED, "潼城公寓管控区"),
 )
+# A building controlled as a precaution, one the outbreak leaves alone for the week after the load (in the
+# community of the Chaoyang economy hotel a case stayed in, when it has one): a week of played days brings its
+# day-7 round and its lift proposed.
+PRECAUTION = "110105030201"
 LAB = "LAB-110000"  # the city lab of the demo (made by the Fengtai round)
 
 
 @action
 def zone_first_areas(
-    *, actor: Actor | None, progress: bool = False, today: dt.date | None = None, source: str = SOURCE
+    *,
+    actor: Actor | None,
+    progress: bool = False,
+    today: dt.date | None = None,
+    quiet: str | None = None,
+    source: str = SOURCE,
 ) -> int:
     """Each area of ``AREAS`` a zone of its district, put in force on ``today`` (the last day of the outbreak
-    played by the load; today by default), with the cases living there as its cause. Returns how many zones
-    were made."""
+    played by the load; today by default), with the cases living there as its cause; and the building coded
+    ``quiet`` (one the outbreak leaves alone, ``outbreak.quiet_building``) a controlled zone as a precaution.
+    Returns how many zones were made."""
     if progress:
         print("zoning the first areas ...", file=sys.stderr, flush=True)
     today = today or timezone.localdate()
     made = 0
+    plans: list[tuple[str, str, Any, list[Any], list[Any], str]] = []
     for code, kind, name in AREAS:
         node = selectors.area_with_buildings(code)
-        if node is None:  # a city generated without this place
-            continue
-        cases = selectors.cases_living_in(node)
+        if node is not None:  # else a city generated without this place
+            cases = selectors.cases_living_in(node)
+            plans.append((name, kind, node, [node], [], "首批病例所在社区" if cases else "病例所在社区周边"))
+    building = selectors.building(quiet) if quiet else None
+    if building is not None:
+        name = f"{building.address}管控区"[:200]
+        plans.append(
+            (name, rules.CONTROLLED, building.jurisdiction, [], [building], "病例到访场所周边，预防性管控")
+        )
+    for name, kind, node, areas, buildings, why in plans:
+        cases = selectors.cases_living_in(node) if areas else []
         zone = zones.create_zone(
             actor=actor,
             data=zones.ZoneData(
-                name=name, kind=kind, owner=geo.district_of(node), areas=[node], cases=cases, starts_on=today,
-                reason=Reason.CASES if cases else Reason.RISK_VENUE,
-                reason_note="首批病例所在社区" if cases else "病例到访场所周边", note="演练：指挥部决定",
+                name=name, kind=kind, owner=geo.district_of(node), areas=areas, buildings=buildings, cases=cases,
+                starts_on=today, reason=Reason.CASES if cases else Reason.RISK_VENUE, reason_note=why,
+                note="演练：指挥部决定",
             ),
             source=source,
         )  # fmt: skip
