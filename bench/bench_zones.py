@@ -215,7 +215,7 @@ def main() -> int:
 
         def write(rows: list[dict[str, Any]]) -> float:
             t = time.perf_counter()
-            actions.insert_proposals(None, rows, source="job")
+            actions._insert_proposals(None, rows, source="job")
             return time.perf_counter() - t
 
         def write_instances(rows: list[dict[str, Any]]) -> float:
@@ -254,7 +254,7 @@ def main() -> int:
               f"{read / max(1, len(facts)) * 1e6:.1f} µs |")  # fmt: skip
         print(f"| engine only (`engine.zones.evaluate`) | {len(facts):,} | {engine_only * 1000:.0f} ms | "
               f"{engine_only / max(1, len(facts)) * 1e6:.1f} µs |")  # fmt: skip
-        print(f"| writing the {len(new_rows):,} proposals and their audit rows (`insert_proposals`: ids from the "
+        print(f"| writing the {len(new_rows):,} proposals and their audit rows (`_insert_proposals`: ids from the "
               f"sequence, `COPY`) | {len(new_rows):,} | {written * 1000:.0f} ms | "
               f"{written / max(1, len(new_rows)) * 1e6:.1f} µs |")  # fmt: skip
         print(f"| the same written as model instances (`bulk_create` + `record_bulk_create`, before) | "

@@ -378,7 +378,7 @@ def evaluate_zones(
     facts = selectors.zone_facts(today=today, rules=ruleset.rules)
     findings = engine.evaluate(facts, ruleset.rules, today)
     rows = proposal_rows(facts, findings, ruleset, today)
-    made = insert_proposals(actor, rows, source=source)
+    made = _insert_proposals(actor, rows, source=source)
     held = sum(1 for f in findings if f.hold)
     return Evaluation(zones=len(facts), proposed=made, held=held)
 
@@ -423,7 +423,7 @@ _PROPOSAL_COLUMNS = (
 )  # fmt: skip
 
 
-def insert_proposals(actor: Actor | None, rows: list[dict[str, Any]], *, source: str) -> int:
+def _insert_proposals(actor: Actor | None, rows: list[dict[str, Any]], *, source: str) -> int:
     """The day's new proposals written in bulk, each audited as its own created record (the same audit row
     ``audit.create`` would write: the record's non-empty values), the audit rows inserted in bulk as the next
     links of the trail's chain. On PostgreSQL the ids are drawn from the table's sequence in one query and the
