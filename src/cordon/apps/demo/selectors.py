@@ -18,7 +18,7 @@ from cordon.apps.accounts.models import User
 from cordon.apps.audit.models import AuditEntry
 from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction, Level
 from cordon.apps.people.models import Person
-from cordon.apps.screening.models import Lab
+from cordon.apps.screening.models import Lab, Tube, TubeStatus
 from cordon.apps.tracing.models import Case, Contact, ContactType, Decision
 from cordon.apps.zones.models import State, Zone
 from cordon.core.roles import Role
@@ -209,3 +209,12 @@ def lab(code: str) -> Lab | None:
 
 def building(code: str) -> Building | None:
     return Building.objects.select_related("jurisdiction").filter(code=code).first()
+
+
+def tubes_waiting_for_results() -> list[str]:
+    """Barcodes of the demo's tubes received by a lab and still without a result."""
+    return list(
+        Tube.objects.filter(round__owner__path__startswith=PREFIX, status=TubeStatus.RECEIVED, result="")
+        .order_by("barcode")
+        .values_list("barcode", flat=True)
+    )

@@ -160,10 +160,14 @@ def play_next_day(
     return DayPlayed(run.next_date, scans, len(made), evaluation.proposed)
 
 
-def quiet_building(city: City, start: dt.date, days: int, since: int, prefer: str = "") -> str | None:
+def quiet_building(
+    city: City, start: dt.date, days: int, since: int, prefer: str = "", avoid: str = ""
+) -> str | None:
     """The code of a building the outbreak leaves alone from day ``since``: none of its residents is a case
     reported on the simulator's days ``since`` to ``days - 1`` from ``start``. Of those, the one with the most
-    residents in the community ``prefer`` when it has one, else in the city; None when every building is hit.
+    residents in the community ``prefer`` when it has one, else in the city outside the area ``avoid`` (a code
+    prefix: the district whose open round still waits for results would hold the lift); None when every
+    building is hit.
     The simulator is seeded, so the demo knows its own week ahead: a zone it controls there from day
     ``since - 1`` can be lifted once that week is played."""
     import numpy as np
@@ -184,7 +188,11 @@ def quiet_building(city: City, start: dt.date, days: int, since: int, prefer: st
     if not quiet:
         return None
     community = {b: city.jur_code[int(city.jur_parent[city.bld_grid[b]])] for b in quiet}
-    preferred = [b for b in quiet if community[b] == prefer] or quiet
+    preferred = [b for b in quiet if community[b] == prefer] or [
+        b for b in quiet if not (avoid and community[b].startswith(avoid))
+    ]
+    if not preferred:
+        return None
     best = max(preferred, key=lambda b: (int(residents[b]), -b))
     return f"B{city.config.code}{best:06d}"
 

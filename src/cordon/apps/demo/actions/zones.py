@@ -96,11 +96,16 @@ def screen_zones_due(*, actor: Actor | None, day: dt.date, source: str = SOURCE)
     """The area screening rounds the rules in force ask for on ``day`` (a played day): every zone in force on
     the day of its clean streak its kind's rule names (day 7 for a sealed or controlled zone under the 9th
     edition) is screened that day, its residents sampled ten to a tube at one site and the tubes resulted by
-    the city lab; a zone already screened that day is left as it is. The simulator finds no infection there (a
-    case would have reset the zone's clock), so the results are negative. Returns the codes of the rounds
-    made."""
+    the city lab; a zone that had its own round that day already is left as it is. The simulator finds no
+    infection there (a case would have reset the zone's clock), so the results are negative. First the lab
+    reports the results still pending from earlier days (negative). Returns the codes of the rounds made."""
     rule_set = zone_reads.rules_in_force().rules
     lab = selectors.lab(LAB)
+    waiting = selectors.tubes_waiting_for_results()
+    if lab is not None and waiting:
+        screening.record_results(
+            actor=actor, rows=[screening.ResultIn(b, "negative") for b in waiting], lab=lab, source=source
+        )
     made: list[str] = []
     for zone in selectors.zones_in_force():
         rule = rule_set.kinds.get(zone.kind)
@@ -108,7 +113,8 @@ def screen_zones_due(*, actor: Actor | None, day: dt.date, source: str = SOURCE)
         if rule is None or rule.round_day is None or (day - clock).days != rule.round_day:
             continue
         facts = zone_reads.zone_facts([zone.pk], today=day)
-        if any(r.day == day for f in facts for r in f.rounds):  # screened that day already (or played again)
+        own = f"{zone.code}-R"
+        if any(r.day == day and r.code.startswith(own) for f in facts for r in f.rounds):  # already that day
             continue
         buildings = list(zone_reads.zone_buildings(zone, limit=100_000))
         if not buildings:
