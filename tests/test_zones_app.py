@@ -200,6 +200,35 @@ def test_a_city_zone_across_two_districts_is_seen_by_both_and_changed_only_by_th
     assert r.status_code == 201 and r.json()["status"] == "confirmed"
 
 
+def test_confirm_and_reject_are_shown_only_to_who_may_decide(city: Any, make_user: Any) -> None:
+    """A district sees a city zone crossing it and its proposal, without buttons it would be refused (it is
+    told who decides); the city gets the buttons, on the list and on the zone page."""
+    zone = _zone(city, owner=city.city, buildings=[city.ft_building, city.cp_building])
+    t = selectors.open_proposal(zone, engine.PUT_IN_FORCE)
+    assert t is not None
+    ft = _client(make_user, Role.DISTRICT_COMMANDER, city.fengtai)
+    for url in ("/zones/proposals/", f"/zones/{zone.code}/"):
+        page = ft.get(url).content.decode()
+        assert (
+            zone.code in page
+            and f"/zones/transitions/{t.pk}/decide/" not in page
+            and 'value="confirm"' not in page
+        )
+    assert f'data-testid="decided-by-{t.pk}"' in ft.get("/zones/proposals/").content.decode()
+    assert ft.post(f"/zones/transitions/{t.pk}/decide/", {"decision": "confirm"}).status_code == 403
+    cc = _client(make_user, Role.CITY_COMMANDER, city.city)
+    for url in ("/zones/proposals/", f"/zones/{zone.code}/"):
+        assert 'value="confirm"' in cc.get(url).content.decode()
+    assert f'data-testid="confirm-{t.pk}"' in cc.get("/zones/proposals/").content.decode()
+    # Its own zone's proposal, the district decides.
+    own = _zone(city, name="丰台区自有")
+    mine = selectors.open_proposal(own, engine.PUT_IN_FORCE)
+    assert (
+        mine is not None
+        and f'data-testid="confirm-{mine.pk}"' in ft.get("/zones/proposals/").content.decode()
+    )
+
+
 def test_a_district_zone_is_not_seen_from_the_other_district(city: Any, make_user: Any) -> None:
     zone = _zone(city)
     cp = _client(make_user, Role.DISTRICT_COMMANDER, city.changping)

@@ -35,6 +35,7 @@ COVERS = {
     f"{DEMO}.set_up_control",
     f"{DEMO}.screen_fengtai",
     f"{DEMO}.zone_first_areas",
+    f"{DEMO}.screen_zones_due",
     f"{DEMO}.play_next_day",
 }
 
@@ -166,3 +167,23 @@ def test_playing_the_next_day_from_the_page_and_from_the_command_line(
 def test_the_next_day_needs_a_loaded_demo(capsys: Any) -> None:
     assert cli.main(["demo", "--next-day"]) == 2
     assert "cordon demo" in capsys.readouterr().err
+
+
+def test_a_played_day_screens_the_zones_due_a_round(city: Any) -> None:
+    """The day-7 round of a zone in force (tests/test_demo_zones.py says more), on the small test city."""
+    from cordon.apps.screening import actions as screening
+    from cordon.apps.zones import actions as zones
+    from cordon.apps.zones import selectors as zone_reads
+
+    ran = Ran("screen_zones_due")
+    today = timezone.localdate()
+    screening.create_lab(actor=None, code="LAB-110000", name="市检测基地", jurisdiction=city.city)
+    zone = zones.create_zone(
+        actor=None,
+        data=zones.ZoneData(name="演练区", kind="sealed", owner=city.fengtai, buildings=[city.ft_building]),
+    )
+    t = zone_reads.open_proposal(zone, "put_in_force")
+    assert t is not None
+    zones.decide(actor=None, transition=t, confirm=True, note="演练", today=today - dt.timedelta(days=7))
+    assert actions.screen_zones_due(actor=None, day=today) == [f"{zone.code}-R1"]
+    ran.check()

@@ -27,6 +27,18 @@ def uses_copy() -> bool:
     return connection.vendor == "postgresql"
 
 
+def next_ids(model: type[models.Model], n: int) -> list[int]:
+    """``n`` new primary keys for ``model``'s rows, drawn from its table's sequence in one query (PostgreSQL):
+    for rows the bulk writer inserts with their ids, so the caller can audit them without reading them back."""
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, n]
+        )
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
 def insert_rows(
     model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], *, batch: int = 5000
 ) -> int:

@@ -18,7 +18,9 @@ from cordon.apps.accounts.models import User
 from cordon.apps.audit.models import AuditEntry
 from cordon.apps.geo.models import Building, IndustrySector, Jurisdiction, Level
 from cordon.apps.people.models import Person
+from cordon.apps.screening.models import Lab, Tube, TubeStatus
 from cordon.apps.tracing.models import Case, Contact, ContactType, Decision
+from cordon.apps.zones.models import State, Zone
 from cordon.core.roles import Role
 
 from .scenario import CITY_CODE, LOGINS, OFFICER, PASSWORD, SOURCE, Login, Run
@@ -182,3 +184,37 @@ def area_with_buildings(code: str) -> Jurisdiction | None:
     if node is None or not Building.objects.filter(jurisdiction__path__startswith=node.path).exists():
         return None
     return node
+
+
+def zones_in_force() -> list[Zone]:
+    """The demo city's zones in force (the played day screens those its rules ask a round of)."""
+    return list(Zone.objects.filter(state=State.IN_FORCE, owner__path__startswith=PREFIX).order_by("pk"))
+
+
+def national_ids_living_in(building_ids: Sequence[int]) -> list[str]:
+    """The national IDs of the persons living in the buildings, by id."""
+    rows = (
+        Person.objects.filter(home_building_id__in=list(building_ids))
+        .exclude(national_id__isnull=True)
+        .exclude(national_id="")
+        .order_by("pk")
+        .values_list("national_id", flat=True)
+    )
+    return [nid for nid in rows if nid]
+
+
+def lab(code: str) -> Lab | None:
+    return Lab.objects.filter(code=code).first()
+
+
+def building(code: str) -> Building | None:
+    return Building.objects.select_related("jurisdiction").filter(code=code).first()
+
+
+def tubes_waiting_for_results() -> list[str]:
+    """Barcodes of the demo's tubes received by a lab and still without a result."""
+    return list(
+        Tube.objects.filter(round__owner__path__startswith=PREFIX, status=TubeStatus.RECEIVED, result="")
+        .order_by("barcode")
+        .values_list("barcode", flat=True)
+    )

@@ -292,10 +292,13 @@ def _prefixes(path: str) -> list[str]:
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
-def rounds_covering(zone_ids: Sequence[int] | None, since: dt.date) -> dict[int, list[engine.RoundFact]]:
-    """Area screening rounds since ``since`` covering each zone in force or guarded (or each of ``zone_ids``):
-    a round's buildings hold one of the zone's buildings, or one of its areas holds one. Set-based: a query for
-    the rounds, one for their outcomes, one per kind of target, one for the zones' distinct grids."""
+def rounds_covering(
+    zone_ids: Sequence[int] | QuerySet[Any] | None, since: dt.date
+) -> dict[int, list[engine.RoundFact]]:
+    """Area screening rounds since ``since`` covering each zone in force or guarded (or each of ``zone_ids``, a
+    list or a query of zone ids): a round's buildings hold one of the zone's buildings, or one of its areas
+    holds one. Set-based: a query for the rounds, one for their outcomes, one per kind of target, one for the
+    zones' distinct grids."""
     rounds = {
         r["pk"]: r
         for r in ScreeningRound.objects.filter(key_industry=False, starts_at__date__gte=since).values(
@@ -316,7 +319,7 @@ def rounds_covering(zone_ids: Sequence[int] | None, since: dt.date) -> dict[int,
     if zone_ids is None:
         members = members.filter(zone__state__in=(State.IN_FORCE, State.GUARDED))
     else:
-        members = members.filter(zone_id__in=zone_ids)
+        members = members.filter(zone_id__in=zone_ids if isinstance(zone_ids, QuerySet) else list(zone_ids))
     out: dict[int, set[int]] = defaultdict(set)
     by_building: dict[int, list[int]] = defaultdict(list)
     for rid, bid in ScreeningRound.buildings.through.objects.filter(
@@ -340,7 +343,9 @@ def rounds_covering(zone_ids: Sequence[int] | None, since: dt.date) -> dict[int,
             j: [rid for p in _prefixes(path) for rid in by_path.get(p, ())] for j, path in paths.items()
         }
         for zid, jid in pairs:
-            out[zid].update(covering.get(jid, ()))
+            found = covering.get(jid)
+            if found:
+                out[zid].update(found)
     return {zid: [facts[r] for r in sorted(rids)] for zid, rids in out.items()}
 
 
@@ -356,26 +361,51 @@ def _needs_rounds(r: Mapping[str, Any], rules: engine.RuleSet, today: dt.date) -
     return clock is not None and (today - clock).days >= rule.clean_days
 
 
+def _judged_on_rounds(rules: engine.RuleSet, today: dt.date) -> Q:
+    """``_needs_rounds`` as a condition on zones, for the database: in force, its kind asking for a round, past
+    its clean days counted from going in force and from its last case, not arguing for escalation."""
+    q = Q(pk__in=[])
+    for kind, rule in rules.kinds.items():
+        if rule.round_day is None:
+            continue
+        cutoff = today - dt.timedelta(days=rule.clean_days)
+        judged = (
+            Q(state=State.IN_FORCE, kind=kind)
+            & (Q(in_force_on__isnull=True) | Q(in_force_on__lte=cutoff))
+            & (Q(last_case_on__isnull=True) | Q(last_case_on__lte=cutoff))
+            & ~Q(in_force_on__isnull=True, last_case_on__isnull=True)
+        )
+        if kind in rules.escalate_on_case:
+            judged &= Q(case_flag=False)
+        q |= judged
+    return q
+
+
+_FACT_FIELDS = ("pk", "kind", "state", "in_force_on", "last_case_on", "guarded_on", "case_flag")
+
+
 def zone_facts(
     zone_ids: Sequence[int] | None = None, *, today: dt.date, rules: engine.RuleSet | None = None
 ) -> list[engine.ZoneFacts]:
     """The facts of every zone in force or guarded (or of ``zone_ids``), read with a few set-based queries.
-    With ``rules``, rounds are read only for the zones the rules will judge on them today."""
+    With ``rules``, rounds are read only for the zones the rules will judge on them today (chosen in the
+    database, so the zones' ids do not travel back as a list)."""
     qs = Zone.objects.filter(state__in=(State.IN_FORCE, State.GUARDED))
     if zone_ids is not None:
         qs = Zone.objects.filter(pk__in=zone_ids)
-    rows = list(qs.values("pk", "kind", "state", "in_force_on", "last_case_on", "guarded_on", "case_flag"))
+    rows = [dict(zip(_FACT_FIELDS, r, strict=True)) for r in qs.values_list(*_FACT_FIELDS)]
     if not rows:
         return []
-    wanted: Sequence[int] | None = zone_ids
+    wanted: Sequence[int] | QuerySet[Any] | None = zone_ids
+    keep: set[int] | None = None if zone_ids is None else set(zone_ids)
     if rules is not None:
-        wanted = [r["pk"] for r in rows if _needs_rounds(r, rules, today)]
-    keep = None if wanted is None else set(wanted)
+        keep = {r["pk"] for r in rows if _needs_rounds(r, rules, today)}
+        wanted = qs.filter(_judged_on_rounds(rules, today)).values("pk") if keep else []
     clocks = [
         d for r in rows if keep is None or r["pk"] in keep for d in (r["in_force_on"], r["last_case_on"]) if d
     ]
     since = min(clocks) if clocks else today
-    covering = rounds_covering(wanted, since) if wanted is None or wanted else {}
+    covering = rounds_covering(wanted, since) if wanted is None or keep else {}
     return [
         engine.ZoneFacts(
             id=r["pk"],

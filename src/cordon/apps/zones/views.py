@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -77,6 +78,11 @@ def zone_detail(request: AuthedRequest, code: str) -> HttpResponse:
             "steps": steps,
             "kinds": Kind.choices,
             "may_change": Scope.of(user).can(Cap.MANAGE_ZONES) and may_change(user, zone.owner),
+            "guard_left": (
+                max(0, (zone.guarded_until - timezone.localdate()).days)
+                if zone.state == State.GUARDED and zone.guarded_until
+                else None
+            ),
         },
     )
 
@@ -201,12 +207,18 @@ def decide(request: AuthedRequest, pk: int) -> HttpResponse:
 @page(Cap.VIEW_CONTROL)
 def proposals(request: AuthedRequest) -> HttpResponse:
     rows = list(selectors.proposals_for(request.user)[:500])
+    manages = Scope.of(request.user).can(Cap.MANAGE_ZONES)
+    # Confirm and Reject only where the user may decide: a zone of their level or below (a district sees a
+    # city zone crossing it, but the city decides it).
     return render(
         request,
         "zones/proposals.html",
         {
-            "rows": [(t, [reason_text(r) for r in t.reasons]) for t in rows],
-            "can_manage": Scope.of(request.user).can(Cap.MANAGE_ZONES),
+            "rows": [
+                (t, [reason_text(r) for r in t.reasons], manages and may_change(request.user, t.zone.owner))
+                for t in rows
+            ],
+            "can_manage": manages,
             "rules": selectors.current_rules(),
         },
     )

@@ -37,14 +37,14 @@ from cordon.core.actions import action
 from cordon.core.actors import Actor
 
 from .. import selectors
-from ..scenario import LOGINS, PASSWORD, SCREENED, SEED, SOURCE, Login, Summary, demo_city
+from ..scenario import LOGINS, OUTBREAK_DAYS, PASSWORD, SCREENED, SEED, SOURCE, Login, Summary, demo_city
 from ..scenario import logins as logins_of
 from .city import build_city
 from .control import set_up_control
 from .logins import ensure_logins
-from .outbreak import DayPlayed, play_next_day, run_outbreak
+from .outbreak import DayPlayed, play_next_day, quiet_building, run_outbreak
 from .screening import screen_fengtai
-from .zones import zone_first_areas
+from .zones import PRECAUTION, screen_zones_due, zone_first_areas
 
 if TYPE_CHECKING:
     from cordon.engine.sim.city import City
@@ -66,6 +66,7 @@ __all__ = [
     "play_next_day",
     "run_outbreak",
     "screen_fengtai",
+    "screen_zones_due",
     "set_up_control",
     "zone_first_areas",
 ]
@@ -126,5 +127,8 @@ def build(
     )  # fmt: skip
     set_up_control(actor=actor, summary=summary, progress=progress, source=source)
     screen_fengtai(actor=actor, summary=summary, progress=progress, source=source)
-    zone_first_areas(actor=actor, progress=progress, source=source)
+    # A week ahead of the load's last day: the building a precautionary zone can be lifted in once it is played.
+    start = today - dt.timedelta(days=OUTBREAK_DAYS - 1)
+    quiet = quiet_building(city, start, OUTBREAK_DAYS + 7, OUTBREAK_DAYS, prefer=PRECAUTION)
+    zone_first_areas(actor=actor, progress=progress, today=today, quiet=quiet, source=source)
     return summary

@@ -38,6 +38,7 @@ from cordon.core.scoping import require_may_change
 from .. import selectors
 from ..scenario import OUTBREAK_DAYS, RESPONSE, SEED, SOURCE, Summary, city_of
 from .city import Register
+from .zones import screen_zones_due
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -59,15 +60,21 @@ class DayPlayed:
     date: dt.date
     scans: int
     cases: int
+    proposed: int = 0  # zone steps the rules proposed that day
 
     def describe(self) -> str:
-        return _(
+        text = _(
             "Played %(date)s: %(scans)d venue scans ingested, %(cases)d new cases reported and traced."
         ) % {
             "date": self.date.isoformat(),
             "scans": self.scans,
             "cases": self.cases,
         }
+        if self.proposed:
+            text += " " + _("The zone rules proposed %(n)d steps to decide (Zones to decide).") % {
+                "n": self.proposed
+            }
+        return text
 
 
 @action
@@ -147,9 +154,47 @@ def play_next_day(
     if progress:
         print(f"tracing {len(made)} cases ...", file=sys.stderr, flush=True)
     tracing.trace_cases(actor=actor, cases=made, source=source)
-    zones.evaluate_zones(actor=actor, today=run.next_date, source=source)  # the rules' proposals for the day
+    screen_zones_due(actor=actor, day=run.next_date, source=source)  # the rounds the rules ask for that day
+    evaluation = zones.evaluate_zones(actor=actor, today=run.next_date, source=source)  # the day's proposals
     _save_run(folder, run.start, run.days + 1, run.population)
-    return DayPlayed(run.next_date, scans, len(made))
+    return DayPlayed(run.next_date, scans, len(made), evaluation.proposed)
+
+
+def quiet_building(
+    city: City, start: dt.date, days: int, since: int, prefer: str = "", avoid: str = ""
+) -> str | None:
+    """The code of a building the outbreak leaves alone from day ``since``: none of its residents is a case
+    reported on the simulator's days ``since`` to ``days - 1`` from ``start``. Of those, the one with the most
+    residents in the community ``prefer`` when it has one, else in the city outside the area ``avoid`` (a code
+    prefix: the district whose open round still waits for results would hold the lift); None when every
+    building is hit.
+    The simulator is seeded, so the demo knows its own week ahead: a zone it controls there from day
+    ``since - 1`` can be lifted once that week is played."""
+    import numpy as np
+
+    from cordon.engine.sim import Simulation, built_in, load_profile
+
+    sim = Simulation(city, load_profile(), built_in(RESPONSE), seed=SEED, start_date=start)
+    sim.run(days)
+    cases = sim.case_list()
+    home = city.hh_building[city.household]  # each person's building
+    hit = {
+        int(home[int(p)])
+        for p, day in zip(cases.person, cases.reported, strict=True)
+        if since <= int(day) < days
+    }
+    residents = np.bincount(home, minlength=len(city.bld_grid))
+    quiet = [b for b in np.flatnonzero(residents).tolist() if b not in hit]
+    if not quiet:
+        return None
+    community = {b: city.jur_code[int(city.jur_parent[city.bld_grid[b]])] for b in quiet}
+    preferred = [b for b in quiet if community[b] == prefer] or [
+        b for b in quiet if not (avoid and community[b].startswith(avoid))
+    ]
+    if not preferred:
+        return None
+    best = max(preferred, key=lambda b: (int(residents[b]), -b))
+    return f"B{city.config.code}{best:06d}"
 
 
 def _save_run(folder: Path, start: dt.date, days: int, population: int) -> None:
