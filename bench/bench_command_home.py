@@ -9,6 +9,12 @@ counted live (the kept counts treated as stale) and kept (after ``tallies.action
 The load average is printed: on a loaded machine the times are an upper bound.
 
     .venv/bin/python bench/bench_command_home.py --persons 21900000 --contacts 1000000
+    .venv/bin/python bench/bench_command_home.py --reuse cordon_bench_board_N   # a city kept by bench_board.py
+
+``--reuse DB`` measures in a database kept by ``bench_board.py --keep --build-only`` (migrated first, not
+rebuilt): the same users as ``bench_board.py`` (``bench-city``, ``bench-district``), a city-wide screening round
+running today added when none runs (as the build makes one), then the same refreshes and series. ``--modes kept``
+skips the live series (minutes each at Beijing scale).
 
 Prints a markdown block for docs/benchmarks.md.
 """
@@ -42,11 +48,20 @@ def main() -> int:
         "--pg", default="postgres://postgres@127.0.0.1:5432/postgres", help="admin connection"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument(
+        "--reuse",
+        metavar="DB",
+        help="measure in a database kept by bench_board.py --keep (migrated, not rebuilt)",
+    )
+    parser.add_argument("--modes", default="live,kept", help="live,kept (default) or one of them")
     args = parser.parse_args()
-    if args.persons < 2 * (args.contacts + args.controlled + args.cases):
+    if not args.reuse and args.persons < 2 * (args.contacts + args.controlled + args.cases):
         parser.error("--persons must be at least twice the cases, contacts and controlled persons")
     os.environ["CORDON_VAR"] = tempfile.mkdtemp(prefix="cordon-bench-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cordon.site.settings")
+    if args.reuse:
+        os.environ["DATABASE_URL"] = f"{args.pg.rsplit('/', 1)[0]}/{args.reuse}"
+        return run(args)
     with throwaway_database(args.pg, "cordon_cmd_home_bench", keep=args.keep):
         return run(args)
 
@@ -65,6 +80,38 @@ def _users() -> dict[str, Any]:
     }
 
 
+def _reused_users() -> dict[str, Any]:
+    """The city and Chaoyang's commanders of a city kept by ``bench_board.py`` (its users, made if missing)."""
+    from bench_board import beijing_users
+
+    return {k: v for k, v in beijing_users().items() if k.split()[0] in ("city", "district")}
+
+
+def _round_today() -> str:
+    """A city-wide screening round running now, as the build makes one: the one found, or a new one (its code
+    names the day). Returns what was done."""
+    from django.utils import timezone
+
+    from cordon.apps.geo.models import Jurisdiction
+    from cordon.apps.screening import actions
+    from cordon.apps.screening.models import ScreeningRound
+
+    now = timezone.now()
+    found = ScreeningRound.objects.filter(starts_at__lte=now, ends_at__gte=now).order_by("pk").first()
+    if found is not None:
+        return f"screening round {found.code} running"
+    code = f"RB{timezone.localdate():%Y%m%d}"
+    actions.create_round(
+        actor=None,
+        data=actions.RoundData(
+            code=code, name="全员核酸", owner=Jurisdiction.objects.get(code="110000"),
+            starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=12), design="10-in-1",
+            jurisdictions=[Jurisdiction.objects.get(code="110000")],
+        ),
+    )  # fmt: skip
+    return f"screening round {code} added"
+
+
 def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     from django.test import override_settings
     from django.utils import timezone
@@ -77,7 +124,8 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     get = page_getter(users)
     res: dict[str, Any] = {"pages": {}, "workers": {}, "equal": True, "differ": {}}
     seen: dict[str, Any] = {}
-    for mode, stale in (("live", -1.0), ("kept", 1e9)):
+    modes = [m for m in (("live", -1.0), ("kept", 1e9)) if m[0] in args.modes.split(",")]
+    for mode, stale in modes:
         with override_settings(CORDON_TALLY_STALE_SECONDS=stale, CORDON_ROLLUP_STALE_SECONDS=stale):
             if mode == "kept":
                 res["workers"]["tallies.refresh (every 10 s)"] = series(tallies.refresh, 3, args.budget, 2)
@@ -122,36 +170,51 @@ def run(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from django.db import connection
 
+    from cordon.apps.control.models import ControlOrder
     from cordon.apps.people.models import Person
+    from cordon.apps.tracing.models import Case, Contact
 
-    call_command("migrate", verbosity=0)
     t0 = time.perf_counter()
-    build(args)
+    call_command("migrate", verbosity=0)
+    say(f"migrated in {time.perf_counter() - t0:.0f} s")
+    t0 = time.perf_counter()
+    if args.reuse:
+        say(_round_today())
+        users = _reused_users()
+    else:
+        build(args)
+        users = _users()
     t_build = time.perf_counter() - t0
     say(f"built in {t_build:.0f} s")
-    users = _users()
+    say(f"load average before measuring: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     res = measure(users, args)
     load = os.getloadavg()
     version = connection.cursor().connection.info.server_version
     persons = Person.objects.count()
+    data = (
+        f"{Case.objects.count():,} cases, {Contact.objects.count():,} contacts, "
+        f"{ControlOrder.objects.count():,} control orders (reused {args.reuse}, not built)"
+        if args.reuse
+        else f"{args.cases:,} cases, {args.contacts:,} contacts, {args.controlled:,} controlled; built in "
+        f"{t_build:.0f} s"
+    )
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = [
         f"### The commanders' home at {persons:,} residents ({when})",
         "",
         f"{machine}, PostgreSQL {version // 10000}; load average at the end {load[0]:.2f} / {load[1]:.2f} / "
-        f"{load[2]:.2f}. {args.cases:,} cases, {args.contacts:,} contacts, {args.controlled:,} controlled; built in "
-        f"{t_build:.0f} s. Times in ms, median / p95 / max (n); live = counted per request (kept counts stale), "
-        f"kept = from the kept counts. Kept figures equal to live: {'yes' if res['equal'] else 'NO'}.",
+        f"{load[2]:.2f}. {data}. Times in ms, median / p95 / max (n); live = counted per request (kept counts stale), "
+        f"kept = from the kept counts. Kept figures equal to live: "
+        f"{('yes' if res['equal'] else 'NO') if len(args.modes.split(',')) == 2 else 'not compared (one mode)'}.",
         "",
         "| user | what | live | kept |",
         "|---|---|---:|---:|",
     ]
     rows = res["pages"]
     for label, what in dict.fromkeys((k[0], k[1]) for k in rows):
-        out.append(
-            f"| {label} | {what} | {fmt(rows[(label, what, 'live')])} | {fmt(rows[(label, what, 'kept')])} |"
-        )
+        cells = [fmt(rows[(label, what, m)]) if (label, what, m) in rows else "–" for m in ("live", "kept")]
+        out.append(f"| {label} | {what} | {cells[0]} | {cells[1]} |")
     out += ["", "| what a worker pays | ms, median / p95 / max (n) |", "|---|---:|"]
     out += [f"| {k} | {fmt(v)} |" for k, v in res["workers"].items()]
     out += ["", f"Figures that differ, (live, kept): {res['differ']}"]
