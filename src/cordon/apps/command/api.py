@@ -2,6 +2,7 @@
 every figure of the pages ``/command/analysis/`` and ``/command/`` (the commanders' home), from the same
 functions (``selectors.analysis``, ``figures.headline``), scoped to the caller."""
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from django.utils import timezone
@@ -253,6 +254,9 @@ class TimelinessOut(Schema):
     area: AreaOut
     districts: list[AreaOut] = Field(description="The districts the caller may choose")
     today: str
+    counted_at: dt.datetime | None = Field(
+        description="When the kept figures read were counted (refreshed every few minutes); null: counted now"
+    )
     days: int
     dates: list[str] = Field(description="Report days, YYYY-MM-DD, oldest first")
     targets: TimelinessTargetsOut = Field(description="The target hours")
