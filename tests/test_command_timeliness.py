@@ -227,7 +227,7 @@ def _assert_kept_is_live(city: Any, users: list[Any]) -> None:
 def test_the_kept_figures_are_the_live_ones_also_after_a_pending_case_completes(
     city: Any, make_user: Any, settings: Any, response: list[Case]
 ) -> None:
-    settings.CORDON_TIMELINESS_RECENT_DAYS = 0  # only the days with pending cases (and the days not kept)
+    settings.CORDON_TIMELINESS_RECENT_DAYS = 0  # today, the days with pending cases and the days not kept
     users = [
         make_user("city_commander", city.city),
         make_user("district_commander", city.fengtai),

@@ -45,12 +45,12 @@ TIMELINESS_COLUMNS = [
 
 
 def _timeliness_days(today: dt.date) -> set[dt.date]:
-    """The days a refresh recounts: the last ``CORDON_TIMELINESS_RECENT_DAYS``, every kept day with a pending
-    case (an investigation or a transfer may complete days after the report), and every day of the kept
-    window not wholly kept (none before the first recount, or a district added since)."""
+    """The days a refresh recounts: the last ``CORDON_TIMELINESS_RECENT_DAYS`` (today at least), every kept day
+    with a pending case (an investigation or a transfer may complete days after the report), and every day of
+    the kept window not wholly kept (none before the first recount, or a district added since)."""
     window = timeliness.kept_window(today)
-    recent = int(settings.CORDON_TIMELINESS_RECENT_DAYS)
-    days = set(window[-recent:]) if recent > 0 else set()
+    # Today at least: its rows, written anew by every refresh, tell readers when the last one ran.
+    days = set(window[-max(1, int(settings.CORDON_TIMELINESS_RECENT_DAYS)) :])
     districts = Jurisdiction.objects.filter(level=Level.DISTRICT).count()
     kept = (
         TimelinessDay.objects.filter(day__gte=window[0], day__lte=today)
