@@ -45,9 +45,13 @@ def _person(city: Any, n: int, fengtai: bool) -> Any:
 
 @pytest.fixture
 def response(city: Any) -> list[Case]:
+    return _cases(city, 20)
+
+
+def _cases(city: Any, seed: int) -> list[Case]:
     """Twenty-four cases over the last ten days in both districts, with random times: the trajectory done
     or not yet, the tracing done or not, close contacts confirmed and under control or not yet."""
-    rng = random.Random(20)
+    rng = random.Random(seed)
     now = timezone.now()
     cases = []
     n = 0
@@ -257,6 +261,17 @@ def test_the_kept_figures_are_the_live_ones_also_after_a_pending_case_completes(
     command_actions.refresh_timeliness()
     _assert_kept_is_live(city, users)
     assert command_actions.reconcile_timeliness() == []  # nothing left to repair
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_kept_figures_are_the_live_ones_on_other_random_cases(
+    city: Any, make_user: Any, seed: int
+) -> None:
+    _cases(city, seed)
+    command_actions.refresh_timeliness()
+    _assert_kept_is_live(
+        city, [make_user("city_commander", city.city), make_user("district_commander", city.fengtai)]
+    )
 
 
 def test_the_nightly_recount_reports_and_repairs_drift(
