@@ -1,7 +1,9 @@
 """The timeliness figures (apps/command/timeliness.py): on seeded random cases, every day's and every district's
 median and 90th percentile equal a simple recount from the control board's own clocks
 (``control.selectors.case_clocks``) and the investigations; a missing time is pending, not zero; a district user
-sees only their district; the page shows the API's figures in both languages."""
+sees only their district; the page shows the API's figures in both languages. The kept figures the page and the
+API read (``TimelinessDay``, refreshed by the workers) equal the live count, also after a pending case completes
+and the refresh runs; the nightly recount reports drift."""
 
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from cordon.apps.command import actions as command_actions
+from cordon.apps.command import timeliness
+from cordon.apps.command.models import TimelinessDay
 from cordon.apps.control.models import ControlOrder
 from cordon.apps.control.selectors import case_clocks
 from cordon.apps.geo import selectors as geo_selectors
@@ -40,9 +45,13 @@ def _person(city: Any, n: int, fengtai: bool) -> Any:
 
 @pytest.fixture
 def response(city: Any) -> list[Case]:
+    return _cases(city, 20)
+
+
+def _cases(city: Any, seed: int) -> list[Case]:
     """Twenty-four cases over the last ten days in both districts, with random times: the trajectory done
     or not yet, the tracing done or not, close contacts confirmed and under control or not yet."""
-    rng = random.Random(20)
+    rng = random.Random(seed)
     now = timezone.now()
     cases = []
     n = 0
@@ -195,3 +204,106 @@ def test_no_case_shows_the_empty_state(city: Any, make_user: Any, client_for: An
     assert data["rows"][0]["trajectory"]["total"]["median"] is None
     page = client.get("/command/timeliness/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-testid="timeliness-empty"' in page and "echarts" not in page
+
+
+# --- the kept figures (command.TimelinessDay, actions.refresh_timeliness) ----------------------------------------
+
+
+def _both(user: Any, **kw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The figures read from the kept rows and counted live, the time of the count left out."""
+    kept = timeliness.timeliness(user, **kw)
+    live = timeliness.timeliness(user, live=True, **kw)
+    assert kept.pop("counted_at") is not None, "read from the kept rows"
+    assert live.pop("counted_at") is None
+    return kept, live
+
+
+def _assert_kept_is_live(city: Any, users: list[Any]) -> None:
+    for user in users:
+        for days in (DAYS, 30, timeliness.MAX_DAYS):
+            kept, live = _both(user, days=days)
+            assert kept == live, (user.role, days)
+        for d in timeliness.districts_for(user):
+            kept, live = _both(user, days=DAYS, district=d.code)
+            assert kept == live
+
+
+def test_the_kept_figures_are_the_live_ones_also_after_a_pending_case_completes(
+    city: Any, make_user: Any, settings: Any, response: list[Case]
+) -> None:
+    settings.CORDON_TIMELINESS_RECENT_DAYS = 0  # today, the days with pending cases and the days not kept
+    users = [
+        make_user("city_commander", city.city),
+        make_user("district_commander", city.fengtai),
+        make_user("district_commander", city.changping),
+    ]
+    assert timeliness.timeliness(users[0])["counted_at"] is None  # nothing kept yet: counted live
+    assert command_actions.refresh_timeliness() == 2 * timeliness.MAX_DAYS  # every district and day, zero too
+    _assert_kept_is_live(city, users)
+
+    # An investigation and a transfer of older days complete: the kept rows lag until the next refresh.
+    today = timezone.localdate()
+    old = [c for c in response if (today - timezone.localtime(c.reported_at).date()).days >= 2]
+    case = next(c for c in old if c.investigation.completed_at is None)
+    Investigation.objects.filter(case=case).update(completed_at=case.reported_at + dt.timedelta(hours=3))
+    clocks = case_clocks(old)
+    waiting = next(c for c in old if clocks[c.pk].transferred_at is None)
+    Case.objects.filter(pk=waiting.pk).update(traced_at=waiting.reported_at + dt.timedelta(hours=1))
+    to_judge = Contact.objects.filter(case=waiting, status="candidate").values_list("pk", flat=True)
+    if to_judge:
+        tracing.decide_contacts(actor=None, case=waiting, contact_ids=list(to_judge), decision="confirmed")
+    for contact in Contact.objects.filter(case=waiting, degree=1, status="confirmed"):
+        ControlOrder.objects.filter(person=contact.person).update(controlled_at=waiting.reported_at)
+    waiting.refresh_from_db()
+    assert case_clocks([waiting])[waiting.pk].transferred_at is not None
+    kept, live = _both(users[0], days=DAYS)
+    assert kept != live
+    command_actions.refresh_timeliness()
+    _assert_kept_is_live(city, users)
+    assert command_actions.reconcile_timeliness() == []  # nothing left to repair
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_kept_figures_are_the_live_ones_on_other_random_cases(
+    city: Any, make_user: Any, seed: int
+) -> None:
+    _cases(city, seed)
+    command_actions.refresh_timeliness()
+    _assert_kept_is_live(
+        city, [make_user("city_commander", city.city), make_user("district_commander", city.fengtai)]
+    )
+
+
+def test_the_nightly_recount_reports_and_repairs_drift(
+    city: Any, make_user: Any, settings: Any, response: list[Case]
+) -> None:
+    settings.CORDON_TIMELINESS_RECENT_DAYS = 0
+    user = make_user("city_commander", city.city)
+    command_actions.refresh_timeliness()
+    row = TimelinessDay.objects.filter(cases__gt=0).order_by("day").first()
+    assert row is not None
+    TimelinessDay.objects.filter(pk=row.pk).update(under_control=row.under_control + 1, transfer_hours=b"")
+    drift = command_actions.reconcile_timeliness()
+    assert [(d.district_id, d.day, d.fields) for d in drift] == [
+        (row.district_id, row.day, ("under_control", "transfer_hours"))
+    ]
+    kept, live = _both(user, days=DAYS)
+    assert kept == live
+    assert command_actions.reconcile_timeliness() == []
+
+
+def test_stale_kept_figures_are_counted_live_and_the_page_says_when_they_were_counted(
+    city: Any, make_user: Any, client_for: Any, settings: Any, response: list[Case]
+) -> None:
+    client = client_for(make_user("city_commander", city.city))
+    command_actions.refresh_timeliness()
+    data = _api(client).json()
+    assert data["counted_at"] is not None
+    assert 'data-testid="counted-at"' in client.get("/command/timeliness/").content.decode()
+    street = timeliness.timeliness(make_user("street_officer", city.beigong))
+    assert street["counted_at"] is None  # below a district: counted live
+    TimelinessDay.objects.update(counted_at=timezone.now() - dt.timedelta(hours=1))
+    settings.CORDON_TIMELINESS_STALE_SECONDS = 600
+    stale = _api(client).json()
+    assert stale["counted_at"] is None  # no worker refreshing: counted now
+    assert stale["rows"] == data["rows"]

@@ -99,6 +99,12 @@ CORDON_DAY_FIGURES_SECONDS = float(os.environ.get("CORDON_DAY_FIGURES_SECONDS", 
 # Daily reports (cordon.apps.command): from this hour (local time, 0-23) a worker makes the reports of the day
 # before for the city and each district, once.
 CORDON_DAILY_REPORT_HOUR = int(os.environ.get("CORDON_DAILY_REPORT_HOUR", 7))
+# The kept timeliness figures (command.TimelinessDay): workers recount the last CORDON_TIMELINESS_RECENT_DAYS report
+# days and every day with a pending case every CORDON_TIMELINESS_SECONDS (every kept day each night); the page and
+# the API read them while the last refresh is at most CORDON_TIMELINESS_STALE_SECONDS old, and count live otherwise.
+CORDON_TIMELINESS_SECONDS = float(os.environ.get("CORDON_TIMELINESS_SECONDS", 120))
+CORDON_TIMELINESS_STALE_SECONDS = float(os.environ.get("CORDON_TIMELINESS_STALE_SECONDS", 900))
+CORDON_TIMELINESS_RECENT_DAYS = int(os.environ.get("CORDON_TIMELINESS_RECENT_DAYS", 3))
 # Zones (cordon.apps.zones): every CORDON_ZONE_EVALUATE_SECONDS a worker evaluates every zone against the rules in
 # force and records the transitions they propose (each at most once a day; people decide them).
 CORDON_ZONE_EVALUATE_SECONDS = float(os.environ.get("CORDON_ZONE_EVALUATE_SECONDS", 3600))

@@ -260,6 +260,9 @@ class TimelinessOut(Schema):
     area: AreaOut
     districts: list[AreaOut] = Field(description="The districts the caller may choose")
     today: str
+    counted_at: dt.datetime | None = Field(
+        description="When the kept figures read were counted (refreshed every few minutes); null: counted now"
+    )
     days: int
     dates: list[str] = Field(description="Report days, YYYY-MM-DD, oldest first")
     targets: TimelinessTargetsOut = Field(description="The target hours")

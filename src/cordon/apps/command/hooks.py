@@ -3,7 +3,9 @@ residence, recounted with the roll-ups) and the workers' take of the day's figur
 every ``CORDON_DAY_FIGURES_SECONDS``: the last take of a day is its close); the daily report as a job (on
 request, computed as the person who asked) and on the clock (every worker checks every few minutes; from
 ``CORDON_DAILY_REPORT_HOUR``, local time, the reports of the day before are made once for the city and each
-district, read as the system: ``core.actors.CityReader``)."""
+district, read as the system: ``core.actors.CityReader``); and the kept timeliness figures
+(``actions.refresh_timeliness`` every ``CORDON_TIMELINESS_SECONDS``; ``actions.reconcile_timeliness`` once a
+day, at the worker's start then every 24 hours, logging any drift it repaired)."""
 
 from __future__ import annotations
 
@@ -129,3 +131,27 @@ def make_due_reports(now: dt.datetime | None = None) -> list[DailyReport]:
 
 
 periodic.register(periodic.Periodic("command.daily_reports", lambda: CHECK_SECONDS, make_due_reports))
+
+
+periodic.register(
+    periodic.Periodic(
+        "command.timeliness", lambda: float(settings.CORDON_TIMELINESS_SECONDS), actions.refresh_timeliness
+    )
+)
+
+
+def _reconcile_timeliness() -> int:
+    drift = actions.reconcile_timeliness()
+    for d in drift:
+        log.warning(
+            "kept timeliness of district %s on %s differed from the source tables in %s: repaired",
+            d.district_id,
+            d.day,
+            ", ".join(d.fields),
+        )
+    return len(drift)
+
+
+periodic.register(
+    periodic.Periodic("command.timeliness_reconcile", lambda: 24 * 3600.0, _reconcile_timeliness)
+)

@@ -70,3 +70,36 @@ class DailyReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.jurisdiction_id}@{self.day}"
+
+
+class TimelinessDay(models.Model):
+    """The timeliness figures of the cases of one district reported on one local day (``timeliness.py``), kept
+    so the page and the API read a few hundred rows, not every case: the counts and, for each measure, the
+    hours of every case done, sorted (float64, little-endian: exactly the hours the per-request count
+    computes, so the medians and 90th percentiles of any days and districts merged are exact). Pending cases
+    are only counted. A row for every district and day of the kept window, zero too (so a missing row means
+    not kept). Recounted by the workers (``actions.refresh_timeliness``: the recent days and the days with
+    pending cases every ``CORDON_TIMELINESS_SECONDS``, every day each night), replaced whole, never edited,
+    so not audited."""
+
+    audit_policy = DERIVED
+
+    district = models.ForeignKey(
+        "geo.Jurisdiction", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    day = models.DateField(_("day"))
+    cases = models.IntegerField(_("cases"))
+    under_control = models.IntegerField(_("found under control"))
+    trajectory_pending = models.IntegerField(_("trajectories pending"))
+    transfer_pending = models.IntegerField(_("transfers pending"))
+    trajectory_hours = models.BinaryField(_("trajectory hours"))
+    transfer_hours = models.BinaryField(_("transfer hours"))
+    counted_at = models.DateTimeField(_("counted at"))
+
+    class Meta:
+        verbose_name = _("kept timeliness of a day")
+        verbose_name_plural = _("kept timeliness of days")
+        constraints = [models.UniqueConstraint(fields=["day", "district"], name="timeliness_day_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.district_id}: {self.cases}"

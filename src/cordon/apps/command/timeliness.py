@@ -19,8 +19,16 @@ never counted as zero hours. A time before the report (a contact already under c
 The quantiles interpolate linearly between order statistics (numpy's default, the ``inclusive`` method of
 Python's ``statistics.quantiles``).
 
-Speed: three queries for the whole window, whatever the number of cases (the cases with their investigation,
-then the judging and the close contacts' control aggregated per case in the database), then numpy.
+Counted live (:func:`timeliness` with ``live=True``, and for users it cannot serve from the kept rows): three
+queries for the whole window, whatever the number of cases (the cases with their investigation, then the judging
+and the close contacts' control aggregated per case in the database), then numpy; about 10 s for a city of
+100,000 cases. So the page and the API read **kept figures** instead (``TimelinessDay``: per district and report
+day the counts and every done case's hours, sorted, so the merged medians and 90th percentiles are exact), recounted
+by this same reading (:func:`recount`) in the workers (``actions.refresh_timeliness``): the last
+``CORDON_TIMELINESS_RECENT_DAYS`` days, every day that still has a pending case and every day not kept yet,
+every ``CORDON_TIMELINESS_SECONDS``; every day of the last ``MAX_DAYS`` each night (``actions.reconcile_timeliness``,
+reporting drift). Counted live instead for a street user, a user limited to an industry sector, a window not
+wholly kept, or when the last refresh is older than ``CORDON_TIMELINESS_STALE_SECONDS`` (no worker running).
 """
 
 from __future__ import annotations
@@ -42,8 +50,10 @@ from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import Jurisdiction, Level
 from cordon.apps.tracing import selectors as tracing
 from cordon.apps.tracing.models import Contact, Control, Decision
-from cordon.core.actors import Actor
-from cordon.core.scoping import NotFound
+from cordon.core.actors import Actor, CityReader, WholeTree
+from cordon.core.scoping import NotFound, Scope
+
+from .models import TimelinessDay
 
 DAYS = 30
 MAX_DAYS = 120
@@ -70,7 +80,13 @@ def _hours(start: list[dt.datetime], end: list[dt.datetime | None]) -> Any:
     return np.where(np.isnan(out), out, np.maximum(out, 0.0))
 
 
-def _read(user: Actor, district: Jurisdiction | None, first: dt.date, today: dt.date) -> _Rows:
+def _read(
+    user: Actor,
+    district: Jurisdiction | None,
+    first: dt.date,
+    today: dt.date,
+    only: set[dt.date] | None = None,
+) -> _Rows:
     """The window's cases, read in one transaction with PostgreSQL's JIT compilation off: the planner's cost
     of these few large aggregates calls for it, and compiling them took longer than running them (1.6 s of
     2.4 s at 20,000 cases)."""
@@ -78,14 +94,33 @@ def _read(user: Actor, district: Jurisdiction | None, first: dt.date, today: dt.
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-        return _read_rows(user, district, first, today)
+        return _read_rows(user, district, first, today, only)
 
 
-def _read_rows(user: Actor, district: Jurisdiction | None, first: dt.date, today: dt.date) -> _Rows:
+def _day_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted days as runs of consecutive days (first, last)."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for d in days:
+        if out and out[-1][1] + dt.timedelta(days=1) == d:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
+
+
+def _read_rows(
+    user: Actor, district: Jurisdiction | None, first: dt.date, today: dt.date, only: set[dt.date] | None
+) -> _Rows:
     tz = timezone.get_current_timezone()
-    start = timezone.make_aware(dt.datetime.combine(first, dt.time()), tz)
-    end = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time()), tz)
-    cases = tracing.cases_visible_to(user).filter(reported_at__gte=start, reported_at__lt=end)
+
+    def start(day: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(day, dt.time()), tz)
+
+    runs = [(first, today)] if only is None else _day_ranges(sorted(d for d in only if first <= d <= today))
+    window = Q() if runs else Q(pk__in=[])
+    for a, b in runs:
+        window |= Q(reported_at__gte=start(a), reported_at__lt=start(b + dt.timedelta(days=1)))
+    cases = tracing.cases_visible_to(user).filter(window)
     if district is not None:
         cases = cases.filter(district=district)
     rows = list(
@@ -212,6 +247,98 @@ def _row(code: str, name: str, rows: _Rows, keep: Any, n: int) -> dict[str, Any]
     }
 
 
+# --- the kept figures (TimelinessDay) ------------------------------------------------------------------------
+
+# A kept row's values, in the order of ``actions.TIMELINESS_COLUMNS`` (before ``counted_at``).
+KeptRow = tuple[int, dt.date, int, int, int, int, bytes, bytes]
+HOURS = np.dtype("<f8")  # how the hours are stored: float64, little-endian
+
+
+def _sorted_hours(values: Any) -> bytes:
+    return np.sort(values[~np.isnan(values)]).astype(HOURS).tobytes()
+
+
+def kept_window(today: dt.date) -> list[dt.date]:
+    """The report days kept: the last ``MAX_DAYS`` up to ``today``, the longest window the page offers."""
+    return [today - dt.timedelta(days=i) for i in range(MAX_DAYS - 1, -1, -1)]
+
+
+def recount(days: set[dt.date], today: dt.date) -> list[KeptRow]:
+    """The kept rows of ``days`` (those of the kept window), counted live (the per-request reading, as a reader
+    of every city), one for every district and day, zero too."""
+    window = kept_window(today)
+    days = {d for d in days if window[0] <= d <= today}
+    districts = list(Jurisdiction.objects.filter(level=Level.DISTRICT).values_list("pk", flat=True))
+    if not days or not districts:
+        return []
+    first = min(days)
+    rows = _read(CityReader(WholeTree()), None, first, today, days)
+    order = np.lexsort((rows.day, rows.district))
+    key = rows.district[order] * (MAX_DAYS + 1) + rows.day[order]  # a day's index is below MAX_DAYS
+    found: dict[tuple[int, dt.date], KeptRow] = {}
+    for chunk in np.split(order, np.flatnonzero(np.diff(key)) + 1):
+        if not len(chunk):
+            continue  # no case at all
+        district, day = int(rows.district[chunk[0]]), first + dt.timedelta(days=int(rows.day[chunk[0]]))
+        trajectory, transfer = rows.trajectory[chunk], rows.transfer[chunk]
+        found[(district, day)] = (
+            district,
+            day,
+            len(chunk),
+            int(rows.control[chunk].sum()),
+            int(np.isnan(trajectory).sum()),
+            int(np.isnan(transfer).sum()),
+            _sorted_hours(trajectory),
+            _sorted_hours(transfer),
+        )
+    empty = np.empty(0, HOURS).tobytes()
+    return [
+        found.get((d, day), (d, day, 0, 0, 0, 0, empty, empty)) for d in districts for day in sorted(days)
+    ]
+
+
+def _kept_rows(user: Actor, districts: list[Jurisdiction], first: dt.date, today: dt.date) -> Any:
+    """The ``_Rows`` of the window rebuilt from the kept rows of ``districts`` (one entry per case; a case's
+    measures are no longer paired, which nothing needs) and the time of the last refresh; ``None`` (count live)
+    for a user limited to an industry sector, when a day of the window is not kept or the last refresh is older
+    than ``CORDON_TIMELINESS_STALE_SECONDS``."""
+    if Scope.of(user).sector_id is not None or not districts:
+        return None
+    # Every refresh writes today's rows anew (new ids): the newest row tells when the last one ran.
+    last = TimelinessDay.objects.order_by("-pk").values_list("counted_at", flat=True).first()
+    stale = dt.timedelta(seconds=settings.CORDON_TIMELINESS_STALE_SECONDS)
+    if last is None or timezone.now() - last > stale:
+        return None
+    kept = list(
+        TimelinessDay.objects.filter(district__in=districts, day__gte=first, day__lte=today)
+        .values_list("district_id", "day", "cases", "under_control", "trajectory_pending",
+                     "transfer_pending", "trajectory_hours", "transfer_hours")
+        .order_by()
+    )  # fmt: skip
+    if len(kept) != len(districts) * ((today - first).days + 1):
+        return None
+    district, day, control, trajectory, transfer = [], [], [], [], []
+    for pk, on, cases, under, t_pending, x_pending, t_hours, x_hours in kept:
+        i = (on - first).days
+        district.append(np.full(cases, pk, np.int64))
+        day.append(np.full(cases, i, np.int64))
+        control.append(np.arange(cases) < under)
+        trajectory.append(np.frombuffer(bytes(t_hours), HOURS))
+        trajectory.append(np.full(t_pending, math.nan))
+        transfer.append(np.frombuffer(bytes(x_hours), HOURS))
+        transfer.append(np.full(x_pending, math.nan))
+    rows = _Rows(
+        district=np.concatenate(district),
+        day=np.concatenate(day),
+        control=np.concatenate(control),
+        trajectory=np.concatenate(trajectory).astype(np.float64),
+        transfer=np.concatenate(transfer).astype(np.float64),
+    )
+    if not len(rows.day) == len(rows.trajectory) == len(rows.transfer):
+        return None  # a corrupted row: the nightly recount repairs it
+    return rows, last
+
+
 def districts_for(user: Actor) -> list[Jurisdiction]:
     """The districts a user may choose: every district of the city for a city user, their own for a district
     user, none below (a street user sees their own node's cases only)."""
@@ -224,11 +351,13 @@ def districts_for(user: Actor) -> list[Jurisdiction]:
 
 
 def timeliness(
-    user: Actor, *, district: str = "", days: int = DAYS, today: dt.date | None = None
+    user: Actor, *, district: str = "", days: int = DAYS, today: dt.date | None = None, live: bool = False
 ) -> dict[str, Any]:
     """The timeliness figures of the last ``days`` report days (today included), the area's total first, then
     each district the user sees. ``district``: one district's code (``NotFound`` for one the user does not
-    see); all of the user's when empty."""
+    see); all of the user's when empty. Read from the kept rows for a city or district user (``counted_at``:
+    the time of their last refresh), counted from the cases otherwise or with ``live`` (``counted_at`` None);
+    the same figures either way as of the refresh."""
     days = max(1, min(int(days), MAX_DAYS))
     today = today or timezone.localdate()
     first = today - dt.timedelta(days=days - 1)
@@ -242,7 +371,10 @@ def timeliness(
         chosen = next((d for d in districts if d.code == district), None)
         if chosen is None:
             raise NotFound
-    rows = _read(user, chosen, first, today)
+    kept = None
+    if not live and root.level in (Level.CITY, Level.DISTRICT):
+        kept = _kept_rows(user, [chosen] if chosen else districts, first, today)
+    rows, counted_at = kept if kept is not None else (_read(user, chosen, first, today), None)
     language = translation.get_language() or settings.LANGUAGE_CODE
     area = chosen or root
     out_rows = [_row(area.code, area.display_name(language), rows, np.ones(len(rows.day), np.bool_), days)]
@@ -253,6 +385,7 @@ def timeliness(
         "area": {"code": area.code, "name": area.display_name(language)},
         "districts": [{"code": d.code, "name": d.display_name(language)} for d in districts],
         "today": today.isoformat(),
+        "counted_at": counted_at,
         "days": days,
         "dates": [(first + dt.timedelta(days=i)).isoformat() for i in range(days)],
         "targets": {"trajectory": TRAJECTORY_TARGET, "transfer": TRANSFER_TARGET},
