@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,7 +55,9 @@ def test_a_city_commander_from_the_home_to_the_daily_report(
     city = world
     make_user("city_commander", city.city, username="city.commander")
     base = live_server.url
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 1280, "height": 900}, accept_downloads=True
+    )
     page = context.new_page()
     page.set_default_timeout(30000)
     login(page, base, "city.commander")
@@ -113,7 +116,7 @@ def test_a_city_commander_from_the_home_to_the_daily_report(
             "() => { const a = document.querySelector('[data-testid=report-pdf]');"
             " a.setAttribute('download', ''); a.click(); }"
         )
-    content = open(info.value.path(), "rb").read()  # noqa: PTH123, SIM115
+    content = Path(info.value.path()).read_bytes()
     assert content.startswith(b"%PDF-")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).replace("\x00", "")
     assert "疫情防控日报" in text and city.city.name in text
