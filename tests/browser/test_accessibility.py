@@ -96,6 +96,12 @@ def _work_pages(city: Any, chain: Any) -> list[str]:
         "/audit/access-log/",
         "/audit/sign-ins/",
         "/audit/read-alerts/",
+        "/command/",
+        "/command/analysis/",
+        "/command/timeliness/",
+        "/command/zero/",
+        "/command/map/",
+        "/command/reports/",
     ]
 
 
