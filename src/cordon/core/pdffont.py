@@ -80,7 +80,7 @@ def _parse(path: str) -> _Parsed | None:
 
     scratch = FPDF()
     scratch.add_font("cjk", fname=path)
-    template = scratch.fonts["cjk"]
+    template: Any = scratch.fonts["cjk"]
     face = template.ttfont
     if template.color_font is not None or ("glyf" in face and ".notdef" not in face["glyf"]):
         return None
