@@ -1,6 +1,7 @@
 """The CJK font every bilingual PDF embeds (fpdf2 embeds a subset of it): ``CORDON_PDF_FONT``, or the first one
 found among the usual system fonts (Debian: fonts-noto-cjk). Control's orders and certificates and the zones'
-notice use it."""
+notice and the commanders' daily report use it, through ``add_font(pdf)``, which parses it once per process
+(below)."""
 
 from __future__ import annotations
 
