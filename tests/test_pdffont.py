@@ -159,3 +159,24 @@ def _sizes() -> list[int]:
         else:
             sizes.append(len(table.metrics))
     return sizes
+
+
+def test_every_document_adds_the_font_through_pdffont() -> None:
+    """``FPDF.add_font`` with the font's path would parse it again for each document: every PDF module calls
+    ``pdffont.add_font(pdf)`` instead."""
+    import re
+    from pathlib import Path
+
+    import cordon
+
+    root = Path(cordon.__file__).parent
+    direct = [
+        f"{path.relative_to(root)}: {line.strip()}"
+        for path in root.rglob("*.py")
+        if path != root / "core" / "pdffont.py"
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.search(r"\.add_font\(", line)
+    ]
+    assert direct == []
+    callers = [p for p in root.rglob("pdf.py") if "add_font(pdf)" in p.read_text(encoding="utf-8")]
+    assert len(callers) >= 3  # control, zones, command
