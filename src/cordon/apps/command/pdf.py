@@ -15,7 +15,8 @@ from typing import Any
 from django.utils import timezone
 
 from cordon.core.pdffont import PdfUnavailable as PdfUnavailable
-from cordon.core.pdffont import font_path
+from cordon.core.pdffont import add_font
+from cordon.core.pdffont import font_path as font_path
 
 NONE = "—"
 
@@ -291,7 +292,7 @@ def daily_report_pdf(f: Mapping[str, Any], made_by: str = "") -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=14)
     pdf.set_margins(16, 12, 16)
-    pdf.add_font("cjk", fname=font_path())
+    add_font(pdf)
     pdf.set_creator("Cordon")
     pdf.set_title(f"{zh_name} {f['day']}")
     pdf.add_page()

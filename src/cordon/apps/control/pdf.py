@@ -11,7 +11,8 @@ from typing import Any
 from django.utils import timezone
 
 from cordon.core.pdffont import PdfUnavailable as PdfUnavailable
-from cordon.core.pdffont import font_path
+from cordon.core.pdffont import add_font
+from cordon.core.pdffont import font_path as font_path
 from cordon.engine.identity import mask
 
 from .models import ControlOrder, PlacementMode
@@ -22,7 +23,7 @@ def _doc() -> Any:
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.add_font("cjk", fname=font_path())
+    add_font(pdf)
     pdf.set_creator("Cordon")
     return pdf
 

@@ -12,7 +12,8 @@ from typing import Any
 from django.utils import timezone
 
 from cordon.core.pdffont import PdfUnavailable as PdfUnavailable
-from cordon.core.pdffont import font_path
+from cordon.core.pdffont import add_font
+from cordon.core.pdffont import font_path as font_path
 from cordon.engine import zones as engine
 
 from .models import Zone
@@ -134,7 +135,7 @@ def zone_notice(zone: Zone, facts: dict[str, Any], issued: dt.date | None = None
     issued = issued or timezone.localdate()
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.add_font("cjk", fname=font_path())
+    add_font(pdf)
     pdf.set_creator("Cordon")
     pdf.set_title(f"{zone.code} {zone.name}")
     pdf.set_subject(zone.code)
