@@ -180,3 +180,19 @@ def test_every_document_adds_the_font_through_pdffont() -> None:
     assert direct == []
     callers = [p for p in root.rglob("pdf.py") if "add_font(pdf)" in p.read_text(encoding="utf-8")]
     assert len(callers) >= 3  # control, zones, command
+
+
+def test_a_font_collection_embeds_its_simplified_chinese_face(city: Any) -> None:
+    """Noto Sans CJK's collection starts with its Japanese face, whose glyph shapes are not the forms printed in
+    mainland China: the documents embed the Simplified Chinese face (``pdffont.font_face``)."""
+    from cordon.apps.control import pdf
+
+    if not pdffont.font_path().lower().endswith(".ttc"):
+        pytest.skip("the font found is not a collection")
+    content = pdf.quarantine_orders(_orders(city)[:1], full_id=False)
+    names = {
+        str(font.get_object()["/BaseFont"])
+        for page in PdfReader(io.BytesIO(content)).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert names and all(("SC" in n or "GB" in n or "Hans" in n) for n in names), names

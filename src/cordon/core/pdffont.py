@@ -48,6 +48,28 @@ def font_path() -> str:
     )
 
 
+@cache
+def font_face() -> int:
+    """The face of a font collection (``.ttc``) to embed: the Simplified Chinese one (Noto Sans CJK's face 0 is
+    the Japanese one, whose glyph shapes differ from the forms printed in mainland China), found by its name
+    (``SC``, ``GB``, ``Hans``, ``Simplified``); 0 for a single font or a collection without one."""
+    path = font_path()
+    if not path.lower().endswith((".ttc", ".otc")):
+        return 0
+    from fontTools.ttLib import TTCollection
+
+    try:
+        faces = TTCollection(path, lazy=True).fonts
+    except Exception:  # not a collection after all: fpdf2 reports what is wrong with it
+        return 0
+    for number, face in enumerate(faces):
+        name = str(face["name"].getDebugName(4) or "")
+        words = name.replace("-", " ").split()
+        if any(w in ("SC", "GB", "Hans") for w in words) or "Simplified" in name:
+            return number
+    return 0
+
+
 # The font parsed once per process -----------------------------------------------------------------------------
 #
 # ``FPDF.add_font`` parses the font file for every document (for Noto CJK: a cmap of 44,000 characters, the
@@ -80,7 +102,7 @@ def _parse(path: str) -> _Parsed | None:
     from fpdf import FPDF
 
     scratch = FPDF()
-    scratch.add_font("cjk", fname=path)
+    scratch.add_font("cjk", fname=path, collection_font_number=font_face())
     template: Any = scratch.fonts["cjk"]
     face = template.ttfont
     if template.color_font is not None or ("glyf" in face and ".notdef" not in face["glyf"]):
@@ -103,12 +125,12 @@ def _parsed_font(path: str) -> _Parsed | None:
 
 
 def add_font(pdf: Any, family: str = "cjk") -> None:
-    """``pdf.add_font(family, fname=font_path())``, with the font parsed once per process: the document can
-    ``set_font(family)`` and embeds the subset of the glyphs it draws."""
+    """``pdf.add_font(family, fname=font_path(), collection_font_number=font_face())``, with the font parsed once
+    per process: the document can ``set_font(family)`` and embeds the subset of the glyphs it draws."""
     path = font_path()
     parsed = _parsed_font(path) if REUSE else None
     if parsed is None:
-        pdf.add_font(family, fname=path)
+        pdf.add_font(family, fname=path, collection_font_number=font_face())
         return
     from fontTools.ttLib import TTFont
     from fpdf.fonts import SubsetMap, TTFFont
