@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 # --- Kinds, states, actions ----------------------------------------------------------------------------------
@@ -230,6 +230,25 @@ class ZoneFacts:
     guarded_on: dt.date | None = None  # the day it was lifted
     rounds: Sequence[RoundFact] = ()
     case_since_in_force: bool = False  # a case was found in it while in force (escalation argued for)
+
+
+def applied(zone: ZoneFacts, action: str, kind: str, today: dt.date) -> ZoneFacts:
+    """The zone after a confirmed transition on ``today``: its state and kind, the day it was (last) put in
+    force (a stricter kind starts its own clock), the day it was lifted, and the case flag cleared by a new clock
+    or a change of kind. The zones app (``zones.actions``) and the simulator's lockdown (``sim/zoning.py``) both
+    apply transitions with it. ``ValueError`` for a step the zone's state does not allow."""
+    if not action_allowed(action, zone.state):
+        raise ValueError(f"zone {zone.id}: {action} is not allowed from {zone.state}")
+    changes: dict[str, Any] = {"state": TARGET_STATE[action], "kind": kind}
+    if action in (PUT_IN_FORCE, REINSTATE):
+        changes.update(in_force_on=today, guarded_on=None, case_since_in_force=False)
+    elif action in (ESCALATE, DOWNGRADE):
+        changes["case_since_in_force"] = False
+        if action == ESCALATE:
+            changes["in_force_on"] = today
+    elif action == LIFT:
+        changes["guarded_on"] = today
+    return replace(zone, **changes)
 
 
 @dataclass(frozen=True, slots=True)

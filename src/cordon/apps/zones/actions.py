@@ -260,19 +260,32 @@ def propose(
 
 
 def _apply(actor: Actor | None, zone: Zone, t: ZoneTransition, *, source: str, today: dt.date) -> None:
-    fields: dict[str, Any] = {"state": t.to_state, "kind": t.to_kind}
+    """The zone's fields after a decided transition: as ``engine.applied`` moves a zone (the simulator moves its
+    zones with it too), plus the guard's end of a lift and the day a zone is closed."""
+    before = engine.ZoneFacts(
+        zone.pk,
+        zone.kind,
+        zone.state,
+        zone.in_force_on,
+        None,
+        guarded_on=zone.guarded_on,
+        case_since_in_force=zone.case_flag,
+    )
+    after = engine.applied(before, t.action, t.to_kind, today)
+    fields: dict[str, Any] = {
+        "state": after.state,
+        "kind": after.kind,
+        "in_force_on": after.in_force_on,
+        "guarded_on": after.guarded_on,
+        "case_flag": after.case_since_in_force,
+    }
     if t.action in (engine.PUT_IN_FORCE, engine.REINSTATE):
-        fields.update(in_force_on=today, guarded_on=None, guarded_until=None, case_flag=False)
-    elif t.action in (engine.ESCALATE, engine.DOWNGRADE):
-        fields["case_flag"] = False
-        if t.action == engine.ESCALATE:
-            fields["in_force_on"] = today  # a stricter kind starts its own clock
+        fields["guarded_until"] = None
     elif t.action == engine.LIFT:
-        rules = _rules().rules
-        fields.update(guarded_on=today, guarded_until=today + dt.timedelta(days=rules.guard_days))
+        fields["guarded_until"] = today + dt.timedelta(days=_rules().rules.guard_days)
     elif t.action in (engine.CLOSE, engine.WITHDRAW):
         fields["closed_on"] = today
-    audit.change(actor, zone, source=source, **fields)
+    audit.change(actor, zone, source=source, **fields)  # only the fields that change are written and audited
 
 
 @action

@@ -141,27 +141,14 @@ class ZoneBook:
         return findings
 
     def apply(self, day: int, zid: int, action: str, kind: str) -> None:
-        """A confirmed transition, applied as the zones app applies a decided one."""
-        z = self.zones[zid]
-        if not engine.action_allowed(action, z.state):
-            raise ValueError(f"zone {zid}: {action} is not allowed from {z.state}")
-        today = self.date(day)
-        state = engine.TARGET_STATE[action]
-        changes: dict[str, object] = {"state": state, "kind": kind}
-        if action in (engine.PUT_IN_FORCE, engine.REINSTATE):
-            changes.update(in_force_on=today, guarded_on=None, case_since_in_force=False)
-        elif action in (engine.ESCALATE, engine.DOWNGRADE):
-            changes["case_since_in_force"] = False
-            if action == engine.ESCALATE:
-                changes["in_force_on"] = today  # a stricter kind starts its own clock
-        elif action == engine.LIFT:
-            changes["guarded_on"] = today
-        self.history.append(ZoneEvent(day, zid, self.area[zid], action, kind, state))
-        if state == engine.CLOSED:
+        """A confirmed transition, applied as the zones app applies a decided one (``engine.zones.applied``)."""
+        z = engine.applied(self.zones[zid], action, kind, self.date(day))
+        self.history.append(ZoneEvent(day, zid, self.area[zid], action, kind, z.state))
+        if z.state == engine.CLOSED:
             del self.zones[zid]
             del self.live[self.area[zid]]
         else:
-            self.zones[zid] = replace(z, **changes)  # type: ignore[arg-type]
+            self.zones[zid] = z
 
     # --- what the zones do today ------------------------------------------------------------------------------
     def restrictions(self, stay_home: Mapping[str, float] = STAY_HOME) -> tuple[list[int], list[float]]:
