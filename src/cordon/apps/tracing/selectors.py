@@ -55,9 +55,21 @@ def cases_visible_to(user: Actor) -> QuerySet[Case]:
 
 
 def search_cases(
-    user: Actor, *, query: str = "", district: str = "", since: dt.date | None = None, control: str = ""
+    user: Actor,
+    *,
+    query: str = "",
+    district: str = "",
+    since: dt.date | None = None,
+    control: str = "",
+    untraced: str = "",
+    now: dt.datetime | None = None,
 ) -> QuerySet[Case]:
-    qs = cases_visible_to(user)
+    """The cases the user may see, filtered; ``untraced``: only those not traced yet in that state of the board
+    (``openitems.STATES``: overdue, due today, open) as of ``now``."""
+    if untraced:
+        qs = openitems.in_state(untraced_open(user, now or timezone.now()), untraced)
+    else:
+        qs = cases_visible_to(user)
     q = query.strip()
     if q:
         qs = qs.filter(Q(code__iexact=q) | Q(person__name__startswith=q) | Q(cluster__code__iexact=q))
@@ -72,12 +84,18 @@ def search_cases(
     return qs
 
 
-def search_contacts(user: Actor, *, status: str = "") -> QuerySet[Contact]:
+def search_contacts(
+    user: Actor, *, status: str = "", state: str = "", now: dt.datetime | None = None
+) -> QuerySet[Contact]:
     """The contacts of the cases the user may see, the longest waiting first; ``status="to_judge"``: the close
     and secondary contacts not judged yet (the open item "Contacts to judge" and the commander's home count
-    the same), otherwise one ``Decision`` or all."""
+    the same; ``state``: only those in that state of the board as of ``now``), otherwise one ``Decision`` or
+    all."""
     qs = Contact.objects.filter(case__in=cases_visible_to(user)).select_related("person", "case", "district")
-    if status == "to_judge":
+    if status == "to_judge" and state:
+        qs = openitems.in_state(to_judge_open(user, now or timezone.now()), state)
+        qs = qs.select_related("person", "case", "district")
+    elif status == "to_judge":
         qs = qs.filter(status=Decision.CANDIDATE, degree__gt=0)
     elif status:
         qs = qs.filter(status=status)
@@ -172,6 +190,15 @@ def linkage_inbox(user: Actor, *, pending_only: bool = False) -> QuerySet[Linkag
     if pending_only:
         qs = qs.filter(acknowledged_at__isnull=True)
     return qs
+
+
+def linkage_in_state(user: Actor, state: str, now: dt.datetime | None = None) -> QuerySet[Linkage]:
+    """The handovers the board's cell "Handovers to acknowledge" counts in ``state``, as the inbox lists them."""
+    Scope.of(user).require(Cap.RECEIVE_LINKAGE)
+    qs = openitems.in_state(linkage_open(user, now or timezone.now()), state)
+    return qs.select_related(
+        "contact__person", "contact__case", "contact__jurisdiction", "from_district", "to_district"
+    )
 
 
 def linkage_version(user: Actor, now: dt.datetime | None = None) -> str:
@@ -565,23 +592,36 @@ def _due_today(field: str, now: dt.datetime, hours: float) -> Q:
     return Q(**{f"{field}__gte": now - limit, f"{field}__lt": openitems.day_end(now) - limit})
 
 
-def untraced_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+def untraced_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Cases not traced yet, overdue once the judgment deadline after the report has passed: what the board's
+    "Cases not traced" counts and the case list shows with ``?open=untraced&state=``."""
     judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
     qs = cases_visible_to(user).filter(traced_at__isnull=True)
     due = _due_today("reported_at", now, settings.CORDON_JUDGE_HOURS)
-    return openitems.placed(qs, "district_id", Q(reported_at__lt=now - judge), ["jurisdiction_id"], due)
+    return openitems.Open(qs, Q(reported_at__lt=now - judge), due)
 
 
-def to_judge_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+def to_judge_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Close and secondary contacts not judged, overdue past the judgment deadline after they were found."""
     judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
     qs = Contact.objects.filter(case__in=cases_visible_to(user), status=Decision.CANDIDATE, degree__gt=0)
     due = _due_today("found_at", now, settings.CORDON_JUDGE_HOURS)
-    return openitems.placed(
-        qs, "case__district_id", Q(found_at__lt=now - judge), ["case__jurisdiction_id"], due
-    )
+    return openitems.Open(qs, Q(found_at__lt=now - judge), due)
+
+
+def linkage_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Handovers to the user's districts not acknowledged, overdue past the acknowledgement deadline."""
+    qs, late = _linkage_open(user, now)
+    return openitems.Open(qs, late, _due_today("created_at", now, settings.CORDON_LINKAGE_ACK_HOURS))
+
+
+def untraced_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    return untraced_open(user, now).placed("district_id", ["jurisdiction_id"])
+
+
+def to_judge_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    return to_judge_open(user, now).placed("case__district_id", ["case__jurisdiction_id"])
 
 
 def linkage_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    qs, late = _linkage_open(user, now)
-    due = _due_today("created_at", now, settings.CORDON_LINKAGE_ACK_HOURS)
-    return openitems.placed(qs, "to_district_id", late, ["to_district_id"], due)
+    return linkage_open(user, now).placed("to_district_id", ["to_district_id"])

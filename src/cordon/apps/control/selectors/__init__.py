@@ -27,11 +27,13 @@ from .board import (
     open_items,
     recent_cases_with_clocks,
     releases_by_district,
+    releases_in_state,
     releases_placed,
     team_items,
     transfers_by_district,
     transfers_placed,
     waiting_by_district,
+    waiting_in_state,
     waiting_placed,
 )
 from .follow_up import (
@@ -134,6 +136,7 @@ __all__ = [
     "release_check",
     "releases_by_district",
     "releases_due",
+    "releases_in_state",
     "releases_placed",
     "results_of",
     "rooms_of",
@@ -148,5 +151,6 @@ __all__ = [
     "transfers_placed",
     "transfers_visible_to",
     "waiting_by_district",
+    "waiting_in_state",
     "waiting_placed",
 ]
