@@ -14,14 +14,19 @@ from django.conf import settings
 from django.utils import timezone
 
 from cordon.apps.command import zero
+from cordon.apps.control import actions as control
+from cordon.apps.control.models import ControlOrder
 from cordon.apps.geo.models import Jurisdiction
+from cordon.apps.people import actions as people
 from cordon.apps.tallies import actions
 from cordon.apps.tallies import selectors as tallies
 from cordon.apps.tallies.models import OpenItemClose
-from cordon.apps.tracing.models import Case
+from cordon.apps.tracing import actions as tracing
+from cordon.apps.tracing.models import Case, Contact, Linkage
 from cordon.core import openitems
 from cordon.core.access import may_open
 from cordon.core.scoping import NotFound, Scope
+from cordon.engine import identity
 from test_authorization_matrix import (
     _control_objects,
     _gridwork_objects,
@@ -197,15 +202,6 @@ def _listed(client: Any, link: str) -> int:
 def _spread(world: Any) -> None:
     """Items of the linked kinds in every state: one of each overdue (long past its deadline), one falling due
     today (its deadline later today) and one open beyond today, shifting the world's own items."""
-    from cordon.apps.control.models import ControlOrder
-    from cordon.apps.tracing.models import Contact, Linkage
-
-    from cordon.apps.control import actions as control
-    from cordon.apps.people import actions as people
-    from cordon.engine import identity
-
-    from cordon.apps.tracing import actions as tracing
-
     places = [(world.zgz_grid, world.fengtai, world.ft_building)] * 2 + [
         (world.lx_grid, world.changping, world.cp_building)
     ]
@@ -288,7 +284,9 @@ def test_every_figure_of_the_board_leads_to_a_list_of_as_many(
                 if cell[state]:
                     seen.setdefault(cell["kind"], set()).add(state)
     assert 'data-testid="no-list"' in html
-    if who == "city":  # the seeded world has something in every state of the linked kinds, so it means something
+    if (
+        who == "city"
+    ):  # the seeded world has something in every state of the linked kinds, so it means something
         # (a city commander receives no handovers; no release falls due in this world)
         for kind in zero.LISTS.keys() - {"linkage", "releases"}:
             assert seen.get(kind) == set(openitems.STATES), (kind, seen.get(kind))
