@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from cordon.apps.command import zero
 from cordon.apps.control import actions as control
-from cordon.apps.control.models import ControlOrder
+from cordon.apps.control.models import ControlOrder, SampleTask
 from cordon.apps.geo.models import Jurisdiction
 from cordon.apps.people import actions as people
+from cordon.apps.screening.models import ResampleTask, TemporaryControl
 from cordon.apps.tallies import actions
 from cordon.apps.tallies import selectors as tallies
 from cordon.apps.tallies.models import OpenItemClose
@@ -195,8 +196,11 @@ def test_a_cell_leads_to_a_list_of_as_many_items(world: Any, make_user: Any, cli
 def _listed(client: Any, link: str) -> int:
     response = client.get(link)
     assert response.status_code == 200, (link, response.status_code)
-    count: int = response.context["page_obj"].paginator.count
-    return count
+    ctx = response.context
+    if "controls" in ctx:  # positives follow-up: two lists
+        return len(ctx["controls"]) + len(ctx["tasks"])
+    count: int = ctx["page_obj"].paginator.count
+    return count + (len(ctx["alerts"]) if "alerts" in ctx else 0)  # tests and alerts: two lists
 
 
 def _spread(world: Any) -> None:
@@ -226,6 +230,14 @@ def _spread(world: Any) -> None:
             district=world.changping,
         )  # fmt: skip
         Linkage.objects.create(contact=contact, from_district=world.fengtai, to_district=world.changping)
+        # under temporary control, and a re-sample overdue
+        TemporaryControl.objects.create(
+            person=person, jurisdiction=grid, district=district, round=world.round, tube=world.tube
+        )
+        ResampleTask.objects.create(
+            round=world.round, person=person, source_tube=world.tube, jurisdiction=grid, district=district,
+            due_at=timezone.now() - dt.timedelta(hours=1),
+        )  # fmt: skip
         tracing.report_case(
             actor=None,
             data=tracing.CaseData(
@@ -233,6 +245,9 @@ def _spread(world: Any) -> None:
                 control="community",
             ),
         )  # fmt: skip
+    # a test missed yesterday
+    first = world.order.sample_tasks.filter(status="due").order_by("due_on").first()
+    SampleTask.objects.filter(pk=first.pk).update(due_on=timezone.localdate() - dt.timedelta(days=1))
     now = timezone.now()
     judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
     ack = dt.timedelta(hours=settings.CORDON_LINKAGE_ACK_HOURS)
@@ -287,8 +302,12 @@ def test_every_figure_of_the_board_leads_to_a_list_of_as_many(
     if (
         who == "city"
     ):  # the seeded world has something in every state of the linked kinds, so it means something
-        # (a city commander receives no handovers; no release falls due in this world)
-        for kind in zero.LISTS.keys() - {"linkage", "releases"}:
+        # (a city commander receives no handovers; no release falls due in this world; some kinds are all
+        # overdue, or never overdue)
+        for kind in ("untraced", "to_judge", "waiting"):
             assert seen.get(kind) == set(openitems.STATES), (kind, seen.get(kind))
+        for kind in ("missed_tests", "alerts", "resamples"):
+            assert seen.get(kind) == {"overdue", "open"}, (kind, seen.get(kind))
+        assert seen.get("temporary_controls") == {"open"}
     if who == "changping":  # the handovers, seen by the district they are handed to
         assert seen.get("linkage") == set(openitems.STATES)

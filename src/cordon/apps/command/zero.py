@@ -41,7 +41,11 @@ LISTS: dict[str, tuple[str, str]] = {
     "to_judge": ("tracing:contacts", "status=to_judge"),
     "linkage": ("tracing:linkage", ""),
     "waiting": ("control:queue", ""),
+    "missed_tests": ("control:follow-up", "open=missed_tests"),
+    "alerts": ("control:follow-up", "open=alerts"),
     "releases": ("control:orders", "view=release"),
+    "temporary_controls": ("screening:alerts", "open=temporary_controls"),
+    "resamples": ("screening:alerts", "open=resamples"),
 }
 
 

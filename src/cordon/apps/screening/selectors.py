@@ -424,18 +424,48 @@ def overdue_resamples_by_district(user: Actor, now: dt.datetime) -> dict[int, tu
     return {r["district_id"]: (r["n"], r["n"]) for r in rows}
 
 
-def temporary_controls_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    """``temporary_controls_by_district`` grouped also by jurisdiction (for the kept counts)."""
+def temporary_controls_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Persons under temporary control not yet lifted: open, none overdue (what the board's cell counts and the
+    follow-up page lists with ``?open=temporary_controls&state=``)."""
     scope = _scope(user)
     qs = TemporaryControl.objects.filter(scope.territory("jurisdiction"), lifted_at__isnull=True)
-    return openitems.placed(qs, "district_id", False, ["jurisdiction_id"])
+    return openitems.Open(qs, False)
+
+
+def overdue_resamples_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Single-tube re-samples past their deadline: every one overdue."""
+    scope = _scope(user)
+    qs = ResampleTask.objects.filter(scope.territory("jurisdiction"), status=TaskStatus.DUE, due_at__lt=now)
+    return openitems.Open(qs, True)
+
+
+def temporary_controls_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    """``temporary_controls_by_district`` grouped also by jurisdiction (for the kept counts)."""
+    return temporary_controls_open(user, now).placed("district_id", ["jurisdiction_id"])
 
 
 def overdue_resamples_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
     """``overdue_resamples_by_district`` grouped also by jurisdiction (for the kept counts)."""
-    scope = _scope(user)
-    qs = ResampleTask.objects.filter(scope.territory("jurisdiction"), status=TaskStatus.DUE, due_at__lt=now)
-    return openitems.placed(qs, "district_id", True, ["jurisdiction_id"])
+    return overdue_resamples_open(user, now).placed("district_id", ["jurisdiction_id"])
+
+
+def follow_up_in_state(
+    user: Actor, kind: str, state: str, now: dt.datetime | None = None
+) -> tuple[QuerySet[TemporaryControl], QuerySet[ResampleTask]]:
+    """The follow-up page's two lists narrowed to the board's cell of ``kind`` (``temporary_controls`` or
+    ``resamples``) in ``state``: exactly the items it counts, the other list empty."""
+    now = now or timezone.now()
+    controls = temporary_controls(user).none()
+    tasks = resample_tasks(user).none()
+    if kind == "temporary_controls":
+        controls = openitems.in_state(temporary_controls_open(user, now), state).select_related(
+            "person", "building", "district", "tube", "round", "case"
+        )
+    elif kind == "resamples":
+        tasks = openitems.in_state(overdue_resamples_open(user, now), state).select_related(
+            "person", "district", "source_tube", "round"
+        )
+    return controls, tasks
 
 
 # --- Key industries ----------------------------------------------------------------------------------------

@@ -23,7 +23,9 @@ from cordon.core.scoping import Scope
 from ..models import (
     NOT_YET_CONTROLLED,
     ControlOrder,
+    HealthRecord,
     OrderStatus,
+    SampleTask,
     TransferStatus,
     TransferTask,
 )
@@ -306,13 +308,38 @@ def _transfer_late(now: dt.datetime) -> Q:
     )
 
 
+def missed_tests_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Scheduled samples not taken by their day: every one overdue."""
+    return openitems.Open(missed_tests(user, timezone.localtime(now).date()), True)
+
+
+def alerts_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Health alerts not handled: every one overdue."""
+    return openitems.Open(open_alerts(user), True)
+
+
 def missed_tests_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    qs = missed_tests(user, timezone.localtime(now).date())
-    return openitems.placed(qs, "order__district_id", True, _VIA_ORDER)
+    return missed_tests_open(user, now).placed("order__district_id", _VIA_ORDER)
 
 
 def alerts_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    return openitems.placed(open_alerts(user), "order__district_id", True, _VIA_ORDER)
+    return alerts_open(user, now).placed("order__district_id", _VIA_ORDER)
+
+
+def follow_up_in_state(
+    user: Actor, kind: str, state: str, now: dt.datetime | None = None
+) -> tuple[QuerySet[SampleTask], QuerySet[HealthRecord]]:
+    """The tests-and-alerts page's two lists narrowed to the board's cell of ``kind`` (``missed_tests`` or
+    ``alerts``) in ``state``: exactly the items it counts, the other list empty."""
+    now = now or timezone.now()
+    tasks = SampleTask.objects.none()
+    alerts = HealthRecord.objects.none()
+    if kind == "missed_tests":
+        tasks = openitems.in_state(missed_tests_open(user, now), state)
+        tasks = tasks.select_related("order__person", "order__site").order_by("due_on", "id")
+    elif kind == "alerts":
+        alerts = openitems.in_state(alerts_open(user, now), state)
+    return tasks, alerts
 
 
 def releases_open(user: Actor, now: dt.datetime) -> openitems.Open:

@@ -287,14 +287,21 @@ def order_extend(request: AuthedRequest, pk: int) -> HttpResponse:
 @page(Cap.VIEW_CONTROL)
 @personal_data()
 def follow_up(request: AuthedRequest) -> HttpResponse:
-    tasks = selectors.sample_tasks_due(request.user)
+    kind, state = request.GET.get("open", ""), zero_state(request)
+    if kind in ("missed_tests", "alerts") and state:  # the board's cell of ``kind`` in ``area`` and ``state``
+        reader = found(lambda: geo.narrowed_to(request.user, request.GET.get("area", "")[:32]))
+        tasks, alerts = selectors.follow_up_in_state(reader, kind, state)
+    else:
+        state = ""
+        tasks, alerts = selectors.sample_tasks_due(request.user), selectors.open_alerts(request.user)
     page_obj = Paginator(tasks, 300).get_page(request.GET.get("page"))
     return render(
         request,
         "control/follow_up.html",
         {
             "page_obj": page_obj,
-            "alerts": selectors.open_alerts(request.user)[:300],
+            "alerts": alerts[:300],
+            "state": state,
             "today": timezone.localdate(),
             "can_control": Scope.of(request.user).can(Cap.CONTROL),
             "can_record": Scope.of(request.user).can(Cap.RECORD_HEALTH),
