@@ -172,7 +172,12 @@ def test_the_page_and_the_api_show_the_same_figures_and_every_link_opens(
         assert client.get(link).status_code == 200, link
     # Chinese.
     zh = client.get("/command/zero/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "每日清零" in zh
+    assert "每日清零" in zh and "无对应列表" in zh  # a kind without a list says so
+    cell = next(c for c in api["area"]["cells"] if c["kind"] == "untraced")
+    listed = client.get(cell["links"]["overdue"], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "每日清零：仅显示当前已超时的事项。" in listed
+    listed = client.get(cell["links"]["overdue"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Daily-zero board: only the items overdue now." in listed
 
 
 def test_the_close_runs_on_a_clock() -> None:
