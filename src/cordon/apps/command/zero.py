@@ -35,7 +35,9 @@ from cordon.core.scoping import NotFound, Scope
 # ``geo.narrowed_to``) and ``?state=`` (``openitems.STATES``) and then lists exactly the items the cell counts in
 # that figure, filtered by the kind's own definition (``openitems.in_state`` on the kind's ``*_open``). A kind not
 # named here has no list that can show its items: its cells say so and link nowhere (as do lists the user may not
-# open).
+# open). Not named: transfers (the transfer board is a day's board, not the open transfers), the zones (their
+# cells count a zone once per district it spans, summed again at every node above: no list can match them) and
+# missed patrols (computed from plans, listed by post).
 LISTS: dict[str, tuple[str, str]] = {
     "untraced": ("tracing:cases", "open=untraced"),
     "to_judge": ("tracing:contacts", "status=to_judge"),
@@ -47,6 +49,9 @@ LISTS: dict[str, tuple[str, str]] = {
     "temporary_controls": ("screening:alerts", "open=temporary_controls"),
     "resamples": ("screening:alerts", "open=resamples"),
 }
+STATE_PARAM: dict[
+    str, str
+] = {}  # a list whose ``state`` means something else takes the board's under this name
 
 
 def _link(user: Actor, kind: str) -> str:
@@ -59,11 +64,12 @@ def _link(user: Actor, kind: str) -> str:
     return f"{url}?{named[1]}&" if named[1] else f"{url}?"
 
 
-def _links(base: str, code: str) -> dict[str, str]:
+def _links(kind: str, base: str, code: str) -> dict[str, str]:
     """A cell's three links: its list narrowed to the row's node and to each figure's state."""
     if not base:
         return {}
-    return {state: f"{base}{urlencode({'area': code, 'state': state})}" for state in openitems.STATES}
+    param = STATE_PARAM.get(LISTS[kind][0], "state")
+    return {state: f"{base}{urlencode({'area': code, param: state})}" for state in openitems.STATES}
 
 
 def chosen_node(user: Actor, area: str = "") -> tuple[Jurisdiction, list[Jurisdiction]]:
@@ -104,7 +110,7 @@ def board(user: Actor, *, area: str = "", now: dt.datetime | None = None) -> dic
         for key in keys:
             open_, overdue, due = counts.get(n.pk, {}).get(key, (0, 0, 0))
             close = closed.get(n.pk, {}).get(key, (0, 0)) if closed is not None else None
-            links = _links(bases[key], n.code)
+            links = _links(key, bases[key], n.code)
             cells.append(
                 {
                     "kind": key,
@@ -133,7 +139,7 @@ def board(user: Actor, *, area: str = "", now: dt.datetime | None = None) -> dic
         "area": row(node),
         "rows": [row(n) for n in below],
         "kinds": [
-            {"key": key, "label": labels[key], "link": _links(bases[key], node.code).get("open", "")}
+            {"key": key, "label": labels[key], "link": _links(key, bases[key], node.code).get("open", "")}
             for key in keys
         ],
         "today": timezone.localtime(now).date().isoformat(),
