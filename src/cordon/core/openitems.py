@@ -104,6 +104,13 @@ class Open:
     def placed(self, district: str, places: Sequence[str]) -> dict[Any, tuple[int, int, int]]:
         return placed(self.items, district, self.late, places, self.due)
 
+    def by_district(self, district: str) -> dict[int, tuple[int, int]]:
+        """A kind's ``count``: (open, overdue) per ``district``."""
+        return {
+            d: (n, late)
+            for (d, _none), (n, late, _due) in placed(self.items, district, self.late, []).items()
+        }
+
 
 def in_state(items: Open, state: str) -> QuerySet[Any]:
     """The open items in one ``state`` of :data:`STATES` (anything else: all open), exactly those :func:`placed`

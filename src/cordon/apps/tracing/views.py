@@ -374,7 +374,7 @@ def linkage_inbox(request: AuthedRequest) -> HttpResponse:
     state, area = _state(request), request.GET.get("area", "")[:32]
     if state or area:  # the board's cell: the handovers to the area's districts in that state
         reader = found(lambda: geo.narrowed_to(request.user, area))
-        qs = selectors.linkage_in_state(reader, state or "open")
+        qs = selectors.linkage_inbox(reader, state=state or "open")
     else:
         qs = selectors.linkage_inbox(request.user, pending_only=pending)
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
