@@ -14,13 +14,20 @@ from django.conf import settings
 from django.utils import timezone
 
 from cordon.apps.command import zero
+from cordon.apps.control import actions as control
+from cordon.apps.control.models import ControlOrder, SampleTask
 from cordon.apps.geo.models import Jurisdiction
+from cordon.apps.people import actions as people
+from cordon.apps.screening.models import ResampleTask, TemporaryControl
 from cordon.apps.tallies import actions
 from cordon.apps.tallies import selectors as tallies
 from cordon.apps.tallies.models import OpenItemClose
-from cordon.apps.tracing.models import Case
+from cordon.apps.tracing import actions as tracing
+from cordon.apps.tracing.models import Case, Contact, Linkage
 from cordon.core import openitems
+from cordon.core.access import may_open
 from cordon.core.scoping import NotFound, Scope
+from cordon.engine import identity
 from test_authorization_matrix import (
     _control_objects,
     _gridwork_objects,
@@ -160,12 +167,17 @@ def test_the_page_and_the_api_show_the_same_figures_and_every_link_opens(
         for cell in row["cells"]:
             assert f'data-testid="zero-cell-{row["code"]}-{cell["kind"]}"' in html
     links = {k["link"] for k in api["kinds"] if k["link"]}
-    assert len(links) >= 8
+    assert len(links) >= 4
     for link in links:
         assert client.get(link).status_code == 200, link
     # Chinese.
     zh = client.get("/command/zero/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "每日清零" in zh
+    assert "每日清零" in zh and "无对应列表" in zh  # a kind without a list says so
+    cell = next(c for c in api["area"]["cells"] if c["kind"] == "untraced")
+    listed = client.get(cell["links"]["overdue"], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "每日清零：仅显示当前已超时的事项。" in listed
+    listed = client.get(cell["links"]["overdue"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Daily-zero board: only the items overdue now." in listed
 
 
 def test_the_close_runs_on_a_clock() -> None:
@@ -184,3 +196,135 @@ def test_a_cell_leads_to_a_list_of_as_many_items(world: Any, make_user: Any, cli
     assert cell["open"] == 1 and cell["link"]
     listed = client_for(commander).get(cell["link"])
     assert listed.status_code == 200 and listed.context["page_obj"].paginator.count == cell["open"]
+
+
+def _listed(client: Any, link: str) -> int:
+    response = client.get(link)
+    assert response.status_code == 200, (link, response.status_code)
+    ctx = response.context
+    if "controls" in ctx:  # positives follow-up: two lists
+        return len(ctx["controls"]) + len(ctx["tasks"])
+    count: int = ctx["page_obj"].paginator.count
+    return count + (len(ctx["alerts"]) if "alerts" in ctx else 0)  # tests and alerts: two lists
+
+
+def _spread(world: Any) -> None:
+    """Items of the linked kinds in every state: one of each overdue (long past its deadline), one falling due
+    today (its deadline later today) and one open beyond today, shifting the world's own items."""
+    places = [(world.zgz_grid, world.fengtai, world.ft_building)] * 2 + [
+        (world.lx_grid, world.changping, world.cp_building)
+    ]
+    for i, (grid, district, building) in enumerate(places * 2):
+        person = people.create_person(
+            actor=None,
+            data=people.PersonData(
+                name=f"等待{i}", national_id=identity.make("110106", dt.date(1980, 1, 1 + i), 500 + i),
+                phone=f"1380000700{i}", home_building=building,
+            ),
+        )  # fmt: skip
+        if i < 3:  # waiting for control
+            waiting = Contact.objects.create(
+                case=world.case, person=person, degree=1, contact_type="venue", jurisdiction=grid,
+                district=district, status="confirmed",
+            )  # fmt: skip
+            assert len(control.open_orders(actor=None, contacts=[waiting])) == 1
+            continue
+        # to judge, handed over to Changping, and a case not traced
+        contact = Contact.objects.create(
+            case=world.case, person=person, degree=1, contact_type="venue", jurisdiction=world.lx_grid,
+            district=world.changping,
+        )  # fmt: skip
+        Linkage.objects.create(contact=contact, from_district=world.fengtai, to_district=world.changping)
+        # under temporary control, and a re-sample overdue
+        TemporaryControl.objects.create(
+            person=person, jurisdiction=grid, district=district, round=world.round, tube=world.tube
+        )
+        ResampleTask.objects.create(
+            round=world.round, person=person, source_tube=world.tube, jurisdiction=grid, district=district,
+            due_at=timezone.now() - dt.timedelta(hours=1),
+        )  # fmt: skip
+        tracing.report_case(
+            actor=None,
+            data=tracing.CaseData(
+                person=person, onset_date=timezone.localdate(), sampled_at=timezone.now(), found_by="fever_clinic",
+                control="community",
+            ),
+        )  # fmt: skip
+    # a test missed yesterday
+    first = world.order.sample_tasks.filter(status="due").order_by("due_on").first()
+    SampleTask.objects.filter(pk=first.pk).update(due_on=timezone.localdate() - dt.timedelta(days=1))
+    now = timezone.now()
+    judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
+    ack = dt.timedelta(hours=settings.CORDON_LINKAGE_ACK_HOURS)
+    end = openitems.day_end(now)
+    soon = now + (end - now) / 2  # later today
+    later = end + dt.timedelta(hours=2)  # tomorrow
+    for qs, field, limit in (
+        (Case.objects.filter(traced_at__isnull=True), "reported_at", judge),
+        (Contact.objects.filter(status="candidate", degree__gt=0), "found_at", judge),
+        (Linkage.objects.filter(acknowledged_at__isnull=True), "created_at", ack),
+    ):
+        pks = list(qs.order_by("pk").values_list("pk", flat=True))
+        assert len(pks) >= 3
+        for i, pk in enumerate(pks):
+            deadline = (now - dt.timedelta(days=2), soon, later)[i % 3]
+            qs.model.objects.filter(pk=pk).update(**{field: deadline - limit})
+    waiting = ControlOrder.objects.filter(status="waiting").order_by("pk").values_list("pk", flat=True)
+    for i, pk in enumerate(waiting):
+        ControlOrder.objects.filter(pk=pk).update(due_at=(now - dt.timedelta(days=2), soon, later)[i % 3])
+
+
+@pytest.mark.parametrize("who", ["city", "fengtai", "changping"])
+def test_every_figure_of_the_board_leads_to_a_list_of_as_many(
+    world: Any, make_user: Any, client_for: Any, who: str
+) -> None:
+    """Each figure of each cell (overdue, due today, open) opens its kind's list narrowed to the row's area and
+    to that state, and the list holds exactly as many; a kind with no such list says so and links nowhere."""
+    _spread(world)
+    node = getattr(world, who)
+    user = make_user("city_commander" if who == "city" else "district_commander", node)
+    actions.refresh(now=timezone.now())
+    client = client_for(user)
+    data = zero.board(user)
+    html = client.get("/command/zero/").content.decode()
+    seen: dict[str, set[str]] = {}
+    for row in [data["area"], *data["rows"]]:
+        for cell in row["cells"]:
+            if not cell["listed"]:
+                assert cell["links"] == {} and not cell["link"]
+                continue
+            if not may_open(user, zero.LISTS[cell["kind"]][0]):  # a list the user may not open: no link
+                assert cell["links"] == {}
+                continue
+            assert set(cell["links"]) == set(openitems.STATES), cell["kind"]
+            for state, link in cell["links"].items():
+                param = zero.STATE_PARAM.get(zero.LISTS[cell["kind"]][0], "state")
+                assert f"area={row['code']}" in link and f"{param}={state}" in link
+                assert _listed(client, link) == cell[state], (row["code"], cell["kind"], state)
+                assert link.replace("&", "&amp;") in html
+                if cell[state]:
+                    seen.setdefault(cell["kind"], set()).add(state)
+    assert 'data-testid="no-list"' in html
+    if (
+        who == "city"
+    ):  # the seeded world has something in every state of the linked kinds, so it means something
+        # (a city commander receives no handovers; no release falls due in this world; some kinds are all
+        # overdue, or never overdue)
+        for kind in ("untraced", "to_judge", "waiting"):
+            assert seen.get(kind) == set(openitems.STATES), (kind, seen.get(kind))
+        for kind in ("missed_tests", "alerts", "resamples"):
+            assert seen.get(kind) == {"overdue", "open"}, (kind, seen.get(kind))
+        assert seen.get("temporary_controls") == {"open"}
+    if who == "changping":  # the handovers, seen by the district they are handed to
+        assert seen.get("linkage") == set(openitems.STATES)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="zones' placed counts a zone once per district it spans and the node counts sum over districts",
+)
+def test_a_zone_across_two_districts_counts_once(world: Any, make_user: Any) -> None:
+    """The world's one proposed zone holds a Fengtai and a Changping building: Fengtai's cell counts it once."""
+    data = zero.board(make_user("district_commander", world.fengtai))
+    cell = next(c for c in data["area"]["cells"] if c["kind"] == "zones_to_decide")
+    assert cell["open"] == 1

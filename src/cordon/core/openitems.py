@@ -88,6 +88,47 @@ def placed(
     return out
 
 
+# The states of a board cell a list can be narrowed to (``?state=``): overdue now, falling due today, all open.
+STATES = ("overdue", "due_today", "open")
+
+
+@dataclass(frozen=True)
+class Open:
+    """A kind's open items as one queryset with its ``late`` and ``due`` predicates (as :func:`placed` takes
+    them): the one definition the kind's ``placed`` counts and its list filters by (:func:`in_state`)."""
+
+    items: QuerySet[Any]
+    late: Q | bool
+    due: Q | bool = False
+
+    def placed(self, district: str, places: Sequence[str]) -> dict[Any, tuple[int, int, int]]:
+        return placed(self.items, district, self.late, places, self.due)
+
+    def by_district(self, district: str) -> dict[int, tuple[int, int]]:
+        """A kind's ``count``: (open, overdue) per ``district``."""
+        return {
+            d: (n, late)
+            for (d, _none), (n, late, _due) in placed(self.items, district, self.late, []).items()
+        }
+
+
+def in_state(items: Open, state: str) -> QuerySet[Any]:
+    """The open items in one ``state`` of :data:`STATES` (anything else: all open), exactly those :func:`placed`
+    counts in that figure."""
+    qs, late, due = items.items, items.late, items.due
+    if state == "overdue":
+        return qs.filter(late) if isinstance(late, Q) else (qs if late else qs.none())
+    if state == "due_today":
+        if isinstance(due, Q):
+            return qs.filter(due)
+        if not due:
+            return qs.none()
+        if isinstance(late, Q):
+            return qs.exclude(pk__in=qs.filter(late).values("pk"))
+        return qs.none() if late else qs
+    return qs
+
+
 def seen_from(places: Sequence[int | None], lineage: Mapping[int, Sequence[int]]) -> Collection[int]:
     """The nodes whose users see an item scoped by ``places`` (``lineage``: a node -> itself and the nodes
     above it): every node above or at any of them, once."""

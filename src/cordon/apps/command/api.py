@@ -294,6 +294,11 @@ def get_timeliness(request: AuthedRequest, params: Query[TimelinessIn]) -> Timel
 # ninja schema reads every field of every one through its Django-aware getter (most of the response's time).
 class ZeroCellOut(BaseModel):
     kind: str
+    links: dict[str, str] = Field(
+        description="Per state (overdue, due_today, open), the list of exactly the items that figure counts in "
+        "this row's area; empty when the kind has no such list or the caller may not open it"
+    )
+    listed: bool = Field(description="The kind has a list that can show its items")
     open: int
     overdue: int = Field(description="Open and past its deadline now")
     due_today: int = Field(description="Not overdue now, overdue before the local day ends")

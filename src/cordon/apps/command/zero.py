@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
@@ -30,32 +31,45 @@ from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 
-# The list each kind's cell leads to (URL name, query); kinds not named here, or lists the user may not open, are
-# shown without a link.
+# The list each kind's cells lead to (URL name, query): it takes ``?area=`` (a row's node, through
+# ``geo.narrowed_to``) and ``?state=`` (``openitems.STATES``) and then lists exactly the items the cell counts in
+# that figure, filtered by the kind's own definition (``openitems.in_state`` on the kind's ``*_open``). A kind not
+# named here has no list that can show its items: its cells say so and link nowhere (as do lists the user may not
+# open). Not named: transfers (the transfer board is a day's board, not the open transfers), the zones (their
+# cells count a zone once per district it spans, summed again at every node above: no list can match them) and
+# missed patrols (computed from plans, listed by post).
 LISTS: dict[str, tuple[str, str]] = {
-    "untraced": ("tracing:cases", ""),
-    "to_judge": ("tracing:cases", ""),
+    "untraced": ("tracing:cases", "open=untraced"),
+    "to_judge": ("tracing:contacts", "status=to_judge"),
     "linkage": ("tracing:linkage", ""),
     "waiting": ("control:queue", ""),
-    "transfers": ("control:transfers", ""),
-    "missed_tests": ("control:follow-up", ""),
-    "alerts": ("control:follow-up", ""),
+    "missed_tests": ("control:follow-up", "open=missed_tests"),
+    "alerts": ("control:follow-up", "open=alerts"),
     "releases": ("control:orders", "view=release"),
-    "temporary_controls": ("screening:alerts", ""),
-    "resamples": ("screening:alerts", ""),
-    "zones_to_decide": ("zones:proposals", ""),
-    "zones_guard_lapsing": ("zones:zones", ""),
-    "missed_patrols": ("gridwork:posts", ""),
+    "temporary_controls": ("screening:alerts", "open=temporary_controls"),
+    "resamples": ("screening:alerts", "open=resamples"),
 }
+STATE_PARAM: dict[
+    str, str
+] = {}  # a list whose ``state`` means something else takes the board's under this name
 
 
 def _link(user: Actor, kind: str) -> str:
-    """The list a kind's cell leads to, when the user may open it (``access.may_open``: never a link to a 403)."""
+    """The list a kind's cells lead to, when there is one and the user may open it (``access.may_open``: never a
+    link to a 403); its query ends with ``&`` or ``?``, ready for the area and the state."""
     named = LISTS.get(kind)
     if named is None or not may_open(user, named[0]):
         return ""
     url = reverse(named[0])
-    return f"{url}?{named[1]}" if named[1] else url
+    return f"{url}?{named[1]}&" if named[1] else f"{url}?"
+
+
+def _links(kind: str, base: str, code: str) -> dict[str, str]:
+    """A cell's three links: its list narrowed to the row's node and to each figure's state."""
+    if not base:
+        return {}
+    param = STATE_PARAM.get(LISTS[kind][0], "state")
+    return {state: f"{base}{urlencode({'area': code, param: state})}" for state in openitems.STATES}
 
 
 def chosen_node(user: Actor, area: str = "") -> tuple[Jurisdiction, list[Jurisdiction]]:
@@ -89,18 +103,21 @@ def board(user: Actor, *, area: str = "", now: dt.datetime | None = None) -> dic
     language = translation.get_language() or settings.LANGUAGE_CODE
 
     labels = {k.key: str(k.label) for k in kinds}
-    links = {key: _link(user, key) for key in keys}
+    bases = {key: _link(user, key) for key in keys}
 
     def row(n: Jurisdiction) -> dict[str, Any]:
         cells = []
         for key in keys:
             open_, overdue, due = counts.get(n.pk, {}).get(key, (0, 0, 0))
             close = closed.get(n.pk, {}).get(key, (0, 0)) if closed is not None else None
+            links = _links(key, bases[key], n.code)
             cells.append(
                 {
                     "kind": key,
                     "label": labels[key],
-                    "link": links[key],
+                    "link": links.get("open", ""),
+                    "links": links,
+                    "listed": key in LISTS,
                     "open": open_,
                     "overdue": overdue,
                     "due_today": due,
@@ -121,7 +138,10 @@ def board(user: Actor, *, area: str = "", now: dt.datetime | None = None) -> dic
     return {
         "area": row(node),
         "rows": [row(n) for n in below],
-        "kinds": [{"key": key, "label": labels[key], "link": links[key]} for key in keys],
+        "kinds": [
+            {"key": key, "label": labels[key], "link": _links(key, bases[key], node.code).get("open", "")}
+            for key in keys
+        ],
         "today": timezone.localtime(now).date().isoformat(),
         "yesterday": yesterday.isoformat(),
         "closed": closed is not None,

@@ -400,42 +400,42 @@ def marked_buildings(user: Actor) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def temporary_controls_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Persons of positive pools under temporary control, not yet lifted: open, none overdue."""
+    qs = TemporaryControl.objects.filter(_scope(user).territory("jurisdiction"), lifted_at__isnull=True)
+    return openitems.Open(qs, False)
+
+
+def overdue_resamples_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Single-tube re-samples past their deadline: every one overdue."""
+    territory = _scope(user).territory("jurisdiction")
+    return openitems.Open(ResampleTask.objects.filter(territory, status=TaskStatus.DUE, due_at__lt=now), True)
+
+
 def temporary_controls_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
-    """Persons of positive pools under temporary control, not yet lifted (open, none overdue)."""
-    scope = _scope(user)
-    rows = (
-        TemporaryControl.objects.filter(scope.territory("jurisdiction"), lifted_at__isnull=True)
-        .values("district_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {r["district_id"]: (r["n"], 0) for r in rows}
+    return temporary_controls_open(user, now).by_district("district_id")
 
 
 def overdue_resamples_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
-    """Single-tube re-samples past their deadline (all overdue)."""
-    scope = _scope(user)
-    rows = (
-        ResampleTask.objects.filter(scope.territory("jurisdiction"), status=TaskStatus.DUE, due_at__lt=now)
-        .values("district_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {r["district_id"]: (r["n"], r["n"]) for r in rows}
+    return overdue_resamples_open(user, now).by_district("district_id")
 
 
 def temporary_controls_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    """``temporary_controls_by_district`` grouped also by jurisdiction (for the kept counts)."""
-    scope = _scope(user)
-    qs = TemporaryControl.objects.filter(scope.territory("jurisdiction"), lifted_at__isnull=True)
-    return openitems.placed(qs, "district_id", False, ["jurisdiction_id"])
+    return temporary_controls_open(user, now).placed("district_id", ["jurisdiction_id"])
 
 
 def overdue_resamples_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    """``overdue_resamples_by_district`` grouped also by jurisdiction (for the kept counts)."""
-    scope = _scope(user)
-    qs = ResampleTask.objects.filter(scope.territory("jurisdiction"), status=TaskStatus.DUE, due_at__lt=now)
-    return openitems.placed(qs, "district_id", True, ["jurisdiction_id"])
+    return overdue_resamples_open(user, now).placed("district_id", ["jurisdiction_id"])
+
+
+def follow_up_in_state(user: Actor, kind: str, state: str) -> tuple[QuerySet[Any], QuerySet[Any]]:
+    """The follow-up page's two lists as the board's cell of ``kind`` (``temporary_controls`` or ``resamples``)
+    counts them in ``state``, the other list empty."""
+    controls = openitems.in_state(temporary_controls_open(user, timezone.now()), state)
+    tasks = openitems.in_state(overdue_resamples_open(user, timezone.now()), state)
+    controls = controls.select_related("person", "building", "district", "tube", "round", "case")
+    tasks = tasks.select_related("person", "district", "source_tube", "round")
+    return (controls, tasks.none()) if kind == "temporary_controls" else (controls.none(), tasks)
 
 
 # --- Key industries ----------------------------------------------------------------------------------------

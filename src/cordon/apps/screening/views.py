@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import Jurisdiction
-from cordon.core import live
+from cordon.core import live, openitems
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import error_text, found, local_datetime
 from cordon.core.reads import personal_data
@@ -411,13 +411,22 @@ def alerts(request: AuthedRequest) -> HttpResponse:
     version = selectors.follow_up_version(request.user)
     if unchanged := live.nothing_new(request, version):
         return unchanged
+    kind, state = request.GET.get("open", ""), request.GET.get("state", "")
+    if kind in ("temporary_controls", "resamples") and state in openitems.STATES:
+        # The board's cell of ``kind`` in ``area``: exactly the items it counts in ``state``.
+        reader = found(lambda: geo.narrowed_to(request.user, request.GET.get("area", "")[:32]))
+        controls, tasks = selectors.follow_up_in_state(reader, kind, state)
+    else:
+        state = ""
+        controls, tasks = selectors.temporary_controls(request.user), selectors.resample_tasks(request.user)
     return render(
         request,
         "screening/alerts.html",
         {
             "version": version,
-            "controls": selectors.temporary_controls(request.user)[:1000],
-            "tasks": selectors.resample_tasks(request.user)[:1000],
+            "state": state,
+            "controls": controls[:1000],
+            "tasks": tasks[:1000],
             "buildings": selectors.marked_buildings(request.user),
             "now": timezone.now(),
         },

@@ -55,9 +55,20 @@ def cases_visible_to(user: Actor) -> QuerySet[Case]:
 
 
 def search_cases(
-    user: Actor, *, query: str = "", district: str = "", since: dt.date | None = None, control: str = ""
+    user: Actor,
+    *,
+    query: str = "",
+    district: str = "",
+    since: dt.date | None = None,
+    control: str = "",
+    untraced: str = "",
 ) -> QuerySet[Case]:
-    qs = cases_visible_to(user)
+    """The cases the user may see, filtered; ``untraced``: those not traced yet in that state of the board."""
+    qs = (
+        openitems.in_state(untraced_open(user, timezone.now()), untraced)
+        if untraced
+        else cases_visible_to(user)
+    )
     q = query.strip()
     if q:
         qs = qs.filter(Q(code__iexact=q) | Q(person__name__startswith=q) | Q(cluster__code__iexact=q))
@@ -72,13 +83,14 @@ def search_cases(
     return qs
 
 
-def search_contacts(user: Actor, *, status: str = "") -> QuerySet[Contact]:
+def search_contacts(user: Actor, *, status: str = "", state: str = "") -> QuerySet[Contact]:
     """The contacts of the cases the user may see, the longest waiting first; ``status="to_judge"``: the close
     and secondary contacts not judged yet (the open item "Contacts to judge" and the commander's home count
-    the same), otherwise one ``Decision`` or all."""
+    the same; ``state``: those in that state of the board), otherwise one ``Decision`` or all."""
     qs = Contact.objects.filter(case__in=cases_visible_to(user)).select_related("person", "case", "district")
     if status == "to_judge":
-        qs = qs.filter(status=Decision.CANDIDATE, degree__gt=0)
+        items = openitems.in_state(to_judge_open(user, timezone.now()), state)
+        qs = items.select_related("person", "case", "district")
     elif status:
         qs = qs.filter(status=status)
     return qs.order_by("found_at", "id")
@@ -159,16 +171,15 @@ def contact_counts(case: Case) -> dict[str, int]:
     return out
 
 
-def linkage_inbox(user: Actor, *, pending_only: bool = False) -> QuerySet[Linkage]:
-    """Contacts handed to the user's district (or any district under the user's node, for the city)."""
+def linkage_inbox(user: Actor, *, pending_only: bool = False, state: str = "") -> QuerySet[Linkage]:
+    """Contacts handed to the user's district (or any district under the user's node, for the city); ``state``:
+    those the board's cell "Handovers to acknowledge" counts in that state."""
     scope = Scope.of(user)
     scope.require(Cap.RECEIVE_LINKAGE)
-    qs = scope.filter(
-        Linkage.objects.select_related(
-            "contact__person", "contact__case", "contact__jurisdiction", "from_district", "to_district"
-        ),
-        territory="contact__jurisdiction",
-    )
+    related = ("contact__person", "contact__case", "contact__jurisdiction", "from_district", "to_district")
+    if state:
+        return openitems.in_state(linkage_open(user, timezone.now()), state).select_related(*related)
+    qs = scope.filter(Linkage.objects.select_related(*related), territory="contact__jurisdiction")
     if pending_only:
         qs = qs.filter(acknowledged_at__isnull=True)
     return qs
@@ -517,46 +528,9 @@ def exposure_window(case: Case, now: dt.datetime | None = None) -> tuple[dt.date
 # --- Tracing's kinds of open item (registered in hooks.py) ---------------------------------------------------
 
 
-def _grouped(qs: QuerySet[Any], field: str, late: Q) -> dict[int, tuple[int, int]]:
-    rows = qs.values(field).annotate(n=Count("id"), late=Count("id", filter=late)).order_by()
-    return {r[field]: (r["n"], r["late"]) for r in rows}
-
-
 def untraced_cases(user: Actor) -> QuerySet[Case]:
     """The cases in the user's territory not traced yet, oldest report first (the batch trace's work)."""
     return cases_visible_to(user).filter(traced_at__isnull=True).order_by("reported_at", "pk")
-
-
-def untraced_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
-    """Cases not traced yet; overdue once the judgment deadline after the report has passed."""
-    judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
-    qs = cases_visible_to(user).filter(traced_at__isnull=True)
-    return _grouped(qs, "district_id", Q(reported_at__lt=now - judge))
-
-
-def to_judge_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
-    """Candidate close and secondary contacts not judged, by the district of their case."""
-    judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
-    qs = Contact.objects.filter(case__in=cases_visible_to(user), status=Decision.CANDIDATE, degree__gt=0)
-    return _grouped(qs, "case__district_id", Q(found_at__lt=now - judge))
-
-
-def linkage_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
-    """Handovers from other districts not acknowledged, by the receiving district."""
-    qs, late = _linkage_open(user, now)
-    return _grouped(qs, "to_district_id", late)
-
-
-def _linkage_open(user: Actor, now: dt.datetime) -> tuple[QuerySet[Linkage], Q]:
-    scope = Scope.of(user)
-    scope.require(Cap.VIEW_CASES)
-    ack = dt.timedelta(hours=settings.CORDON_LINKAGE_ACK_HOURS)
-    qs = Linkage.objects.filter(scope.territory("to_district"), acknowledged_at__isnull=True)
-    return qs, Q(created_at__lt=now - ack)
-
-
-# The same three kinds grouped also by the jurisdictions they are scoped by (``openitems.placed``), for the kept
-# counts of every node.
 
 
 def _due_today(field: str, now: dt.datetime, hours: float) -> Q:
@@ -565,23 +539,56 @@ def _due_today(field: str, now: dt.datetime, hours: float) -> Q:
     return Q(**{f"{field}__gte": now - limit, f"{field}__lt": openitems.day_end(now) - limit})
 
 
-def untraced_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
-    qs = cases_visible_to(user).filter(traced_at__isnull=True)
-    due = _due_today("reported_at", now, settings.CORDON_JUDGE_HOURS)
-    return openitems.placed(qs, "district_id", Q(reported_at__lt=now - judge), ["jurisdiction_id"], due)
-
-
-def to_judge_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    judge = dt.timedelta(hours=settings.CORDON_JUDGE_HOURS)
-    qs = Contact.objects.filter(case__in=cases_visible_to(user), status=Decision.CANDIDATE, degree__gt=0)
-    due = _due_today("found_at", now, settings.CORDON_JUDGE_HOURS)
-    return openitems.placed(
-        qs, "case__district_id", Q(found_at__lt=now - judge), ["case__jurisdiction_id"], due
+def untraced_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Cases not traced yet, overdue once the judgment deadline after the report has passed: what the board's
+    "Cases not traced" counts and the case list shows with ``?open=untraced&state=``."""
+    judge, qs = settings.CORDON_JUDGE_HOURS, cases_visible_to(user).filter(traced_at__isnull=True)
+    return openitems.Open(
+        qs, Q(reported_at__lt=now - dt.timedelta(hours=judge)), _due_today("reported_at", now, judge)
     )
 
 
+def to_judge_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Close and secondary contacts not judged, overdue past the judgment deadline after they were found."""
+    judge = settings.CORDON_JUDGE_HOURS
+    qs = Contact.objects.filter(case__in=cases_visible_to(user), status=Decision.CANDIDATE, degree__gt=0)
+    return openitems.Open(
+        qs, Q(found_at__lt=now - dt.timedelta(hours=judge)), _due_today("found_at", now, judge)
+    )
+
+
+def linkage_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Handovers to the user's districts not acknowledged, overdue past the acknowledgement deadline."""
+    scope, ack = Scope.of(user), settings.CORDON_LINKAGE_ACK_HOURS
+    scope.require(Cap.VIEW_CASES)
+    qs = Linkage.objects.filter(scope.territory("to_district"), acknowledged_at__isnull=True)
+    return openitems.Open(
+        qs, Q(created_at__lt=now - dt.timedelta(hours=ack)), _due_today("created_at", now, ack)
+    )
+
+
+# Their counts by district (the control board) and by the places they are scoped by (the kept counts).
+
+
+def untraced_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    return untraced_open(user, now).by_district("district_id")
+
+
+def to_judge_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    return to_judge_open(user, now).by_district("case__district_id")
+
+
+def linkage_by_district(user: Actor, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    return linkage_open(user, now).by_district("to_district_id")
+
+
+def untraced_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    return untraced_open(user, now).placed("district_id", ["jurisdiction_id"])
+
+
+def to_judge_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    return to_judge_open(user, now).placed("case__district_id", ["case__jurisdiction_id"])
+
+
 def linkage_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    qs, late = _linkage_open(user, now)
-    due = _due_today("created_at", now, settings.CORDON_LINKAGE_ACK_HOURS)
-    return openitems.placed(qs, "to_district_id", late, ["to_district_id"], due)
+    return linkage_open(user, now).placed("to_district_id", ["to_district_id"])

@@ -26,7 +26,7 @@ from cordon.apps.jobs import actions as jobs
 from cordon.apps.people import selectors as people
 from cordon.apps.people.models import Person
 from cordon.apps.venues import selectors as venues
-from cordon.core import live, uploads
+from cordon.core import live, openitems, uploads
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import (
     conflict_text,
@@ -63,6 +63,12 @@ def _person(request: AuthedRequest, key: str) -> Person:
     return selectors.person_by_national_id(request.user, key)
 
 
+def _state(request: AuthedRequest) -> str:
+    """``?state=``: one of the board's states (``openitems.STATES``), or none."""
+    state = request.GET.get("state", "")
+    return state if state in openitems.STATES else ""
+
+
 @page(Cap.VIEW_CASES)
 @personal_data()
 def case_list(request: AuthedRequest) -> HttpResponse:
@@ -71,7 +77,9 @@ def case_list(request: AuthedRequest) -> HttpResponse:
     since = parse_date(request.GET.get("since", "") or "") if request.GET.get("since") else None
     area = request.GET.get("area", "")[:32]
     reader = found(lambda: geo.narrowed_to(request.user, area))
-    qs = selectors.search_cases(reader, query=q, control=control, since=since)
+    # ``?open=untraced&state=``: the board's cell "Cases not traced" (overdue, due today or open) lists these.
+    untraced = _state(request) if request.GET.get("open") == "untraced" else ""
+    qs = selectors.search_cases(reader, query=q, control=control, since=since, untraced=untraced)
     version = selectors.cases_version(qs)
     if unchanged := live.nothing_new(request, version):
         return unchanged
@@ -85,6 +93,7 @@ def case_list(request: AuthedRequest) -> HttpResponse:
             "control": control,
             "since": request.GET.get("since", ""),
             "area": area,
+            "state": untraced,
             "today": selectors.case_summary(request.user),
             "can_trace": Scope.of(request.user).can(Cap.TRACE),
             "untraced": selectors.untraced_cases(request.user).count(),
@@ -103,7 +112,8 @@ def contact_list(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status", "to_judge")[:20]
     area = request.GET.get("area", "")[:32]
     reader = found(lambda: geo.narrowed_to(request.user, area))
-    page_obj = Paginator(selectors.search_contacts(reader, status=status), PAGE_SIZE).get_page(
+    state = _state(request)
+    page_obj = Paginator(selectors.search_contacts(reader, status=status, state=state), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -113,6 +123,7 @@ def contact_list(request: AuthedRequest) -> HttpResponse:
             "page_obj": page_obj,
             "status": status,
             "area": area,
+            "state": state,
             "statuses": [*CONTACT_FILTERS.items(), *Decision.choices],
         },
     )
@@ -360,7 +371,12 @@ def linkage_inbox(request: AuthedRequest) -> HttpResponse:
     if unchanged := live.nothing_new(request, version):
         return unchanged
     pending = request.GET.get("all") != "1"
-    qs = selectors.linkage_inbox(request.user, pending_only=pending)
+    state, area = _state(request), request.GET.get("area", "")[:32]
+    if state or area:  # the board's cell: the handovers to the area's districts in that state
+        reader = found(lambda: geo.narrowed_to(request.user, area))
+        qs = selectors.linkage_inbox(reader, state=state or "open")
+    else:
+        qs = selectors.linkage_inbox(request.user, pending_only=pending)
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -368,6 +384,8 @@ def linkage_inbox(request: AuthedRequest) -> HttpResponse:
         {
             "page_obj": page_obj,
             "pending": pending,
+            "state": state,
+            "area": area,
             "now": timezone.now(),
             "hours": settings.CORDON_LINKAGE_ACK_HOURS,
             "version": version,

@@ -22,14 +22,22 @@ def _escaped(text: str) -> str:
 
 @register.simple_tag
 def zero_cell(code: str, c: dict[str, Any]) -> SafeString:
-    """One cell: overdue · due today · open (a link to the kind's list when there is one), and yesterday."""
+    """One cell: overdue · due today · open, each a link to the kind's list narrowed to the row's area and to
+    that state when there is such a list (else a note that there is none), and yesterday."""
+    links = c["links"]
+
+    def figure(state: str, testid: str, attrs: str = "") -> str:
+        n = int(c[state])
+        if state in links:
+            return f'<a href="{_escaped(links[state])}"{attrs} data-testid="{testid}">{n}</a>'
+        return f'<span{attrs} data-testid="{testid}">{n}</span>'
+
     warn = ' class="pill warn"' if c["overdue"] else ""
     figures = (
-        f'<span{warn} data-testid="overdue">{int(c["overdue"])}</span> · '
-        f'<span data-testid="due">{int(c["due_today"])}</span> · <span data-testid="open">{int(c["open"])}</span>'
+        f"{figure('overdue', 'overdue', warn)} · {figure('due_today', 'due')} · {figure('open', 'open')}"
     )
-    if c["link"]:
-        figures = f'<a href="{_escaped(c["link"])}">{figures}</a>'
+    if not c["listed"]:
+        figures += f' <small class="muted" data-testid="no-list">{_escaped(gettext("no list"))}</small>'
     if c["cleared"] is None:
         yesterday = "—"
     elif c["cleared"]:

@@ -23,7 +23,9 @@ from cordon.core.scoping import Scope
 from ..models import (
     NOT_YET_CONTROLLED,
     ControlOrder,
+    HealthRecord,
     OrderStatus,
+    SampleTask,
     TransferStatus,
     TransferTask,
 )
@@ -273,10 +275,21 @@ _ORDER_PLACES = ["jurisdiction_id", "site__jurisdiction_id"]
 _VIA_ORDER = ["order__jurisdiction_id", "order__site__jurisdiction_id"]
 
 
-def waiting_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+def waiting_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Persons judged but not yet under control, overdue past their transfer deadline: what the board's "Not yet
+    under control" counts and the queue lists with ``?state=``."""
     qs = orders_visible_to(user).filter(status__in=NOT_YET_CONTROLLED)
-    due = Q(due_at__gte=now, due_at__lt=openitems.day_end(now))
-    return openitems.placed(qs, "district_id", Q(due_at__lt=now), _ORDER_PLACES, due)
+    return openitems.Open(qs, Q(due_at__lt=now), Q(due_at__gte=now, due_at__lt=openitems.day_end(now)))
+
+
+def waiting_in_state(user: Actor, state: str, now: dt.datetime | None = None) -> QuerySet[ControlOrder]:
+    """The persons the board's cell "Not yet under control" counts in ``state``, the earliest due first."""
+    qs = openitems.in_state(waiting_open(user, now or timezone.now()), state)
+    return qs.select_related("person__home_building", "person__household").order_by("due_at", "id")
+
+
+def waiting_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
+    return waiting_open(user, now).placed("district_id", _ORDER_PLACES)
 
 
 def transfers_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
@@ -295,18 +308,52 @@ def _transfer_late(now: dt.datetime) -> Q:
     )
 
 
+def missed_tests_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Scheduled samples not taken by their day: every one overdue."""
+    return openitems.Open(missed_tests(user, timezone.localtime(now).date()), True)
+
+
+def alerts_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Health alerts not handled: every one overdue."""
+    return openitems.Open(open_alerts(user), True)
+
+
 def missed_tests_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    qs = missed_tests(user, timezone.localtime(now).date())
-    return openitems.placed(qs, "order__district_id", True, _VIA_ORDER)
+    return missed_tests_open(user, now).placed("order__district_id", _VIA_ORDER)
 
 
 def alerts_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    return openitems.placed(open_alerts(user), "order__district_id", True, _VIA_ORDER)
+    return alerts_open(user, now).placed("order__district_id", _VIA_ORDER)
+
+
+def follow_up_in_state(
+    user: Actor, kind: str, state: str, now: dt.datetime | None = None
+) -> tuple[QuerySet[SampleTask], QuerySet[HealthRecord]]:
+    """The tests-and-alerts page's two lists narrowed to the board's cell of ``kind`` (``missed_tests`` or
+    ``alerts``) in ``state``: exactly the items it counts, the other list empty."""
+    now = now or timezone.now()
+    tasks = SampleTask.objects.none()
+    alerts = HealthRecord.objects.none()
+    if kind == "missed_tests":
+        tasks = openitems.in_state(missed_tests_open(user, now), state)
+        tasks = tasks.select_related("order__person", "order__site").order_by("due_on", "id")
+    elif kind == "alerts":
+        alerts = openitems.in_state(alerts_open(user, now), state)
+    return tasks, alerts
+
+
+def releases_open(user: Actor, now: dt.datetime) -> openitems.Open:
+    """Persons whose plan has reached its last day: due today, every one, none overdue."""
+    return openitems.Open(releases_due_query(user, timezone.localtime(now).date()), False, True)
+
+
+def releases_in_state(user: Actor, state: str, now: dt.datetime | None = None) -> list[ControlOrder]:
+    """The persons the board's cell "Releases due" counts in ``state``."""
+    return list(openitems.in_state(releases_open(user, now or timezone.now()), state).select_related("plan"))
 
 
 def releases_placed(user: Actor, now: dt.datetime) -> openitems.Placed:
-    qs = releases_due_query(user, timezone.localtime(now).date())
-    return openitems.placed(qs, "district_id", False, _ORDER_PLACES, True)  # due today, every one
+    return releases_open(user, now).placed("district_id", _ORDER_PLACES)
 
 
 def _sites(user: Actor, now: dt.datetime) -> list[dict[str, Any]]:

@@ -19,14 +19,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cordon.apps.geo import selectors as geo
 from cordon.core.access import AuthedRequest, page
-from cordon.core.pages import error_text, pressed_enter
+from cordon.core.pages import error_text, found, pressed_enter
 from cordon.core.reads import personal_data
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 
 from .. import actions, selectors
-from ._shared import chosen_orders
+from ._shared import chosen_orders, zero_state
 
 ROOM_CHOICES = 30  # other free rooms offered per site when adjusting a proposal
 
@@ -95,7 +96,12 @@ def clocks(request: AuthedRequest) -> HttpResponse:
 def queue(request: AuthedRequest) -> HttpResponse:
     mode = request.GET.get("mode", "")
     centralized = {"centralized": True, "home": False}.get(mode)
-    qs = selectors.queue(request.user, centralized=centralized, district=request.GET.get("district", ""))
+    state, area = zero_state(request), request.GET.get("area", "")[:32]
+    if state:  # the board's cell "Not yet under control" of ``area`` in that state
+        reader = found(lambda: geo.narrowed_to(request.user, area))
+        qs: Any = selectors.waiting_in_state(reader, state)
+    else:
+        qs = selectors.queue(request.user, centralized=centralized, district=request.GET.get("district", ""))
     page_obj = Paginator(qs, 500).get_page(request.GET.get("page"))
     return render(
         request,
@@ -103,6 +109,8 @@ def queue(request: AuthedRequest) -> HttpResponse:
         {
             "page_obj": page_obj,
             "mode": mode,
+            "state": state,
+            "area": area,
             "now": timezone.now(),
             "can_control": Scope.of(request.user).can(Cap.CONTROL),
         },

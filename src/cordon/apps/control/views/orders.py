@@ -39,7 +39,7 @@ from cordon.core.versions import Conflict
 from .. import actions, pdf, selectors
 from ..hooks import ORDERS_PDF
 from ..models import OrderStatus, SampleStatus, Symptom
-from ._shared import chosen_orders
+from ._shared import chosen_orders, zero_state
 
 # The order list's filters the commander's home links to (``selectors.RESIDENT_STATUSES``).
 RESIDENT_LABELS = {
@@ -56,8 +56,12 @@ def order_list(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     view = request.GET.get("view", "")
     today = timezone.localdate()
-    if view == "release":
-        items: Any = selectors.releases_due(request.user, today)
+    state = zero_state(request)
+    if view == "release" and (state or request.GET.get("area")):  # the board's cell "Releases due"
+        reader = found(lambda: geo.narrowed_to(request.user, request.GET.get("area", "")))
+        items: Any = selectors.releases_in_state(reader, state or "open")
+    elif view == "release":
+        items = selectors.releases_due(request.user, today)
     elif view == "home-stage":
         items = selectors.home_stage_due(request.user, today)
     else:
@@ -72,6 +76,7 @@ def order_list(request: AuthedRequest) -> HttpResponse:
             "status": status,
             "query": q,
             "view": view,
+            "state": state,
             "statuses": [*OrderStatus.choices, *RESIDENT_LABELS.items()],
             "area": request.GET.get("area", "")[:32],
             "can_control": Scope.of(request.user).can(Cap.CONTROL),
@@ -282,14 +287,21 @@ def order_extend(request: AuthedRequest, pk: int) -> HttpResponse:
 @page(Cap.VIEW_CONTROL)
 @personal_data()
 def follow_up(request: AuthedRequest) -> HttpResponse:
-    tasks = selectors.sample_tasks_due(request.user)
+    kind, state = request.GET.get("open", ""), zero_state(request)
+    if kind in ("missed_tests", "alerts") and state:  # the board's cell of ``kind`` in ``area`` and ``state``
+        reader = found(lambda: geo.narrowed_to(request.user, request.GET.get("area", "")[:32]))
+        tasks, alerts = selectors.follow_up_in_state(reader, kind, state)
+    else:
+        state = ""
+        tasks, alerts = selectors.sample_tasks_due(request.user), selectors.open_alerts(request.user)
     page_obj = Paginator(tasks, 300).get_page(request.GET.get("page"))
     return render(
         request,
         "control/follow_up.html",
         {
             "page_obj": page_obj,
-            "alerts": selectors.open_alerts(request.user)[:300],
+            "alerts": alerts[:300],
+            "state": state,
             "today": timezone.localdate(),
             "can_control": Scope.of(request.user).can(Cap.CONTROL),
             "can_record": Scope.of(request.user).can(Cap.RECORD_HEALTH),
