@@ -332,6 +332,22 @@ class RegularTesting:
         controls.screen(people, pool_size=self.pool_size, reason=f"regular testing every {self.every} days")
 
 
+@dataclass
+class TestInQuarantine:
+    """Everyone isolated or quarantined (and not yet a case) is tested every ``every`` days, single-tube: the
+    infections among contacts are found under control."""
+
+    every: int = 1
+    name: str = "test-in-quarantine"
+
+    def apply(self, view: View, controls: Controls) -> None:
+        if view.day % self.every:
+            return
+        people = np.flatnonzero(view.isolated())
+        if len(people):
+            controls.screen(people, pool_size=1, reason="tested in quarantine")
+
+
 BUILT_IN = {
     "none": (),
     "isolate": ("isolate-cases",),
@@ -368,6 +384,7 @@ __all__ = [
     "RegularTesting",
     "Report",
     "ScreeningRounds",
+    "TestInQuarantine",
     "View",
     "ZoneLockdown",
     "built_in",
