@@ -21,8 +21,9 @@ SEED = 20221122
 CITY_CODE = "110000"  # the demo preset's city code
 OUTBREAK_DAYS = 9  # days of the outbreak the load plays, the last of them today
 # The city's response inside the simulator (the platform's own decisions do not feed back into it): cases
-# isolated, households and teams quarantined, case communities sealed and the city screened every three days,
-# so the outbreak comes in waves found by screening and can be brought to zero over the days played.
+# isolated, households and teams quarantined, case communities sealed and the city screened every three days
+# from day 7 (the first round's positives are reported on the last day the load plays), with regular testing
+# and testing in quarantine added by ``simulation``.
 RESPONSE = "zero-covid"
 # The outbreak's pace. The simulator's default profile has Omicron's R0 of 6 in a city living normally; a city
 # under the standing measures of 2022 (masks, venue codes, regular testing) saw about half that, and with R0 6
