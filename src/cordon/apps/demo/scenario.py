@@ -135,9 +135,9 @@ def simulation(city: City, start: dt.date) -> Simulation:
     is ``RESPONSE``'s bundle (cases isolated, contacts quarantined, case communities sealed, city-wide rounds
     every three days from day 7) plus regular testing, at the profile's serial interval with R0 ``R0``."""
     from cordon.engine.sim import Simulation, built_in, load_profile
-    from cordon.engine.sim.interventions import RegularTesting, TestInQuarantine
+    from cordon.engine.sim.interventions import QuarantineTesting, RegularTesting
 
-    response = [*built_in(RESPONSE), RegularTesting(every=REGULAR_TESTING_EVERY), TestInQuarantine(every=2)]
+    response = [*built_in(RESPONSE), RegularTesting(every=REGULAR_TESTING_EVERY), QuarantineTesting(every=2)]
     profile = load_profile().with_overrides(r0=R0)
     return Simulation(city, profile, response, seed=SEED, start_date=start)
 

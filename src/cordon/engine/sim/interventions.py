@@ -333,7 +333,7 @@ class RegularTesting:
 
 
 @dataclass
-class TestInQuarantine:
+class QuarantineTesting:
     """Everyone isolated or quarantined (and not yet a case) is tested every ``every`` days, single-tube: the
     infections among contacts are found under control."""
 
@@ -381,10 +381,10 @@ __all__ = [
     "IsolateCases",
     "LockdownCaseAreas",
     "QuarantineContacts",
+    "QuarantineTesting",
     "RegularTesting",
     "Report",
     "ScreeningRounds",
-    "TestInQuarantine",
     "View",
     "ZoneLockdown",
     "built_in",
