@@ -64,7 +64,7 @@ def _client(username: str) -> Client:
 
 
 def test_demo_city_follows_the_scenario(demo: Any) -> None:
-    assert demo.loaded and demo.persons == 20_000 and demo.scans > 300_000 and demo.cases > 0
+    assert demo.loaded and demo.persons == 20_000 and demo.scans > 250_000 and demo.cases > 0
     names = set(Jurisdiction.objects.values_list("name", flat=True))
     for name in (
         "丰台区",
@@ -228,7 +228,8 @@ def test_today_is_live(demo: Any) -> None:
     today = timezone.localdate()
     run = demo_selectors.demo_run()
     assert run is not None and run.last_date == today and run.next_date == today + dt.timedelta(days=1)
-    assert Case.objects.filter(reported_at__date=today).count() >= 20  # the first screening round's positives
+    # The first full screening round's positives and the day's regular tests.
+    assert Case.objects.filter(reported_at__date=today).count() >= 5
     assert not Case.objects.filter(reported_at__gt=timezone.now()).exists()
     assert tracing_reads.scan_store().read(today, today).num_rows > 10_000
     assert ControlOrder.objects.filter(due_at__date=today).exists()

@@ -11,11 +11,14 @@ import pytest
 from cordon.engine.sim import SimConfigError, Simulation, built_in, generate_city, load_profile, preset
 from cordon.engine.sim.city import COMMUNITY, DISTRICT, GRID, STREET, City
 from cordon.engine.sim.interventions import (
+    FOUND_BY,
     CloseVenueKinds,
     Controls,
     IsolateCases,
     LockdownCaseAreas,
     QuarantineContacts,
+    QuarantineTesting,
+    RegularTesting,
     ScreeningRounds,
     View,
     ZoneLockdown,
@@ -162,6 +165,32 @@ def test_built_in_interventions_keep_their_schedules(city: City) -> None:
         IsolateCases,
         QuarantineContacts,
     ]
+
+
+def test_regular_testing_covers_every_household_once_per_cycle(city: City) -> None:
+    """Regular testing every 4 days: each day a quarter of the households, whole; over 4 days every resident not
+    isolated and not yet a case is tested once (against a plain loop over the households)."""
+    sim = fresh(city, [RegularTesting(every=4, pool_size=10)])
+    sim.run(4)
+    screens = [r for r in sim.reports if r.action == "screen"]
+    assert [r.day for r in screens] == [0, 1, 2, 3]
+    for r in screens:
+        want = sum(1 for p in range(city.n_persons) if int(city.household[p]) % 4 == r.day)
+        assert 0 < r.persons <= want  # the isolated and the cases so far are left out
+    assert sum(r.persons for r in screens) > 0.9 * city.n_persons
+
+
+def test_quarantine_testing_finds_cases_under_control(city: City) -> None:
+    """Testing in quarantine screens exactly the isolated, single-tube, on its days; its positives are found
+    under control."""
+    sim = fresh(city, [IsolateCases(), QuarantineContacts(), QuarantineTesting(every=2)])
+    sim.run(25)
+    tested = [r for r in sim.reports if r.intervention == "test-in-quarantine"]
+    assert tested and all(r.day % 2 == 0 and r.tests == r.persons for r in tested)
+    cases = sim.case_list()
+    found = cases.found_by == FOUND_BY.index("quarantine")
+    assert sum(r.positives for r in tested) <= int(found.sum())
+    assert cases.under_control[found].all()
 
 
 def test_case_responses_follow_the_reports(city: City) -> None:

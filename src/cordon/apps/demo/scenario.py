@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from cordon.core.roles import Role
 
 if TYPE_CHECKING:
+    from cordon.engine.sim import Simulation
     from cordon.engine.sim.city import City
 
 SOURCE = "demo"
@@ -20,9 +21,18 @@ SEED = 20221122
 CITY_CODE = "110000"  # the demo preset's city code
 OUTBREAK_DAYS = 9  # days of the outbreak the load plays, the last of them today
 # The city's response inside the simulator (the platform's own decisions do not feed back into it): cases
-# isolated, households and teams quarantined, case communities sealed and the city screened every three days,
-# so the outbreak comes in waves found by screening and can be brought to zero over the days played.
+# isolated, households and teams quarantined, case communities sealed and the city screened every three days
+# from day 7 (the first round's positives are reported on the last day the load plays), with regular testing
+# and testing in quarantine added by ``simulation``.
 RESPONSE = "zero-covid"
+# The outbreak's pace. The simulator's default profile has Omicron's R0 of 6 in a city living normally; a city
+# under the standing measures of 2022 (masks, venue codes, regular testing) saw about half that, and with R0 6
+# the demo's outbreak grew unseen to some 80 infections in a week and its first full screening round reported
+# nearly all of them on the last day (an Rt of 8 to 9 on the analysis page). With R0 3 and everyone tested once
+# a week (a seventh of the households each day), cases are found a few a day from the third day, the full round
+# of day 7 reports some more today, and Rt reads about 2 to 4.
+R0 = 3.0
+REGULAR_TESTING_EVERY = 7  # days between a resident's regular PCR tests (a 1/7 share of households each day)
 CONTROL_CASES = 40  # the most recent cases whose household and work-unit contacts the demo has judged
 SCREENED = 300  # Zhangguozhuang residents sampled in the demo round (ten to a tube)
 
@@ -118,6 +128,18 @@ def logins(city: City | None = None) -> list[Login]:
 
 
 LOGINS = logins()
+
+
+def simulation(city: City, start: dt.date) -> Simulation:
+    """The demo's outbreak in ``city`` from ``start`` (day 0), seeded: the same days on every run. The response
+    is ``RESPONSE``'s bundle (cases isolated, contacts quarantined, case communities sealed, city-wide rounds
+    every three days from day 7) plus regular testing, at the profile's serial interval with R0 ``R0``."""
+    from cordon.engine.sim import Simulation, built_in, load_profile
+    from cordon.engine.sim.interventions import QuarantineTesting, RegularTesting
+
+    response = [*built_in(RESPONSE), RegularTesting(every=REGULAR_TESTING_EVERY), QuarantineTesting(every=2)]
+    profile = load_profile().with_overrides(r0=R0)
+    return Simulation(city, profile, response, seed=SEED, start_date=start)
 
 
 def city_of(population: int) -> City:

@@ -105,6 +105,10 @@ class View:
     def parent_of(self, areas: I64) -> I64:
         return self._sim.city.jur_parent[areas].astype(np.int64)
 
+    def households(self) -> I64:
+        """Each person's household (persons are stored household by household)."""
+        return self._sim.city.household.astype(np.int64)
+
     def isolated(self) -> npt.NDArray[np.bool_]:
         return self._sim.isolated_until > self._sim.day
 
@@ -312,6 +316,38 @@ class ScreeningRounds:
         controls.screen(people, pool_size=self.pool_size, reason=f"round every {self.every} days")
 
 
+@dataclass
+class RegularTesting:
+    """Standing PCR testing of everyone every ``every`` days, spread over the days: each day the households
+    whose number falls on that day (a ``1/every`` share of the city, whole households together), ``pool_size``-
+    in-1; the isolated are left out. Cases come in a steady trickle instead of one round's batch."""
+
+    every: int = 7
+    pool_size: int = 10
+    name: str = "regular-testing"
+
+    def apply(self, view: View, controls: Controls) -> None:
+        people = np.flatnonzero(view.households() % self.every == view.day % self.every)
+        people = people[~view.isolated()[people]]
+        controls.screen(people, pool_size=self.pool_size, reason=f"regular testing every {self.every} days")
+
+
+@dataclass
+class QuarantineTesting:
+    """Everyone isolated or quarantined (and not yet a case) is tested every ``every`` days, single-tube: the
+    infections among contacts are found under control."""
+
+    every: int = 1
+    name: str = "test-in-quarantine"
+
+    def apply(self, view: View, controls: Controls) -> None:
+        if view.day % self.every:
+            return
+        people = np.flatnonzero(view.isolated())
+        if len(people):
+            controls.screen(people, pool_size=1, reason="tested in quarantine")
+
+
 BUILT_IN = {
     "none": (),
     "isolate": ("isolate-cases",),
@@ -345,6 +381,8 @@ __all__ = [
     "IsolateCases",
     "LockdownCaseAreas",
     "QuarantineContacts",
+    "QuarantineTesting",
+    "RegularTesting",
     "Report",
     "ScreeningRounds",
     "View",

@@ -8,8 +8,10 @@ courier depots, markets, metro stations, ...); and one login per role and scope.
 through the apps' actions with source ``demo``.
 
 The simulator also plays the outbreak's first nine days, the last of them today in the city's time zone (first
-cases in the Fengtai and Changping communities; the city's response in the simulator isolates cases,
-quarantines their households and work units, seals their communities and screens the city every three days);
+cases in the Fengtai and Changping communities, found a few a day by regular testing and fever clinics, then in
+quarantine, and today the first city-wide round's positives; the city's response in the simulator isolates
+cases, quarantines and tests their households and work units, seals their communities, tests everyone weekly
+and screens the city every three days from day 7: see ``scenario.simulation`` and docs/simulator.md);
 ``play_next_day`` plays one more day. The venue check-in scans of those days go into the scan store
 (``CORDON_SCAN_DIR``, by default ``<var>/scans``; a reset empties it), the reported cases are entered as cases
 and traced (candidates with evidence, risk venues), and the simulator's own tables (true infection tree, daily

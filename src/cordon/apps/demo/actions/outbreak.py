@@ -36,7 +36,7 @@ from cordon.core.actors import Actor
 from cordon.core.scoping import require_may_change
 
 from .. import selectors
-from ..scenario import OUTBREAK_DAYS, RESPONSE, SEED, SOURCE, Summary, city_of
+from ..scenario import OUTBREAK_DAYS, SEED, SOURCE, Summary, city_of, simulation
 from .city import Register
 from .zones import screen_zones_due
 
@@ -172,9 +172,7 @@ def quiet_building(
     ``since - 1`` can be lifted once that week is played."""
     import numpy as np
 
-    from cordon.engine.sim import Simulation, built_in, load_profile
-
-    sim = Simulation(city, load_profile(), built_in(RESPONSE), seed=SEED, start_date=start)
+    sim = simulation(city, start)
     sim.run(days)
     cases = sim.case_list()
     home = city.hh_building[city.household]  # each person's building
@@ -218,7 +216,6 @@ def _simulate(
     added), its tables into ``CORDON_DEMO_DIR``."""
     import pyarrow as pa
 
-    from cordon.engine.sim import Simulation, built_in, load_profile
     from cordon.engine.sim.output import scan_table, write_run
 
     store = tracing_reads.scan_store()
@@ -240,7 +237,7 @@ def _simulate(
         )
         added += store.ingest(table).added
 
-    sim = Simulation(city, load_profile(), built_in(RESPONSE), seed=SEED, start_date=start)
+    sim = simulation(city, start)
     if progress:
         from tqdm import tqdm
 
@@ -304,8 +301,8 @@ def _case_data(
     onset = (
         None if asymptomatic or sim.onset[p] == NEVER_SIM else start + dt.timedelta(days=int(sim.onset[p]))
     )
-    if onset is not None and onset > reported_day:
-        onset = reported_day
+    if onset is not None and onset > sampled_day:
+        onset = None  # found before symptoms (screening): reported as an asymptomatic infection
     sampled_at = _at(sampled_day, 8 * 60 + rng.randrange(10 * 60))
     reported_at = max(_at(reported_day, 10 * 60 + rng.randrange(10 * 60)), sampled_at + dt.timedelta(hours=4))
     # A case reported today is reported by now, not later in the day.
