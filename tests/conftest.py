@@ -250,6 +250,12 @@ def _rows_of_data_migrations(request: Any) -> None:
     if marker is None or not marker.kwargs.get("transaction", bool(marker.args and marker.args[0])):
         return
     request.getfixturevalue("transactional_db")
+    restore_data_migration_rows()
+
+
+def restore_data_migration_rows() -> None:
+    """The rows data migrations create (the default quarantine plans and zone rules), put back after a flush
+    (a transactional test's end, or a module fixture that discards what it loaded)."""
     from cordon.apps.control.actions import load_default_plans
     from cordon.apps.zones.actions import load_default_rules
 

@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 
+from conftest import restore_data_migration_rows
 from cordon import cli
 from cordon.apps.accounts.models import User
 from cordon.apps.dataio import selectors
@@ -46,6 +47,7 @@ def demo(django_db_setup: Any, django_db_blocker: Any, demo_dirs: Path) -> Any:
         summary = fixture.load()
         yield summary
         _django.flush()
+        restore_data_migration_rows()  # the tests after this module's, in the same worker, need them
 
 
 @pytest.fixture(autouse=True)
