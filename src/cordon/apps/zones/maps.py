@@ -4,14 +4,18 @@ notice shows. Selectors (scoped through ``selectors.zones_visible_to``), kept ap
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max, Min
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Max, Min, Sum
 
-from cordon.apps.geo.models import Building, Jurisdiction
+from cordon.apps.geo.models import Building, Jurisdiction, Outline
 from cordon.apps.people.models import Person
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
@@ -157,6 +161,49 @@ def map_zones(
             }
         )
     return MapZones(features, truncated)
+
+
+KEPT_SECONDS = 600  # how long a kept whole-area payload may serve (a newer mark replaces it sooner)
+
+
+def zones_generation() -> tuple[Any, ...]:
+    """A mark of everything the zone map's whole-area answer reads, which changes with every change to it: any
+    zone written (each write bumps its version; a zone added or removed changes the count or the newest id), a
+    zone's buildings changed (their count or newest id), the buildings' outlines recounted (replaced whole after
+    every import of buildings: new ids). Three small aggregates (tens of thousands of rows at most)."""
+    z = Zone.objects.aggregate(n=Count("pk"), last=Max("pk"), v=Sum("version"))
+    m = ZoneBuilding.objects.aggregate(n=Count("pk"), last=Max("pk"))
+    o = Outline.objects.aggregate(last=Max("pk"))
+    return (z["n"], z["last"], z["v"], m["n"], m["last"], o["last"])
+
+
+def _payload(found: MapZones) -> bytes:
+    return json.dumps(
+        {"type": "FeatureCollection", "features": found.features, "truncated": found.truncated},
+        cls=DjangoJSONEncoder,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+
+
+def map_zones_gzip(
+    user: Actor, bbox: tuple[float, float, float, float] | None, *, states: Sequence[str] = LIVE
+) -> bytes:
+    """``map_zones`` as a gzip-compressed GeoJSON FeatureCollection. The whole area's (no box: how the map
+    opens) is kept per area, states and ``zones_generation`` mark, built once per mark (the same bytes
+    ``map_zones`` gives, so what the map shows is unchanged); a box's is built per request."""
+    scope = Scope.of(user)
+    scope.require(Cap.VIEW_CONTROL)
+    if bbox is not None or scope.path is None:
+        return gzip.compress(_payload(map_zones(user, bbox, states=states)), compresslevel=5)
+    mark = zones_generation()
+    key = "zones:map:" + json.dumps([scope.path, sorted(states), list(mark)], default=str)
+    kept = cache.get(key)
+    if isinstance(kept, bytes):
+        return kept
+    body = gzip.compress(_payload(map_zones(user, None, states=states)), compresslevel=5)
+    cache.set(key, body, KEPT_SECONDS)
+    return body
 
 
 @dataclass(frozen=True)
