@@ -5,6 +5,7 @@ notice shows. Selectors (scoped through ``selectors.zones_visible_to``), kept ap
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 
 from cordon.apps.geo.models import Building, Jurisdiction, Outline
 from cordon.apps.people.models import Person
@@ -22,7 +23,7 @@ from cordon.core.roles import Cap
 from cordon.core.scoping import Scope
 from cordon.engine import zones as engine
 
-from .models import Zone, ZoneBuilding
+from .models import Kind, State, Zone, ZoneBuilding
 from .selectors import LIVE, buildings_in_polygons, current_rules, population, zones_visible_to
 
 # --- The zone map and the drawing preview -------------------------------------------------------------------
@@ -168,13 +169,16 @@ KEPT_SECONDS = 600  # how long a kept whole-area payload may serve (a newer mark
 
 def zones_generation() -> tuple[Any, ...]:
     """A mark of everything the zone map's whole-area answer reads, which changes with every change to it: any
-    zone written (each write bumps its version; a zone added or removed changes the count or the newest id), a
+    zone written (each write bumps its version; a zone added or removed changes the count or the newest id; the
+    count per state and per kind and the newest creation time besides, for a write that bypassed the actions), a
     zone's buildings changed (their count or newest id), the buildings' outlines recounted (replaced whole after
     every import of buildings: new ids). Three small aggregates (tens of thousands of rows at most)."""
-    z = Zone.objects.aggregate(n=Count("pk"), last=Max("pk"), v=Sum("version"))
+    per = {f"{field}_{value}": Count("pk", filter=Q(**{field: value})) for field, choices in
+           (("state", State), ("kind", Kind)) for value in choices.values}  # fmt: skip
+    z = Zone.objects.aggregate(n=Count("pk"), last=Max("pk"), v=Sum("version"), at=Max("created_at"), **per)
     m = ZoneBuilding.objects.aggregate(n=Count("pk"), last=Max("pk"))
     o = Outline.objects.aggregate(last=Max("pk"))
-    return (z["n"], z["last"], z["v"], m["n"], m["last"], o["last"])
+    return (*(z[k] for k in sorted(z)), m["n"], m["last"], o["last"])
 
 
 def _payload(found: MapZones) -> bytes:
@@ -197,7 +201,8 @@ def map_zones_gzip(
     if bbox is not None or scope.path is None:
         return gzip.compress(_payload(map_zones(user, bbox, states=states)), compresslevel=5)
     mark = zones_generation()
-    key = "zones:map:" + json.dumps([scope.path, sorted(states), list(mark)], default=str)
+    mark_text = json.dumps([scope.path, sorted(states), list(mark)], default=str)
+    key = "zones:map:" + hashlib.sha256(mark_text.encode()).hexdigest()
     kept = cache.get(key)
     if isinstance(kept, bytes):
         return kept
