@@ -243,14 +243,15 @@ def map_zones_gzip(
     scope.require(Cap.VIEW_CONTROL)
     if bbox is not None or scope.path is None:
         return gzip.compress(_payload(map_zones(user, bbox, states=states)), compresslevel=5)
-    mark = zones_generation()
-    mark_text = json.dumps([scope.path, sorted(states), list(mark)], default=str)
-    key = "zones:map:" + hashlib.sha256(mark_text.encode()).hexdigest()
+    # One entry per area and states (a newer mark overwrites it: a busy day's changes keep one answer each),
+    # holding the mark it was built for.
+    key = "zones:map:" + hashlib.sha256(json.dumps([scope.path, sorted(states)]).encode()).hexdigest()
+    mark = json.dumps(list(zones_generation()), default=str)
     kept = cache.get(key)
-    if isinstance(kept, bytes):
-        return kept
+    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == mark and isinstance(kept[1], bytes):
+        return kept[1]
     body = gzip.compress(_payload(map_zones(user, None, states=states)), compresslevel=5)
-    cache.set(key, body, KEPT_SECONDS)
+    cache.set(key, (mark, body), KEPT_SECONDS)
     return body
 
 
