@@ -4,13 +4,15 @@ exactly what creating the zone takes; the notice is a PDF naming the zone."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import random
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from cordon.apps.zones import actions
+from cordon.apps.zones import actions, maps
 from cordon.apps.zones.models import Zone, ZoneBuilding
 from cordon.core.roles import Role
 
@@ -152,3 +154,90 @@ def test_the_map_draws_the_buildings_a_user_sees_within_the_box(city: Any, make_
     }  # fmt: skip
     assert client.get("/zones/map/buildings/", {"bbox": "0,0,1,1"}).json()["buildings"] == []
     assert client.get("/zones/map/buildings/").json()["buildings"] == []
+
+
+def _random_city_zones(city: Any, seed: int) -> list[Zone]:
+    """Buildings spread over both districts and zones of every kind and owner over them, a few drawn."""
+    from cordon.apps.geo import actions as geo
+
+    rng = random.Random(seed)
+    buildings = [city.ft_building, city.cp_building]
+    for i in range(12):
+        ft = rng.random() < 0.5
+        buildings.append(
+            geo.create_building(
+                actor=None,
+                code=f"B-R-{seed}-{i}",
+                address=f"随机楼{i}",
+                jurisdiction=city.zgz_grid if ft else city.lx_grid,
+                longitude=(116.16 if ft else 116.33) + rng.uniform(-0.02, 0.02),
+                latitude=(39.86 if ft else 40.07) + rng.uniform(-0.02, 0.02),
+            )
+        )
+    zones = []
+    for i in range(15):
+        owner = rng.choice([city.city, city.fengtai, city.changping])
+        mine = [b for b in buildings if owner == city.city or b.jurisdiction.path.startswith(owner.path)]
+        boundary = None
+        if rng.random() < 0.3:
+            x, y = mine[0].longitude, mine[0].latitude
+            boundary = _square(x, y, rng.uniform(0.0001, 0.01))
+        zones.append(
+            _zone(owner, rng.sample(mine, rng.randint(1, min(4, len(mine)))), rng.choice(KINDS),
+                  name=f"随机区{i}", boundary=boundary)
+        )  # fmt: skip
+    return zones
+
+
+KINDS = ["sealed", "controlled", "prevention"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_kept_whole_area_answer_is_the_one_built_for_the_request(
+    city: Any, make_user: Any, seed: int
+) -> None:
+    """The whole area's answer (how the map opens) is kept per area and zones' mark: on random zones it is
+    exactly what ``map_zones`` builds for the user, compressed or not, for the city and for a district (which
+    gets only its zones even when the city's answer was kept first), and a zone created or changed since shows
+    at once."""
+    zones = _random_city_zones(city, seed)
+    users = {
+        "city": make_user(Role.CITY_COMMANDER, city.city),
+        "fengtai": make_user(Role.DISTRICT_COMMANDER, city.fengtai),
+    }
+    clients = {}
+    for label, user in users.items():
+        clients[label] = Client(HTTP_ACCEPT_LANGUAGE="en")
+        clients[label].force_login(user)
+
+    def built(label: str) -> Any:
+        found = maps.map_zones(users[label], None)
+        return {"type": "FeatureCollection", "features": found.features, "truncated": found.truncated}
+
+    def check() -> None:
+        for label, client in clients.items():
+            plain = client.get("/zones/map/zones/")
+            assert plain.status_code == 200 and "Content-Encoding" not in plain
+            packed = client.get("/zones/map/zones/", HTTP_ACCEPT_ENCODING="gzip, deflate")
+            assert packed.status_code == 200 and packed["Content-Encoding"] == "gzip"
+            expected = json.loads(json.dumps(built(label)))
+            assert plain.json() == expected
+            assert json.loads(gzip.decompress(packed.content)) == expected
+
+    check()  # the city's answer kept first, then Fengtai's
+    fengtai_codes = _codes(clients["fengtai"].get("/zones/map/zones/"))
+    assert all(
+        z.owner_id == city.fengtai.pk
+        or z.members.filter(building__jurisdiction__path__startswith=city.fengtai.path).exists()
+        for z in Zone.objects.filter(code__in=fengtai_codes)
+    )
+    assert fengtai_codes < _codes(clients["city"].get("/zones/map/zones/"))
+    actions.transition(actor=None, zone=zones[0], act="put_in_force")
+    _zone(city.fengtai, [city.ft_building], "sealed", name="新区")
+    check()
+    changed = next(
+        f
+        for f in clients["city"].get("/zones/map/zones/").json()["features"]
+        if f["properties"]["code"] == zones[0].code
+    )
+    assert changed["properties"]["state"] == "in_force"

@@ -4,26 +4,34 @@ notice shows. Selectors (scoped through ``selectors.zones_visible_to``), kept ap
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import gzip
+import hashlib
+import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max, Min
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Max, Min, Q, Sum
 
-from cordon.apps.geo.models import Building, Jurisdiction
+from cordon.apps.geo.models import Building, Jurisdiction, Outline
 from cordon.apps.people.models import Person
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import Scope
 from cordon.engine import zones as engine
 
-from .models import Zone, ZoneBuilding
+from .models import Kind, State, Zone, ZoneBuilding
 from .selectors import LIVE, buildings_in_polygons, current_rules, population, zones_visible_to
 
 # --- The zone map and the drawing preview -------------------------------------------------------------------
 
 MAP_LIMIT = 25_000  # zones drawn at once; more: zoom in
+MANY_IDS = 2000  # more zones kept by the box than this: read by the scoped query, not by their ids
 WIDE_STEP = 0.00005  # a box wider than about 10 km (or none): zones without a boundary drawn as boxes
 
 
@@ -54,10 +62,16 @@ def _outline(points: list[tuple[float, float]], pad: float = 0.0002) -> list[lis
     hull = _hull(points)
     if len(hull) < 3:
         xs, ys = [p[0] for p in points], [p[1] for p in points]
-        x0, x1, y0, y1 = min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad
-        hull = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        return _box(min(xs), min(ys), max(xs), max(ys), pad)
     ring = [[round(x, 5), round(y, 5)] for x, y in hull]
     return [*ring, ring[0]]
+
+
+def _box(x0: float, y0: float, x1: float, y1: float, pad: float = 0.0002) -> list[list[float]]:
+    """The closed ring of the box (west, south, east, north) grown by ``pad``: what ``_outline`` gives for the
+    box's two corners, without the hull (the city's view draws tens of thousands of them)."""
+    w, e, s, n = round(x0 - pad, 5), round(x1 + pad, 5), round(y0 - pad, 5), round(y1 + pad, 5)
+    return [[w, s], [e, s], [e, n], [w, n], [w, s]]
 
 
 def _simplified(ring: Sequence[Sequence[float]], step: float) -> list[list[float]]:
@@ -112,9 +126,14 @@ def map_zones(
     boxes = {r["zone_id"]: (r["x0"], r["y0"], r["x1"], r["y1"]) for r in extents[: limit + 1]}
     truncated = len(boxes) > limit
     ids = list(boxes)[:limit]
-    rows = list(
-        Zone.objects.filter(pk__in=ids).values("pk", "code", "name", "kind", "state", "boundary", "starts_on")
-    )
+    fields = ("pk", "code", "name", "kind", "state", "boundary", "starts_on")
+    if len(ids) > MANY_IDS:
+        # read by the same scoped query (not tens of thousands of ids sent), then kept by the box
+        wanted = set(ids)
+        found = Zone.objects.filter(pk__in=zones.values("pk")).values(*fields)
+        rows = [r for r in found if r["pk"] in wanted]
+    else:
+        rows = list(Zone.objects.filter(pk__in=ids).values(*fields))
     wide = step >= WIDE_STEP  # a city's view: a zone without a boundary is drawn as its buildings' box
     need_points = [] if wide else [r["pk"] for r in rows if not r["boundary"]]
     points: dict[int, list[tuple[float, float]]] = defaultdict(list)
@@ -123,7 +142,31 @@ def map_zones(
     ).values_list("zone_id", "building__longitude", "building__latitude"):
         if x is not None and y is not None:
             points[zid].append((x, y))
-    features = []
+    with _no_cyclic_gc():
+        return MapZones(_features(rows, boxes, points, step, wide), truncated)
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Tens of thousands of small lists and dicts made at once (a city's zones): the cyclic garbage collector,
+    run again and again while they are made, took most of the time; none of them forms a cycle."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _features(
+    rows: list[dict[str, Any]],
+    boxes: dict[int, tuple[float, float, float, float]],
+    points: dict[int, list[tuple[float, float]]],
+    step: float,
+    wide: bool,
+) -> list[dict[str, Any]]:
+    features: list[dict[str, Any]] = []
     for r in rows:
         geometry: dict[str, Any] | None = None
         if r["boundary"]:
@@ -138,7 +181,7 @@ def map_zones(
                 }
         if geometry is None and wide and r["pk"] in boxes:
             x0, y0, x1, y1 = boxes[r["pk"]]
-            geometry = {"type": "Polygon", "coordinates": [_outline([(x0, y0), (x1, y1)])]}
+            geometry = {"type": "Polygon", "coordinates": [_box(x0, y0, x1, y1)]}
         if geometry is None and points.get(r["pk"]):
             geometry = {"type": "Polygon", "coordinates": [_outline(points[r["pk"]])]}
         if geometry is None:
@@ -156,7 +199,60 @@ def map_zones(
                 },
             }
         )
-    return MapZones(features, truncated)
+    return features
+
+
+KEPT_SECONDS = 600  # how long a kept whole-area payload may serve (a newer mark replaces it sooner)
+
+
+def zones_generation() -> tuple[Any, ...]:
+    """A mark of everything the zone map's whole-area answer reads, which changes with every change to it: any
+    zone written (each write bumps its version; a zone added or removed changes the count or the newest id; the
+    count per state and per kind and the newest creation time besides, for a write that bypassed the actions), a
+    zone's buildings changed (their count or newest id), the buildings' outlines recounted (replaced whole after
+    every import of buildings: new ids). Three small aggregates (tens of thousands of rows at most)."""
+    per = {f"{field}_{value}": Count("pk", filter=Q(**{field: value})) for field, choices in
+           (("state", State), ("kind", Kind)) for value in choices.values}  # fmt: skip
+    z = Zone.objects.aggregate(n=Count("pk"), last=Max("pk"), v=Sum("version"), at=Max("created_at"), **per)
+    m = ZoneBuilding.objects.aggregate(n=Count("pk"), last=Max("pk"))
+    o = Outline.objects.aggregate(last=Max("pk"))
+    return (*(z[k] for k in sorted(z)), m["n"], m["last"], o["last"])
+
+
+def _payload(found: MapZones) -> bytes:
+    with _no_cyclic_gc():
+        return _dumps(found)
+
+
+def _dumps(found: MapZones) -> bytes:
+    return json.dumps(
+        {"type": "FeatureCollection", "features": found.features, "truncated": found.truncated},
+        cls=DjangoJSONEncoder,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+
+
+def map_zones_gzip(
+    user: Actor, bbox: tuple[float, float, float, float] | None, *, states: Sequence[str] = LIVE
+) -> bytes:
+    """``map_zones`` as a gzip-compressed GeoJSON FeatureCollection. The whole area's (no box: how the map
+    opens) is kept per area, states and ``zones_generation`` mark, built once per mark (the same bytes
+    ``map_zones`` gives, so what the map shows is unchanged); a box's is built per request."""
+    scope = Scope.of(user)
+    scope.require(Cap.VIEW_CONTROL)
+    if bbox is not None or scope.path is None:
+        return gzip.compress(_payload(map_zones(user, bbox, states=states)), compresslevel=5)
+    # One entry per area and states (a newer mark overwrites it: a busy day's changes keep one answer each),
+    # holding the mark it was built for.
+    key = "zones:map:" + hashlib.sha256(json.dumps([scope.path, sorted(states)]).encode()).hexdigest()
+    mark = json.dumps(list(zones_generation()), default=str)
+    kept = cache.get(key)
+    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == mark and isinstance(kept[1], bytes):
+        return kept[1]
+    body = gzip.compress(_payload(map_zones(user, None, states=states)), compresslevel=5)
+    cache.set(key, (mark, body), KEPT_SECONDS)
+    return body
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ transitions waiting for a decision, and starting the rules' evaluation."""
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -272,10 +274,13 @@ def zone_map_data(request: AuthedRequest) -> HttpResponse:
     """The zones within ``bbox`` (west,south,east,north) as a GeoJSON FeatureCollection; ``closed=1`` adds the
     closed zones."""
     states = [*maps.LIVE, State.CLOSED] if request.GET.get("closed") == "1" else list(maps.LIVE)
-    found_ = maps.map_zones(request.user, _bbox(request.GET.get("bbox", "")), states=states)
-    return JsonResponse(
-        {"type": "FeatureCollection", "features": found_.features, "truncated": found_.truncated}
-    )
+    body = maps.map_zones_gzip(request.user, _bbox(request.GET.get("bbox", "")), states=states)
+    if "gzip" not in request.headers.get("Accept-Encoding", ""):
+        return HttpResponse(gzip.decompress(body), content_type="application/json")
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Encoding"] = "gzip"
+    patch_vary_headers(response, ["Accept-Encoding"])
+    return response
 
 
 @page(Cap.VIEW_CONTROL)
