@@ -134,3 +134,18 @@ LocalTime = Annotated[dt.time, AfterValidator(_local)]
 # Counts stored in a PostgreSQL integer column (a ``PositiveIntegerField``, a ``PositiveSmallIntegerField``).
 Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
 SmallCount = Annotated[int, Field(ge=0, le=32_767)]
+
+
+Box = tuple[float, float, float, float]
+
+
+def bbox(value: str) -> Box | None:
+    """A map box ``west,south,east,north`` in degrees (a map page's ``?bbox=``), or ``None`` when empty or not a
+    box on the globe (the caller then shows everything it would without one)."""
+    try:
+        w, s, e, n = (float(v) for v in value.split(","))
+    except ValueError:
+        return None
+    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        return None
+    return w, s, e, n

@@ -13,6 +13,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import BaseModel, Field
 
 from cordon.apps.geo.models import Jurisdiction
+from cordon.core import inputs
 from cordon.core.access import AuthedRequest, api
 from cordon.core.inputs import EventDate, text, words
 from cordon.core.jobs import JobStarted
@@ -386,7 +387,7 @@ class CommandMapIn(Schema):
 def get_command_map(request: AuthedRequest, params: Query[CommandMapIn]) -> CommandMapOut:
     from . import map as command_map_reads
 
-    bbox = command_map_reads.parse_bbox(params.bbox)
+    bbox = inputs.bbox(params.bbox)
     if params.bbox and bbox is None:
         raise ValidationError({"bbox": _("A box is west,south,east,north in degrees.")})
     if params.layer not in command_map_reads.layers_for(request.user):

@@ -31,6 +31,7 @@ from cordon.apps.geo.models import Level, Outline
 from cordon.apps.tracing import selectors as tracing
 from cordon.apps.zones import selectors as zones
 from cordon.apps.zones.models import ZoneBuilding
+from cordon.core import inputs
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import Scope
@@ -49,18 +50,7 @@ LIMIT = 5000  # features of one layer at once; more: zoom in
 DAYS = 14
 MAX_DAYS = 60
 
-Box = tuple[float, float, float, float]
-
-
-def parse_bbox(text: str) -> Box | None:
-    """``west,south,east,north`` in degrees, or ``None`` when empty or not a box."""
-    try:
-        w, s, e, n = (float(v) for v in text.split(","))
-    except ValueError:
-        return None
-    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
-        return None
-    return w, s, e, n
+Box = inputs.Box
 
 
 def layers_for(user: Actor) -> list[str]:

@@ -6,6 +6,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from cordon.core import inputs
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import found
 from cordon.core.roles import Cap
@@ -38,16 +39,6 @@ def jurisdiction_detail(request: AuthedRequest, code: str) -> HttpResponse:
     return render(request, "geo/_jurisdiction_children.html" if htmx else "geo/jurisdiction.html", context)
 
 
-def _bbox(text: str) -> tuple[float, float, float, float] | None:
-    try:
-        w, s, e, n = (float(v) for v in text.split(","))
-    except ValueError:
-        return None
-    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
-        return None
-    return w, s, e, n
-
-
 @page(Cap.VIEW_JURISDICTIONS)
 def jurisdiction_outlines(request: AuthedRequest) -> HttpResponse:
     """The kept outlines of one level (``level``: district, street, community or grid; district by default) the
@@ -62,6 +53,6 @@ def jurisdiction_outlines(request: AuthedRequest) -> HttpResponse:
     code = request.GET.get("under", "").strip()[:32]
     under = found(lambda: selectors.get_jurisdiction_for(request.user, code)) if code else None
     features, truncated = selectors.outlines_for(
-        request.user, level=level, bbox=_bbox(request.GET.get("bbox", "")), under=under
+        request.user, level=level, bbox=inputs.bbox(request.GET.get("bbox", "")), under=under
     )
     return JsonResponse({"type": "FeatureCollection", "features": features, "truncated": truncated})

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from cordon.apps.geo import selectors as geo
 from cordon.apps.jobs import actions as jobs
 from cordon.apps.tracing import selectors as tracing
+from cordon.core import inputs
 from cordon.core.access import AuthedRequest, page
 from cordon.core.pages import back, error_fields, error_text, found
 from cordon.core.roles import Cap
@@ -236,16 +237,6 @@ def evaluate(request: AuthedRequest) -> HttpResponse:
 # --- The zone map, the drawing preview and the printed notice ------------------------------------------------
 
 
-def _bbox(text: str) -> tuple[float, float, float, float] | None:
-    try:
-        w, s, e, n = (float(v) for v in text.split(","))
-    except ValueError:
-        return None
-    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
-        return None
-    return w, s, e, n
-
-
 def _map_context(request: AuthedRequest) -> dict[str, Any]:
     box = maps.area_extent(request.user)
     return {
@@ -274,7 +265,7 @@ def zone_map_data(request: AuthedRequest) -> HttpResponse:
     """The zones within ``bbox`` (west,south,east,north) as a GeoJSON FeatureCollection; ``closed=1`` adds the
     closed zones."""
     states = [*maps.LIVE, State.CLOSED] if request.GET.get("closed") == "1" else list(maps.LIVE)
-    body = maps.map_zones_gzip(request.user, _bbox(request.GET.get("bbox", "")), states=states)
+    body = maps.map_zones_gzip(request.user, inputs.bbox(request.GET.get("bbox", "")), states=states)
     if "gzip" not in request.headers.get("Accept-Encoding", ""):
         return HttpResponse(gzip.decompress(body), content_type="application/json")
     response = HttpResponse(body, content_type="application/json")
@@ -286,7 +277,7 @@ def zone_map_data(request: AuthedRequest) -> HttpResponse:
 @page(Cap.VIEW_CONTROL)
 def zone_map_buildings(request: AuthedRequest) -> HttpResponse:
     """The buildings within ``bbox`` (drawn under the zones when zoomed in); none without a box."""
-    box = _bbox(request.GET.get("bbox", ""))
+    box = inputs.bbox(request.GET.get("bbox", ""))
     return JsonResponse({"buildings": maps.buildings_in_box(request.user, box) if box else []})
 
 
