@@ -196,3 +196,39 @@ def test_a_font_collection_embeds_its_simplified_chinese_face(city: Any) -> None
         for font in page["/Resources"]["/Font"].values()
     }
     assert names and all(("SC" in n or "GB" in n or "Hans" in n) for n in names), names
+
+
+def test_documents_written_at_once_in_two_threads_each_keep_their_own_font() -> None:
+    """fpdf2 writes the font descriptor's object id and font file into it while it outputs a document: each
+    document has its own descriptor, so documents written at the same time in two threads stay whole."""
+    import threading
+
+    from fpdf import FPDF
+
+    documents: list[tuple[str, bytes]] = []
+    barrier = threading.Barrier(2)
+
+    def make(words: str) -> None:
+        barrier.wait()
+        for _ in range(4):
+            doc = FPDF()
+            pdffont.add_font(doc)
+            doc.add_page()
+            doc.set_font("cjk", size=14)
+            doc.multi_cell(0, 10, text=words * 20)
+            documents.append((words, bytes(doc.output())))
+
+    threads = [threading.Thread(target=make, args=(w,)) for w in ("隔离医学观察通知书", "封控区解封不解防")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(documents) == 8
+    for words, content in documents:
+        assert words in _text(content).replace("\n", "")
+    one, other = FPDF(), FPDF()
+    pdffont.add_font(one)
+    pdffont.add_font(other)
+    parsed = pdffont._parsed_font(pdffont.font_path())
+    assert parsed is not None and one.fonts["cjk"].desc is not parsed.template.desc
+    assert one.fonts["cjk"].desc is not other.fonts["cjk"].desc

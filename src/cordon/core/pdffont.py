@@ -143,6 +143,9 @@ def add_font(pdf: Any, family: str = "cjk") -> None:
     for slot in TTFFont.__slots__:
         if hasattr(template, slot):
             setattr(font, slot, getattr(template, slot))
+    # The descriptor is the one object fpdf2 changes while it writes a document (its object id, its font file
+    # stream): each document gets its own, or two documents written at once in two threads would swap them.
+    font.desc = copy.copy(template.desc)
     font.i = len(pdf.fonts) + 1
     font.fontkey = fontkey
     font.missing_glyphs = []
