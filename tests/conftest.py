@@ -25,6 +25,7 @@ from cordon.apps.venues import actions as venues
 from cordon.apps.venues.models import Venue
 from cordon.core import actions as actions_registry
 from cordon.engine import identity
+from data_rows import restore_data_migration_rows
 
 
 def _may_empty_the_trail(sender: Any, connection: Any, **kwargs: Any) -> None:
@@ -251,16 +252,6 @@ def _rows_of_data_migrations(request: Any) -> None:
         return
     request.getfixturevalue("transactional_db")
     restore_data_migration_rows()
-
-
-def restore_data_migration_rows() -> None:
-    """The rows data migrations create (the default quarantine plans and zone rules), put back after a flush
-    (a transactional test's end, or a module fixture that discards what it loaded)."""
-    from cordon.apps.control.actions import load_default_plans
-    from cordon.apps.zones.actions import load_default_rules
-
-    load_default_plans()
-    load_default_rules()
 
 
 @pytest.fixture(autouse=True)

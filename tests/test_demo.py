@@ -15,7 +15,6 @@ from django.db.models import Count, Q
 from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 
-from conftest import restore_data_migration_rows
 from cordon import cli
 from cordon.apps.accounts.models import User
 from cordon.apps.dataio import selectors
@@ -29,6 +28,7 @@ from cordon.apps.venues.models import Venue
 from cordon.cli import _django
 from cordon.core.roles import Role
 from cordon.engine import identity
+from data_rows import restore_data_migration_rows
 
 
 @pytest.fixture(scope="module")
