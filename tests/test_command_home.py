@@ -257,3 +257,18 @@ def test_workers_take_the_days_figures_on_a_clock(settings: Any) -> None:
     settings.CORDON_DAY_FIGURES_SECONDS = 120
     tasks = {t.name: t for t in periodic.tasks()}
     assert tasks["command.day_figures"].every() == 120
+
+
+def test_stored_figures_show_only_what_the_readers_role_may_see(world: Any, make_user: Any) -> None:
+    """The workers store each node's figures with every capability; an investigator (cases, not screening)
+    sees yesterday's screening figures as unknown, as today's, never the stored ones."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    actions.take_day_figures(now=now - dt.timedelta(days=1))
+    investigator = make_user("investigator", world.fengtai)
+    h = figures.headline(investigator, today)
+    assert h["yesterday_stored"]
+    for key in ("screening_rounds", "screening_sampled", "screening_target"):
+        assert h["figures"][key]["value"] is None and h["figures"][key]["yesterday"] is None, key
+    commander = figures.headline(make_user("district_commander", world.fengtai), today)
+    assert commander["figures"]["screening_rounds"]["yesterday"] is not None

@@ -182,6 +182,27 @@ def values(reader: Actor, day: dt.date, now: dt.datetime | None = None) -> Value
     return out
 
 
+def _caps_of(key: str) -> Cap:
+    """The capability a figure is counted under in ``values`` (the stored figures are masked with it too)."""
+    if key.startswith("cases"):
+        return Cap.VIEW_CASES
+    if key in CONTROL_FIGURES or key in ZONE_KINDS:
+        return Cap.VIEW_CONTROL
+    if key.startswith("screening"):
+        return Cap.VIEW_SCREENING
+    return Cap.VIEW_JURISDICTIONS  # to_judge, overdue: the open-items board's counts
+
+
+def _stored_for(reader: Actor, kept: DayFigures | None) -> Values:
+    """A stored day's figures as the reader may see them: the workers store each node's figures as a reader of
+    the whole node with every capability, so a figure the reader's role may not see is ``None``, and a reader
+    limited to an industry sector sees none of them (they count every sector)."""
+    scope = Scope.of(reader)
+    if kept is None or scope.sector_id is not None:
+        return {}
+    return {k: (v if scope.can(_caps_of(k)) else None) for k, v in kept.figures.items()}
+
+
 def stored_nodes() -> list[Jurisdiction]:
     """The jurisdictions whose figures are stored every day: every city and district (unscoped: the workers'
     take reads every node as a reader of it)."""
@@ -250,10 +271,10 @@ def headline(user: Actor, day: dt.date, *, area: str = "", now: dt.datetime | No
         taken_at: dt.datetime | None = now
     else:
         kept = stored(chosen, day)
-        shown = {**dict.fromkeys(KEYS), **(kept.figures if kept else {}), **cases_on(reader, day)}
+        shown = {**dict.fromkeys(KEYS), **_stored_for(reader, kept), **cases_on(reader, day)}
         taken_at = kept.taken_at if kept else None
     before = stored(chosen, day - dt.timedelta(days=1))
-    yesterday: dict[str, Any] = {**dict.fromkeys(KEYS), **(before.figures if before else {})}
+    yesterday: dict[str, Any] = {**dict.fromkeys(KEYS), **_stored_for(reader, before)}
     yesterday.update(cases_on(reader, day - dt.timedelta(days=1)))
     links = _links(area if chosen.pk != areas[0].pk else "", day)
     figures = {}
