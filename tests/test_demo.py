@@ -28,7 +28,7 @@ from cordon.apps.venues.models import Venue
 from cordon.cli import _django
 from cordon.core.roles import Role
 from cordon.engine import identity
-from data_rows import restore_data_migration_rows
+from data_rows import after_flush
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def demo(django_db_setup: Any, django_db_blocker: Any, demo_dirs: Path) -> Any:
         summary = fixture.load()
         yield summary
         _django.flush()
-        restore_data_migration_rows()  # the tests after this module's, in the same worker, need them
+        after_flush()  # the tests after this module's, in the same worker, need the session as it was
 
 
 @pytest.fixture(autouse=True)
