@@ -4,6 +4,7 @@ screenshot."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -40,4 +41,4 @@ def test_the_daily_zero_board_on_a_phone(
     assert cell.locator("[data-testid=open]").inner_text() == str(waiting["open"])
     screenshot(page, "command-zero-phone-zh")
     cell.locator("a").first.click()
-    page.wait_for_url(f"{base}/control/queue/")
+    page.wait_for_url(re.compile(re.escape(f"{base}/control/queue/") + r"\?.*area="))  # filtered to the row
