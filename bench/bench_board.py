@@ -159,6 +159,8 @@ def measure(users: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]: 
                 say(f"board tables refresh: {fmt(res['tables'])}")
                 res["rollups"] = series(lambda: geo_actions.refresh_rollups(), 3, args.budget, 2)
                 say(f"roll-ups refresh: {fmt(res['rollups'])}")
+                res["fast_rollups"] = series(lambda: geo_actions.refresh_fast_rollups(), 3, args.budget, 2)
+                say(f"fast roll-ups refresh: {fmt(res['fast_rollups'])}")
             for label, user in users.items():
                 for page, url in (("board", "/control/"), ("home", "/")):
                     xs = series(get(label, url), args.runs, args.budget)
@@ -365,8 +367,8 @@ def report(
         out.append("")
     out += [
         "Times in ms, median / p95 / max (n = timed runs after one warm-up); live = counted per request (kept "
-        "counts stale), kept = after `tallies.actions.refresh()`, `control.actions.refresh_board_tables()` and "
-        "`geo.actions.refresh_rollups()`.",
+        "counts stale), kept = after `tallies.actions.refresh()`, `control.actions.refresh_board_tables()`, "
+        "`geo.actions.refresh_rollups()` and `geo.actions.refresh_fast_rollups()`.",
         "",
         "| user | what | live | kept | live/kept (median) | target (p95, kept) |",
         "|---|---|---:|---:|---:|---|",
@@ -394,7 +396,8 @@ def report(
                    f"{statistics.median(live) / statistics.median(kept):,.1f}x | |")  # fmt: skip
     out += ["", f"`tallies.actions.refresh()` (what a worker pays every 10 s): {fmt(res['refresh'])} ms."]
     out += [f"`control.actions.refresh_board_tables()` (every 10 s): {fmt(res['tables'])} ms."]
-    out += [f"`geo.actions.refresh_rollups()` (every 60 s): {fmt(res['rollups'])} ms.", ""]
+    out += [f"`geo.actions.refresh_rollups()` (every 60 s): {fmt(res['rollups'])} ms."]
+    out += [f"`geo.actions.refresh_fast_rollups()` (every 7 s): {fmt(res['fast_rollups'])} ms.", ""]
     out += ["The board's tables, counted now (live) and from the kept tables (kept) (median ms):", ""]
     kinds = list(next(iter(res["kinds"].values())))
     figures = list(next(iter(res["home_parts"].values())))

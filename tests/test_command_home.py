@@ -19,9 +19,12 @@ from cordon.apps.command.models import DayFigures
 from cordon.apps.control import actions as control
 from cordon.apps.geo import actions as geo
 from cordon.apps.people import actions as people
+from cordon.apps.screening import actions as screening
+from cordon.apps.screening import selectors as screening_reads
 from cordon.apps.tallies import actions as tallies
 from cordon.apps.tracing import actions as tracing
 from cordon.apps.tracing.models import Contact
+from cordon.apps.zones import selectors as zone_reads
 from cordon.apps.zones.models import Zone, ZoneBuilding
 from cordon.core import periodic
 from cordon.core.actors import CityReader
@@ -99,8 +102,8 @@ def _listed(client: Client, link: str, key: str, area: str) -> int:
     assert response.status_code == 200, (link, response.status_code)
     ctx = response.context
     path = urlparse(link).path
-    if path == "/control/":
-        return sum(ctx["total"].overdue.values())
+    if path == "/command/zero/":  # the overdue items: the area's row of the daily-zero board
+        return int(ctx["z"]["area"]["overdue"])
     if path == "/zones/":
         return len(ctx["zones"])
     if path == "/screening/":
@@ -153,12 +156,39 @@ def test_a_city_commander_follows_the_links_of_a_district(
         k: f["value"] for k, f in district["figures"].items()
     }
     for key, f in h["figures"].items():
-        if key != "overdue":  # the board has no area: its Fengtai row is what the district commander sees
-            assert parse_qs(urlparse(f["link"]).query)["area"] == [world.fengtai.code]
-            assert _listed(client, f["link"], key, world.fengtai.code) == f["value"], key
+        assert parse_qs(urlparse(f["link"]).query)["area"] == [world.fengtai.code]
+        assert _listed(client, f["link"], key, world.fengtai.code) == f["value"], key
 
 
 def test_kept_counts_give_the_figures_counted_live(world: Any, make_user: Any) -> None:
+    """Every figure read from the kept counts (the board's, the control, case and zone groups) equals the figure
+    counted live, for the city and both districts: a prevention zone over both districts counts once in each
+    and once in the city, and yesterday's cases (for the change) are kept too."""
+    ZoneBuilding.objects.create(zone=Zone.objects.get(code="Z-P"), building=world.ft_building)
+    tracing.report_case(
+        actor=None,
+        data=tracing.CaseData(
+            person=world.ft_person2, onset_date=timezone.localdate() - dt.timedelta(days=2),
+            sampled_at=timezone.now() - dt.timedelta(days=1, hours=2), found_by="fever_clinic",
+            reported_at=timezone.now() - dt.timedelta(days=1),
+        ),
+    )  # fmt: skip
+    # A Fengtai round today with a person sampled, beside the city's round: Changping does not see it.
+    now = timezone.now()
+    fengtai_round = screening.create_round(
+        actor=None,
+        data=screening.RoundData(
+            code="R-FT", name="丰台筛查", owner=world.fengtai, starts_at=now - dt.timedelta(hours=1),
+            ends_at=now + dt.timedelta(hours=8), jurisdictions=[world.fengtai],
+        ),
+    )  # fmt: skip
+    site = screening.add_site(
+        actor=None, round=fengtai_round, data=screening.SiteData("S-FT", "丰台采样点", world.zgz_grid)
+    )
+    screening.issue_tubes(actor=None, site=site, barcodes="F001")
+    screening.bind_samples(
+        actor=None, site=site, rows=[screening.BindingIn("F001", world.ft_person2.national_id, now)], now=now
+    )
     users = [
         make_user("city_commander", world.city),
         make_user("district_commander", world.fengtai),
@@ -166,18 +196,29 @@ def test_kept_counts_give_the_figures_counted_live(world: Any, make_user: Any) -
     ]
     today = timezone.localdate()
     live = [figures.headline(u, today)["figures"] for u in users]
+    assert [f["zones_prevention"]["value"] for f in live] == [1, 1, 1]
+    assert [f["screening_rounds"]["value"] for f in live] == [2, 2, 1]
+    assert [f["screening_sampled"]["value"] for f in live] == [1, 1, 0]
+    assert live[0]["cases"]["yesterday"] == 1
     now = timezone.now()
     tallies.refresh(now=now)
     geo.refresh_rollups(now=now)
-    assert all(geo_kept(u) for u in users)
+    geo.refresh_fast_rollups(now=now)
+    for group in (
+        figures.CONTROL_GROUP,
+        figures.CASES_GROUP,
+        zone_reads.IN_FORCE,
+        screening_reads.COVERAGE_TODAY,
+    ):
+        assert all(geo_kept(u, group) for u in users), group
     kept = [figures.headline(u, today)["figures"] for u in users]
     assert kept == live
 
 
-def geo_kept(user: Any) -> bool:
+def geo_kept(user: Any, group: str = figures.CONTROL_GROUP) -> bool:
     from cordon.apps.geo import selectors
 
-    return selectors.kept_group(user, figures.CONTROL_GROUP) is not None
+    return selectors.kept_group(user, group) is not None
 
 
 def test_a_district_commander_sees_only_its_district(world: Any, make_user: Any, client_for: Any) -> None:

@@ -319,10 +319,6 @@ def test_every_figure_of_the_board_leads_to_a_list_of_as_many(
         assert seen.get("linkage") == set(openitems.STATES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="zones' placed counts a zone once per district it spans and the node counts sum over districts",
-)
 def test_a_zone_across_two_districts_counts_once(world: Any, make_user: Any) -> None:
     """The world's one proposed zone holds a Fengtai and a Changping building: Fengtai's cell counts it once."""
     data = zero.board(make_user("district_commander", world.fengtai))

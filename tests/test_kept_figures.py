@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from cordon.apps.command import figures
 from cordon.apps.geo import actions as geo
 from cordon.apps.geo import selectors as geo_reads
 from cordon.apps.geo.models import Level, RollupTally
@@ -23,6 +24,7 @@ from cordon.apps.screening.models import TemporaryControl
 from cordon.apps.tracing import actions as tracing
 from cordon.apps.tracing import selectors as tracing_reads
 from cordon.apps.tracing.models import Contact, Linkage
+from cordon.apps.zones import selectors as zone_reads
 from cordon.core import badges, periodic
 from cordon.engine import identity
 from test_authorization_matrix import _screening_objects
@@ -258,6 +260,9 @@ def test_each_refresh_replaces_only_its_own_rows(city: Any, make_user: Any) -> N
         tracing_reads.CASES_TODAY,
         tracing_reads.LINKAGE_PENDING,
         screening.POSITIVES,
+        *figures.CASES_FIGURES.values(),
+        *zone_reads.IN_FORCE_FIGURES.values(),
+        *screening.COVERAGE_TODAY_FIGURES.values(),
     }
     geo.refresh_fast_rollups()
     geo.refresh_rollups()

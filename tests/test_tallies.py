@@ -16,6 +16,7 @@ from cordon.apps.control import selectors as control
 from cordon.apps.tallies import actions
 from cordon.apps.tallies import selectors as tally_reads
 from cordon.apps.tallies.models import OpenItemTally
+from cordon.apps.tracing import actions as tracing
 from cordon.core import periodic
 from test_authorization_matrix import (
     _control_objects,
@@ -69,7 +70,7 @@ def test_the_board_from_kept_counts_equals_the_board_counted_live(
     live = [_board(u, now) for u in users]
     assert all(b["at"] is None for b in live)  # nothing kept yet: counted live
     assert sum(sum(v for v in row[0].values()) for b in live for row in b["rows"].values()) > 0
-    assert live[0]["total"][0]["zones_to_decide"] == 2  # the city zone, in each of its two districts
+    assert live[0]["total"][0]["zones_to_decide"] == 1  # the city zone over two districts, once
     assert actions.refresh(now=now) == OpenItemTally.objects.count() > 0
     kept = [_board(u, now) for u in users]
     assert all(b["at"] == now for b in kept)
@@ -205,7 +206,7 @@ def _kept_tables(client: Any, lang: str) -> list[str]:
     r = client.get("/control/", HTTP_ACCEPT_LANGUAGE=lang)
     assert r.status_code == 200
     html = r.content.decode()
-    return re.findall(r'<table [^>]*data-testid="(?:board|sites|capacity)">.*?</table>', html, re.S)
+    return re.findall(r'<table [^>]*data-testid="(?:board|sites|clocks|capacity)">.*?</table>', html, re.S)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
@@ -234,7 +235,7 @@ def test_the_board_page_renders_its_kept_tables_once_per_refresh(
 
     settings.CORDON_TALLY_STALE_SECONDS = -1  # counted live
     live = [tables(u) for u in users]
-    assert all(len(t) == 3 for t in live)
+    assert [len(t) for t in live] == [4, 3, 3, 3]  # the clocks of the Fengtai case, for the city only
     assert len({tuple(t) for t in live}) == len(users)  # each user's own
     settings.CORDON_TALLY_STALE_SECONDS = 120
     now = timezone.now()
@@ -244,14 +245,27 @@ def test_the_board_page_renders_its_kept_tables_once_per_refresh(
     with CaptureQueriesContext(connection) as again:
         assert [tables(u) for u in users] == live  # and again, from the parts rendered once
     assert len(again) < len(first)
-    # A new alert (handled: one alert less) and a room more change the counts, the site table and the capacity:
-    # the kept tables show them once the next refresh has counted them, not before.
+    # A new alert (handled: one alert less), a room more and a new case change the counts, the site table, the
+    # capacity and the clocks: the kept tables show them once the next refresh has counted them, not before.
     control_actions.handle_alert(actor=None, record=world.health, handling="called the doctor")
+    tracing.report_case(
+        actor=None,
+        data=tracing.CaseData(
+            person=world.cp_person, onset_date=timezone.localdate(), sampled_at=timezone.now(),
+            found_by="fever_clinic",
+        ),
+    )  # fmt: skip
     control_actions.add_rooms(actor=None, site=world.site, numbers="103")
     assert [tables(u) for u in users] == live
     settings.CORDON_TALLY_STALE_SECONDS = -1
     changed = [tables(u) for u in users]
     settings.CORDON_TALLY_STALE_SECONDS = 120
     assert all(a != b for a, b in zip(changed, live, strict=True))
+    assert [len(t) for t in changed] == [
+        4,
+        4,
+        4,
+        4,
+    ]  # the case in Huilongguan (Changping): all see its clocks
     refresh(now + dt.timedelta(seconds=1))
     assert [tables(u) for u in users] == changed

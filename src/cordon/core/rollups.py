@@ -48,12 +48,22 @@ class Group:
     keys: tuple[str, ...]  # the figures it counts, each kept under its own key ("elderly_alone", ...)
     capability: Cap
     # (user, path of the subtree's root) -> {figure key: {jurisdiction id: count of the records placed there}}
+    # (``summed=False``: of the records a user of that jurisdiction sees)
     count: Callable[[Actor, str], Mapping[str, Mapping[int, int]]]
     fast: bool = False
     daily: bool = (
         False  # counts of the city's current day: not read once the day has turned since the recount
     )
+    # False: ``count`` gives every node's own total already (what a user of that node sees), for records seen
+    # from several places at once (a zone over two districts), which summing up the tree would count twice.
+    summed: bool = True
+    # Kept only at nodes this deep at most (1: a city, 2: its districts, 3: their streets), for figures read at
+    # those levels alone (the commanders' headline): a reader of a deeper node counts live.
+    depth: int | None = None
 
+
+# The nodes the commanders' headline is read at: the city, its districts and their streets (``Group.depth``).
+HEADLINE_DEPTH = 3
 
 _groups: dict[str, Group] = {}
 

@@ -5,15 +5,18 @@ Every figure is of one area, the user's own node or a node of it (``area``), rea
 (``geo.selectors.narrowed_to``), and each links to the list it counts, filtered the same way. Today's figures
 come from kept counts, not from counting big tables per request ("Kept counts" in docs/architecture.md):
 
-- new cases reported today, found in the community and under control: one aggregate over the cases of the day
-  (an index range on ``reported_at``);
+- new cases reported today (and yesterday's, for the change), found in the community and under control: a
+  kept roll-up group recounted every few seconds (``command_cases``, ``hooks.py``), counted live (an index
+  range on ``reported_at``) when stale, for another day, or for a reader limited to a sector;
 - contacts to judge and the overdue items of every kind the user sees: the open-items board's kept counts
   (``tallies.OpenItemTally`` of the node), counted live when they are stale;
 - the residents to transfer, not yet under control, under control: a kept roll-up group
   (``command_control``, ``hooks.py``: orders per residence, summed up the tree into ``geo.RollupTally``);
-- zones in force per kind: one grouped count over the zones the area sees (tens of thousands at most);
-- screening coverage of the rounds that ran today: the counters the binding action keeps (``RoundCount``,
-  ``RoundTarget``).
+- zones in force per kind: a kept roll-up group (``zones_in_force``, the zones app's ``hooks.py``: every
+  node's own count, a zone over two districts once), counted live when stale;
+- screening coverage of the rounds that ran today: a kept roll-up group of the screening app
+  (``screening_today``, recounted every few seconds from the counters the binding action keeps,
+  ``RoundCount`` and ``RoundTarget``), summed from those counters live when stale.
 
 "Change from yesterday" compares with the figures stored for yesterday (``DayFigures``, taken by the workers
 through the day, the last take being the day's close); when none were stored, yesterday's new cases are
@@ -23,7 +26,7 @@ counted as of then (cases do not change their day) and the other figures show no
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -82,6 +85,16 @@ ZONE_KINDS = {
     "zones_prevention": Kind.PREVENTION,
 }
 
+# The kept roll-up group of the cases of today and yesterday (recounted every few seconds, read only on the day
+# it was counted), and its figures.
+CASES_GROUP = "command_cases"
+CASES_FIGURES = {
+    "today": "command_cases_today",
+    "today_community": "command_cases_today_community",
+    "yesterday": "command_cases_yesterday",
+    "yesterday_community": "command_cases_yesterday_community",
+}
+
 Values = dict[str, int | None]
 
 
@@ -99,6 +112,55 @@ def cases_on(reader: Actor, day: dt.date) -> Values:
         .aggregate(total=Count("id"), community=Count("id", filter=Q(control=Control.COMMUNITY)))
     )
     total, community = counts["total"] or 0, counts["community"] or 0
+    return {"cases": total, "cases_community": community, "cases_control": total - community}
+
+
+def cases_by_place(user: Actor, path: str) -> dict[str, dict[int, int]]:
+    """The ``command_cases`` roll-up group's count: the cases reported today and yesterday (the city's days),
+    each also found in the community, placed at their jurisdiction under ``path`` (what ``cases_on`` counts for
+    a user whose territory is the subtree)."""
+    today = timezone.localdate()
+    start, yesterday = _day_start(today), _day_start(today - dt.timedelta(days=1))
+    community = Q(control=Control.COMMUNITY)
+    rows = (
+        tracing.cases_visible_to(user)
+        .filter(
+            jurisdiction__path__startswith=path,
+            reported_at__gte=yesterday,
+            reported_at__lt=start + dt.timedelta(days=1),
+        )
+        .values("jurisdiction_id")
+        .annotate(
+            today=Count("id", filter=Q(reported_at__gte=start)),
+            today_community=Count("id", filter=Q(reported_at__gte=start) & community),
+            yesterday=Count("id", filter=Q(reported_at__lt=start)),
+            yesterday_community=Count("id", filter=Q(reported_at__lt=start) & community),
+        )
+        .order_by()
+    )
+    found: list[dict[str, Any]] = [dict(r) for r in rows]
+    return {key: {r["jurisdiction_id"]: r[name] for r in found} for name, key in CASES_FIGURES.items()}
+
+
+Kept = Mapping[str, dict[str, int] | None]  # the kept roll-up groups the headline reads, by group
+
+
+def _kept(reader: Actor, now: dt.datetime) -> Kept:
+    """The headline's kept groups as the reader may read them (``geo.kept_groups``, one query), each ``None``
+    where it is counted live instead."""
+    return geo.kept_groups(
+        reader, [CASES_GROUP, CONTROL_GROUP, zones.IN_FORCE, screening.COVERAGE_TODAY], now
+    )
+
+
+def _cases(reader: Actor, day: dt.date, now: dt.datetime, which: str, groups: Kept) -> Values:
+    """``cases_on`` for ``day``, read from the kept group when ``day`` is the group's today (``which``:
+    "today") or yesterday ("yesterday") and it is kept and fresh, else counted now."""
+    expected = timezone.localdate(now) - dt.timedelta(days=0 if which == "today" else 1)
+    kept = groups[CASES_GROUP] if day == expected else None
+    if kept is None:
+        return cases_on(reader, day)
+    total, community = kept[CASES_FIGURES[which]], kept[CASES_FIGURES[f"{which}_community"]]
     return {"cases": total, "cases_community": community, "cases_control": total - community}
 
 
@@ -142,20 +204,27 @@ def control_by_residence(user: Actor, path: str) -> dict[str, dict[int, int]]:
     return out
 
 
-def _control(reader: Actor) -> Values:
-    kept = geo.kept_group(reader, CONTROL_GROUP)
+def _control(reader: Actor, groups: Kept) -> Values:
+    kept = groups[CONTROL_GROUP]
     if kept is not None:
         return {status: kept[key] for status, key in CONTROL_FIGURES.items()}
     return {status: control.search_orders(reader, status=status).count() for status in CONTROL_FIGURES}
 
 
-def _zones(reader: Actor) -> Values:
+def _zones(reader: Actor, groups: Kept) -> Values:
+    kept = groups[zones.IN_FORCE]
+    if kept is not None:
+        return {key: kept[zones.IN_FORCE_FIGURES[str(kind)]] for key, kind in ZONE_KINDS.items()}
     counts = zones.counts_by_kind(reader)
     return {key: counts.get(kind, {}).get(State.IN_FORCE, 0) for key, kind in ZONE_KINDS.items()}
 
 
-def _screening(reader: Actor, day: dt.date) -> Values:
-    c = screening.coverage_on(reader, day)
+def _screening(reader: Actor, day: dt.date, now: dt.datetime, groups: Kept) -> Values:
+    kept = groups[screening.COVERAGE_TODAY] if day == timezone.localdate(now) else None
+    if kept is not None:
+        c = {name: kept[key] for name, key in screening.COVERAGE_TODAY_FIGURES.items()}
+    else:
+        c = screening.coverage_on(reader, day)
     return {
         "screening_rounds": c["rounds"],
         "screening_sampled": c["sampled"],
@@ -163,17 +232,19 @@ def _screening(reader: Actor, day: dt.date) -> Values:
     }
 
 
-def values(reader: Actor, day: dt.date, now: dt.datetime | None = None) -> Values:
+def values(reader: Actor, day: dt.date, now: dt.datetime | None = None, groups: Kept | None = None) -> Values:
     """Every headline figure of the reader's territory as counted now (``day``: the city's day of ``now``, which
-    the new cases and the screening rounds are of). A figure the reader's role may not see is ``None``."""
+    the new cases and the screening rounds are of). A figure the reader's role may not see is ``None``.
+    ``groups``: the kept groups when the caller read them already."""
     now = now or timezone.now()
     scope = Scope.of(reader)
+    kept = groups if groups is not None else _kept(reader, now)
     parts: list[tuple[Cap, Callable[[], Values]]] = [
-        (Cap.VIEW_CASES, lambda: cases_on(reader, day)),
+        (Cap.VIEW_CASES, lambda: _cases(reader, day, now, "today", kept)),
         (Cap.VIEW_JURISDICTIONS, lambda: _open_items(reader, now)),
-        (Cap.VIEW_CONTROL, lambda: _control(reader)),
-        (Cap.VIEW_CONTROL, lambda: _zones(reader)),
-        (Cap.VIEW_SCREENING, lambda: _screening(reader, day)),
+        (Cap.VIEW_CONTROL, lambda: _control(reader, kept)),
+        (Cap.VIEW_CONTROL, lambda: _zones(reader, kept)),
+        (Cap.VIEW_SCREENING, lambda: _screening(reader, day, now, kept)),
     ]
     out: Values = dict.fromkeys(KEYS)
     for cap, count in parts:
@@ -234,7 +305,7 @@ def _links(area: str, day: dt.date) -> dict[str, str]:
         "screening_rounds": to("screening:rounds", day=since),
         "screening_sampled": to("screening:rounds", day=since),
         "screening_target": to("screening:rounds", day=since),
-        "overdue": reverse("control:board"),
+        "overdue": to("command:zero"),  # every kind's overdue items of the area, each with its list
     }
 
 
@@ -265,9 +336,10 @@ def headline(user: Actor, day: dt.date, *, area: str = "", now: dt.datetime | No
     reader = geo.narrowed_to(user, chosen.code if chosen.pk != areas[0].pk else "")
     now = now or timezone.now()
     today = timezone.localdate(now)
+    groups = _kept(reader, now)
     if day >= today:
         day = today
-        shown = values(reader, day, now)
+        shown = values(reader, day, now, groups)
         taken_at: dt.datetime | None = now
     else:
         kept = stored(chosen, day)
@@ -275,7 +347,7 @@ def headline(user: Actor, day: dt.date, *, area: str = "", now: dt.datetime | No
         taken_at = kept.taken_at if kept else None
     before = stored(chosen, day - dt.timedelta(days=1))
     yesterday: dict[str, Any] = {**dict.fromkeys(KEYS), **_stored_for(reader, before)}
-    yesterday.update(cases_on(reader, day - dt.timedelta(days=1)))
+    yesterday.update(_cases(reader, day - dt.timedelta(days=1), now, "yesterday", groups))
     links = _links(area if chosen.pk != areas[0].pk else "", day)
     figures = {}
     for key in KEYS:

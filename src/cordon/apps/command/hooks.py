@@ -1,11 +1,12 @@
-"""What the command app plugs into the platform: the kept roll-up group of its control figures (orders per
-residence, recounted with the roll-ups) and the workers' take of the day's figures (``actions.take_day_figures``,
-every ``CORDON_DAY_FIGURES_SECONDS``: the last take of a day is its close); the daily report as a job (on
-request, computed as the person who asked) and on the clock (every worker checks every few minutes; from
-``CORDON_DAILY_REPORT_HOUR``, local time, the reports of the day before are made once for the city and each
-district, read as the system: ``core.actors.CityReader``); and the kept timeliness figures
-(``actions.refresh_timeliness`` every ``CORDON_TIMELINESS_SECONDS``; ``actions.reconcile_timeliness`` once a
-day, at the worker's start then every 24 hours, logging any drift it repaired)."""
+"""What the command app plugs into the platform: the kept roll-up groups of its control figures (orders per
+residence, recounted with the roll-ups) and of the cases of today and yesterday (every few seconds); the
+workers' take of the day's figures (``actions.take_day_figures``, every ``CORDON_DAY_FIGURES_SECONDS``: the
+last take of a day is its close); the daily report as a job (on request, computed as the person who asked) and
+on the clock (every worker checks every few minutes; from ``CORDON_DAILY_REPORT_HOUR``, local time, the reports
+of the day before are made once for the city and each district, read as the system:
+``core.actors.CityReader``); and the kept timeliness figures (``actions.refresh_timeliness`` every
+``CORDON_TIMELINESS_SECONDS``; ``actions.reconcile_timeliness`` once a day, at the worker's start then every 24
+hours, logging any drift it repaired)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,17 @@ rollups.register_group(
         tuple(figures.CONTROL_FIGURES.values()),
         Cap.VIEW_CONTROL,
         figures.control_by_residence,
+    )
+)
+rollups.register_group(
+    rollups.Group(
+        figures.CASES_GROUP,
+        tuple(figures.CASES_FIGURES.values()),
+        Cap.VIEW_CASES,
+        figures.cases_by_place,
+        fast=True,
+        daily=True,
+        depth=rollups.HEADLINE_DEPTH,
     )
 )
 periodic.register(

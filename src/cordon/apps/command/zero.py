@@ -35,9 +35,9 @@ from cordon.core.scoping import NotFound, Scope
 # ``geo.narrowed_to``) and ``?state=`` (``openitems.STATES``) and then lists exactly the items the cell counts in
 # that figure, filtered by the kind's own definition (``openitems.in_state`` on the kind's ``*_open``). A kind not
 # named here has no list that can show its items: its cells say so and link nowhere (as do lists the user may not
-# open). Not named: transfers (the transfer board is a day's board, not the open transfers), the zones (their
-# cells count a zone once per district it spans, summed again at every node above: no list can match them) and
-# missed patrols (computed from plans, listed by post).
+# open). Not named: transfers (the transfer board is a day's board, not the open transfers), the zones (the
+# proposals to decide and the zone list take no due or overdue state) and missed patrols (computed from plans,
+# listed by post).
 LISTS: dict[str, tuple[str, str]] = {
     "untraced": ("tracing:cases", "open=untraced"),
     "to_judge": ("tracing:contacts", "status=to_judge"),

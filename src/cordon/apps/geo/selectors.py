@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -203,6 +203,11 @@ def kept_subtree_counts(
     return out
 
 
+def _depth(path: str) -> int:
+    """How deep a node at ``path`` lies: 1 for a city, 2 for a district, 3 for a street, ..."""
+    return len(path.strip("/").split("/"))
+
+
 def _city_path(path: str) -> str:
     """The path of the city a node at ``path`` lies in (a plain computation over the path)."""
     return "/" + path.strip("/").split("/")[0] + "/"
@@ -213,14 +218,17 @@ def rollup_recount(*, fast: bool | None = None) -> dict[tuple[str, int], int]:
     city): ``fast=None`` everything, ``False`` the figures and the groups kept with them, ``True`` only the
     groups recounted every few seconds. Every figure has a row at every city even when zero (readers take the
     city's row as the time of the recount, one row read by index)."""
-    parents = dict(Jurisdiction.objects.values_list("id", "parent_id"))
+    nodes = list(Jurisdiction.objects.values_list("id", "parent_id", "path"))
+    parents = {pk: parent for pk, parent, _path in nodes}
+    depths = {pk: _depth(path) for pk, _parent, path in nodes}
     out: dict[tuple[str, int], int] = defaultdict(int)
 
-    def add(key: str, counts: Mapping[int, int]) -> None:
+    def add(key: str, counts: Mapping[int, int], depth: int | None = None) -> None:
         for jid, n in counts.items():
             at: int | None = jid
             while at is not None:
-                out[(key, at)] += n
+                if depth is None or depths.get(at, 0) <= depth:
+                    out[(key, at)] += n
                 at = parents.get(at)
 
     shown_groups = [g for g in rollups.groups() if fast is None or g.fast == fast]
@@ -234,7 +242,12 @@ def rollup_recount(*, fast: bool | None = None) -> dict[tuple[str, int], int]:
             counted = group.count(reader, city.path)
             for key in group.keys:
                 out[(key, city.pk)] += 0
-                add(key, counted.get(key, {}))
+                if group.summed:
+                    add(key, counted.get(key, {}), group.depth)
+                else:
+                    for jid, n in counted.get(key, {}).items():
+                        if group.depth is None or depths.get(jid, 0) <= group.depth:
+                            out[(key, jid)] += n
     return dict(out)
 
 
@@ -246,34 +259,53 @@ def rollup_stored(keys: Iterable[str] | None = None) -> dict[tuple[str, int], in
 
 def kept_group(user: Actor, key: str, now: dt.datetime | None = None) -> dict[str, int] | None:
     """The kept figures of a roll-up group (``rollups.Group``) over the user's whole territory, or ``None``
-    (count live instead) for a user without the group's capability, a sector-limited one, before the first
-    recount, when the last one is too old (``CORDON_TALLY_STALE_SECONDS`` for a fast group,
-    ``CORDON_ROLLUP_STALE_SECONDS`` otherwise), or, for a daily group, when the city's day has turned since.
-    One query: the rows of the user's node and of its city (whose row carries the time of the recount)."""
-    group = rollups.group(key)
+    (count live instead) for a user without the group's capability, a sector-limited one, one deeper than the
+    group is kept (``Group.depth``), before the first recount, when the last one is too old
+    (``CORDON_TALLY_STALE_SECONDS`` for a fast group, ``CORDON_ROLLUP_STALE_SECONDS`` otherwise), or, for a
+    daily group, when the city's day has turned since. One query: the rows of the user's node and of its city
+    (whose row carries the time of the recount)."""
+    return kept_groups(user, [key], now)[key]
+
+
+def kept_groups(
+    user: Actor, keys: Sequence[str], now: dt.datetime | None = None
+) -> dict[str, dict[str, int] | None]:
+    """``kept_group`` of several groups at once, in one query."""
     scope = Scope.of(user)
-    if scope.path is None or scope.sector_id is not None or not scope.can(group.capability):
-        return None
+    out: dict[str, dict[str, int] | None] = dict.fromkeys(keys)
+    if scope.path is None or scope.sector_id is not None:
+        return out
+    groups = [
+        g
+        for g in map(rollups.group, keys)
+        if scope.can(g.capability) and (g.depth is None or _depth(scope.path) <= g.depth)
+    ]
+    if not groups:
+        return out
     city_path = _city_path(scope.path)
     rows = list(
         RollupTally.objects.filter(
-            figure__in=group.keys, jurisdiction__path__in=sorted({scope.path, city_path})
+            figure__in=[k for g in groups for k in g.keys],
+            jurisdiction__path__in=sorted({scope.path, city_path}),
         ).values_list("figure", "jurisdiction__path", "n", "counted_at")
     )
-    marks = [at for _f, path, _n, at in rows if path == city_path]
-    if len(marks) < len(group.keys):
-        return None
     now = now or timezone.now()
-    counted_at = min(marks)
-    seconds = settings.CORDON_TALLY_STALE_SECONDS if group.fast else settings.CORDON_ROLLUP_STALE_SECONDS
-    if now - counted_at > dt.timedelta(seconds=seconds):
-        return None
-    if group.daily and timezone.localdate(counted_at) != timezone.localdate(now):
-        return None
-    out = dict.fromkeys(group.keys, 0)
-    for figure, path, n, _at in rows:
-        if path == scope.path:
-            out[figure] = n
+    for group in groups:
+        mine = [r for r in rows if r[0] in group.keys]
+        marks = [at for _f, path, _n, at in mine if path == city_path]
+        if len(marks) < len(group.keys):
+            continue
+        counted_at = min(marks)
+        seconds = settings.CORDON_TALLY_STALE_SECONDS if group.fast else settings.CORDON_ROLLUP_STALE_SECONDS
+        if now - counted_at > dt.timedelta(seconds=seconds):
+            continue
+        if group.daily and timezone.localdate(counted_at) != timezone.localdate(now):
+            continue
+        figures = dict.fromkeys(group.keys, 0)
+        for figure, path, n, _at in mine:
+            if path == scope.path:
+                figures[figure] = n
+        out[group.key] = figures
     return out
 
 

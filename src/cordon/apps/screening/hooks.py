@@ -33,6 +33,20 @@ for key, label, order, count, placed in (
 ):
     openitems.register(openitems.OpenItemKind(key, label, order, Cap.VIEW_SCREENING, count, placed))
 
+# Today's coverage at every node (the commanders' headline): recounted every few seconds, each node's own total
+# (a city round is seen from every node; not summed up the tree), read only on the day it was counted.
+rollups.register_group(
+    rollups.Group(
+        selectors.COVERAGE_TODAY,
+        tuple(selectors.COVERAGE_TODAY_FIGURES.values()),
+        Cap.VIEW_SCREENING,
+        selectors.coverage_today_by_node,
+        fast=True,
+        daily=True,
+        summed=False,
+        depth=rollups.HEADLINE_DEPTH,
+    )
+)
 rollups.register_group(
     rollups.Group(
         selectors.POSITIVES,

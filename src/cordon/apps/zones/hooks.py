@@ -1,7 +1,7 @@
 """What the zones app plugs into the platform: the reaction to a new case (its zones' clocks reset, escalation
 proposed), the daily rule evaluation (a job kind and a periodic task: proposals only, nothing lifts on its own),
-its open items (zones to decide, guarded zones lapsing), the zone record kind of the audit pages, and the zone
-kind shown beside a person (``core.personmarks``)."""
+its open items (zones to decide, guarded zones lapsing), the kept count of the zones in force per kind, the
+zone record kind of the audit pages, and the zone kind shown beside a person (``core.personmarks``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cordon.apps.tracing.events import CaseReported
-from cordon.core import events, jobs, openitems, periodic, personmarks, records
+from cordon.core import events, jobs, openitems, periodic, personmarks, records, rollups
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap, caps_for
 
@@ -48,6 +48,19 @@ openitems.register(
     )
 )
 records.register(records.RecordKind("zone", _("zone"), selectors.get_zone_for))
+# The zones in force per kind at every node (the commanders' headline), recounted every few seconds: each node's
+# own total, a zone over two districts once (not summed up the tree).
+rollups.register_group(
+    rollups.Group(
+        selectors.IN_FORCE,
+        tuple(selectors.IN_FORCE_FIGURES.values()),
+        Cap.VIEW_CONTROL,
+        selectors.in_force_by_node,
+        fast=True,
+        summed=False,
+        depth=rollups.HEADLINE_DEPTH,
+    )
+)
 
 
 def _evaluate_job(progress: jobs.Progress, params: Mapping[str, Any], actor: Actor | None) -> dict[str, Any]:

@@ -38,25 +38,20 @@ KEPT_PART_SECONDS = 300  # how long a rendered kept part may stay cached (a newe
 @page(Cap.VIEW_CONTROL)
 def board(request: AuthedRequest) -> HttpResponse:
     now = timezone.now()
-    clocks = selectors.recent_cases_with_clocks(request.user, limit=selectors.CLOCKS_ON_BOARD)
     return render(
         request,
         "control/board.html",
-        {
-            "kept": _kept_part(request, now),
-            "teams": selectors.team_items(request.user, now),
-            "now": now,
-            "clocks": clocks,
-            "more_clocks": len(clocks) == selectors.CLOCKS_ON_BOARD,
-        },
+        {"kept": _kept_part(request, now), "teams": selectors.team_items(request.user, now), "now": now},
     )
 
 
 def _kept_part(request: AuthedRequest, now: dt.datetime) -> dict[str, Any]:
     """The board's tables read from kept counts (open items per district, the site table, the capacity),
-    rendered, and when the counts were made. Rendered once per refresh of the kept counts, node, role and
-    language when every one of them is kept and fresh (``selectors.board_generation``); rendered per request,
-    from what the selectors count now, otherwise (a sector-limited user, no worker refreshing)."""
+    rendered, and when the counts were made, with the clocks of the newest cases. Rendered once per refresh of
+    the kept counts, node, role and language when every one of them is kept and fresh
+    (``selectors.board_generation``), so the clocks are as old as the counts at most (one refresh,
+    ``CORDON_TALLY_SECONDS``); rendered per request, from what the selectors count now, otherwise (a
+    sector-limited user, no worker refreshing)."""
     mark = selectors.board_generation(request.user, now)
     key = (
         "control.board:" + hashlib.blake2b(repr((get_language(), mark)).encode(), digest_size=16).hexdigest()
@@ -69,8 +64,11 @@ def _kept_part(request: AuthedRequest, now: dt.datetime) -> dict[str, Any]:
         "capacity": selectors.capacity_by_district(request.user, kept=True),
         "caps": {c.value: Scope.of(request.user).can(c) for c in Cap},
     }
+    clocks = selectors.recent_cases_with_clocks(request.user, limit=selectors.CLOCKS_ON_BOARD)
+    context.update(clocks=clocks, more_clocks=len(clocks) == selectors.CLOCKS_ON_BOARD)
     part = {
         "counts": render_to_string("control/_board_counts.html", context),
+        "clocks": render_to_string("control/_board_clocks.html", context),
         "sites": render_to_string("control/_board_sites.html", context),
         "capacity": render_to_string("control/_board_capacity.html", context),
         "counted_at": data["counted_at"],

@@ -25,7 +25,7 @@ from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
 from cordon.engine import zones as engine
 
-from .models import State, TransitionStatus, Zone, ZoneBuilding, ZoneRuleSet, ZoneTransition
+from ..models import State, TransitionStatus, Zone, ZoneBuilding, ZoneRuleSet, ZoneTransition
 
 LIVE = (State.PROPOSED, State.IN_FORCE, State.GUARDED)  # zones that still apply or may apply
 
@@ -36,13 +36,16 @@ def _scope(user: Actor, cap: Cap = Cap.VIEW_CONTROL) -> Scope:
     return scope
 
 
+def _seen_under(path: str) -> Q:
+    """Zones a user of the node at ``path`` sees: owned in its subtree or holding a building there."""
+    inside = ZoneBuilding.objects.filter(building__jurisdiction__path__startswith=path).values("zone_id")
+    return Q(owner__path__startswith=path) | Q(pk__in=inside)
+
+
 def _visible(scope: Scope, qs: QuerySet[Zone]) -> QuerySet[Zone]:
     if scope.path is None:
         return qs.none()
-    inside = ZoneBuilding.objects.filter(building__jurisdiction__path__startswith=scope.path).values(
-        "zone_id"
-    )
-    return qs.filter(Q(owner__path__startswith=scope.path) | Q(pk__in=inside))
+    return qs.filter(_seen_under(scope.path))
 
 
 def zones_visible_to(user: Actor) -> QuerySet[Zone]:
@@ -439,37 +442,73 @@ def districts_of(zone_ids: Iterable[int]) -> dict[int, list[int]]:
     return {z: sorted(d) for z, d in out.items()}
 
 
+def home_districts(zone_ids: Iterable[int]) -> dict[int, int]:
+    """The one district each zone is counted under on the boards, so that a zone over two districts counts once
+    in every total: its owner's district when a district (or a node below it) owns it, else the district
+    holding most of its buildings (the first by path on a tie). A zone with no building in any district has
+    none (it is not counted)."""
+    ids = list(zone_ids)
+    by_path = dict(Jurisdiction.objects.filter(level=Level.DISTRICT).values_list("path", "pk"))
+
+    def district(path: str) -> int | None:
+        parts = path.strip("/").split("/")
+        return by_path.get("/" + "/".join(parts[:2]) + "/") if len(parts) >= 2 else None
+
+    out: dict[int, int] = {}
+    for zid, owner_path in Zone.objects.filter(pk__in=ids).values_list("pk", "owner__path"):
+        d = district(owner_path or "")
+        if d is not None:
+            out[zid] = d
+    weight: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = (
+        ZoneBuilding.objects.filter(zone_id__in=[z for z in ids if z not in out])
+        .values_list("zone_id", "building__jurisdiction__path")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for zid, path, n in rows:
+        d = district(path)
+        if d is not None:
+            weight[zid][path.strip("/").split("/")[1]] += n
+    codes = {p.strip("/").split("/")[1]: pk for p, pk in by_path.items()}
+    for zid, per in weight.items():
+        out[zid] = codes[min(per, key=lambda code: (-per[code], code))]
+    return out
+
+
 def _per_district(items: dict[int, bool]) -> dict[int, tuple[int, int]]:
-    """``{zone id: overdue?}`` of zones the user sees, counted per district the zone lies in (a zone across two
-    counts in both)."""
+    """``{zone id: overdue?}`` of zones the user sees, counted under each zone's one district
+    (``home_districts``)."""
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for zid, districts in districts_of(items).items():
-        for d in districts:
-            counts[d][0] += 1
-            counts[d][1] += int(items[zid])
+    for zid, d in home_districts(items).items():
+        counts[d][0] += 1
+        counts[d][1] += int(items[zid])
     return {d: (n, o) for d, (n, o) in counts.items()}
 
 
 def _placed(items: dict[int, bool], due: set[int]) -> openitems.Placed:
     """The same, grouped also by the jurisdictions a zone is seen from (its owner and its buildings' places), for
-    the kept counts: a user sees a zone when one of them lies in the user's subtree (``_visible``); ``due``: the
-    zones falling due today."""
+    the kept counts: a user sees a zone when one of them lies in the user's subtree (``_visible``), and counts
+    it once whichever district it is counted under; ``due``: the zones falling due today."""
     owners = dict(Zone.objects.filter(pk__in=list(items)).values_list("pk", "owner_id"))
-    seen_from: dict[int, set[int]] = defaultdict(set)
-    members = ZoneBuilding.objects.filter(zone_id__in=list(items)).values_list(
-        "zone_id", "building__jurisdiction_id"
-    )
-    for zid, jurisdiction_id in members.distinct():
-        seen_from[zid].add(jurisdiction_id)
+    seen_from = _seen_from(items)
     counts: dict[tuple[int, tuple[int | None, ...]], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for zid, districts in districts_of(items).items():
-        places = (owners[zid], *sorted(seen_from[zid]))
-        for d in districts:
-            c = counts[(d, places)]
-            c[0] += 1
-            c[1] += int(items[zid])
-            c[2] += int(zid in due)
+    for zid, d in home_districts(items).items():
+        c = counts[(d, (owners[zid], *seen_from.get(zid, ())))]
+        c[0] += 1
+        c[1] += int(items[zid])
+        c[2] += int(zid in due)
     return {k: (n, o, t) for k, (n, o, t) in counts.items()}
+
+
+def _seen_from(zone_ids: Iterable[int] | QuerySet[Any]) -> dict[int, list[int]]:
+    """The jurisdictions of each zone's buildings (sorted ids); ``zone_ids`` may be a query of them."""
+    out: dict[int, set[int]] = defaultdict(set)
+    ids = zone_ids if isinstance(zone_ids, QuerySet) else list(zone_ids)
+    members = ZoneBuilding.objects.filter(zone_id__in=ids).values_list("zone_id", "building__jurisdiction_id")
+    for zid, jurisdiction_id in members.distinct():
+        out[zid].add(jurisdiction_id)
+    return {z: sorted(j) for z, j in out.items()}
 
 
 def _to_decide(scope: Scope, now: dt.datetime) -> dict[int, bool]:
@@ -549,3 +588,7 @@ def counts_by_kind(user: Actor) -> dict[str, dict[str, int]]:
 
 def rules_summary(rules: ZoneRuleSet) -> dict[str, Any]:
     return rules.definition
+
+
+# The kept count of the zones in force per node (``selectors/kept.py``), named here too.
+from .kept import IN_FORCE, IN_FORCE_FIGURES, in_force_by_node  # noqa: E402,F401 (uses this module's reads)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cordon.apps.geo import selectors as geo
@@ -35,7 +35,7 @@ from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope, may_change
 from cordon.engine import pooling
 
-from .models import (
+from ..models import (
     TUBE_SIZES,
     Binding,
     FrequencyRule,
@@ -83,20 +83,6 @@ def rounds_on(user: Actor, day: dt.date) -> QuerySet[ScreeningRound]:
         starts_at__lt=start + dt.timedelta(days=1),
         ends_at__gte=start,
     )
-
-
-def coverage_on(user: Actor, day: dt.date) -> dict[str, int]:
-    """The coverage of the rounds that ran on ``day`` over the user's territory: the rounds, persons sampled
-    (first samples in the rounds' scope) and the target population, from the counters the binding action keeps
-    (``RoundCount``, ``RoundTarget``), summed over the territory's jurisdictions."""
-    scope = _scope(user)
-    rounds = list(rounds_on(user, day).values_list("pk", flat=True))
-    if not rounds or scope.path is None:
-        return {"rounds": len(rounds), "sampled": 0, "target": 0}
-    inside = {"round_id__in": rounds, "jurisdiction__path__startswith": scope.path}
-    sampled = RoundCount.objects.filter(**inside).aggregate(n=Sum("sampled"))["n"] or 0
-    target = RoundTarget.objects.filter(**inside).aggregate(n=Sum("persons"))["n"] or 0
-    return {"rounds": len(rounds), "sampled": sampled, "target": target}
 
 
 def get_round_for(user: Actor, code: str, cap: Cap = Cap.VIEW_SCREENING) -> ScreeningRound:
@@ -598,3 +584,7 @@ def station_choice(rec: pooling.Recommendation) -> pooling.Assessment:
     """The advisor's cheapest feasible design among those the stations run (individual testing always is)."""
     options = [a for a in (rec.choice, *rec.alternatives) if a.feasible and runs_at_stations(a.design)]
     return min(options, key=lambda a: (a.tests_per_person, a.max_pool_size))
+
+
+# A day's coverage, counted and kept per node (``selectors/kept.py``), named here too.
+from .kept import COVERAGE_TODAY, COVERAGE_TODAY_FIGURES, coverage_on, coverage_today_by_node  # noqa: E402,F401
