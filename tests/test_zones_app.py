@@ -200,6 +200,66 @@ def test_a_city_zone_across_two_districts_is_seen_by_both_and_changed_only_by_th
     assert r.status_code == 201 and r.json()["status"] == "confirmed"
 
 
+def test_a_zone_put_in_force_on_an_earlier_day_recorded_later(city: Any, make_user: Any) -> None:
+    """A decision taken at the headquarters and entered later: the zone starts and is put in force on the day
+    it was taken (its clock runs from then), on the page and the API. A day before the zone's start, after
+    today, on a step other than putting in force, or on a mere proposal is refused, nothing written."""
+    today = timezone.localdate()
+    client = _client(make_user, Role.DISTRICT_COMMANDER, city.fengtai)
+    page = client.post(
+        "/zones/new/",
+        {"name": "补录封控区", "kind": "sealed", "owner": city.fengtai.code, "buildings": city.ft_building.code,
+         "starts_on": (today - dt.timedelta(days=3)).isoformat()},
+    )  # fmt: skip
+    assert page.status_code == 302, page.content.decode()[-2000:]
+    zone = Zone.objects.get(name="补录封控区")
+    assert zone.starts_on == today - dt.timedelta(days=3)
+    url = f"/api/zones/{zone.code}/transitions"
+    refused = [
+        (
+            {"action": "put_in_force", "confirm": True, "on": (today - dt.timedelta(days=4)).isoformat()},
+            "start",
+        ),
+        (
+            {"action": "put_in_force", "confirm": True, "on": (today + dt.timedelta(days=1)).isoformat()},
+            "start",
+        ),
+        ({"action": "put_in_force", "on": (today - dt.timedelta(days=2)).isoformat()}, "proposal"),
+    ]
+    for body, word in refused:
+        r = _post(client, url, body)
+        assert r.status_code in (400, 422) and word in r.content.decode(), (body, r.content)
+    bad = client.post(
+        f"/zones/{zone.code}/step/", {"action": "put_in_force", "mode": "now", "note": "x", "on": "3/4"}
+    )
+    assert bad.status_code == 302
+    zone.refresh_from_db()
+    assert zone.state == "proposed" and zone.version == 1
+    step = client.post(
+        f"/zones/{zone.code}/step/",
+        {"action": "put_in_force", "mode": "now", "note": "指挥部3天前决定",
+         "on": (today - dt.timedelta(days=2)).isoformat()},
+    )  # fmt: skip
+    assert step.status_code == 302
+    zone.refresh_from_db()
+    assert zone.state == "in_force" and zone.in_force_on == today - dt.timedelta(days=2)
+    assert selectors.summary(zone).days_since_case == 2
+    r = _post(
+        client, url, {"action": "lift", "confirm": True, "on": (today - dt.timedelta(days=1)).isoformat()}
+    )
+    assert r.status_code == 422 and "Only putting a zone in force" in r.content.decode()
+    zone.refresh_from_db()
+    assert zone.state == "in_force"
+    # A start in the future is refused on the form.
+    future = client.post(
+        "/zones/new/",
+        {"name": "未来区", "kind": "sealed", "owner": city.fengtai.code, "buildings": city.ft_building.code,
+         "starts_on": (today + dt.timedelta(days=1)).isoformat()},
+    )  # fmt: skip
+    assert future.status_code == 422 and "starts today or on an earlier day" in future.content.decode()
+    assert not Zone.objects.filter(name="未来区").exists()
+
+
 def test_confirm_and_reject_are_shown_only_to_who_may_decide(city: Any, make_user: Any) -> None:
     """A district sees a city zone crossing it and its proposal, without buttons it would be refused (it is
     told who decides); the city gets the buttons, on the list and on the zone page."""

@@ -5,6 +5,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
@@ -135,6 +136,8 @@ class StepIn(Schema):
     kind: Annotated[str, text(Zone, "kind")] | None = None
     note: Annotated[str, text(ZoneTransition, "note")] = ""
     confirm: bool = False  # propose only (False) or take the step at once (True)
+    # the day a zone was put in force, when recorded later (a step taken at once only; today when not given)
+    on: EventDate | None = None
 
 
 class DecisionIn(Schema):
@@ -262,15 +265,15 @@ def zone_history(request: AuthedRequest, key: str) -> list[TransitionOut]:
 @api(Cap.MANAGE_ZONES)
 def step(request: AuthedRequest, key: str, payload: StepIn) -> Status[TransitionOut]:
     zone = selectors.get_zone_for(request.user, key)
-    run = actions.transition if payload.confirm else actions.propose
-    t = run(
-        actor=request.user,
-        zone=zone,
-        act=payload.action,
-        to_kind=payload.kind,
-        note=payload.note,
-        source="api",
-    )
+    act, kind, note = payload.action, payload.kind, payload.note
+    if payload.confirm:
+        t = actions.transition(
+            actor=request.user, zone=zone, act=act, to_kind=kind, note=note, source="api", on=payload.on
+        )
+    elif payload.on not in (None, timezone.localdate()):
+        raise ValidationError({"on": _("A proposal is decided later: only a step taken now has a day.")})
+    else:
+        t = actions.propose(actor=request.user, zone=zone, act=act, to_kind=kind, note=note, source="api")
     return Status(201, TransitionOut.of(t))
 
 

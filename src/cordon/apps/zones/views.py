@@ -4,6 +4,7 @@ transitions waiting for a decision, and starting the rules' evaluation."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 from typing import Any
 
@@ -80,6 +81,7 @@ def zone_detail(request: AuthedRequest, code: str) -> HttpResponse:
             "buildings": selectors.zone_buildings(zone),
             "steps": steps,
             "kinds": Kind.choices,
+            "today": timezone.localdate(),
             "may_change": Scope.of(user).can(Cap.MANAGE_ZONES) and may_change(user, zone.owner),
             "guard_left": (
                 max(0, (zone.guarded_until - timezone.localdate()).days)
@@ -122,7 +124,7 @@ def _form_data(request: AuthedRequest) -> tuple[actions.ZoneData, dict[str, str]
             errors["commander"] = _("Unknown user %(c)s.") % {"c": p.get("commander", "").strip()[:150]}
     data = actions.ZoneData(
         name=p.get("name", ""), commander=commander, kind=p.get("kind", ""), owner=owner, code=p.get("code", ""),
-        starts_on=parse_date(p.get("starts_on", "") or "") if p.get("starts_on") else None,
+        starts_on=_starts_on(p.get("starts_on", ""), errors),
         reason=p.get("reason", Reason.CASES), reason_note=p.get("reason_note", ""),
         cases=refs("cases", tracing.get_case_for, _("Unknown case %(c)s.")),
         areas=refs("areas", geo.get_jurisdiction_for, _("Unknown jurisdiction %(c)s.")),
@@ -138,6 +140,7 @@ def zone_new(request: AuthedRequest) -> HttpResponse:
     root = geo.root_for(user)
     context: dict[str, Any] = {
         "kinds": Kind.choices, "reasons": Reason.choices, "values": {"owner": root.code if root else ""}, "errors": {},
+        "today": timezone.localdate().isoformat(),
     }  # fmt: skip
     context.update(_map_context(request))
     if request.method == "POST":
@@ -159,20 +162,41 @@ def zone_new(request: AuthedRequest) -> HttpResponse:
     return render(request, "zones/zone_new.html", context)
 
 
+def _starts_on(value: str, errors: dict[str, str]) -> dt.date | None:
+    try:
+        return _day(value)
+    except ValidationError:
+        errors["starts_on"] = _("Give the day as YYYY-MM-DD.")
+        return None
+
+
+def _day(value: str) -> dt.date | None:
+    """A day typed in a form (YYYY-MM-DD), ``None`` when empty; a clear error otherwise."""
+    if not value.strip():
+        return None
+    try:
+        day = parse_date(value.strip())
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValidationError({"on": _("Give the day as YYYY-MM-DD.")})
+    return day
+
+
 @page(Cap.MANAGE_ZONES)
 @require_POST
 def zone_step(request: AuthedRequest, code: str) -> HttpResponse:
     zone = found(lambda: selectors.get_zone_for(request.user, code))
     p = request.POST
-    run = actions.transition if p.get("mode") == "now" else actions.propose
+    act, kind, note = p.get("action", ""), p.get("kind") or None, p.get("note", "")
     try:
-        run(
-            actor=request.user,
-            zone=zone,
-            act=p.get("action", ""),
-            to_kind=p.get("kind") or None,
-            note=p.get("note", ""),
-        )
+        on = _day(p.get("on", ""))
+        if p.get("mode") == "now":
+            actions.transition(actor=request.user, zone=zone, act=act, to_kind=kind, note=note, on=on)
+        elif on not in (None, timezone.localdate()):
+            raise ValidationError({"on": _("A proposal is decided later: only a step taken now has a day.")})
+        else:
+            actions.propose(actor=request.user, zone=zone, act=act, to_kind=kind, note=note)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:

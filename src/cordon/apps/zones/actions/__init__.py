@@ -20,19 +20,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cordon.apps.audit import actions as audit
-from cordon.apps.geo import selectors as geo_selectors
 from cordon.apps.geo.models import Building, Jurisdiction
 from cordon.apps.screening import actions as screening
 from cordon.apps.tracing.models import Case, Control
 from cordon.core import bulk, locks
 from cordon.core.actions import action
 from cordon.core.actors import Actor, user_or_none
-from cordon.core.inputs import text_problem
+from cordon.core.inputs import date_problem, text_problem
 from cordon.core.scoping import require_may_change
 from cordon.engine import zones as engine
 
-from . import selectors
-from .models import (
+from .. import selectors
+from ..models import (
     Kind,
     Reason,
     State,
@@ -154,6 +153,11 @@ def create_zone(*, actor: Actor | None, data: ZoneData, source: str = "web") -> 
         )
     elif code and Zone.objects.filter(code=code).exists():
         errors["code"] = _("This code is already used.")
+    if data.starts_on is not None:
+        if problem := date_problem(data.starts_on):
+            errors["starts_on"] = problem
+        elif data.starts_on > timezone.localdate():
+            errors["starts_on"] = _("A zone starts today or on an earlier day.")
     if data.owner is None:
         errors["owner"] = _("Say which level owns the zone.")
         raise ValidationError(errors)
@@ -362,14 +366,30 @@ def transition(
     to_kind: str | None = None,
     note: str = "",
     source: str = "web",
+    on: dt.date | None = None,
 ) -> ZoneTransition:
     """A commander's step taken at once: proposed and confirmed by them in one audited action (the open
-    proposal of the same step, if any, is the one confirmed)."""
+    proposal of the same step, if any, is the one confirmed). ``on``: the day a zone was put in force when the
+    decision is recorded later (from the zone's start to today; today when not given); every other step takes
+    effect today."""
     require_may_change(actor, zone.owner)
+    today = timezone.localdate()
+    if on is not None and on != today:
+        if act != engine.PUT_IN_FORCE:
+            raise ValidationError(
+                {"on": _("Only putting a zone in force can be recorded for an earlier day.")}
+            )
+        if on > today or on < zone.starts_on:
+            raise ValidationError(
+                {
+                    "on": _("A zone is put in force from its start (%(start)s) to today.")
+                    % {"start": zone.starts_on.isoformat()}
+                }
+            )
     found = selectors.open_proposal(zone, act)
     if found is None or (to_kind and found.to_kind != to_kind):
         found = propose(actor=actor, zone=zone, act=act, to_kind=to_kind, note=note, source=source)
-    return decide(actor=actor, transition=found, confirm=True, note=note, source=source)
+    return decide(actor=actor, transition=found, confirm=True, note=note, source=source, today=on or today)
 
 
 @dataclass(frozen=True)
@@ -515,61 +535,7 @@ def case_found(*, actor: Actor | None, case: Case, source: str = "web") -> list[
     return zones
 
 
-@action
-def load_default_rules(*, actor: Actor | None = None, source: str = "system") -> int:
-    """Store the default rule sets, the 9th edition in force, where none was ever stored (installation, a
-    flushed database); returns how many were stored."""
-    if selectors.rules_ever_set():
-        return 0
-    for rules in engine.DEFAULT_RULE_SETS:
-        name, name_zh = engine.RULE_NAMES[rules.code]
-        audit.create(
-            actor, ZoneRuleSet, source=source, code=rules.code, version=1, name=name, name_zh=name_zh,
-            definition=engine.rules_to_json(rules), in_force=rules is engine.NINTH_EDITION, note="default",
-        )  # fmt: skip
-    return len(engine.DEFAULT_RULE_SETS)
-
-
-def _rules() -> ZoneRuleSet:
-    """The rule set in force; the defaults are stored first where none was ever stored."""
-    if not selectors.rules_ever_set():
-        load_default_rules()
-    return selectors.rules_in_force()
-
-
-@action
-def put_rules_in_force(
-    *, actor: Actor | None, code: str, definition: Any, name: str, note: str = "", source: str = "web"
-) -> ZoneRuleSet:
-    """A new version of rule set ``code`` (or a new rule set), put in force; the one in force before leaves
-    it. The definition is checked by the engine first: a rule that cannot be read changes nothing."""
-    city = geo_selectors.city_root()
-    if city is not None:
-        require_may_change(actor, city)  # the rules are the city's
-    code = (code or "").strip()
-    if not code:
-        raise ValidationError({"code": _("A code is required.")})
-    try:
-        engine.parse_rules(code, definition)
-    except engine.RuleError as exc:
-        raise ValidationError({"definition": _("The rule cannot be used: %(why)s.") % {"why": exc}}) from None
-    current = ZoneRuleSet.objects.filter(in_force=True).first()
-    if current is not None:
-        audit.change(actor, current, source=source, in_force=False)
-    last = ZoneRuleSet.objects.filter(code=code).order_by("-version").first()
-    return audit.create(
-        actor,
-        ZoneRuleSet,
-        source=source,
-        code=code,
-        version=(last.version + 1) if last else 1,
-        name=(name or "").strip()[:200] or (last.name if last else code),
-        name_zh=last.name_zh if last else "",
-        definition=engine.rules_to_json(engine.parse_rules(code, definition)),
-        in_force=True,
-        note=(note or "").strip()[:300],
-        created_by=user_or_none(actor),
-    )
+from .rules import _rules, load_default_rules, put_rules_in_force  # noqa: E402,F401 (the rule sets')
 
 
 @action
