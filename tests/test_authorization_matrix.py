@@ -60,6 +60,8 @@ CASE_VIEWERS = frozenset(
         Role.ADMINISTRATOR,
     }
 )
+# The daily reports hold cases, control and screening figures: roles that see all three (not the investigator).
+REPORT_READERS = CASE_VIEWERS - {Role.INVESTIGATOR}
 TRACERS = frozenset({Role.INVESTIGATOR, Role.ADMINISTRATOR})
 LINKAGE = frozenset({Role.DISTRICT_COMMANDER, Role.INVESTIGATOR, Role.QUARANTINE_OFFICER, Role.ADMINISTRATOR})
 INGESTERS = frozenset({Role.ADMINISTRATOR})
@@ -152,10 +154,10 @@ PAGES: dict[str, tuple[str, Callable[[Any], dict[str, Any]], Any]] = {
     "simulation:run": ("GET", lambda c: {"run_id": c.sim_run.pk}, SIMULATORS),
     "simulation:compare": ("GET", lambda c: {}, SIMULATORS),
     "command:analysis": ("GET", lambda c: {}, CASE_VIEWERS),
-    "command:reports": ("GET", lambda c: {}, CASE_VIEWERS),
-    "command:make-report": ("POST", lambda c: {}, CASE_VIEWERS),
-    "command:report": ("GET", lambda c: {"report_id": c.report.pk}, CASE_VIEWERS),
-    "command:report-pdf": ("GET", lambda c: {"report_id": c.report.pk}, CASE_VIEWERS),
+    "command:reports": ("GET", lambda c: {}, REPORT_READERS),
+    "command:make-report": ("POST", lambda c: {}, REPORT_READERS),
+    "command:report": ("GET", lambda c: {"report_id": c.report.pk}, REPORT_READERS),
+    "command:report-pdf": ("GET", lambda c: {"report_id": c.report.pk}, REPORT_READERS),
     "command:home": ("GET", lambda c: {}, CASE_VIEWERS),
     "command:timeliness": ("GET", lambda c: {}, CASE_VIEWERS),
     "command:zero": ("GET", lambda c: {}, CASE_VIEWERS),
@@ -460,9 +462,9 @@ API: dict[tuple[str, str], tuple[Callable[[Any], dict[str, Any]], dict[str, Any]
     ),
     ("GET", "/api/gridwork/missed"): (lambda c: {}, None, POST_VIEWERS),
     ("GET", "/api/command/analysis"): (lambda c: {}, None, CASE_VIEWERS),
-    ("GET", "/api/command/reports"): (lambda c: {}, None, CASE_VIEWERS),
-    ("GET", "/api/command/reports/{report_id}"): (lambda c: {"report_id": c.report.pk}, None, CASE_VIEWERS),
-    ("POST", "/api/command/reports"): (lambda c: {}, {"area": "", "day": "2026-01-01"}, CASE_VIEWERS),
+    ("GET", "/api/command/reports"): (lambda c: {}, None, REPORT_READERS),
+    ("GET", "/api/command/reports/{report_id}"): (lambda c: {"report_id": c.report.pk}, None, REPORT_READERS),
+    ("POST", "/api/command/reports"): (lambda c: {}, {"area": "", "day": "2026-01-01"}, REPORT_READERS),
     ("GET", "/api/command/home"): (lambda c: {}, None, CASE_VIEWERS),
     ("GET", "/api/command/timeliness"): (lambda c: {}, None, CASE_VIEWERS),
     ("GET", "/api/command/zero"): (lambda c: {}, None, CASE_VIEWERS),

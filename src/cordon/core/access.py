@@ -44,7 +44,12 @@ def allowed(user: Any, rule: str) -> bool:
         return False
     if rule == SIGNED_IN:
         return True
-    return bool(user.can(Cap(rule)))
+    return all(user.can(Cap(cap)) for cap in rule.split("+"))
+
+
+def all_of(*caps: Cap) -> str:
+    """A rule met by users whose role has every one of ``caps`` (a page showing what each of them guards)."""
+    return "+".join(cap.value for cap in caps)
 
 
 @functools.cache

@@ -454,7 +454,7 @@ class DailyReportRequestIn(Schema):
 @router.get(
     "/command/reports", response=list[DailyReportOut], summary="The daily reports the caller may read"
 )
-@api(Cap.VIEW_CASES)
+@api(selectors.REPORT_RULE)
 def list_reports(request: AuthedRequest, params: Query[DailyReportsIn]) -> list[DailyReportOut]:
     rows = selectors.reports_visible_to(request.user, area=params.area)
     shown: list[DailyReport] = page(rows, params, cap=REPORTS_CAP)
@@ -464,13 +464,13 @@ def list_reports(request: AuthedRequest, params: Query[DailyReportsIn]) -> list[
 @router.get(
     "/command/reports/{int:report_id}", response=DailyReportDetailOut, summary="A daily report's figures"
 )
-@api(Cap.VIEW_CASES)
+@api(selectors.REPORT_RULE)
 def get_report(request: AuthedRequest, report_id: int) -> DailyReportDetailOut:
     return DailyReportDetailOut.of(selectors.get_report_for(request.user, report_id))
 
 
 @router.post("/command/reports", response={202: JobStarted}, summary="Make a daily report (a background job)")
-@api(Cap.VIEW_CASES)
+@api(selectors.REPORT_RULE)
 def request_report(request: AuthedRequest, payload: DailyReportRequestIn) -> Any:
     area = selectors.report_area_for(request.user, payload.area)
     job = actions.request_report(actor=request.user, area=area, day=payload.day, source="api")

@@ -10,7 +10,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -51,11 +51,14 @@ def home(request: AuthedRequest) -> HttpResponse:
     """The headline of the user's area (or ``?district=``, one level down) today, or on ``?day=`` a past day
     (its stored figures); every figure links to the list it counts."""
     user = request.user
-    if not figures.areas_for(user):
-        return render(request, "command/home.html", {"h": None})
     day = _day(request.GET.get("day", "")) or timezone.localdate()
     area = request.GET.get("district", "")[:32]
-    h = found(lambda: figures.headline(user, day, area=area))
+    try:
+        h = figures.headline(user, day, area=area)
+    except NotFound:
+        if area or figures.areas_for(user):
+            raise Http404 from None
+        return render(request, "command/home.html", {"h": None})  # a user without a jurisdiction
     groups = [(title, [(k, h["figures"][k]) for k in keys]) for title, keys in GROUPS]
     return render(request, "command/home.html", {"h": h, "groups": groups, "area": area})
 
@@ -204,7 +207,7 @@ def command_map(request: AuthedRequest) -> HttpResponse:
 REPORTS_SHOWN = 200
 
 
-@page(Cap.VIEW_CASES)
+@page(selectors.REPORT_RULE)
 def reports(request: AuthedRequest) -> HttpResponse:
     """The past reports the user may read (their area's, and for a city user each district's), and the form that
     asks for one."""
@@ -225,7 +228,7 @@ def reports(request: AuthedRequest) -> HttpResponse:
     )
 
 
-@page(Cap.VIEW_CASES)
+@page(selectors.REPORT_RULE)
 @require_POST
 def make_report(request: AuthedRequest) -> HttpResponse:
     try:
@@ -258,7 +261,7 @@ def _bar(
     return day, community, control, 10 * i + 1, 62 - hb - ha, ha, 62 - hb, hb
 
 
-@page(Cap.VIEW_CASES)
+@page(selectors.REPORT_RULE)
 def report(request: AuthedRequest, report_id: int) -> HttpResponse:
     """One report: the rows its PDF prints, from the same stored figures, in the reader's language."""
     r = found(lambda: selectors.get_report_for(request.user, report_id))
@@ -291,7 +294,7 @@ def report(request: AuthedRequest, report_id: int) -> HttpResponse:
     )
 
 
-@page(Cap.VIEW_CASES)
+@page(selectors.REPORT_RULE)
 def report_pdf(request: AuthedRequest, report_id: int) -> HttpResponse:
     """The report's PDF as kept when it was made; drawn again from its stored figures when the file is gone."""
     r = found(lambda: selectors.get_report_for(request.user, report_id))

@@ -406,6 +406,7 @@ def analysis(
 # The daily reports' reads (report areas, the reports a user may see, a report's figures) are in
 # ``selectors/reports.py``; they are named here too, so callers read every selector of the app from one place.
 from .reports import (  # noqa: E402 (after the analysis, which they use)
+    REPORT_RULE,
     daily_figures,
     get_report_for,
     report_area_for,
@@ -418,6 +419,7 @@ from .reports import (  # noqa: E402 (after the analysis, which they use)
 
 __all__ = [
     "BASES",
+    "REPORT_RULE",
     "analysis",
     "areas_for",
     "daily_figures",

@@ -20,6 +20,7 @@ from cordon.apps.tracing import selectors as tracing
 from cordon.apps.zones import selectors as zones
 from cordon.apps.zones.models import Kind, ZoneBuilding
 from cordon.core import openitems
+from cordon.core.access import all_of
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
 from cordon.core.scoping import NotFound, Scope
@@ -45,9 +46,22 @@ PENDING_KINDS = (
 FIGURES_VERSION = 1
 
 
+# A daily report holds cases, control and screening figures together: made and read by roles that see all three
+# (``PermissionDenied`` for the others: an investigator sees no screening, so could neither make one nor read a
+# stored one without seeing figures its role may not).
+REPORT_CAPS = (Cap.VIEW_CASES, Cap.VIEW_CONTROL, Cap.VIEW_SCREENING)
+REPORT_RULE = all_of(*REPORT_CAPS)  # the report pages' and API's access rule
+
+
+def _require_report_reader(scope: Scope) -> None:
+    for cap in REPORT_CAPS:
+        scope.require(cap)
+
+
 def report_areas(user: Actor) -> list[Jurisdiction]:
     """The areas the user may make a daily report of: the city and its districts for a city user, their own
     district for a district user; none for users below a district or limited to an industry sector."""
+    _require_report_reader(Scope.of(user))
     if Scope.of(user).sector_id is not None:
         return []
     return [a for a in areas_for(user) if a.level in (Level.CITY, Level.DISTRICT)]
@@ -77,7 +91,7 @@ def reports_visible_to(user: Actor, *, area: str = "") -> QuerySet[DailyReport]:
     """The reports of the areas in the user's subtree (of one of them: ``area``, a code), newest day first: a
     district user sees its district's only (never the city's, which holds every district's figures)."""
     scope = Scope.of(user)
-    scope.require(Cap.VIEW_CASES)
+    _require_report_reader(scope)
     if scope.path is None or scope.sector_id is not None:
         return DailyReport.objects.none()
     qs = DailyReport.objects.filter(jurisdiction__path__startswith=scope.path)
