@@ -5,7 +5,10 @@ Starts ``cordon serve --no-worker`` on the database named by ``--reuse`` (kept b
 Beijing's city commander (``bench-city``) in Debian's chromium through Playwright, then ``--repeat`` times in a
 fresh browser context: ``/zones/map/`` opened, timed from ``page.goto`` to the map's ``data-drawn`` mark (set by
 ``zonemap.js`` on the first frame after the whole area's zones were added to the map). The first open after the
-server starts builds the kept payload (``zones.maps.map_zones_gzip``); the later ones are served from it.
+server starts builds the kept payload (``zones.maps.map_zones_gzip``) unless a file kept for the same zones is
+there; the later ones are served from it. Then a zone's version is bumped (a change of the zones: a new mark)
+and the map opened once, its answer built on request, and after another bump once more after
+``maps.warm_whole_areas()`` ran here as a worker would (timed), the answer read from the file it wrote.
 Prints a Markdown table for docs/benchmarks.md with the load average.
 
     .venv/bin/python bench/bench_zone_map_browser.py --reuse "$(cat BEIJING_DB)"
@@ -52,8 +55,15 @@ def main() -> int:
     django.setup()
     from bench_board import beijing_users
     from django.db import connections
+    from django.db.models import F
 
+    from cordon.apps.zones import maps
     from cordon.apps.zones.models import Zone
+
+    def change() -> None:
+        first = Zone.objects.filter(state="in_force").order_by("pk").values_list("pk", flat=True).first()
+        Zone.objects.filter(pk=first).update(version=F("version") + 1)
+        connections.close_all()
 
     beijing_users()  # the bench users (created once, kept)
     zones = Zone.objects.filter(state="in_force").count()
@@ -73,6 +83,16 @@ def main() -> int:
             except OSError:
                 time.sleep(0.2)
         times, sizes, asked, arrived = measure(base, args.repeat)
+        # A change of the zones (a zone's version bumped, as every zone action does: a new mark), then one open
+        # with the answer built on request, and after another change one open once a worker built it.
+        change()
+        cold = measure(base, 1)
+        change()
+        t = time.perf_counter()
+        built = maps.warm_whole_areas()
+        warm_seconds = time.perf_counter() - t
+        connections.close_all()
+        warm = measure(base, 1)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -94,6 +114,14 @@ def main() -> int:
 
         print(f"| the next {len(times) - 1}: best / median / worst | {bmw(asked[1:])} | {bmw(arrived[1:])} | "
               f"{bmw(times[1:])} |")  # fmt: skip
+    for label, (t_, _s, a_, r_) in (
+        ("the first after a change of the zones, built on request", cold),
+        ("the first after a change, once a worker built it (`warm_whole_areas`)", warm),
+    ):
+        print(f"| {label} | {a_[0] * 1000:,.0f} ms | {r_[0] * 1000:,.0f} ms | {t_[0] * 1000:,.0f} ms |")
+    print(
+        f"\nThe worker's `maps.warm_whole_areas()` after the change: {built} areas built in {warm_seconds:.1f} s."
+    )
     return 0
 
 

@@ -233,10 +233,12 @@ def _default_language() -> Any:
 
 @pytest.fixture(autouse=True)
 def _scan_store(tmp_path: Any, settings: Any) -> None:
-    """Every test gets its own empty scan store, demo run folder and uploads folder (never the checkout's var)."""
+    """Every test gets its own empty scan store, demo run folder, uploads folder and zone map files (never the
+    checkout's var)."""
     settings.CORDON_SCAN_DIR = tmp_path / "scans"
     settings.CORDON_DEMO_DIR = tmp_path / "sim" / "demo"
     settings.CORDON_UPLOAD_DIR = tmp_path / "uploads"
+    settings.CORDON_ZONE_MAP_DIR = tmp_path / "zonemap"
     uploads = {**settings.STORAGES["uploads"], "OPTIONS": {**settings.STORAGES["uploads"]["OPTIONS"]}}
     uploads["OPTIONS"]["location"] = str(tmp_path / "uploads")
     settings.STORAGES = {**settings.STORAGES, "uploads": uploads}

@@ -241,3 +241,34 @@ def test_the_kept_whole_area_answer_is_the_one_built_for_the_request(
         if f["properties"]["code"] == zones[0].code
     )
     assert changed["properties"]["state"] == "in_force"
+
+
+def test_a_worker_builds_the_whole_area_answers_every_process_reads(
+    city: Any, make_user: Any, settings: Any
+) -> None:
+    """After a change of the zones a worker builds the city's and each district's whole-area answer once
+    (``warm_whole_areas``) into a file; another server process (an empty cache of its own) then reads it rather
+    than building it, and gets exactly what it would have built; a change replaces the file."""
+    from django.core.cache import cache
+
+    _zone(city.city, [city.ft_building, city.cp_building], "controlled", name="全市区")
+    assert maps.warm_whole_areas() == 3  # the city and its two districts
+    assert maps.warm_whole_areas() == 0  # nothing changed since
+    files = sorted(p.name for p in settings.CORDON_ZONE_MAP_DIR.iterdir())
+    assert len(files) == 3 and all(f.endswith(".json.gz") for f in files)
+    user = make_user(Role.DISTRICT_COMMANDER, city.fengtai)
+    cache.clear()  # another process
+    body, built = maps._whole_area(user, city.fengtai.path, maps.LIVE)
+    assert not built
+    found = maps.map_zones(user, None)
+    assert json.loads(gzip.decompress(body)) == json.loads(
+        json.dumps({"type": "FeatureCollection", "features": found.features, "truncated": found.truncated})
+    )
+    zone = _zone(city.fengtai, [city.ft_building], "sealed", name="新区")
+    assert maps.warm_whole_areas() == 3  # the mark is the whole city's: every area is built again
+    assert len(list(settings.CORDON_ZONE_MAP_DIR.iterdir())) == 3  # the old files replaced
+    cache.clear()
+    body, built = maps._whole_area(user, city.fengtai.path, maps.LIVE)
+    assert not built and zone.code in {
+        f["properties"]["code"] for f in json.loads(gzip.decompress(body))["features"]
+    }

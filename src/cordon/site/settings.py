@@ -108,6 +108,11 @@ CORDON_TIMELINESS_RECENT_DAYS = int(os.environ.get("CORDON_TIMELINESS_RECENT_DAY
 # Zones (cordon.apps.zones): every CORDON_ZONE_EVALUATE_SECONDS a worker evaluates every zone against the rules in
 # force and records the transitions they propose (each at most once a day; people decide them).
 CORDON_ZONE_EVALUATE_SECONDS = float(os.environ.get("CORDON_ZONE_EVALUATE_SECONDS", 3600))
+# The zone map's whole-area answers are kept as files under CORDON_ZONE_MAP_DIR (shared by the web processes and
+# the workers, like the uploads); every CORDON_ZONE_MAP_WARM_SECONDS a worker builds the city's and each
+# district's anew when the zones changed, so the first open after a change reads a file.
+CORDON_ZONE_MAP_DIR = Path(os.environ.get("CORDON_ZONE_MAP_DIR", VAR_DIR / "zonemap")).resolve()
+CORDON_ZONE_MAP_WARM_SECONDS = float(os.environ.get("CORDON_ZONE_MAP_WARM_SECONDS", 15))
 # Every CORDON_OUTLINE_SECONDS (a day) a worker recomputes the jurisdictions' outlines from the buildings.
 CORDON_OUTLINE_SECONDS = float(os.environ.get("CORDON_OUTLINE_SECONDS", 24 * 3600))
 # How much lower a worker's CPU priority is than the web server's (os.nice; 0 to leave it equal).

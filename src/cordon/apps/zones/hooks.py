@@ -18,7 +18,7 @@ from cordon.core import events, jobs, openitems, periodic, personmarks, records,
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap, caps_for
 
-from . import actions, selectors
+from . import actions, maps, selectors
 from .models import Kind
 
 
@@ -93,6 +93,11 @@ def _daily() -> object:
 
 periodic.register(
     periodic.Periodic("zones.evaluate", lambda: float(settings.CORDON_ZONE_EVALUATE_SECONDS), _daily)
+)
+periodic.register(
+    periodic.Periodic(
+        "zones.map_warm", lambda: float(settings.CORDON_ZONE_MAP_WARM_SECONDS), maps.warm_whole_areas
+    )
 )
 
 

@@ -9,18 +9,21 @@ import gc
 import gzip
 import hashlib
 import json
+import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Max, Min, Q, Sum
 
-from cordon.apps.geo.models import Building, Jurisdiction, Outline
+from cordon.apps.geo.models import Building, Jurisdiction, Level, Outline
 from cordon.apps.people.models import Person
-from cordon.core.actors import Actor
+from cordon.core.actors import Actor, CityReader
 from cordon.core.roles import Cap
 from cordon.core.scoping import Scope
 from cordon.engine import zones as engine
@@ -238,21 +241,57 @@ def map_zones_gzip(
 ) -> bytes:
     """``map_zones`` as a gzip-compressed GeoJSON FeatureCollection. The whole area's (no box: how the map
     opens) is kept per area, states and ``zones_generation`` mark, built once per mark (the same bytes
-    ``map_zones`` gives, so what the map shows is unchanged); a box's is built per request."""
+    ``map_zones`` gives, so what the map shows is unchanged): in this process's cache and in a file under
+    ``CORDON_ZONE_MAP_DIR``, which every process reads (the workers build the city's and each district's after
+    a change, ``warm_whole_areas``, so the first open after a change does not wait for it). A box's is built
+    per request."""
     scope = Scope.of(user)
     scope.require(Cap.VIEW_CONTROL)
     if bbox is not None or scope.path is None:
         return gzip.compress(_payload(map_zones(user, bbox, states=states)), compresslevel=5)
-    # One entry per area and states (a newer mark overwrites it: a busy day's changes keep one answer each),
-    # holding the mark it was built for.
-    key = "zones:map:" + hashlib.sha256(json.dumps([scope.path, sorted(states)]).encode()).hexdigest()
-    mark = json.dumps(list(zones_generation()), default=str)
+    return _whole_area(user, scope.path, states)[0]
+
+
+def _whole_area(user: Actor, path: str, states: Sequence[str], mark: str | None = None) -> tuple[bytes, bool]:
+    """The kept whole-area answer of ``path`` and whether it was built now. One cache entry and one file per
+    area and states (a newer mark replaces them: a busy day's changes keep one answer each), each holding the
+    mark it was built for."""
+    area = hashlib.sha256(json.dumps([path, sorted(states)]).encode()).hexdigest()
+    key = "zones:map:" + area
+    mark = mark or _mark()
     kept = cache.get(key)
     if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == mark and isinstance(kept[1], bytes):
-        return kept[1]
+        return kept[1], False
+    folder = Path(settings.CORDON_ZONE_MAP_DIR)
+    file = folder / f"{area}-{hashlib.sha256(mark.encode()).hexdigest()[:32]}.json.gz"
+    with contextlib.suppress(OSError):
+        body = file.read_bytes()
+        cache.set(key, (mark, body), KEPT_SECONDS)
+        return body, False
     body = gzip.compress(_payload(map_zones(user, None, states=states)), compresslevel=5)
     cache.set(key, (mark, body), KEPT_SECONDS)
-    return body
+    with contextlib.suppress(OSError):  # a full disk leaves the answer to this process's cache
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = file.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(body)
+        os.replace(partial, file)  # whole or absent: readers never see half a file
+        for old in folder.glob(f"{area}-*.json.gz"):
+            if old != file:
+                old.unlink(missing_ok=True)
+    return body, True
+
+
+def warm_whole_areas() -> int:
+    """Build the whole-area answer of the city and of every district whose zones changed since it was last
+    built (reads only; what ``map_zones_gzip`` keeps), as the system reading each node. Run by the workers every
+    ``CORDON_ZONE_MAP_WARM_SECONDS``; returns how many were built."""
+    nodes = Jurisdiction.objects.filter(level__in=[Level.CITY, Level.DISTRICT]).order_by("path")
+    mark = _mark()
+    return sum(_whole_area(CityReader(node), node.path, LIVE, mark)[1] for node in nodes)
+
+
+def _mark() -> str:
+    return json.dumps(list(zones_generation()), default=str)
 
 
 @dataclass(frozen=True)
