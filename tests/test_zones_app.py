@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cordon.apps.zones import actions, selectors
 from cordon.apps.zones.models import Zone, ZoneBuilding, ZoneRuleSet, ZoneTransition
@@ -455,3 +458,33 @@ def test_the_pages_open_in_both_languages(city: Any, make_user: Any) -> None:
     zone.refresh_from_db()
     assert zone.state == "in_force"
     assert "In force" in client.get(f"/zones/{zone.code}/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks need PostgreSQL")
+def test_two_commanders_proposing_the_same_step_at_once_record_it_once(city: Any) -> None:
+    zone = _in_force(_zone(city, kind="controlled"))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def propose() -> None:
+        try:
+            barrier.wait()
+            with translation.override("en"):
+                actions.propose(
+                    actor=None, zone=Zone.objects.get(pk=zone.pk), act="escalate", to_kind="sealed"
+                )
+            outcomes.append("proposed")
+        except ValidationError as exc:
+            outcomes.append(" ".join(exc.messages))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=propose) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("proposed") == 1, outcomes
+    assert "already proposed" in next(o for o in outcomes if o != "proposed")
+    assert ZoneTransition.objects.filter(zone=zone, action="escalate", status="proposed").count() == 1

@@ -48,6 +48,10 @@ from ..models import (
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,34}")
 RESERVED_CODES = {"new", "map", "proposals", "evaluate", "rules", "transitions"}
 
+# Proposals are recorded one writer at a time (the evaluation, a commander's proposal, a new case's reaction),
+# each checking under the lock that the same step is not open already: no zone gets the same step twice.
+PROPOSALS_LOCK = "zones.evaluate"
+
 
 def geometry_error(code: str) -> str:
     messages = {
@@ -258,6 +262,7 @@ def propose(
             }
         )
     kind = _target_kind(zone, act, to_kind)
+    locks.exclusive(PROPOSALS_LOCK)
     if selectors.open_proposal(zone, act) is not None:
         raise ValidationError({"action": _("This step is already proposed and waits for a decision.")})
     return _propose(actor, zone, act, kind, note=note, source=source)
@@ -406,7 +411,7 @@ def evaluate_zones(
     """The daily evaluation: the rule set in force over every zone in force or guarded; each proposal not
     already open is recorded (proposed by the rules, decided by a person)."""
     today = today or timezone.localdate()
-    locks.exclusive("zones.evaluate")  # workers evaluating at once: one at a time, the second finds it done
+    locks.exclusive(PROPOSALS_LOCK)  # workers evaluating at once: one at a time, the second finds it done
     ruleset = _rules()
     facts = selectors.zone_facts(today=today, rules=ruleset.rules)
     findings = engine.evaluate(facts, ruleset.rules, today)
@@ -508,6 +513,7 @@ def case_found(*, actor: Actor | None, case: Case, source: str = "web") -> list[
     zones = selectors.zones_of_building(building_id)
     if not zones:
         return []
+    locks.exclusive(PROPOSALS_LOCK)
     day = timezone.localtime(case.sampled_at).date()
     rules = _rules()
     for zone in zones:
