@@ -128,6 +128,9 @@ def test_yesterday_is_closed_once_and_equals_a_recount_at_midnight(world: Any, m
             assert row["cleared"] is all(c["cleared"] for c in row["cells"])
     city = zero.board(users[0], now=now)["area"]
     assert any(c["cleared"] is False for c in city["cells"]) and any(c["cleared"] for c in city["cells"])
+    # The stored close counts every sector's items: a reader limited to one sector is not shown it.
+    limited = zero.board(make_user("city_commander", world.city, sector=world.courier_sector), now=now)
+    assert not limited["closed"] and limited["area"]["cleared"] is None
 
 
 def test_a_district_sees_its_streets_only(world: Any, make_user: Any, client_for: Any) -> None:

@@ -99,7 +99,8 @@ def board(user: Actor, *, area: str = "", now: dt.datetime | None = None) -> dic
     kept = tallies.node_counts(user, keys, ids, now)
     counts = kept.counts if kept is not None else tallies.counted_node_counts(user, kinds, ids, now)
     yesterday = timezone.localtime(now).date() - dt.timedelta(days=1)
-    closed = tallies.closes(keys, ids, yesterday)
+    # The stored closes count every sector's items: a reader limited to a sector gets none (shown as not closed).
+    closed = tallies.closes(keys, ids, yesterday) if scope.sector_id is None else None
     language = translation.get_language() or settings.LANGUAGE_CODE
 
     labels = {k.key: str(k.label) for k in kinds}
