@@ -117,8 +117,9 @@ def screen_zones_due(*, actor: Actor | None, day: dt.date, source: str = SOURCE)
         if any(r.day == day and r.code.startswith(own) for f in facts for r in f.rounds):  # already that day
             continue
         buildings = list(zone_reads.zone_buildings(zone, limit=100_000))
-        if not buildings:
-            continue
+        ids = selectors.national_ids_living_in([b.pk for b in buildings]) if buildings else []
+        if not ids:
+            continue  # nobody lives there: no round to open (it would stay empty)
         # Sampled from 07:00 that day (or from an hour ago when the day is today and it is earlier than 08:00).
         midnight = timezone.make_aware(dt.datetime.combine(day, dt.time()))
         start = max(midnight, min(midnight + dt.timedelta(hours=7), timezone.now() - dt.timedelta(hours=1)))
@@ -137,9 +138,6 @@ def screen_zones_due(*, actor: Actor | None, day: dt.date, source: str = SOURCE)
             data=screening.SiteData(f"{code}-S", f"{zone.name}采样点", buildings[0].jurisdiction, staff=4),
             source=source,
         )
-        ids = selectors.national_ids_living_in([b.pk for b in buildings])
-        if not ids:
-            continue
         barcodes = [f"{code}-{i + 1:04d}" for i in range((len(ids) + 9) // 10)]
         screening.issue_tubes(actor=actor, site=site, barcodes=barcodes, source=source)
         rows = [screening.BindingIn(barcodes[i // 10], nid, start) for i, nid in enumerate(ids)]
