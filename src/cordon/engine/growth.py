@@ -6,7 +6,8 @@ than Poisson (clusters, reporting in batches), so the standard error is widened 
 
 The doubling time is ``ln 2 / r`` when the epidemic grows (``r > 0``) and the halving time ``ln 2 / -r`` when it
 shrinks; its interval is the same transform of ``r``'s interval, unbounded (``inf``) where ``r``'s interval
-reaches zero. Zero counts are fine (no logarithm of a count is taken); a window with no case has no estimate.
+reaches zero. Zero counts are fine (no logarithm of a count is taken); a window with no case, or with every case
+on its first or its last day, has no estimate.
 """
 
 from __future__ import annotations
@@ -47,10 +48,12 @@ def _time(x: float) -> float:
 
 def fit_rate(counts: npt.ArrayLike, *, iterations: int = 50) -> tuple[float, float, float]:
     """The maximum-likelihood ``(a, r, se_r)`` of ``log E[y_t] = a + r t`` (``t = 0 .. n-1``), ``se_r`` under
-    the Poisson model (no dispersion). NaN when the counts hold no case or fewer than two days."""
+    the Poisson model (no dispersion). NaN when the counts hold no case or fewer than two days, or every case
+    falls on the first or on the last day (the likelihood then grows without bound as ``r`` goes to minus or
+    plus infinity: there is no finite estimate)."""
     y = np.asarray(counts, np.float64)
     n = len(y)
-    if n < 2 or y.sum() <= 0:
+    if n < 2 or y.sum() <= 0 or y[0] == y.sum() or y[-1] == y.sum():
         return math.nan, math.nan, math.nan
     t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0  # centred: a better-conditioned fit
     a, r = math.log(y.mean()), 0.0
