@@ -18,6 +18,7 @@ from cordon.apps.command import actions, figures
 from cordon.apps.command.models import DayFigures
 from cordon.apps.control import actions as control
 from cordon.apps.geo import actions as geo
+from cordon.apps.geo.models import Jurisdiction, Level
 from cordon.apps.people import actions as people
 from cordon.apps.screening import actions as screening
 from cordon.apps.screening import selectors as screening_reads
@@ -260,17 +261,24 @@ def test_the_days_figures_equal_a_recount_and_give_the_change(
 ) -> None:
     now = timezone.now()
     today = timezone.localdate(now)
-    assert actions.take_day_figures(now=now - dt.timedelta(days=1)) == 3  # the city and its two districts
-    assert actions.take_day_figures(now=now) == 3
-    assert actions.take_day_figures(now=now) == 3  # taken again: replaced, not added
-    assert DayFigures.objects.filter(day=today).count() == 3
-    for node in (world.city, world.fengtai, world.changping):
+    areas = Jurisdiction.objects.filter(level__in=[Level.CITY, Level.DISTRICT, Level.STREET]).count()
+    assert areas > 3  # the city, its two districts and their streets
+    assert actions.take_day_figures(now=now - dt.timedelta(days=1)) == areas
+    assert actions.take_day_figures(now=now) == areas
+    assert actions.take_day_figures(now=now) == areas  # taken again: replaced, not added
+    assert DayFigures.objects.filter(day=today).count() == areas
+    for node in (world.city, world.fengtai, world.changping, world.beigong):
         stored = DayFigures.objects.get(day=today, jurisdiction=node)
         assert stored.figures == figures.values(CityReader(node), today, now)
     user = make_user("district_commander", world.changping)
     commander = make_user("city_commander", world.city)
-    for u, node in ((user, world.changping), (commander, world.city)):
-        h = figures.headline(u, today)
+    fengtai = make_user("district_commander", world.fengtai)
+    for u, node, area in (
+        (user, world.changping, ""),
+        (commander, world.city, ""),
+        (fengtai, world.beigong, world.beigong.code),  # a street of the district: its yesterday is stored too
+    ):
+        h = figures.headline(u, today, area=area)
         assert h["yesterday_stored"]
         before = DayFigures.objects.get(day=today - dt.timedelta(days=1), jurisdiction=node).figures
         for key, f in h["figures"].items():

@@ -34,7 +34,7 @@ COLUMNS = ["day", "jurisdiction_id", "figures", "taken_at"]
 
 @action(atomic=False)
 def take_day_figures(*, now: dt.datetime | None = None) -> int:
-    """Count the headline figures of every city and district as they are now (reads only, outside any
+    """Count the headline figures of every city, district and street as they are now (reads only, outside any
     transaction, as a reader of each node) and replace the figures stored for today in one transaction. Run by
     the workers all day (``hooks.py``): the last take of a day is its close, the "yesterday" of the next day.
     Returns how many jurisdictions were stored."""

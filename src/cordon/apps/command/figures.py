@@ -275,9 +275,10 @@ def _stored_for(reader: Actor, kept: DayFigures | None) -> Values:
 
 
 def stored_nodes() -> list[Jurisdiction]:
-    """The jurisdictions whose figures are stored every day: every city and district (unscoped: the workers'
-    take reads every node as a reader of it)."""
-    return list(Jurisdiction.objects.filter(level__in=[Level.CITY, Level.DISTRICT]).order_by("path"))
+    """The jurisdictions whose figures are stored every day: every city, district and street, the areas a
+    headline is read of (unscoped: the workers' take reads every node as a reader of it)."""
+    levels = [Level.CITY, Level.DISTRICT, Level.STREET]
+    return list(Jurisdiction.objects.filter(level__in=levels).order_by("path"))
 
 
 def stored(node: Jurisdiction, day: dt.date) -> DayFigures | None:

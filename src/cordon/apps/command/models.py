@@ -13,10 +13,10 @@ from cordon.core.actions import DERIVED
 
 
 class DayFigures(models.Model):
-    """The commander's home figures of one jurisdiction (the city and every district) on one local day, as last
-    taken by the workers that day (every ``CORDON_DAY_FIGURES_SECONDS``, so the last take of a day is its close):
-    the "yesterday" the home compares today with. Derived from the kept counts at the time it was taken, written
-    only by ``actions.take_day_figures``, so not audited."""
+    """The commander's home figures of one jurisdiction (the city, every district and every street) on one local
+    day, as last taken by the workers that day (every ``CORDON_DAY_FIGURES_SECONDS``, so the last take of a day
+    is its close): the "yesterday" the home compares today with. Derived from the kept counts at the time it was
+    taken, written only by ``actions.take_day_figures``, so not audited."""
 
     audit_policy = DERIVED
 
