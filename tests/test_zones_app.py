@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone, translation
 
+from cordon.apps.screening.models import Tube
 from cordon.apps.zones import actions, selectors
 from cordon.apps.zones.models import Zone, ZoneBuilding, ZoneRuleSet, ZoneTransition
 from cordon.core.roles import Role
@@ -488,3 +489,52 @@ def test_two_commanders_proposing_the_same_step_at_once_record_it_once(city: Any
     assert outcomes.count("proposed") == 1, outcomes
     assert "already proposed" in next(o for o in outcomes if o != "proposed")
     assert ZoneTransition.objects.filter(zone=zone, action="escalate", status="proposed").count() == 1
+
+
+def test_a_positive_counts_against_the_zone_it_was_found_in_only(city: Any) -> None:
+    """A city round on day 7 finds a positive pool: held against Fengtai's zone only when the pool holds one of
+    the zone's residents; a positive elsewhere in the city says nothing against it (the zone's own round was
+    negative), and the zone page shows the city round as negative for the zone."""
+    from cordon.apps.screening import actions as screening
+
+    today = timezone.localdate()
+    zone = _in_force(_zone(city, kind="controlled"), today)
+    day7 = today + dt.timedelta(days=7)
+    _round(city, day7, "negative")  # the zone's own area screening
+    start = timezone.make_aware(dt.datetime.combine(day7, dt.time(9)))
+    city_round = screening.create_round(
+        actor=None,
+        data=screening.RoundData(
+            code="CITY-R", name="全市筛查", owner=city.city, starts_at=start, ends_at=start + dt.timedelta(hours=10),
+            jurisdictions=[city.city],
+        ),
+    )  # fmt: skip
+    site = screening.add_site(
+        actor=None, round=city_round, data=screening.SiteData("S-C", "采样点", city.lx_grid)
+    )
+    screening.issue_tubes(actor=None, site=site, barcodes="CP001-CP002")
+    screening.bind_samples(
+        actor=None,
+        site=site,
+        rows=[screening.BindingIn("CP001", city.cp_person.national_id, start)],
+        now=start,
+    )
+    Tube.objects.filter(barcode="CP001").update(result="positive")  # a lab's result, the tests' shortcut
+    facts = selectors.zone_facts([zone.pk], today=day7)[0]
+    assert {r.code: r.outcome for r in facts.rounds}["CITY-R"] == engine.NEGATIVE  # positive elsewhere
+    assert actions.evaluate_zones(today=day7).proposed == 1
+    lift = ZoneTransition.objects.get(zone=zone, action="lift", status="proposed")
+    actions.decide(actor=None, transition=lift, confirm=False, note="再看看", today=day7)
+    # A positive pool holding one of the zone's residents: the lift is held, whatever the zone's own round said.
+    screening.bind_samples(
+        actor=None,
+        site=site,
+        rows=[screening.BindingIn("CP002", city.ft_person2.national_id, start)],
+        now=start,
+    )
+    Tube.objects.filter(barcode="CP002").update(result="positive")
+    facts = selectors.zone_facts([zone.pk], today=day7)[0]
+    assert {r.code: r.outcome for r in facts.rounds}["CITY-R"] == engine.POSITIVE
+    finding = engine.evaluate_one(facts, selectors.rules_in_force().rules, day7)
+    assert finding is not None and finding.hold
+    assert [r.code for r in finding.reasons][-1] == engine.R_ROUND_POSITIVE

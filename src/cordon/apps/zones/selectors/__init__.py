@@ -18,7 +18,7 @@ from django.utils import timezone
 from cordon.apps.accounts.models import User
 from cordon.apps.geo.models import Building, Jurisdiction, Level
 from cordon.apps.people.models import Person
-from cordon.apps.screening.models import Result, RoundStatus, ScreeningRound, Tube
+from cordon.apps.screening.models import Binding, Result, RoundStatus, ScreeningRound, Tube
 from cordon.core import openitems
 from cordon.core.actors import Actor
 from cordon.core.roles import Cap
@@ -349,7 +349,41 @@ def rounds_covering(
             found = covering.get(jid)
             if found:
                 out[zid].update(found)
-    return {zid: [facts[r] for r in sorted(rids)] for zid, rids in out.items()}
+    # A round that found positives is positive for the zones a positive tube holds a resident of, and negative
+    # for the others it covers (a district's round positive elsewhere says nothing against this zone).
+    positive = [
+        r for r in rounds if outcomes[r] == engine.POSITIVE and any(r in rids for rids in out.values())
+    ]
+    hit = _zones_with_positives(positive, list(out)) if positive else {}
+    return {
+        zid: [
+            facts[r]
+            if facts[r].outcome != engine.POSITIVE or zid in hit.get(r, ())
+            else engine.RoundFact(facts[r].code, facts[r].day, engine.NEGATIVE)
+            for r in sorted(rids)
+        ]
+        for zid, rids in out.items()
+    }
+
+
+def _zones_with_positives(rounds: Sequence[int], zone_ids: Sequence[int]) -> dict[int, set[int]]:
+    """Per round, which of ``zone_ids`` a positive tube of the round holds a resident of (the positive tubes are
+    few: a query over their samples' persons' homes)."""
+    homes = set(
+        Binding.objects.filter(round_id__in=list(rounds), tube__result=Result.POSITIVE)
+        .exclude(person__home_building_id=None)
+        .values_list("round_id", "person__home_building_id")
+        .distinct()
+    )
+    zones_of: dict[int, set[int]] = defaultdict(set)
+    for bid, zid in ZoneBuilding.objects.filter(
+        building_id__in={b for _r, b in homes}, zone_id__in=list(zone_ids)
+    ).values_list("building_id", "zone_id"):
+        zones_of[bid].add(zid)
+    out: dict[int, set[int]] = defaultdict(set)
+    for rid, bid in homes:
+        out[rid] |= zones_of.get(bid, set())
+    return out
 
 
 def _needs_rounds(r: Mapping[str, Any], rules: engine.RuleSet, today: dt.date) -> bool:
