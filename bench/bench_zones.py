@@ -3,7 +3,8 @@ through the ORM, side by side, in one run, on a throwaway PostgreSQL database.
 
 The city: one district of ``--grids`` grids, ``--zones`` zones in force of ``--per-zone`` buildings each (every
 kind; in force 0-20 days ago; a third with a case since), and one area screening round per grid on each of the
-last 20 days with an all-negative, a pending or a positive tube. Then:
+last 20 days with an all-negative, a pending or a positive tube (the tubes carry no samples, so a positive one
+holds none of a zone's residents: positive for no zone, though both paths look). Then:
 
 - **set-based** (``zones.actions.evaluate_zones``): the facts of every zone in a few queries (a query per round),
   the engine over all of them, the proposals written in one insert (audited in one), as the worker runs it;
@@ -90,7 +91,7 @@ def zone_by_zone(today: dt.date, limit: int | None) -> list[tuple[int, str]]:
     from django.db.models import Q
     from django.utils import timezone
 
-    from cordon.apps.screening.models import ScreeningRound, Tube
+    from cordon.apps.screening.models import Binding, ScreeningRound, Tube
     from cordon.apps.zones.models import Zone, ZoneRuleSet, ZoneTransition
     from cordon.engine import zones as engine
 
@@ -107,11 +108,13 @@ def zone_by_zone(today: dt.date, limit: int | None) -> list[tuple[int, str]]:
         facts = []
         for r in ScreeningRound.objects.filter(q, key_industry=False, starts_at__date__gte=clock).distinct():
             tubes = list(Tube.objects.filter(round=r, bound__gt=0))
+            positive = [t for t in tubes if t.result == "positive"]
             outcome = (
                 engine.PENDING
                 if any(t.result == "" for t in tubes)
-                else engine.POSITIVE
-                if any(t.result == "positive" for t in tubes)
+                else engine.POSITIVE  # positive for this zone: a positive tube holds one of its residents
+                if positive
+                and Binding.objects.filter(tube__in=positive, person__home_building__in=buildings).exists()
                 else engine.NEGATIVE
             )
             facts.append(engine.RoundFact(r.code, timezone.localtime(r.starts_at).date(), outcome))
