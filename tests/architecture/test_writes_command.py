@@ -26,9 +26,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_take_day_figures(city: Any) -> None:
-    assert actions.take_day_figures() == 3  # the city and its two districts
-    assert actions.take_day_figures() == 3  # replaced, not added
-    assert DayFigures.objects.count() == 3
+    assert actions.take_day_figures() == 5  # the city, its two districts and their two streets
+    assert actions.take_day_figures() == 5  # replaced, not added
+    assert DayFigures.objects.count() == 5
     assert WATCH.seen[f"{COMMAND}.take_day_figures"]
 
 
