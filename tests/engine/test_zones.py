@@ -94,9 +94,9 @@ def reference(f: z.ZoneFacts, rules: z.RuleSet, today: dt.date) -> tuple[str, st
         return None
     ok = True
     if rule.round_day is not None:
-        counted = [r for r in f.rounds if (r.day - start).days >= rule.round_day and r.day <= today]
-        ok = any(r.outcome == z.NEGATIVE for r in counted) and not any(
-            r.outcome == z.POSITIVE for r in counted
+        ok = any(
+            r.outcome == z.NEGATIVE and (r.day - start).days >= rule.round_day and r.day <= today
+            for r in f.rounds
         )
     if rule.then is not None:
         return (z.DOWNGRADE, rule.then, z.IN_FORCE, not ok)

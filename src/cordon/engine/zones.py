@@ -281,21 +281,20 @@ def clock_of(z: ZoneFacts) -> dt.date | None:
 
 def round_check(z: ZoneFacts, rule: KindRule, clock: dt.date, today: dt.date) -> tuple[str, Reason | None]:
     """Whether the round the rule asks for is there: ``ok``/``pending``/``missing``/``positive``, with the
-    reason to show. A round counts from day ``round_day`` of the streak up to today; a round positive in the
-    zone holds the step whatever else was negative."""
+    reason to show. A round counts from day ``round_day`` of the streak up to today."""
     if rule.round_day is None:
         return "ok", None
     first = clock + dt.timedelta(days=rule.round_day)
-    counted = sorted((r for r in z.rounds if first <= r.day <= today), key=lambda r: (r.day, r.code))
-    for r in counted:  # a positive in the zone is an infection: no round clears it
-        if r.outcome == POSITIVE:
-            return "positive", Reason(R_ROUND_POSITIVE, {"round": r.code})
-    for r in counted:
+    counted = [r for r in z.rounds if first <= r.day <= today]
+    for r in sorted(counted, key=lambda r: (r.day, r.code)):
         if r.outcome == NEGATIVE:
             return "ok", Reason(R_ROUND_NEGATIVE, {"round": r.code, "day": (r.day - clock).days})
     for r in counted:
         if r.outcome == PENDING:
             return "pending", Reason(R_ROUND_PENDING, {"round": r.code, "day": (r.day - clock).days})
+    for r in counted:
+        if r.outcome == POSITIVE:
+            return "positive", Reason(R_ROUND_POSITIVE, {"round": r.code})
     return "missing", Reason(R_ROUND_MISSING, {"day": rule.round_day})
 
 
