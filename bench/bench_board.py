@@ -397,7 +397,7 @@ def report(
     out += ["", f"`tallies.actions.refresh()` (what a worker pays every 10 s): {fmt(res['refresh'])} ms."]
     out += [f"`control.actions.refresh_board_tables()` (every 10 s): {fmt(res['tables'])} ms."]
     out += [f"`geo.actions.refresh_rollups()` (every 60 s): {fmt(res['rollups'])} ms."]
-    out += [f"`geo.actions.refresh_fast_rollups()` (every 7 s): {fmt(res['fast_rollups'])} ms.", ""]
+    out += [f"`geo.actions.refresh_fast_rollups()` (every 10 s): {fmt(res['fast_rollups'])} ms.", ""]
     out += ["The board's tables, counted now (live) and from the kept tables (kept) (median ms):", ""]
     kinds = list(next(iter(res["kinds"].values())))
     figures = list(next(iter(res["home_parts"].values())))
