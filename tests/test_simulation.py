@@ -368,3 +368,30 @@ def test_a_run_whose_worker_was_lost_is_failed_then_run_again_to_its_results(
     assert run.recorded and run.summary == _engine(SCENARIO).summary
     assert 'data-testid="run-summary"' in client.get(f"/simulation/{run.pk}/").content.decode()
     assert client.get(f"/api/simulation/runs/{run.pk}").json()["job_id"] == again.pk
+
+
+@pytest.mark.db_clock
+def test_running_a_run_again_keeps_one_run_at_a_time(city: Any, make_user: Any, client_for: Any) -> None:
+    """Running a finished simulator job again from its job page is refused while another run the same person
+    started is queued, as starting a new one is. Nothing more is queued."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cordon.apps.jobs import actions as job_actions
+    from cordon.apps.jobs.models import JobProgress
+    from cordon.apps.simulation import actions
+
+    commander = make_user("city_commander", city.city)
+    client = _english(client_for(commander))
+    with override("en"):
+        actions.start_run(actor=commander, scenario=SCENARIO)
+    lost = Job.objects.get()
+    job_actions.claim(job_id=lost.pk, worker="elsewhere:1")
+    JobProgress.objects.filter(job=lost).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=5))
+    assert job_actions.reap(stale_after=dt.timedelta(minutes=2)) == [lost.pk]
+    with override("en"):
+        actions.start_run(actor=commander, scenario=SCENARIO)  # a new run, queued
+    r = client.post(f"/jobs/{lost.pk}/again/", follow=True)
+    assert r.status_code == 200 and "already have a job of this kind queued or running" in r.content.decode()
+    assert Job.objects.count() == 2

@@ -68,6 +68,10 @@ class JobKind:
     run: Runner
     may_start: Callable[[Actor], bool]
     cleanup: Callable[[Mapping[str, Any]], None] | None = None  # once the job is over (see above)
+    # Refused while a job of this kind is queued or running (the demo's next day), or one the same person
+    # started (a simulator run), however it is started: from its page or run again from the job's.
+    one_at_a_time: bool = False
+    one_per_person: bool = False
 
 
 def clean_up(name: str, params: Mapping[str, Any]) -> None:

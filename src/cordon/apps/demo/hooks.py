@@ -45,5 +45,6 @@ jobs.register(
         label=_("Play the demo outbreak's next day"),
         run=_next_day_job,
         may_start=_may_play,
+        one_at_a_time=True,
     )
 )

@@ -48,17 +48,25 @@ def start(
     source: str = "web",
     one_at_a_time: bool = False,
 ) -> Job:
-    """Record a job and queue it for a worker (queued once this transaction commits). ``one_at_a_time``: refused
-    while a job of the same kind is queued or running (checked under a lock, so two clicks start one)."""
+    """Record a job and queue it for a worker (queued once this transaction commits). ``one_at_a_time`` (or the
+    kind's own): refused while a job of the same kind is queued or running (checked under a lock, so two clicks
+    start one); a kind ``one_per_person``: while one the same person started is."""
     found = jobs.kind(kind)
     if found is None:
         raise ValidationError({"kind": _("Unknown kind of job: %(kind)s.") % {"kind": kind}})
     if not found.may_start(actor):
         raise PermissionDenied
-    if one_at_a_time:
+    active = (Job.Status.QUEUED, Job.Status.RUNNING)
+    if one_at_a_time or found.one_at_a_time:
         locks.exclusive(f"jobs.start:{kind}")
-        if Job.objects.filter(kind=kind, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).exists():
+        if Job.objects.filter(kind=kind, status__in=active).exists():
             raise ValidationError(_("A job of this kind is already queued or running."))
+    if found.one_per_person:
+        locks.exclusive(f"jobs.start:{kind}:{actor.pk}")
+        if Job.objects.filter(kind=kind, started_by_id=actor.pk, status__in=active).exists():
+            raise ValidationError(
+                _("You already have a job of this kind queued or running: wait for it, or cancel it.")
+            )
     job = audit.create(
         actor,
         Job,

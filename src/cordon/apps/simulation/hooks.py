@@ -89,5 +89,6 @@ jobs.register(
         label=_("Simulator run"),
         run=_run_job,
         may_start=lambda actor: Cap.SIMULATE in caps_for(actor.role),
+        one_per_person=True,
     )
 )
