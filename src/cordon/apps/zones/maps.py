@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import json
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -272,7 +273,7 @@ def _whole_area(user: Actor, path: str, states: Sequence[str], mark: str | None 
     cache.set(key, (mark, body), KEPT_SECONDS)
     with contextlib.suppress(OSError):  # a full disk leaves the answer to this process's cache
         folder.mkdir(parents=True, exist_ok=True)
-        partial = file.with_suffix(f".{os.getpid()}.part")
+        partial = folder / f".{file.name}.{os.getpid()}.{threading.get_ident()}.part"  # this thread's own
         partial.write_bytes(body)
         os.replace(partial, file)  # whole or absent: readers never see half a file
         for old in folder.glob(f"{area}-*.json.gz"):
