@@ -311,11 +311,23 @@ def _links(area: str, day: dt.date) -> dict[str, str]:
 
 
 def areas_for(user: Actor) -> list[Jurisdiction]:
-    """The areas the user may read the headline of: their own node first, then each node one level down."""
+    """The areas the user may read the headline and the analysis of: their own node first, then each node one
+    level down."""
+    Scope.of(user).require(Cap.VIEW_CASES)
     root = geo.root_for(user)
     if root is None:
         return []
     return [root, *geo.children_of(user, root).order_by("code")]
+
+
+def chosen_area(user: Actor, area: str) -> tuple[list[Jurisdiction], Jurisdiction]:
+    """``areas_for`` and the one chosen by ``area`` (a code; the user's own node when empty); ``NotFound`` for
+    an area the user may not read."""
+    areas = areas_for(user)
+    chosen = next((a for a in areas if a.code == area), None) if area else (areas[0] if areas else None)
+    if chosen is None:
+        raise NotFound
+    return areas, chosen
 
 
 def _percent(sampled: int | None, target: int | None) -> float | None:
@@ -327,13 +339,7 @@ def headline(user: Actor, day: dt.date, *, area: str = "", now: dt.datetime | No
     ``day``: for today, counted now from the kept counts; for a past day, the figures stored that day (``None``
     where nothing was stored, new cases excepted: counted as of then). Each figure with yesterday's value (the
     figures stored for the day before, else ``None``), the change and the link to the list it counts."""
-    Scope.of(user).require(Cap.VIEW_CASES)
-    areas = areas_for(user)
-    if not areas:
-        raise NotFound
-    chosen = areas[0] if not area else next((a for a in areas if a.code == area), None)
-    if chosen is None:
-        raise NotFound
+    areas, chosen = chosen_area(user, area)
     reader = geo.narrowed_to(user, chosen.code if chosen.pk != areas[0].pk else "")
     now = now or timezone.now()
     today = timezone.localdate(now)

@@ -45,11 +45,12 @@ from cordon.apps.geo import selectors as geo
 from cordon.apps.geo.models import Jurisdiction
 from cordon.apps.tracing import selectors as tracing
 from cordon.core.actors import Actor
-from cordon.core.roles import Cap
-from cordon.core.scoping import NotFound, Scope
 from cordon.engine import growth as growth_engine
 from cordon.engine import rt
 from cordon.engine.sim.profile import load_profile
+
+from .. import figures
+from ..figures import areas_for
 
 BASES = ("onset", "sampling", "report")
 HISTORY_DAYS = 120
@@ -82,15 +83,6 @@ def serial_interval() -> tuple[str, float, float]:
     name = settings.CORDON_PATHOGEN_PROFILE
     mean, sd = rt.profile_interval(load_profile(name))
     return name, mean, sd
-
-
-def areas_for(user: Actor) -> list[Jurisdiction]:
-    """The areas the user may analyse: their own node first, then each node one level down."""
-    Scope.of(user).require(Cap.VIEW_CASES)
-    root = geo.root_for(user)
-    if root is None:
-        return []
-    return [root, *geo.children_of(user, root).order_by("code")]
 
 
 def _num(x: float) -> float | None:
@@ -299,12 +291,7 @@ def _moved(below: list[Jurisdiction], counts: _Counts, estimate: rt.RtEstimate, 
 def _areas(user: Actor, area: str) -> tuple[list[Jurisdiction], Jurisdiction, list[Jurisdiction]]:
     """The areas the user may analyse, the one chosen (its code; the user's own node when empty) and the areas
     one level below it. ``NotFound`` for an area the user may not analyse."""
-    areas = areas_for(user)
-    if not areas:
-        raise NotFound
-    chosen = areas[0] if not area else next((a for a in areas if a.code == area), None)
-    if chosen is None:
-        raise NotFound
+    areas, chosen = figures.chosen_area(user, area)
     below = areas[1:] if chosen.pk == areas[0].pk else list(geo.children_of(user, chosen).order_by("code"))
     return areas, chosen, below
 
