@@ -106,7 +106,7 @@ def rounds_covering(
     positive = [
         r for r in rounds if outcomes[r] == engine.POSITIVE and any(r in rids for rids in out.values())
     ]
-    hit = _zones_with_positives(positive, list(out)) if positive else {}
+    hit = _zones_with_positives(positive) if positive else {}
     return {
         zid: [
             facts[r]
@@ -118,9 +118,9 @@ def rounds_covering(
     }
 
 
-def _zones_with_positives(rounds: Sequence[int], zone_ids: Sequence[int]) -> dict[int, set[int]]:
-    """Per round, which of ``zone_ids`` a positive tube of the round holds a resident of (the positive tubes are
-    few: a query over their samples' persons' homes)."""
+def _zones_with_positives(rounds: Sequence[int]) -> dict[int, set[int]]:
+    """Per round, the zones a positive tube of the round holds a resident of (the positive tubes are few: a
+    query over their samples' persons' homes, then the zones of those few buildings)."""
     homes = set(
         Binding.objects.filter(round_id__in=list(rounds), tube__result=Result.POSITIVE)
         .exclude(person__home_building_id=None)
@@ -128,9 +128,9 @@ def _zones_with_positives(rounds: Sequence[int], zone_ids: Sequence[int]) -> dic
         .distinct()
     )
     zones_of: dict[int, set[int]] = defaultdict(set)
-    for bid, zid in ZoneBuilding.objects.filter(
-        building_id__in={b for _r, b in homes}, zone_id__in=list(zone_ids)
-    ).values_list("building_id", "zone_id"):
+    for bid, zid in ZoneBuilding.objects.filter(building_id__in={b for _r, b in homes}).values_list(
+        "building_id", "zone_id"
+    ):
         zones_of[bid].add(zid)
     out: dict[int, set[int]] = defaultdict(set)
     for rid, bid in homes:
